@@ -1,0 +1,126 @@
+/* error.c: filling and naming error values. */
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct kind_entry {
+	const char *name;
+	int exit_code;
+};
+
+/* Exit codes: 2 and 3 are fixed by DESIGN.md for the pod; the rest follow.
+ * 1 is reserved for internal errors, 64 for usage as in sysexits.h. */
+static const struct kind_entry kinds[ERR_KIND_COUNT] = {
+	[ERR_NONE] = {"none", 0},
+	[ERR_INTERNAL] = {"internal", 1},
+	[ERR_CONFIG] = {"config", 2},
+	[ERR_ALREADY_RUNNING] = {"already_running", 3},
+	[ERR_RUNTIME_DIR] = {"runtime_dir", 4},
+	[ERR_BAD_NAME] = {"bad_name", 5},
+	[ERR_LAUNCH_FAILED] = {"launch_failed", 6},
+	[ERR_EXITED_EARLY] = {"exited_early", 7},
+	[ERR_MALFORMED_READY] = {"malformed_ready", 8},
+	[ERR_NAME_MISMATCH] = {"name_mismatch", 9},
+	[ERR_SOCKET_REFUSED] = {"socket_refused", 10},
+	[ERR_TIMEOUT] = {"timeout", 11},
+	[ERR_USAGE] = {"usage", 64},
+	[ERR_IO] = {"io", 12},
+	[ERR_NOT_RUNNING] = {"not_running", 13},
+	[ERR_PROTOCOL] = {"protocol", 14},
+	[ERR_SESSION_UNKNOWN] = {"session_unknown", 15},
+	[ERR_SESSION_LIVE] = {"session_live", 16},
+	[ERR_BAD_SESSION_ID] = {"bad_session_id", 17},
+};
+
+void error_clear(struct error *err)
+{
+	if (!err)
+		return;
+	err->kind = ERR_NONE;
+	err->errnum = 0;
+	err->exit_status = -1;
+	err->term_signal = 0;
+	err->message[0] = '\0';
+	err->detail[0] = '\0';
+}
+
+static void set_message(struct error *err, enum error_kind kind,
+			const char *fmt, va_list ap)
+{
+	error_clear(err);
+	err->kind = kind;
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+}
+
+int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	set_message(err, kind, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int error_set_errno(struct error *err, enum error_kind kind, int errnum,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	size_t used;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	set_message(err, kind, fmt, ap);
+	va_end(ap);
+	err->errnum = errnum;
+	used = strlen(err->message);
+	snprintf(err->message + used, sizeof err->message - used, ": %s",
+		 strerror(errnum));
+	return -1;
+}
+
+void error_prefix(struct error *err, const char *fmt, ...)
+{
+	char old[ERROR_MESSAGE_MAX];
+	size_t used;
+	va_list ap;
+
+	if (!err)
+		return;
+	memcpy(old, err->message, sizeof old);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	used = strlen(err->message);
+	if (used + 2 < sizeof err->message) {
+		memcpy(err->message + used, ": ", 3);
+		used += 2;
+		strncat(err->message + used, old, sizeof err->message - used - 1);
+	}
+}
+
+const char *error_kind_name(enum error_kind kind)
+{
+	if ((unsigned)kind >= ERR_KIND_COUNT)
+		return "internal";
+	return kinds[kind].name;
+}
+
+enum error_kind error_kind_from_name(const char *name)
+{
+	for (int k = 0; k < ERR_KIND_COUNT; k++)
+		if (strcmp(kinds[k].name, name) == 0)
+			return (enum error_kind)k;
+	return ERR_KIND_COUNT;
+}
+
+int error_exit_code(enum error_kind kind)
+{
+	if ((unsigned)kind >= ERR_KIND_COUNT)
+		return 1;
+	return kinds[kind].exit_code;
+}

@@ -1,0 +1,38 @@
+/* paths.h: where runtime dirs, sessions and manifests live (DESIGN.md,
+ * "Directories").  The order of the variables is the contract; an empty
+ * variable counts as unset. */
+#ifndef INSOMNIA_PATHS_H
+#define INSOMNIA_PATHS_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define PATHS_MAX 4096
+
+/* getenv() that treats an empty value as unset. */
+const char *paths_env(const char *name);
+
+/* INSOMNIA_RUNTIME_DIR, else $INSOMNIA_HOME/run, else
+ * $XDG_RUNTIME_DIR/insomnia (ignored when relative, as the XDG spec
+ * says), else $HOME/.insomnia/run.  Relative INSOMNIA_* and HOME values
+ * are made absolute against the current directory.  Nothing is created. */
+int paths_runtime_root(char *out, size_t size, struct error *err);
+
+/* INSOMNIA_DATA_DIR, else $INSOMNIA_HOME, else $HOME/.insomnia. */
+int paths_data_root(char *out, size_t size, struct error *err);
+
+/* ${XDG_CONFIG_HOME:-$HOME/.config}/insomnia/manifest.toml (whether or
+ * not it exists).  Returns -1 only when neither variable is usable. */
+int paths_user_manifest(char *out, size_t size, struct error *err);
+
+/* The nearest .insomnia/manifest.toml walking up from cwd (absolute).
+ * Returns 1 and fills out when found, 0 when none, -1 on error. */
+int paths_project_manifest(const char *cwd, char *out, size_t size,
+			   struct error *err);
+
+/* out = dir + "/" + name, refusing truncation. */
+int paths_join(char *out, size_t size, const char *dir, const char *name,
+	       struct error *err);
+
+#endif

@@ -1,0 +1,34 @@
+/* rundir.h: a pod's runtime directory <runtime root>/<name>/ (DESIGN.md).
+ * The directory is the source of truth; `lock` is the liveness test. */
+#ifndef INSOMNIA_RUNDIR_H
+#define INSOMNIA_RUNDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define RUNDIR_LOCK "lock"
+#define RUNDIR_SOCK "sock"
+#define RUNDIR_PID "pid"
+#define RUNDIR_STATE "state.json"
+#define RUNDIR_STDERR "stderr.log"
+
+/* Resolve the runtime root and open it as a safe directory (created when
+ * create is true).  path gets its absolute path.  Returns the dir fd. */
+int rundir_open_root(bool create, char *path, size_t size, struct error *err);
+
+/* Is the pod whose dir is dirfd alive?  1 when some process holds
+ * `lock`, 0 when the lock is free or absent, -1 on error.  The probe takes
+ * a shared lock for an instant, so it never blocks. */
+int rundir_is_live(int dirfd, struct error *err);
+
+/* Read the decimal `pid` file; 0 when present and valid, else -1. */
+int rundir_read_pid(int dirfd, pid_t *pid);
+
+/* Remove what a dead pod left (sock, pid, state.json, lock), keeping
+ * stderr.log.  Only call while the pod is known dead. */
+void rundir_remove_leftovers(int dirfd);
+
+#endif

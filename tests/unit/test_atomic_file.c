@@ -1,0 +1,95 @@
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "fdio.h"
+
+static char base[64];
+static int dirfd_;
+
+static void setup(void)
+{
+	strcpy(base, "/tmp/atomic-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(base));
+	dirfd_ = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dirfd_, 0);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	close(dirfd_);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(atomic_file, .init = setup, .fini = teardown);
+
+static int entries(void)
+{
+	int n = 0;
+	DIR *d = opendir(base);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") &&
+					    strcmp(e->d_name, "..")))
+			n++;
+	closedir(d);
+	return n;
+}
+
+Test(atomic_file, writes_content_with_mode_and_leaves_no_temp)
+{
+	char *got;
+	size_t len;
+	struct stat st;
+	cr_assert_eq(atomic_write_at(dirfd_, "pid", "42\n", 3, 0600, NULL), 0);
+	cr_assert_eq(fd_read_file_at(dirfd_, "pid", 100, &got, &len), 0);
+	cr_assert_eq(len, 3);
+	cr_assert_str_eq(got, "42\n");
+	free(got);
+	cr_assert_eq(fstatat(dirfd_, "pid", &st, 0), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(entries(), 1);
+}
+
+Test(atomic_file, replaces_existing_content_whole)
+{
+	char *got;
+	cr_assert_eq(atomic_write_at(dirfd_, "f", "a long old content", 18,
+				     0600, NULL),
+		     0);
+	cr_assert_eq(atomic_write_at(dirfd_, "f", "new", 3, 0600, NULL), 0);
+	cr_assert_eq(fd_read_file_at(dirfd_, "f", 100, &got, NULL), 0);
+	cr_assert_str_eq(got, "new");
+	free(got);
+	cr_assert_eq(entries(), 1);
+}
+
+Test(atomic_file, failure_leaves_no_temporary_behind)
+{
+	struct error err;
+	/* a directory in the way makes rename fail after the write */
+	cr_assert_eq(mkdirat(dirfd_, "d", 0700), 0);
+	cr_assert_eq(mkdirat(dirfd_, "d/x", 0700), 0);
+	cr_assert_eq(atomic_write_at(dirfd_, "d", "x", 1, 0600, &err), -1);
+	cr_assert_eq(err.kind, ERR_IO);
+	cr_assert(strstr(err.message, "rename"));
+	cr_assert_eq(entries(), 1);
+}
+
+Test(atomic_file, read_file_refuses_files_over_the_limit)
+{
+	char *got = NULL;
+	cr_assert_eq(atomic_write_at(dirfd_, "big", "0123456789", 10, 0600,
+				     NULL),
+		     0);
+	cr_assert_eq(fd_read_file_at(dirfd_, "big", 4, &got, NULL), -1);
+	cr_assert_null(got);
+}
