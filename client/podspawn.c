@@ -1,0 +1,798 @@
+/* podspawn.c: the handshake as a small state machine on libevent.
+ *
+ * Phases: wait for the spawn lock (the pod dir's flock, which serialises
+ * concurrent spawns of one name) → launch → read stderr.log lines until
+ * the ready line → confirm the socket → detach.  Failure from any phase
+ * goes through fail(), which stops the pod's group before reporting. */
+#include "podspawn.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "launch.h"
+#include "logtail.h"
+#include "podcmd.h"
+#include "ready.h"
+#include "rundir.h"
+#include "safedir.h"
+#include "unixsock.h"
+
+enum phase { PHASE_LOCK, PHASE_READY, PHASE_STOPPING };
+
+struct spawn {
+	struct event_base *base;
+	struct spawn_options opts; /* strings below are owned copies */
+	char *name, *overlay, *cwd, *session_id;
+	char podcmd[PATHS_MAX];
+	spawn_ready_fn on_ready;
+	spawn_error_fn on_error;
+
+	enum phase phase;
+	char root_path[PATHS_MAX];
+	char dir_path[PATHS_MAX];
+	int root_fd, dir_fd; /* dir_fd's flock is the spawn lock */
+	bool locked;
+	int inotify_fd, log_fd, watch;
+
+	struct launch launch;
+	bool launched, exited;
+	pid_t pod;
+	int wait_status;
+
+	struct logtail tail;
+	char ready_buf[READY_LINE_MAX + 1]; /* the ready line, once seen */
+	size_t ready_len;
+	bool have_ready, ready_cut;
+	struct event *ev_kick, *ev_inotify, *ev_report, *ev_deadline, *ev_grace;
+	struct spawn_result result;
+	struct error err;
+};
+
+/* Every function that ends a spawn (succeed, fail, report_failure, ...)
+ * frees it: callers return right after calling one. */
+static void fail(struct spawn *s, enum error_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail_prepare(struct spawn *s, enum error_kind kind, const char *fmt,
+                         ...) __attribute__((format(printf, 3, 4)));
+static void read_log(struct spawn *s);
+
+/* ---- small helpers ------------------------------------------------ */
+
+static char *dup_or_null(const char *str, bool *oom)
+{
+	char *copy;
+
+	if (!str)
+		return NULL;
+	copy = strdup(str);
+	if (!copy)
+		*oom = true;
+	return copy;
+}
+
+static void free_event(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void spawn_free(struct spawn *s)
+{
+	free_event(&s->ev_kick);
+	free_event(&s->ev_inotify);
+	free_event(&s->ev_report);
+	free_event(&s->ev_deadline);
+	free_event(&s->ev_grace);
+	if (s->launched)
+		launch_release(&s->launch);
+	close_fd(&s->inotify_fd);
+	close_fd(&s->log_fd);
+	close_fd(&s->dir_fd);
+	if (s->locked) /* wake waiting spawners after the unlock (close) */
+		utimensat(s->root_fd, s->name, NULL, AT_SYMLINK_NOFOLLOW);
+	close_fd(&s->root_fd);
+	free(s->name);
+	free(s->overlay);
+	free(s->cwd);
+	free(s->session_id);
+	free(s);
+}
+
+/* ---- the end: success or failure ---------------------------------- */
+
+static void read_session_id(struct spawn *s)
+{
+	char *text;
+	size_t len;
+	json_t *state, *id;
+
+	if (fd_read_file_at(s->dir_fd, RUNDIR_STATE, 1 << 20, &text, &len) < 0)
+		return;
+	state = json_loadb(text, len, 0, NULL);
+	free(text);
+	id = json_object_get(state, "session_id");
+	if (json_is_string(id) &&
+	    json_string_length(id) < sizeof s->result.session_id)
+		strcpy(s->result.session_id, json_string_value(id));
+	json_decref(state);
+}
+
+/* The socket is the contract; pid and session come from the dir's files
+ * when the pod wrote them (pods that do not are still fine). */
+static void succeed(struct spawn *s, const char *socket, bool reused)
+{
+	struct spawn_result *r = &s->result;
+	pid_t pid;
+
+	snprintf(r->name, sizeof r->name, "%s", s->name);
+	snprintf(r->socket, sizeof r->socket, "%s", socket);
+	r->pid = rundir_read_pid(s->dir_fd, &pid) == 0 ? pid : s->pod;
+	read_session_id(s);
+	r->reused = reused;
+	if (s->launched) { /* detach: the monitor exits, the pod stays */
+		launch_release(&s->launch);
+		s->launched = false;
+	}
+	s->on_ready(r, s->opts.arg);
+	spawn_free(s);
+}
+
+/* Only the holder of `lock` may remove `sock`; the pod is dead here, so
+ * taking the lock is instant unless a straggler still holds it. */
+static void remove_leftovers(struct spawn *s)
+{
+	int fd =
+	    openat(s->dir_fd, RUNDIR_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			rundir_remove_leftovers(s->dir_fd);
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		rundir_remove_leftovers(s->dir_fd);
+	close(fd);
+}
+
+static void report_failure(struct spawn *s)
+{
+	if (s->log_fd >= 0 && !s->have_ready) {
+		/* the pod is dead: its last words, even a line it never
+		 * finished, explain the failure */
+		s->exited = true;
+		read_log(s);
+		logtail_keep_partial(&s->tail);
+	}
+	if (s->launched) {
+		launch_release(&s->launch);
+		s->launched = false;
+		remove_leftovers(s);
+	}
+	logtail_format(&s->tail, s->err.detail, sizeof s->err.detail);
+	s->on_error(&s->err, s->opts.arg);
+	spawn_free(s);
+}
+
+static void signal_group(pid_t pod, int sig)
+{
+	if (pod <= 0) /* never kill(0) or kill(-1): that is not the pod */
+		return;
+	if (kill(-pod, sig) < 0 && errno == ESRCH)
+		kill(pod, sig);
+}
+
+/* KILL the whole group (stragglers included) and wait for the pod's
+ * exit report, which after SIGKILL comes at once. */
+static void kill_and_reap(struct spawn *s)
+{
+	struct launch_msg msg;
+
+	signal_group(s->pod, SIGKILL);
+	while (!s->exited && launch_wait_msg(&s->launch, &msg) > 0)
+		if (msg.type == LAUNCH_MSG_EXITED)
+			s->exited = true;
+}
+
+static void grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *s = arg;
+
+	kill_and_reap(s);
+	report_failure(s);
+}
+
+/* TERM to the group, then KILL after the grace (or as soon as the pod has
+ * exited: what is left of its group gets no more grace). */
+static void stop_pod(struct spawn *s)
+{
+	int ms =
+	    s->opts.grace_ms > 0 ? s->opts.grace_ms : SPAWN_DEFAULT_GRACE_MS;
+	struct timeval grace = {ms / 1000, (ms % 1000) * 1000};
+
+	s->phase = PHASE_STOPPING;
+	free_event(&s->ev_inotify);
+	free_event(&s->ev_deadline);
+	if (s->exited || s->pod <= 0) {
+		grace_expired(-1, 0, s);
+		return;
+	}
+	signal_group(s->pod, SIGTERM);
+	s->ev_grace = evtimer_new(s->base, grace_expired, s);
+	if (!s->ev_grace || evtimer_add(s->ev_grace, &grace) < 0)
+		grace_expired(-1, 0, s);
+}
+
+/* Record the error, then stop the pod if there is one. */
+static void set_error(struct spawn *s, enum error_kind kind, const char *fmt,
+                      va_list ap)
+{
+	error_clear(&s->err);
+	s->err.kind = kind;
+	vsnprintf(s->err.message, sizeof s->err.message, fmt, ap);
+}
+
+static void abort_spawn(struct spawn *s)
+{
+	if (s->launched)
+		stop_pod(s);
+	else
+		report_failure(s);
+}
+
+static void fail_prepare(struct spawn *s, enum error_kind kind, const char *fmt,
+                         ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(s, kind, fmt, ap);
+	va_end(ap);
+}
+
+static void fail(struct spawn *s, enum error_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(s, kind, fmt, ap);
+	va_end(ap);
+	abort_spawn(s);
+}
+
+static void fail_with(struct spawn *s, const struct error *e)
+{
+	fail(s, e->kind, "%s", e->message);
+}
+
+/* ---- following stderr.log ------------------------------------------ */
+
+static int on_line(const char *line, size_t len, bool cut, void *arg)
+{
+	struct spawn *s = arg;
+
+	if (!s->exited && ready_has_prefix(line, len)) {
+		size_t n = len < READY_LINE_MAX ? len : READY_LINE_MAX;
+		memcpy(s->ready_buf, line, n);
+		s->ready_buf[n] = '\0';
+		s->ready_len = n;
+		s->ready_cut = cut || n < len;
+		s->have_ready = true;
+		return 1;
+	}
+	logtail_keep(&s->tail, line, len, cut);
+	if (s->opts.progress && !s->exited) {
+		char shown[LOGTAIL_LINE_MAX + 1];
+		memcpy(shown, line, len);
+		shown[len] = '\0';
+		s->opts.progress(shown, s->opts.arg);
+	}
+	return 0;
+}
+
+/* Everything the file holds beyond what was read; stops at the ready line
+ * (whatever follows it belongs to the running pod, not to us). */
+static void read_log(struct spawn *s)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (!s->have_ready &&
+	       (n = fd_read_some(s->log_fd, buf, sizeof buf)) > 0)
+		logtail_feed(&s->tail, buf, (size_t)n, on_line, s);
+}
+
+static void handle_ready(struct spawn *s)
+{
+	struct ready_line rl;
+	struct error e;
+	int fd;
+
+	if (s->ready_cut) {
+		fail(s, ERR_MALFORMED_READY,
+		     "ready line is longer than %d bytes", READY_LINE_MAX);
+		return;
+	}
+	if (ready_parse(s->ready_buf, s->ready_len, &rl, &e) < 0) {
+		fail(s, ERR_MALFORMED_READY, "%s: \"%s\"", e.message,
+		     s->ready_buf);
+		return;
+	}
+	if (strcmp(rl.name, s->name) != 0) {
+		fail(s, ERR_NAME_MISMATCH,
+		     "pod announced itself as \"%s\", not \"%s\"", rl.name,
+		     s->name);
+		return;
+	}
+	if (unixsock_connect(rl.socket, &fd, &e) < 0) {
+		fail(s, ERR_SOCKET_REFUSED, "pod announced ready but %s",
+		     e.message);
+		return;
+	}
+	close(fd);
+	succeed(s, rl.socket, false);
+}
+
+static void on_log_event(struct spawn *s)
+{
+	read_log(s);
+	if (s->have_ready)
+		handle_ready(s);
+}
+
+/* ---- exit of the pod ------------------------------------------------ */
+
+static void pod_died_before_ready(struct spawn *s)
+{
+	int st = s->wait_status;
+	const char *last;
+
+	read_log(s); /* what it printed before dying is the explanation */
+	logtail_keep_partial(&s->tail);
+	last = s->tail.kept_count
+	           ? s->tail.kept[(s->tail.kept_count - 1) % LOGTAIL_KEEP]
+	           : "(no output)";
+	if (WIFSIGNALED(st)) {
+		fail_prepare(s, ERR_EXITED_EARLY,
+		             "pod was killed by signal %d (%s) before becoming "
+		             "ready: %s",
+		             WTERMSIG(st), strsignal(WTERMSIG(st)), last);
+		s->err.term_signal = WTERMSIG(st);
+	} else {
+		fail_prepare(s, ERR_EXITED_EARLY,
+		             "pod exited before becoming ready (exit %d): %s",
+		             WEXITSTATUS(st), last);
+		s->err.exit_status = WEXITSTATUS(st);
+	}
+	abort_spawn(s);
+}
+
+static void on_report(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *s = arg;
+	struct launch_msg msg;
+	int rc;
+
+	while ((rc = launch_read_msg(&s->launch, &msg)) > 0) {
+		if (msg.type != LAUNCH_MSG_EXITED)
+			continue;
+		s->exited = true;
+		s->wait_status = msg.value;
+		if (s->phase == PHASE_STOPPING) {
+			grace_expired(-1, 0, s);
+			return;
+		}
+		pod_died_before_ready(s);
+		return;
+	}
+	if (rc == 0) { /* the monitor is gone without a word */
+		s->exited = true;
+		if (s->phase == PHASE_STOPPING) {
+			grace_expired(-1, 0, s);
+			return;
+		}
+		fail(s, ERR_INTERNAL, "the launch monitor died");
+		return;
+	}
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *s = arg;
+	int ms = s->opts.timeout_ms;
+
+	if (s->phase == PHASE_LOCK) {
+		fail(s, ERR_TIMEOUT,
+		     "another client kept starting pod %s for %d ms", s->name,
+		     ms);
+		return;
+	}
+	fail(s, ERR_TIMEOUT, "pod %s did not become ready within %d ms",
+	     s->name, ms);
+}
+
+/* ---- launching ------------------------------------------------------ */
+
+static int open_log(struct spawn *s, int *write_fd, struct error *err)
+{
+	char path[PATHS_MAX + 32];
+
+	/* truncating is safe: we hold the spawn lock and the pod's lock was
+	 * free, so no live pod writes this file */
+	*write_fd = openat(s->dir_fd, RUNDIR_STDERR,
+	                   O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
+	                       O_NOFOLLOW | O_NOCTTY,
+	                   0600);
+	if (*write_fd < 0)
+		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		                       "cannot create %s/%s", s->dir_path,
+		                       RUNDIR_STDERR);
+	s->log_fd = openat(s->dir_fd, RUNDIR_STDERR,
+	                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* watch through the dir fd: works for paths of any length */
+	snprintf(path, sizeof path, "/proc/self/fd/%d/%s", s->dir_fd,
+	         RUNDIR_STDERR);
+	if (s->watch >= 0)
+		inotify_rm_watch(s->inotify_fd, s->watch);
+	s->watch = inotify_add_watch(s->inotify_fd, path, IN_MODIFY);
+	if (s->log_fd < 0 || s->watch < 0)
+		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		                       "cannot follow %s/%s", s->dir_path,
+		                       RUNDIR_STDERR);
+	return 0;
+}
+
+static int build_argv(struct spawn *s, const char **argv)
+{
+	int n = 0;
+
+	argv[n++] = s->podcmd;
+	argv[n++] = "--overlay";
+	argv[n++] = s->overlay ? s->overlay : "";
+	if (s->session_id) {
+		argv[n++] = "--session";
+		argv[n++] = s->session_id;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+static void launch_pod(struct spawn *s)
+{
+	const char *argv[8];
+	struct launch_spec spec = {s->podcmd, (char *const *)argv, -1, s->cwd};
+	struct error e;
+	int rc;
+
+	build_argv(s, argv);
+	if (open_log(s, &spec.stderr_fd, &e) < 0) {
+		if (spec.stderr_fd >= 0)
+			close(spec.stderr_fd);
+		fail_with(s, &e);
+		return;
+	}
+	rc = launch_start(&spec, &s->launch, &e);
+	close(spec.stderr_fd);
+	if (rc < 0) {
+		fail_with(s, &e);
+		return;
+	}
+	s->launched = true;
+	s->pod = s->launch.pod;
+	s->phase = PHASE_READY;
+	s->ev_report = event_new(s->base, s->launch.report_fd,
+	                         EV_READ | EV_PERSIST, on_report, s);
+	if (!s->ev_report || event_add(s->ev_report, NULL) < 0) {
+		fail(s, ERR_INTERNAL, "cannot watch the launch monitor");
+		return;
+	}
+}
+
+/* A live pod: with reuse it is the answer, else the name is taken. */
+static void found_live(struct spawn *s)
+{
+	char socket[PATHS_MAX];
+	struct error e;
+	pid_t pid = 0;
+	int fd;
+
+	rundir_read_pid(s->dir_fd, &pid);
+	if (!s->opts.reuse) {
+		fail(s, ERR_ALREADY_RUNNING,
+		     "pod %s is already running (pid %ld)", s->name, (long)pid);
+		return;
+	}
+	if (paths_join(socket, sizeof socket, s->dir_path, RUNDIR_SOCK, &e) <
+	        0 ||
+	    unixsock_connect(socket, &fd, &e) < 0) {
+		fail(s, ERR_SOCKET_REFUSED,
+		     "pod %s is running (pid %ld) but %s", s->name, (long)pid,
+		     e.message);
+		return;
+	}
+	close(fd);
+	succeed(s, socket, true);
+}
+
+/* We hold the spawn lock: decide between reuse, refusal and launch. */
+static void locked(struct spawn *s)
+{
+	struct error e;
+	int live = rundir_is_live(s->dir_fd, &e);
+
+	if (live < 0) {
+		fail_with(s, &e);
+		return;
+	}
+	if (live) {
+		found_live(s);
+		return;
+	}
+	remove_leftovers(s); /* a crashed pod's pid and state would lie */
+	launch_pod(s);
+}
+
+/* ---- the spawn lock ------------------------------------------------- */
+
+/* The dir may have been reaped and made anew while we waited on it. */
+static int dir_still_linked(struct spawn *s)
+{
+	struct stat a, b;
+
+	return fstat(s->dir_fd, &a) == 0 &&
+	       fstatat(s->root_fd, s->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int open_dir(struct spawn *s, struct error *err)
+{
+	close_fd(&s->dir_fd);
+	s->dir_fd = safedir_openat(s->root_fd, s->name, s->dir_path, true, err);
+	return s->dir_fd < 0 ? -1 : 0;
+}
+
+/* Try the lock; when another client holds it, wait for it to let go: it
+ * touches the dir after unlocking, which inotify reports to us. */
+static void try_lock(struct spawn *s)
+{
+	char path[64];
+	struct error e;
+
+	if (flock(s->dir_fd, LOCK_EX | LOCK_NB) == 0) {
+		if (!dir_still_linked(s)) {
+			flock(s->dir_fd, LOCK_UN);
+			if (open_dir(s, &e) < 0) {
+				fail_with(s, &e);
+				return;
+			}
+			try_lock(s);
+			return;
+		}
+		s->locked = true;
+		locked(s);
+		return;
+	}
+	if (errno != EWOULDBLOCK) {
+		fail(s, ERR_RUNTIME_DIR, "cannot lock %s: %s", s->dir_path,
+		     strerror(errno));
+		return;
+	}
+	if (s->watch >= 0)
+		return; /* already waiting */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", s->dir_fd);
+	s->watch = inotify_add_watch(s->inotify_fd, path,
+	                             IN_ATTRIB | IN_CLOSE | IN_DELETE_SELF |
+	                                 IN_ONLYDIR);
+	if (s->watch < 0) {
+		fail(s, ERR_RUNTIME_DIR, "cannot watch %s: %s", s->dir_path,
+		     strerror(errno));
+		return;
+	}
+	/* it may have been released between the try and the watch */
+	if (flock(s->dir_fd, LOCK_EX | LOCK_NB) == 0) {
+		flock(s->dir_fd, LOCK_UN);
+		try_lock(s);
+		return;
+	}
+}
+
+static void on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *s = arg;
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (fd_read_some(s->inotify_fd, buf, sizeof buf) > 0)
+		;
+	if (s->phase == PHASE_LOCK) {
+		inotify_rm_watch(s->inotify_fd, s->watch);
+		s->watch = -1;
+		try_lock(s);
+		return;
+	}
+	on_log_event(s);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	try_lock(arg);
+}
+
+/* ---- public entry points -------------------------------------------- */
+
+static int copy_options(struct spawn *s, const struct spawn_options *opts)
+{
+	bool oom = false;
+
+	s->opts = *opts;
+	s->name = dup_or_null(opts->name, &oom);
+	s->overlay = dup_or_null(opts->overlay, &oom);
+	s->cwd = dup_or_null(opts->cwd, &oom);
+	s->session_id = dup_or_null(opts->session_id, &oom);
+	if (s->opts.timeout_ms <= 0)
+		s->opts.timeout_ms = READY_DEFAULT_TIMEOUT_MS;
+	return oom ? -1 : 0;
+}
+
+/* Checks that need no waiting, so bad input fails before any file. */
+static int prepare(struct spawn *s, const struct spawn_options *opts,
+                   struct error *err)
+{
+	if (!opts->name)
+		return error_set(err, ERR_BAD_NAME, "no pod name given");
+	if (podname_check(opts->name, err) < 0)
+		return -1;
+	if (copy_options(s, opts) < 0)
+		return error_set(err, ERR_INTERNAL, "out of memory");
+	if (podcmd_resolve(opts->pod_command, s->podcmd, sizeof s->podcmd,
+	                   err) < 0)
+		return -1;
+	s->root_fd =
+	    rundir_open_root(true, s->root_path, sizeof s->root_path, err);
+	if (s->root_fd < 0)
+		return -1;
+	if (paths_join(s->dir_path, sizeof s->dir_path, s->root_path, s->name,
+	               err) < 0 ||
+	    open_dir(s, err) < 0)
+		return -1;
+	s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->inotify_fd < 0)
+		return error_set_errno(err, ERR_INTERNAL, errno,
+		                       "cannot create an inotify instance");
+	return 0;
+}
+
+static int add_events(struct spawn *s)
+{
+	int ms = s->opts.timeout_ms;
+	struct timeval deadline = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval now = {0, 0};
+
+	s->ev_kick = evtimer_new(s->base, on_kick, s);
+	s->ev_deadline = evtimer_new(s->base, on_deadline, s);
+	s->ev_inotify = event_new(s->base, s->inotify_fd, EV_READ | EV_PERSIST,
+	                          on_inotify, s);
+	if (!s->ev_kick || !s->ev_deadline || !s->ev_inotify)
+		return -1;
+	if (evtimer_add(s->ev_deadline, &deadline) < 0 ||
+	    event_add(s->ev_inotify, NULL) < 0 ||
+	    evtimer_add(s->ev_kick, &now) < 0)
+		return -1;
+	return 0;
+}
+
+struct spawn *spawn_start(struct event_base *base,
+                          const struct spawn_options *opts,
+                          spawn_ready_fn ready, spawn_error_fn failed,
+                          struct error *err)
+{
+	struct spawn *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		error_set(err, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	s->base = base;
+	s->on_ready = ready;
+	s->on_error = failed;
+	s->root_fd = s->dir_fd = s->inotify_fd = s->log_fd = s->watch = -1;
+	s->launch.report_fd = s->launch.release_fd = -1;
+	logtail_init(&s->tail);
+	if (prepare(s, opts, err) < 0)
+		goto fail;
+	if (add_events(s) < 0) {
+		error_set(err, ERR_INTERNAL, "cannot register events");
+		goto fail;
+	}
+	return s;
+fail:
+	spawn_free(s);
+	return NULL;
+}
+
+void spawn_cancel(struct spawn *s)
+{
+	if (s->launched) {
+		kill_and_reap(s);
+		launch_release(&s->launch);
+		s->launched = false;
+		remove_leftovers(s);
+	}
+	spawn_free(s);
+}
+
+/* ---- the blocking spawn: the same machine in a private loop ---------- */
+
+struct blocking {
+	const struct spawn_options *opts; /* the caller's, for progress */
+	struct spawn_result *res;
+	struct error *err;
+	int rc;
+};
+
+static void blocking_ready(const struct spawn_result *res, void *arg)
+{
+	struct blocking *b = arg;
+
+	*b->res = *res;
+	b->rc = 0;
+}
+
+static void blocking_failed(const struct error *err, void *arg)
+{
+	struct blocking *b = arg;
+
+	if (b->err)
+		*b->err = *err;
+	b->rc = -1;
+}
+
+static void relay_progress(const char *line, void *arg)
+{
+	struct blocking *b = arg;
+
+	b->opts->progress(line, b->opts->arg);
+}
+
+int spawn_pod(const struct spawn_options *opts, struct spawn_result *res,
+              struct error *err)
+{
+	struct blocking b = {opts, res, err, -1};
+	struct spawn_options inner = *opts;
+	struct event_base *base = event_base_new();
+	struct spawn *s;
+
+	if (!base)
+		return error_set(err, ERR_INTERNAL,
+		                 "cannot create an event loop");
+	/* all callbacks get one arg: b carries the caller's progress and
+	 * our result slots */
+	inner.progress = opts->progress ? relay_progress : NULL;
+	inner.arg = &b;
+	s = spawn_start(base, &inner, blocking_ready, blocking_failed, err);
+	if (s)
+		event_base_dispatch(base);
+	event_base_free(base);
+	return s ? b.rc : -1;
+}

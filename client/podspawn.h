@@ -1,0 +1,73 @@
+/* podspawn.h: start a detached pod and wait until it is really ready.
+ *
+ * The handshake of DESIGN.md: refuse a live name without touching its
+ * files, start the pod in its own session with stderr on
+ * <rundir>/<name>/stderr.log, follow that file (inotify), the pod's exit
+ * (a pidfd, in the launch monitor) and one deadline, check the ready line
+ * and that the socket accepts, then let the pod go.  On any failure the
+ * pod's whole process group is stopped (TERM, grace, KILL) and what it left
+ * is removed, except stderr.log.
+ *
+ * Two ways to call it: spawn_pod() blocks; spawn_start() runs inside the
+ * caller's libevent loop and reports through callbacks.  Neither polls. */
+#ifndef INSOMNIA_PODSPAWN_H
+#define INSOMNIA_PODSPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "paths.h"
+#include "podname.h"
+
+struct event_base;
+
+#define SPAWN_DEFAULT_GRACE_MS 2000
+#define SPAWN_SESSION_ID_MAX   37
+
+struct spawn_options {
+	const char *name;        /* required; checked before any file */
+	const char *overlay;     /* TOML text given as --overlay; NULL: "" */
+	const char *cwd;         /* the pod's cwd; NULL: the caller's */
+	const char *session_id;  /* resume this session; NULL: a new one */
+	int timeout_ms;          /* whole handshake; 0: the default (20 s) */
+	int grace_ms;            /* TERM to KILL on failure; 0: default */
+	const char *pod_command; /* NULL: INSOMNIA_POD_COMMAND, else PATH */
+	bool reuse;              /* a live pod of that name is a success */
+	/* Each stderr line the pod prints before its ready line. */
+	void (*progress)(const char *line, void *arg);
+	void *arg;
+};
+
+struct spawn_result {
+	char name[PODNAME_MAX + 1];
+	char socket[PATHS_MAX];
+	pid_t pid;                             /* 0 when unknown */
+	char session_id[SPAWN_SESSION_ID_MAX]; /* "" when the pod wrote none */
+	bool reused;                           /* an already live pod */
+};
+
+/* Blocking spawn.  0 and res filled, or -1 and err (kind, message, exit
+ * status or signal, and the last stderr lines in err->detail). */
+int spawn_pod(const struct spawn_options *opts, struct spawn_result *res,
+              struct error *err);
+
+typedef void (*spawn_ready_fn)(const struct spawn_result *res, void *arg);
+typedef void (*spawn_error_fn)(const struct error *err, void *arg);
+
+struct spawn;
+
+/* Start a spawn in base.  Exactly one of ready or failed is called later
+ * from the loop, after which the spawn frees itself.  Returns NULL (err
+ * filled, no callback) when the options are refused at once.  opts is
+ * copied; opts->progress and opts->arg are used for all callbacks. */
+struct spawn *spawn_start(struct event_base *base,
+                          const struct spawn_options *opts,
+                          spawn_ready_fn ready, spawn_error_fn failed,
+                          struct error *err);
+
+/* Abandon a spawn in progress: its pod is stopped as on failure, no
+ * callback is made, and s is freed. */
+void spawn_cancel(struct spawn *s);
+
+#endif

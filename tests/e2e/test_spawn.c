@@ -1,0 +1,476 @@
+/* End-to-end: the blocking spawn against a mock pod that misbehaves on
+ * demand.  Each test has its own INSOMNIA_HOME and checks what is left. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "rundir.h"
+
+TestSuite(spawn, .init = e2e_setup, .fini = e2e_teardown, .timeout = 20);
+
+static const char *const only_log[] = {"stderr.log", NULL};
+
+struct captured {
+	char lines[16][256];
+	int count;
+};
+
+static void capture(const char *line, void *arg)
+{
+	struct captured *c = arg;
+	if (c->count < 16)
+		snprintf(c->lines[c->count], sizeof c->lines[0], "%s", line);
+	c->count++;
+}
+
+static bool launched_a_pod(enum error_kind kind)
+{
+	return kind == ERR_EXITED_EARLY || kind == ERR_MALFORMED_READY ||
+	       kind == ERR_NAME_MISMATCH || kind == ERR_SOCKET_REFUSED ||
+	       kind == ERR_TIMEOUT;
+}
+
+/* Spawn expecting failure; returns the error, checks the cleanup. */
+static struct error spawn_fails(const char *name, const char *mock_args,
+				int timeout_ms, enum error_kind kind)
+{
+	struct spawn_options o = e2e_options(name, mock_args);
+	struct spawn_result r;
+	struct error err;
+	int fds = e2e_fd_count();
+
+	if (timeout_ms)
+		o.timeout_ms = timeout_ms;
+	cr_assert_eq(spawn_pod(&o, &r, &err), -1, "spawn succeeded");
+	cr_assert_eq(err.kind, kind, "kind %s, message: %s",
+		     error_kind_name(err.kind), err.message);
+	cr_assert_eq(e2e_fd_count(), fds, "the client leaked descriptors");
+	/* a pod this spawn launched is gone with its whole group (killed,
+	 * and reaped by us, its subreaper, or by the launch monitor) */
+	if (launched_a_pod(kind) && e2e_logged_pid(name) > 0)
+		e2e_assert_group_gone(e2e_logged_pid(name));
+	return err;
+}
+
+static struct spawn_result spawn_ok(const char *name, const char *mock_args)
+{
+	struct spawn_options o = e2e_options(name, mock_args);
+	struct spawn_result r;
+	struct error err;
+	int fds = e2e_fd_count();
+
+	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s: %s\n%s",
+		     error_kind_name(err.kind), err.message, err.detail);
+	cr_assert_eq(e2e_fd_count(), fds, "the client leaked descriptors");
+	return r;
+}
+
+Test(spawn, ready_pod_reports_name_socket_pid_and_accepts)
+{
+	struct spawn_result r = spawn_ok("web", NULL);
+	char *pidfile;
+
+	cr_assert_str_eq(r.name, "web");
+	cr_assert_str_eq(r.socket, e2e_rundir("web", "sock"));
+	cr_assert(e2e_socket_accepts(r.socket));
+	pidfile = e2e_read(e2e_rundir("web", "pid"));
+	cr_assert_not_null(pidfile);
+	cr_assert_eq(atol(pidfile), r.pid);
+	free(pidfile);
+	cr_assert_eq(getsid(r.pid), r.pid, "pod is not in its own session");
+	cr_assert_eq(getpgid(r.pid), r.pid, "pod leads no process group");
+	cr_assert_not(r.reused);
+	e2e_stop(r.pid);
+	e2e_assert_group_gone(r.pid);
+}
+
+Test(spawn, progress_lines_before_ready_reach_the_callback_in_order)
+{
+	struct captured c = {0};
+	struct spawn_options o = e2e_options("web", "--lines 5");
+	struct spawn_result r;
+	struct error err;
+
+	o.progress = capture;
+	o.arg = &c;
+	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s", err.message);
+	cr_assert_eq(c.count, 6); /* the mock's pid line, then 5 */
+	cr_assert(strncmp(c.lines[0], "mock-pod: pid ", 14) == 0);
+	cr_assert_str_eq(c.lines[1], "mock-pod: progress line 1 of 5");
+	cr_assert_str_eq(c.lines[5], "mock-pod: progress line 5 of 5");
+	e2e_stop(r.pid);
+}
+
+Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
+{
+	struct error err = spawn_fails(
+		"web", "--lines 9 --exit 2 --message config:_line_3:_expected_=",
+		30000, ERR_EXITED_EARLY);
+
+	cr_assert_eq(err.exit_status, 2);
+	cr_assert(strstr(err.message, "exit 2"), "%s", err.message);
+	cr_assert(strstr(err.message, "config:_line_3:_expected_="), "%s",
+		  err.message);
+	/* the tail is the last 8 lines: progress 3..9, then the message */
+	cr_assert(strstr(err.detail, "progress line 3 of 9"), "%s", err.detail);
+	cr_assert_null(strstr(err.detail, "progress line 2 of 9"));
+	cr_assert(strstr(err.detail, "config:_line_3"), "%s", err.detail);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
+{
+	struct error err = spawn_fails("web", "--signal 9", 30000,
+				       ERR_EXITED_EARLY);
+
+	cr_assert_eq(err.term_signal, 9);
+	cr_assert(strstr(err.message, "signal 9"), "%s", err.message);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
+     .timeout = 5)
+{
+	struct error err = spawn_fails("web", "--malformed", 30000,
+				       ERR_MALFORMED_READY);
+
+	cr_assert(strstr(err.message, "no socket field"), "%s", err.message);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, ready_line_with_another_name_is_a_mismatch, .timeout = 5)
+{
+	struct error err = spawn_fails("web", "--announce db", 30000,
+				       ERR_NAME_MISMATCH);
+
+	cr_assert(strstr(err.message, "\"db\""), "%s", err.message);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, ready_without_listening_socket_is_refused, .timeout = 5)
+{
+	spawn_fails("web", "--no-listen", 30000, ERR_SOCKET_REFUSED);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, ready_before_listening_is_refused, .timeout = 5)
+{
+	spawn_fails("web", "--listen-delay 3000", 30000, ERR_SOCKET_REFUSED);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, pod_ignoring_sigterm_is_killed_after_the_grace, .timeout = 5)
+{
+	struct error err = spawn_fails("web", "--ignore-term --malformed",
+				       30000, ERR_MALFORMED_READY);
+
+	cr_assert_eq(err.kind, ERR_MALFORMED_READY);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, silent_pod_times_out_and_is_stopped, .timeout = 10)
+{
+	struct error err = spawn_fails("web", "--lines 1 --hang", 300,
+				       ERR_TIMEOUT);
+
+	cr_assert(strstr(err.message, "within 300 ms"), "%s", err.message);
+	cr_assert(strstr(err.detail, "progress line 1 of 1"), "%s",
+		  err.detail);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, megabyte_line_without_newline_costs_no_memory_and_times_out,
+     .timeout = 10)
+{
+	struct error err = spawn_fails("web", "--long-line", 500, ERR_TIMEOUT);
+
+	cr_assert(strstr(err.detail, "xxxx"), "%s", err.detail);
+	cr_assert(strstr(err.detail, "[line cut]"), "%s", err.detail);
+	cr_assert_lt(strlen(err.detail), 1024);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, ready_line_printed_twice_is_still_one_success)
+{
+	struct spawn_result r = spawn_ok("web", "--ready-twice");
+
+	cr_assert(e2e_socket_accepts(r.socket));
+	e2e_stop(r.pid);
+}
+
+Test(spawn, child_left_in_the_group_is_killed_with_the_pod, .timeout = 5)
+{
+	char *log;
+	pid_t child;
+
+	spawn_fails("web", "--fork-child --exit 1", 30000, ERR_EXITED_EARLY);
+	/* spawn_fails checked the group is empty; the child was in it */
+	log = e2e_read(e2e_rundir("web", "stderr.log"));
+	cr_assert(strstr(log, "mock-pod: child "), "%s", log);
+	child = (pid_t)atol(strstr(log, "mock-pod: child ") + 16);
+	free(log);
+	cr_assert_gt(child, 0);
+	cr_assert_eq(kill(child, 0), -1, "the forked child survived");
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(spawn, exec_failure_is_a_launch_error_not_a_timeout, .timeout = 5)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/not-a-program", e2e_home);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0700);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "\x7f" "ELF garbage", 12), 12);
+	close(fd);
+	setenv("INSOMNIA_POD_COMMAND", path, 1);
+	struct error err = spawn_fails("web", NULL, 30000, ERR_LAUNCH_FAILED);
+	cr_assert(strstr(err.message, "cannot execute"), "%s", err.message);
+	cr_assert(strstr(err.message, path), "%s", err.message);
+}
+
+Test(spawn, missing_pod_command_is_a_launch_error)
+{
+	setenv("INSOMNIA_POD_COMMAND", "/nonexistent/pod", 1);
+	struct error err = spawn_fails("web", NULL, 0, ERR_LAUNCH_FAILED);
+	cr_assert(strstr(err.message, "/nonexistent/pod"), "%s", err.message);
+}
+
+Test(spawn, bad_name_is_refused_before_any_file)
+{
+	struct stat st;
+	struct error err = spawn_fails("../evil", NULL, 0, ERR_BAD_NAME);
+
+	(void)err;
+	cr_assert_neq(stat(e2e_rundir("", NULL), &st), 0,
+		      "the runtime root was created for a bad name");
+}
+
+Test(spawn, live_name_is_refused_with_its_pid_and_its_log_kept)
+{
+	struct spawn_result r = spawn_ok("web", "--lines 2");
+	char *before = e2e_read(e2e_rundir("web", "stderr.log")), *after;
+	char want[64];
+
+	struct error err = spawn_fails("web", NULL, 0, ERR_ALREADY_RUNNING);
+	snprintf(want, sizeof want, "(pid %d)", r.pid);
+	cr_assert(strstr(err.message, want), "%s", err.message);
+	after = e2e_read(e2e_rundir("web", "stderr.log"));
+	cr_assert_str_eq(after, before, "a live pod's stderr.log was touched");
+	cr_assert(strstr(after, "INSOMNIA-READY\tweb\t"));
+	free(before);
+	free(after);
+	cr_assert(e2e_socket_accepts(r.socket));
+	e2e_stop(r.pid);
+}
+
+Test(spawn, reuse_returns_the_live_pod)
+{
+	struct spawn_result first = spawn_ok("web", NULL), again;
+	struct spawn_options o = e2e_options("web", NULL);
+	struct error err;
+
+	o.reuse = true;
+	cr_assert_eq(spawn_pod(&o, &again, &err), 0, "%s", err.message);
+	cr_assert(again.reused);
+	cr_assert_eq(again.pid, first.pid);
+	cr_assert_str_eq(again.socket, first.socket);
+	e2e_stop(first.pid);
+}
+
+Test(spawn, stale_dir_of_a_killed_pod_is_spawned_over)
+{
+	struct spawn_result r = spawn_ok("web", NULL);
+	int status;
+
+	kill(r.pid, SIGKILL);
+	cr_assert_eq(waitpid(r.pid, &status, 0), r.pid);
+	r = spawn_ok("web", NULL);
+	cr_assert(e2e_socket_accepts(r.socket));
+	e2e_stop(r.pid);
+}
+
+Test(spawn, unsafe_runtime_dir_is_refused_and_left_alone)
+{
+	char run[300];
+
+	snprintf(run, sizeof run, "%s/run", e2e_home);
+	cr_assert_eq(mkdir(run, 0700), 0);
+	cr_assert_eq(chmod(run, 0777), 0);
+	struct error err = spawn_fails("web", NULL, 0, ERR_RUNTIME_DIR);
+	cr_assert(strstr(err.message, "writable by group or others"), "%s",
+		  err.message);
+}
+
+Test(spawn, socket_path_longer_than_sun_path_works)
+{
+	char deep[512];
+
+	snprintf(deep, sizeof deep,
+		 "%s/a-rather-long-directory-name-to-push-the-path/"
+		 "and-another-one-beyond-one-hundred-and-eight-bytes",
+		 e2e_home);
+	setenv("INSOMNIA_RUNTIME_DIR", deep, 1);
+	struct spawn_result r = spawn_ok("web", NULL);
+	cr_assert_gt(strlen(r.socket), 108);
+	cr_assert(e2e_socket_accepts(r.socket));
+	e2e_stop(r.pid);
+}
+
+Test(spawn, pod_inherits_no_descriptor_of_the_client)
+{
+	char path[300], link[300], target[300];
+	int leaked;
+
+	snprintf(path, sizeof path, "%s/client-secret", e2e_home);
+	leaked = open(path, O_WRONLY | O_CREAT, 0600); /* no O_CLOEXEC */
+	cr_assert_geq(leaked, 0);
+	struct spawn_result r = spawn_ok("web", NULL);
+	for (int fd = 0; fd < 64; fd++) {
+		ssize_t n;
+		snprintf(link, sizeof link, "/proc/%d/fd/%d", r.pid, fd);
+		n = readlink(link, target, sizeof target - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		cr_assert_str_neq(target, path, "pod inherited fd %d", fd);
+	}
+	close(leaked);
+	e2e_stop(r.pid);
+}
+
+Test(spawn, client_has_no_child_or_zombie_after_spawn)
+{
+	pid_t client = fork();
+	int status;
+
+	cr_assert_geq(client, 0);
+	if (client == 0) {
+		/* not a subreaper: the pod must not be our child */
+		struct spawn_options o = e2e_options("web", NULL);
+		struct spawn_result r;
+		if (spawn_pod(&o, &r, NULL) < 0)
+			_exit(10);
+		if (waitpid(-1, NULL, WNOHANG) != -1)
+			_exit(11); /* a child or zombie remains */
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(client, &status, 0), client);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "client status %d",
+		     WEXITSTATUS(status));
+	pid_t pid;
+	int dirfd = open(e2e_rundir("web", NULL), O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(rundir_read_pid(dirfd, &pid), 0);
+	close(dirfd);
+	e2e_stop(pid);
+}
+
+Test(spawn, twenty_concurrent_spawns_of_one_name_make_one_pod, .timeout = 30)
+{
+	enum { N = 20 };
+	pid_t clients[N];
+	int won = 0, lost = 0, status;
+	char *log;
+
+	e2e_options("web", "--ready-delay 50");
+	for (int i = 0; i < N; i++) {
+		clients[i] = fork();
+		cr_assert_geq(clients[i], 0);
+		if (clients[i] == 0) {
+			struct spawn_options o = e2e_options("web", NULL);
+			struct spawn_result r;
+			struct error err;
+			setenv("MOCK_POD_ARGS", "--ready-delay 50", 1);
+			if (spawn_pod(&o, &r, &err) == 0)
+				_exit(0);
+			_exit(err.kind == ERR_ALREADY_RUNNING ? 3 : 1);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(waitpid(clients[i], &status, 0), clients[i]);
+		cr_assert(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 0)
+			won++;
+		else if (WEXITSTATUS(status) == 3)
+			lost++;
+	}
+	cr_assert_eq(won, 1, "%d spawns won", won);
+	cr_assert_eq(lost, N - 1);
+	log = e2e_read(e2e_rundir("web", "stderr.log"));
+	cr_assert_not_null(log);
+	cr_assert(strstr(log, "INSOMNIA-READY\tweb\t"), "winner's log: %s",
+		  log);
+	free(log);
+	pid_t pid;
+	int dirfd = open(e2e_rundir("web", NULL), O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(rundir_read_pid(dirfd, &pid), 0);
+	close(dirfd);
+	e2e_stop(pid);
+}
+
+Test(spawn, concurrent_spawns_with_reuse_all_get_the_one_pod, .timeout = 30)
+{
+	enum { N = 8 };
+	int pipes[2], status;
+	pid_t clients[N], first = 0;
+
+	cr_assert_eq(pipe(pipes), 0);
+	for (int i = 0; i < N; i++) {
+		clients[i] = fork();
+		if (clients[i] == 0) {
+			struct spawn_options o = e2e_options("web", NULL);
+			struct spawn_result r;
+			setenv("MOCK_POD_ARGS", "--ready-delay 50", 1);
+			o.reuse = true;
+			if (spawn_pod(&o, &r, NULL) < 0)
+				_exit(1);
+			if (write(pipes[1], &r.pid, sizeof r.pid) != sizeof r.pid)
+				_exit(2);
+			_exit(0);
+		}
+	}
+	close(pipes[1]);
+	for (int i = 0; i < N; i++) {
+		pid_t pid;
+		cr_assert_eq(waitpid(clients[i], &status, 0), clients[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		cr_assert_eq(read(pipes[0], &pid, sizeof pid), sizeof pid);
+		if (!first)
+			first = pid;
+		cr_assert_eq(pid, first, "two different pods");
+	}
+	close(pipes[0]);
+	e2e_stop(first);
+}
+
+Test(spawn, client_killed_right_after_ready_leaves_a_healthy_pod)
+{
+	pid_t client = fork();
+	int status;
+	pid_t pid;
+
+	if (client == 0) {
+		struct spawn_options o = e2e_options("web", NULL);
+		struct spawn_result r;
+		if (spawn_pod(&o, &r, NULL) == 0)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	cr_assert_eq(waitpid(client, &status, 0), client);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	int dirfd = open(e2e_rundir("web", NULL), O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(rundir_is_live(dirfd, NULL), 1);
+	cr_assert_eq(rundir_read_pid(dirfd, &pid), 0);
+	close(dirfd);
+	cr_assert(e2e_socket_accepts(e2e_rundir("web", "sock")));
+	e2e_stop(pid);
+}

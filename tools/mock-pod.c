@@ -1,0 +1,316 @@
+/* mock-pod: a pod that misbehaves on demand, for end-to-end tests and
+ * benchmarks.
+ *
+ * A client runs it through INSOMNIA_POD_COMMAND, which is a bare path, so
+ * besides its own argv the mock reads flags from MOCK_POD_ARGS
+ * (whitespace-separated).  It takes the pod name from --name, else from
+ * the first `name = "..."` in the --overlay text: it is deliberately not
+ * a TOML parser, so handshake tests do not depend on the real one.
+ *
+ * When it behaves, it is a minimal compatible pod: it takes `lock`,
+ * binds `sock`, writes `pid`, prints the ready line in one write, accepts
+ * and closes connections, and on SIGTERM removes sock and pid and exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "paths.h"
+#include "ready.h"
+#include "rundir.h"
+#include "safedir.h"
+#include "unixsock.h"
+
+struct mock {
+	char name[PODNAME_MAX + 1];
+	const char *announce; /* name printed on the ready line */
+	int ready_delay_ms;
+	int lines;           /* progress lines before ready */
+	int exit_code;       /* >= 0: exit before ready */
+	const char *message; /* printed before exiting */
+	int die_signal;      /* > 0: raise before ready */
+	int listen_delay_ms; /* announce first, listen later */
+	bool malformed, no_listen, ignore_term, long_line, ready_twice,
+	    fork_child, hang;
+};
+
+static void usage(void)
+{
+	fputs("usage: mock-pod [--overlay TOML] [--session ID] [--name N]\n"
+	      "  [--announce N] [--ready-delay MS] [--lines N]\n"
+	      "  [--exit CODE [--message TEXT]] [--signal SIG] [--malformed]\n"
+	      "  [--no-listen] [--listen-delay MS] [--ignore-term]\n"
+	      "  [--long-line] [--ready-twice] [--fork-child] [--hang]\n"
+	      "Flags are also read from MOCK_POD_ARGS.\n",
+	      stderr);
+	exit(64);
+}
+
+static void name_from_overlay(struct mock *m, const char *overlay)
+{
+	const char *p = strstr(overlay, "name");
+	const char *q, *end;
+
+	while (p) {
+		q = p + 4;
+		q += strspn(q, " \t");
+		if (*q == '=') {
+			q += 1 + strspn(q + 1, " \t");
+			if (*q == '"' && (end = strchr(q + 1, '"')) &&
+			    (size_t)(end - q - 1) <= PODNAME_MAX) {
+				memcpy(m->name, q + 1, (size_t)(end - q - 1));
+				m->name[end - q - 1] = '\0';
+				return;
+			}
+		}
+		p = strstr(p + 4, "name");
+	}
+}
+
+/* One flag; returns how many argv slots it used. */
+static int parse_flag(struct mock *m, char **argv, int left)
+{
+	const char *f = argv[0], *v = left > 1 ? argv[1] : NULL;
+
+#define WITH_VALUE(flag) (strcmp(f, flag) == 0 && (v || (usage(), 0)))
+	if (WITH_VALUE("--overlay"))
+		name_from_overlay(m, v);
+	else if (WITH_VALUE("--session"))
+		;
+	else if (WITH_VALUE("--name"))
+		snprintf(m->name, sizeof m->name, "%s", v);
+	else if (WITH_VALUE("--announce"))
+		m->announce = v;
+	else if (WITH_VALUE("--ready-delay"))
+		m->ready_delay_ms = atoi(v);
+	else if (WITH_VALUE("--lines"))
+		m->lines = atoi(v);
+	else if (WITH_VALUE("--exit"))
+		m->exit_code = atoi(v);
+	else if (WITH_VALUE("--message"))
+		m->message = v;
+	else if (WITH_VALUE("--signal"))
+		m->die_signal = atoi(v);
+	else if (WITH_VALUE("--listen-delay"))
+		m->listen_delay_ms = atoi(v);
+	else {
+		bool *flag = strcmp(f, "--malformed") == 0     ? &m->malformed
+		             : strcmp(f, "--no-listen") == 0   ? &m->no_listen
+		             : strcmp(f, "--ignore-term") == 0 ? &m->ignore_term
+		             : strcmp(f, "--long-line") == 0   ? &m->long_line
+		             : strcmp(f, "--ready-twice") == 0 ? &m->ready_twice
+		             : strcmp(f, "--fork-child") == 0  ? &m->fork_child
+		             : strcmp(f, "--hang") == 0        ? &m->hang
+		                                               : NULL;
+		if (!flag)
+			usage();
+		*flag = true;
+		return 1;
+	}
+#undef WITH_VALUE
+	return 2;
+}
+
+static void parse_args(struct mock *m, int argc, char **argv)
+{
+	char *env = getenv("MOCK_POD_ARGS"), *words[64], *save = NULL;
+	int n = 0;
+
+	for (int i = 1; i < argc;)
+		i += parse_flag(m, argv + i, argc - i);
+	if (!env)
+		return;
+	env = strdup(env);
+	for (char *w = strtok_r(env, " \t\n", &save); w && n < 64;
+	     w = strtok_r(NULL, " \t\n", &save))
+		words[n++] = w;
+	for (int i = 0; i < n;)
+		i += parse_flag(m, words + i, n - i);
+	/* words point into env, which the flags may keep: never freed */
+}
+
+static void say(const char *fmt, const char *arg)
+{
+	fprintf(stderr, fmt, arg);
+}
+
+static void nap(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void misbehave_before_ready(const struct mock *m)
+{
+	pid_t child;
+
+	/* tests find a failed pod's group through this line in stderr.log */
+	fprintf(stderr, "mock-pod: pid %ld\n", (long)getpid());
+	if (m->fork_child) {
+		child = fork();
+		if (child == 0)
+			for (;;)
+				pause(); /* outlives its parent, in its group */
+		fprintf(stderr, "mock-pod: child %ld\n", (long)child);
+	}
+	for (int i = 0; i < m->lines; i++)
+		fprintf(stderr, "mock-pod: progress line %d of %d\n", i + 1,
+		        m->lines);
+	if (m->ready_delay_ms)
+		nap(m->ready_delay_ms);
+	if (m->exit_code >= 0) {
+		say("%s\n", m->message ? m->message : "mock-pod: exiting");
+		exit(m->exit_code);
+	}
+	if (m->die_signal > 0) {
+		say("%s\n", "mock-pod: about to die by a signal");
+		signal(m->die_signal, SIG_DFL);
+		raise(m->die_signal);
+	}
+	if (m->long_line) {
+		static char line[1 << 20];
+		memset(line, 'x', sizeof line);
+		fd_write_all(2, line, sizeof line);
+	}
+	if (m->hang || m->long_line)
+		for (;;)
+			pause();
+}
+
+/* The runtime dir side of a well-behaved pod; exits on failure. */
+static int take_dir(const struct mock *m, char *sock_path, size_t size)
+{
+	char root[PATHS_MAX], dir[PATHS_MAX];
+	struct error err;
+	int rootfd, dirfd, lockfd;
+
+	rootfd = rundir_open_root(true, root, sizeof root, &err);
+	if (rootfd < 0 || paths_join(dir, sizeof dir, root, m->name, &err) < 0)
+		goto fail;
+	dirfd = safedir_openat(rootfd, m->name, dir, true, &err);
+	if (dirfd < 0)
+		goto fail;
+	lockfd = openat(dirfd, RUNDIR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "mock-pod: pod %s is already running\n",
+		        m->name);
+		exit(3);
+	}
+	unlinkat(dirfd, RUNDIR_SOCK, 0);
+	if (paths_join(sock_path, size, dir, RUNDIR_SOCK, &err) < 0)
+		goto fail;
+	return dirfd;
+fail:
+	fprintf(stderr, "mock-pod: %s\n", err.message);
+	exit(4);
+}
+
+static void write_pid(int dirfd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	int fd = openat(dirfd, RUNDIR_PID,
+	                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		fd_write_all(fd, buf, (size_t)n);
+		close(fd);
+	}
+}
+
+static void announce(const struct mock *m, const char *sock_path)
+{
+	char line[READY_LINE_MAX + 64];
+	int n;
+
+	if (m->malformed)
+		n = snprintf(line, sizeof line, "%s%s\n", READY_PREFIX,
+		             m->name);
+	else
+		n = snprintf(line, sizeof line, "%s%s\t%s\n", READY_PREFIX,
+		             m->announce ? m->announce : m->name, sock_path);
+	fd_write_all(2, line, (size_t)n); /* one write: never torn */
+	if (m->ready_twice)
+		fd_write_all(2, line, (size_t)n);
+}
+
+static int bind_socket(int dirfd, const char *sock_path, int backlog)
+{
+	struct error err;
+	int fd =
+	    unixsock_listen_at(dirfd, RUNDIR_SOCK, sock_path, backlog, &err);
+
+	if (fd < 0) {
+		fprintf(stderr, "mock-pod: %s\n", err.message);
+		exit(4);
+	}
+	return fd;
+}
+
+/* Accept and close connections until SIGTERM/SIGINT, then clean up. */
+static void serve(const struct mock *m, int dirfd, int listen_fd)
+{
+	sigset_t set;
+	struct pollfd fds[2];
+
+	sigemptyset(&set);
+	if (!m->ignore_term)
+		sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fds[0] = (struct pollfd){signalfd(-1, &set, SFD_CLOEXEC), POLLIN, 0};
+	fds[1] = (struct pollfd){listen_fd, POLLIN, 0};
+	for (;;) {
+		if (poll(fds, listen_fd >= 0 ? 2 : 1, -1) < 0)
+			continue;
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents) {
+			int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0)
+				close(c);
+		}
+	}
+	unlinkat(dirfd, RUNDIR_SOCK, 0);
+	unlinkat(dirfd, RUNDIR_PID, 0);
+	fprintf(stderr, "mock-pod: stopping\n");
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	struct mock m = {.exit_code = -1};
+	char sock_path[PATHS_MAX];
+	int dirfd, listen_fd = -1;
+
+	parse_args(&m, argc, argv);
+	if (!m.name[0]) {
+		fputs("mock-pod: no name (give --name or name = \"...\" in "
+		      "--overlay)\n",
+		      stderr);
+		return 2;
+	}
+	if (m.ignore_term)
+		signal(SIGTERM, SIG_IGN);
+	misbehave_before_ready(&m);
+	dirfd = take_dir(&m, sock_path, sizeof sock_path);
+	write_pid(dirfd);
+	if (!m.no_listen && !m.listen_delay_ms)
+		listen_fd = bind_socket(dirfd, sock_path, 128);
+	announce(&m, sock_path);
+	if (m.listen_delay_ms) {
+		nap(m.listen_delay_ms);
+		listen_fd = bind_socket(dirfd, sock_path, 128);
+	}
+	serve(&m, dirfd, listen_fd);
+}
