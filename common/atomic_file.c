@@ -12,25 +12,25 @@
 /* A name unique to this call: two writers (threads or processes) of the
  * same file never share a temporary. */
 static int make_temp(int dirfd, const char *name, mode_t mode, char *tmp,
-		     size_t size)
+                     size_t size)
 {
 	static unsigned counter;
 
 	for (int attempt = 0; attempt < 100; attempt++) {
 		int fd;
 		snprintf(tmp, size, ".%s.tmp.%ld.%u", name, (long)getpid(),
-			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-		fd = openat(dirfd, tmp,
-			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			    mode);
+		         __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		fd = openat(
+		    dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
 	return -1;
 }
 
-int atomic_write_at(int dirfd, const char *name, const void *data,
-		    size_t len, mode_t mode, struct error *err)
+int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
+                    mode_t mode, struct error *err)
 {
 	char tmp[512];
 	int fd, rc = -1;
@@ -38,21 +38,21 @@ int atomic_write_at(int dirfd, const char *name, const void *data,
 	fd = make_temp(dirfd, name, mode, tmp, sizeof tmp);
 	if (fd < 0)
 		return error_set_errno(err, ERR_IO, errno,
-				       "cannot create a temporary file for %s",
-				       name);
+		                       "cannot create a temporary file for %s",
+		                       name);
 	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		error_set_errno(err, ERR_IO, errno, "cannot write %s", name);
 		goto out;
 	}
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
 		error_set_errno(err, ERR_IO, errno, "cannot rename over %s",
-				name);
+		                name);
 		goto out;
 	}
 	tmp[0] = '\0';
 	if (fsync(dirfd) < 0) {
 		error_set_errno(err, ERR_IO, errno,
-				"cannot sync the directory of %s", name);
+		                "cannot sync the directory of %s", name);
 		goto out;
 	}
 	rc = 0;

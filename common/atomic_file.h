@@ -10,7 +10,7 @@
 
 /* Write data to a temporary file in dirfd, fsync it, rename it over name,
  * then fsync dirfd.  The temporary file never outlives a failure. */
-int atomic_write_at(int dirfd, const char *name, const void *data,
-		    size_t len, mode_t mode, struct error *err);
+int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
+                    mode_t mode, struct error *err);
 
 #endif

@@ -12,25 +12,25 @@ struct kind_entry {
 /* Exit codes: 2 and 3 are fixed by DESIGN.md for the pod; the rest follow.
  * 1 is reserved for internal errors, 64 for usage as in sysexits.h. */
 static const struct kind_entry kinds[ERR_KIND_COUNT] = {
-	[ERR_NONE] = {"none", 0},
-	[ERR_INTERNAL] = {"internal", 1},
-	[ERR_CONFIG] = {"config", 2},
-	[ERR_ALREADY_RUNNING] = {"already_running", 3},
-	[ERR_RUNTIME_DIR] = {"runtime_dir", 4},
-	[ERR_BAD_NAME] = {"bad_name", 5},
-	[ERR_LAUNCH_FAILED] = {"launch_failed", 6},
-	[ERR_EXITED_EARLY] = {"exited_early", 7},
-	[ERR_MALFORMED_READY] = {"malformed_ready", 8},
-	[ERR_NAME_MISMATCH] = {"name_mismatch", 9},
-	[ERR_SOCKET_REFUSED] = {"socket_refused", 10},
-	[ERR_TIMEOUT] = {"timeout", 11},
-	[ERR_USAGE] = {"usage", 64},
-	[ERR_IO] = {"io", 12},
-	[ERR_NOT_RUNNING] = {"not_running", 13},
-	[ERR_PROTOCOL] = {"protocol", 14},
-	[ERR_SESSION_UNKNOWN] = {"session_unknown", 15},
-	[ERR_SESSION_LIVE] = {"session_live", 16},
-	[ERR_BAD_SESSION_ID] = {"bad_session_id", 17},
+    [ERR_NONE] = {"none", 0},
+    [ERR_INTERNAL] = {"internal", 1},
+    [ERR_CONFIG] = {"config", 2},
+    [ERR_ALREADY_RUNNING] = {"already_running", 3},
+    [ERR_RUNTIME_DIR] = {"runtime_dir", 4},
+    [ERR_BAD_NAME] = {"bad_name", 5},
+    [ERR_LAUNCH_FAILED] = {"launch_failed", 6},
+    [ERR_EXITED_EARLY] = {"exited_early", 7},
+    [ERR_MALFORMED_READY] = {"malformed_ready", 8},
+    [ERR_NAME_MISMATCH] = {"name_mismatch", 9},
+    [ERR_SOCKET_REFUSED] = {"socket_refused", 10},
+    [ERR_TIMEOUT] = {"timeout", 11},
+    [ERR_USAGE] = {"usage", 64},
+    [ERR_IO] = {"io", 12},
+    [ERR_NOT_RUNNING] = {"not_running", 13},
+    [ERR_PROTOCOL] = {"protocol", 14},
+    [ERR_SESSION_UNKNOWN] = {"session_unknown", 15},
+    [ERR_SESSION_LIVE] = {"session_live", 16},
+    [ERR_BAD_SESSION_ID] = {"bad_session_id", 17},
 };
 
 void error_clear(struct error *err)
@@ -46,7 +46,7 @@ void error_clear(struct error *err)
 }
 
 static void set_message(struct error *err, enum error_kind kind,
-			const char *fmt, va_list ap)
+                        const char *fmt, va_list ap)
 {
 	error_clear(err);
 	err->kind = kind;
@@ -66,7 +66,7 @@ int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 }
 
 int error_set_errno(struct error *err, enum error_kind kind, int errnum,
-		    const char *fmt, ...)
+                    const char *fmt, ...)
 {
 	va_list ap;
 	size_t used;
@@ -79,7 +79,7 @@ int error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	err->errnum = errnum;
 	used = strlen(err->message);
 	snprintf(err->message + used, sizeof err->message - used, ": %s",
-		 strerror(errnum));
+	         strerror(errnum));
 	return -1;
 }
 
@@ -99,7 +99,8 @@ void error_prefix(struct error *err, const char *fmt, ...)
 	if (used + 2 < sizeof err->message) {
 		memcpy(err->message + used, ": ", 3);
 		used += 2;
-		strncat(err->message + used, old, sizeof err->message - used - 1);
+		strncat(err->message + used, old,
+		        sizeof err->message - used - 1);
 	}
 }
 

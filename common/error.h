@@ -35,13 +35,13 @@ enum error_kind {
 };
 
 #define ERROR_MESSAGE_MAX 1024
-#define ERROR_DETAIL_MAX 4096
+#define ERROR_DETAIL_MAX  4096
 
 struct error {
 	enum error_kind kind;
-	int errnum;                     /* errno, or 0 */
-	int exit_status;                /* pod's exit code, or -1 */
-	int term_signal;                /* signal that killed the pod, or 0 */
+	int errnum;                      /* errno, or 0 */
+	int exit_status;                 /* pod's exit code, or -1 */
+	int term_signal;                 /* signal that killed the pod, or 0 */
 	char message[ERROR_MESSAGE_MAX]; /* what a person can act on */
 	char detail[ERROR_DETAIL_MAX];   /* optional, e.g. a stderr tail */
 };
@@ -51,15 +51,15 @@ void error_clear(struct error *err);
 /* Set kind and message (printf-style); returns -1 so callers can
  * `return error_set(...)`.  A NULL err is allowed and ignored. */
 int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Same, with errno: appends ": strerror(errnum)" to the message. */
 int error_set_errno(struct error *err, enum error_kind kind, int errnum,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Put "context: " in front of the existing message. */
 void error_prefix(struct error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Stable lower-case name of a kind, e.g. "already_running". */
 const char *error_kind_name(enum error_kind kind);

@@ -78,7 +78,7 @@ static int read_to_end(int fd, size_t max, char **out, size_t *len)
 }
 
 int fd_read_file_at(int dirfd, const char *name, size_t max, char **out,
-		    size_t *len)
+                    size_t *len)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	int rc, saved;

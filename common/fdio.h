@@ -15,6 +15,6 @@ ssize_t fd_read_some(int fd, void *buf, size_t len);
  * buffer of at most max bytes.  Returns 0, or -1 with errno set (EFBIG
  * when longer than max). */
 int fd_read_file_at(int dirfd, const char *name, size_t max, char **out,
-		    size_t *len);
+                    size_t *len);
 
 #endif

@@ -29,10 +29,10 @@ int paths_user_manifest(char *out, size_t size, struct error *err);
 /* The nearest .insomnia/manifest.toml walking up from cwd (absolute).
  * Returns 1 and fills out when found, 0 when none, -1 on error. */
 int paths_project_manifest(const char *cwd, char *out, size_t size,
-			   struct error *err);
+                           struct error *err);
 
 /* out = dir + "/" + name, refusing truncation. */
 int paths_join(char *out, size_t size, const char *dir, const char *name,
-	       struct error *err);
+               struct error *err);
 
 #endif

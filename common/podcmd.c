@@ -17,16 +17,16 @@ static int is_executable_file(const char *path)
 }
 
 static int check_path(const char *path, const char *from, char *out,
-		      size_t size, struct error *err)
+                      size_t size, struct error *err)
 {
 	if (!is_executable_file(path))
 		return error_set(err, ERR_LAUNCH_FAILED,
-				 "pod command %s (from %s) is not an "
-				 "executable file",
-				 path, from);
+		                 "pod command %s (from %s) is not an "
+		                 "executable file",
+		                 path, from);
 	if (strlen(path) >= size)
 		return error_set(err, ERR_LAUNCH_FAILED,
-				 "pod command path is too long");
+		                 "pod command path is too long");
 	strcpy(out, path);
 	return 0;
 }
@@ -47,20 +47,20 @@ static int search_path(char *out, size_t size, struct error *err)
 			strcpy(candidate + n, "/pod");
 			if (is_executable_file(candidate))
 				return check_path(candidate, "PATH", out, size,
-						  err);
+				                  err);
 		}
 		path += n;
 		if (*path == ':')
 			path++;
 	}
 	return error_set(err, ERR_LAUNCH_FAILED,
-			 "no executable \"pod\" on PATH; install it or set "
-			 "%s to its path",
-			 PODCMD_ENV);
+	                 "no executable \"pod\" on PATH; install it or set "
+	                 "%s to its path",
+	                 PODCMD_ENV);
 }
 
 int podcmd_resolve(const char *explicit, char *out, size_t size,
-		   struct error *err)
+                   struct error *err)
 {
 	const char *env;
 

@@ -13,6 +13,6 @@
 /* Resolve to an executable path.  explicit (may be NULL) wins over the
  * environment.  Errors are ERR_LAUNCH_FAILED and name what was tried. */
 int podcmd_resolve(const char *explicit, char *out, size_t size,
-		   struct error *err);
+                   struct error *err);
 
 #endif

@@ -17,22 +17,22 @@ int podname_check(const char *name, struct error *err)
 		return error_set(err, ERR_BAD_NAME, "pod name is empty");
 	if (len > PODNAME_MAX)
 		return error_set(err, ERR_BAD_NAME,
-				 "pod name is %zu characters long; at most %d "
-				 "are allowed",
-				 len, PODNAME_MAX);
+		                 "pod name is %zu characters long; at most %d "
+		                 "are allowed",
+		                 len, PODNAME_MAX);
 	if (name[0] == '.' || name[0] == '-')
 		return error_set(err, ERR_BAD_NAME,
-				 "pod name \"%s\" starts with '%c'; it must "
-				 "start with a letter, digit or '_'",
-				 name, name[0]);
+		                 "pod name \"%s\" starts with '%c'; it must "
+		                 "start with a letter, digit or '_'",
+		                 name, name[0]);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (!allowed(c))
 			return error_set(err, ERR_BAD_NAME,
-					 "pod name has a character that is "
-					 "not allowed (byte 0x%02x at position "
-					 "%zu); use only A-Z a-z 0-9 . _ -",
-					 c, i + 1);
+			                 "pod name has a character that is "
+			                 "not allowed (byte 0x%02x at position "
+			                 "%zu); use only A-Z a-z 0-9 . _ -",
+			                 c, i + 1);
 	}
 	return 0;
 }

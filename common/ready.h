@@ -8,7 +8,7 @@
 #include "error.h"
 #include "podname.h"
 
-#define READY_PREFIX "INSOMNIA-READY\t"
+#define READY_PREFIX             "INSOMNIA-READY\t"
 #define READY_DEFAULT_TIMEOUT_MS 20000
 /* Longest ready line accepted, newline included. */
 #define READY_LINE_MAX 4096
@@ -20,8 +20,8 @@ struct ready_line {
 
 /* Format the line, newline included, into buf.  Returns its length, or
  * -1 (err) when the name is invalid or the line would not fit. */
-int ready_format(char *buf, size_t size, const char *name,
-		 const char *socket, struct error *err);
+int ready_format(char *buf, size_t size, const char *name, const char *socket,
+                 struct error *err);
 
 /* True when line (without its '\n') starts with the prefix: the caller
  * then must parse it strictly rather than treat it as progress. */
@@ -32,6 +32,6 @@ int ready_has_prefix(const char *line, size_t len);
  * absolute or holds control characters, and lines over READY_LINE_MAX.
  * Errors are ERR_MALFORMED_READY. */
 int ready_parse(const char *line, size_t len, struct ready_line *out,
-		struct error *err);
+                struct error *err);
 
 #endif

@@ -21,14 +21,14 @@ int rundir_open_root(bool create, char *path, size_t size, struct error *err)
 int rundir_is_live(int dirfd, struct error *err)
 {
 	int fd = openat(dirfd, RUNDIR_LOCK,
-			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	int live;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				       "cannot open the pod's lock file");
+		                       "cannot open the pod's lock file");
 	}
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		live = 0;
@@ -36,7 +36,7 @@ int rundir_is_live(int dirfd, struct error *err)
 		live = 1;
 	} else {
 		live = error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				       "cannot probe the pod's lock file");
+		                       "cannot probe the pod's lock file");
 	}
 	close(fd); /* releases the probe's shared lock */
 	return live;

@@ -9,10 +9,10 @@
 
 #include "error.h"
 
-#define RUNDIR_LOCK "lock"
-#define RUNDIR_SOCK "sock"
-#define RUNDIR_PID "pid"
-#define RUNDIR_STATE "state.json"
+#define RUNDIR_LOCK   "lock"
+#define RUNDIR_SOCK   "sock"
+#define RUNDIR_PID    "pid"
+#define RUNDIR_STATE  "state.json"
 #define RUNDIR_STDERR "stderr.log"
 
 /* Resolve the runtime root and open it as a safe directory (created when

@@ -12,72 +12,72 @@
 
 /* The lstat checks, in the order a person would fix them. */
 static int check_stat(const struct stat *st, const char *path,
-		      struct error *err)
+                      struct error *err)
 {
 	if (S_ISLNK(st->st_mode))
 		return error_set(err, ERR_RUNTIME_DIR,
-				 "unsafe directory %s: it is a symbolic link",
-				 path);
+		                 "unsafe directory %s: it is a symbolic link",
+		                 path);
 	if (!S_ISDIR(st->st_mode))
 		return error_set(err, ERR_RUNTIME_DIR,
-				 "unsafe directory %s: it is not a directory",
-				 path);
+		                 "unsafe directory %s: it is not a directory",
+		                 path);
 	if (st->st_uid != geteuid())
 		return error_set(err, ERR_RUNTIME_DIR,
-				 "unsafe directory %s: owned by uid %u, not by "
-				 "you (uid %u)",
-				 path, (unsigned)st->st_uid,
-				 (unsigned)geteuid());
+		                 "unsafe directory %s: owned by uid %u, not by "
+		                 "you (uid %u)",
+		                 path, (unsigned)st->st_uid,
+		                 (unsigned)geteuid());
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return error_set(err, ERR_RUNTIME_DIR,
-				 "unsafe directory %s: writable by group or "
-				 "others (mode %04o); run chmod 700 on it",
-				 path, (unsigned)(st->st_mode & 07777));
+		                 "unsafe directory %s: writable by group or "
+		                 "others (mode %04o); run chmod 700 on it",
+		                 path, (unsigned)(st->st_mode & 07777));
 	return 0;
 }
 
 /* Open what lstat saw, make sure it is the same inode (no swap in
  * between), and tighten a group/other-readable mode to 0700. */
 static int open_checked(int dirfd, const char *name, const char *path,
-			const struct stat *seen, struct error *err)
+                        const struct stat *seen, struct error *err)
 {
 	struct stat st;
 	int fd = openat(dirfd, name,
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				       "cannot open directory %s", path);
+		                       "cannot open directory %s", path);
 	if (fstat(fd, &st) < 0 || st.st_dev != seen->st_dev ||
 	    st.st_ino != seen->st_ino) {
 		close(fd);
 		return error_set(err, ERR_RUNTIME_DIR,
-				 "unsafe directory %s: it changed while being "
-				 "checked",
-				 path);
+		                 "unsafe directory %s: it changed while being "
+		                 "checked",
+		                 path);
 	}
 	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0) {
 		int saved = errno;
 		close(fd);
 		return error_set_errno(err, ERR_RUNTIME_DIR, saved,
-				       "cannot tighten %s to mode 0700", path);
+		                       "cannot tighten %s to mode 0700", path);
 	}
 	return fd;
 }
 
 int safedir_openat(int dirfd, const char *name, const char *path_for_errors,
-		   bool create, struct error *err)
+                   bool create, struct error *err)
 {
 	struct stat st;
 
 	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				       "cannot create directory %s",
-				       path_for_errors);
+		                       "cannot create directory %s",
+		                       path_for_errors);
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				       "cannot use directory %s",
-				       path_for_errors);
+		                       "cannot use directory %s",
+		                       path_for_errors);
 	if (check_stat(&st, path_for_errors, err) < 0)
 		return -1;
 	return open_checked(dirfd, name, path_for_errors, &st, err);
@@ -92,14 +92,15 @@ static int make_parents(const char *path, struct error *err)
 
 	if (strlen(path) >= sizeof buf)
 		return error_set(err, ERR_RUNTIME_DIR, "path too long: %s",
-				 path);
+		                 path);
 	strcpy(buf, path);
-	for (slash = strchr(buf + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+	for (slash = strchr(buf + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
 		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 			return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-					       "cannot create directory %s",
-					       buf);
+			                       "cannot create directory %s",
+			                       buf);
 		*slash = '/';
 	}
 	return 0;
@@ -109,7 +110,7 @@ int safedir_open(const char *path, bool create, struct error *err)
 {
 	if (path[0] != '/')
 		return error_set(err, ERR_RUNTIME_DIR,
-				 "directory %s is not an absolute path", path);
+		                 "directory %s is not an absolute path", path);
 	if (create && make_parents(path, err) < 0)
 		return -1;
 	return safedir_openat(AT_FDCWD, path, path, create, err);

@@ -21,6 +21,6 @@ int safedir_open(const char *path, bool create, struct error *err);
 /* The same for name inside the safe directory dirfd (no parents made);
  * path_for_errors is the full path, for messages. */
 int safedir_openat(int dirfd, const char *name, const char *path_for_errors,
-		   bool create, struct error *err);
+                   bool create, struct error *err);
 
 #endif

@@ -14,8 +14,8 @@
 
 /* Fill addr with dir/name, or /proc/self/fd/<dirfd>/name when too long. */
 static int make_addr(struct sockaddr_un *addr, int dirfd, const char *dir,
-		     const char *name, const char *path_for_errors,
-		     struct error *err)
+                     const char *name, const char *path_for_errors,
+                     struct error *err)
 {
 	int n;
 
@@ -23,22 +23,22 @@ static int make_addr(struct sockaddr_un *addr, int dirfd, const char *dir,
 	addr->sun_family = AF_UNIX;
 	if (dir)
 		n = snprintf(addr->sun_path, sizeof addr->sun_path, "%s/%s",
-			     dir, name);
+		             dir, name);
 	else
 		n = -1;
 	if (n < 0 || (size_t)n >= sizeof addr->sun_path)
 		n = snprintf(addr->sun_path, sizeof addr->sun_path,
-			     "/proc/self/fd/%d/%s", dirfd, name);
+		             "/proc/self/fd/%d/%s", dirfd, name);
 	if (n < 0 || (size_t)n >= sizeof addr->sun_path)
 		return error_set(err, ERR_SOCKET_REFUSED,
-				 "socket name too long even through its "
-				 "directory: %s",
-				 path_for_errors);
+		                 "socket name too long even through its "
+		                 "directory: %s",
+		                 path_for_errors);
 	return 0;
 }
 
 int unixsock_listen_at(int dirfd, const char *name, const char *path_for_errors,
-		       int backlog, struct error *err)
+                       int backlog, struct error *err)
 {
 	struct sockaddr_un addr;
 	int fd;
@@ -48,16 +48,16 @@ int unixsock_listen_at(int dirfd, const char *name, const char *path_for_errors,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return error_set_errno(err, ERR_INTERNAL, errno,
-				       "cannot create a socket");
+		                       "cannot create a socket");
 	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				"cannot bind %s", path_for_errors);
+		error_set_errno(err, ERR_RUNTIME_DIR, errno, "cannot bind %s",
+		                path_for_errors);
 		goto fail;
 	}
 	/* The dir is 0700 already; 0600 on the socket is the second wall. */
 	if (fchmodat(dirfd, name, 0600, 0) < 0 || listen(fd, backlog) < 0) {
 		error_set_errno(err, ERR_RUNTIME_DIR, errno,
-				"cannot listen on %s", path_for_errors);
+		                "cannot listen on %s", path_for_errors);
 		unlinkat(dirfd, name, 0);
 		goto fail;
 	}
@@ -68,20 +68,20 @@ fail:
 }
 
 static int connect_addr(const struct sockaddr_un *addr, const char *path,
-			int *fd_out, struct error *err)
+                        int *fd_out, struct error *err)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return error_set_errno(err, ERR_INTERNAL, errno,
-				       "cannot create a socket");
+		                       "cannot create a socket");
 	if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) < 0 &&
 	    errno != EAGAIN && errno != EINPROGRESS) {
 		int saved = errno;
 		close(fd);
 		return error_set_errno(err, ERR_SOCKET_REFUSED, saved,
-				       "socket %s does not accept connections",
-				       path);
+		                       "socket %s does not accept connections",
+		                       path);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	*fd_out = fd;
@@ -97,7 +97,7 @@ int unixsock_connect(const char *path, int *fd_out, struct error *err)
 
 	if (!slash || (size_t)(slash - path) >= sizeof dir)
 		return error_set(err, ERR_SOCKET_REFUSED,
-				 "socket path %s is not usable", path);
+		                 "socket path %s is not usable", path);
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	if (strlen(path) < sizeof addr.sun_path) {
@@ -108,8 +108,8 @@ int unixsock_connect(const char *path, int *fd_out, struct error *err)
 	dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return error_set_errno(err, ERR_SOCKET_REFUSED, errno,
-				       "cannot open the directory of socket %s",
-				       path);
+		                       "cannot open the directory of socket %s",
+		                       path);
 	if (make_addr(&addr, dirfd, NULL, slash + 1, path, err) == 0)
 		rc = connect_addr(&addr, path, fd_out, err);
 	close(dirfd);

@@ -11,7 +11,7 @@
 /* Bind and listen on name inside dirfd, mode 0600, non-blocking and
  * close-on-exec.  path_for_errors is the full path, for messages. */
 int unixsock_listen_at(int dirfd, const char *name, const char *path_for_errors,
-		       int backlog, struct error *err);
+                       int backlog, struct error *err);
 
 /* Connect to an absolute socket path.  Non-blocking connect: 0 when the
  * socket accepted (or its queue is full, which proves it listens), and

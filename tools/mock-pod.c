@@ -121,6 +121,9 @@ static int parse_flag(struct mock *m, char **argv, int left)
 	return 2;
 }
 
+/* The flags keep pointers into this copy for the life of the process. */
+static char *env_args;
+
 static void parse_args(struct mock *m, int argc, char **argv)
 {
 	char *env = getenv("MOCK_POD_ARGS"), *words[64], *save = NULL;
@@ -130,13 +133,12 @@ static void parse_args(struct mock *m, int argc, char **argv)
 		i += parse_flag(m, argv + i, argc - i);
 	if (!env)
 		return;
-	env = strdup(env);
+	env = env_args = strdup(env);
 	for (char *w = strtok_r(env, " \t\n", &save); w && n < 64;
 	     w = strtok_r(NULL, " \t\n", &save))
 		words[n++] = w;
 	for (int i = 0; i < n;)
 		i += parse_flag(m, words + i, n - i);
-	/* words point into env, which the flags may keep: never freed */
 }
 
 static void say(const char *fmt, const char *arg)

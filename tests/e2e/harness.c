@@ -75,7 +75,7 @@ void e2e_teardown(void)
 	kill_children();
 	while (waitpid(-1, NULL, 0) > 0)
 		;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", e2e_home);
+	snprintf(cmd, sizeof cmd, "/bin/rm -rf '%s'", e2e_home);
 	if (system(cmd) != 0)
 		cr_log_warn("could not remove %s", e2e_home);
 }

@@ -25,7 +25,7 @@ static void teardown(void)
 {
 	char cmd[128];
 	close(dirfd_);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+	snprintf(cmd, sizeof cmd, "/bin/rm -rf %s", base);
 	cr_assert_eq(system(cmd), 0);
 }
 
@@ -37,8 +37,8 @@ static int entries(void)
 	DIR *d = opendir(base);
 	struct dirent *e;
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") &&
-					    strcmp(e->d_name, "..")))
+		if (e->d_name[0] != '.' ||
+		    (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")))
 			n++;
 	closedir(d);
 	return n;
@@ -62,9 +62,9 @@ Test(atomic_file, writes_content_with_mode_and_leaves_no_temp)
 Test(atomic_file, replaces_existing_content_whole)
 {
 	char *got;
-	cr_assert_eq(atomic_write_at(dirfd_, "f", "a long old content", 18,
-				     0600, NULL),
-		     0);
+	cr_assert_eq(
+	    atomic_write_at(dirfd_, "f", "a long old content", 18, 0600, NULL),
+	    0);
 	cr_assert_eq(atomic_write_at(dirfd_, "f", "new", 3, 0600, NULL), 0);
 	cr_assert_eq(fd_read_file_at(dirfd_, "f", 100, &got, NULL), 0);
 	cr_assert_str_eq(got, "new");
@@ -87,9 +87,8 @@ Test(atomic_file, failure_leaves_no_temporary_behind)
 Test(atomic_file, read_file_refuses_files_over_the_limit)
 {
 	char *got = NULL;
-	cr_assert_eq(atomic_write_at(dirfd_, "big", "0123456789", 10, 0600,
-				     NULL),
-		     0);
+	cr_assert_eq(
+	    atomic_write_at(dirfd_, "big", "0123456789", 10, 0600, NULL), 0);
 	cr_assert_eq(fd_read_file_at(dirfd_, "big", 4, &got, NULL), -1);
 	cr_assert_null(got);
 }

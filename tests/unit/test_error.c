@@ -10,8 +10,8 @@ Test(error, every_kind_has_a_distinct_exit_code_and_a_name_that_round_trips)
 		cr_assert_eq(error_kind_from_name(error_kind_name(a)), a);
 		for (int b = a + 1; b < ERR_KIND_COUNT; b++)
 			cr_assert_neq(error_exit_code(a), error_exit_code(b),
-				      "%s and %s share an exit code",
-				      error_kind_name(a), error_kind_name(b));
+			              "%s and %s share an exit code",
+			              error_kind_name(a), error_kind_name(b));
 	}
 }
 
@@ -25,12 +25,12 @@ Test(error, design_fixed_exit_codes_hold)
 Test(error, set_errno_appends_the_system_reason)
 {
 	struct error err;
-	cr_assert_eq(error_set_errno(&err, ERR_IO, ENOENT, "cannot open %s",
-				     "x"),
-		     -1);
+	cr_assert_eq(
+	    error_set_errno(&err, ERR_IO, ENOENT, "cannot open %s", "x"), -1);
 	cr_assert_eq(err.kind, ERR_IO);
 	cr_assert_eq(err.errnum, ENOENT);
-	cr_assert_str_eq(err.message, "cannot open x: No such file or directory");
+	cr_assert_str_eq(err.message,
+	                 "cannot open x: No such file or directory");
 }
 
 Test(error, prefix_puts_context_in_front)

@@ -13,8 +13,8 @@
 static void clean_env(void)
 {
 	static const char *vars[] = {"INSOMNIA_RUNTIME_DIR", "INSOMNIA_HOME",
-				     "XDG_RUNTIME_DIR",      "HOME",
-				     "INSOMNIA_DATA_DIR",    "XDG_CONFIG_HOME"};
+	                             "XDG_RUNTIME_DIR",      "HOME",
+	                             "INSOMNIA_DATA_DIR",    "XDG_CONFIG_HOME"};
 	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
 		unsetenv(vars[i]);
 }
@@ -24,7 +24,7 @@ static const char *runtime_root(void)
 	static char out[PATHS_MAX];
 	struct error err;
 	cr_assert_eq(paths_runtime_root(out, sizeof out, &err), 0, "%s",
-		     err.message);
+	             err.message);
 	return out;
 }
 
@@ -33,7 +33,7 @@ static const char *data_root(void)
 	static char out[PATHS_MAX];
 	struct error err;
 	cr_assert_eq(paths_data_root(out, sizeof out, &err), 0, "%s",
-		     err.message);
+	             err.message);
 	return out;
 }
 
@@ -130,10 +130,9 @@ Test(paths, project_manifest_is_the_nearest_walking_up)
 	mkdir(sub, 0700);
 	cr_assert_eq(paths_project_manifest(sub, out, sizeof out, NULL), 1);
 	cr_assert_str_eq(out, want);
-	cr_assert_eq(paths_project_manifest("/proc/self", out, sizeof out,
-					    NULL),
-		     0);
+	cr_assert_eq(
+	    paths_project_manifest("/proc/self", out, sizeof out, NULL), 0);
 	unlink(want);
-	snprintf(sub, sizeof sub, "rm -rf %s", tmpl);
+	snprintf(sub, sizeof sub, "/bin/rm -rf %s", tmpl);
 	cr_assert_eq(system(sub), 0);
 }

@@ -21,7 +21,7 @@ static void setup(void)
 static void teardown(void)
 {
 	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+	snprintf(cmd, sizeof cmd, "/bin/rm -rf %s", base);
 	cr_assert_eq(system(cmd), 0);
 }
 

@@ -9,7 +9,7 @@ static void refused(const char *name, const char *reason_part)
 	cr_assert_eq(podname_check(name, &err), -1, "accepted \"%s\"", name);
 	cr_assert_eq(err.kind, ERR_BAD_NAME);
 	cr_assert(strstr(err.message, reason_part),
-		  "reason for \"%s\" was \"%s\"", name, err.message);
+	          "reason for \"%s\" was \"%s\"", name, err.message);
 }
 
 Test(podname, accepts_the_documented_alphabet)

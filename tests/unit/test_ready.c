@@ -15,10 +15,10 @@ static void malformed(const char *line, const char *reason_part)
 {
 	struct error err;
 	cr_assert_eq(ready_parse(line, strlen(line), &parsed, &err), -1,
-		     "accepted \"%s\"", line);
+	             "accepted \"%s\"", line);
 	cr_assert_eq(err.kind, ERR_MALFORMED_READY);
 	cr_assert(strstr(err.message, reason_part), "reason was \"%s\"",
-		  err.message);
+	          err.message);
 }
 
 Test(ready, format_then_parse_round_trips)

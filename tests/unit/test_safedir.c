@@ -19,7 +19,7 @@ static void make_base(void)
 static void remove_base(void)
 {
 	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+	snprintf(cmd, sizeof cmd, "/bin/rm -rf %s", base);
 	cr_assert_eq(system(cmd), 0);
 }
 
@@ -45,9 +45,9 @@ static void refused(const char *path, const char *reason_part)
 	cr_assert_eq(safedir_open(path, true, &err), -1, "%s accepted", path);
 	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, reason_part), "reason was \"%s\"",
-		  err.message);
+	          err.message);
 	cr_assert(strstr(err.message, path), "path missing in \"%s\"",
-		  err.message);
+	          err.message);
 }
 
 Test(safedir, creates_missing_dirs_and_parents_0700)
@@ -77,7 +77,8 @@ Test(safedir, refuses_group_or_world_writable)
 	refused(at("w"), "writable by group or others (mode 0777)");
 	cr_assert_eq(chmod(at("w"), 0775), 0);
 	refused(at("w"), "mode 0775");
-	cr_assert_eq(mode_of(at("w")), 0775, "a refused dir must be left alone");
+	cr_assert_eq(mode_of(at("w")), 0775,
+	             "a refused dir must be left alone");
 }
 
 Test(safedir, tightens_a_merely_readable_dir_to_0700)

@@ -1,0 +1,96 @@
+/* proto.h: the pod's control protocol, as both sides frame it
+ * (docs/protocol.md).
+ *
+ * Newline-delimited JSON over a Unix stream socket, one object per line:
+ *   request  {"id":1,"method":"status","params":{}}
+ *   result   {"id":1,"result":{...}}
+ *   error    {"id":1,"error":{"code":"...","message":"..."}}
+ *   event    {"event":"...","data":{...}}  (only after subscribing)
+ *
+ * Ownership follows jansson's "borrowed" convention unless a comment says
+ * otherwise: functions that take a json_t * never steal the reference. */
+#ifndef INSOMNIA_PROTO_H
+#define INSOMNIA_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* Bumped when a change would break an existing peer; "hello" reports it. */
+#define PROTO_VERSION 1
+
+/* Longest line either side accepts, newline not counted.  A longer
+ * request gets a line_too_long error and its connection is closed. */
+#define PROTO_LINE_MAX (1024 * 1024)
+
+/* Error codes a pod may put in an error reply. */
+#define PROTO_ERR_BAD_REQUEST    "bad_request"
+#define PROTO_ERR_UNKNOWN_METHOD "unknown_method"
+#define PROTO_ERR_LINE_TOO_LONG  "line_too_long"
+#define PROTO_ERR_INTERNAL       "internal"
+
+/* A parsed request.  root owns the rest; id is JSON null when the line
+ * had none (or it could not be read), params an object (empty when the
+ * request had none). */
+struct proto_request {
+	json_t *root;
+	json_t *id;
+	const char *method;
+	json_t *params;
+};
+
+/* Serialise obj compactly (UTF-8, no embedded newline) followed by '\n'.
+ * Returns a malloc'd buffer and its length in *len, or NULL when obj
+ * cannot be encoded or the line would exceed PROTO_LINE_MAX. */
+char *proto_encode_line(const json_t *obj, size_t *len);
+
+/* The three kinds of line a peer writes, as malloc'd buffers (see
+ * proto_encode_line).  params may be NULL for an empty object; id may be
+ * NULL for JSON null. */
+char *proto_request_line(int64_t id, const char *method, json_t *params,
+                         size_t *len);
+char *proto_result_line(json_t *id, json_t *result, size_t *len);
+char *proto_error_line(json_t *id, const char *code, const char *message,
+                       size_t *len);
+
+/* Parse one request line given without its '\n'.  On success fills req
+ * (free it with proto_request_free) and returns 0.  On a malformed line
+ * returns -1 with err (ERR_PROTOCOL, a message fit to send back) and
+ * still fills req->id with the request's id when that much parsed, so
+ * the caller can answer it; req must be freed in both cases. */
+int proto_parse_request(const char *line, size_t len, struct proto_request *req,
+                        struct error *err);
+void proto_request_free(struct proto_request *req);
+
+/* Parse one response line (without its '\n').  Returns 0 and a new
+ * reference in *result for a result reply; -1 with err for an error
+ * reply (see proto_call) or a line that is not a reply (ERR_PROTOCOL).
+ * *id gets a new reference to the reply's id in both cases when not
+ * NULL (NULL on a line that did not parse). */
+int proto_parse_response(const char *line, size_t len, json_t **id,
+                         json_t **result, struct error *err);
+
+/* Blocking call on a connected stream socket: write the request, then
+ * read exactly one reply line (never more, so later lines stay in the
+ * socket for the caller), skipping event lines.  On success *result
+ * holds a new reference.  Errors:
+ *   - an error reply: kind ERR_PROTOCOL, message is the pod's message,
+ *     detail is the pod's code (e.g. "unknown_method");
+ *   - a reply that does not parse, has another id, or is too long:
+ *     ERR_PROTOCOL;
+ *   - EOF before a reply: ERR_PROTOCOL ("connection closed");
+ *   - a receive timeout set by the caller (SO_RCVTIMEO): ERR_TIMEOUT;
+ *   - other I/O errors: ERR_IO with errno.
+ * params may be NULL for an empty object. */
+int proto_call(int fd, int64_t id, const char *method, json_t *params,
+               json_t **result, struct error *err);
+
+/* The reading half of proto_call: one full line (without its '\n') into
+ * a malloc'd NUL-terminated buffer.  Reads nothing past the newline.
+ * Returns 0, or -1 with err (EOF is ERR_PROTOCOL, errno 0). */
+int proto_read_line(int fd, char **line, size_t *len, struct error *err);
+
+#endif

@@ -1,0 +1,149 @@
+/* utf8.c: one pass over the whole document before parsing.
+ *
+ * TOML text must be valid UTF-8 and may hold no control character other
+ * than tab and newline (LF or CRLF) anywhere, not even in comments or
+ * strings.  Checking that once, up front, lets the parser copy string
+ * and comment bytes without looking at each one. */
+#include "toml_internal.h"
+
+#include <string.h>
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* True when one of the 8 bytes in w is below 0x20 or at least 0x7f:
+ * such words go through the byte-by-byte check. */
+static bool word_needs_care(uint64_t w)
+{
+	uint64_t below_space = (w - 0x20 * ONES) & ~w & HIGHS;
+	uint64_t del_or_high = ((w + ONES) | w) & HIGHS;
+
+	return (below_space | del_or_high) != 0;
+}
+
+size_t utf8_seq_len(unsigned char lead)
+{
+	if (lead < 0x80)
+		return 1;
+	if (lead >= 0xc2 && lead <= 0xdf)
+		return 2;
+	if (lead >= 0xe0 && lead <= 0xef)
+		return 3;
+	if (lead >= 0xf0 && lead <= 0xf4)
+		return 4;
+	return 0;
+}
+
+static bool is_cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/* Length of the valid multi-byte sequence at s, or 0.  Rejects overlong
+ * forms, surrogates and code points past U+10FFFF via the allowed range
+ * of the second byte. */
+static size_t multibyte_len(const unsigned char *s, size_t avail)
+{
+	size_t n = utf8_seq_len(s[0]);
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (n < 2 || n > avail)
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (!is_cont(s[i]))
+			return 0;
+	return n;
+}
+
+/* Checks the byte at s[i] (one that needs care); returns how many bytes
+ * it spans, or 0 with *fault set. */
+static size_t check_one(const unsigned char *s, size_t i, size_t len,
+                        enum text_fault *fault)
+{
+	unsigned char c = s[i];
+	size_t n;
+
+	if (c >= 0x20 && c < 0x7f)
+		return 1;
+	if (c == '\t' || c == '\n')
+		return 1;
+	if (c == '\r') {
+		if (i + 1 < len && s[i + 1] == '\n')
+			return 2;
+		*fault = TEXT_LONE_CR;
+		return 0;
+	}
+	if (c < 0x80) {
+		*fault = TEXT_CONTROL;
+		return 0;
+	}
+	n = multibyte_len(s + i, len - i);
+	if (!n)
+		*fault = TEXT_BAD_UTF8;
+	return n;
+}
+
+enum text_fault utf8_check_text(const char *text, size_t len, size_t *at)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	enum text_fault fault = TEXT_OK;
+	size_t i = 0, n;
+	uint64_t w;
+
+	while (i < len) {
+		size_t stop = len - i >= 8 ? i + 8 : len;
+
+		if (stop - i == 8) {
+			memcpy(&w, s + i, 8);
+			if (!word_needs_care(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		/* Byte by byte through this word (a multi-byte sequence
+		 * may run past its end). */
+		while (i < stop) {
+			n = check_one(s, i, len, &fault);
+			if (!n) {
+				*at = i;
+				return fault;
+			}
+			i += n;
+		}
+	}
+	return TEXT_OK;
+}
+
+size_t utf8_encode(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}

@@ -1,0 +1,278 @@
+/* main.c: the pod's command line and the order of its life: config,
+ * runtime dir, lock, socket, state, ready line, serve, clean up
+ * (docs/man/pod.1). */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "error.h"
+#include "fdio.h"
+#include "fds.h"
+#include "podconfig.h"
+#include "podlog.h"
+#include "podrun.h"
+#include "ready.h"
+#include "server.h"
+#include "session.h"
+#include "state.h"
+
+struct options {
+	const char *overlay;
+	const char *session;
+	const char *manifest;
+};
+
+/* Everything the pod owns, so one function can release it all. */
+struct pod {
+	struct session session;
+	struct pod_config cfg;
+	bool cfg_loaded;
+	struct podrun run;
+	struct pod_state state;
+	struct event_base *base;
+	struct event *sigterm, *sigint;
+	struct server *server;
+	bool served; /* the loop ran and ended on request */
+};
+
+static const char usage_text[] =
+    "Usage: pod [--overlay TOML] [--session UUID] [--manifest PATH]\n"
+    "       pod --help | --version\n"
+    "\n"
+    "Run a pod: take its runtime directory, serve the control socket,\n"
+    "print the ready line on stderr and serve until told to stop.\n"
+    "\n"
+    "  --overlay TOML    config layered over the manifests (TOML text)\n"
+    "  --session UUID    use this session id instead of a new one\n"
+    "  --manifest PATH   project manifest to use instead of searching\n"
+    "                    for .insomnia/manifest.toml upwards from cwd\n"
+    "  --help            show this help and exit\n"
+    "  --version         show the version and exit\n"
+    "\n"
+    "See pod(1) for config layers, files and exit codes.\n";
+
+/* ---- command line ---------------------------------------------------- */
+
+/* 0 to run, 1 when --help or --version was answered, -1 on misuse. */
+static int parse_args(int argc, char **argv, struct options *o,
+                      struct error *err)
+{
+	static const struct option longopts[] = {
+	    {"overlay", required_argument, NULL, 'o'},
+	    {"session", required_argument, NULL, 's'},
+	    {"manifest", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	opterr = 0; /* our own message, in our own format */
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->overlay = optarg;
+			break;
+		case 's':
+			o->session = optarg;
+			break;
+		case 'm':
+			o->manifest = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		case 'V':
+			printf("pod %s\n", INSOMNIA_VERSION);
+			return 1;
+		default:
+			return error_set(err, ERR_USAGE,
+			                 "unknown or incomplete option \"%s\"",
+			                 argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return error_set(err, ERR_USAGE, "unexpected argument \"%s\"",
+		                 argv[optind]);
+	return 0;
+}
+
+/* ---- signals --------------------------------------------------------- */
+
+/* TERM and INT stay blocked except while the loop runs: one that arrives
+ * during start-up waits and then stops the pod gracefully, and one that
+ * arrives during clean-up cannot cut it short. */
+static void block_stop_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(how, &set, NULL);
+}
+
+static void on_stop(void *arg, const char *reason)
+{
+	struct pod *p = arg;
+
+	podlog("shutting down: %s", reason);
+	p->served = true;
+	event_base_loopbreak(p->base);
+}
+
+static void on_signal(evutil_socket_t signo, short what, void *arg)
+{
+	on_stop(arg, signo == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- start-up -------------------------------------------------------- */
+
+static int load_config(struct pod *p, const struct options *o,
+                       struct error *err)
+{
+	char cwd[PATHS_MAX];
+	struct podconfig_args a = {o->overlay, o->manifest, cwd};
+
+	if (!getcwd(cwd, sizeof cwd))
+		return error_set_errno(err, ERR_CONFIG, errno,
+		                       "cannot read the working directory");
+	if (podconfig_load(&a, &p->cfg, err) < 0)
+		return -1;
+	p->cfg_loaded = true;
+	for (size_t i = 0; i < p->cfg.nlayers; i++)
+		podlog("config: %s", p->cfg.layers[i]);
+	podlog("pod %s, session %s (%s)", p->cfg.name, p->session.id,
+	       p->session.resumed ? "given" : "new");
+	return 0;
+}
+
+static void fill_state(struct pod *p)
+{
+	struct pod_state *st = &p->state;
+
+	memcpy(st->name, p->cfg.name, sizeof st->name);
+	st->description = p->cfg.description;
+	memcpy(st->session_id, p->session.id, sizeof st->session_id);
+	snprintf(st->socket, sizeof st->socket, "%s", p->run.sock);
+	st->state = "running";
+	state_stamp(st);
+}
+
+static int setup_loop(struct pod *p, struct error *err)
+{
+	p->base = event_base_new();
+	if (!p->base)
+		return error_set(err, ERR_INTERNAL,
+		                 "cannot create the event loop");
+	p->sigterm = evsignal_new(p->base, SIGTERM, on_signal, p);
+	p->sigint = evsignal_new(p->base, SIGINT, on_signal, p);
+	if (!p->sigterm || !p->sigint || evsignal_add(p->sigterm, NULL) < 0 ||
+	    evsignal_add(p->sigint, NULL) < 0)
+		return error_set(err, ERR_INTERNAL,
+		                 "cannot watch SIGTERM and SIGINT");
+	p->server =
+	    server_new(p->base, p->run.listenfd, &p->state, on_stop, p, err);
+	return p->server ? 0 : -1;
+}
+
+/* One write(2), so a tailing client never sees half the line. */
+static int announce_ready(struct pod *p, struct error *err)
+{
+	char line[READY_LINE_MAX];
+	int len =
+	    ready_format(line, sizeof line, p->cfg.name, p->run.sock, err);
+
+	if (len < 0)
+		return -1;
+	if (fd_write_all(2, line, (size_t)len) < 0)
+		return error_set_errno(err, ERR_IO, errno,
+		                       "cannot write the ready line");
+	return 0;
+}
+
+static int pod_start(struct pod *p, const struct options *o, struct error *err)
+{
+	if (session_init(&p->session, o->session, err) < 0 ||
+	    load_config(p, o, err) < 0)
+		return -1;
+	if (podrun_open(&p->run, p->cfg.name, err) < 0)
+		return -1;
+	podlog("runtime dir %s", p->run.dir);
+	if (podrun_lock(&p->run, p->cfg.name, err) < 0 ||
+	    podrun_listen(&p->run, err) < 0)
+		return -1;
+	podlog("listening on %s", p->run.sock);
+	fill_state(p);
+	if (podrun_publish(&p->run, &p->state, err) < 0 ||
+	    setup_loop(p, err) < 0)
+		return -1;
+	return announce_ready(p, err);
+}
+
+static int pod_serve(struct pod *p, struct error *err)
+{
+	int rc;
+
+	block_stop_signals(SIG_UNBLOCK);
+	rc = event_base_dispatch(p->base);
+	block_stop_signals(SIG_BLOCK);
+	if (rc < 0 || !p->served)
+		return error_set(err, ERR_INTERNAL,
+		                 "the event loop stopped unexpectedly");
+	return 0;
+}
+
+/* Reverse order of pod_start; safe after any partial start. */
+static void pod_release(struct pod *p)
+{
+	server_free(p->server);
+	if (p->sigterm)
+		event_free(p->sigterm);
+	if (p->sigint)
+		event_free(p->sigint);
+	if (p->base)
+		event_base_free(p->base);
+	podrun_close(&p->run);
+	if (p->cfg_loaded)
+		podconfig_free(&p->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct error err;
+	struct pod p;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	podrun_init(&p.run);
+	error_clear(&err);
+	rc = parse_args(argc, argv, &o, &err);
+	if (rc != 0) {
+		if (rc > 0)
+			return 0;
+		podlog("%s", err.message);
+		podlog("try 'pod --help'");
+		return error_exit_code(err.kind);
+	}
+	fds_close_inherited();
+	/* A client that hangs up mid-reply must not kill the pod. */
+	signal(SIGPIPE, SIG_IGN);
+	block_stop_signals(SIG_BLOCK);
+	rc = pod_start(&p, &o, &err) < 0 || pod_serve(&p, &err) < 0 ? -1 : 0;
+	pod_release(&p);
+	if (rc < 0) {
+		podlog("%s", err.message);
+		return error_exit_code(err.kind);
+	}
+	podlog("stopped");
+	return 0;
+}

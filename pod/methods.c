@@ -1,0 +1,19 @@
+/* methods.c: the table of control methods. */
+#include "methods.h"
+
+#include <string.h>
+
+static const struct method *const methods[] = {
+    &method_hello,
+    &method_ping,
+    &method_shutdown,
+    &method_status,
+};
+
+const struct method *methods_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(methods[i]->name, name) == 0)
+			return methods[i];
+	return NULL;
+}

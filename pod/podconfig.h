@@ -1,0 +1,41 @@
+/* podconfig.h: the pod's effective configuration (DESIGN.md, "The pod
+ * binary"): built-in defaults < user manifest < project manifest <
+ * overlay, merged key by key, then checked against the schema.
+ * (Not "config.h": that name is the generated header with the version.) */
+#ifndef INSOMNIA_POD_PODCONFIG_H
+#define INSOMNIA_POD_PODCONFIG_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "paths.h"
+#include "podname.h"
+#include "toml.h"
+
+/* Layers: defaults, user, project, (session later), overlay. */
+#define PODCONFIG_LAYERS_MAX 5
+
+struct podconfig_args {
+	const char *overlay;  /* TOML text from --overlay, or NULL */
+	const char *manifest; /* --manifest PATH, or NULL to search */
+	const char *cwd;      /* where the project manifest search starts */
+};
+
+struct pod_config {
+	struct toml_value *tree; /* the merged tree, for later keys */
+	char name[PODNAME_MAX + 1];
+	char *description; /* malloc'd, or NULL when unset */
+	/* The layers that were read, lowest first, for progress lines. */
+	char layers[PODCONFIG_LAYERS_MAX][PATHS_MAX + 32];
+	size_t nlayers;
+};
+
+/* Read, merge and check every layer.  Errors are ERR_CONFIG with
+ * "<layer>:<line>:<col>: " in front when a value is to blame, or
+ * ERR_BAD_NAME for a name the pod name rule refuses. */
+int podconfig_load(const struct podconfig_args *args, struct pod_config *cfg,
+                   struct error *err);
+
+void podconfig_free(struct pod_config *cfg);
+
+#endif
