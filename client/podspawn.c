@@ -567,6 +567,10 @@ static int dir_still_linked(struct spawn *s)
 
 static int open_dir(struct spawn *s, struct error *err)
 {
+	if (s->watch >= 0) { /* it watched the old inode */
+		inotify_rm_watch(s->inotify_fd, s->watch);
+		s->watch = -1;
+	}
 	close_fd(&s->dir_fd);
 	s->dir_fd = safedir_openat(s->root_fd, s->name, s->dir_path, true, err);
 	return s->dir_fd < 0 ? -1 : 0;
@@ -596,6 +600,16 @@ static void try_lock(struct spawn *s)
 	if (errno != EWOULDBLOCK) {
 		fail(s, ERR_RUNTIME_DIR, "cannot lock %s: %s", s->dir_path,
 		     strerror(errno));
+		return;
+	}
+	if (!dir_still_linked(s)) {
+		/* reaped under the holder's lock: no event will ever come
+		 * from this inode again, so start over on a fresh dir */
+		if (open_dir(s, &e) < 0) {
+			fail_with(s, &e);
+			return;
+		}
+		try_lock(s);
 		return;
 	}
 	if (s->watch >= 0)

@@ -1,0 +1,88 @@
+/* podctl ls: every pod of the runtime root, alive or stale. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "podctl.h"
+#include "podlist.h"
+
+static json_t *info_json(const struct pod_info *p)
+{
+	return json_pack("{s:s, s:b, s:s, s:I, s:I, s:s, s:s, s:s}", "name",
+			 p->name, "alive", p->alive, "state", p->state, "pid",
+			 (json_int_t)p->pid, "pgid", (json_int_t)p->pgid,
+			 "session_id", p->session_id, "socket", p->socket,
+			 "started_at", p->started_at);
+}
+
+static int add_json(const struct pod_info *p, void *arg)
+{
+	json_array_append_new(arg, info_json(p));
+	return 0;
+}
+
+static int print_row(const struct pod_info *p, void *arg)
+{
+	int *rows = arg;
+
+	if ((*rows)++ == 0)
+		printf("%-20s %-8s %-8s %-36s %-20s %s\n", "NAME", "STATE",
+		       "PID", "SESSION", "STARTED", "SOCKET");
+	printf("%-20s %-8s %-8ld %-36s %-20s %s\n", p->name, p->state,
+	       (long)p->pid, p->session_id[0] ? p->session_id : "-",
+	       p->started_at[0] ? p->started_at : "-", p->socket);
+	return 0;
+}
+
+static int exec_ls(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	struct error err;
+	int c, rows = 0, rc;
+	json_t *list;
+
+	error_clear(&err);
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return cli_help(&cmd_ls_entry);
+		else
+			return cli_usage(&cmd_ls_entry, json, "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage(&cmd_ls_entry, json, "unexpected argument");
+	if (!json) {
+		if (podlist_each(print_row, &rows, &err) < 0)
+			return cli_fail(false, &err);
+		if (rows == 0)
+			puts("no pods");
+		return 0;
+	}
+	list = json_array();
+	rc = podlist_each(add_json, list, &err);
+	if (rc < 0) {
+		json_decref(list);
+		return cli_fail(true, &err);
+	}
+	cli_print_json(json_pack("{s:o}", "pods", list));
+	return 0;
+}
+
+const struct cmd_entry cmd_ls_entry = {
+	"ls",
+	"[--json]",
+	"list pods, alive or stale",
+	"Lists every pod dir of the runtime root with its name, state, pid,\n"
+	"session, start time and socket.  Alive means a process holds the\n"
+	"pod's lock (never judged by pid); a dir whose lock is free is\n"
+	"\"stale\" and `podctl reap` removes it.\n"
+	"--json prints {\"pods\":[{name, alive, state, pid, pgid, session_id,\n"
+	"socket, started_at}]}.\n",
+	exec_ls,
+};

@@ -1,0 +1,82 @@
+/* podctl reap: clean the dirs dead pods left. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "podctl.h"
+#include "podreap.h"
+
+static void add_json(const struct reap_report *r, void *arg)
+{
+	json_t *o = json_pack("{s:s, s:b, s:I}", "name", r->name, "removed",
+			      r->removed, "killed_group",
+			      (json_int_t)r->killed_group);
+	if (r->note[0])
+		json_object_set_new(o, "note", json_string(r->note));
+	json_array_append_new(arg, o);
+}
+
+static void print_line(const struct reap_report *r, void *arg)
+{
+	int *count = arg;
+
+	(*count)++;
+	printf("%s: %s", r->name, r->removed ? "removed" : "kept");
+	if (r->killed_group)
+		printf(", killed leftover process group %ld",
+		       (long)r->killed_group);
+	if (r->note[0])
+		printf(" (%s)", r->note);
+	putchar('\n');
+}
+
+static int exec_reap(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	struct error err;
+	int c, count = 0;
+	json_t *list;
+
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return cli_help(&cmd_reap_entry);
+		else
+			return cli_usage(&cmd_reap_entry, json,
+					 "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage(&cmd_reap_entry, json, "unexpected argument");
+	error_clear(&err);
+	if (!json) {
+		if (pod_reap(print_line, &count, &err) < 0)
+			return cli_fail(false, &err);
+		if (count == 0)
+			puts("nothing to reap");
+		return 0;
+	}
+	list = json_array();
+	if (pod_reap(add_json, list, &err) < 0) {
+		json_decref(list);
+		return cli_fail(true, &err);
+	}
+	cli_print_json(json_pack("{s:o}", "reaped", list));
+	return 0;
+}
+
+const struct cmd_entry cmd_reap_entry = {
+	"reap",
+	"[--json]",
+	"remove the runtime dirs of dead pods",
+	"Removes every pod dir whose lock is free (its pod is dead) and that\n"
+	"no spawn is using, after killing any process group the dead pod\n"
+	"recorded that still runs (only while its leader is gone, so a reused\n"
+	"pid is never hit).  Live pods are never touched.  --json prints\n"
+	"{\"reaped\":[{name, removed, killed_group, note?}]}.\n",
+	exec_reap,
+};

@@ -1,0 +1,129 @@
+/* podctl spawn: start a pod and wait until it is ready. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlay.h"
+#include "podctl.h"
+#include "podspawn.h"
+
+static void show_progress(const char *line, void *arg)
+{
+	fprintf(stderr, "  | %s\n", line);
+}
+
+static void print_result(const struct spawn_result *r, bool json)
+{
+	if (json) {
+		cli_print_json(json_pack(
+			"{s:s, s:s, s:I, s:s, s:b}", "name", r->name, "socket",
+			r->socket, "pid", (json_int_t)r->pid, "session_id",
+			r->session_id, "reused", r->reused));
+		return;
+	}
+	printf("%s: %s\n", r->name, r->reused ? "already running" : "ready");
+	printf("  socket   %s\n  pid      %ld\n  session  %s\n", r->socket,
+	       (long)r->pid, r->session_id[0] ? r->session_id : "-");
+}
+
+int podctl_spawn_run(const struct spawn_args *a)
+{
+	struct overlay_part parts[2] = {{NULL, NULL}, {a->overlay, "--overlay"}};
+	char source[512], name[PODNAME_MAX + 1], *file_text = NULL, *overlay;
+	struct spawn_options o = {0};
+	struct spawn_result r;
+	struct error err;
+	int rc;
+
+	error_clear(&err);
+	if (a->overlay_file) {
+		if (!(file_text = cli_read_file(a->overlay_file, &err)))
+			return cli_fail(a->json, &err);
+		snprintf(source, sizeof source, "overlay file %s",
+			 strcmp(a->overlay_file, "-") ? a->overlay_file
+						      : "(stdin)");
+		parts[0] = (struct overlay_part){file_text, source};
+	}
+	overlay = overlay_compose(parts, 2, a->name, name, sizeof name, &err);
+	free(file_text);
+	if (!overlay)
+		return cli_fail(a->json, &err);
+	o.name = name;
+	o.overlay = overlay;
+	o.cwd = a->cwd;
+	o.session_id = a->session;
+	o.timeout_ms = a->timeout_ms;
+	o.reuse = a->reuse;
+	o.progress = a->quiet || a->json ? NULL : show_progress;
+	rc = spawn_pod(&o, &r, &err);
+	free(overlay);
+	if (rc < 0)
+		return cli_fail(a->json, &err);
+	print_result(&r, a->json);
+	return 0;
+}
+
+static int exec_spawn(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"overlay", required_argument, NULL, 'o'},
+		{"overlay-file", required_argument, NULL, 'f'},
+		{"session", required_argument, NULL, 's'},
+		{"cwd", required_argument, NULL, 'C'},
+		{"timeout", required_argument, NULL, 't'},
+		{"reuse", no_argument, NULL, 'r'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct spawn_args a = {0};
+	int c;
+
+	a.json = false;
+	for (int i = 1; i < argc; i++)
+		a.json |= strcmp(argv[i], "--json") == 0;
+	while ((c = getopt_long(argc, argv, "n:o:f:s:C:t:rqjh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'n': a.name = optarg; break;
+		case 'o': a.overlay = optarg; break;
+		case 'f': a.overlay_file = optarg; break;
+		case 's': a.session = optarg; break;
+		case 'C': a.cwd = optarg; break;
+		case 't':
+			if ((a.timeout_ms = cli_parse_seconds(optarg)) < 0)
+				return cli_usage(&cmd_spawn_entry, a.json,
+						 "bad --timeout \"%s\"", optarg);
+			break;
+		case 'r': a.reuse = true; break;
+		case 'q': a.quiet = true; break;
+		case 'j': break;
+		case 'h': return cli_help(&cmd_spawn_entry);
+		default:
+			return cli_usage(&cmd_spawn_entry, a.json,
+					 "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(&cmd_spawn_entry, a.json,
+				 "unexpected argument \"%s\"", argv[optind]);
+	return podctl_spawn_run(&a);
+}
+
+const struct cmd_entry cmd_spawn_entry = {
+	"spawn",
+	"--name NAME [--overlay-file FILE|-] [--overlay TOML] [--session ID]\n"
+	"       [--cwd DIR] [--timeout SEC] [--reuse] [--quiet] [--json]",
+	"start a pod and wait until it is ready",
+	"Starts the pod command (INSOMNIA_POD_COMMAND, else pod on PATH) in its\n"
+	"own session with the overlay, shows its progress lines on stderr\n"
+	"(unless --quiet or --json), and prints its name, socket, pid and\n"
+	"session once its socket accepts.  --overlay-file and --overlay merge,\n"
+	"the latter on top; --name may be left out when the overlay sets\n"
+	"[pod] name.  --reuse makes a live pod of that name a success.\n"
+	"--timeout defaults to 20 seconds.\n",
+	exec_spawn,
+};

@@ -1,0 +1,114 @@
+/* podctl status: ask a pod itself how it is. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "podctl.h"
+#include "podlist.h"
+#include "proto.h"
+#include "rundir.h"
+#include "unixsock.h"
+
+/* hello then status over one connection. */
+static int ask(const char *socket, json_t **hello, json_t **status,
+	       struct error *err)
+{
+	struct timeval tv = {5, 0};
+	int fd, rc;
+
+	if (unixsock_connect(socket, &fd, err) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	rc = proto_call(fd, 1, "hello", NULL, hello, err);
+	if (rc == 0)
+		rc = proto_call(fd, 2, "status", NULL, status, err);
+	close(fd);
+	return rc;
+}
+
+static void print_human(json_t *hello, json_t *status)
+{
+	const char *key;
+	json_t *v;
+
+	printf("%s: %s\n", json_string_value(json_object_get(status, "name")),
+	       json_string_value(json_object_get(status, "state")));
+	json_object_foreach(status, key, v)
+	{
+		char *text = json_dumps(v, JSON_ENCODE_ANY);
+		if (json_is_string(v))
+			printf("  %-12s %s\n", key, json_string_value(v));
+		else
+			printf("  %-12s %s\n", key, text ? text : "?");
+		free(text);
+	}
+	printf("  %-12s %lld\n  %-12s %s\n", "protocol",
+	       (long long)json_integer_value(json_object_get(hello, "protocol")),
+	       "pod_version",
+	       json_string_value(json_object_get(hello, "version")));
+}
+
+static int exec_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	json_t *hello = NULL, *status = NULL;
+	char root[PATHS_MAX];
+	struct pod_info info;
+	struct error err;
+	bool json = false;
+	int c, rootfd;
+
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return cli_help(&cmd_status_entry);
+		else
+			return cli_usage(&cmd_status_entry, json,
+					 "unknown option");
+	}
+	if (optind + 1 != argc)
+		return cli_usage(&cmd_status_entry, json, "give one pod name");
+	error_clear(&err);
+	if (podname_check(argv[optind], &err) < 0 ||
+	    (rootfd = rundir_open_root(false, root, sizeof root, &err)) < 0)
+		return cli_fail(json, &err);
+	c = podlist_read(rootfd, root, argv[optind], &info, &err);
+	close(rootfd);
+	if (c < 0)
+		return cli_fail(json, &err);
+	if (!info.alive) {
+		error_set(&err, ERR_NOT_RUNNING, "pod %s is not running (%s)",
+			  info.name, info.state);
+		return cli_fail(json, &err);
+	}
+	if (ask(info.socket, &hello, &status, &err) < 0) {
+		json_decref(hello);
+		return cli_fail(json, &err);
+	}
+	if (json)
+		cli_print_json(json_pack("{s:o, s:o}", "hello", hello, "status",
+					 status));
+	else {
+		print_human(hello, status);
+		json_decref(hello);
+		json_decref(status);
+	}
+	return 0;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	"status",
+	"NAME [--json]",
+	"ask a live pod for its status",
+	"Connects to the pod's socket and asks it for `hello` and `status`\n"
+	"(see docs/protocol.md).  --json prints {\"hello\":{...},\n"
+	"\"status\":{...}} exactly as the pod answered.\n",
+	exec_status,
+};

@@ -1,0 +1,32 @@
+/* overlay.h: building the --overlay text a pod is started with.
+ *
+ * A spawn names its pod twice: the name the client waits for, and
+ * `[pod] name` in the config the pod reads.  compose makes them agree:
+ * it checks the overlay parses (so a typo is reported here, with the
+ * layer, line and column) and adds the name when the overlay lacks it.
+ * When it can, it keeps the caller's text as written (appending a [pod]
+ * table), so the pod's own messages point at the caller's lines. */
+#ifndef INSOMNIA_OVERLAY_H
+#define INSOMNIA_OVERLAY_H
+
+#include "error.h"
+
+struct overlay_part {
+	const char *text;   /* TOML; NULL: absent */
+	const char *source; /* for errors, e.g. "overlay file x.toml" */
+};
+
+/* Compose up to two parts (later wins) with the pod name.  name may be
+ * NULL when the overlay names the pod; *name_out then points into the
+ * result's storage (valid until the result is freed).  Returns a
+ * malloc'd overlay text, or NULL with err (ERR_CONFIG, ERR_BAD_NAME). */
+char *overlay_compose(const struct overlay_part *parts, int nparts,
+		      const char *name, char *name_out, size_t name_size,
+		      struct error *err);
+
+/* The pod name an overlay text sets, if any: 1 and the name, 0 when
+ * none, -1 when the text does not parse. */
+int overlay_name(const char *text, const char *source, char *name,
+		 size_t size, struct error *err);
+
+#endif

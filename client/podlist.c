@@ -1,0 +1,148 @@
+/* podlist.c: reading pod dirs. */
+#include "podlist.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "rundir.h"
+
+static void copy_string(json_t *obj, const char *key, char *out, size_t size)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v) && json_string_length(v) < size)
+		strcpy(out, json_string_value(v));
+}
+
+/* state.json is optional: pods that do not write it still list. */
+static void read_state(int dirfd, struct pod_info *info)
+{
+	char *text;
+	size_t len;
+	json_t *st, *v;
+
+	if (fd_read_file_at(dirfd, RUNDIR_STATE, 1 << 20, &text, &len) < 0)
+		return;
+	st = json_loadb(text, len, 0, NULL);
+	free(text);
+	copy_string(st, "session_id", info->session_id,
+		    sizeof info->session_id);
+	copy_string(st, "started_at", info->started_at,
+		    sizeof info->started_at);
+	copy_string(st, "state", info->state, sizeof info->state);
+	copy_string(st, "socket", info->socket, sizeof info->socket);
+	if (json_is_integer(v = json_object_get(st, "pgid")))
+		info->pgid = (pid_t)json_integer_value(v);
+	if (!info->pid && json_is_integer(v = json_object_get(st, "pid")))
+		info->pid = (pid_t)json_integer_value(v);
+	json_decref(st);
+}
+
+int podlist_read(int rootfd, const char *root_path, const char *name,
+		 struct pod_info *info, struct error *err)
+{
+	int dirfd, live;
+
+	memset(info, 0, sizeof *info);
+	snprintf(info->name, sizeof info->name, "%s", name);
+	dirfd = openat(rootfd, name,
+		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
+		return error_set_errno(err, ERR_NOT_RUNNING, errno,
+				       "no pod %s in %s", name, root_path);
+	live = rundir_is_live(dirfd, err);
+	if (live < 0) {
+		close(dirfd);
+		return -1;
+	}
+	info->alive = live == 1;
+	rundir_read_pid(dirfd, &info->pid);
+	read_state(dirfd, info);
+	if (!info->socket[0])
+		snprintf(info->socket, sizeof info->socket, "%s/%s/%s",
+			 root_path, name, RUNDIR_SOCK);
+	/* a dead pod that left its state behind crashed; one that cleaned
+	 * up after itself stopped */
+	if (!info->alive)
+		strcpy(info->state, info->state[0] ? "stale" : "stopped");
+	else if (!info->state[0])
+		strcpy(info->state, "running");
+	close(dirfd);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the valid pod dirs, sorted; NULL-terminated, malloc'd. */
+static char **list_names(DIR *d, size_t *count)
+{
+	struct dirent *e;
+	char **names = NULL, **bigger;
+	size_t n = 0, cap = 0;
+
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+			continue;
+		if (podname_check(e->d_name, NULL) < 0)
+			continue; /* ".", "..", and anything not ours */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			bigger = realloc(names, cap * sizeof *names);
+			if (!bigger)
+				goto oom;
+			names = bigger;
+		}
+		if (!(names[n] = strdup(e->d_name)))
+			goto oom;
+		n++;
+	}
+	qsort(names, n, sizeof *names, by_name);
+	*count = n;
+	return names ? names : calloc(1, sizeof *names);
+oom:
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+	return NULL;
+}
+
+int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
+		 struct error *err)
+{
+	char root[PATHS_MAX];
+	struct pod_info info;
+	size_t count = 0;
+	char **names;
+	int rootfd, rc = 0;
+	DIR *d;
+
+	rootfd = rundir_open_root(false, root, sizeof root, err);
+	if (rootfd < 0)
+		return err && err->errnum == ENOENT ? 0 : -1;
+	d = fdopendir(fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
+	names = d ? list_names(d, &count) : NULL;
+	if (d)
+		closedir(d);
+	if (!names) {
+		close(rootfd);
+		return error_set(err, ERR_INTERNAL, "cannot list %s", root);
+	}
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (podlist_read(rootfd, root, names[i], &info, NULL) == 0)
+			rc = fn(&info, arg);
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	close(rootfd);
+	return rc;
+}
