@@ -55,8 +55,9 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 	dirfd = openat(rootfd, name,
 		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
-		return error_set_errno(err, ERR_NOT_RUNNING, errno,
-				       "no pod %s in %s", name, root_path);
+		return error_set(err, ERR_NOT_RUNNING,
+				 "pod %s is not running (no dir in %s)", name,
+				 root_path);
 	live = rundir_is_live(dirfd, err);
 	if (live < 0) {
 		close(dirfd);

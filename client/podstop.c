@@ -96,6 +96,10 @@ int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how,
 	if (podname_check(name, err) < 0)
 		return -1;
 	rootfd = rundir_open_root(false, root, sizeof root, err);
+	if (rootfd < 0 && err && err->errnum == ENOENT)
+		return error_set(err, ERR_NOT_RUNNING,
+				 "pod %s is not running (no runtime dir %s)",
+				 name, root);
 	if (rootfd < 0)
 		return -1;
 	if (podlist_read(rootfd, root, name, &info, err) < 0)

@@ -1,4 +1,5 @@
 /* podctl status: ask a pod itself how it is. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +77,13 @@ static int exec_status(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage(&cmd_status_entry, json, "give one pod name");
 	error_clear(&err);
-	if (podname_check(argv[optind], &err) < 0 ||
-	    (rootfd = rundir_open_root(false, root, sizeof root, &err)) < 0)
+	if (podname_check(argv[optind], &err) < 0)
+		return cli_fail(json, &err);
+	rootfd = rundir_open_root(false, root, sizeof root, &err);
+	if (rootfd < 0 && err.errnum == ENOENT)
+		error_set(&err, ERR_NOT_RUNNING, "pod %s is not running",
+			  argv[optind]);
+	if (rootfd < 0)
 		return cli_fail(json, &err);
 	c = podlist_read(rootfd, root, argv[optind], &info, &err);
 	close(rootfd);
