@@ -1,11 +1,15 @@
 /* overlay.c: composing overlays with the pod name. */
 #include "overlay.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fdio.h"
+#include "paths.h"
 #include "podname.h"
 #include "toml.h"
 
@@ -158,4 +162,42 @@ char *overlay_compose(const struct overlay_part *parts, int nparts,
 out:
 	toml_free(tree);
 	return out;
+}
+
+/* 1 and the name when the manifest at path sets one; 0 when it does not
+ * exist or sets none. */
+static int name_from_file(const char *path, const char *what, char *name,
+			  size_t size, struct error *err)
+{
+	char source[PATHS_MAX + 32], *text;
+	int rc;
+
+	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) < 0)
+		return errno == ENOENT ? 0
+				       : error_set_errno(err, ERR_CONFIG, errno,
+							 "cannot read %s %s",
+							 what, path);
+	snprintf(source, sizeof source, "%s %s", what, path);
+	rc = overlay_name(text, source, name, size, err);
+	free(text);
+	return rc;
+}
+
+int overlay_manifest_name(const char *cwd, char *name, size_t size,
+			  struct error *err)
+{
+	char path[PATHS_MAX];
+	int rc;
+
+	rc = paths_project_manifest(cwd ? cwd : ".", path, sizeof path, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		rc = name_from_file(path, "project manifest", name, size, err);
+		if (rc != 0)
+			return rc;
+	}
+	if (paths_user_manifest(path, sizeof path, NULL) < 0)
+		return 0;
+	return name_from_file(path, "user manifest", name, size, err);
 }

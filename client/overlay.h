@@ -29,4 +29,11 @@ char *overlay_compose(const struct overlay_part *parts, int nparts,
 int overlay_name(const char *text, const char *source, char *name,
 		 size_t size, struct error *err);
 
+/* The pod name the manifests a pod started in cwd would read set: the
+ * project manifest (nearest .insomnia/manifest.toml from cwd, NULL: the
+ * current directory) over the user manifest.  1 and the name, 0 when
+ * neither names the pod, -1 when one does not parse. */
+int overlay_manifest_name(const char *cwd, char *name, size_t size,
+			  struct error *err);
+
 #endif

@@ -27,10 +27,35 @@ static void print_result(const struct spawn_result *r, bool json)
 	       (long)r->pid, r->session_id[0] ? r->session_id : "-");
 }
 
+/* No --name: the overlay's, else the one the manifests set (the client
+ * must know it to find the pod's dir before the pod says it). */
+static int pick_name(const struct spawn_args *a,
+		     const struct overlay_part *parts, char *name, size_t size,
+		     struct error *err)
+{
+	int rc;
+
+	for (int i = 1; i >= 0; i--) {
+		if (!parts[i].text)
+			continue;
+		rc = overlay_name(parts[i].text, parts[i].source, name, size,
+				  err);
+		if (rc != 0)
+			return rc;
+	}
+	rc = overlay_manifest_name(a->cwd, name, size, err);
+	if (rc == 0)
+		return error_set(err, ERR_BAD_NAME,
+				 "no pod name: give --name, or set [pod] name "
+				 "in the overlay or a manifest");
+	return rc < 0 ? -1 : 0;
+}
+
 int podctl_spawn_run(const struct spawn_args *a)
 {
 	struct overlay_part parts[2] = {{NULL, NULL}, {a->overlay, "--overlay"}};
-	char source[512], name[PODNAME_MAX + 1], *file_text = NULL, *overlay;
+	char source[512], name[PODNAME_MAX + 1], found[PODNAME_MAX + 1];
+	char *file_text = NULL, *overlay;
 	struct spawn_options o = {0};
 	struct spawn_result r;
 	struct error err;
@@ -45,7 +70,12 @@ int podctl_spawn_run(const struct spawn_args *a)
 						      : "(stdin)");
 		parts[0] = (struct overlay_part){file_text, source};
 	}
-	overlay = overlay_compose(parts, 2, a->name, name, sizeof name, &err);
+	if (!a->name && pick_name(a, parts, found, sizeof found, &err) < 0) {
+		free(file_text);
+		return cli_fail(a->json, &err);
+	}
+	overlay = overlay_compose(parts, 2, a->name ? a->name : found, name,
+				  sizeof name, &err);
 	free(file_text);
 	if (!overlay)
 		return cli_fail(a->json, &err);
