@@ -1,6 +1,7 @@
 /* cli.c: output and parsing helpers shared by podctl's commands. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,4 +108,35 @@ char *cli_read_file(const char *path, struct error *err)
 	}
 	error_set_errno(err, ERR_IO, errno, "cannot read %s", path);
 	return NULL;
+}
+
+bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
+		   int nargs, bool *json, int *exit_code)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*json = false;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			*json = true;
+		} else if (c == 'h') {
+			*exit_code = cli_help(cmd);
+			return true;
+		} else {
+			*exit_code = cli_usage(cmd, *json, "unknown option");
+			return true;
+		}
+	}
+	if (argc - optind != nargs) {
+		*exit_code = cli_usage(cmd, *json,
+				       nargs ? "give one pod name"
+					     : "unexpected argument");
+		return true;
+	}
+	return false;
 }

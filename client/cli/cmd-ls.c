@@ -1,5 +1,4 @@
 /* podctl ls: every pod of the runtime root, alive or stale. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,27 +35,14 @@ static int print_row(const struct pod_info *p, void *arg)
 
 static int exec_ls(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
 	struct error err;
 	int c, rows = 0, rc;
 	json_t *list;
 
 	error_clear(&err);
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return cli_help(&cmd_ls_entry);
-		else
-			return cli_usage(&cmd_ls_entry, json, "unknown option");
-	}
-	if (optind != argc)
-		return cli_usage(&cmd_ls_entry, json, "unexpected argument");
+	if (cli_json_only(&cmd_ls_entry, argc, argv, 0, &json, &c))
+		return c;
 	if (!json) {
 		if (podlist_each(print_row, &rows, &err) < 0)
 			return cli_fail(false, &err);

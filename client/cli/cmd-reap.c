@@ -1,5 +1,4 @@
 /* podctl reap: clean the dirs dead pods left. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "podctl.h"
@@ -31,27 +30,13 @@ static void print_line(const struct reap_report *r, void *arg)
 
 static int exec_reap(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
 	struct error err;
 	int c, count = 0;
 	json_t *list;
 
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return cli_help(&cmd_reap_entry);
-		else
-			return cli_usage(&cmd_reap_entry, json,
-					 "unknown option");
-	}
-	if (optind != argc)
-		return cli_usage(&cmd_reap_entry, json, "unexpected argument");
+	if (cli_json_only(&cmd_reap_entry, argc, argv, 0, &json, &c))
+		return c;
 	error_clear(&err);
 	if (!json) {
 		if (pod_reap(print_line, &count, &err) < 0)

@@ -1,6 +1,6 @@
 /* podctl status: ask a pod itself how it is. */
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -53,11 +53,6 @@ static void print_human(json_t *hello, json_t *status)
 
 static int exec_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	json_t *hello = NULL, *status = NULL;
 	char root[PATHS_MAX];
 	struct pod_info info;
@@ -65,17 +60,8 @@ static int exec_status(int argc, char **argv)
 	bool json = false;
 	int c, rootfd;
 
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return cli_help(&cmd_status_entry);
-		else
-			return cli_usage(&cmd_status_entry, json,
-					 "unknown option");
-	}
-	if (optind + 1 != argc)
-		return cli_usage(&cmd_status_entry, json, "give one pod name");
+	if (cli_json_only(&cmd_status_entry, argc, argv, 1, &json, &c))
+		return c;
 	error_clear(&err);
 	if (podname_check(argv[optind], &err) < 0)
 		return cli_fail(json, &err);
