@@ -97,10 +97,11 @@ void error_prefix(struct error *err, const char *fmt, ...)
 	va_end(ap);
 	used = strlen(err->message);
 	if (used + 2 < sizeof err->message) {
-		memcpy(err->message + used, ": ", 3);
-		used += 2;
-		strncat(err->message + used, old,
-		        sizeof err->message - used - 1);
+		size_t room = sizeof err->message - used - 3;
+		size_t n = strlen(old) < room ? strlen(old) : room;
+		memcpy(err->message + used, ": ", 2);
+		memcpy(err->message + used + 2, old, n);
+		err->message[used + 2 + n] = '\0';
 	}
 }
 

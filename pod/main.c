@@ -1,6 +1,6 @@
-/* main.c: the pod's command line and the order of its life: config,
- * runtime dir, lock, socket, state, ready line, serve, clean up
- * (docs/man/pod.1). */
+/* main.c: the pod's command line and the order of its life: session id,
+ * resumed session, config, runtime dir, lock, new session, socket, state,
+ * ready line, serve, clean up (docs/man/pod.1, START-UP). */
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -19,7 +19,7 @@
 #include "podrun.h"
 #include "ready.h"
 #include "server.h"
-#include "session.h"
+#include "podsession.h"
 #include "state.h"
 
 struct options {
@@ -30,7 +30,8 @@ struct options {
 
 /* Everything the pod owns, so one function can release it all. */
 struct pod {
-	struct session session;
+	struct podsession session;
+	char cwd[PATHS_MAX];
 	struct pod_config cfg;
 	bool cfg_loaded;
 	struct podrun run;
@@ -49,7 +50,7 @@ static const char usage_text[] =
     "print the ready line on stderr and serve until told to stop.\n"
     "\n"
     "  --overlay TOML    config layered over the manifests (TOML text)\n"
-    "  --session UUID    use this session id instead of a new one\n"
+    "  --session UUID    resume this session instead of starting a new one\n"
     "  --manifest PATH   project manifest to use instead of searching\n"
     "                    for .insomnia/manifest.toml upwards from cwd\n"
     "  --help            show this help and exit\n"
@@ -119,29 +120,53 @@ static void block_stop_signals(int how)
 	sigprocmask(how, &set, NULL);
 }
 
-static void on_stop(void *arg, const char *reason)
+/* log_reason goes to stderr; the journal gets the short, stable
+ * journal_reason and, when there is one, the detail. */
+static void stop_pod(struct pod *p, const char *log_reason,
+                     const char *journal_reason, const char *detail)
 {
-	struct pod *p = arg;
-
-	podlog("shutting down: %s", reason);
+	if (p->served)
+		return; /* a signal and a request raced: one stop is enough */
+	podlog("shutting down: %s", log_reason);
+	podsession_stopping(&p->session, journal_reason, detail);
 	p->served = true;
 	event_base_loopbreak(p->base);
 }
 
+static void on_stop_request(void *arg, const char *reason)
+{
+	stop_pod(arg, reason, "shutdown request", reason);
+}
+
 static void on_signal(evutil_socket_t signo, short what, void *arg)
 {
-	on_stop(arg, signo == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (signo == SIGTERM)
+		stop_pod(arg, "SIGTERM", "signal SIGTERM", NULL);
+	else
+		stop_pod(arg, "SIGINT", "signal SIGINT", NULL);
 }
 
 /* ---- start-up -------------------------------------------------------- */
 
+/* The id, and for --session the session itself: checked and locked
+ * before anything else is touched, since its config is a layer. */
+static int open_session(struct pod *p, const struct options *o,
+                        struct error *err)
+{
+	if (podsession_choose(&p->session, o->session, err) < 0)
+		return -1;
+	if (p->session.resumed && podsession_resume(&p->session, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int load_config(struct pod *p, const struct options *o,
                        struct error *err)
 {
-	char cwd[PATHS_MAX];
-	struct podconfig_args a = {o->overlay, o->manifest, cwd};
+	struct podconfig_args a = {o->overlay, o->manifest, p->cwd,
+	                           p->session.layer};
 
-	if (!getcwd(cwd, sizeof cwd))
+	if (!getcwd(p->cwd, sizeof p->cwd))
 		return error_set_errno(err, ERR_CONFIG, errno,
 		                       "cannot read the working directory");
 	if (podconfig_load(&a, &p->cfg, err) < 0)
@@ -150,8 +175,20 @@ static int load_config(struct pod *p, const struct options *o,
 	for (size_t i = 0; i < p->cfg.nlayers; i++)
 		podlog("config: %s", p->cfg.layers[i]);
 	podlog("pod %s, session %s (%s)", p->cfg.name, p->session.id,
-	       p->session.resumed ? "given" : "new");
+	       p->session.resumed ? "resumed" : "new");
 	return 0;
+}
+
+/* A new session is created only once the name is ours, so a refused
+ * start leaves no session behind. */
+static int begin_session(struct pod *p, struct error *err)
+{
+	if (!p->session.resumed &&
+	    podsession_create(&p->session, p->cfg.name, p->cwd, p->cfg.tree,
+	                      err) < 0)
+		return -1;
+	podlog("session dir %s", p->session.dir);
+	return podsession_begin(&p->session, p->cfg.name, err);
 }
 
 static void fill_state(struct pod *p)
@@ -178,8 +215,8 @@ static int setup_loop(struct pod *p, struct error *err)
 	    evsignal_add(p->sigint, NULL) < 0)
 		return error_set(err, ERR_INTERNAL,
 		                 "cannot watch SIGTERM and SIGINT");
-	p->server =
-	    server_new(p->base, p->run.listenfd, &p->state, on_stop, p, err);
+	p->server = server_new(p->base, p->run.listenfd, &p->state,
+	                       on_stop_request, p, err);
 	return p->server ? 0 : -1;
 }
 
@@ -200,19 +237,18 @@ static int announce_ready(struct pod *p, struct error *err)
 
 static int pod_start(struct pod *p, const struct options *o, struct error *err)
 {
-	if (session_init(&p->session, o->session, err) < 0 ||
-	    load_config(p, o, err) < 0)
+	if (open_session(p, o, err) < 0 || load_config(p, o, err) < 0)
 		return -1;
 	if (podrun_open(&p->run, p->cfg.name, err) < 0)
 		return -1;
 	podlog("runtime dir %s", p->run.dir);
 	if (podrun_lock(&p->run, p->cfg.name, err) < 0 ||
-	    podrun_listen(&p->run, err) < 0)
+	    begin_session(p, err) < 0 || podrun_listen(&p->run, err) < 0)
 		return -1;
 	podlog("listening on %s", p->run.sock);
 	fill_state(p);
 	if (podrun_publish(&p->run, &p->state, err) < 0 ||
-	    setup_loop(p, err) < 0)
+	    setup_loop(p, err) < 0 || podsession_ready(&p->session, err) < 0)
 		return -1;
 	return announce_ready(p, err);
 }
@@ -230,8 +266,9 @@ static int pod_serve(struct pod *p, struct error *err)
 	return 0;
 }
 
-/* Reverse order of pod_start; safe after any partial start. */
-static void pod_release(struct pod *p)
+/* Reverse order of pod_start; safe after any partial start.  The
+ * session goes last: its "stopped" record means the name is free. */
+static void pod_release(struct pod *p, const struct error *failure)
 {
 	server_free(p->server);
 	if (p->sigterm)
@@ -241,6 +278,7 @@ static void pod_release(struct pod *p)
 	if (p->base)
 		event_base_free(p->base);
 	podrun_close(&p->run);
+	podsession_close(&p->session, failure);
 	if (p->cfg_loaded)
 		podconfig_free(&p->cfg);
 }
@@ -254,6 +292,7 @@ int main(int argc, char **argv)
 
 	memset(&p, 0, sizeof p);
 	podrun_init(&p.run);
+	podsession_init(&p.session);
 	error_clear(&err);
 	rc = parse_args(argc, argv, &o, &err);
 	if (rc != 0) {
@@ -268,7 +307,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	block_stop_signals(SIG_BLOCK);
 	rc = pod_start(&p, &o, &err) < 0 || pod_serve(&p, &err) < 0 ? -1 : 0;
-	pod_release(&p);
+	pod_release(&p, rc < 0 ? &err : NULL);
 	if (rc < 0) {
 		podlog("%s", err.message);
 		return error_exit_code(err.kind);

@@ -263,6 +263,25 @@ static int merge_project(struct toml_value **acc, struct pod_config *cfg,
 	return merge_file(acc, cfg, "project manifest", path, false, err);
 }
 
+/* The recorded config, already parsed (pod/sessionfile.c). */
+static int merge_session(struct toml_value **acc, struct pod_config *cfg,
+                         const struct podconfig_args *a, struct error *err)
+{
+	const struct toml_origin *o;
+	struct toml_value *merged;
+
+	if (!a->session)
+		return 0;
+	merged = toml_merge(*acc, a->session, err);
+	if (!merged)
+		return -1;
+	toml_free(*acc);
+	*acc = merged;
+	o = toml_origin(a->session);
+	note_layer(cfg, o && o->source ? o->source : "session");
+	return 0;
+}
+
 static int merge_overlay(struct toml_value **acc, struct pod_config *cfg,
                          const struct podconfig_args *a, struct error *err)
 {
@@ -290,6 +309,7 @@ int podconfig_load(const struct podconfig_args *args, struct pod_config *cfg,
 		goto out;
 	if (merge_user(&acc, cfg, err) < 0 ||
 	    merge_project(&acc, cfg, args, err) < 0 ||
+	    merge_session(&acc, cfg, args, err) < 0 ||
 	    merge_overlay(&acc, cfg, args, err) < 0)
 		goto out;
 	if (check_table(acc, "", err) < 0 || schema_apply(acc, cfg, err) < 0)

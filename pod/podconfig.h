@@ -1,6 +1,7 @@
 /* podconfig.h: the pod's effective configuration (DESIGN.md, "The pod
  * binary"): built-in defaults < user manifest < project manifest <
- * overlay, merged key by key, then checked against the schema.
+ * resumed session's recorded config < overlay, merged key by key, then
+ * checked against the schema.
  * (Not "config.h": that name is the generated header with the version.) */
 #ifndef INSOMNIA_POD_PODCONFIG_H
 #define INSOMNIA_POD_PODCONFIG_H
@@ -12,13 +13,17 @@
 #include "podname.h"
 #include "toml.h"
 
-/* Layers: defaults, user, project, (session later), overlay. */
+/* Layers: defaults, user, project, session, overlay. */
 #define PODCONFIG_LAYERS_MAX 5
 
 struct podconfig_args {
 	const char *overlay;  /* TOML text from --overlay, or NULL */
 	const char *manifest; /* --manifest PATH, or NULL to search */
 	const char *cwd;      /* where the project manifest search starts */
+	/* A resumed session's recorded [config] table (borrowed), or NULL;
+	 * its values carry their origin ("session <uuid>"), which also
+	 * names the layer. */
+	const struct toml_value *session;
 };
 
 struct pod_config {

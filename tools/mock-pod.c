@@ -259,18 +259,23 @@ static int bind_socket(int dirfd, const char *sock_path, int backlog)
 	return fd;
 }
 
-/* Accept and close connections until SIGTERM/SIGINT, then clean up. */
-static void serve(const struct mock *m, int dirfd, int listen_fd)
+/* The stop signals, blocked from the start: one that arrives between
+ * the ready line and the serving loop must still end in a clean stop. */
+static void block_stop_signals(const struct mock *m, sigset_t *set)
 {
-	sigset_t set;
+	sigemptyset(set);
+	if (!m->ignore_term)
+		sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+/* Accept and close connections until SIGTERM/SIGINT, then clean up. */
+static void serve(const sigset_t *set, int dirfd, int listen_fd)
+{
 	struct pollfd fds[2];
 
-	sigemptyset(&set);
-	if (!m->ignore_term)
-		sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	fds[0] = (struct pollfd){signalfd(-1, &set, SFD_CLOEXEC), POLLIN, 0};
+	fds[0] = (struct pollfd){signalfd(-1, set, SFD_CLOEXEC), POLLIN, 0};
 	fds[1] = (struct pollfd){listen_fd, POLLIN, 0};
 	for (;;) {
 		if (poll(fds, listen_fd >= 0 ? 2 : 1, -1) < 0)
@@ -294,6 +299,7 @@ int main(int argc, char **argv)
 	struct mock m = {.exit_code = -1};
 	char sock_path[PATHS_MAX];
 	int dirfd, listen_fd = -1;
+	sigset_t stop_signals;
 
 	parse_args(&m, argc, argv);
 	if (!m.name[0]) {
@@ -305,6 +311,7 @@ int main(int argc, char **argv)
 	if (m.ignore_term)
 		signal(SIGTERM, SIG_IGN);
 	misbehave_before_ready(&m);
+	block_stop_signals(&m, &stop_signals);
 	dirfd = take_dir(&m, sock_path, sizeof sock_path);
 	write_pid(dirfd);
 	if (!m.no_listen && !m.listen_delay_ms)
@@ -314,5 +321,5 @@ int main(int argc, char **argv)
 		nap(m.listen_delay_ms);
 		listen_fd = bind_socket(dirfd, sock_path, 128);
 	}
-	serve(&m, dirfd, listen_fd);
+	serve(&stop_signals, dirfd, listen_fd);
 }

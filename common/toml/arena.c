@@ -7,11 +7,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Small documents (most configuration files) fit in the first chunk;
- * large ones grow to 1 MiB chunks so the tail waste stays small. */
+ * large ones grow to 2 MiB chunks, the size of a transparent huge page. */
 #define FIRST_CHUNK 4096
-#define MAX_CHUNK   (1u << 20)
+#define MAX_CHUNK   (2u << 20)
+#define HUGE_PAGE   (2u << 20)
 
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -37,15 +39,30 @@ void arena_release(struct arena *a)
 	a->cur = a->end = NULL;
 }
 
+/* Chunks of 2 MiB and more are aligned and marked for huge pages: a big
+ * document's tree then costs one page fault per 2 MiB instead of one per
+ * 4 KiB, which is a large share of the time to build it. */
 static struct arena_chunk *chunk_new(size_t size)
 {
-	struct arena_chunk *c;
+	struct arena_chunk *c = NULL;
+	size_t total;
 
-	if (size > SIZE_MAX - sizeof *c)
+	if (size > SIZE_MAX - sizeof *c - HUGE_PAGE)
 		return NULL;
-	c = malloc(sizeof *c + size);
+	total = sizeof *c + size;
+	if (total < HUGE_PAGE) {
+		c = malloc(total);
+	} else {
+		total = (total + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+		if (posix_memalign((void **)&c, HUGE_PAGE, total) != 0)
+			c = NULL;
+#ifdef MADV_HUGEPAGE
+		if (c)
+			madvise(c, total, MADV_HUGEPAGE);
+#endif
+	}
 	if (c)
-		c->size = size;
+		c->size = total - sizeof *c;
 	return c;
 }
 
@@ -67,20 +84,22 @@ static void *alloc_alone(struct arena *a, size_t size)
 	return c + 1;
 }
 
-/* A new current chunk of at least need bytes (need <= MAX_CHUNK). */
+/* A new current chunk of at least need bytes (need <= MAX_CHUNK / 4).
+ * Its header counts against the size so big chunks stay exactly one
+ * huge page. */
 static bool refill(struct arena *a, size_t need)
 {
 	struct arena_chunk *c;
 
-	while (a->next_size < need)
+	while (a->next_size - sizeof *c < need)
 		a->next_size *= 2;
-	c = chunk_new(a->next_size);
+	c = chunk_new(a->next_size - sizeof *c);
 	if (!c)
 		return false;
 	c->next = a->chunks;
 	a->chunks = c;
 	a->cur = (char *)(c + 1);
-	a->end = a->cur + a->next_size;
+	a->end = a->cur + c->size;
 	if (a->next_size < MAX_CHUNK)
 		a->next_size *= 2;
 	return true;

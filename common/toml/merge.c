@@ -88,7 +88,7 @@ static bool copy_value(struct merger *M, struct toml_value *dst,
 static bool copy_entry(struct merger *M, struct toml_value *table,
                        const struct toml_entry *e)
 {
-	const char *key = intern_key(&M->keys, e->key, key_len(e->key));
+	const char *key = intern_key(&M->keys, e->key, key_len(e->key), NULL);
 	struct toml_value *slot;
 
 	if (!key)
@@ -105,7 +105,7 @@ static bool copy_table(struct merger *M, struct toml_value *dst,
 	for (uint32_t i = 0; i < src->n; i++)
 		if (!copy_entry(M, dst, &src->u.t->entries[i]))
 			return false;
-	return true;
+	return table_compact(M->arena, dst);
 }
 
 static bool copy_array(struct merger *M, struct toml_value *dst,
@@ -162,7 +162,7 @@ static bool merge_entry(struct merger *M, struct toml_value *dst,
                         const struct toml_value *over)
 {
 	const struct toml_value *ov = overlay_entry(over, be->key);
-	const char *key = intern_key(&M->keys, be->key, key_len(be->key));
+	const char *key = intern_key(&M->keys, be->key, key_len(be->key), NULL);
 	struct toml_value *slot;
 
 	if (!key || !(slot = table_add(M->arena, dst, key)))
@@ -200,7 +200,7 @@ static bool merge_tables(struct merger *M, struct toml_value *dst,
 		    !copy_entry(M, dst, oe))
 			return false;
 	}
-	return true;
+	return table_compact(M->arena, dst);
 }
 
 struct toml_value *toml_merge(const struct toml_value *base,

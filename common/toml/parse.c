@@ -81,46 +81,74 @@ bool parse_oom(struct parser *P)
 	return false;
 }
 
-/* UTF-8 continuation bytes (10xxxxxx) in [q, end), 8 bytes at a time:
- * the column in characters is the byte count minus these. */
-static size_t count_continuations(const char *q, const char *end)
+/* One bit per continuation byte of w (at bit 0 of its byte), summed by
+ * the multiplication into the top byte. */
+static size_t continuation_bits(uint64_t w)
 {
-	size_t n = 0;
+	w = (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+	return (size_t)((w * 0x0101010101010101ull) >> 56);
+}
+
+/* UTF-8 continuation bytes (10xxxxxx) in [q, end), 8 bytes at a time:
+ * the column in characters is the byte count minus these.  The last
+ * partial word is read whole (limit bounds the buffer) and masked, which
+ * avoids a byte loop of unpredictable length on every value. */
+static size_t count_continuations(const char *q, const char *end,
+                                  const char *limit)
+{
+	size_t n = 0, rest;
 	uint64_t w;
 
 	for (; end - q >= 8; q += 8) {
 		memcpy(&w, q, 8);
-		/* One bit per continuation byte, at bit 0 of its byte; the
-		 * multiplication sums the bytes into the top one. */
-		w = (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
-		n += (size_t)((w * 0x0101010101010101ull) >> 56);
+		n += continuation_bits(w);
+	}
+	rest = (size_t)(end - q);
+	if (rest && limit - q >= 8) {
+		memcpy(&w, q, 8);
+		return n + continuation_bits(w & ((1ull << (8 * rest)) - 1));
 	}
 	for (; q < end; q++)
 		n += (*q & 0xc0) == 0x80;
 	return n;
 }
 
-/* Column of at, which must be on the current line; the cache makes a
- * run of calls along one long line cost its length once, not squared. */
-static int column_of(struct parser *P, const char *at)
+/* First byte of 0x80 or more at or after s, or end. */
+static const char *find_high(const char *s, const char *end)
+{
+	uint64_t w;
+
+	for (; end - s >= 8; s += 8) {
+		memcpy(&w, s, 8);
+		if (w & 0x8080808080808080ull)
+			return s +
+			       __builtin_ctzll(w & 0x8080808080808080ull) / 8;
+	}
+	while (s < end && !(*s & 0x80))
+		s++;
+	return s;
+}
+
+/* Column of at, which must be on the current line.  While the line is
+ * ASCII up to at (P->high is the next non-ASCII byte, found once for the
+ * whole ASCII stretch of the document), that is a subtraction; else the
+ * cache makes a run of calls along one long line cost its length once,
+ * not squared. */
+int parse_column(struct parser *P, const char *at)
 {
 	const char *q = P->col_at;
 
+	if (P->high < P->line_start)
+		P->high = find_high(P->line_start, P->end);
+	if (at <= P->high)
+		return (int)(at - P->line_start) + 1;
 	if (q < P->line_start || q > at) {
 		q = P->line_start;
 		P->col = 1;
 	}
-	P->col += (int)(at - q) - (int)count_continuations(q, at);
+	P->col += (int)(at - q) - (int)count_continuations(q, at, P->end);
 	P->col_at = at;
 	return P->col;
-}
-
-void set_origin(struct parser *P, struct toml_value *v, const char *at)
-{
-	v->origin.source = P->doc->root.origin.source;
-	v->origin.dir = P->doc->root.origin.dir;
-	v->origin.line = P->line;
-	v->origin.col = column_of(P, at);
 }
 
 /* Counts the newlines a construct spanning [from, to) consumed. */
@@ -132,12 +160,6 @@ void note_newlines(struct parser *P, const char *from, const char *to)
 		P->line++;
 		from = P->line_start = nl + 1;
 	}
-}
-
-void skip_ws(struct parser *P)
-{
-	while (P->p < P->end && (*P->p == ' ' || *P->p == '\t'))
-		P->p++;
 }
 
 /* Leaves p on the newline (or the end).  Comment bytes were already
@@ -252,6 +274,8 @@ static bool parser_init(struct parser *P, const char *buf, size_t len,
 	P->p = P->line_start = P->col_at = P->start;
 	P->line = P->col = 1;
 	P->cur = &P->doc->root;
+	P->source = P->doc->root.origin.source;
+	P->dir = P->doc->root.origin.dir;
 	P->decimal_point = dp && dp[0] ? dp[0] : '.';
 	return true;
 }
@@ -264,6 +288,11 @@ struct toml_value *toml_parse(const char *buf, size_t len, const char *source,
 
 	memset(&P, 0, sizeof P);
 	P.err = err;
+	if (!buf && len) {
+		error_set(err, ERR_INTERNAL, "%s: no buffer to parse",
+		          source ? source : "input");
+		return NULL;
+	}
 	if (len >= UINT32_MAX) {
 		error_set(err, ERR_CONFIG, "%s: document is larger than 4 GiB",
 		          source ? source : "input");

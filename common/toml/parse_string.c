@@ -10,24 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool text_put(struct parser *P, const char *s, size_t n)
+/* Makes room for n more bytes of decoded text. */
+bool text_grow(struct parser *P, size_t n)
 {
-	if (n == 0)
-		return true;
-	if (P->text_cap - P->text_len < n) {
-		size_t cap = P->text_cap ? P->text_cap : 256;
-		char *t;
+	size_t cap = P->text_cap ? P->text_cap : 256;
+	char *t;
 
-		while (cap - P->text_len < n)
-			cap *= 2;
-		t = realloc(P->text, cap);
-		if (!t)
-			return parse_oom(P);
-		P->text = t;
-		P->text_cap = cap;
-	}
-	memcpy(P->text + P->text_len, s, n);
-	P->text_len += n;
+	while (cap - P->text_len < n)
+		cap *= 2;
+	t = realloc(P->text, cap);
+	if (!t)
+		return parse_oom(P);
+	P->text = t;
+	P->text_cap = cap;
 	return true;
 }
 
@@ -150,6 +145,33 @@ static bool finish(struct parser *P, bool decoded, const char *run,
 	return true;
 }
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* True when one of the 8 bytes of w is c (c repeated in each byte). */
+static bool has_byte(uint64_t w, uint64_t c)
+{
+	uint64_t x = w ^ c;
+
+	return ((x - ONES) & ~x & HIGHS) != 0;
+}
+
+/* Skips 8 bytes at a time while none of them is a quote, a backslash
+ * or a line end: most string bytes are plain text. */
+static const char *skip_plain(const char *s, const char *end, char quote)
+{
+	uint64_t w, q = (unsigned char)quote * ONES;
+
+	while (end - s >= 8) {
+		memcpy(&w, s, 8);
+		if (has_byte(w, q) || has_byte(w, '\\' * ONES) ||
+		    has_byte(w, '\n' * ONES) || has_byte(w, '\r' * ONES))
+			break;
+		s += 8;
+	}
+	return s;
+}
+
 static bool read_basic(struct parser *P, const char **out, size_t *len)
 {
 	const char *s = P->p + 1, *run = s, *end = P->end;
@@ -157,6 +179,7 @@ static bool read_basic(struct parser *P, const char **out, size_t *len)
 
 	P->text_len = 0;
 	for (;;) {
+		s = skip_plain(s, end, '"');
 		while (s < end && *s != '"' && *s != '\\' && *s != '\n' &&
 		       *s != '\r')
 			s++;
@@ -176,7 +199,7 @@ static bool read_basic(struct parser *P, const char **out, size_t *len)
 
 static bool read_literal(struct parser *P, const char **out, size_t *len)
 {
-	const char *s = P->p + 1, *end = P->end;
+	const char *s = skip_plain(P->p + 1, P->end, '\''), *end = P->end;
 
 	while (s < end && *s != '\'' && *s != '\n' && *s != '\r')
 		s++;

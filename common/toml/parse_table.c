@@ -18,10 +18,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A-Z a-z 0-9 _ -: one table look-up per key byte. */
+static const unsigned char bare_chars[256] = {
+    ['-'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1,
+    ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+    ['z'] = 1,
+};
+
 static bool is_bare_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+	return bare_chars[c];
 }
 
 bool key_is_bare(const char *s, size_t len)
@@ -134,7 +147,8 @@ static bool read_key_part(struct parser *P, const char **key)
 		len = (size_t)(e - s);
 		P->p = e;
 	}
-	*key = intern_key(&P->keys, text, len);
+	*key = intern_key(&P->keys, text, len,
+	                  text == P->text ? P->text + P->text_cap : P->end);
 	return *key || parse_oom(P);
 }
 
@@ -184,24 +198,26 @@ static struct toml_value *new_table(struct parser *P, struct toml_value *parent,
 static const char *a_type(const struct toml_value *v)
 {
 	switch (v->type) {
-	case TOML_ARRAY:
-		return "an array";
-	case TOML_INTEGER:
-		return "an integer";
 	case TOML_TABLE:
 		return v->flags & TF_INLINE ? "an inline table" : "a table";
+	case TOML_ARRAY:
+		return "an array";
+	case TOML_STRING:
+		return "a string";
+	case TOML_INTEGER:
+		return "an integer";
+	case TOML_FLOAT:
+		return "a float";
+	case TOML_BOOL:
+		return "a boolean";
 	case TOML_DATETIME:
 		return "an offset date-time";
 	case TOML_DATETIME_LOCAL:
 		return "a local date-time";
 	case TOML_DATE_LOCAL:
 		return "a local date";
-	case TOML_TIME_LOCAL:
-		return "a local time";
 	default:
-		return toml_type(v) == TOML_STRING  ? "a string"
-		       : toml_type(v) == TOML_FLOAT ? "a float"
-		                                    : "a boolean";
+		return "a local time";
 	}
 }
 

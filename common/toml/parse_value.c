@@ -174,7 +174,7 @@ static bool parse_inline_table(struct parser *P, struct toml_value *v,
 	if (P->p < P->end && *P->p == '}') {
 		P->p++;
 		v->flags = TF_INLINE;
-		return true;
+		return table_compact(P->arena, v) || parse_oom(P);
 	}
 	for (;;) {
 		if (!parse_keyval(P, v))
@@ -193,7 +193,7 @@ static bool parse_inline_table(struct parser *P, struct toml_value *v,
 	}
 	P->p++;
 	v->flags = TF_INLINE;
-	return true;
+	return table_compact(P->arena, v) || parse_oom(P);
 }
 
 static bool starts_number(char c)

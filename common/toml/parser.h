@@ -6,6 +6,8 @@
 
 #include "toml_internal.h"
 
+#include <string.h>
+
 struct parser {
 	const char *start; /* first byte after a BOM */
 	const char *p;     /* next byte to read */
@@ -20,9 +22,11 @@ struct parser {
 	const char *line_start;
 	const char *col_at;
 	int col;
+	const char *high; /* next byte >= 0x80 (see parse_column) */
 
 	struct toml_doc *doc;
 	struct arena *arena;
+	const char *source, *dir; /* the doc's copies, shared by origins */
 	struct intern keys;
 	char decimal_point; /* of the C library's locale, for strtod */
 
@@ -44,14 +48,31 @@ struct parser {
 	struct toml_value *cur;
 };
 
+/* Spaces and tabs; inline because it runs between every two tokens. */
+static inline void skip_ws(struct parser *P)
+{
+	while (P->p < P->end && (*P->p == ' ' || *P->p == '\t'))
+		P->p++;
+}
+
 /* parse.c */
+int parse_column(struct parser *P, const char *at);
+
+/* Every value's origin: the layer's shared names and its position. */
+static inline void set_origin(struct parser *P, struct toml_value *v,
+                              const char *at)
+{
+	v->origin.source = P->source;
+	v->origin.dir = P->dir;
+	v->origin.line = P->line;
+	v->origin.col = parse_column(P, at);
+}
+
 bool parse_fail(struct parser *P, const char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *describe_at(const struct parser *P, const char *at, char *buf,
                         size_t size);
-void set_origin(struct parser *P, struct toml_value *v, const char *at);
 void note_newlines(struct parser *P, const char *from, const char *to);
-void skip_ws(struct parser *P);
 bool parse_oom(struct parser *P);
 
 /* parse_table.c */
@@ -63,11 +84,53 @@ bool parse_depth_fail(struct parser *P, const char *at);
 bool parse_value(struct parser *P, struct toml_value *v, unsigned depth);
 
 /* parse_string.c */
-bool text_put(struct parser *P, const char *s, size_t n);
+bool text_grow(struct parser *P, size_t n);
+
+/* Appends to P->text; inline because escapes append a byte at a time. */
+static inline bool text_put(struct parser *P, const char *s, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (P->text_cap - P->text_len < n && !text_grow(P, n))
+		return false;
+	memcpy(P->text + P->text_len, s, n);
+	P->text_len += n;
+	return true;
+}
 bool read_string(struct parser *P, const char **out, size_t *len);
 bool read_key_string(struct parser *P, const char **out, size_t *len);
 
-/* parse_scalar.c */
+/* parse_scalar.c: the shared start of numbers and dates */
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Bytes a number or date/time token is made of: digits, letters and
+ * "_+-.:", as a table (one load per byte on the hot paths). */
+extern const unsigned char toml_token_chars[256];
+
+static inline bool is_token_char(char c)
+{
+	return toml_token_chars[(unsigned char)c];
+}
+
+bool all_digits(const char *s, size_t n);
+int digits_value(const char *s, size_t n);
+bool bad_token(struct parser *P, const char *s, const char *e,
+               const char *expected);
 bool parse_number_or_date(struct parser *P, struct toml_value *v);
+
+/* parse_number.c */
+bool fast_number(struct parser *P, struct toml_value *v);
+bool parse_number(struct parser *P, struct toml_value *v, const char *s,
+                  const char *e);
+
+/* parse_datetime.c */
+bool fast_datetime(struct parser *P, struct toml_value *v);
+bool parse_time_only(struct parser *P, struct toml_value *v, const char *s,
+                     const char *e);
+bool parse_date_time(struct parser *P, struct toml_value *v, const char *s,
+                     const char *e);
 
 #endif

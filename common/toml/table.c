@@ -15,7 +15,26 @@
 #define LINEAR_MAX     16
 #define FIRST_CAP_LOG2 2
 
-uint32_t toml_hash(const char *s, size_t len)
+/* The len (0..7, never 8) bytes at s as a little-endian word.  When 8
+ * bytes are readable there (s + 8 <= limit) one load and a mask do it;
+ * otherwise a byte loop. */
+static inline uint64_t tail_word(const char *s, size_t len, const char *limit)
+{
+	uint64_t w = 0;
+
+	if (len == 0)
+		return 0;
+	if (limit && limit - s >= 8) {
+		memcpy(&w, s, 8);
+		return w & ((1ull << (8 * len)) - 1);
+	}
+	for (size_t i = 0; i < len; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
+}
+
+/* limit: how far bytes after the key may be read (NULL: not at all). */
+uint32_t toml_hash(const char *s, size_t len, const char *limit)
 {
 	uint64_t h = 0x243f6a8885a308d3ull ^ (len * 0x9e3779b97f4a7c15ull);
 	uint64_t w;
@@ -25,15 +44,17 @@ uint32_t toml_hash(const char *s, size_t len)
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
 		h ^= h >> 31;
 	}
-	/* The tail byte by byte: keys are short, and a variable-length
-	 * memcpy would be a library call. */
-	w = 0;
-	for (size_t i = 0; i < len; i++)
-		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h = (h ^ tail_word(s, len, limit)) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 29;
 	h *= 0x9e3779b97f4a7c15ull;
 	return (uint32_t)(h >> 32);
+}
+
+/* An interned key may be read up to its block's end: the text, its NUL
+ * and the padding to 8 bytes. */
+static const char *key_limit(const char *key, size_t len)
+{
+	return key + ((len + 8) & ~(size_t)7);
 }
 
 bool intern_init(struct intern *in, struct arena *a)
@@ -91,15 +112,32 @@ static const char *key_new(struct arena *a, const char *s, size_t len,
 	return text;
 }
 
-const char *intern_key(struct intern *in, const char *s, size_t len)
+/* Keys are short: word compares beat a call to memcmp. */
+static bool same_key(const char *key, const char *s, size_t len,
+                     const char *limit)
 {
-	uint32_t hash = toml_hash(s, len);
+	uint64_t a, b;
+
+	for (; len >= 8; key += 8, s += 8, len -= 8) {
+		memcpy(&a, key, 8);
+		memcpy(&b, s, 8);
+		if (a != b)
+			return false;
+	}
+	return tail_word(key, len, key_limit(key, len)) ==
+	       tail_word(s, len, limit);
+}
+
+const char *intern_key(struct intern *in, const char *s, size_t len,
+                       const char *limit)
+{
+	uint32_t hash = toml_hash(s, len, limit);
 	uint32_t i;
 	const char *k;
 
 	for (i = hash & in->mask; (k = in->slots[i]); i = (i + 1) & in->mask)
 		if (key_hash(k) == hash && key_len(k) == len &&
-		    memcmp(k, s, len) == 0)
+		    same_key(k, s, len, limit))
 			return k;
 	k = key_new(in->arena, s, len, hash);
 	if (!k)
@@ -147,20 +185,54 @@ static bool index_build(struct arena *a, struct toml_table *t, uint32_t n)
 	return true;
 }
 
+static bool is_pow2(uint32_t n)
+{
+	return n && (n & (n - 1)) == 0;
+}
+
+/* Grows to the next power of two.  A block left exact-size by
+ * table_compact() fits no free list and stays behind in the arena. */
 static bool entries_grow(struct arena *a, struct toml_table *t, uint32_t n)
 {
-	unsigned lg = log2_of(t->cap);
+	unsigned lg = log2_ceil(t->cap + 1);
 	struct toml_entry *e;
 
-	e = arena_vec_get(a, VEC_ENTRIES, lg + 1, sizeof *e);
+	e = arena_vec_get(a, VEC_ENTRIES, lg, sizeof *e);
 	if (!e)
 		return false;
-	memcpy(e, t->entries, sizeof *e * n);
-	arena_vec_put(a, VEC_ENTRIES, lg, t->entries);
+	if (n)
+		memcpy(e, t->entries, sizeof *e * n);
+	if (is_pow2(t->cap))
+		arena_vec_put(a, VEC_ENTRIES, log2_of(t->cap), t->entries);
 	t->entries = e;
-	t->cap *= 2;
+	t->cap = 1u << lg;
 	if (t->cap > LINEAR_MAX)
 		return index_build(a, t, n);
+	return true;
+}
+
+/* Moves a small table that is complete (a closed inline table, a merge
+ * result) into an exact-size block, and hands its power-of-two block to
+ * the next table.  Tables with an index are large enough that their
+ * slack matters less, and are left alone.  (Sections are not compacted
+ * when the parser leaves them: the next header often adds a sub-table
+ * to them, which would strand the exact-size block.) */
+bool table_compact(struct arena *a, struct toml_value *v)
+{
+	struct toml_table *t = v->u.t;
+	struct toml_entry *e = NULL;
+
+	if (t->index || t->cap == v->n || !is_pow2(t->cap))
+		return true;
+	if (v->n) {
+		e = arena_alloc(a, sizeof *e * v->n);
+		if (!e)
+			return false;
+		memcpy(e, t->entries, sizeof *e * v->n);
+	}
+	arena_vec_put(a, VEC_ENTRIES, log2_of(t->cap), t->entries);
+	t->entries = e;
+	t->cap = v->n;
 	return true;
 }
 
@@ -178,6 +250,7 @@ bool table_init(struct arena *a, struct toml_value *v, uint32_t cap)
 	t->entries = arena_vec_get(a, VEC_ENTRIES, lg, sizeof *t->entries);
 	t->index = NULL;
 	t->mask = 0;
+	t->bloom = 0;
 	if (!t->entries)
 		return false;
 	v->type = TOML_TABLE;
@@ -186,12 +259,19 @@ bool table_init(struct arena *a, struct toml_value *v, uint32_t cap)
 	return t->cap <= LINEAR_MAX || index_build(a, t, 0);
 }
 
+static uint64_t bloom_bit(uint32_t hash)
+{
+	return 1ull << (hash >> 26);
+}
+
 /* Finds an interned key among t's entries. */
 struct toml_value *table_find(const struct toml_value *v, const char *key)
 {
 	const struct toml_table *t = v->u.t;
 	uint32_t i, e;
 
+	if (!(t->bloom & bloom_bit(key_hash(key))))
+		return NULL;
 	if (!t->index) {
 		for (e = 0; e < v->n; e++)
 			if (t->entries[e].key == key)
@@ -216,15 +296,16 @@ const struct toml_entry *table_find_text(const struct toml_value *v,
                                          const char *s, size_t len)
 {
 	const struct toml_table *t = v->u.t;
-	uint32_t i, e, hash;
+	uint32_t i, e, hash = toml_hash(s, len, NULL);
 
+	if (!(t->bloom & bloom_bit(hash)))
+		return NULL;
 	if (!t->index) {
 		for (e = 0; e < v->n; e++)
 			if (key_equals(t->entries[e].key, s, len))
 				return &t->entries[e];
 		return NULL;
 	}
-	hash = toml_hash(s, len);
 	for (i = hash & t->mask; (e = t->index[i]); i = (i + 1) & t->mask) {
 		const struct toml_entry *en = &t->entries[e - 1];
 
@@ -246,6 +327,7 @@ struct toml_value *table_add(struct arena *a, struct toml_value *v,
 	e = &t->entries[v->n];
 	memset(e, 0, sizeof *e);
 	e->key = key;
+	t->bloom |= bloom_bit(key_hash(key));
 	if (t->index)
 		index_put(t, key_hash(key), v->n);
 	v->n++;

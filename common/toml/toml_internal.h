@@ -70,8 +70,11 @@ struct toml_entry {
 struct toml_table {
 	struct toml_entry *entries; /* cap slots, value.n used */
 	uint32_t *index;            /* hash slots holding entry + 1, or NULL */
-	uint32_t cap;               /* a power of two */
+	uint32_t cap;               /* a power of two, or exact once
+	                               compacted (see table_compact) */
 	uint32_t mask;              /* index slots - 1 */
+	uint64_t bloom;             /* bit (hash % 64) of every key: most
+	                               look-ups at parse time are misses */
 };
 
 /* ---- arena.c ---- */
@@ -115,10 +118,11 @@ struct intern {
 	uint32_t mask, count;
 };
 
-uint32_t toml_hash(const char *s, size_t len);
+uint32_t toml_hash(const char *s, size_t len, const char *limit);
 bool intern_init(struct intern *in, struct arena *a);
 void intern_release(struct intern *in);
-const char *intern_key(struct intern *in, const char *s, size_t len);
+const char *intern_key(struct intern *in, const char *s, size_t len,
+                       const char *limit);
 
 bool table_init(struct arena *a, struct toml_value *v, uint32_t cap);
 struct toml_value *table_find(const struct toml_value *t, const char *key);
@@ -126,6 +130,7 @@ const struct toml_entry *table_find_text(const struct toml_value *t,
                                          const char *s, size_t len);
 struct toml_value *table_add(struct arena *a, struct toml_value *t,
                              const char *key);
+bool table_compact(struct arena *a, struct toml_value *v);
 struct toml_value *array_append(struct arena *a, struct toml_value *arr);
 
 /* ---- datetime.c ---- */

@@ -137,8 +137,10 @@ Test(podctl, ls_json_lists_live_pods_with_the_documented_fields)
 	char *out;
 	json_t *pods;
 
+	json_t *root;
+
 	cr_assert_eq(podctl(&out, "ls", "--json", NULL), 0);
-	pods = json_object_get(parse(out), "pods");
+	pods = json_object_get(root = parse(out), "pods");
 	cr_assert_eq(json_array_size(pods), 2);
 	for (size_t i = 0; i < 2; i++) {
 		json_t *p = json_array_get(pods, i);
@@ -156,6 +158,7 @@ Test(podctl, ls_json_lists_live_pods_with_the_documented_fields)
 	cr_assert_eq(json_integer_value(
 			     json_object_get(json_array_get(pods, 1), "pid")),
 		     b);
+	json_decref(root);
 	free(out);
 	e2e_stop(a);
 	e2e_stop(b);
@@ -268,15 +271,16 @@ Test(podctl, failure_with_json_is_an_error_object_on_stdout)
 Test(podctl, overlay_syntax_error_is_reported_before_any_launch)
 {
 	char *out;
-	json_t *e;
+	json_t *r, *e;
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", "--overlay",
 			    "[pod]\ndescription = \n", "--json", NULL),
 		     error_exit_code(ERR_CONFIG));
-	e = json_object_get(parse(out), "error");
+	e = json_object_get(r = parse(out), "error");
 	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
 			 "--overlay:2:"),
 		  "%s", out);
+	json_decref(r);
 	free(out);
 	cr_assert_eq(access(e2e_rundir("web", NULL), F_OK), -1,
 		     "a pod dir was made for a bad overlay");
@@ -308,7 +312,8 @@ Test(podctl, each_error_kind_has_its_exit_code)
 
 Test(podctl, help_and_version_work_for_every_command)
 {
-	static const char *cmds[] = {"spawn", "ls", "status", "stop", "reap"};
+	static const char *cmds[] = {"spawn", "ls",       "status", "stop",
+				     "reap",  "sessions", "resume"};
 	char *out;
 
 	cr_assert_eq(podctl(&out, "--version", NULL), 0);
@@ -319,4 +324,216 @@ Test(podctl, help_and_version_work_for_every_command)
 		cr_assert(strstr(out, "usage: podctl"), "%s", out);
 		free(out);
 	}
+}
+
+/* ---- sessions ------------------------------------------------------ */
+
+static json_t *sessions_json(void)
+{
+	char *out;
+	json_t *r;
+
+	cr_assert_eq(podctl(&out, "sessions", "--json", NULL), 0, "%s", out);
+	r = parse(out);
+	free(out);
+	return r;
+}
+
+/* The only session's field, as a string. */
+static const char *only_session(json_t *r, const char *field)
+{
+	json_t *list = json_object_get(r, "sessions");
+
+	cr_assert_eq(json_array_size(list), 1, "sessions: %zu",
+		     json_array_size(list));
+	return json_string_value(json_object_get(json_array_get(list, 0),
+						 field));
+}
+
+static char *journal_of(const char *id)
+{
+	char path[512];
+
+	snprintf(path, sizeof path, "%s/sessions/%s/journal.jsonl", e2e_home,
+		 id);
+	return e2e_read(path);
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+Test(podctl, sessions_shows_a_stopped_session_as_ended)
+{
+	static const char *fields[] = {"id",         "name",          "created_at",
+				       "last_event", "last_event_at", "live",
+				       "pid",        "cwd"};
+	pid_t pid = spawn_json("web");
+	json_t *r, *s;
+	char *out;
+
+	r = sessions_json();
+	cr_assert(json_is_true(json_object_get(
+		json_array_get(json_object_get(r, "sessions"), 0), "live")));
+	json_decref(r);
+	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
+	free(out);
+	e2e_assert_group_gone(pid);
+	r = sessions_json();
+	s = json_array_get(json_object_get(r, "sessions"), 0);
+	for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+		cr_assert_not_null(json_object_get(s, fields[f]), "no %s",
+				   fields[f]);
+	cr_assert(json_is_false(json_object_get(s, "live")));
+	cr_assert_str_eq(only_session(r, "last_event"), "stopped");
+	cr_assert_str_eq(only_session(r, "name"), "web");
+	json_decref(r);
+}
+
+Test(podctl, resume_keeps_the_id_and_the_journal_holds_both_runs)
+{
+	pid_t pid = spawn_json("web");
+	char id[40], *out, *journal;
+	json_t *r;
+
+	r = sessions_json();
+	snprintf(id, sizeof id, "%s", only_session(r, "id"));
+	json_decref(r);
+	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
+	free(out);
+	e2e_assert_group_gone(pid);
+	cr_assert_eq(podctl(&out, "resume", id, "--json", NULL), 0, "%s", out);
+	r = parse(out);
+	free(out);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "session_id")),
+			 id);
+	pid = (pid_t)json_integer_value(json_object_get(r, "pid"));
+	json_decref(r);
+	journal = journal_of(id);
+	cr_assert_not_null(journal);
+	cr_assert_eq(count(journal, "\"started\""), 1, "%s", journal);
+	cr_assert_eq(count(journal, "\"resumed\""), 1, "%s", journal);
+	cr_assert_eq(count(journal, "\"stopped\""), 1, "%s", journal);
+	cr_assert_eq(count(journal, "\"ready\""), 2, "%s", journal);
+	free(journal);
+	e2e_stop(pid);
+}
+
+Test(podctl, killed_pod_is_stale_reaped_and_its_session_resumes)
+{
+	pid_t pid = spawn_json("web");
+	char id[40], *out;
+	json_t *r;
+	int status;
+
+	r = sessions_json();
+	snprintf(id, sizeof id, "%s", only_session(r, "id"));
+	json_decref(r);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(podctl(&out, "ls", NULL), 0);
+	cr_assert(strstr(out, "stale"), "%s", out);
+	free(out);
+	cr_assert_eq(podctl(&out, "reap", NULL), 0);
+	cr_assert(strstr(out, "web: removed"), "%s", out);
+	free(out);
+	cr_assert_eq(podctl(&out, "resume", id, "--json", NULL), 0, "%s", out);
+	r = parse(out);
+	free(out);
+	pid = (pid_t)json_integer_value(json_object_get(r, "pid"));
+	json_decref(r);
+	e2e_stop(pid);
+}
+
+Test(podctl, resume_of_a_live_session_is_refused_naming_its_pod)
+{
+	pid_t pid = spawn_json("web");
+	char id[40], want[64], *out;
+	json_t *r, *e;
+
+	r = sessions_json();
+	snprintf(id, sizeof id, "%s", only_session(r, "id"));
+	json_decref(r);
+	cr_assert_eq(podctl(&out, "resume", id, "--json", NULL),
+		     error_exit_code(ERR_SESSION_LIVE));
+	e = json_object_get(r = parse(out), "error");
+	snprintf(want, sizeof want, "pod web (pid %d)", pid);
+	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
+			 want),
+		  "%s", out);
+	json_decref(r);
+	free(out);
+	e2e_stop(pid);
+}
+
+Test(podctl, garbage_and_unknown_session_ids_are_refused)
+{
+	char *out;
+
+	cr_assert_eq(podctl(&out, "resume", "not-a-uuid", NULL),
+		     error_exit_code(ERR_BAD_SESSION_ID));
+	free(out);
+	cr_assert_eq(podctl(&out, "resume", "../../etc", NULL),
+		     error_exit_code(ERR_BAD_SESSION_ID));
+	free(out);
+	cr_assert_eq(podctl(&out, "resume",
+			    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
+		     error_exit_code(ERR_SESSION_UNKNOWN));
+	free(out);
+	spawn_json("web"); /* a sessions dir now exists */
+	cr_assert_eq(podctl(&out, "resume",
+			    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
+		     error_exit_code(ERR_SESSION_UNKNOWN));
+	free(out);
+	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
+	free(out);
+}
+
+Test(podctl, ten_concurrent_resumes_make_exactly_one_live_pod)
+{
+	enum { N = 10 };
+	pid_t pid = spawn_json("web"), clients[N];
+	char id[40], *out;
+	int won = 0, status;
+	json_t *r, *pods;
+
+	r = sessions_json();
+	snprintf(id, sizeof id, "%s", only_session(r, "id"));
+	json_decref(r);
+	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
+	free(out);
+	e2e_assert_group_gone(pid);
+	for (int i = 0; i < N; i++) {
+		clients[i] = fork();
+		if (clients[i] == 0) {
+			char *o;
+			_exit(podctl(&o, "resume", id, "--quiet", NULL));
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(waitpid(clients[i], &status, 0), clients[i]);
+		cr_assert(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 0)
+			won++;
+		else
+			cr_assert(WEXITSTATUS(status) ==
+					  error_exit_code(ERR_ALREADY_RUNNING) ||
+				  WEXITSTATUS(status) ==
+					  error_exit_code(ERR_SESSION_LIVE),
+				  "a loser exited %d", WEXITSTATUS(status));
+	}
+	cr_assert_eq(won, 1);
+	cr_assert_eq(podctl(&out, "ls", "--json", NULL), 0);
+	pods = json_object_get(r = parse(out), "pods");
+	cr_assert_eq(json_array_size(pods), 1);
+	pid = (pid_t)json_integer_value(
+		json_object_get(json_array_get(pods, 0), "pid"));
+	json_decref(r);
+	free(out);
+	e2e_stop(pid);
 }

@@ -1,5 +1,6 @@
 /* The pod's life: ready line, published files, methods, stopping. */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -176,23 +177,32 @@ Test(pod_lifecycle, pod_cleans_up_and_exits_0_on_sigint)
 	th_pod_free(&p);
 }
 
-Test(pod_lifecycle, pod_uses_the_session_id_it_is_given)
+Test(pod_lifecycle, pod_resumes_the_session_it_is_given_in_any_case)
 {
-	const char *args[] = {"--overlay", "[pod]\nname = \"sess\"\n",
-	                      "--session",
-	                      "0F8FAD5B-D9CB-469F-A165-70867728950E", NULL};
-	struct th_pod p;
+	struct th_pod first, p;
+	char id[40], upper[40];
 	json_t *r;
 	int fd;
 
+	th_start_named(&first, "sess");
+	fd = th_connect(first.sock);
+	r = th_call(fd, "hello");
+	snprintf(id, sizeof id, "%s", str(r, "session_id"));
+	json_decref(r);
+	close(fd);
+	th_stop(&first);
+	for (size_t i = 0; i < sizeof id; i++)
+		upper[i] = (char)toupper((unsigned char)id[i]);
+	const char *args[] = {"--session", upper, NULL};
 	cr_assert(th_start(&p, NULL, args), "%s", p.err);
 	fd = th_connect(p.sock);
 	r = th_call(fd, "hello");
-	cr_assert_str_eq(str(r, "session_id"),
-	                 "0f8fad5b-d9cb-469f-a165-70867728950e");
+	cr_assert_str_eq(str(r, "session_id"), id);
+	cr_assert_str_eq(str(r, "name"), "sess");
 	json_decref(r);
 	close(fd);
 	th_stop(&p);
+	th_pod_free(&first);
 	th_pod_free(&p);
 }
 

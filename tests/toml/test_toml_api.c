@@ -338,3 +338,57 @@ Test(toml_api, bom_crlf_and_empty_documents_are_accepted)
 	cr_assert_eq(toml_len(root), 0);
 	toml_free(root);
 }
+
+/* The fast paths for short numbers must agree with the C library, at any
+ * distance from the end of the buffer. */
+Test(toml_api, numbers_read_the_same_as_the_c_library)
+{
+	unsigned seed = 12345;
+	char text[96], num[48];
+	struct error err;
+
+	for (int i = 0; i < 20000; i++) {
+		int ilen =
+		    1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 9;
+		int flen =
+		    (int)((seed = seed * 1103515245u + 12345u) >> 16) % 10;
+		const char *pad = (seed >> 20) & 1 ? "" : "   # pad\n";
+		size_t n = 0;
+		struct toml_value *root;
+		const struct toml_value *v;
+		int64_t got_i;
+		double got_f;
+
+		if ((seed >> 18) & 1)
+			num[n++] = '-';
+		for (int d = 0; d < ilen; d++)
+			num[n++] =
+			    (char)((d == 0 && ilen > 1 ? '1' : '0') +
+			           (int)((seed = seed * 1103515245u + 12345u) >>
+			                 16) %
+			               (d == 0 && ilen > 1 ? 9 : 10));
+		if (flen) {
+			num[n++] = '.';
+			for (int d = 0; d < flen; d++)
+				num[n++] =
+				    (char)('0' +
+				           (int)((seed = seed * 1103515245u +
+				                         12345u) >>
+				                 16) %
+				               10);
+		}
+		num[n] = '\0';
+		snprintf(text, sizeof text, "v = %s%s", num, pad);
+		root = toml_parse(text, strlen(text), "n", NULL, &err);
+		cr_assert_not_null(root, "%s: %s", text, err.message);
+		v = toml_table_get(root, "v");
+		if (flen) {
+			cr_assert(toml_as_float(v, &got_f), "%s", num);
+			cr_assert_eq(got_f, strtod(num, NULL), "%s", num);
+		} else {
+			cr_assert(toml_as_int(v, &got_i), "%s", num);
+			cr_assert_eq(got_i, strtoll(num, NULL, 10), "%s", num);
+		}
+		toml_free(root);
+	}
+}

@@ -105,8 +105,8 @@ Test(toml_errors, unterminated_strings_report_the_line_they_opened_on)
 
 Test(toml_errors, nesting_of_100000_brackets_stops_at_the_depth_limit)
 {
-	size_t n = 100000;
-	char *text = malloc(n + 5);
+	enum { n = 100000 };
+	static char text[n + 5];
 	char want[128];
 
 	memcpy(text, "a = ", 4);
@@ -117,26 +117,24 @@ Test(toml_errors, nesting_of_100000_brackets_stops_at_the_depth_limit)
 	         "and arrays, found more",
 	         4 + TOML_MAX_DEPTH + 1, TOML_MAX_DEPTH);
 	cr_assert_str_eq(fail(text), want);
-	free(text);
 }
 
 Test(toml_errors, nesting_of_inline_tables_stops_at_the_depth_limit)
 {
-	size_t n = 100000;
-	char *text = malloc(5 * n + 5);
+	enum { n = 100000 };
+	static char text[5 * n + 5];
 
 	memcpy(text, "a = ", 4);
 	for (size_t i = 0; i < n; i++)
 		memcpy(text + 4 + 5 * i, "{b = ", 5);
 	text[5 * n + 4] = '\0';
 	cr_assert_not_null(strstr(fail(text), "levels of nested"));
-	free(text);
 }
 
 Test(toml_errors, deep_dotted_headers_also_hit_the_depth_limit)
 {
-	size_t n = 300;
-	char *text = malloc(2 * n + 8);
+	enum { n = 300 };
+	static char text[2 * n + 8];
 	size_t used = 0;
 
 	text[used++] = '[';
@@ -146,7 +144,6 @@ Test(toml_errors, deep_dotted_headers_also_hit_the_depth_limit)
 	}
 	memcpy(text + used, "k]\n", 4);
 	cr_assert_not_null(strstr(fail(text), "levels of nested"));
-	free(text);
 }
 
 Test(toml_errors, invalid_utf8_is_reported_where_it_is)

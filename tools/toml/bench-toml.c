@@ -2,6 +2,7 @@
  * floor of just reading the file's bytes, and how much memory it needs.
  *
  * Usage: bench-toml [MEGABYTES] [RUNS]      (default 10 MB, 9 runs)
+ * (BENCH_KEEP=1 keeps the generated file and prints its path.)
  *
  * The document is generated in memory (many tables, arrays of tables,
  * long arrays, strings with escapes, numbers, all four date/time kinds),

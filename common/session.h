@@ -1,0 +1,104 @@
+/* session.h: the session directory <data root>/sessions/<uuid>/ as both
+ * sides see it (DESIGN.md, "Sessions"; docs/sessions.md).
+ *
+ * The pod writes a session (pod/session.c); clients only read it, through
+ * session_read_info() and session_list().  Everything the two sides must
+ * agree on -- file names, the id's spelling, the journal's record shape,
+ * the liveness test -- is defined here once. */
+#ifndef INSOMNIA_SESSION_H
+#define INSOMNIA_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "paths.h"
+#include "podname.h"
+
+/* <data root>/SESSION_ROOT/<uuid>/ */
+#define SESSION_ROOT    "sessions"
+#define SESSION_TOML    "session.toml"
+#define SESSION_JOURNAL "journal.jsonl"
+#define SESSION_LOCK    "lock"
+
+/* A UUID in its canonical text form, without the NUL. */
+#define SESSION_ID_LEN 36
+
+/* Journal events (the "event" field of a record). */
+#define SESSION_EV_STARTED  "started"  /* a new session's first pod */
+#define SESSION_EV_RESUMED  "resumed"  /* a later pod of the same session */
+#define SESSION_EV_READY    "ready"    /* just before the ready line */
+#define SESSION_EV_STOPPING "stopping" /* asked to stop; has "reason" */
+#define SESSION_EV_STOPPED  "stopped"  /* released its name; may have "error" */
+
+/* "2024-05-01T12:00:00.123Z" and room to spare; also holds created_at as
+ * written (any TOML offset date-time). */
+#define SESSION_TIME_MAX  48
+#define SESSION_EVENT_MAX 64
+
+/* What a client shows about one session.  Strings are "" when unknown. */
+struct session_info {
+	char id[SESSION_ID_LEN + 1];
+	/* [session].name: the name a resume without overlay uses. */
+	char name[PODNAME_MAX + 1];
+	/* The name in the last started/resumed record: the pod that pid
+	 * is (or was).  Differs from name when an overlay renamed a run. */
+	char run_name[PODNAME_MAX + 1];
+	char cwd[PATHS_MAX];
+	char created_at[SESSION_TIME_MAX];    /* as written in session.toml */
+	char last_event[SESSION_EVENT_MAX];   /* last valid journal record */
+	char last_event_at[SESSION_TIME_MAX]; /* its "ts" */
+	bool live;                            /* some process holds `lock` */
+	pid_t pid; /* of the last started/resumed record; 0 when none */
+};
+
+/* 0 when id is a UUID in the canonical 8-4-4-4-12 hex form (either
+ * case; exactly what libuuid's uuid_parse accepts, checked by hand so the
+ * client need not link libuuid), else -1 with ERR_BAD_SESSION_ID. */
+int session_id_check(const char *id, struct error *err);
+
+/* session_id_check, then the lower-case spelling (the directory name)
+ * into out, which holds SESSION_ID_LEN + 1 bytes. */
+int session_id_normalize(const char *id, char *out, struct error *err);
+
+/* Open <data root>/sessions as a safe directory, creating it and the data
+ * root (0700) when create is true.  path (may be NULL) gets its absolute
+ * path, even on failure.  When create is false and it does not exist: -1 with
+ * err->errnum ENOENT (kind ERR_RUNTIME_DIR), so a caller can treat it as "no
+ * sessions". */
+int session_open_root(bool create, char *path, size_t size, struct error *err);
+
+/* Open the directory of session id (any case) in sessions_dirfd as a
+ * safe directory.  Missing: ERR_SESSION_UNKNOWN. */
+int session_open_dir(int sessions_dirfd, const char *id, struct error *err);
+
+/* 1 when some process holds the session's lock, 0 when it is free or
+ * absent, -1 on error.  Probes with LOCK_SH|LOCK_NB on a fresh
+ * descriptor, never by pid. */
+int session_is_live(int session_dirfd, struct error *err);
+
+/* The current time as a journal timestamp, RFC 3339 UTC with
+ * milliseconds: "2024-05-01T12:00:00.123Z".  buf holds SESSION_TIME_MAX. */
+void session_timestamp(char *buf);
+
+/* Fill out for session id: session.toml's [session] table, the journal's
+ * last valid record and last started/resumed record (read from the end
+ * of the file: only its tail is read), and liveness.  A torn or invalid
+ * journal line is skipped.  Errors: ERR_BAD_SESSION_ID, ERR_SESSION_UNKNOWN
+ * (no such dir, or no session.toml: a session still being created),
+ * ERR_CONFIG (session.toml does not parse), ERR_IO, ERR_RUNTIME_DIR. */
+int session_read_info(int sessions_dirfd, const char *id,
+                      struct session_info *out, struct error *err);
+
+/* Call fn for every session in sessions_dirfd, in no particular order.
+ * Entries whose names are not lower-case UUIDs are skipped, and so are
+ * sessions that vanish or are still being created while listing.  fn
+ * returns 0 to go on, anything else to stop: session_list then returns
+ * that value.  Any other error reading a session stops the listing and
+ * returns -1 with err naming that session. */
+int session_list(int sessions_dirfd,
+                 int (*fn)(const struct session_info *info, void *arg),
+                 void *arg, struct error *err);
+
+#endif

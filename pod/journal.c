@@ -1,0 +1,119 @@
+/* journal.c: one record, one write(2). */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "session.h"
+
+void journal_init(struct journal *j)
+{
+	j->fd = -1;
+	j->torn = false;
+}
+
+/* Does the file end in the middle of a line? */
+static int tail_is_torn(int fd, bool *torn)
+{
+	struct stat st;
+	char last;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	*torn = false;
+	if (st.st_size == 0)
+		return 0;
+	do
+		n = pread(fd, &last, 1, st.st_size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return -1;
+	*torn = last != '\n';
+	return 0;
+}
+
+int journal_open(struct journal *j, int session_dirfd, struct error *err)
+{
+	/* O_RDWR only so tail_is_torn can pread the last byte. */
+	j->fd = openat(session_dirfd, SESSION_JOURNAL,
+	               O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	                   O_NOCTTY,
+	               0600);
+	if (j->fd < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot open %s",
+		                       SESSION_JOURNAL);
+	if (tail_is_torn(j->fd, &j->torn) < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot read %s",
+		                       SESSION_JOURNAL);
+	return 0;
+}
+
+/* The record as one line, with a leading '\n' after a torn tail. */
+static char *encode(const struct journal *j, const char *event, json_t *fields,
+                    size_t *len)
+{
+	char ts[SESSION_TIME_MAX], *json, *line = NULL;
+	json_t *rec;
+
+	session_timestamp(ts);
+	rec = json_pack("{s:s, s:s}", "ts", ts, "event", event);
+	if (rec && fields && json_object_update(rec, fields) < 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	json_decref(rec);
+	if (json && asprintf(&line, "%s%s\n", j->torn ? "\n" : "", json) < 0)
+		line = NULL;
+	free(json);
+	if (line)
+		*len = strlen(line);
+	return line;
+}
+
+int journal_append(struct journal *j, const char *event, json_t *fields,
+                   struct error *err)
+{
+	size_t len;
+	char *line = encode(j, event, fields, &len);
+	ssize_t n;
+
+	if (!line)
+		return error_set(err, ERR_INTERNAL,
+		                 "cannot encode the journal record \"%s\"",
+		                 event);
+	do
+		n = write(j->fd, line, len);
+	while (n < 0 && errno == EINTR);
+	free(line);
+	if (n == (ssize_t)len) {
+		j->torn = false;
+		return 0;
+	}
+	/* Whatever part reached the file is a torn line now. */
+	if (n > 0)
+		j->torn = true;
+	return error_set_errno(err, ERR_IO, n < 0 ? errno : ENOSPC,
+	                       "cannot append \"%s\" to %s", event,
+	                       SESSION_JOURNAL);
+}
+
+int journal_sync(struct journal *j, struct error *err)
+{
+	if (fsync(j->fd) < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
+		                       SESSION_JOURNAL);
+	return 0;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+}

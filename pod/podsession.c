@@ -1,0 +1,277 @@
+/* podsession.c: the session dir, its lock and its journal, pod side. */
+#include "podsession.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "atomic_file.h"
+#include "podlog.h"
+#include "safedir.h"
+#include "sessionfile.h"
+
+void podsession_init(struct podsession *s)
+{
+	memset(s, 0, sizeof *s);
+	s->rootfd = s->dirfd = s->lockfd = -1;
+	journal_init(&s->journal);
+}
+
+int podsession_choose(struct podsession *s, const char *requested,
+                      struct error *err)
+{
+	uuid_t u;
+
+	if (!requested) {
+		uuid_generate_random(u);
+		uuid_unparse_lower(u, s->id);
+		return 0;
+	}
+	/* Checked by hand (the client's rule) and by libuuid: both must
+	 * agree that this is a UUID. */
+	if (session_id_normalize(requested, s->id, NULL) < 0 ||
+	    uuid_parse(s->id, u) < 0)
+		return error_set(
+		    err, ERR_BAD_SESSION_ID,
+		    "--session: \"%.64s\" is not a UUID (expected "
+		    "the form 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
+		    requested);
+	s->resumed = true;
+	return 0;
+}
+
+/* ---- lock ------------------------------------------------------------ */
+
+/* Who holds it, as far as the journal knows.  A pod that has locked the
+ * session but not yet journalled may be reported by its predecessor's
+ * name, or with "pid unknown". */
+static int live_error(struct podsession *s, struct error *err)
+{
+	struct session_info info;
+	const char *name;
+	bool pid_known;
+
+	if (session_read_info(s->rootfd, s->id, &info, NULL) < 0)
+		info.run_name[0] = info.name[0] = '\0';
+	name = info.run_name[0] ? info.run_name : info.name;
+	pid_known =
+	    info.pid > 0 && strcmp(info.last_event, SESSION_EV_STOPPED) != 0;
+	if (!name[0])
+		return error_set(err, ERR_SESSION_LIVE,
+		                 "session %s is live in another pod", s->id);
+	if (!pid_known)
+		return error_set(err, ERR_SESSION_LIVE,
+		                 "session %s is live in pod %s (pid unknown)",
+		                 s->id, name);
+	return error_set(err, ERR_SESSION_LIVE,
+	                 "session %s is live in pod %s (pid %ld)", s->id, name,
+	                 (long)info.pid);
+}
+
+static int take_lock(struct podsession *s, struct error *err)
+{
+	s->lockfd =
+	    openat(s->dirfd, SESSION_LOCK,
+	           O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (s->lockfd < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot open %s/%s",
+		                       s->dir, SESSION_LOCK);
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return live_error(s, err);
+	return error_set_errno(err, ERR_IO, errno, "cannot lock %s/%s", s->dir,
+	                       SESSION_LOCK);
+}
+
+/* ---- resume ---------------------------------------------------------- */
+
+static int open_existing(struct podsession *s, struct error *err)
+{
+	char root[PATHS_MAX];
+
+	s->rootfd = session_open_root(false, root, sizeof root, err);
+	if (s->rootfd < 0 && err->errnum == ENOENT)
+		return error_set(err, ERR_SESSION_UNKNOWN,
+		                 "unknown session %s: there are no sessions "
+		                 "yet (no directory %s)",
+		                 s->id, root);
+	if (s->rootfd < 0 ||
+	    paths_join(s->dir, sizeof s->dir, root, s->id, err) < 0)
+		return -1;
+	s->dirfd = session_open_dir(s->rootfd, s->id, err);
+	if (s->dirfd < 0 && err->kind == ERR_SESSION_UNKNOWN)
+		return error_set(err, ERR_SESSION_UNKNOWN,
+		                 "unknown session %s: no directory %s", s->id,
+		                 s->dir);
+	return s->dirfd < 0 ? -1 : 0;
+}
+
+int podsession_resume(struct podsession *s, struct error *err)
+{
+	struct stat st;
+
+	if (open_existing(s, err) < 0 || take_lock(s, err) < 0)
+		return -1;
+	/* A crash between mkdir and the rename of session.toml leaves a
+	 * dir that never became a session. */
+	if (fstatat(s->dirfd, SESSION_TOML, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return error_set(err, ERR_SESSION_UNKNOWN,
+		                 "unknown session %s: %s has no %s (its "
+		                 "creation never finished)",
+		                 s->id, s->dir, SESSION_TOML);
+	if (sessionfile_load(s->dirfd, s->id, &s->recorded, &s->layer, err) < 0)
+		return -1;
+	return journal_open(&s->journal, s->dirfd, err);
+}
+
+/* ---- create ---------------------------------------------------------- */
+
+static int make_dir(struct podsession *s, struct error *err)
+{
+	char root[PATHS_MAX];
+
+	s->rootfd = session_open_root(true, root, sizeof root, err);
+	if (s->rootfd < 0 ||
+	    paths_join(s->dir, sizeof s->dir, root, s->id, err) < 0)
+		return -1;
+	/* Our own mkdir, so the dir is surely new (and ours to remove);
+	 * safedir then checks and opens what was made. */
+	if (mkdirat(s->rootfd, s->id, 0700) < 0)
+		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		                       "cannot create directory %s", s->dir);
+	s->created = true;
+	s->dirfd = safedir_openat(s->rootfd, s->id, s->dir, false, err);
+	return s->dirfd < 0 ? -1 : 0;
+}
+
+static int write_toml(struct podsession *s, const char *name, const char *cwd,
+                      const struct toml_value *config, struct error *err)
+{
+	char created[SESSION_TIME_MAX];
+	struct sessionfile_head h = {s->id, name, cwd, created};
+	size_t len;
+	char *text;
+	int rc;
+
+	session_timestamp(created);
+	text = sessionfile_render(&h, config, &len, err);
+	if (!text)
+		return -1;
+	rc = atomic_write_at(s->dirfd, SESSION_TOML, text, len, 0600, err);
+	free(text);
+	return rc;
+}
+
+int podsession_create(struct podsession *s, const char *name, const char *cwd,
+                      const struct toml_value *config, struct error *err)
+{
+	if (make_dir(s, err) < 0 || take_lock(s, err) < 0 ||
+	    write_toml(s, name, cwd, config, err) < 0 ||
+	    journal_open(&s->journal, s->dirfd, err) < 0)
+		return -1;
+	/* The new entries (the session dir, lock, journal) survive a
+	 * crash from here on; session.toml's rename synced itself. */
+	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
+		                       s->dir);
+	return 0;
+}
+
+/* ---- the journal ----------------------------------------------------- */
+
+int podsession_begin(struct podsession *s, const char *name, struct error *err)
+{
+	json_t *f =
+	    json_pack("{s:I, s:s}", "pid", (json_int_t)getpid(), "name", name);
+	int rc;
+
+	if (!f)
+		return error_set(err, ERR_INTERNAL, "out of memory");
+	rc = journal_append(
+	    &s->journal, s->resumed ? SESSION_EV_RESUMED : SESSION_EV_STARTED,
+	    f, err);
+	json_decref(f);
+	if (rc < 0 || journal_sync(&s->journal, err) < 0)
+		return -1;
+	s->began = true;
+	return 0;
+}
+
+int podsession_ready(struct podsession *s, struct error *err)
+{
+	if (journal_append(&s->journal, SESSION_EV_READY, NULL, err) < 0)
+		return -1;
+	s->ready = true;
+	return 0;
+}
+
+void podsession_stopping(struct podsession *s, const char *reason,
+                         const char *detail)
+{
+	json_t *f = json_pack("{s:s}", "reason", reason);
+	struct error err;
+
+	if (!s->began)
+		return;
+	if (f && detail)
+		json_object_set_new(f, "detail", json_string(detail));
+	if (!f)
+		podlog("session %s: out of memory journalling stopping", s->id);
+	else if (journal_append(&s->journal, SESSION_EV_STOPPING, f, &err) < 0)
+		podlog("session %s: %s", s->id, err.message);
+	json_decref(f);
+}
+
+static void journal_stopped(struct podsession *s, const struct error *failure)
+{
+	json_t *f =
+	    failure ? json_pack("{s:s}", "error", failure->message) : NULL;
+	struct error err;
+
+	if (journal_append(&s->journal, SESSION_EV_STOPPED, f, &err) < 0 ||
+	    journal_sync(&s->journal, &err) < 0)
+		podlog("session %s: %s", s->id, err.message);
+	json_decref(f);
+}
+
+/* Nobody but this pod ever learnt the id (it is published only with the
+ * ready line), so the files can go while we hold the lock. */
+static void remove_created(struct podsession *s)
+{
+	unlinkat(s->dirfd, SESSION_JOURNAL, 0);
+	unlinkat(s->dirfd, SESSION_TOML, 0);
+	unlinkat(s->dirfd, SESSION_LOCK, 0);
+	unlinkat(s->rootfd, s->id, AT_REMOVEDIR);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void podsession_close(struct podsession *s, const struct error *failure)
+{
+	if (s->created && !s->ready)
+		remove_created(s);
+	else if (s->began)
+		journal_stopped(s, failure);
+	journal_close(&s->journal);
+	close_fd(&s->lockfd); /* releases the session */
+	close_fd(&s->dirfd);
+	close_fd(&s->rootfd);
+	if (s->recorded)
+		toml_free(s->recorded);
+	s->recorded = NULL;
+	s->layer = NULL;
+}

@@ -1,0 +1,40 @@
+/* sessionfile.h: session.toml as the pod writes it and reads it back
+ * (docs/sessions.md):
+ *
+ *   [session]
+ *   id = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+ *   name = "web"
+ *   cwd = "/src/app"
+ *   created_at = 2024-05-01T12:00:00.123Z
+ *
+ *   [config]
+ *   <the effective configuration, as the schema accepted it>
+ */
+#ifndef INSOMNIA_POD_SESSIONFILE_H
+#define INSOMNIA_POD_SESSIONFILE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "toml.h"
+
+struct sessionfile_head {
+	const char *id, *name, *cwd;
+	const char *created_at; /* RFC 3339 UTC, written as a TOML date-time */
+};
+
+/* The whole file as malloc'd text.  It is parsed back before it is
+ * returned: text that would not read back to the same [config] (a cwd
+ * that is not UTF-8, say) is an error, never a file a resume chokes on. */
+char *sessionfile_render(const struct sessionfile_head *head,
+                         const struct toml_value *config, size_t *len,
+                         struct error *err);
+
+/* A resumed session's file.  *doc gets the parsed tree (the caller frees
+ * it with toml_free) and *config its [config] table, with every value's
+ * origin "session <id>" and, for relative paths, the recorded cwd.
+ * Errors are ERR_CONFIG naming the layer, or ERR_IO. */
+int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
+                     const struct toml_value **config, struct error *err);
+
+#endif

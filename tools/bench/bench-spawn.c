@@ -1,0 +1,952 @@
+/* bench-spawn: what the spawn handshake costs next to the bare minimum.
+ *
+ * Usage: bench-spawn [--mock PATH] [--quick] [-n N]
+ *   --mock PATH  the mock pod (default: ../mock-pod next to this binary)
+ *   --quick      20 iterations instead of 200, for smoke runs
+ *   -n N         N iterations for every measurement
+ *
+ * One run prints one table:
+ *  - the floor (posix_spawn of the mock pod with stderr on a pipe, read the
+ *    pipe up to the ready line, connect once) against spawn_pod() of the
+ *    same mock through the full handshake, interleaved, median and p90;
+ *  - N spawn_pod() in a row of distinct names, all alive at the end;
+ *  - N spawn_start() kept 8 in flight in one event_base;
+ *  - the system calls a client makes while it waits for a mock that takes
+ *    500 ms to get ready, counted with strace -ff.
+ *
+ * Everything happens in a private INSOMNIA_HOME under /tmp, removed at the
+ * end.  This process is a child subreaper, so every detached pod comes back
+ * to it as a child: it is stopped with SIGTERM and reaped after each
+ * measurement, and killed if the benchmark has to give up. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "podspawn.h"
+#include "ready.h"
+#include "unixsock.h"
+
+#ifndef BENCH_BUILDTYPE
+#define BENCH_BUILDTYPE "unknown"
+#endif
+
+#define CONCURRENCY     8
+#define SLOW_READY_MS   500
+#define SPAWN_TIMEOUT   10000
+#define MARK_BEGIN      "bench-spawn: handshake begins"
+#define MARK_END        "bench-spawn: handshake ends"
+#define SYSCALL_CLIENT  "--syscall-client"
+#define MAX_LIVE        4096
+#define MAX_SYSCALL_IDS 96
+#define HOME_MAX        64
+#define TRACE_PREFIX_MAX (HOME_MAX + 16)
+
+extern char **environ;
+
+struct bench {
+	char mock[PATH_MAX];
+	char self[PATH_MAX];
+	char home[HOME_MAX];
+	int iterations;
+	int warmup;
+	/* every pod we have started and not yet reaped, for the bail-out */
+	pid_t live[MAX_LIVE];
+	int live_count;
+	int unclean_stops;
+};
+
+/* Only for fatal errors: bail() needs the pods even deep in a callback. */
+static struct bench *bail_ctx;
+
+static void remove_home(const char *home);
+
+static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void bail(const char *fmt, ...)
+{
+	struct bench *b = bail_ctx;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench-spawn: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	if (b) {
+		for (int i = 0; i < b->live_count; i++)
+			kill(-b->live[i], SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+		if (b->home[0])
+			remove_home(b->home);
+	}
+	exit(1);
+}
+
+/* ---- time and statistics ------------------------------------------ */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double ms_since(int64_t start)
+{
+	return (double)(now_ns() - start) / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of a sorted array; p = 50 gives the median
+ * (the mean of the two middle values when n is even). */
+static double percentile(const double *sorted, int n, int p)
+{
+	int rank;
+
+	if (p == 50 && n % 2 == 0)
+		return (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+	rank = (p * n + 99) / 100;
+	return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+struct summary {
+	double median, p90, mean, total;
+};
+
+static struct summary summarize(double *samples, int n)
+{
+	struct summary s = {0, 0, 0, 0};
+
+	for (int i = 0; i < n; i++)
+		s.total += samples[i];
+	qsort(samples, (size_t)n, sizeof *samples, cmp_double);
+	s.median = percentile(samples, n, 50);
+	s.p90 = percentile(samples, n, 90);
+	s.mean = s.total / n;
+	return s;
+}
+
+static double *alloc_samples(int n)
+{
+	double *s = calloc((size_t)n, sizeof *s);
+
+	if (!s)
+		bail("out of memory");
+	return s;
+}
+
+/* ---- the private home and the pods in it ---------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+static void remove_home(const char *home)
+{
+	nftw(home, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void setup_home(struct bench *b)
+{
+	strcpy(b->home, "/tmp/insomnia-bench-XXXXXX");
+	if (!mkdtemp(b->home))
+		bail("mkdtemp: %s", strerror(errno));
+	setenv("INSOMNIA_HOME", b->home, 1);
+	unsetenv("INSOMNIA_RUNTIME_DIR");
+	unsetenv("INSOMNIA_DATA_DIR");
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("MOCK_POD_ARGS");
+	setenv("INSOMNIA_POD_COMMAND", b->mock, 1);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		bail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+}
+
+static void overlay_for(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "[pod]\nname = \"%s\"\n", name);
+}
+
+static void track(struct bench *b, pid_t pid)
+{
+	if (pid <= 0)
+		bail("a pod without a pid");
+	if (b->live_count == MAX_LIVE)
+		bail("too many live pods");
+	b->live[b->live_count++] = pid;
+}
+
+static void untrack(struct bench *b, pid_t pid)
+{
+	for (int i = 0; i < b->live_count; i++)
+		if (b->live[i] == pid) {
+			b->live[i] = b->live[--b->live_count];
+			return;
+		}
+}
+
+/* Reap one pod that has been sent SIGTERM; it is our child because we
+ * are a subreaper and its launch monitor has exited. */
+static void reap(struct bench *b, pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			bail("waitpid %ld: %s (not re-parented to us?)",
+			     (long)pid, strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		b->unclean_stops++;
+	untrack(b, pid);
+}
+
+static void stop_pod(struct bench *b, pid_t pid)
+{
+	if (kill(pid, SIGTERM) < 0)
+		bail("kill %ld: %s", (long)pid, strerror(errno));
+	reap(b, pid);
+}
+
+/* Stop many at once: they all shut down in parallel. */
+static void stop_all(struct bench *b, const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (kill(pids[i], SIGTERM) < 0)
+			bail("kill %ld: %s", (long)pids[i], strerror(errno));
+	for (int i = 0; i < n; i++)
+		reap(b, pids[i]);
+}
+
+/* ---- the floor ------------------------------------------------------ */
+
+struct floor_pod {
+	pid_t pid;
+	int pipe_fd; /* kept open until the pod stops: no SIGPIPE */
+};
+
+/* The pod starts exactly as the library starts it (own session, stdin
+ * and stdout on /dev/null, no other descriptor, clean signal state), but
+ * straight from here and with stderr on a pipe that we read. */
+static pid_t floor_exec(const struct bench *b, const char *overlay,
+                        int stderr_fd)
+{
+	char *argv[] = {(char *)b->mock, "--overlay", (char *)overlay, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	pid_t pid;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	                                    POSIX_SPAWN_SETSIGMASK |
+	                                    POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	rc = posix_spawn(&pid, b->mock, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc)
+		bail("posix_spawn %s: %s", b->mock, strerror(rc));
+	return pid;
+}
+
+/* Read the pipe until a whole ready line; returns its length. */
+static size_t read_ready_line(int fd, char *buf, size_t size, char **line)
+{
+	size_t used = 0;
+	char *start = buf, *nl;
+	ssize_t n;
+
+	for (;;) {
+		while ((nl = memchr(start, '\n', used - (size_t)(start - buf)))) {
+			if (ready_has_prefix(start, (size_t)(nl - start))) {
+				*line = start;
+				return (size_t)(nl - start);
+			}
+			start = nl + 1;
+		}
+		if (used == size - 1)
+			bail("floor: no ready line in %zu bytes", used);
+		n = fd_read_some(fd, buf + used, size - 1 - used);
+		if (n <= 0)
+			bail("floor: the mock closed stderr before ready");
+		used += (size_t)n;
+	}
+}
+
+static double floor_once(struct bench *b, const char *name,
+                         struct floor_pod *pod)
+{
+	char overlay[128], buf[2 * READY_LINE_MAX], *line;
+	struct ready_line rl;
+	struct error err;
+	int fds[2], sock;
+	int64_t t0;
+	size_t len;
+
+	overlay_for(overlay, sizeof overlay, name);
+	t0 = now_ns();
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		bail("pipe2: %s", strerror(errno));
+	pod->pid = floor_exec(b, overlay, fds[1]);
+	track(b, pod->pid);
+	close(fds[1]);
+	pod->pipe_fd = fds[0];
+	len = read_ready_line(fds[0], buf, sizeof buf, &line);
+	if (ready_parse(line, len, &rl, &err) < 0 ||
+	    unixsock_connect(rl.socket, &sock, &err) < 0)
+		bail("floor: %s", err.message);
+	close(sock);
+	return ms_since(t0);
+}
+
+static void floor_stop(struct bench *b, struct floor_pod *pod)
+{
+	stop_pod(b, pod->pid);
+	close(pod->pipe_fd);
+}
+
+/* ---- the library, blocking ------------------------------------------ */
+
+static struct spawn_options options_for(const char *name, char *overlay,
+                                        size_t size)
+{
+	struct spawn_options o = {0};
+
+	overlay_for(overlay, size, name);
+	o.name = name;
+	o.overlay = overlay;
+	o.timeout_ms = SPAWN_TIMEOUT;
+	o.grace_ms = 300;
+	return o;
+}
+
+static double library_once(struct bench *b, const char *name, pid_t *pid)
+{
+	char overlay[128];
+	struct spawn_options o = options_for(name, overlay, sizeof overlay);
+	struct spawn_result res;
+	struct error err;
+	int64_t t0 = now_ns();
+
+	if (spawn_pod(&o, &res, &err) < 0)
+		bail("spawn_pod %s: %s\n%s", name, err.message, err.detail);
+	*pid = res.pid;
+	track(b, res.pid);
+	return ms_since(t0);
+}
+
+/* ---- 1: floor against the handshake --------------------------------- */
+
+struct pair_result {
+	struct summary floor, lib;
+	int n;
+};
+
+/* One floor and one library spawn of the same name, in alternating
+ * order, so drift and noise land on both alike. */
+static void measure_pair(struct bench *b, int i, double *f, double *l)
+{
+	struct floor_pod fp;
+	pid_t pid;
+
+	if (i % 2 == 0) {
+		*f = floor_once(b, "bench", &fp);
+		floor_stop(b, &fp);
+	}
+	*l = library_once(b, "bench", &pid);
+	stop_pod(b, pid);
+	if (i % 2 != 0) {
+		*f = floor_once(b, "bench", &fp);
+		floor_stop(b, &fp);
+	}
+}
+
+static struct pair_result bench_pair(struct bench *b)
+{
+	struct pair_result r;
+	double *f = alloc_samples(b->iterations);
+	double *l = alloc_samples(b->iterations);
+	double skip_f, skip_l;
+
+	for (int i = 0; i < b->warmup; i++)
+		measure_pair(b, i, &skip_f, &skip_l);
+	for (int i = 0; i < b->iterations; i++)
+		measure_pair(b, i, &f[i], &l[i]);
+	r.n = b->iterations;
+	r.floor = summarize(f, r.n);
+	r.lib = summarize(l, r.n);
+	free(f);
+	free(l);
+	return r;
+}
+
+/* ---- 2: sequential spawns of distinct names ------------------------- */
+
+struct batch_result {
+	double wall_ms;
+	struct summary each; /* per-spawn latency */
+	int alive, n;
+};
+
+/* Every pod still answers on its socket? */
+static int count_alive(const struct bench *b, const char *prefix, int n)
+{
+	char path[PATHS_MAX];
+	int alive = 0, fd;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/run/%s-%d/sock", b->home,
+		         prefix, i);
+		if (unixsock_connect(path, &fd, NULL) == 0) {
+			close(fd);
+			alive++;
+		}
+	}
+	return alive;
+}
+
+static struct batch_result bench_sequential(struct bench *b)
+{
+	struct batch_result r = {0};
+	double *lat = alloc_samples(b->iterations);
+	pid_t *pids = calloc((size_t)b->iterations, sizeof *pids);
+	char name[32];
+	int64_t t0;
+
+	if (!pids)
+		bail("out of memory");
+	t0 = now_ns();
+	for (int i = 0; i < b->iterations; i++) {
+		snprintf(name, sizeof name, "pod-%d", i);
+		lat[i] = library_once(b, name, &pids[i]);
+	}
+	r.wall_ms = ms_since(t0);
+	r.n = b->iterations;
+	r.alive = count_alive(b, "pod", r.n);
+	stop_all(b, pids, r.n);
+	r.each = summarize(lat, r.n);
+	free(lat);
+	free(pids);
+	return r;
+}
+
+/* ---- 3: CONCURRENCY spawns at a time in one event loop -------------- */
+
+struct conc;
+
+struct slot {
+	struct conc *c;
+	int index;
+	int64_t t0;
+};
+
+struct conc {
+	struct bench *b;
+	struct event_base *base;
+	struct slot slots[CONCURRENCY];
+	int next, n;
+	pid_t *pids;
+	double *lat;
+};
+
+static void conc_start(struct slot *s);
+
+static void conc_ready(const struct spawn_result *res, void *arg)
+{
+	struct slot *s = arg;
+
+	s->c->lat[s->index] = ms_since(s->t0);
+	s->c->pids[s->index] = res->pid;
+	track(s->c->b, res->pid);
+	conc_start(s);
+}
+
+static void conc_failed(const struct error *err, void *arg)
+{
+	struct slot *s = arg;
+
+	bail("spawn_start cpod-%d: %s\n%s", s->index, err->message,
+	     err->detail);
+}
+
+/* Give the slot the next name, if any is left. */
+static void conc_start(struct slot *s)
+{
+	struct conc *c = s->c;
+	char name[32], overlay[128];
+	struct spawn_options o;
+	struct error err;
+
+	if (c->next == c->n)
+		return;
+	s->index = c->next++;
+	snprintf(name, sizeof name, "cpod-%d", s->index);
+	o = options_for(name, overlay, sizeof overlay);
+	o.arg = s;
+	s->t0 = now_ns();
+	if (!spawn_start(c->base, &o, conc_ready, conc_failed, &err))
+		bail("spawn_start %s: %s", name, err.message);
+}
+
+static struct batch_result bench_concurrent(struct bench *b)
+{
+	struct conc c;
+	struct batch_result r = {0};
+	int64_t t0;
+
+	memset(&c, 0, sizeof c);
+	c.b = b;
+	c.n = b->iterations;
+	c.base = event_base_new();
+	c.pids = calloc((size_t)c.n, sizeof *c.pids);
+	c.lat = alloc_samples(c.n);
+	if (!c.base || !c.pids)
+		bail("cannot set up the event loop");
+	t0 = now_ns();
+	for (int i = 0; i < CONCURRENCY; i++) {
+		c.slots[i].c = &c;
+		conc_start(&c.slots[i]);
+	}
+	event_base_dispatch(c.base);
+	r.wall_ms = ms_since(t0);
+	r.n = c.n;
+	r.alive = count_alive(b, "cpod", r.n);
+	stop_all(b, c.pids, r.n);
+	r.each = summarize(c.lat, r.n);
+	event_base_free(c.base);
+	free(c.pids);
+	free(c.lat);
+	return r;
+}
+
+/* ---- 4: system calls while waiting for a slow pod ------------------- */
+
+/* Run in the process strace starts: one spawn_pod() between two marker
+ * writes that the counter looks for, then report pid and time. */
+static int syscall_client(const char *name)
+{
+	char overlay[128];
+	struct spawn_options o = options_for(name, overlay, sizeof overlay);
+	struct spawn_result res;
+	struct error err;
+	int mark = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int64_t t0 = now_ns();
+	int rc;
+
+	(void)!write(mark, MARK_BEGIN, sizeof MARK_BEGIN - 1);
+	rc = spawn_pod(&o, &res, &err);
+	(void)!write(mark, MARK_END, sizeof MARK_END - 1);
+	if (rc < 0) {
+		fprintf(stderr, "spawn_pod: %s\n%s", err.message, err.detail);
+		return 1;
+	}
+	printf("%ld %ld %.3f\n", (long)getpid(), (long)res.pid, ms_since(t0));
+	return 0;
+}
+
+struct syscall_count {
+	char name[32];
+	int n;
+};
+
+struct process_count {
+	struct syscall_count ids[MAX_SYSCALL_IDS];
+	int distinct, total;
+};
+
+struct syscall_result {
+	bool ran;
+	char why[128];
+	double handshake_ms;
+	struct process_count client, monitor;
+	int monitors;
+};
+
+static void count_syscall(struct process_count *pc, const char *line)
+{
+	size_t len = strcspn(line, "(");
+	int i;
+
+	if (len == 0 || len >= sizeof pc->ids[0].name || !line[len])
+		return;
+	for (i = 0; i < pc->distinct; i++)
+		if (strncmp(pc->ids[i].name, line, len) == 0 &&
+		    !pc->ids[i].name[len])
+			break;
+	if (i == pc->distinct) {
+		if (i == MAX_SYSCALL_IDS)
+			return;
+		memcpy(pc->ids[i].name, line, len);
+		pc->ids[i].name[len] = '\0';
+		pc->distinct++;
+	}
+	pc->ids[i].n++;
+	pc->total++;
+}
+
+/* Count one strace -ff file; with only_marked, only the lines between
+ * the two marker writes.  Signals, exits and resumed halves are not
+ * calls of their own. */
+static void count_file(const char *path, bool only_marked,
+                       struct process_count *pc)
+{
+	FILE *f = fopen(path, "re");
+	char line[8192];
+	bool on = !only_marked;
+
+	if (!f)
+		bail("cannot read %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f)) {
+		if (only_marked && strstr(line, MARK_BEGIN)) {
+			on = true;
+			continue;
+		}
+		if (only_marked && strstr(line, MARK_END))
+			break;
+		if (!on || !strncmp(line, "+++", 3) ||
+		    !strncmp(line, "---", 3) || !strncmp(line, "<...", 4))
+			continue;
+		count_syscall(pc, line);
+	}
+	fclose(f);
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct syscall_count *x = a, *y = b;
+
+	return y->n - x->n;
+}
+
+static bool find_strace(char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	bool found = false;
+
+	copy = strdup(path ? path : "/usr/bin:/bin");
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, size, "%s/strace", dir);
+		found = access(out, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+static pid_t start_traced_client(const struct bench *b, const char *strace,
+                                 const char *prefix, int out_fd)
+{
+	char delay[64];
+	char *argv[] = {(char *)strace, "-ff", "-o",        (char *)prefix,
+	                (char *)b->self, SYSCALL_CLIENT, "slow", NULL};
+	pid_t pid = fork();
+
+	if (pid < 0)
+		bail("fork: %s", strerror(errno));
+	if (pid > 0)
+		return pid;
+	snprintf(delay, sizeof delay, "--ready-delay %d", SLOW_READY_MS);
+	setenv("MOCK_POD_ARGS", delay, 1);
+	dup2(out_fd, 1);
+	execv(strace, argv);
+	_exit(127);
+}
+
+/* The files other than the client's and the pod's: the launch monitor. */
+static void count_monitors(const char *prefix, long client, long pod,
+                           struct syscall_result *r)
+{
+	char pattern[TRACE_PREFIX_MAX + 8];
+	glob_t g;
+
+	snprintf(pattern, sizeof pattern, "%s.*", prefix);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		bail("no strace output under %s", prefix);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		long pid = atol(strrchr(g.gl_pathv[i], '.') + 1);
+		if (pid == client || pid == pod)
+			continue;
+		count_file(g.gl_pathv[i], false, &r->monitor);
+		r->monitors++;
+	}
+	globfree(&g);
+}
+
+static void collect_traced_run(struct bench *b, pid_t tracer, int out_fd,
+                               const char *prefix, struct syscall_result *r)
+{
+	char line[128], path[TRACE_PREFIX_MAX + 32];
+	long client, pod;
+	ssize_t n = fd_read_some(out_fd, line, sizeof line - 1);
+	int status;
+
+	line[n > 0 ? n : 0] = '\0';
+	if (sscanf(line, "%ld %ld %lf", &client, &pod, &r->handshake_ms) != 3)
+		bail("the traced client failed");
+	track(b, (pid_t)pod);
+	stop_pod(b, (pid_t)pod); /* then strace, which follows it, exits */
+	while (waitpid(tracer, &status, 0) < 0 && errno == EINTR)
+		;
+	snprintf(path, sizeof path, "%s.%ld", prefix, client);
+	count_file(path, true, &r->client);
+	count_monitors(prefix, client, pod, r);
+	qsort(r->client.ids, (size_t)r->client.distinct,
+	      sizeof r->client.ids[0], cmp_count);
+	qsort(r->monitor.ids, (size_t)r->monitor.distinct,
+	      sizeof r->monitor.ids[0], cmp_count);
+	r->ran = true;
+}
+
+static struct syscall_result bench_syscalls(struct bench *b)
+{
+	struct syscall_result r = {0};
+	char strace[PATH_MAX], prefix[TRACE_PREFIX_MAX];
+	int fds[2];
+	pid_t tracer;
+
+	if (!find_strace(strace, sizeof strace)) {
+		snprintf(r.why, sizeof r.why,
+		         "skipped: strace not found (apt-get install strace)");
+		return r;
+	}
+	snprintf(prefix, sizeof prefix, "%s/trace", b->home);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		bail("pipe2: %s", strerror(errno));
+	tracer = start_traced_client(b, strace, prefix, fds[1]);
+	close(fds[1]);
+	collect_traced_run(b, tracer, fds[0], prefix, &r);
+	close(fds[0]);
+	return r;
+}
+
+/* ---- the report ------------------------------------------------------- */
+
+static void print_machine(const struct bench *b)
+{
+	char date[64], model[256] = "unknown CPU", line[512];
+	time_t t = time(NULL);
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(model, sizeof model, "%s",
+			         strchr(line, ':') + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+	uname(&u);
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M %Z", localtime(&t));
+	printf("bench-spawn  %s\n", date);
+	printf("machine      %ld CPUs (nproc), %s, Linux %s %s\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), model, u.release, u.machine);
+	printf("build        %s; mock pod %s\n", BENCH_BUILDTYPE, b->mock);
+	printf("iterations   %d (after %d warm-up)\n\n", b->iterations,
+	       b->warmup);
+}
+
+static void print_pair(const struct pair_result *r)
+{
+	double dm = r->lib.median - r->floor.median;
+	double dp = r->lib.p90 - r->floor.p90;
+
+	printf("1. one spawn, floor vs library (%d each, interleaved)\n", r->n);
+	printf("   %-44s %9s %9s\n", "", "median", "p90");
+	printf("   %-44s %6.3f ms %6.3f ms\n",
+	       "floor: posix_spawn, read pipe, connect", r->floor.median,
+	       r->floor.p90);
+	printf("   %-44s %6.3f ms %6.3f ms\n",
+	       "library: spawn_pod(), full handshake", r->lib.median,
+	       r->lib.p90);
+	printf("   %-44s %+6.3f ms %+6.3f ms\n", "difference (library - floor)",
+	       dm, dp);
+	printf("   %-44s %7.2fx  %7.2fx\n", "ratio (library / floor)",
+	       r->lib.median / r->floor.median, r->lib.p90 / r->floor.p90);
+	printf("   target: median difference <= 1 ms: %s\n\n",
+	       dm <= 1.0 ? "met" : "NOT met");
+}
+
+static void print_batch(const char *title, const struct batch_result *r)
+{
+	printf("%s\n", title);
+	printf("   total %.1f ms, %.3f ms per spawn, %.0f spawns/s\n",
+	       r->wall_ms, r->wall_ms / r->n, r->n * 1000.0 / r->wall_ms);
+	printf("   each spawn: median %.3f ms, p90 %.3f ms; "
+	       "%d/%d alive at the end, then stopped\n\n",
+	       r->each.median, r->each.p90, r->alive, r->n);
+}
+
+static int count_of(const struct process_count *pc, const char *name)
+{
+	for (int i = 0; i < pc->distinct; i++)
+		if (!strcmp(pc->ids[i].name, name))
+			return pc->ids[i].n;
+	return 0;
+}
+
+static void print_counts(const char *who, const struct process_count *pc)
+{
+	int col = 0;
+
+	printf("   %-9s %3d syscalls:", who, pc->total);
+	for (int i = 0; i < pc->distinct; i++) {
+		if (col >= 52) {
+			printf("\n   %-23s", "");
+			col = 0;
+		}
+		col += printf(" %s %d%s", pc->ids[i].name, pc->ids[i].n,
+		              i + 1 < pc->distinct ? "," : "");
+	}
+	printf("\n");
+}
+
+static void print_syscalls(const struct syscall_result *r)
+{
+	printf("4. system calls of one spawn_pod() of a pod ready after %d "
+	       "ms (strace -ff)\n",
+	       SLOW_READY_MS);
+	if (!r->ran) {
+		printf("   %s\n", r->why);
+		return;
+	}
+	printf("   handshake %.1f ms under strace; the pod's own calls are "
+	       "not counted\n",
+	       r->handshake_ms);
+	print_counts("client", &r->client);
+	print_counts(r->monitors == 1 ? "monitor" : "monitors", &r->monitor);
+	printf("   the client blocks %d times (epoll_wait) while it waits; "
+	       "a 10 ms tick would be %d\n",
+	       count_of(&r->client, "epoll_wait"), SLOW_READY_MS / 10);
+}
+
+/* ---- main ----------------------------------------------------------- */
+
+static void usage(void)
+{
+	fputs("usage: bench-spawn [--mock PATH] [--quick] [-n N]\n", stderr);
+	exit(64);
+}
+
+/* ../mock-pod next to this binary: build-dir/tools/mock-pod. */
+static void default_mock(struct bench *b)
+{
+	char *slash;
+
+	snprintf(b->mock, sizeof b->mock, "%s", b->self);
+	slash = strrchr(b->mock, '/');
+	if (slash)
+		*slash = '\0';
+	slash = strrchr(b->mock, '/');
+	if (!slash || (size_t)(slash - b->mock) + 10 >= sizeof b->mock)
+		bail("cannot find the mock pod; give --mock PATH");
+	strcpy(slash, "/mock-pod");
+}
+
+static void parse_args(struct bench *b, int argc, char **argv)
+{
+	b->iterations = 200;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			b->iterations = 20;
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			b->iterations = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--mock") && i + 1 < argc)
+			snprintf(b->mock, sizeof b->mock, "%s", argv[++i]);
+		else
+			usage();
+	}
+	if (b->iterations < 2 || b->iterations > MAX_LIVE / 2)
+		usage();
+	b->warmup = b->iterations >= 100 ? 10 : 2;
+}
+
+static void find_self_and_mock(struct bench *b)
+{
+	ssize_t n = readlink("/proc/self/exe", b->self, sizeof b->self - 1);
+	char *abs;
+
+	if (n < 0)
+		bail("readlink /proc/self/exe: %s", strerror(errno));
+	b->self[n] = '\0';
+	if (!b->mock[0])
+		default_mock(b);
+	abs = realpath(b->mock, NULL);
+	if (!abs || access(abs, X_OK) < 0)
+		bail("no executable mock pod at %s; give --mock PATH", b->mock);
+	snprintf(b->mock, sizeof b->mock, "%s", abs);
+	free(abs);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b;
+	struct pair_result pair;
+	struct batch_result seq, conc;
+	struct syscall_result sys;
+	char title[80];
+
+	if (argc == 3 && !strcmp(argv[1], SYSCALL_CLIENT))
+		return syscall_client(argv[2]);
+	parse_args(&b, argc, argv);
+	find_self_and_mock(&b);
+	bail_ctx = &b;
+	setup_home(&b);
+
+	pair = bench_pair(&b);
+	seq = bench_sequential(&b);
+	conc = bench_concurrent(&b);
+	sys = bench_syscalls(&b);
+
+	print_machine(&b);
+	print_pair(&pair);
+	print_batch("2. sequential spawn_pod() of distinct names", &seq);
+	snprintf(title, sizeof title,
+	         "3. spawn_start(), %d in flight in one event_base",
+	         CONCURRENCY);
+	print_batch(title, &conc);
+	print_syscalls(&sys);
+	if (b.unclean_stops)
+		printf("\nwarning: %d pods did not exit 0 on SIGTERM\n",
+		       b.unclean_stops);
+	remove_home(b.home);
+	return 0;
+}
