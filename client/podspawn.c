@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "inotify_cache.h"
 #include "launch.h"
 #include "logtail.h"
 #include "podcmd.h"
@@ -107,7 +108,10 @@ static void spawn_free(struct spawn *s)
 	free_event(&s->ev_grace);
 	if (s->launched)
 		launch_release(&s->launch);
-	close_fd(&s->inotify_fd);
+	if (s->inotify_fd >= 0 && s->watch >= 0)
+		inotify_rm_watch(s->inotify_fd, s->watch);
+	inotify_cache_put(s->inotify_fd);
+	s->inotify_fd = -1;
 	close_fd(&s->log_fd);
 	close_fd(&s->dir_fd);
 	if (s->locked) /* wake waiting spawners after the unlock (close) */
@@ -121,6 +125,29 @@ static void spawn_free(struct spawn *s)
 }
 
 /* ---- the end: success or failure ---------------------------------- */
+
+/* The spawn is torn down completely (events first, then the monitor,
+ * descriptors and the spawn lock) before the caller hears of it, so a
+ * callback may start anything, even a spawn of the same name. */
+static void finish_ready(struct spawn *s)
+{
+	struct spawn_result result = s->result;
+	spawn_ready_fn fn = s->on_ready;
+	void *arg = s->opts.arg;
+
+	spawn_free(s); /* detaches: the monitor exits, the pod stays */
+	fn(&result, arg);
+}
+
+static void finish_error(struct spawn *s)
+{
+	struct error err = s->err;
+	spawn_error_fn fn = s->on_error;
+	void *arg = s->opts.arg;
+
+	spawn_free(s);
+	fn(&err, arg);
+}
 
 static void read_session_id(struct spawn *s)
 {
@@ -151,29 +178,28 @@ static void succeed(struct spawn *s, const char *socket, bool reused)
 	r->pid = rundir_read_pid(s->dir_fd, &pid) == 0 ? pid : s->pod;
 	read_session_id(s);
 	r->reused = reused;
-	if (s->launched) { /* detach: the monitor exits, the pod stays */
-		launch_release(&s->launch);
-		s->launched = false;
-	}
-	s->on_ready(r, s->opts.arg);
-	spawn_free(s);
+	finish_ready(s);
 }
 
 /* Only the holder of `lock` may remove `sock`; the pod is dead here, so
- * taking the lock is instant unless a straggler still holds it. */
-static void remove_leftovers(struct spawn *s)
+ * taking the lock is instant unless a straggler still holds it.  Before a
+ * launch the lock file itself is kept: the new pod will take it. */
+static void remove_leftovers(struct spawn *s, bool keep_lock)
 {
-	int fd =
-	    openat(s->dir_fd, RUNDIR_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(s->dir_fd, RUNDIR_LOCK,
+	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			rundir_remove_leftovers(s->dir_fd);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
 		return;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		rundir_remove_leftovers(s->dir_fd);
-	close(fd);
+	if (fd < 0 && errno != ENOENT)
+		return;
+	rundir_remove_state(s->dir_fd);
+	if (!keep_lock)
+		unlinkat(s->dir_fd, RUNDIR_LOCK, 0);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void report_failure(struct spawn *s)
@@ -185,14 +211,10 @@ static void report_failure(struct spawn *s)
 		read_log(s);
 		logtail_keep_partial(&s->tail);
 	}
-	if (s->launched) {
-		launch_release(&s->launch);
-		s->launched = false;
-		remove_leftovers(s);
-	}
+	if (s->launched) /* the pod is dead and reaped by now */
+		remove_leftovers(s, false);
 	logtail_format(&s->tail, s->err.detail, sizeof s->err.detail);
-	s->on_error(&s->err, s->opts.arg);
-	spawn_free(s);
+	finish_error(s);
 }
 
 static void signal_group(pid_t pod, int sig)
@@ -549,7 +571,7 @@ static void locked(struct spawn *s)
 		found_live(s);
 		return;
 	}
-	remove_leftovers(s); /* a crashed pod's pid and state would lie */
+	remove_leftovers(s, true); /* a crashed pod's pid and state lie */
 	launch_pod(s);
 }
 
@@ -690,7 +712,7 @@ static int prepare(struct spawn *s, const struct spawn_options *opts,
 	               err) < 0 ||
 	    open_dir(s, err) < 0)
 		return -1;
-	s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	s->inotify_fd = inotify_cache_get();
 	if (s->inotify_fd < 0)
 		return error_set_errno(err, ERR_INTERNAL, errno,
 		                       "cannot create an inotify instance");
@@ -749,9 +771,7 @@ void spawn_cancel(struct spawn *s)
 {
 	if (s->launched) {
 		kill_and_reap(s);
-		launch_release(&s->launch);
-		s->launched = false;
-		remove_leftovers(s);
+		remove_leftovers(s, false);
 	}
 	spawn_free(s);
 }

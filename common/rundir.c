@@ -61,10 +61,15 @@ int rundir_read_pid(int dirfd, pid_t *pid)
 	return 0;
 }
 
-void rundir_remove_leftovers(int dirfd)
+void rundir_remove_state(int dirfd)
 {
 	unlinkat(dirfd, RUNDIR_SOCK, 0);
 	unlinkat(dirfd, RUNDIR_PID, 0);
 	unlinkat(dirfd, RUNDIR_STATE, 0);
+}
+
+void rundir_remove_leftovers(int dirfd)
+{
+	rundir_remove_state(dirfd);
 	unlinkat(dirfd, RUNDIR_LOCK, 0);
 }

@@ -27,8 +27,11 @@ int rundir_is_live(int dirfd, struct error *err);
 /* Read the decimal `pid` file; 0 when present and valid, else -1. */
 int rundir_read_pid(int dirfd, pid_t *pid);
 
-/* Remove what a dead pod left (sock, pid, state.json, lock), keeping
- * stderr.log.  Only call while the pod is known dead. */
+/* Remove a dead pod's published state: sock, pid, state.json. */
+void rundir_remove_state(int dirfd);
+
+/* Remove what a dead pod left (its state and lock), keeping stderr.log.
+ * Only call while the pod is known dead. */
 void rundir_remove_leftovers(int dirfd);
 
 #endif

@@ -180,13 +180,41 @@ void e2e_assert_dir_holds(const char *name, const char *const *files)
 		     seen, expected);
 }
 
+static bool is_inotify(const char *fd_name)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/self/fd/%s", fd_name);
+	n = readlink(path, target, sizeof target - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:inotify") == 0;
+}
+
 int e2e_fd_count(void)
 {
 	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
 	int n = 0;
 
-	while (readdir(d))
-		n++;
+	while ((e = readdir(d)))
+		if (!is_inotify(e->d_name))
+			n++;
+	closedir(d);
+	return n;
+}
+
+int e2e_inotify_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	while ((e = readdir(d)))
+		if (is_inotify(e->d_name))
+			n++;
 	closedir(d);
 	return n;
 }

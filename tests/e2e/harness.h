@@ -38,8 +38,11 @@ void e2e_assert_dir_holds(const char *name, const char *const *files);
 /* The pid the mock pod printed first in <name>/stderr.log, or 0. */
 pid_t e2e_logged_pid(const char *name);
 
-/* Open descriptors of this process, to compare before and after. */
+/* Open descriptors of this process, to compare before and after; the
+ * library's bounded cache of idle inotify instances is not counted here
+ * but by e2e_inotify_count. */
 int e2e_fd_count(void);
+int e2e_inotify_count(void);
 
 /* Whole content of a file, malloc'd (NULL when missing). */
 char *e2e_read(const char *path);

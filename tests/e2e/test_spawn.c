@@ -474,3 +474,19 @@ Test(spawn, client_killed_right_after_ready_leaves_a_healthy_pod)
 	cr_assert(e2e_socket_accepts(e2e_rundir("web", "sock")));
 	e2e_stop(pid);
 }
+
+Test(spawn, sequential_spawns_reuse_one_inotify_instance)
+{
+	char name[16];
+	pid_t pids[20];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof name, "pod-%d", i);
+		pids[i] = spawn_ok(name, NULL).pid;
+	}
+	cr_assert_leq(e2e_inotify_count(), 1,
+		      "%d inotify instances after 20 spawns",
+		      e2e_inotify_count());
+	for (int i = 0; i < 20; i++)
+		e2e_stop(pids[i]);
+}

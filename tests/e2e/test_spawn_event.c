@@ -144,3 +144,152 @@ Test(spawn_event, cancel_stops_the_pod_and_leaves_only_the_log)
 	e2e_assert_dir_holds("web", only_log);
 	event_base_free(base);
 }
+
+/* Each ready callback starts the next spawn, several chains at once in
+ * one loop: a spawn must not leave anything registered that a new one,
+ * started from its callback, could trip over (descriptor numbers are
+ * reused at once). */
+struct chain {
+	struct event_base *base;
+	int id, started, ready, failed, exited_early, *live;
+	bool expect_exit; /* the pods exit early: chain on errors */
+	pid_t pids[24];
+	char names[24][32];
+	char overlays[24][64];
+};
+
+static void chain_next(struct chain *c);
+
+static void chain_ready(const struct spawn_result *res, void *arg)
+{
+	struct chain *c = arg;
+
+	c->pids[c->ready++] = res->pid;
+	(*c->live)--;
+	chain_next(c);
+}
+
+static void chain_failed(const struct error *err, void *arg)
+{
+	struct chain *c = arg;
+
+	(*c->live)--;
+	if (c->expect_exit && err->kind == ERR_EXITED_EARLY) {
+		c->exited_early++;
+		chain_next(c);
+		return;
+	}
+	cr_log_error("chain spawn failed: %s: %s", error_kind_name(err->kind),
+		     err->message);
+	c->failed++;
+}
+
+static void chain_next(struct chain *c)
+{
+	struct spawn_options o;
+	int i = c->started;
+
+	if (i >= 6)
+		return;
+	snprintf(c->names[i], sizeof c->names[i], "chain%d-%d", c->id, i);
+	o = e2e_options(c->names[i], c->expect_exit ? "--exit 3" : NULL);
+	snprintf(c->overlays[i], sizeof c->overlays[i],
+		 "[pod]\nname = \"chain%d-%d\"\n", c->id, i);
+	o.overlay = c->overlays[i];
+	o.arg = c;
+	c->started++;
+	(*c->live)++;
+	cr_assert_not_null(
+		spawn_start(c->base, &o, chain_ready, chain_failed, NULL));
+}
+
+Test(spawn_event, spawns_started_from_ready_callbacks_all_complete)
+{
+	struct event_base *base = event_base_new();
+	struct chain chains[4];
+	int live = 0;
+
+	for (int k = 0; k < 4; k++) {
+		chains[k] = (struct chain){.base = base, .id = k, .live = &live};
+		chain_next(&chains[k]);
+	}
+	while (live > 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	for (int k = 0; k < 4; k++) {
+		cr_assert_eq(chains[k].failed, 0);
+		cr_assert_eq(chains[k].ready, 6);
+		for (int i = 0; i < 6; i++)
+			e2e_stop(chains[k].pids[i]);
+	}
+	event_base_free(base);
+}
+
+Test(spawn_event, early_exits_chained_from_error_callbacks_are_each_seen,
+     .timeout = 15)
+{
+	struct event_base *base = event_base_new();
+	struct chain chains[4];
+	int live = 0;
+
+	for (int k = 0; k < 4; k++) {
+		chains[k] = (struct chain){
+			.base = base, .id = k, .live = &live, .expect_exit = true};
+		chain_next(&chains[k]);
+	}
+	while (live > 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	for (int k = 0; k < 4; k++) {
+		cr_assert_eq(chains[k].failed, 0, "an exit was missed");
+		cr_assert_eq(chains[k].exited_early, 6);
+	}
+	event_base_free(base);
+}
+
+/* The invariant behind chaining: by the time a callback runs, the spawn
+ * holds no descriptor (and so no registered event, no spawn lock). */
+struct fd_probe {
+	int before, at_callback;
+};
+
+static void probe_ready(const struct spawn_result *res, void *arg)
+{
+	struct fd_probe *p = arg;
+
+	p->at_callback = e2e_fd_count();
+	e2e_stop(res->pid);
+}
+
+static void probe_failed(const struct error *err, void *arg)
+{
+	struct fd_probe *p = arg;
+
+	(void)err;
+	p->at_callback = e2e_fd_count();
+}
+
+static void probe(const char *mock_args)
+{
+	struct event_base *base = event_base_new();
+	struct spawn_options o = e2e_options("web", mock_args);
+	struct fd_probe p = {0, -1};
+
+	o.arg = &p;
+	p.before = e2e_fd_count();
+	cr_assert_not_null(spawn_start(base, &o, probe_ready, probe_failed,
+				       NULL));
+	event_base_dispatch(base);
+	cr_assert_eq(p.at_callback, p.before,
+		     "%d descriptors still held when the callback ran",
+		     p.at_callback - p.before);
+	event_base_free(base);
+}
+
+Test(spawn_event, a_spawn_holds_nothing_when_its_ready_callback_runs)
+{
+	probe(NULL);
+}
+
+Test(spawn_event, a_spawn_holds_nothing_when_its_error_callback_runs)
+{
+	probe("--exit 3");
+}

@@ -1,0 +1,21 @@
+/* inotify_cache.h: inotify instances kept for reuse.
+ *
+ * Closing an inotify instance that has held a watch makes close() wait
+ * for the kernel's deferred teardown of the watch (an SRCU grace period):
+ * about 10-20 ms here, which would be most of a spawn.  So a spawn that
+ * is done removes its watch (inotify_rm_watch does not wait) and gives
+ * the instance back; the next spawn takes it.  This is the one piece of
+ * process-wide state in the library: a cache of idle descriptors, with no
+ * effect on behaviour, guarded by a mutex and by the owner's pid so that
+ * a forked child never shares its parent's instance. */
+#ifndef INSOMNIA_INOTIFY_CACHE_H
+#define INSOMNIA_INOTIFY_CACHE_H
+
+/* A non-blocking, close-on-exec inotify instance with no watch and no
+ * pending event; -1 with errno on failure. */
+int inotify_cache_get(void);
+
+/* Give back an instance whose watches were all removed. */
+void inotify_cache_put(int fd);
+
+#endif
