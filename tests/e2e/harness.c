@@ -182,7 +182,7 @@ void e2e_assert_dir_holds(const char *name, const char *const *files)
 
 static bool is_inotify(const char *fd_name)
 {
-	char path[64], target[64];
+	char path[300], target[64];
 	ssize_t n;
 
 	snprintf(path, sizeof path, "/proc/self/fd/%s", fd_name);
@@ -221,7 +221,7 @@ int e2e_inotify_count(void)
 
 char *e2e_read(const char *path)
 {
-	char *text;
+	char *text = NULL;
 
 	if (fd_read_file_at(AT_FDCWD, path, 8 << 20, &text, NULL) < 0)
 		return NULL;
