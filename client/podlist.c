@@ -21,17 +21,44 @@ static void copy_string(json_t *obj, const char *key, char *out, size_t size)
 		strcpy(out, json_string_value(v));
 }
 
+/* state.json's text: one read into buf when it fits (it is a few hundred
+ * bytes), else a heap copy in *heap.  NULL when absent. */
+static const char *state_text(int dirfd, char *buf, size_t size, size_t *len,
+			      char **heap)
+{
+	int fd = openat(dirfd, RUNDIR_STATE,
+			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	ssize_t n;
+
+	*heap = NULL;
+	if (fd < 0)
+		return NULL;
+	n = fd_read_some(fd, buf, size);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	if ((size_t)n < size) {
+		*len = (size_t)n;
+		return buf;
+	}
+	if (fd_read_file_at(dirfd, RUNDIR_STATE, 1 << 20, heap, len) < 0)
+		return NULL;
+	return *heap;
+}
+
 /* state.json is optional: pods that do not write it still list. */
 static void read_state(int dirfd, struct pod_info *info)
 {
-	char *text;
+	char buf[8192], *heap;
+	const char *text;
 	size_t len;
 	json_t *st, *v;
 
-	if (fd_read_file_at(dirfd, RUNDIR_STATE, 1 << 20, &text, &len) < 0)
+	text = state_text(dirfd, buf, sizeof buf, &len, &heap);
+	if (!text)
 		return;
 	st = json_loadb(text, len, 0, NULL);
-	free(text);
+	free(heap);
 	copy_string(st, "session_id", info->session_id,
 		    sizeof info->session_id);
 	copy_string(st, "started_at", info->started_at,
@@ -40,7 +67,7 @@ static void read_state(int dirfd, struct pod_info *info)
 	copy_string(st, "socket", info->socket, sizeof info->socket);
 	if (json_is_integer(v = json_object_get(st, "pgid")))
 		info->pgid = (pid_t)json_integer_value(v);
-	if (!info->pid && json_is_integer(v = json_object_get(st, "pid")))
+	if (json_is_integer(v = json_object_get(st, "pid")))
 		info->pid = (pid_t)json_integer_value(v);
 	json_decref(st);
 }
@@ -64,8 +91,9 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 		return -1;
 	}
 	info->alive = live == 1;
-	rundir_read_pid(dirfd, &info->pid);
 	read_state(dirfd, info);
+	if (!info->pid) /* pods that write no state.json may write a pid */
+		rundir_read_pid(dirfd, &info->pid);
 	if (!info->socket[0])
 		snprintf(info->socket, sizeof info->socket, "%s/%s/%s",
 			 root_path, name, RUNDIR_SOCK);

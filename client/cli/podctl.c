@@ -25,8 +25,6 @@ static int usage(FILE *out, int code)
 
 int main(int argc, char **argv)
 {
-	/* progress goes to stderr as it happens; keep stdout in step */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		return usage(stderr, error_exit_code(ERR_USAGE));
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
