@@ -18,7 +18,7 @@
 /* State letter and pgid of a process, from /proc/<pid>/stat. */
 static bool proc_stat(const char *pid, char *state, long *pgid)
 {
-	char path[64], buf[512], *p;
+	char path[300], buf[512], *p; /* pid: a d_name, up to 255 */
 	int fd, n;
 
 	snprintf(path, sizeof path, "/proc/%s/stat", pid);

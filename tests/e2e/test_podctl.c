@@ -537,3 +537,70 @@ Test(podctl, ten_concurrent_resumes_make_exactly_one_live_pod)
 	free(out);
 	e2e_stop(pid);
 }
+
+Test(podctl, reap_kills_the_group_a_dead_pod_left_running)
+{
+	char *out, *log;
+	json_t *r, *p;
+	pid_t pid, child;
+	int status;
+
+	/* a pod whose forked child stays in its group after it dies */
+	setenv("INSOMNIA_POD_COMMAND", getenv("INSOMNIA_TEST_MOCK_POD"), 1);
+	setenv("MOCK_POD_ARGS", "--fork-child", 1);
+	pid = spawn_json("web");
+	log = e2e_read(e2e_rundir("web", "stderr.log"));
+	cr_assert(strstr(log, "mock-pod: child "), "%s", log);
+	child = (pid_t)atol(strstr(log, "mock-pod: child ") + 16);
+	free(log);
+	cr_assert_eq(getpgid(child), pid);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(podctl(&out, "reap", "--json", NULL), 0, "%s", out);
+	p = json_array_get(json_object_get(r = parse(out), "reaped"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(p, "killed_group")),
+		     pid, "%s", out);
+	cr_assert(json_is_true(json_object_get(p, "removed")));
+	json_decref(r);
+	free(out);
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	e2e_assert_group_gone(pid);
+}
+
+Test(podctl, reap_leaves_a_group_whose_leader_pid_is_alive)
+{
+	char path[512], text[32], *out;
+	pid_t pid, stranger;
+	json_t *r, *p;
+	int status;
+	FILE *f;
+
+	/* a live group leader that merely reuses the dead pod's pid must
+	 * survive the reap: write its pid where the dead pod's was */
+	pid = spawn_json("web");
+	e2e_stop(pid);
+	stranger = fork();
+	if (stranger == 0) {
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	setpgid(stranger, stranger); /* both sides, so no race */
+	snprintf(path, sizeof path, "%s", e2e_rundir("web", "pid"));
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	snprintf(text, sizeof text, "%d\n", stranger);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(podctl(&out, "reap", "--json", NULL), 0, "%s", out);
+	p = json_array_get(json_object_get(r = parse(out), "reaped"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(p, "killed_group")), 0,
+		     "%s", out);
+	json_decref(r);
+	free(out);
+	cr_assert_eq(waitpid(stranger, &status, WNOHANG), 0,
+		     "the stranger was killed");
+	kill(stranger, SIGKILL);
+	cr_assert_eq(waitpid(stranger, &status, 0), stranger);
+}
