@@ -22,32 +22,26 @@
  * end each one gets SIGTERM and is reaped, and the home is removed.  On
  * any failure or signal everything we started is killed and reaped
  * first. */
-#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "podlist.h"
 #include "podspawn.h"
 #include "proto.h"
 #include "unixsock.h"
+
+#include "benchlib.h"
 
 #ifndef BENCH_BUILDTYPE
 #define BENCH_BUILDTYPE "unknown"
@@ -64,7 +58,6 @@
 #define CALLS_QUICK      50
 #define STOP_DEADLINE_S  30
 #define TARGET_LS_MS     20.0
-#define HOME_MAX         64
 #define NAME_FMT         "pod-%04d"
 
 enum figure {
@@ -88,19 +81,15 @@ static const char *const figure_label[FIG_COUNT] = {
     "in process: connect+ping (floor)",
 };
 
-struct stat2 {
-	double median, p90;
-};
-
 struct level {
 	int pods;
-	struct stat2 fig[FIG_COUNT];
+	struct bench_stat fig[FIG_COUNT];
 	double spawn_ms; /* growing to this count */
 };
 
 struct bench {
 	char self[PATH_MAX], pod[PATH_MAX], podctl[PATH_MAX];
-	char home[HOME_MAX];
+	char home[BENCH_HOME_MAX];
 	char sock0[PATHS_MAX]; /* pod-0000's socket */
 	int devnull;
 	int runs, calls;
@@ -112,182 +101,12 @@ struct bench {
 	int unclean; /* pods that did not exit 0 on SIGTERM */
 };
 
-/* For bail() from deep inside a callback, and for the signal flag. */
-static struct bench *bail_ctx;
-static volatile sig_atomic_t stop_signal;
-
-static void remove_home(const char *home);
-
-/* ---- giving up ------------------------------------------------------ */
-
-/* Our children right now (pods re-parented to us, launch monitors, a
- * podctl): the 4th field of /proc/PID/stat, after the last ')'. */
-static bool is_our_child(const char *pid_dir)
-{
-	char path[64], buf[512], *close_paren;
-	long ppid = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%s/stat", pid_dir);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	close_paren = strrchr(buf, ')');
-	return close_paren && sscanf(close_paren + 1, " %*c %ld", &ppid) == 1 &&
-	       ppid == (long)getpid();
-}
-
-static int kill_our_children(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int killed = 0;
-
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-		    is_our_child(e->d_name) &&
-		    kill((pid_t)atol(e->d_name), SIGKILL) == 0)
-			killed++;
-	if (d)
-		closedir(d);
-	return killed;
-}
-
-/* Each kill can hand us a grandchild (a monitor's pod): repeat until
- * waitpid says there is nobody left. */
-static void kill_everything(struct bench *b)
-{
-	for (int i = 0; i < b->npods; i++)
-		if (b->pids[i] > 0)
-			kill(-b->pids[i], SIGKILL); /* its own group */
-	for (;;) {
-		kill_our_children();
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-	}
-}
-
-static void bail(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-
-static void bail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench-podctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	if (bail_ctx) {
-		kill_everything(bail_ctx);
-		if (bail_ctx->home[0])
-			remove_home(bail_ctx->home);
-	}
-	exit(1);
-}
-
-static void check_signal(void)
-{
-	if (stop_signal)
-		bail("stopped by signal %d; every pod killed",
-		     (int)stop_signal);
-}
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static void on_sigpipe(int sig)
-{
-}
-
-/* No SA_RESTART: a blocked waitpid() returns EINTR and we give up. */
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	/* a handler, not SIG_IGN, which exec would pass on to the pods:
-	 * `| head` must not kill us before the clean-up */
-	sa.sa_handler = on_sigpipe;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
-/* ---- time and statistics -------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double ms_since(int64_t t0)
-{
-	return (double)(now_ns() - t0) / 1e6;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median (mean of the middle two for an even count) and nearest-rank
- * 90th percentile; sorts v. */
-static struct stat2 stat_of(double *v, int n)
-{
-	struct stat2 s;
-	int rank = (90 * n + 99) / 100;
-
-	qsort(v, (size_t)n, sizeof *v, by_value);
-	s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	s.p90 = v[rank - 1];
-	return s;
-}
-
 /* ---- the private home -------------------------------------------------- */
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-                      struct FTW *ftw)
-{
-	remove(path);
-	return 0;
-}
-
-static void remove_home(const char *home)
-{
-	nftw(home, remove_one, 32, FTW_DEPTH | FTW_PHYS);
-}
 
 static void setup_home(struct bench *b)
 {
-	snprintf(b->home, sizeof b->home, "/tmp/insomnia-bench-podctl-XXXXXX");
-	if (!mkdtemp(b->home)) {
-		b->home[0] = '\0';
-		bail("mkdtemp: %s", strerror(errno));
-	}
-	setenv("INSOMNIA_HOME", b->home, 1);
-	unsetenv("INSOMNIA_RUNTIME_DIR");
-	unsetenv("INSOMNIA_DATA_DIR");
-	unsetenv("XDG_RUNTIME_DIR");
-	setenv("INSOMNIA_POD_COMMAND", b->pod, 1);
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		bail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	bench_setup_home(b->home, sizeof b->home,
+	                 "/tmp/insomnia-bench-podctl-XXXXXX", b->pod);
 	snprintf(b->sock0, sizeof b->sock0, "%s/run/" NAME_FMT "/sock", b->home,
 	         0);
 }
@@ -325,8 +144,9 @@ static void check_limits(const struct bench *b, int pods)
 
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < (rlim_t)pods + 64)
-		bail("RLIMIT_NPROC is %llu; %d pods need more (ulimit -u)",
-		     (unsigned long long)rl.rlim_cur, pods);
+		bench_fail(
+		    "RLIMIT_NPROC is %llu; %d pods need more (ulimit -u)",
+		    (unsigned long long)rl.rlim_cur, pods);
 }
 
 /* Before growing to `target` pods: each new one may cost twice what
@@ -344,8 +164,8 @@ static void check_memory(const struct bench *b, int target)
 		each = 256;
 	need = (long)(target - b->npods) * each;
 	if (need > avail)
-		bail("%d more pods may need %ld MB, %ld MB available",
-		     target - b->npods, need / 1024, avail / 1024);
+		bench_fail("%d more pods may need %ld MB, %ld MB available",
+		           target - b->npods, need / 1024, avail / 1024);
 }
 
 static void note_pod_rss(struct bench *b)
@@ -383,12 +203,8 @@ static void grow_next_cb(evutil_socket_t fd, short what, void *arg)
  * the spawn that just ended. */
 static void grow_later(struct grow_slot *s)
 {
-	static const struct timeval now = {0, 0};
-
-	check_signal();
-	if (event_base_once(s->g->base, -1, EV_TIMEOUT, grow_next_cb, s, &now) <
-	    0)
-		bail("event_base_once failed");
+	bench_check_signal();
+	bench_later(s->g->base, grow_next_cb, s);
 }
 
 static void grow_ready(const struct spawn_result *res, void *arg)
@@ -396,7 +212,7 @@ static void grow_ready(const struct spawn_result *res, void *arg)
 	struct grow_slot *s = arg;
 
 	if (res->pid <= 0)
-		bail("pod-%04d: ready without a pid", s->index);
+		bench_fail("pod-%04d: ready without a pid", s->index);
 	s->g->b->pids[s->index] = res->pid;
 	s->g->done++;
 	grow_later(s);
@@ -406,7 +222,7 @@ static void grow_failed(const struct error *err, void *arg)
 {
 	struct grow_slot *s = arg;
 
-	bail(NAME_FMT ": %s\n%s", s->index, err->message, err->detail);
+	bench_fail(NAME_FMT ": %s\n%s", s->index, err->message, err->detail);
 }
 
 static void grow_next(struct grow_slot *s)
@@ -426,9 +242,9 @@ static void grow_next(struct grow_slot *s)
 	o.cwd = g->b->home; /* no project manifest found upwards */
 	o.timeout_ms = SPAWN_TIMEOUT_MS;
 	o.arg = s;
-	g->b->npods = g->next; /* bail() kills up to here */
+	g->b->npods = g->next; /* bench_fail() kills up to here */
 	if (!spawn_start(g->base, &o, grow_ready, grow_failed, &err))
-		bail("spawn_start %s: %s", name, err.message);
+		bench_fail("spawn_start %s: %s", name, err.message);
 }
 
 /* Spawn pod-<npods> .. pod-<target-1>; returns the wall time. */
@@ -436,50 +252,46 @@ static double grow_to(struct bench *b, int target)
 {
 	struct grow g = {.b = b, .next = b->npods, .target = target};
 	int first = b->npods;
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 
 	check_memory(b, target);
 	g.base = event_base_new();
 	if (!g.base)
-		bail("event_base_new failed");
+		bench_fail("event_base_new failed");
 	for (int i = 0; i < CONCURRENCY; i++) {
 		g.slots[i].g = &g;
 		grow_next(&g.slots[i]);
 	}
 	event_base_dispatch(g.base);
 	event_base_free(g.base);
-	check_signal();
+	bench_check_signal();
 	if (b->npods != target || g.done != target - first)
-		bail("grew to %d of %d pods", g.done + first, target);
-	return ms_since(t0);
+		bench_fail("grew to %d of %d pods", g.done + first, target);
+	return bench_ms_since(t0);
 }
 
 /* ---- stopping them ------------------------------------------------------ */
 
 /* All at once, so they shut down in parallel; a pod still there after
- * STOP_DEADLINE_S makes the alarm end the run through bail(). */
+ * STOP_DEADLINE_S makes the alarm end the run through bench_fail(). */
 static void stop_all(struct bench *b)
 {
 	int status;
 
 	for (int i = 0; i < b->npods; i++)
 		if (kill(b->pids[i], SIGTERM) < 0)
-			bail("kill pod-%04d: %s", i, strerror(errno));
+			bench_fail("kill pod-%04d: %s", i, strerror(errno));
 	alarm(STOP_DEADLINE_S);
 	for (int i = 0; i < b->npods; i++) {
-		while (waitpid(b->pids[i], &status, 0) < 0) {
-			check_signal();
-			if (errno != EINTR)
-				bail("waitpid pod-%04d: %s", i,
-				     strerror(errno));
-		}
+		if (bench_waitpid(b->pids[i], &status) < 0)
+			bench_fail("waitpid pod-%04d: %s", i, strerror(errno));
 		b->pids[i] = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			b->unclean++;
 	}
 	alarm(0);
 	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
-		bail("a child is still there after every pod was reaped");
+		bench_fail("a child is still there after every pod was reaped");
 	b->npods = 0;
 }
 
@@ -487,27 +299,24 @@ static void stop_all(struct bench *b)
 
 static double exec_podctl(struct bench *b, char *const argv[])
 {
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 	pid_t pid = fork();
 	int status;
 	double ms;
 
 	if (pid < 0)
-		bail("fork: %s", strerror(errno));
+		bench_fail("fork: %s", strerror(errno));
 	if (pid == 0) {
 		dup2(b->devnull, 1);
 		execv(b->podctl, argv);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0) {
-		check_signal();
-		if (errno != EINTR)
-			bail("waitpid podctl: %s", strerror(errno));
-	}
-	ms = ms_since(t0);
+	if (bench_waitpid(pid, &status) < 0)
+		bench_fail("waitpid podctl: %s", strerror(errno));
+	ms = bench_ms_since(t0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		bail("podctl %s %s failed (status 0x%x)", argv[1],
-		     argv[2] ? argv[2] : "", status);
+		bench_fail("podctl %s %s failed (status 0x%x)", argv[1],
+		           argv[2] ? argv[2] : "", status);
 	return ms;
 }
 
@@ -520,15 +329,16 @@ static int count_alive(const struct pod_info *info, void *arg)
 static double list_in_process(const struct bench *b)
 {
 	struct error err;
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 	int alive = 0;
 	double ms;
 
 	if (podlist_each(count_alive, &alive, &err) < 0)
-		bail("podlist_each: %s", err.message);
-	ms = ms_since(t0);
+		bench_fail("podlist_each: %s", err.message);
+	ms = bench_ms_since(t0);
 	if (alive != b->npods)
-		bail("podlist_each saw %d running pods of %d", alive, b->npods);
+		bench_fail("podlist_each saw %d running pods of %d", alive,
+		           b->npods);
 	return ms;
 }
 
@@ -538,7 +348,7 @@ static void call_or_bail(int fd, int64_t id, const char *method)
 	struct error err;
 
 	if (proto_call(fd, id, method, NULL, &result, &err) < 0)
-		bail("%s: %s", method, err.message);
+		bench_fail("%s: %s", method, err.message);
 	json_decref(result);
 }
 
@@ -547,11 +357,11 @@ static void call_or_bail(int fd, int64_t id, const char *method)
 static double call_pod(const struct bench *b, bool hello_status)
 {
 	struct error err;
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 	int fd;
 
 	if (unixsock_connect(b->sock0, &fd, &err) < 0)
-		bail("connect %s: %s", b->sock0, err.message);
+		bench_fail("connect %s: %s", b->sock0, err.message);
 	if (hello_status) {
 		call_or_bail(fd, 1, "hello");
 		call_or_bail(fd, 2, "status");
@@ -559,7 +369,7 @@ static double call_pod(const struct bench *b, bool hello_status)
 		call_or_bail(fd, 1, "ping");
 	}
 	close(fd);
-	return ms_since(t0);
+	return bench_ms_since(t0);
 }
 
 static double take(struct bench *b, enum figure f)
@@ -585,7 +395,7 @@ static double take(struct bench *b, enum figure f)
 	case FIG_PING:
 		return call_pod(b, false);
 	default:
-		bail("no figure %d", (int)f);
+		bench_fail("no figure %d", (int)f);
 	}
 }
 
@@ -595,10 +405,8 @@ static void measure(struct bench *b, struct level *lv, enum figure first,
                     enum figure last, int rounds)
 {
 	int kinds = (int)last - (int)first + 1;
-	double *v = calloc((size_t)(kinds * rounds), sizeof *v);
+	double *v = bench_samples(kinds * rounds);
 
-	if (!v)
-		bail("out of memory");
 	for (int r = -WARMUP; r < rounds; r++)
 		for (int k = 0; k < kinds; k++) {
 			int f = (k + (r < 0 ? 0 : r)) % kinds;
@@ -608,7 +416,7 @@ static void measure(struct bench *b, struct level *lv, enum figure first,
 				v[f * rounds + r] = ms;
 		}
 	for (int f = 0; f < kinds; f++)
-		lv->fig[(int)first + f] = stat_of(v + f * rounds, rounds);
+		lv->fig[(int)first + f] = bench_stat_of(v + f * rounds, rounds);
 	free(v);
 }
 
@@ -623,25 +431,12 @@ static void measure_level(struct bench *b, struct level *lv)
 
 static void print_header(const struct bench *b)
 {
-	char date[64], model[256] = "unknown CPU", line[512], *colon;
-	time_t t = time(NULL);
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "re");
+	struct bench_host h;
 
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, "model name", 10) &&
-		    (colon = strchr(line, ':'))) {
-			snprintf(model, sizeof model, "%s", colon + 2);
-			model[strcspn(model, "\n")] = '\0';
-			break;
-		}
-	if (f)
-		fclose(f);
-	uname(&u);
-	strftime(date, sizeof date, "%Y-%m-%d %H:%M %Z", localtime(&t));
-	printf("bench-podctl  %s\n", date);
-	printf("machine       %ld CPUs, %s, Linux %s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), model, u.release);
+	bench_host(&h);
+	printf("bench-podctl  %s\n", h.date);
+	printf("machine       %ld CPUs, %s, Linux %s\n", h.cpus, h.model,
+	       h.u.release);
 	printf("build         %s; pod %s\n", BENCH_BUILDTYPE, b->pod);
 	printf("runs          %d per exec / podlist_each figure, %d per "
 	       "in-process call (after %d warm-up)\n\n",
@@ -677,9 +472,9 @@ static void print_per_pod(const struct bench *b, enum figure f)
 
 static void print_ratio(const struct bench *b, enum figure f, int hi, int lo)
 {
-	const struct stat2 *h = &b->levels[hi].fig[f],
-	                   *l = &b->levels[lo].fig[f];
-	const struct stat2 *one = &b->levels[0].fig[f];
+	const struct bench_stat *h = &b->levels[hi].fig[f],
+	                        *l = &b->levels[lo].fig[f];
+	const struct bench_stat *one = &b->levels[0].fig[f];
 
 	printf("  %-34s %14.2fx %14.2fx\n", figure_label[f],
 	       h->median / l->median,
@@ -798,30 +593,14 @@ static void parse_args(struct bench *b, int argc, char **argv)
 static void resolve(const struct bench *b, char *out, size_t size,
                     const char *rel, const char *what)
 {
-	char dir[PATH_MAX], *abs;
-	int n;
-
-	if (!out[0]) {
-		snprintf(dir, sizeof dir, "%s", b->self);
-		*strrchr(dir, '/') = '\0';
-		n = snprintf(out, size, "%.*s/%s", (int)(size / 2), dir, rel);
-		if (n < 0 || (size_t)n >= size)
-			bail("path too long under %s", dir);
-	}
-	abs = realpath(out, NULL);
-	if (!abs || access(abs, X_OK) < 0)
-		bail("no executable %s at %s; give --%s PATH", what, out, what);
-	snprintf(out, size, "%s", abs);
-	free(abs);
+	if (bench_resolve_exe(out, size, b->self, rel) < 0)
+		bench_fail("no executable %s at %s; give --%s PATH", what, out,
+		           what);
 }
 
 static void find_binaries(struct bench *b)
 {
-	ssize_t n = readlink("/proc/self/exe", b->self, sizeof b->self - 1);
-
-	if (n < 0)
-		bail("readlink /proc/self/exe: %s", strerror(errno));
-	b->self[n] = '\0';
+	bench_self_exe(b->self, sizeof b->self);
 	resolve(b, b->pod, sizeof b->pod, "../../pod/pod", "pod");
 	resolve(b, b->podctl, sizeof b->podctl, "../../client/podctl",
 	        "podctl");
@@ -832,15 +611,15 @@ int main(int argc, char **argv)
 	static struct bench b;
 	bool home_gone;
 
+	bench_on_failure("bench-podctl", b.home, b.pids, &b.npods);
 	parse_args(&b, argc, argv);
 	find_binaries(&b);
 	b.devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (b.devnull < 0)
-		bail("/dev/null: %s", strerror(errno));
-	catch_signals();
+		bench_fail("/dev/null: %s", strerror(errno));
+	bench_catch_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	check_limits(&b, b.counts[b.ncounts - 1]);
-	bail_ctx = &b;
 	setup_home(&b);
 	print_header(&b);
 	b.mem_before_kb = mem_available_kb();
@@ -858,7 +637,7 @@ int main(int argc, char **argv)
 	print_table(&b);
 	print_setup(&b);
 	stop_all(&b);
-	remove_home(b.home);
+	bench_remove_home(b.home);
 	home_gone = access(b.home, F_OK) < 0 && errno == ENOENT;
 	print_cleanup(&b, home_gone);
 	return home_gone && !b.unclean ? 0 : 1;

@@ -19,32 +19,29 @@
  * Everything happens in a private INSOMNIA_HOME under /tmp, removed at the
  * end.  This process is a child subreaper, so every detached pod comes back
  * to it as a child: it is stopped with SIGTERM and reaped after each
- * measurement, and killed if the benchmark has to give up. */
-#include <dirent.h>
+ * measurement, and killed if the benchmark has to give up or gets
+ * SIGINT, SIGTERM or SIGHUP (benchlib.h). */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
 #include "podspawn.h"
 #include "ready.h"
 #include "unixsock.h"
+
+#include "benchlib.h"
 
 #ifndef BENCH_BUILDTYPE
 #define BENCH_BUILDTYPE "unknown"
@@ -58,15 +55,14 @@
 #define SYSCALL_CLIENT   "--syscall-client"
 #define MAX_LIVE         4096
 #define MAX_SYSCALL_IDS  96
-#define HOME_MAX         64
-#define TRACE_PREFIX_MAX (HOME_MAX + 16)
+#define TRACE_PREFIX_MAX (BENCH_HOME_MAX + 16)
 
 extern char **environ;
 
 struct bench {
 	char mock[PATH_MAX];
 	char self[PATH_MAX];
-	char home[HOME_MAX];
+	char home[BENCH_HOME_MAX];
 	int iterations;
 	int warmup;
 	/* every pod we have started and not yet reaped, for the bail-out */
@@ -77,160 +73,13 @@ struct bench {
 	bool start_in_callback;
 };
 
-/* Only for fatal errors: bail() needs the pods even deep in a callback. */
-static struct bench *bail_ctx;
-
-static void remove_home(const char *home);
-
-/* SIGKILL every process whose parent we are (a launch monitor waiting
- * for its release, a pod re-parented to us, strace). */
-static void kill_children(void)
-{
-	char path[64], buf[512], *p;
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	long ppid;
-	ssize_t n;
-	int fd;
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%.20s/stat", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = fd_read_some(fd, buf, sizeof buf - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		p = strrchr(buf, ')'); /* the command may hold spaces */
-		if (p && sscanf(p + 1, " %*c %ld", &ppid) == 1 &&
-		    ppid == (long)getpid())
-			kill((pid_t)atol(e->d_name), SIGKILL);
-	}
-	if (d)
-		closedir(d);
-}
-
-/* Killing a monitor hands its pod to us: repeat until nothing is left. */
-static void kill_children_until_none(void)
-{
-	for (;;) {
-		kill_children();
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			return;
-	}
-}
-
-static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void bail(const char *fmt, ...)
-{
-	struct bench *b = bail_ctx;
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench-spawn: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	if (b) {
-		for (int i = 0; i < b->live_count; i++)
-			kill(-b->live[i], SIGKILL);
-		kill_children_until_none();
-		if (b->home[0])
-			remove_home(b->home);
-	}
-	exit(1);
-}
-
-/* ---- time and statistics ------------------------------------------ */
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double ms_since(int64_t start)
-{
-	return (double)(now_ns() - start) / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of a sorted array; p = 50 gives the median
- * (the mean of the two middle values when n is even). */
-static double percentile(const double *sorted, int n, int p)
-{
-	int rank;
-
-	if (p == 50 && n % 2 == 0)
-		return (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-	rank = (p * n + 99) / 100;
-	return sorted[rank > 0 ? rank - 1 : 0];
-}
-
-struct summary {
-	double median, p90, mean, total;
-};
-
-static struct summary summarize(double *samples, int n)
-{
-	struct summary s = {0, 0, 0, 0};
-
-	for (int i = 0; i < n; i++)
-		s.total += samples[i];
-	qsort(samples, (size_t)n, sizeof *samples, cmp_double);
-	s.median = percentile(samples, n, 50);
-	s.p90 = percentile(samples, n, 90);
-	s.mean = s.total / n;
-	return s;
-}
-
-static double *alloc_samples(int n)
-{
-	double *s = calloc((size_t)n, sizeof *s);
-
-	if (!s)
-		bail("out of memory");
-	return s;
-}
-
 /* ---- the private home and the pods in it ---------------------------- */
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-	remove(path);
-	return 0;
-}
-
-static void remove_home(const char *home)
-{
-	nftw(home, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void setup_home(struct bench *b)
 {
-	strcpy(b->home, "/tmp/insomnia-bench-XXXXXX");
-	if (!mkdtemp(b->home))
-		bail("mkdtemp: %s", strerror(errno));
-	setenv("INSOMNIA_HOME", b->home, 1);
-	unsetenv("INSOMNIA_RUNTIME_DIR");
-	unsetenv("INSOMNIA_DATA_DIR");
-	unsetenv("XDG_RUNTIME_DIR");
-	unsetenv("MOCK_POD_ARGS");
-	setenv("INSOMNIA_POD_COMMAND", b->mock, 1);
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		bail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	bench_setup_home(b->home, sizeof b->home, "/tmp/insomnia-bench-XXXXXX",
+	                 b->mock);
+	unsetenv("MOCK_POD_ARGS"); /* the mock reads it: none by default */
 }
 
 static void overlay_for(char *buf, size_t size, const char *name)
@@ -238,12 +87,15 @@ static void overlay_for(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "[pod]\nname = \"%s\"\n", name);
 }
 
+/* Every pod started and every pod stopped is a point at which a stop
+ * signal (Ctrl-C) ends the run through bench_fail(). */
 static void track(struct bench *b, pid_t pid)
 {
+	bench_check_signal();
 	if (pid <= 0)
-		bail("a pod without a pid");
+		bench_fail("a pod without a pid");
 	if (b->live_count == MAX_LIVE)
-		bail("too many live pods");
+		bench_fail("too many live pods");
 	b->live[b->live_count++] = pid;
 }
 
@@ -262,10 +114,10 @@ static void reap(struct bench *b, pid_t pid)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			bail("waitpid %ld: %s (not re-parented to us?)",
-			     (long)pid, strerror(errno));
+	bench_check_signal();
+	if (bench_waitpid(pid, &status) < 0)
+		bench_fail("waitpid %ld: %s (not re-parented to us?)",
+		           (long)pid, strerror(errno));
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
 		b->term_killed++;
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -276,7 +128,7 @@ static void reap(struct bench *b, pid_t pid)
 static void stop_pod(struct bench *b, pid_t pid)
 {
 	if (kill(pid, SIGTERM) < 0)
-		bail("kill %ld: %s", (long)pid, strerror(errno));
+		bench_fail("kill %ld: %s", (long)pid, strerror(errno));
 	reap(b, pid);
 }
 
@@ -285,7 +137,8 @@ static void stop_all(struct bench *b, const pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (kill(pids[i], SIGTERM) < 0)
-			bail("kill %ld: %s", (long)pids[i], strerror(errno));
+			bench_fail("kill %ld: %s", (long)pids[i],
+			           strerror(errno));
 	for (int i = 0; i < n; i++)
 		reap(b, pids[i]);
 }
@@ -327,7 +180,7 @@ static pid_t floor_exec(const struct bench *b, const char *overlay,
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc)
-		bail("posix_spawn %s: %s", b->mock, strerror(rc));
+		bench_fail("posix_spawn %s: %s", b->mock, strerror(rc));
 	return pid;
 }
 
@@ -348,10 +201,11 @@ static size_t read_ready_line(int fd, char *buf, size_t size, char **line)
 			start = nl + 1;
 		}
 		if (used == size - 1)
-			bail("floor: no ready line in %zu bytes", used);
+			bench_fail("floor: no ready line in %zu bytes", used);
 		n = fd_read_some(fd, buf + used, size - 1 - used);
 		if (n <= 0)
-			bail("floor: the mock closed stderr before ready");
+			bench_fail(
+			    "floor: the mock closed stderr before ready");
 		used += (size_t)n;
 	}
 }
@@ -367,9 +221,9 @@ static double floor_once(struct bench *b, const char *name,
 	size_t len;
 
 	overlay_for(overlay, sizeof overlay, name);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		bail("pipe2: %s", strerror(errno));
+		bench_fail("pipe2: %s", strerror(errno));
 	pod->pid = floor_exec(b, overlay, fds[1]);
 	track(b, pod->pid);
 	close(fds[1]);
@@ -377,9 +231,9 @@ static double floor_once(struct bench *b, const char *name,
 	len = read_ready_line(fds[0], buf, sizeof buf, &line);
 	if (ready_parse(line, len, &rl, &err) < 0 ||
 	    unixsock_connect(rl.socket, &sock, &err) < 0)
-		bail("floor: %s", err.message);
+		bench_fail("floor: %s", err.message);
 	close(sock);
-	return ms_since(t0);
+	return bench_ms_since(t0);
 }
 
 static void floor_stop(struct bench *b, struct floor_pod *pod)
@@ -409,19 +263,20 @@ static double library_once(struct bench *b, const char *name, pid_t *pid)
 	struct spawn_options o = options_for(name, overlay, sizeof overlay);
 	struct spawn_result res;
 	struct error err;
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 
 	if (spawn_pod(&o, &res, &err) < 0)
-		bail("spawn_pod %s: %s\n%s", name, err.message, err.detail);
+		bench_fail("spawn_pod %s: %s\n%s", name, err.message,
+		           err.detail);
 	*pid = res.pid;
 	track(b, res.pid);
-	return ms_since(t0);
+	return bench_ms_since(t0);
 }
 
 /* ---- 1: floor against the handshake --------------------------------- */
 
 struct pair_result {
-	struct summary floor, lib;
+	struct bench_stat floor, lib;
 	int n;
 };
 
@@ -447,8 +302,8 @@ static void measure_pair(struct bench *b, int i, double *f, double *l)
 static struct pair_result bench_pair(struct bench *b)
 {
 	struct pair_result r;
-	double *f = alloc_samples(b->iterations);
-	double *l = alloc_samples(b->iterations);
+	double *f = bench_samples(b->iterations);
+	double *l = bench_samples(b->iterations);
 	double skip_f, skip_l;
 
 	for (int i = 0; i < b->warmup; i++)
@@ -456,8 +311,8 @@ static struct pair_result bench_pair(struct bench *b)
 	for (int i = 0; i < b->iterations; i++)
 		measure_pair(b, i, &f[i], &l[i]);
 	r.n = b->iterations;
-	r.floor = summarize(f, r.n);
-	r.lib = summarize(l, r.n);
+	r.floor = bench_stat_of(f, r.n);
+	r.lib = bench_stat_of(l, r.n);
 	free(f);
 	free(l);
 	return r;
@@ -467,7 +322,7 @@ static struct pair_result bench_pair(struct bench *b)
 
 struct batch_result {
 	double wall_ms;
-	struct summary each; /* per-spawn latency of the successes */
+	struct bench_stat each; /* per-spawn latency of the successes */
 	int alive, n, failed;
 	char first_error[ERROR_MESSAGE_MAX + 32];
 };
@@ -492,23 +347,23 @@ static int count_alive(const struct bench *b, const char *prefix, int n)
 static struct batch_result bench_sequential(struct bench *b)
 {
 	struct batch_result r = {0};
-	double *lat = alloc_samples(b->iterations);
+	double *lat = bench_samples(b->iterations);
 	pid_t *pids = calloc((size_t)b->iterations, sizeof *pids);
 	char name[32];
 	int64_t t0;
 
 	if (!pids)
-		bail("out of memory");
-	t0 = now_ns();
+		bench_fail("out of memory");
+	t0 = bench_now_ns();
 	for (int i = 0; i < b->iterations; i++) {
 		snprintf(name, sizeof name, "pod-%d", i);
 		lat[i] = library_once(b, name, &pids[i]);
 	}
-	r.wall_ms = ms_since(t0);
+	r.wall_ms = bench_ms_since(t0);
 	r.n = b->iterations;
 	r.alive = count_alive(b, "pod", r.n);
 	stop_all(b, pids, r.n);
-	r.each = summarize(lat, r.n);
+	r.each = bench_stat_of(lat, r.n);
 	free(lat);
 	free(pids);
 	return r;
@@ -550,20 +405,17 @@ static void conc_start_cb(evutil_socket_t fd, short what, void *arg)
 
 static void conc_next(struct slot *s)
 {
-	static const struct timeval now = {0, 0};
-
 	if (s->c->b->start_in_callback)
 		conc_start(s);
-	else if (event_base_once(s->c->base, -1, EV_TIMEOUT, conc_start_cb, s,
-	                         &now) < 0)
-		bail("event_base_once failed");
+	else
+		bench_later(s->c->base, conc_start_cb, s);
 }
 
 static void conc_ready(const struct spawn_result *res, void *arg)
 {
 	struct slot *s = arg;
 
-	s->c->lat[s->index] = ms_since(s->t0);
+	s->c->lat[s->index] = bench_ms_since(s->t0);
 	s->c->pids[s->index] = res->pid;
 	track(s->c->b, res->pid);
 	conc_next(s);
@@ -596,9 +448,9 @@ static void conc_start(struct slot *s)
 	o = options_for(name, overlay, sizeof overlay);
 	o.timeout_ms = c->timeout_ms;
 	o.arg = s;
-	s->t0 = now_ns();
+	s->t0 = bench_now_ns();
 	if (!spawn_start(c->base, &o, conc_ready, conc_failed, &err))
-		bail("spawn_start %s: %s", name, err.message);
+		bench_fail("spawn_start %s: %s", name, err.message);
 }
 
 /* The successful spawns' pids and latencies, packed to the front. */
@@ -624,9 +476,9 @@ static void conc_init(struct conc *c, struct bench *b)
 	c->timeout_ms = b->start_in_callback ? 2000 : SPAWN_TIMEOUT;
 	c->base = event_base_new();
 	c->pids = calloc((size_t)c->n, sizeof *c->pids);
-	c->lat = alloc_samples(c->n);
+	c->lat = bench_samples(c->n);
 	if (!c->base || !c->pids)
-		bail("cannot set up the event loop");
+		bench_fail("cannot set up the event loop");
 	for (int i = 0; i < CONCURRENCY; i++)
 		c->slots[i].c = c;
 }
@@ -639,11 +491,11 @@ static struct batch_result bench_concurrent(struct bench *b)
 	int ok;
 
 	conc_init(&c, b);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (int i = 0; i < CONCURRENCY; i++)
 		conc_start(&c.slots[i]);
 	event_base_dispatch(c.base);
-	r.wall_ms = ms_since(t0);
+	r.wall_ms = bench_ms_since(t0);
 	r.n = c.n;
 	r.failed = c.failed;
 	snprintf(r.first_error, sizeof r.first_error, "%s", c.first_error);
@@ -651,7 +503,7 @@ static struct batch_result bench_concurrent(struct bench *b)
 	ok = conc_pack(&c);
 	stop_all(b, c.pids, ok);
 	if (ok)
-		r.each = summarize(c.lat, ok);
+		r.each = bench_stat_of(c.lat, ok);
 	event_base_free(c.base);
 	free(c.pids);
 	free(c.lat);
@@ -669,7 +521,7 @@ static int syscall_client(const char *name)
 	struct spawn_result res;
 	struct error err;
 	int mark = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 	int rc;
 
 	(void)!write(mark, MARK_BEGIN, sizeof MARK_BEGIN - 1);
@@ -679,7 +531,8 @@ static int syscall_client(const char *name)
 		fprintf(stderr, "spawn_pod: %s\n%s", err.message, err.detail);
 		return 1;
 	}
-	printf("%ld %ld %.3f\n", (long)getpid(), (long)res.pid, ms_since(t0));
+	printf("%ld %ld %.3f\n", (long)getpid(), (long)res.pid,
+	       bench_ms_since(t0));
 	return 0;
 }
 
@@ -734,7 +587,7 @@ static void count_file(const char *path, bool only_marked,
 	bool on = !only_marked;
 
 	if (!f)
-		bail("cannot read %s: %s", path, strerror(errno));
+		bench_fail("cannot read %s: %s", path, strerror(errno));
 	while (fgets(line, sizeof line, f)) {
 		if (only_marked && strstr(line, MARK_BEGIN)) {
 			on = true;
@@ -782,7 +635,7 @@ static pid_t start_traced_client(const struct bench *b, const char *strace,
 	pid_t pid = fork();
 
 	if (pid < 0)
-		bail("fork: %s", strerror(errno));
+		bench_fail("fork: %s", strerror(errno));
 	if (pid > 0)
 		return pid;
 	snprintf(delay, sizeof delay, "--ready-delay %d", SLOW_READY_MS);
@@ -801,7 +654,7 @@ static void count_monitors(const char *prefix, long client, long pod,
 
 	snprintf(pattern, sizeof pattern, "%s.*", prefix);
 	if (glob(pattern, 0, NULL, &g) != 0)
-		bail("no strace output under %s", prefix);
+		bench_fail("no strace output under %s", prefix);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		long pid = atol(strrchr(g.gl_pathv[i], '.') + 1);
 		if (pid == client || pid == pod)
@@ -823,15 +676,14 @@ static void collect_traced_run(struct bench *b, pid_t tracer, int out_fd,
 	line[n > 0 ? n : 0] = '\0';
 	if (sscanf(line, "%ld %ld %lf", &client, &pod, &r->handshake_ms) != 3) {
 		/* e.g. ptrace not allowed here: the rest of the table stands */
-		kill_children_until_none();
+		bench_kill_children_until_none();
 		snprintf(r->why, sizeof r->why,
 		         "skipped: the client under strace failed (see above)");
 		return;
 	}
 	track(b, (pid_t)pod);
 	stop_pod(b, (pid_t)pod); /* then strace, which follows it, exits */
-	while (waitpid(tracer, &status, 0) < 0 && errno == EINTR)
-		;
+	(void)bench_waitpid(tracer, &status);
 	snprintf(path, sizeof path, "%s.%ld", prefix, client);
 	count_file(path, true, &r->client);
 	count_monitors(prefix, client, pod, r);
@@ -856,7 +708,7 @@ static struct syscall_result bench_syscalls(struct bench *b)
 	}
 	snprintf(prefix, sizeof prefix, "%s/trace", b->home);
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		bail("pipe2: %s", strerror(errno));
+		bench_fail("pipe2: %s", strerror(errno));
 	tracer = start_traced_client(b, strace, prefix, fds[1]);
 	close(fds[1]);
 	collect_traced_run(b, tracer, fds[0], prefix, &r);
@@ -868,25 +720,12 @@ static struct syscall_result bench_syscalls(struct bench *b)
 
 static void print_machine(const struct bench *b)
 {
-	char date[64], model[256] = "unknown CPU", line[512];
-	time_t t = time(NULL);
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "re");
+	struct bench_host h;
 
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-			snprintf(model, sizeof model, "%s",
-			         strchr(line, ':') + 2);
-			model[strcspn(model, "\n")] = '\0';
-			break;
-		}
-	if (f)
-		fclose(f);
-	uname(&u);
-	strftime(date, sizeof date, "%Y-%m-%d %H:%M %Z", localtime(&t));
-	printf("bench-spawn  %s\n", date);
-	printf("machine      %ld CPUs (nproc), %s, Linux %s %s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), model, u.release, u.machine);
+	bench_host(&h);
+	printf("bench-spawn  %s\n", h.date);
+	printf("machine      %ld CPUs (nproc), %s, Linux %s %s\n", h.cpus,
+	       h.model, h.u.release, h.u.machine);
 	printf("build        %s; mock pod %s\n", BENCH_BUILDTYPE, b->mock);
 	printf("iterations   %d (after %d warm-up)\n\n", b->iterations,
 	       b->warmup);
@@ -996,21 +835,6 @@ static void usage(void)
 	exit(64);
 }
 
-/* ../mock-pod next to this binary: build-dir/tools/mock-pod. */
-static void default_mock(struct bench *b)
-{
-	char *slash;
-
-	snprintf(b->mock, sizeof b->mock, "%s", b->self);
-	slash = strrchr(b->mock, '/');
-	if (slash)
-		*slash = '\0';
-	slash = strrchr(b->mock, '/');
-	if (!slash || (size_t)(slash - b->mock) + 10 >= sizeof b->mock)
-		bail("cannot find the mock pod; give --mock PATH");
-	strcpy(slash, "/mock-pod");
-}
-
 static void parse_args(struct bench *b, int argc, char **argv)
 {
 	b->iterations = 200;
@@ -1031,25 +855,17 @@ static void parse_args(struct bench *b, int argc, char **argv)
 	b->warmup = b->iterations >= 100 ? 10 : 2;
 }
 
-static void ignore_signal(int sig)
-{
-}
-
+/* The mock defaults to ../mock-pod next to this binary:
+ * build-dir/tools/mock-pod. */
 static void find_self_and_mock(struct bench *b)
 {
-	ssize_t n = readlink("/proc/self/exe", b->self, sizeof b->self - 1);
-	char *abs;
+	int rc;
 
-	if (n < 0)
-		bail("readlink /proc/self/exe: %s", strerror(errno));
-	b->self[n] = '\0';
-	if (!b->mock[0])
-		default_mock(b);
-	abs = realpath(b->mock, NULL);
-	if (!abs || access(abs, X_OK) < 0)
-		bail("no executable mock pod at %s; give --mock PATH", b->mock);
-	snprintf(b->mock, sizeof b->mock, "%s", abs);
-	free(abs);
+	bench_self_exe(b->self, sizeof b->self);
+	rc = bench_resolve_exe(b->mock, sizeof b->mock, b->self, "../mock-pod");
+	if (rc < 0)
+		bench_fail("no executable mock pod at %s; give --mock PATH",
+		           b->mock);
 }
 
 int main(int argc, char **argv)
@@ -1062,14 +878,12 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], SYSCALL_CLIENT))
 		return syscall_client(argv[2]);
+	bench_on_failure("bench-spawn", b.home, b.live, &b.live_count);
 	parse_args(&b, argc, argv);
 	find_self_and_mock(&b);
-	bail_ctx = &b;
+	bench_catch_signals();
 	setup_home(&b);
 
-	/* a closed stdout (| head) must not kill us before the cleanup; a
-	 * handler rather than SIG_IGN, which the pods would inherit */
-	signal(SIGPIPE, ignore_signal);
 	/* each part is printed as soon as it is measured */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_machine(&b);
@@ -1086,6 +900,6 @@ int main(int argc, char **argv)
 	sys = bench_syscalls(&b);
 	print_syscalls(&sys);
 	print_stops(&b);
-	remove_home(b.home);
+	bench_remove_home(b.home);
 	return 0;
 }
