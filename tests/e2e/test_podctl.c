@@ -350,6 +350,15 @@ static const char *only_session(json_t *r, const char *field)
 						 field));
 }
 
+/* The id of the only session there is. */
+static void only_session_id(char *id, size_t size)
+{
+	json_t *r = sessions_json();
+
+	snprintf(id, size, "%s", only_session(r, "id"));
+	json_decref(r);
+}
+
 static char *journal_of(const char *id)
 {
 	char path[512];
@@ -401,9 +410,7 @@ Test(podctl, resume_keeps_the_id_and_the_journal_holds_both_runs)
 	char id[40], *out, *journal;
 	json_t *r;
 
-	r = sessions_json();
-	snprintf(id, sizeof id, "%s", only_session(r, "id"));
-	json_decref(r);
+	only_session_id(id, sizeof id);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
 	e2e_assert_group_gone(pid);
@@ -431,9 +438,7 @@ Test(podctl, killed_pod_is_stale_reaped_and_its_session_resumes)
 	json_t *r;
 	int status;
 
-	r = sessions_json();
-	snprintf(id, sizeof id, "%s", only_session(r, "id"));
-	json_decref(r);
+	only_session_id(id, sizeof id);
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert_eq(podctl(&out, "ls", NULL), 0);
@@ -456,9 +461,7 @@ Test(podctl, resume_of_a_live_session_is_refused_naming_its_pod)
 	char id[40], want[64], *out;
 	json_t *r, *e;
 
-	r = sessions_json();
-	snprintf(id, sizeof id, "%s", only_session(r, "id"));
-	json_decref(r);
+	only_session_id(id, sizeof id);
 	cr_assert_eq(podctl(&out, "resume", id, "--json", NULL),
 		     error_exit_code(ERR_SESSION_LIVE));
 	e = json_object_get(r = parse(out), "error");
@@ -502,9 +505,7 @@ Test(podctl, ten_concurrent_resumes_make_exactly_one_live_pod)
 	int won = 0, status;
 	json_t *r, *pods;
 
-	r = sessions_json();
-	snprintf(id, sizeof id, "%s", only_session(r, "id"));
-	json_decref(r);
+	only_session_id(id, sizeof id);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
 	e2e_assert_group_gone(pid);

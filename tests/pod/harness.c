@@ -391,3 +391,16 @@ char *th_read_file(const char *path)
 	owned[nowned++] = text;
 	return text;
 }
+
+void th_assert_status(struct th_pod *p, const char *name,
+                      const char *description)
+{
+	int fd = th_connect(p->sock);
+	json_t *r = th_call(fd, "status");
+
+	cr_assert_str_eq(json_string_value(json_object_get(r, "name")), name);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "description")),
+	                 description);
+	json_decref(r);
+	close(fd);
+}

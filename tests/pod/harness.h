@@ -65,6 +65,11 @@ int th_connect(const char *sock);
 /* proto_call that must succeed; a new reference. */
 json_t *th_call(int fd, const char *method);
 
+/* Asks the running pod for its status and asserts its name and
+ * description. */
+void th_assert_status(struct th_pod *p, const char *name,
+                      const char *description);
+
 /* Send raw bytes; send failures (a peer that hung up) are tolerated. */
 void th_send(int fd, const void *buf, size_t len);
 

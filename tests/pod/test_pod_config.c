@@ -27,20 +27,6 @@ static const char *in_root(const char *rel)
 	return path;
 }
 
-/* name and description as the running pod reports them. */
-static void assert_status(struct th_pod *p, const char *name,
-                          const char *description)
-{
-	int fd = th_connect(p->sock);
-	json_t *r = th_call(fd, "status");
-
-	cr_assert_str_eq(json_string_value(json_object_get(r, "name")), name);
-	cr_assert_str_eq(json_string_value(json_object_get(r, "description")),
-	                 description);
-	json_decref(r);
-	close(fd);
-}
-
 Test(pod_config, pod_refuses_unknown_key_naming_key_and_layer)
 {
 	struct th_pod p;
@@ -132,7 +118,7 @@ Test(pod_config, pod_finds_project_manifest_walking_up_and_overlay_wins)
 	       in_root("proj/.insomnia/manifest.toml"));
 	th_assert_err_has(&p, line);
 	th_assert_err_has(&p, "pod: config: overlay\n");
-	assert_status(&p, "fromproj", "overlay");
+	th_assert_status(&p, "fromproj", "overlay");
 	th_stop(&p);
 	th_pod_free(&p);
 }
@@ -150,7 +136,7 @@ Test(pod_config, pod_layers_project_manifest_over_user_manifest)
 	th_fmt(line, sizeof line, "pod: config: user manifest %s\n",
 	       in_root("config/insomnia/manifest.toml"));
 	th_assert_err_has(&p, line);
-	assert_status(&p, "fromproj", "user");
+	th_assert_status(&p, "fromproj", "user");
 	th_stop(&p);
 	th_pod_free(&p);
 }
@@ -186,7 +172,7 @@ Test(pod_config, pod_uses_the_manifest_given_with_the_option)
 	th_fmt(line, sizeof line, "pod: config: project manifest %s/%s\n",
 	       th.work, "../elsewhere/pod.toml");
 	th_assert_err_has(&p, line);
-	assert_status(&p, "named", "given");
+	th_assert_status(&p, "named", "given");
 	th_stop(&p);
 	th_pod_free(&p);
 }

@@ -396,20 +396,6 @@ Test(pod_session, resume_takes_the_name_from_the_session)
 	th_pod_free(&p);
 }
 
-/* name and description as the pod reports them. */
-static void assert_status(struct th_pod *p, const char *name,
-                          const char *description)
-{
-	int fd = th_connect(p->sock);
-	json_t *r = th_call(fd, "status");
-
-	cr_assert_str_eq(json_string_value(json_object_get(r, "name")), name);
-	cr_assert_str_eq(json_string_value(json_object_get(r, "description")),
-	                 description);
-	json_decref(r);
-	close(fd);
-}
-
 Test(pod_session,
      recorded_config_is_a_layer_between_the_manifests_and_the_overlay)
 {
@@ -429,13 +415,13 @@ Test(pod_session,
 	start(&p, NULL, id);
 	th_fmt(line, sizeof line, "pod: config: session %s\n", id);
 	th_assert_err_has(&p, line);
-	assert_status(&p, "web", "first run");
+	th_assert_status(&p, "web", "first run");
 	th_stop(&p);
 	th_pod_free(&p);
 
 	/* An overlay beats the recorded config, for that run. */
 	start(&p, "[pod]\ndescription = \"second run\"\n", id);
-	assert_status(&p, "web", "second run");
+	th_assert_status(&p, "web", "second run");
 	th_stop(&p);
 	th_pod_free(&p);
 }
