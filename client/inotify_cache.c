@@ -31,7 +31,7 @@ static void forget_if_inherited(void)
 static void drain(int fd)
 {
 	char buf[4096]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	while (fd_read_some(fd, buf, sizeof buf) > 0)
 		;

@@ -152,7 +152,7 @@ static void monitor_main(const struct launch_spec *spec,
 }
 
 static int first_report(const struct launch_spec *spec, struct launch *l,
-			struct error *err)
+                        struct error *err)
 {
 	struct launch_msg msg;
 	int rc = launch_wait_msg(l, &msg);
@@ -163,10 +163,10 @@ static int first_report(const struct launch_spec *spec, struct launch *l,
 	}
 	if (rc > 0 && msg.type == LAUNCH_MSG_EXEC_FAILED)
 		error_set_errno(err, ERR_LAUNCH_FAILED, msg.value,
-				"cannot execute %s", spec->path);
+		                "cannot execute %s", spec->path);
 	else
 		error_set(err, ERR_LAUNCH_FAILED,
-			  "the launch monitor for %s died", spec->path);
+		          "the launch monitor for %s died", spec->path);
 	launch_release(l);
 	return -1;
 }

@@ -14,7 +14,7 @@
 #include "toml.h"
 
 static struct toml_value *parse(const char *text, const char *source,
-				struct error *err)
+                                struct error *err)
 {
 	return toml_parse(text, strlen(text), source, NULL, err);
 }
@@ -27,8 +27,8 @@ static const char *name_in(const struct toml_value *root)
 	return name;
 }
 
-int overlay_name(const char *text, const char *source, char *name,
-		 size_t size, struct error *err)
+int overlay_name(const char *text, const char *source, char *name, size_t size,
+                 struct error *err)
 {
 	struct toml_value *root = parse(text, source, err);
 	const char *found;
@@ -47,7 +47,7 @@ int overlay_name(const char *text, const char *source, char *name,
 
 /* Merge every part into one tree, each keeping its own origin. */
 static struct toml_value *merge_parts(const struct overlay_part *parts,
-				      int nparts, struct error *err)
+                                      int nparts, struct error *err)
 {
 	struct toml_value *acc = toml_table_new("overlay", NULL), *next, *one;
 
@@ -77,8 +77,8 @@ static char *append_name(const char *text, const char *name)
 	return out;
 }
 
-static char *rewrite_with_name(const struct toml_value *tree,
-			       const char *name, struct error *err)
+static char *rewrite_with_name(const struct toml_value *tree, const char *name,
+                               struct error *err)
 {
 	char layer[128];
 	struct toml_value *named, *merged;
@@ -96,7 +96,7 @@ static char *rewrite_with_name(const struct toml_value *tree,
 }
 
 static int count_texts(const struct overlay_part *parts, int nparts,
-		       const char **last)
+                       const char **last)
 {
 	int n = 0;
 
@@ -110,9 +110,9 @@ static int count_texts(const struct overlay_part *parts, int nparts,
 
 /* Keep the caller's text when it is one text (positions in the pod's
  * messages then match it); otherwise write the merged tree anew. */
-static char *finish(const struct toml_value *tree, const char *name,
-		    bool named, const struct overlay_part *parts, int nparts,
-		    struct error *err)
+static char *finish(const struct toml_value *tree, const char *name, bool named,
+                    const struct overlay_part *parts, int nparts,
+                    struct error *err)
 {
 	const char *last = NULL;
 	int texts = count_texts(parts, nparts, &last);
@@ -130,8 +130,8 @@ static char *finish(const struct toml_value *tree, const char *name,
 }
 
 char *overlay_compose(const struct overlay_part *parts, int nparts,
-		      const char *name, char *name_out, size_t name_size,
-		      struct error *err)
+                      const char *name, char *name_out, size_t name_size,
+                      struct error *err)
 {
 	struct toml_value *tree = merge_parts(parts, nparts, err);
 	const char *set;
@@ -142,15 +142,15 @@ char *overlay_compose(const struct overlay_part *parts, int nparts,
 	set = name_in(tree);
 	if (!name && !set) {
 		error_set(err, ERR_BAD_NAME,
-			  "no pod name: give one, or set [pod] name in the "
-			  "overlay");
+		          "no pod name: give one, or set [pod] name in the "
+		          "overlay");
 		goto out;
 	}
 	if (name && set && strcmp(name, set) != 0) {
 		error_set(err, ERR_CONFIG,
-			  "the overlay names pod \"%s\" but \"%s\" was asked "
-			  "for",
-			  set, name);
+		          "the overlay names pod \"%s\" but \"%s\" was asked "
+		          "for",
+		          set, name);
 		goto out;
 	}
 	if (!name)
@@ -167,16 +167,16 @@ out:
 /* 1 and the name when the manifest at path sets one; 0 when it does not
  * exist or sets none. */
 static int name_from_file(const char *path, const char *what, char *name,
-			  size_t size, struct error *err)
+                          size_t size, struct error *err)
 {
 	char source[PATHS_MAX + 32], *text;
 	int rc;
 
 	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) < 0)
-		return errno == ENOENT ? 0
-				       : error_set_errno(err, ERR_CONFIG, errno,
-							 "cannot read %s %s",
-							 what, path);
+		return errno == ENOENT
+		           ? 0
+		           : error_set_errno(err, ERR_CONFIG, errno,
+		                             "cannot read %s %s", what, path);
 	snprintf(source, sizeof source, "%s %s", what, path);
 	rc = overlay_name(text, source, name, size, err);
 	free(text);
@@ -184,7 +184,7 @@ static int name_from_file(const char *path, const char *what, char *name,
 }
 
 int overlay_manifest_name(const char *cwd, char *name, size_t size,
-			  struct error *err)
+                          struct error *err)
 {
 	char path[PATHS_MAX];
 	int rc;

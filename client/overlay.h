@@ -21,19 +21,19 @@ struct overlay_part {
  * result's storage (valid until the result is freed).  Returns a
  * malloc'd overlay text, or NULL with err (ERR_CONFIG, ERR_BAD_NAME). */
 char *overlay_compose(const struct overlay_part *parts, int nparts,
-		      const char *name, char *name_out, size_t name_size,
-		      struct error *err);
+                      const char *name, char *name_out, size_t name_size,
+                      struct error *err);
 
 /* The pod name an overlay text sets, if any: 1 and the name, 0 when
  * none, -1 when the text does not parse. */
-int overlay_name(const char *text, const char *source, char *name,
-		 size_t size, struct error *err);
+int overlay_name(const char *text, const char *source, char *name, size_t size,
+                 struct error *err);
 
 /* The pod name the manifests a pod started in cwd would read set: the
  * project manifest (nearest .insomnia/manifest.toml from cwd, NULL: the
  * current directory) over the user manifest.  1 and the name, 0 when
  * neither names the pod, -1 when one does not parse. */
 int overlay_manifest_name(const char *cwd, char *name, size_t size,
-			  struct error *err);
+                          struct error *err);
 
 #endif

@@ -24,10 +24,10 @@ static void copy_string(json_t *obj, const char *key, char *out, size_t size)
 /* state.json's text: one read into buf when it fits (it is a few hundred
  * bytes), else a heap copy in *heap.  NULL when absent. */
 static const char *state_text(int dirfd, char *buf, size_t size, size_t *len,
-			      char **heap)
+                              char **heap)
 {
 	int fd = openat(dirfd, RUNDIR_STATE,
-			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	ssize_t n;
 
 	*heap = NULL;
@@ -60,9 +60,9 @@ static void read_state(int dirfd, struct pod_info *info)
 	st = json_loadb(text, len, 0, NULL);
 	free(heap);
 	copy_string(st, "session_id", info->session_id,
-		    sizeof info->session_id);
+	            sizeof info->session_id);
 	copy_string(st, "started_at", info->started_at,
-		    sizeof info->started_at);
+	            sizeof info->started_at);
 	copy_string(st, "state", info->state, sizeof info->state);
 	copy_string(st, "socket", info->socket, sizeof info->socket);
 	if (json_is_integer(v = json_object_get(st, "pgid")))
@@ -73,18 +73,18 @@ static void read_state(int dirfd, struct pod_info *info)
 }
 
 int podlist_read(int rootfd, const char *root_path, const char *name,
-		 struct pod_info *info, struct error *err)
+                 struct pod_info *info, struct error *err)
 {
 	int dirfd, live;
 
 	memset(info, 0, sizeof *info);
 	snprintf(info->name, sizeof info->name, "%s", name);
 	dirfd = openat(rootfd, name,
-		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return error_set(err, ERR_NOT_RUNNING,
-				 "pod %s is not running (no dir in %s)", name,
-				 root_path);
+		                 "pod %s is not running (no dir in %s)", name,
+		                 root_path);
 	live = rundir_is_live(dirfd, err);
 	if (live < 0) {
 		close(dirfd);
@@ -96,7 +96,7 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 		rundir_read_pid(dirfd, &info->pid);
 	if (!info->socket[0])
 		snprintf(info->socket, sizeof info->socket, "%s/%s/%s",
-			 root_path, name, RUNDIR_SOCK);
+		         root_path, name, RUNDIR_SOCK);
 	/* a dead pod that left its state behind crashed; one that cleaned
 	 * up after itself stopped */
 	if (!info->alive)
@@ -146,7 +146,7 @@ oom:
 }
 
 int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
-		 struct error *err)
+                 struct error *err)
 {
 	char root[PATHS_MAX];
 	struct pod_info info;

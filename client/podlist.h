@@ -17,25 +17,25 @@
 struct pod_info {
 	char name[PODNAME_MAX + 1];
 	bool alive;
-	pid_t pid;       /* 0 when unknown */
-	pid_t pgid;      /* 0 when unknown */
+	pid_t pid;  /* 0 when unknown */
+	pid_t pgid; /* 0 when unknown */
 	char session_id[40];
 	char socket[PATHS_MAX];
 	char started_at[40];
-	char state[32];  /* alive: from state.json, else "running";
-			    dead: "stale" (state.json left: it crashed) or
-			    "stopped" (it cleaned up) */
+	char state[32]; /* alive: from state.json, else "running";
+	                   dead: "stale" (state.json left: it crashed) or
+	                   "stopped" (it cleaned up) */
 };
 
 /* Fill info for the pod dir `name` inside the runtime root rootfd.
  * Returns 0, or -1 when the dir does not exist or cannot be read. */
 int podlist_read(int rootfd, const char *root_path, const char *name,
-		 struct pod_info *info, struct error *err);
+                 struct pod_info *info, struct error *err);
 
 /* Call fn for every pod dir of the runtime root, sorted by name.  A
  * non-zero return from fn stops the walk and is returned.  A missing
  * runtime root is an empty list. */
 int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
-		 struct error *err);
+                 struct error *err);
 
 #endif

@@ -103,7 +103,7 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 
 /* 1 when reaped (or tried), 0 when left alone. */
 static int reap_one(int rootfd, const char *root, const char *name,
-		    struct reap_report *r)
+                    struct reap_report *r)
 {
 	struct pod_info info;
 	int dirfd, done = 0;
@@ -111,7 +111,7 @@ static int reap_one(int rootfd, const char *root, const char *name,
 	memset(r, 0, sizeof *r);
 	memcpy(r->name, name, strlen(name) + 1); /* a checked pod name */
 	dirfd = openat(rootfd, name,
-		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return 0;
 	/* the spawn lock keeps us out of a handshake in progress */
@@ -119,18 +119,18 @@ static int reap_one(int rootfd, const char *root, const char *name,
 		goto out;
 	if (podlist_read(rootfd, root, name, &info, NULL) < 0 || info.alive)
 		goto out;
-	r->killed_group = kill_stale_group(info.pgid > 0 ? info.pgid
-							 : info.pid);
+	r->killed_group =
+	    kill_stale_group(info.pgid > 0 ? info.pgid : info.pid);
 	remove_dir(rootfd, dirfd, r);
 	done = 1;
 out:
 	close(dirfd); /* releases the spawn lock; waiting spawners saw the
-			 dir deleted and make it anew */
+	                 dir deleted and make it anew */
 	return done;
 }
 
 int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
-	     struct error *err)
+             struct error *err)
 {
 	char root[PATHS_MAX];
 	struct reap_report r;

@@ -24,6 +24,6 @@ struct reap_report {
 /* Reap every stale dir; fn (may be NULL) hears about each one touched.
  * Live pods and dirs being spawned are left alone and not reported. */
 int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
-	     struct error *err);
+             struct error *err);
 
 #endif

@@ -186,8 +186,8 @@ static void succeed(struct spawn *s, const char *socket, bool reused)
  * launch the lock file itself is kept: the new pod will take it. */
 static void remove_leftovers(struct spawn *s, bool keep_lock)
 {
-	int fd = openat(s->dir_fd, RUNDIR_LOCK,
-	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd =
+	    openat(s->dir_fd, RUNDIR_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);

@@ -67,7 +67,7 @@ static void clean_after_kill(int rootfd, const char *name)
 
 /* Escalate until the pod is gone. */
 static int escalate(int pidfd, const struct pod_info *info, int grace_ms,
-		    enum pod_stop_how *how)
+                    enum pod_stop_how *how)
 {
 	pid_t group = info->pgid > 0 ? info->pgid : info->pid;
 
@@ -86,8 +86,8 @@ static int escalate(int pidfd, const struct pod_info *info, int grace_ms,
 	return exited_within(pidfd, grace_ms) ? 0 : -1;
 }
 
-int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how,
-	     pid_t *pid, struct error *err)
+int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
+             struct error *err)
 {
 	char root[PATHS_MAX];
 	struct pod_info info;
@@ -98,8 +98,8 @@ int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how,
 	rootfd = rundir_open_root(false, root, sizeof root, err);
 	if (rootfd < 0 && err && err->errnum == ENOENT)
 		return error_set(err, ERR_NOT_RUNNING,
-				 "pod %s is not running (no runtime dir %s)",
-				 name, root);
+		                 "pod %s is not running (no runtime dir %s)",
+		                 name, root);
 	if (rootfd < 0)
 		return -1;
 	if (podlist_read(rootfd, root, name, &info, err) < 0)
@@ -111,15 +111,15 @@ int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how,
 	if (info.pid <= 0 ||
 	    (pidfd = (int)syscall(SYS_pidfd_open, info.pid, 0)) < 0) {
 		error_set(err, ERR_NOT_RUNNING,
-			  "pod %s holds its lock but has no live pid to stop",
-			  name);
+		          "pod %s holds its lock but has no live pid to stop",
+		          name);
 		goto out;
 	}
 	*pid = info.pid;
 	if (escalate(pidfd, &info, grace_ms, how) < 0) {
 		error_set(err, ERR_TIMEOUT,
-			  "pod %s (pid %ld) survived SIGKILL for %d ms", name,
-			  (long)info.pid, grace_ms);
+		          "pod %s (pid %ld) survived SIGKILL for %d ms", name,
+		          (long)info.pid, grace_ms);
 		goto out;
 	}
 	if (*how == POD_STOPPED_BY_KILL)

@@ -23,7 +23,7 @@ const char *pod_stop_how_name(enum pod_stop_how how);
 /* Stop pod name; grace_ms bounds each of the three waits.  Returns 0
  * once the pod's lock is free (*how says which step did it, *pid which
  * process it was), or -1: ERR_NOT_RUNNING, ERR_TIMEOUT, ... */
-int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how,
-	     pid_t *pid, struct error *err);
+int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
+             struct error *err);
 
 #endif

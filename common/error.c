@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fdio.h"
+
 struct kind_entry {
 	const char *name;
 	int exit_code;
@@ -79,7 +81,7 @@ int error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	err->errnum = errnum;
 	used = strlen(err->message);
 	snprintf(err->message + used, sizeof err->message - used, ": %s",
-	         strerror(errnum));
+	         fd_strerror(errnum));
 	return -1;
 }
 

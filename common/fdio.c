@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *buf, size_t len)
@@ -77,10 +79,48 @@ static int read_to_end(int fd, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+int fd_open_regular_at(int dirfd, const char *name, int flags, mode_t mode)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+	int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	                mode);
+	struct stat st;
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = FD_ENOTREG;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+const char *fd_strerror(int errnum)
+{
+	if (errnum == FD_ENOTREG)
+		return "not a regular file";
+	return strerror(errnum);
+}
+
+int fd_read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	return read_to_end(fd, max, out, len);
+}
+
 int fd_read_file_at(int dirfd, const char *name, size_t max, char **out,
                     size_t *len)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = fd_open_regular_at(dirfd, name, O_RDONLY, 0);
 	int rc, saved;
 
 	if (fd < 0)

@@ -30,22 +30,21 @@ static json_t *tail_lines(const char *detail)
 int cli_fail(bool json, const struct error *err)
 {
 	if (json) {
-		json_t *e = json_pack("{s:s, s:s, s:o}", "kind",
-				      error_kind_name(err->kind), "message",
-				      err->message, "tail",
-				      tail_lines(err->detail));
+		json_t *e = json_pack(
+		    "{s:s, s:s, s:o}", "kind", error_kind_name(err->kind),
+		    "message", err->message, "tail", tail_lines(err->detail));
 		if (err->exit_status >= 0)
 			json_object_set_new(e, "exit_status",
-					    json_integer(err->exit_status));
+			                    json_integer(err->exit_status));
 		if (err->term_signal > 0)
 			json_object_set_new(e, "signal",
-					    json_integer(err->term_signal));
+			                    json_integer(err->term_signal));
 		cli_print_json(json_pack("{s:o}", "error", e));
 	} else {
 		fprintf(stderr, "podctl: %s\n", err->message);
 		if (err->detail[0])
 			fprintf(stderr, "last lines of the pod's stderr:\n%s",
-				err->detail);
+			        err->detail);
 	}
 	return error_exit_code(err->kind);
 }
@@ -60,7 +59,7 @@ int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	error_set(&err, ERR_USAGE, "%s (usage: podctl %s %s)", msg, cmd->name,
-		  cmd->usage);
+	          cmd->usage);
 	return cli_fail(json, &err);
 }
 
@@ -100,10 +99,10 @@ char *cli_read_file(const char *path, struct error *err)
 
 	if (strcmp(path, "-") == 0) {
 		if (fd_read_file_at(AT_FDCWD, "/dev/stdin", 16 << 20, &text,
-				    NULL) == 0)
+		                    NULL) == 0)
 			return text;
 	} else if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) ==
-		   0) {
+	           0) {
 		return text;
 	}
 	error_set_errno(err, ERR_IO, errno, "cannot read %s", path);
@@ -111,12 +110,12 @@ char *cli_read_file(const char *path, struct error *err)
 }
 
 bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
-		   int nargs, bool *json, int *exit_code)
+                   int nargs, bool *json, int *exit_code)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -134,8 +133,8 @@ bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
 	}
 	if (argc - optind != nargs) {
 		*exit_code = cli_usage(cmd, *json,
-				       nargs ? "give one pod name"
-					     : "unexpected argument");
+		                       nargs ? "give one pod name"
+		                             : "unexpected argument");
 		return true;
 	}
 	return false;

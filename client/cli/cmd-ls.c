@@ -8,10 +8,10 @@
 static json_t *info_json(const struct pod_info *p)
 {
 	return json_pack("{s:s, s:b, s:s, s:I, s:I, s:s, s:s, s:s}", "name",
-			 p->name, "alive", p->alive, "state", p->state, "pid",
-			 (json_int_t)p->pid, "pgid", (json_int_t)p->pgid,
-			 "session_id", p->session_id, "socket", p->socket,
-			 "started_at", p->started_at);
+	                 p->name, "alive", p->alive, "state", p->state, "pid",
+	                 (json_int_t)p->pid, "pgid", (json_int_t)p->pgid,
+	                 "session_id", p->session_id, "socket", p->socket,
+	                 "started_at", p->started_at);
 }
 
 static int add_json(const struct pod_info *p, void *arg)
@@ -61,14 +61,14 @@ static int exec_ls(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_ls_entry = {
-	"ls",
-	"[--json]",
-	"list pods, alive or stale",
-	"Lists every pod dir of the runtime root with its name, state, pid,\n"
-	"session, start time and socket.  Alive means a process holds the\n"
-	"pod's lock (never judged by pid); a dir whose lock is free is\n"
-	"\"stale\" and `podctl reap` removes it.\n"
-	"--json prints {\"pods\":[{name, alive, state, pid, pgid, session_id,\n"
-	"socket, started_at}]}.\n",
-	exec_ls,
+    "ls",
+    "[--json]",
+    "list pods, alive or stale",
+    "Lists every pod dir of the runtime root with its name, state, pid,\n"
+    "session, start time and socket.  Alive means a process holds the\n"
+    "pod's lock (never judged by pid); a dir whose lock is free is\n"
+    "\"stale\" and `podctl reap` removes it.\n"
+    "--json prints {\"pods\":[{name, alive, state, pid, pgid, session_id,\n"
+    "socket, started_at}]}.\n",
+    exec_ls,
 };

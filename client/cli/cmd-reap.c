@@ -6,9 +6,9 @@
 
 static void add_json(const struct reap_report *r, void *arg)
 {
-	json_t *o = json_pack("{s:s, s:b, s:I}", "name", r->name, "removed",
-			      r->removed, "killed_group",
-			      (json_int_t)r->killed_group);
+	json_t *o =
+	    json_pack("{s:s, s:b, s:I}", "name", r->name, "removed", r->removed,
+	              "killed_group", (json_int_t)r->killed_group);
 	if (r->note[0])
 		json_object_set_new(o, "note", json_string(r->note));
 	json_array_append_new(arg, o);
@@ -55,13 +55,13 @@ static int exec_reap(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_reap_entry = {
-	"reap",
-	"[--json]",
-	"remove the runtime dirs of dead pods",
-	"Removes every pod dir whose lock is free (its pod is dead) and that\n"
-	"no spawn is using, after killing any process group the dead pod\n"
-	"recorded that still runs (only while its leader is gone, so a reused\n"
-	"pid is never hit).  Live pods are never touched.  --json prints\n"
-	"{\"reaped\":[{name, removed, killed_group, note?}]}.\n",
-	exec_reap,
+    "reap",
+    "[--json]",
+    "remove the runtime dirs of dead pods",
+    "Removes every pod dir whose lock is free (its pod is dead) and that\n"
+    "no spawn is using, after killing any process group the dead pod\n"
+    "recorded that still runs (only while its leader is gone, so a reused\n"
+    "pid is never hit).  Live pods are never touched.  --json prints\n"
+    "{\"reaped\":[{name, removed, killed_group, note?}]}.\n",
+    exec_reap,
 };

@@ -20,7 +20,7 @@ static int collect(const struct session_info *info, void *arg)
 	if (c->count == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 32;
 		struct session_info *bigger =
-			realloc(c->items, cap * sizeof *bigger);
+		    realloc(c->items, cap * sizeof *bigger);
 		if (!bigger)
 			return -1;
 		c->items = bigger;
@@ -42,10 +42,10 @@ static int by_creation(const void *a, const void *b)
 static json_t *info_json(const struct session_info *s)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:s}", "id",
-			 s->id, "name", s->name, "created_at", s->created_at,
-			 "last_event", s->last_event, "last_event_at",
-			 s->last_event_at, "live", s->live, "pid",
-			 (json_int_t)s->pid, "cwd", s->cwd);
+	                 s->id, "name", s->name, "created_at", s->created_at,
+	                 "last_event", s->last_event, "last_event_at",
+	                 s->last_event_at, "live", s->live, "pid",
+	                 (json_int_t)s->pid, "cwd", s->cwd);
 }
 
 static void print_table(const struct collected *c)
@@ -75,7 +75,7 @@ static int gather(struct collected *c, struct error *err)
 	close(fd);
 	if (rc > 0 || rc < 0)
 		return rc < 0 ? -1
-			      : error_set(err, ERR_INTERNAL, "out of memory");
+		              : error_set(err, ERR_INTERNAL, "out of memory");
 	qsort(c->items, c->count, sizeof *c->items, by_creation);
 	return 0;
 }
@@ -108,13 +108,13 @@ static int exec_sessions(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_sessions_entry = {
-	"sessions",
-	"[--json]",
-	"list sessions, live or ended",
-	"Lists every session of the data root, oldest first: its id, name,\n"
-	"creation time, last journal event, whether a live pod holds it (by\n"
-	"the session's lock, never by pid) and its working directory.\n"
-	"--json prints {\"sessions\":[{id, name, created_at, last_event,\n"
-	"last_event_at, live, pid, cwd}]}.\n",
-	exec_sessions,
+    "sessions",
+    "[--json]",
+    "list sessions, live or ended",
+    "Lists every session of the data root, oldest first: its id, name,\n"
+    "creation time, last journal event, whether a live pod holds it (by\n"
+    "the session's lock, never by pid) and its working directory.\n"
+    "--json prints {\"sessions\":[{id, name, created_at, last_event,\n"
+    "last_event_at, live, pid, cwd}]}.\n",
+    exec_sessions,
 };

@@ -16,10 +16,10 @@ static void show_progress(const char *line, void *arg)
 static void print_result(const struct spawn_result *r, bool json)
 {
 	if (json) {
-		cli_print_json(json_pack(
-			"{s:s, s:s, s:I, s:s, s:b}", "name", r->name, "socket",
-			r->socket, "pid", (json_int_t)r->pid, "session_id",
-			r->session_id, "reused", r->reused));
+		cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:b}", "name",
+		                         r->name, "socket", r->socket, "pid",
+		                         (json_int_t)r->pid, "session_id",
+		                         r->session_id, "reused", r->reused));
 		return;
 	}
 	printf("%s: %s\n", r->name, r->reused ? "already running" : "ready");
@@ -30,8 +30,8 @@ static void print_result(const struct spawn_result *r, bool json)
 /* No --name: the overlay's, else the one the manifests set (the client
  * must know it to find the pod's dir before the pod says it). */
 static int pick_name(const struct spawn_args *a,
-		     const struct overlay_part *parts, char *name, size_t size,
-		     struct error *err)
+                     const struct overlay_part *parts, char *name, size_t size,
+                     struct error *err)
 {
 	int rc;
 
@@ -39,21 +39,22 @@ static int pick_name(const struct spawn_args *a,
 		if (!parts[i].text)
 			continue;
 		rc = overlay_name(parts[i].text, parts[i].source, name, size,
-				  err);
+		                  err);
 		if (rc != 0)
 			return rc;
 	}
 	rc = overlay_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
 		return error_set(err, ERR_BAD_NAME,
-				 "no pod name: give --name, or set [pod] name "
-				 "in the overlay or a manifest");
+		                 "no pod name: give --name, or set [pod] name "
+		                 "in the overlay or a manifest");
 	return rc < 0 ? -1 : 0;
 }
 
 int podctl_spawn_run(const struct spawn_args *a)
 {
-	struct overlay_part parts[2] = {{NULL, NULL}, {a->overlay, "--overlay"}};
+	struct overlay_part parts[2] = {{NULL, NULL},
+	                                {a->overlay, "--overlay"}};
 	char source[512], name[PODNAME_MAX + 1], found[PODNAME_MAX + 1];
 	char *file_text = NULL, *overlay;
 	struct spawn_options o = {0};
@@ -66,8 +67,8 @@ int podctl_spawn_run(const struct spawn_args *a)
 		if (!(file_text = cli_read_file(a->overlay_file, &err)))
 			return cli_fail(a->json, &err);
 		snprintf(source, sizeof source, "overlay file %s",
-			 strcmp(a->overlay_file, "-") ? a->overlay_file
-						      : "(stdin)");
+		         strcmp(a->overlay_file, "-") ? a->overlay_file
+		                                      : "(stdin)");
 		parts[0] = (struct overlay_part){file_text, source};
 	}
 	if (!a->name && pick_name(a, parts, found, sizeof found, &err) < 0) {
@@ -75,7 +76,7 @@ int podctl_spawn_run(const struct spawn_args *a)
 		return cli_fail(a->json, &err);
 	}
 	overlay = overlay_compose(parts, 2, a->name ? a->name : found, name,
-				  sizeof name, &err);
+	                          sizeof name, &err);
 	free(file_text);
 	if (!overlay)
 		return cli_fail(a->json, &err);
@@ -97,17 +98,17 @@ int podctl_spawn_run(const struct spawn_args *a)
 static int exec_spawn(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"overlay", required_argument, NULL, 'o'},
-		{"overlay-file", required_argument, NULL, 'f'},
-		{"session", required_argument, NULL, 's'},
-		{"cwd", required_argument, NULL, 'C'},
-		{"timeout", required_argument, NULL, 't'},
-		{"reuse", no_argument, NULL, 'r'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"overlay", required_argument, NULL, 'o'},
+	    {"overlay-file", required_argument, NULL, 'f'},
+	    {"session", required_argument, NULL, 's'},
+	    {"cwd", required_argument, NULL, 'C'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"reuse", no_argument, NULL, 'r'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct spawn_args a = {0};
 	int c;
@@ -116,44 +117,61 @@ static int exec_spawn(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		a.json |= strcmp(argv[i], "--json") == 0;
 	while ((c = getopt_long(argc, argv, "n:o:f:s:C:t:rqjh", longopts,
-				NULL)) != -1) {
+	                        NULL)) != -1) {
 		switch (c) {
-		case 'n': a.name = optarg; break;
-		case 'o': a.overlay = optarg; break;
-		case 'f': a.overlay_file = optarg; break;
-		case 's': a.session = optarg; break;
-		case 'C': a.cwd = optarg; break;
+		case 'n':
+			a.name = optarg;
+			break;
+		case 'o':
+			a.overlay = optarg;
+			break;
+		case 'f':
+			a.overlay_file = optarg;
+			break;
+		case 's':
+			a.session = optarg;
+			break;
+		case 'C':
+			a.cwd = optarg;
+			break;
 		case 't':
 			if ((a.timeout_ms = cli_parse_seconds(optarg)) < 0)
 				return cli_usage(&cmd_spawn_entry, a.json,
-						 "bad --timeout \"%s\"", optarg);
+				                 "bad --timeout \"%s\"",
+				                 optarg);
 			break;
-		case 'r': a.reuse = true; break;
-		case 'q': a.quiet = true; break;
-		case 'j': break;
-		case 'h': return cli_help(&cmd_spawn_entry);
+		case 'r':
+			a.reuse = true;
+			break;
+		case 'q':
+			a.quiet = true;
+			break;
+		case 'j':
+			break;
+		case 'h':
+			return cli_help(&cmd_spawn_entry);
 		default:
 			return cli_usage(&cmd_spawn_entry, a.json,
-					 "unknown option");
+			                 "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage(&cmd_spawn_entry, a.json,
-				 "unexpected argument \"%s\"", argv[optind]);
+		                 "unexpected argument \"%s\"", argv[optind]);
 	return podctl_spawn_run(&a);
 }
 
 const struct cmd_entry cmd_spawn_entry = {
-	"spawn",
-	"--name NAME [--overlay-file FILE|-] [--overlay TOML] [--session ID]\n"
-	"       [--cwd DIR] [--timeout SEC] [--reuse] [--quiet] [--json]",
-	"start a pod and wait until it is ready",
-	"Starts the pod command (INSOMNIA_POD_COMMAND, else pod on PATH) in its\n"
-	"own session with the overlay, shows its progress lines on stderr\n"
-	"(unless --quiet or --json), and prints its name, socket, pid and\n"
-	"session once its socket accepts.  --overlay-file and --overlay merge,\n"
-	"the latter on top; --name may be left out when the overlay sets\n"
-	"[pod] name.  --reuse makes a live pod of that name a success.\n"
-	"--timeout defaults to 20 seconds.\n",
-	exec_spawn,
+    "spawn",
+    "--name NAME [--overlay-file FILE|-] [--overlay TOML] [--session ID]\n"
+    "       [--cwd DIR] [--timeout SEC] [--reuse] [--quiet] [--json]",
+    "start a pod and wait until it is ready",
+    "Starts the pod command (INSOMNIA_POD_COMMAND, else pod on PATH) in its\n"
+    "own session with the overlay, shows its progress lines on stderr\n"
+    "(unless --quiet or --json), and prints its name, socket, pid and\n"
+    "session once its socket accepts.  --overlay-file and --overlay merge,\n"
+    "the latter on top; --name may be left out when the overlay sets\n"
+    "[pod] name.  --reuse makes a live pod of that name a success.\n"
+    "--timeout defaults to 20 seconds.\n",
+    exec_spawn,
 };

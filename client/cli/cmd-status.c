@@ -14,7 +14,7 @@
 
 /* hello then status over one connection. */
 static int ask(const char *socket, json_t **hello, json_t **status,
-	       struct error *err)
+               struct error *err)
 {
 	struct timeval tv = {5, 0};
 	int fd, rc;
@@ -45,10 +45,11 @@ static void print_human(json_t *hello, json_t *status)
 			printf("  %-12s %s\n", key, text ? text : "?");
 		free(text);
 	}
-	printf("  %-12s %lld\n  %-12s %s\n", "protocol",
-	       (long long)json_integer_value(json_object_get(hello, "protocol")),
-	       "pod_version",
-	       json_string_value(json_object_get(hello, "version")));
+	printf(
+	    "  %-12s %lld\n  %-12s %s\n", "protocol",
+	    (long long)json_integer_value(json_object_get(hello, "protocol")),
+	    "pod_version",
+	    json_string_value(json_object_get(hello, "version")));
 }
 
 static int exec_status(int argc, char **argv)
@@ -68,7 +69,7 @@ static int exec_status(int argc, char **argv)
 	rootfd = rundir_open_root(false, root, sizeof root, &err);
 	if (rootfd < 0 && err.errnum == ENOENT)
 		error_set(&err, ERR_NOT_RUNNING, "pod %s is not running",
-			  argv[optind]);
+		          argv[optind]);
 	if (rootfd < 0)
 		return cli_fail(json, &err);
 	c = podlist_read(rootfd, root, argv[optind], &info, &err);
@@ -77,7 +78,7 @@ static int exec_status(int argc, char **argv)
 		return cli_fail(json, &err);
 	if (!info.alive) {
 		error_set(&err, ERR_NOT_RUNNING, "pod %s is not running (%s)",
-			  info.name, info.state);
+		          info.name, info.state);
 		return cli_fail(json, &err);
 	}
 	if (ask(info.socket, &hello, &status, &err) < 0) {
@@ -85,8 +86,8 @@ static int exec_status(int argc, char **argv)
 		return cli_fail(json, &err);
 	}
 	if (json)
-		cli_print_json(json_pack("{s:o, s:o}", "hello", hello, "status",
-					 status));
+		cli_print_json(
+		    json_pack("{s:o, s:o}", "hello", hello, "status", status));
 	else {
 		print_human(hello, status);
 		json_decref(hello);
@@ -96,11 +97,11 @@ static int exec_status(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_status_entry = {
-	"status",
-	"NAME [--json]",
-	"ask a live pod for its status",
-	"Connects to the pod's socket and asks it for `hello` and `status`\n"
-	"(see docs/protocol.md).  --json prints {\"hello\":{...},\n"
-	"\"status\":{...}} exactly as the pod answered.\n",
-	exec_status,
+    "status",
+    "NAME [--json]",
+    "ask a live pod for its status",
+    "Connects to the pod's socket and asks it for `hello` and `status`\n"
+    "(see docs/protocol.md).  --json prints {\"hello\":{...},\n"
+    "\"status\":{...}} exactly as the pod answered.\n",
+    exec_status,
 };

@@ -10,10 +10,10 @@
 static int exec_stop(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"grace", required_argument, NULL, 'g'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"grace", required_argument, NULL, 'g'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, grace_ms = STOP_DEFAULT_GRACE_MS;
 	enum pod_stop_how how;
@@ -25,14 +25,14 @@ static int exec_stop(int argc, char **argv)
 		if (c == 'g') {
 			if ((grace_ms = cli_parse_seconds(optarg)) < 0)
 				return cli_usage(&cmd_stop_entry, json,
-						 "bad --grace \"%s\"", optarg);
+				                 "bad --grace \"%s\"", optarg);
 		} else if (c == 'j') {
 			json = true;
 		} else if (c == 'h') {
 			return cli_help(&cmd_stop_entry);
 		} else {
 			return cli_usage(&cmd_stop_entry, json,
-					 "unknown option");
+			                 "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
@@ -42,8 +42,8 @@ static int exec_stop(int argc, char **argv)
 		return cli_fail(json, &err);
 	if (json)
 		cli_print_json(json_pack("{s:s, s:I, s:s}", "name",
-					 argv[optind], "pid", (json_int_t)pid,
-					 "stopped_by", pod_stop_how_name(how)));
+		                         argv[optind], "pid", (json_int_t)pid,
+		                         "stopped_by", pod_stop_how_name(how)));
 	else
 		printf("%s: stopped (%s)\n", argv[optind],
 		       pod_stop_how_name(how));
@@ -51,13 +51,14 @@ static int exec_stop(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_stop_entry = {
-	"stop",
-	"NAME [--grace SEC] [--json]",
-	"stop a pod: request, then SIGTERM, then SIGKILL",
-	"Asks the pod to shut down over its socket; after --grace seconds\n"
-	"(default 5) its process group gets SIGTERM, and after another grace\n"
-	"SIGKILL.  Returns once the pod has exited and its lock is free; each\n"
-	"wait is on the pod's pidfd, not a polling loop.  --json prints\n"
-	"{\"name\", \"pid\", \"stopped_by\": \"request\"|\"sigterm\"|\"sigkill\"}.\n",
-	exec_stop,
+    "stop",
+    "NAME [--grace SEC] [--json]",
+    "stop a pod: request, then SIGTERM, then SIGKILL",
+    "Asks the pod to shut down over its socket; after --grace seconds\n"
+    "(default 5) its process group gets SIGTERM, and after another grace\n"
+    "SIGKILL.  Returns once the pod has exited and its lock is free; each\n"
+    "wait is on the pod's pidfd, not a polling loop.  --json prints\n"
+    "{\"name\", \"pid\", \"stopped_by\": "
+    "\"request\"|\"sigterm\"|\"sigkill\"}.\n",
+    exec_stop,
 };

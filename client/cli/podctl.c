@@ -6,9 +6,8 @@
 #include "podctl.h"
 
 static const struct cmd_entry *const commands[] = {
-	&cmd_spawn_entry, &cmd_ls_entry,       &cmd_status_entry,
-	&cmd_stop_entry,  &cmd_reap_entry,     &cmd_sessions_entry,
-	&cmd_resume_entry, NULL,
+    &cmd_spawn_entry, &cmd_ls_entry,       &cmd_status_entry, &cmd_stop_entry,
+    &cmd_reap_entry,  &cmd_sessions_entry, &cmd_resume_entry, NULL,
 };
 
 static int usage(FILE *out, int code)
@@ -16,7 +15,7 @@ static int usage(FILE *out, int code)
 	fputs("usage: podctl COMMAND [OPTIONS]\n\ncommands:\n", out);
 	for (int i = 0; commands[i]; i++)
 		fprintf(out, "  %-9s %s\n", commands[i]->name,
-			commands[i]->summary);
+		        commands[i]->summary);
 	fputs("\n`podctl COMMAND --help` describes each one; every listing "
 	      "takes --json.\nExit codes: see podctl(1).\n",
 	      out);

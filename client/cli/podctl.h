@@ -43,13 +43,13 @@ int cli_fail(bool json, const struct error *err);
 
 /* A usage error for cmd, reported like any other error. */
 int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Parse a command that takes only --json and --help, and nargs
  * operands.  Returns true when the command must end now, with
  * *exit_code (after --help, or a usage error already reported). */
 bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
-		   int nargs, bool *json, int *exit_code);
+                   int nargs, bool *json, int *exit_code);
 
 /* Print `podctl CMD --help` for cmd; returns 0. */
 int cli_help(const struct cmd_entry *cmd);

@@ -104,7 +104,7 @@ const char *e2e_rundir(const char *name, const char *file)
 	static char path[1024];
 
 	snprintf(path, sizeof path, "%s/run/%s%s%s", e2e_home, name,
-		 file ? "/" : "", file ? file : "");
+	         file ? "/" : "", file ? file : "");
 	return path;
 }
 
@@ -114,9 +114,9 @@ void e2e_stop(pid_t pid)
 
 	cr_assert_eq(kill(pid, SIGTERM), 0);
 	cr_assert_eq(waitpid(pid, &status, 0), pid,
-		     "pod %d was not re-parented to the test", pid);
+	             "pod %d was not re-parented to the test", pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "pod did not stop cleanly (status %#x)", status);
+	          "pod did not stop cleanly (status %#x)", status);
 }
 
 static bool in_group(const char *pid_dir, pid_t pgid)
@@ -153,7 +153,7 @@ void e2e_assert_group_gone(pid_t pgid)
 		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
 		    in_group(e->d_name, pgid))
 			cr_assert_fail("process %s is still in pod group %d",
-				       e->d_name, pgid);
+			               e->d_name, pgid);
 	closedir(d);
 }
 
@@ -177,7 +177,7 @@ void e2e_assert_dir_holds(const char *name, const char *const *files)
 	}
 	closedir(d);
 	cr_assert_eq(seen, expected, "pod dir holds %d files, expected %d",
-		     seen, expected);
+	             seen, expected);
 }
 
 static bool is_inotify(const char *fd_name)

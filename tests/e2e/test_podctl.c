@@ -88,19 +88,19 @@ static pid_t spawn_json(const char *name)
 	pid_t pid;
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", name, "--json", NULL), 0,
-		     "%s", out);
+	             "%s", out);
 	r = parse(out);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "name")), name);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "socket")),
-			 e2e_rundir(name, "sock"));
+	                 e2e_rundir(name, "sock"));
 	/* the real pod reports its session; the mock writes no state.json,
 	 * like other compatible pods, and has none */
-	cr_assert_eq(strlen(json_string_value(
-			     json_object_get(r, "session_id"))),
-		     strcmp(getenv("INSOMNIA_POD_COMMAND"),
-			    getenv("INSOMNIA_TEST_POD")) == 0
-			     ? 36
-			     : 0);
+	cr_assert_eq(
+	    strlen(json_string_value(json_object_get(r, "session_id"))),
+	    strcmp(getenv("INSOMNIA_POD_COMMAND"),
+	           getenv("INSOMNIA_TEST_POD")) == 0
+	        ? 36
+	        : 0);
 	pid = (pid_t)json_integer_value(json_object_get(r, "pid"));
 	cr_assert_gt(pid, 0);
 	json_decref(r);
@@ -116,11 +116,10 @@ Test(podctl, spawn_then_stop_by_request_leaves_lock_and_log)
 	char *out;
 	json_t *r;
 
-	cr_assert_eq(podctl(&out, "stop", "web", "--json", NULL), 0, "%s",
-		     out);
+	cr_assert_eq(podctl(&out, "stop", "web", "--json", NULL), 0, "%s", out);
 	r = parse(out);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")),
-			 "request");
+	                 "request");
 	cr_assert_eq(json_integer_value(json_object_get(r, "pid")), pid);
 	json_decref(r);
 	free(out);
@@ -131,9 +130,9 @@ Test(podctl, spawn_then_stop_by_request_leaves_lock_and_log)
 Test(podctl, ls_json_lists_live_pods_with_the_documented_fields)
 {
 	pid_t a = spawn_json("alpha"), b = spawn_json("beta");
-	static const char *fields[] = {"name",       "alive",  "state",
-				       "pid",        "pgid",   "session_id",
-				       "socket",     "started_at"};
+	static const char *fields[] = {"name",   "alive",     "state",
+	                               "pid",    "pgid",      "session_id",
+	                               "socket", "started_at"};
 	char *out;
 	json_t *pods;
 
@@ -146,18 +145,17 @@ Test(podctl, ls_json_lists_live_pods_with_the_documented_fields)
 		json_t *p = json_array_get(pods, i);
 		for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
 			cr_assert_not_null(json_object_get(p, fields[f]),
-					   "no field %s", fields[f]);
+			                   "no field %s", fields[f]);
 		cr_assert(json_is_true(json_object_get(p, "alive")));
-		cr_assert_str_eq(
-			json_string_value(json_object_get(p, "state")),
-			"running");
+		cr_assert_str_eq(json_string_value(json_object_get(p, "state")),
+		                 "running");
 	}
-	cr_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(pods, 0), "name")),
-			 "alpha");
-	cr_assert_eq(json_integer_value(
-			     json_object_get(json_array_get(pods, 1), "pid")),
-		     b);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(pods, 0), "name")),
+	    "alpha");
+	cr_assert_eq(
+	    json_integer_value(json_object_get(json_array_get(pods, 1), "pid")),
+	    b);
 	json_decref(root);
 	free(out);
 	e2e_stop(a);
@@ -177,7 +175,7 @@ Test(podctl, killed_pod_is_listed_stale_then_reaped_then_spawnable)
 	p = json_array_get(json_object_get(r = parse(out), "pods"), 0);
 	cr_assert(json_is_false(json_object_get(p, "alive")));
 	cr_assert_str_eq(json_string_value(json_object_get(p, "state")),
-			 "stale");
+	                 "stale");
 	json_decref(r);
 	free(out);
 	cr_assert_eq(podctl(&out, "reap", "--json", NULL), 0);
@@ -213,12 +211,12 @@ Test(podctl, stop_of_a_pod_ignoring_sigterm_ends_with_sigkill)
 	setenv("INSOMNIA_POD_COMMAND", getenv("INSOMNIA_TEST_MOCK_POD"), 1);
 	setenv("MOCK_POD_ARGS", "--ignore-term", 1);
 	pid = spawn_json("web");
-	cr_assert_eq(podctl(&out, "stop", "web", "--grace", "0.2", "--json",
-			    NULL),
-		     0, "%s", out);
+	cr_assert_eq(
+	    podctl(&out, "stop", "web", "--grace", "0.2", "--json", NULL), 0,
+	    "%s", out);
 	r = parse(out);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")),
-			 "sigkill");
+	                 "sigkill");
 	json_decref(r);
 	free(out);
 	e2e_assert_group_gone(pid);
@@ -233,14 +231,14 @@ Test(podctl, status_json_is_the_pods_own_answer)
 	json_t *r;
 
 	cr_assert_eq(podctl(&out, "status", "web", "--json", NULL), 0, "%s",
-		     out);
+	             out);
 	r = parse(out);
-	cr_assert_eq(json_integer_value(json_object_get(
-			     json_object_get(r, "hello"), "pid")),
-		     pid);
+	cr_assert_eq(json_integer_value(
+	                 json_object_get(json_object_get(r, "hello"), "pid")),
+	             pid);
 	cr_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(r, "status"), "state")),
-			 "running");
+	                     json_object_get(r, "status"), "state")),
+	                 "running");
 	json_decref(r);
 	free(out);
 	e2e_stop(pid);
@@ -252,15 +250,15 @@ Test(podctl, failure_with_json_is_an_error_object_on_stdout)
 	json_t *r, *e;
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", "--overlay",
-			    "[pod]\nnmae = 1\n", "--json", NULL),
-		     error_exit_code(ERR_EXITED_EARLY));
+	                    "[pod]\nnmae = 1\n", "--json", NULL),
+	             error_exit_code(ERR_EXITED_EARLY));
 	r = parse(out);
 	e = json_object_get(r, "error");
 	cr_assert_str_eq(json_string_value(json_object_get(e, "kind")),
-			 "exited_early");
+	                 "exited_early");
 	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
-			 "unknown key \"pod.nmae\""),
-		  "%s", out);
+	                 "unknown key \"pod.nmae\""),
+	          "%s", out);
 	cr_assert(json_is_array(json_object_get(e, "tail")));
 	cr_assert_gt(json_array_size(json_object_get(e, "tail")), 0);
 	cr_assert_eq(json_integer_value(json_object_get(e, "exit_status")), 2);
@@ -274,16 +272,16 @@ Test(podctl, overlay_syntax_error_is_reported_before_any_launch)
 	json_t *r, *e;
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", "--overlay",
-			    "[pod]\ndescription = \n", "--json", NULL),
-		     error_exit_code(ERR_CONFIG));
+	                    "[pod]\ndescription = \n", "--json", NULL),
+	             error_exit_code(ERR_CONFIG));
 	e = json_object_get(r = parse(out), "error");
 	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
-			 "--overlay:2:"),
-		  "%s", out);
+	                 "--overlay:2:"),
+	          "%s", out);
 	json_decref(r);
 	free(out);
 	cr_assert_eq(access(e2e_rundir("web", NULL), F_OK), -1,
-		     "a pod dir was made for a bad overlay");
+	             "a pod dir was made for a bad overlay");
 }
 
 Test(podctl, each_error_kind_has_its_exit_code)
@@ -291,20 +289,20 @@ Test(podctl, each_error_kind_has_its_exit_code)
 	char *out;
 
 	cr_assert_eq(podctl(&out, "stop", "nobody", "--json", NULL),
-		     error_exit_code(ERR_NOT_RUNNING), "no runtime root yet");
+	             error_exit_code(ERR_NOT_RUNNING), "no runtime root yet");
 	free(out);
 	spawn_json("web");
 	cr_assert_eq(podctl(&out, "stop", "nobody", NULL),
-		     error_exit_code(ERR_NOT_RUNNING));
+	             error_exit_code(ERR_NOT_RUNNING));
 	free(out);
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", NULL),
-		     error_exit_code(ERR_ALREADY_RUNNING));
+	             error_exit_code(ERR_ALREADY_RUNNING));
 	free(out);
 	cr_assert_eq(podctl(&out, "spawn", "--name", "../x", NULL),
-		     error_exit_code(ERR_BAD_NAME));
+	             error_exit_code(ERR_BAD_NAME));
 	free(out);
 	cr_assert_eq(podctl(&out, "ls", "--bogus", NULL),
-		     error_exit_code(ERR_USAGE));
+	             error_exit_code(ERR_USAGE));
 	free(out);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
@@ -313,7 +311,7 @@ Test(podctl, each_error_kind_has_its_exit_code)
 Test(podctl, help_and_version_work_for_every_command)
 {
 	static const char *cmds[] = {"spawn", "ls",       "status", "stop",
-				     "reap",  "sessions", "resume"};
+	                             "reap",  "sessions", "resume"};
 	char *out;
 
 	cr_assert_eq(podctl(&out, "--version", NULL), 0);
@@ -345,9 +343,9 @@ static const char *only_session(json_t *r, const char *field)
 	json_t *list = json_object_get(r, "sessions");
 
 	cr_assert_eq(json_array_size(list), 1, "sessions: %zu",
-		     json_array_size(list));
-	return json_string_value(json_object_get(json_array_get(list, 0),
-						 field));
+	             json_array_size(list));
+	return json_string_value(
+	    json_object_get(json_array_get(list, 0), field));
 }
 
 /* The id of the only session there is. */
@@ -364,7 +362,7 @@ static char *journal_of(const char *id)
 	char path[512];
 
 	snprintf(path, sizeof path, "%s/sessions/%s/journal.jsonl", e2e_home,
-		 id);
+	         id);
 	return e2e_read(path);
 }
 
@@ -379,16 +377,16 @@ static int count(const char *text, const char *needle)
 
 Test(podctl, sessions_shows_a_stopped_session_as_ended)
 {
-	static const char *fields[] = {"id",         "name",          "created_at",
-				       "last_event", "last_event_at", "live",
-				       "pid",        "cwd"};
+	static const char *fields[] = {
+	    "id",   "name", "created_at", "last_event", "last_event_at",
+	    "live", "pid",  "cwd"};
 	pid_t pid = spawn_json("web");
 	json_t *r, *s;
 	char *out;
 
 	r = sessions_json();
 	cr_assert(json_is_true(json_object_get(
-		json_array_get(json_object_get(r, "sessions"), 0), "live")));
+	    json_array_get(json_object_get(r, "sessions"), 0), "live")));
 	json_decref(r);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
@@ -397,7 +395,7 @@ Test(podctl, sessions_shows_a_stopped_session_as_ended)
 	s = json_array_get(json_object_get(r, "sessions"), 0);
 	for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
 		cr_assert_not_null(json_object_get(s, fields[f]), "no %s",
-				   fields[f]);
+		                   fields[f]);
 	cr_assert(json_is_false(json_object_get(s, "live")));
 	cr_assert_str_eq(only_session(r, "last_event"), "stopped");
 	cr_assert_str_eq(only_session(r, "name"), "web");
@@ -418,7 +416,7 @@ Test(podctl, resume_keeps_the_id_and_the_journal_holds_both_runs)
 	r = parse(out);
 	free(out);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "session_id")),
-			 id);
+	                 id);
 	pid = (pid_t)json_integer_value(json_object_get(r, "pid"));
 	json_decref(r);
 	journal = journal_of(id);
@@ -463,12 +461,12 @@ Test(podctl, resume_of_a_live_session_is_refused_naming_its_pod)
 
 	only_session_id(id, sizeof id);
 	cr_assert_eq(podctl(&out, "resume", id, "--json", NULL),
-		     error_exit_code(ERR_SESSION_LIVE));
+	             error_exit_code(ERR_SESSION_LIVE));
 	e = json_object_get(r = parse(out), "error");
 	snprintf(want, sizeof want, "pod web (pid %d)", pid);
-	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
-			 want),
-		  "%s", out);
+	cr_assert(
+	    strstr(json_string_value(json_object_get(e, "message")), want),
+	    "%s", out);
 	json_decref(r);
 	free(out);
 	e2e_stop(pid);
@@ -479,19 +477,19 @@ Test(podctl, garbage_and_unknown_session_ids_are_refused)
 	char *out;
 
 	cr_assert_eq(podctl(&out, "resume", "not-a-uuid", NULL),
-		     error_exit_code(ERR_BAD_SESSION_ID));
+	             error_exit_code(ERR_BAD_SESSION_ID));
 	free(out);
 	cr_assert_eq(podctl(&out, "resume", "../../etc", NULL),
-		     error_exit_code(ERR_BAD_SESSION_ID));
+	             error_exit_code(ERR_BAD_SESSION_ID));
 	free(out);
 	cr_assert_eq(podctl(&out, "resume",
-			    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
-		     error_exit_code(ERR_SESSION_UNKNOWN));
+	                    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
+	             error_exit_code(ERR_SESSION_UNKNOWN));
 	free(out);
 	spawn_json("web"); /* a sessions dir now exists */
 	cr_assert_eq(podctl(&out, "resume",
-			    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
-		     error_exit_code(ERR_SESSION_UNKNOWN));
+	                    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
+	             error_exit_code(ERR_SESSION_UNKNOWN));
 	free(out);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
@@ -522,18 +520,19 @@ Test(podctl, ten_concurrent_resumes_make_exactly_one_live_pod)
 		if (WEXITSTATUS(status) == 0)
 			won++;
 		else
-			cr_assert(WEXITSTATUS(status) ==
-					  error_exit_code(ERR_ALREADY_RUNNING) ||
-				  WEXITSTATUS(status) ==
-					  error_exit_code(ERR_SESSION_LIVE),
-				  "a loser exited %d", WEXITSTATUS(status));
+			cr_assert(
+			    WEXITSTATUS(status) ==
+			            error_exit_code(ERR_ALREADY_RUNNING) ||
+			        WEXITSTATUS(status) ==
+			            error_exit_code(ERR_SESSION_LIVE),
+			    "a loser exited %d", WEXITSTATUS(status));
 	}
 	cr_assert_eq(won, 1);
 	cr_assert_eq(podctl(&out, "ls", "--json", NULL), 0);
 	pods = json_object_get(r = parse(out), "pods");
 	cr_assert_eq(json_array_size(pods), 1);
 	pid = (pid_t)json_integer_value(
-		json_object_get(json_array_get(pods, 0), "pid"));
+	    json_object_get(json_array_get(pods, 0), "pid"));
 	json_decref(r);
 	free(out);
 	e2e_stop(pid);
@@ -560,7 +559,7 @@ Test(podctl, reap_kills_the_group_a_dead_pod_left_running)
 	cr_assert_eq(podctl(&out, "reap", "--json", NULL), 0, "%s", out);
 	p = json_array_get(json_object_get(r = parse(out), "reaped"), 0);
 	cr_assert_eq(json_integer_value(json_object_get(p, "killed_group")),
-		     pid, "%s", out);
+	             pid, "%s", out);
 	cr_assert(json_is_true(json_object_get(p, "removed")));
 	json_decref(r);
 	free(out);
@@ -597,11 +596,11 @@ Test(podctl, reap_leaves_a_group_whose_leader_pid_is_alive)
 	cr_assert_eq(podctl(&out, "reap", "--json", NULL), 0, "%s", out);
 	p = json_array_get(json_object_get(r = parse(out), "reaped"), 0);
 	cr_assert_eq(json_integer_value(json_object_get(p, "killed_group")), 0,
-		     "%s", out);
+	             "%s", out);
 	json_decref(r);
 	free(out);
 	cr_assert_eq(waitpid(stranger, &status, WNOHANG), 0,
-		     "the stranger was killed");
+	             "the stranger was killed");
 	kill(stranger, SIGKILL);
 	cr_assert_eq(waitpid(stranger, &status, 0), stranger);
 }

@@ -39,7 +39,7 @@ static bool launched_a_pod(enum error_kind kind)
 
 /* Spawn expecting failure; returns the error, checks the cleanup. */
 static struct error spawn_fails(const char *name, const char *mock_args,
-				int timeout_ms, enum error_kind kind)
+                                int timeout_ms, enum error_kind kind)
 {
 	struct spawn_options o = e2e_options(name, mock_args);
 	struct spawn_result r;
@@ -50,7 +50,7 @@ static struct error spawn_fails(const char *name, const char *mock_args,
 		o.timeout_ms = timeout_ms;
 	cr_assert_eq(spawn_pod(&o, &r, &err), -1, "spawn succeeded");
 	cr_assert_eq(err.kind, kind, "kind %s, message: %s",
-		     error_kind_name(err.kind), err.message);
+	             error_kind_name(err.kind), err.message);
 	cr_assert_eq(e2e_fd_count(), fds, "the client leaked descriptors");
 	/* a pod this spawn launched is gone with its whole group (killed,
 	 * and reaped by us, its subreaper, or by the launch monitor) */
@@ -67,7 +67,7 @@ static struct spawn_result spawn_ok(const char *name, const char *mock_args)
 	int fds = e2e_fd_count();
 
 	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s: %s\n%s",
-		     error_kind_name(err.kind), err.message, err.detail);
+	             error_kind_name(err.kind), err.message, err.detail);
 	cr_assert_eq(e2e_fd_count(), fds, "the client leaked descriptors");
 	return r;
 }
@@ -111,13 +111,14 @@ Test(spawn, progress_lines_before_ready_reach_the_callback_in_order)
 Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 {
 	struct error err = spawn_fails(
-		"web", "--lines 9 --exit 2 --message config:_line_3:_expected_=",
-		30000, ERR_EXITED_EARLY);
+	    "web",
+	    "--lines 9 --exit 2 --message config:_line_3:_expected_=", 30000,
+	    ERR_EXITED_EARLY);
 
 	cr_assert_eq(err.exit_status, 2);
 	cr_assert(strstr(err.message, "exit 2"), "%s", err.message);
 	cr_assert(strstr(err.message, "config:_line_3:_expected_="), "%s",
-		  err.message);
+	          err.message);
 	/* the tail is the last 8 lines: progress 3..9, then the message */
 	cr_assert(strstr(err.detail, "progress line 3 of 9"), "%s", err.detail);
 	cr_assert_null(strstr(err.detail, "progress line 2 of 9"));
@@ -127,8 +128,8 @@ Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 
 Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
 {
-	struct error err = spawn_fails("web", "--signal 9", 30000,
-				       ERR_EXITED_EARLY);
+	struct error err =
+	    spawn_fails("web", "--signal 9", 30000, ERR_EXITED_EARLY);
 
 	cr_assert_eq(err.term_signal, 9);
 	cr_assert(strstr(err.message, "signal 9"), "%s", err.message);
@@ -138,8 +139,8 @@ Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
 Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
      .timeout = 5)
 {
-	struct error err = spawn_fails("web", "--malformed", 30000,
-				       ERR_MALFORMED_READY);
+	struct error err =
+	    spawn_fails("web", "--malformed", 30000, ERR_MALFORMED_READY);
 
 	cr_assert(strstr(err.message, "no socket field"), "%s", err.message);
 	e2e_assert_dir_holds("web", only_log);
@@ -147,8 +148,8 @@ Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
 
 Test(spawn, ready_line_with_another_name_is_a_mismatch, .timeout = 5)
 {
-	struct error err = spawn_fails("web", "--announce db", 30000,
-				       ERR_NAME_MISMATCH);
+	struct error err =
+	    spawn_fails("web", "--announce db", 30000, ERR_NAME_MISMATCH);
 
 	cr_assert(strstr(err.message, "\"db\""), "%s", err.message);
 	e2e_assert_dir_holds("web", only_log);
@@ -169,7 +170,7 @@ Test(spawn, ready_before_listening_is_refused, .timeout = 5)
 Test(spawn, pod_ignoring_sigterm_is_killed_after_the_grace, .timeout = 5)
 {
 	struct error err = spawn_fails("web", "--ignore-term --malformed",
-				       30000, ERR_MALFORMED_READY);
+	                               30000, ERR_MALFORMED_READY);
 
 	cr_assert_eq(err.kind, ERR_MALFORMED_READY);
 	e2e_assert_dir_holds("web", only_log);
@@ -177,12 +178,11 @@ Test(spawn, pod_ignoring_sigterm_is_killed_after_the_grace, .timeout = 5)
 
 Test(spawn, silent_pod_times_out_and_is_stopped, .timeout = 10)
 {
-	struct error err = spawn_fails("web", "--lines 1 --hang", 300,
-				       ERR_TIMEOUT);
+	struct error err =
+	    spawn_fails("web", "--lines 1 --hang", 300, ERR_TIMEOUT);
 
 	cr_assert(strstr(err.message, "within 300 ms"), "%s", err.message);
-	cr_assert(strstr(err.detail, "progress line 1 of 1"), "%s",
-		  err.detail);
+	cr_assert(strstr(err.detail, "progress line 1 of 1"), "%s", err.detail);
 	e2e_assert_dir_holds("web", only_log);
 }
 
@@ -229,7 +229,11 @@ Test(spawn, exec_failure_is_a_launch_error_not_a_timeout, .timeout = 5)
 	snprintf(path, sizeof path, "%s/not-a-program", e2e_home);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0700);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, "\x7f" "ELF garbage", 12), 12);
+	cr_assert_eq(write(fd,
+	                   "\x7f"
+	                   "ELF garbage",
+	                   12),
+	             12);
 	close(fd);
 	setenv("INSOMNIA_POD_COMMAND", path, 1);
 	struct error err = spawn_fails("web", NULL, 30000, ERR_LAUNCH_FAILED);
@@ -251,7 +255,7 @@ Test(spawn, bad_name_is_refused_before_any_file)
 
 	(void)err;
 	cr_assert_neq(stat(e2e_rundir("", NULL), &st), 0,
-		      "the runtime root was created for a bad name");
+	              "the runtime root was created for a bad name");
 }
 
 Test(spawn, live_name_is_refused_with_its_pid_and_its_log_kept)
@@ -307,7 +311,7 @@ Test(spawn, unsafe_runtime_dir_is_refused_and_left_alone)
 	cr_assert_eq(chmod(run, 0777), 0);
 	struct error err = spawn_fails("web", NULL, 0, ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, "writable by group or others"), "%s",
-		  err.message);
+	          err.message);
 }
 
 Test(spawn, socket_path_longer_than_sun_path_works)
@@ -315,9 +319,9 @@ Test(spawn, socket_path_longer_than_sun_path_works)
 	char deep[512];
 
 	snprintf(deep, sizeof deep,
-		 "%s/a-rather-long-directory-name-to-push-the-path/"
-		 "and-another-one-beyond-one-hundred-and-eight-bytes",
-		 e2e_home);
+	         "%s/a-rather-long-directory-name-to-push-the-path/"
+	         "and-another-one-beyond-one-hundred-and-eight-bytes",
+	         e2e_home);
 	setenv("INSOMNIA_RUNTIME_DIR", deep, 1);
 	struct spawn_result r = spawn_ok("web", NULL);
 	cr_assert_gt(strlen(r.socket), 108);
@@ -366,7 +370,7 @@ Test(spawn, client_has_no_child_or_zombie_after_spawn)
 	cr_assert_eq(waitpid(client, &status, 0), client);
 	cr_assert(WIFEXITED(status));
 	cr_assert_eq(WEXITSTATUS(status), 0, "client status %d",
-		     WEXITSTATUS(status));
+	             WEXITSTATUS(status));
 	pid_t pid;
 	int dirfd = open(e2e_rundir("web", NULL), O_RDONLY | O_DIRECTORY);
 	cr_assert_eq(rundir_read_pid(dirfd, &pid), 0);
@@ -408,7 +412,7 @@ Test(spawn, twenty_concurrent_spawns_of_one_name_make_one_pod, .timeout = 30)
 	log = e2e_read(e2e_rundir("web", "stderr.log"));
 	cr_assert_not_null(log);
 	cr_assert(strstr(log, "INSOMNIA-READY\tweb\t"), "winner's log: %s",
-		  log);
+	          log);
 	free(log);
 	pid_t pid;
 	int dirfd = open(e2e_rundir("web", NULL), O_RDONLY | O_DIRECTORY);
@@ -433,7 +437,8 @@ Test(spawn, concurrent_spawns_with_reuse_all_get_the_one_pod, .timeout = 30)
 			o.reuse = true;
 			if (spawn_pod(&o, &r, NULL) < 0)
 				_exit(1);
-			if (write(pipes[1], &r.pid, sizeof r.pid) != sizeof r.pid)
+			if (write(pipes[1], &r.pid, sizeof r.pid) !=
+			    sizeof r.pid)
 				_exit(2);
 			_exit(0);
 		}
@@ -485,8 +490,8 @@ Test(spawn, sequential_spawns_reuse_one_inotify_instance)
 		pids[i] = spawn_ok(name, NULL).pid;
 	}
 	cr_assert_leq(e2e_inotify_count(), 1,
-		      "%d inotify instances after 20 spawns",
-		      e2e_inotify_count());
+	              "%d inotify instances after 20 spawns",
+	              e2e_inotify_count());
 	for (int i = 0; i < 20; i++)
 		e2e_stop(pids[i]);
 }

@@ -9,8 +9,7 @@
 
 #include "harness.h"
 
-TestSuite(spawn_event, .init = e2e_setup, .fini = e2e_teardown,
-	  .timeout = 20);
+TestSuite(spawn_event, .init = e2e_setup, .fini = e2e_teardown, .timeout = 20);
 
 struct outcome {
 	int progress, ready, failed;
@@ -55,7 +54,8 @@ Test(spawn_event, spawn_runs_inside_the_callers_loop_with_callbacks)
 {
 	struct event_base *base = event_base_new();
 	struct outcome o = {.base = base, .pending = 1};
-	struct spawn_options opts = e2e_options("web", "--lines 3 --ready-delay 100");
+	struct spawn_options opts =
+	    e2e_options("web", "--lines 3 --ready-delay 100");
 	struct timeval ten_ms = {0, 10000};
 	int ticks = 0;
 	struct event *timer = event_new(base, -1, EV_PERSIST, tick, &ticks);
@@ -180,7 +180,7 @@ static void chain_failed(const struct error *err, void *arg)
 		return;
 	}
 	cr_log_error("chain spawn failed: %s: %s", error_kind_name(err->kind),
-		     err->message);
+	             err->message);
 	c->failed++;
 }
 
@@ -194,13 +194,13 @@ static void chain_next(struct chain *c)
 	snprintf(c->names[i], sizeof c->names[i], "chain%d-%d", c->id, i);
 	o = e2e_options(c->names[i], c->expect_exit ? "--exit 3" : NULL);
 	snprintf(c->overlays[i], sizeof c->overlays[i],
-		 "[pod]\nname = \"chain%d-%d\"\n", c->id, i);
+	         "[pod]\nname = \"chain%d-%d\"\n", c->id, i);
 	o.overlay = c->overlays[i];
 	o.arg = c;
 	c->started++;
 	(*c->live)++;
 	cr_assert_not_null(
-		spawn_start(c->base, &o, chain_ready, chain_failed, NULL));
+	    spawn_start(c->base, &o, chain_ready, chain_failed, NULL));
 }
 
 Test(spawn_event, spawns_started_from_ready_callbacks_all_complete)
@@ -210,7 +210,8 @@ Test(spawn_event, spawns_started_from_ready_callbacks_all_complete)
 	int live = 0;
 
 	for (int k = 0; k < 4; k++) {
-		chains[k] = (struct chain){.base = base, .id = k, .live = &live};
+		chains[k] =
+		    (struct chain){.base = base, .id = k, .live = &live};
 		chain_next(&chains[k]);
 	}
 	while (live > 0)
@@ -233,7 +234,7 @@ Test(spawn_event, early_exits_chained_from_error_callbacks_are_each_seen,
 
 	for (int k = 0; k < 4; k++) {
 		chains[k] = (struct chain){
-			.base = base, .id = k, .live = &live, .expect_exit = true};
+		    .base = base, .id = k, .live = &live, .expect_exit = true};
 		chain_next(&chains[k]);
 	}
 	while (live > 0)
@@ -275,12 +276,12 @@ static void probe(const char *mock_args)
 
 	o.arg = &p;
 	p.before = e2e_fd_count();
-	cr_assert_not_null(spawn_start(base, &o, probe_ready, probe_failed,
-				       NULL));
+	cr_assert_not_null(
+	    spawn_start(base, &o, probe_ready, probe_failed, NULL));
 	event_base_dispatch(base);
 	cr_assert_eq(p.at_callback, p.before,
-		     "%d descriptors still held when the callback ran",
-		     p.at_callback - p.before);
+	             "%d descriptors still held when the callback ran",
+	             p.at_callback - p.before);
 	event_base_free(base);
 }
 
