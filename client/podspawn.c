@@ -349,7 +349,6 @@ static void handle_ready(struct spawn *s)
 {
 	struct ready_line rl;
 	struct error e;
-	int fd;
 
 	if (s->ready_cut) {
 		fail(s, ERR_MALFORMED_READY,
@@ -367,12 +366,12 @@ static void handle_ready(struct spawn *s)
 		     s->name);
 		return;
 	}
-	if (unixsock_connect(rl.socket, &fd, &e) < 0) {
+	/* a full accept queue counts as listening (docs/handshake.md) */
+	if (unixsock_check_listening(rl.socket, &e) < 0) {
 		fail(s, ERR_SOCKET_REFUSED, "pod announced ready but %s",
 		     e.message);
 		return;
 	}
-	close(fd);
 	succeed(s, rl.socket, false);
 }
 
@@ -537,7 +536,6 @@ static void found_live(struct spawn *s)
 	char socket[PATHS_MAX];
 	struct error e;
 	pid_t pid = 0;
-	int fd;
 
 	rundir_read_pid(s->dir_fd, &pid);
 	if (!s->opts.reuse) {
@@ -547,13 +545,12 @@ static void found_live(struct spawn *s)
 	}
 	if (paths_join(socket, sizeof socket, s->dir_path, RUNDIR_SOCK, &e) <
 	        0 ||
-	    unixsock_connect(socket, &fd, &e) < 0) {
+	    unixsock_check_listening(socket, &e) < 0) {
 		fail(s, ERR_SOCKET_REFUSED,
 		     "pod %s is running (pid %ld) but %s", s->name, (long)pid,
 		     e.message);
 		return;
 	}
-	close(fd);
 	succeed(s, socket, true);
 }
 

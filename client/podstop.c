@@ -1,19 +1,43 @@
-/* podstop.c: request, SIGTERM, SIGKILL, each waited for on a pidfd. */
+/* podstop.c: request, SIGTERM, SIGKILL, each step ended by the pod's exit
+ * (its pidfd) or the step's deadline, in one poll loop. */
 #include "podstop.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "podlist.h"
+#include "procsig.h"
 #include "proto.h"
 #include "rundir.h"
 #include "unixsock.h"
+
+/* Replies to shutdown are one short line; more is not our protocol. */
+#define REPLY_MAX 4096
+
+/* One stop in progress.  The request's connection lives only during the
+ * request step; sock is -1 once the pod answered, refused or hung up. */
+struct stop {
+	int pidfd;
+	pid_t pid;
+	enum pod_stop_how how; /* the step we are in */
+	struct timespec deadline;
+	int sock;
+	char *out; /* the request line */
+	size_t out_len, out_done;
+	char in[REPLY_MAX];
+	size_t in_len;
+};
+
+enum wait_result { WAIT_EXITED, WAIT_DEADLINE };
 
 const char *pod_stop_how_name(enum pod_stop_how how)
 {
@@ -21,69 +45,220 @@ const char *pod_stop_how_name(enum pod_stop_how how)
 	return names[how];
 }
 
-/* 1 when the process behind pidfd exited within ms, else 0. */
-static int exited_within(int pidfd, int ms)
+static void deadline_in(struct timespec *t, int ms)
 {
-	struct pollfd pfd = {pidfd, POLLIN, 0};
-	int rc;
-
-	do
-		rc = poll(&pfd, 1, ms);
-	while (rc < 0 && errno == EINTR);
-	return rc > 0;
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
 }
 
-/* Best effort: a pod that does not speak our protocol just ignores it. */
-static void request_shutdown(const char *socket, int grace_ms)
+/* Milliseconds left, rounded up so a wait never ends early; 0 when past. */
+static int ms_left(const struct timespec *t)
 {
-	struct timeval tv = {grace_ms / 1000, (grace_ms % 1000) * 1000};
-	json_t *result = NULL;
-	int fd;
+	struct timespec now;
+	long long ns;
 
-	if (unixsock_connect(socket, &fd, NULL) < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	proto_call(fd, 1, "shutdown", NULL, &result, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)(t->tv_sec - now.tv_sec) * 1000000000LL +
+	     (t->tv_nsec - now.tv_nsec);
+	return ns <= 0 ? 0 : (int)((ns + 999999) / 1000000);
+}
+
+/* The request is over.  An answer that is not "I am stopping" (none at
+ * all, an error, a hang-up) ends its grace at once: nothing more is
+ * coming, and waiting longer would only delay SIGTERM. */
+static void end_request(struct stop *st, bool accepted)
+{
+	if (st->sock >= 0)
+		close(st->sock);
+	st->sock = -1;
+	if (!accepted)
+		deadline_in(&st->deadline, 0);
+}
+
+/* Connect and queue the request; a pod that cannot be asked (no socket,
+ * refused, busy) has answered no. */
+static void start_request(struct stop *st, const char *socket)
+{
+	st->out = proto_request_line(1, "shutdown", NULL, &st->out_len);
+	if (!st->out ||
+	    unixsock_connect_nonblock(socket, &st->sock, NULL) < 0) {
+		st->sock = -1;
+		end_request(st, false);
+	}
+}
+
+static void send_request(struct stop *st)
+{
+	ssize_t n;
+
+	do
+		n = send(st->sock, st->out + st->out_done,
+		         st->out_len - st->out_done, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN)
+		end_request(st, false);
+	else if (n > 0)
+		st->out_done += (size_t)n;
+}
+
+/* A whole reply line: a result means the pod is stopping. */
+static void judge_reply(struct stop *st, size_t len)
+{
+	json_t *result = NULL;
+	int rc = proto_parse_response(st->in, len, NULL, &result, NULL);
+
 	json_decref(result);
-	close(fd);
+	end_request(st, rc == 0);
+}
+
+static void read_reply(struct stop *st)
+{
+	char *nl;
+	ssize_t n;
+
+	do
+		n = recv(st->sock, st->in + st->in_len,
+		         sizeof st->in - st->in_len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) { /* EOF or ECONNRESET before a reply */
+		end_request(st, false);
+		return;
+	}
+	st->in_len += (size_t)n;
+	if ((nl = memchr(st->in, '\n', st->in_len)))
+		judge_reply(st, (size_t)(nl - st->in));
+	else if (st->in_len == sizeof st->in)
+		end_request(st, false);
+}
+
+static void talk(struct stop *st, short revents)
+{
+	if (st->out_done < st->out_len && (revents & POLLOUT))
+		send_request(st);
+	else if (revents & (POLLIN | POLLHUP | POLLERR))
+		read_reply(st);
+}
+
+/* Until the pod exits or the step's deadline passes, serving the
+ * request's connection meanwhile. */
+static enum wait_result wait_step(struct stop *st)
+{
+	struct pollfd fds[2];
+	int n;
+
+	for (;;) {
+		fds[0] = (struct pollfd){st->pidfd, POLLIN, 0};
+		fds[1] = (struct pollfd){
+		    st->sock, st->out_done < st->out_len ? POLLOUT : POLLIN, 0};
+		n = poll(fds, st->sock >= 0 ? 2 : 1, ms_left(&st->deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fds[0].revents)
+			return WAIT_EXITED; /* poll fails only on bad fds */
+		if (n == 0)
+			return WAIT_DEADLINE;
+		talk(st, fds[1].revents);
+	}
+}
+
+/* Enter step how: signal (the pod's group only when it leads it, see
+ * procsig.h) and set the step's deadline. */
+static void enter_step(struct stop *st, enum pod_stop_how how, int wait_ms)
+{
+	end_request(st, true);
+	st->how = how;
+	procsig_send(st->pidfd, st->pid,
+	             how == POD_STOPPED_BY_TERM ? SIGTERM : SIGKILL, NULL);
+	deadline_in(&st->deadline, wait_ms);
+}
+
+/* Escalate until the pod is gone: 0, or -1 when it outlived SIGKILL. */
+static int escalate(struct stop *st, const char *socket, int grace_ms)
+{
+	if (grace_ms == 0) {
+		enter_step(st, POD_STOPPED_BY_KILL, POD_STOP_KILL_WAIT_MS);
+		return wait_step(st) == WAIT_EXITED ? 0 : -1;
+	}
+	st->how = POD_STOPPED_BY_REQUEST;
+	deadline_in(&st->deadline, grace_ms);
+	start_request(st, socket);
+	if (wait_step(st) == WAIT_EXITED)
+		return 0;
+	enter_step(st, POD_STOPPED_BY_TERM, grace_ms);
+	if (wait_step(st) == WAIT_EXITED)
+		return 0;
+	enter_step(st, POD_STOPPED_BY_KILL, POD_STOP_KILL_WAIT_MS);
+	return wait_step(st) == WAIT_EXITED ? 0 : -1;
 }
 
 /* A pod killed by SIGKILL cleaned nothing; its lock is free now. */
-static void clean_after_kill(int rootfd, const char *name)
+static void clean_after_kill(int dirfd)
 {
-	int dirfd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int lockfd;
+	int lockfd = openat(dirfd, RUNDIR_LOCK,
+	                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (dirfd < 0)
-		return;
-	lockfd = openat(dirfd, RUNDIR_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) == 0)
 		rundir_remove_leftovers(dirfd);
 	if (lockfd >= 0)
 		close(lockfd);
-	close(dirfd);
 }
 
-/* Escalate until the pod is gone. */
-static int escalate(int pidfd, const struct pod_info *info, int grace_ms,
-                    enum pod_stop_how *how)
+/* A pidfd for the pod that held the lock: opened, then the lock found
+ * still held, so the pid had not been handed to another process. */
+static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
 {
-	pid_t group = info->pgid > 0 ? info->pgid : info->pid;
+	int pidfd = info->pid > 0 ? procsig_pidfd_open(info->pid) : -1;
+	int live;
 
-	request_shutdown(info->socket, grace_ms);
-	*how = POD_STOPPED_BY_REQUEST;
-	if (exited_within(pidfd, grace_ms))
-		return 0;
-	syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
-	kill(-group, SIGTERM);
-	*how = POD_STOPPED_BY_TERM;
-	if (exited_within(pidfd, grace_ms))
-		return 0;
-	kill(-group, SIGKILL);
-	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	*how = POD_STOPPED_BY_KILL;
-	return exited_within(pidfd, grace_ms) ? 0 : -1;
+	if (pidfd < 0 && info->pid > 0 && errno == ENOSYS)
+		return error_set_errno(err, ERR_INTERNAL, errno,
+		                       "pidfd_open (Linux 5.3 or later)");
+	if (pidfd < 0)
+		return error_set(err, ERR_NOT_RUNNING,
+		                 "pod %s holds its lock but has no live pid "
+		                 "to stop",
+		                 info->name);
+	live = rundir_is_live(dirfd, err);
+	if (live == 1)
+		return pidfd;
+	close(pidfd);
+	if (live == 0)
+		error_set(err, ERR_NOT_RUNNING, "pod %s is not running",
+		          info->name);
+	return -1;
+}
+
+static int stop_pod(int dirfd, const struct pod_info *info, int grace_ms,
+                    enum pod_stop_how *how, struct error *err)
+{
+	struct stop st = {.sock = -1, .pid = info->pid};
+	int rc = -1;
+
+	st.pidfd = open_pod(dirfd, info, err);
+	if (st.pidfd < 0)
+		return -1;
+	if (escalate(&st, info->socket, grace_ms) < 0) {
+		error_set(err, ERR_TIMEOUT,
+		          "pod %s (pid %ld) survived SIGKILL for %d ms",
+		          info->name, (long)info->pid, POD_STOP_KILL_WAIT_MS);
+		goto out;
+	}
+	*how = st.how;
+	if (st.how == POD_STOPPED_BY_KILL)
+		clean_after_kill(dirfd);
+	rc = 0;
+out:
+	end_request(&st, true);
+	free(st.out);
+	close(st.pidfd);
+	return rc;
 }
 
 int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
@@ -91,10 +266,13 @@ int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
 {
 	char root[PATHS_MAX];
 	struct pod_info info;
-	int rootfd, pidfd = -1, rc = -1;
+	int rootfd, dirfd = -1, rc = -1;
 
 	if (podname_check(name, err) < 0)
 		return -1;
+	if (grace_ms < 0)
+		return error_set(err, ERR_USAGE, "negative grace %d ms",
+		                 grace_ms);
 	rootfd = rundir_open_root(false, root, sizeof root, err);
 	if (rootfd < 0 && err && err->errnum == ENOENT)
 		return error_set(err, ERR_NOT_RUNNING,
@@ -108,26 +286,17 @@ int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
 		error_set(err, ERR_NOT_RUNNING, "pod %s is not running", name);
 		goto out;
 	}
-	if (info.pid <= 0 ||
-	    (pidfd = (int)syscall(SYS_pidfd_open, info.pid, 0)) < 0) {
-		error_set(err, ERR_NOT_RUNNING,
-		          "pod %s holds its lock but has no live pid to stop",
-		          name);
+	dirfd = openat(rootfd, name,
+	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0) {
+		error_set(err, ERR_NOT_RUNNING, "pod %s is not running", name);
 		goto out;
 	}
 	*pid = info.pid;
-	if (escalate(pidfd, &info, grace_ms, how) < 0) {
-		error_set(err, ERR_TIMEOUT,
-		          "pod %s (pid %ld) survived SIGKILL for %d ms", name,
-		          (long)info.pid, grace_ms);
-		goto out;
-	}
-	if (*how == POD_STOPPED_BY_KILL)
-		clean_after_kill(rootfd, name);
-	rc = 0;
+	rc = stop_pod(dirfd, &info, grace_ms, how, err);
 out:
-	if (pidfd >= 0)
-		close(pidfd);
+	if (dirfd >= 0)
+		close(dirfd);
 	close(rootfd);
 	return rc;
 }

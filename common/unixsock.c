@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,28 +68,54 @@ fail:
 	return -1;
 }
 
+/* errnum EAGAIN is what unixsock_is_busy() looks for. */
+static int busy(const char *path, struct error *err)
+{
+	error_set(err, ERR_SOCKET_REFUSED,
+	          "socket %s is busy: its accept queue is full", path);
+	if (err)
+		err->errnum = EAGAIN;
+	return -1;
+}
+
+/* A non-blocking AF_UNIX connect either completes at once or fails: with
+ * EAGAIN when the listener's accept queue is full.  That socket is not
+ * connected (it never will be), so it is closed and reported as busy,
+ * which still proves something listens there. */
 static int connect_addr(const struct sockaddr_un *addr, const char *path,
-                        int *fd_out, struct error *err)
+                        bool blocking, int *fd_out, struct error *err)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rc;
 
 	if (fd < 0)
 		return error_set_errno(err, ERR_INTERNAL, errno,
 		                       "cannot create a socket");
-	if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) < 0 &&
-	    errno != EAGAIN && errno != EINPROGRESS) {
+	do
+		rc = connect(fd, (const struct sockaddr *)addr, sizeof *addr);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
 		int saved = errno;
 		close(fd);
+		if (saved == EAGAIN)
+			return busy(path, err);
 		return error_set_errno(err, ERR_SOCKET_REFUSED, saved,
 		                       "socket %s does not accept connections",
 		                       path);
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (blocking &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int saved = errno;
+		close(fd);
+		return error_set_errno(err, ERR_INTERNAL, saved,
+		                       "cannot make socket %s blocking", path);
+	}
 	*fd_out = fd;
 	return 0;
 }
 
-int unixsock_connect(const char *path, int *fd_out, struct error *err)
+static int connect_path(const char *path, bool blocking, int *fd_out,
+                        struct error *err)
 {
 	char dir[PATHS_MAX];
 	const char *slash = strrchr(path, '/');
@@ -103,7 +130,7 @@ int unixsock_connect(const char *path, int *fd_out, struct error *err)
 	if (strlen(path) < sizeof addr.sun_path) {
 		if (make_addr(&addr, -1, dir, slash + 1, path, err) < 0)
 			return -1;
-		return connect_addr(&addr, path, fd_out, err);
+		return connect_addr(&addr, path, blocking, fd_out, err);
 	}
 	dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -111,7 +138,38 @@ int unixsock_connect(const char *path, int *fd_out, struct error *err)
 		                       "cannot open the directory of socket %s",
 		                       path);
 	if (make_addr(&addr, dirfd, NULL, slash + 1, path, err) == 0)
-		rc = connect_addr(&addr, path, fd_out, err);
+		rc = connect_addr(&addr, path, blocking, fd_out, err);
 	close(dirfd);
 	return rc;
+}
+
+int unixsock_connect(const char *path, int *fd_out, struct error *err)
+{
+	return connect_path(path, true, fd_out, err);
+}
+
+int unixsock_connect_nonblock(const char *path, int *fd_out, struct error *err)
+{
+	return connect_path(path, false, fd_out, err);
+}
+
+int unixsock_check_listening(const char *path, struct error *err)
+{
+	struct error mine;
+	int fd;
+
+	if (connect_path(path, false, &fd, &mine) == 0) {
+		close(fd);
+		return 0;
+	}
+	if (unixsock_is_busy(&mine))
+		return 0;
+	if (err)
+		*err = mine;
+	return -1;
+}
+
+bool unixsock_is_busy(const struct error *err)
+{
+	return err->kind == ERR_SOCKET_REFUSED && err->errnum == EAGAIN;
 }

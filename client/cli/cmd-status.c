@@ -1,6 +1,5 @@
 /* podctl status: ask a pod itself how it is. */
 #include <errno.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -12,15 +11,18 @@
 #include "rundir.h"
 #include "unixsock.h"
 
-/* hello then status over one connection. */
-static int ask(const char *socket, json_t **hello, json_t **status,
+/* hello then status over one connection.  A pod whose accept queue is
+ * full is busy (socket_refused, "busy"), not an I/O error. */
+static int ask(const struct pod_info *info, json_t **hello, json_t **status,
                struct error *err)
 {
 	struct timeval tv = {5, 0};
 	int fd, rc;
 
-	if (unixsock_connect(socket, &fd, err) < 0)
+	if (unixsock_connect(info->socket, &fd, err) < 0) {
+		error_prefix(err, "pod %s", info->name);
 		return -1;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	rc = proto_call(fd, 1, "hello", NULL, hello, err);
 	if (rc == 0)
@@ -81,7 +83,7 @@ static int exec_status(int argc, char **argv)
 		          info.name, info.state);
 		return cli_fail(json, &err);
 	}
-	if (ask(info.socket, &hello, &status, &err) < 0) {
+	if (ask(&info, &hello, &status, &err) < 0) {
 		json_decref(hello);
 		return cli_fail(json, &err);
 	}

@@ -1,11 +1,23 @@
 /* podctl stop: shut a pod down (request, SIGTERM, SIGKILL). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "podctl.h"
 #include "podstop.h"
 
 #define STOP_DEFAULT_GRACE_MS 5000
+
+/* Seconds as for every option, or exactly 0: SIGKILL at once. */
+static int parse_grace(const char *text)
+{
+	char *end;
+	double s = strtod(text, &end);
+
+	if (end != text && !*end && s == 0)
+		return 0;
+	return cli_parse_seconds(text);
+}
 
 static int exec_stop(int argc, char **argv)
 {
@@ -23,7 +35,7 @@ static int exec_stop(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "g:jh", longopts, NULL)) != -1) {
 		if (c == 'g') {
-			if ((grace_ms = cli_parse_seconds(optarg)) < 0)
+			if ((grace_ms = parse_grace(optarg)) < 0)
 				return cli_usage(&cmd_stop_entry, json,
 				                 "bad --grace \"%s\"", optarg);
 		} else if (c == 'j') {
@@ -54,10 +66,13 @@ const struct cmd_entry cmd_stop_entry = {
     "stop",
     "NAME [--grace SEC] [--json]",
     "stop a pod: request, then SIGTERM, then SIGKILL",
-    "Asks the pod to shut down over its socket; after --grace seconds\n"
-    "(default 5) its process group gets SIGTERM, and after another grace\n"
-    "SIGKILL.  Returns once the pod has exited and its lock is free; each\n"
-    "wait is on the pod's pidfd, not a polling loop.  --json prints\n"
+    "Asks the pod to shut down over its socket; --grace seconds after the\n"
+    "request (default 5) it gets SIGTERM, and another grace later\n"
+    "SIGKILL.  A pod that cannot be asked or hangs up without replying\n"
+    "gets SIGTERM at once.  --grace 0 sends SIGKILL at once.  The signals\n"
+    "go to the pod's process group only when the pod leads it, else to\n"
+    "the pod alone.  Returns once the pod has exited; each wait is on the\n"
+    "pod's pidfd, not a polling loop.  --json prints\n"
     "{\"name\", \"pid\", \"stopped_by\": "
     "\"request\"|\"sigterm\"|\"sigkill\"}.\n",
     exec_stop,
