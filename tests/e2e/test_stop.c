@@ -1,0 +1,582 @@
+/* Stopping a pod: where the signals go, the grace kept whatever the pod
+ * does with the request, and busy sockets (a full accept queue).
+ *
+ * The pods here are this test binary itself, exec'd with FAKE_POD set: it
+ * then runs fake_pod() from a constructor, before Criterion's main, and
+ * behaves as FAKE_POD says: "NAME SOCK TERM [child]" where SOCK is
+ *   close   accept connections and close them without a word,
+ *   silent  accept them, read, never answer,
+ *   busy    listen with a full accept queue and never accept;
+ * TERM is
+ *   exit    on SIGTERM clean up and exit 0,
+ *   stay    note SIGTERM and go on until SIGKILL;
+ * and "child" leaves a child in its process group.  With FAKE_POD_NOTES
+ * set it appends "request" (a line read from a client) and "TERM" (the
+ * signal) to that file, in the order it saw them. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "harness.h"
+#include "podstop.h"
+#include "ready.h"
+#include "rundir.h"
+#include "safedir.h"
+#include "unixsock.h"
+
+/* ---- the fake pod ---------------------------------------------------- */
+
+enum fake_sock { FAKE_CLOSE, FAKE_SILENT, FAKE_BUSY };
+
+#define FAKE_CONNS 16
+
+struct fake {
+	char name[64];
+	enum fake_sock sock;
+	bool term_exits, child;
+	const char *notes;
+	char path[PATHS_MAX];
+	int dirfd, listen_fd, sfd;
+	int conns[FAKE_CONNS];
+};
+
+static void fake_note(const struct fake *f, const char *what)
+{
+	int fd;
+
+	if (!f->notes)
+		return;
+	fd = open(f->notes, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		fd_write_all(fd, what, strlen(what));
+		close(fd);
+	}
+}
+
+static void fake_parse(struct fake *f, const char *spec)
+{
+	char sock[16] = "", term[16] = "", extra[16] = "";
+
+	if (sscanf(spec, "%63s %15s %15s %15s", f->name, sock, term, extra) < 3)
+		_exit(64);
+	f->sock = !strcmp(sock, "busy")     ? FAKE_BUSY
+	          : !strcmp(sock, "silent") ? FAKE_SILENT
+	                                    : FAKE_CLOSE;
+	f->term_exits = strcmp(term, "exit") == 0;
+	f->child = strcmp(extra, "child") == 0;
+	f->notes = getenv("FAKE_POD_NOTES");
+	for (int i = 0; i < FAKE_CONNS; i++)
+		f->conns[i] = -1;
+}
+
+/* The pod's lock, taken both ways a prober may look (flock and an
+ * open-file-description lock), so the fake reads as live to either. */
+static void fake_lock(int dirfd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int fd = openat(dirfd, RUNDIR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    fcntl(fd, F_OFD_SETLK, &fl) < 0)
+		_exit(3);
+}
+
+static void fake_write_at(int dirfd, const char *name, const char *text)
+{
+	int fd =
+	    openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fd_write_all(fd, text, strlen(text)) < 0)
+		_exit(4);
+	close(fd);
+}
+
+/* pid and state.json as a pod started in its starter's group records
+ * them: the group number is whatever group it found itself in. */
+static void fake_publish(const struct fake *f)
+{
+	char pid[32];
+	json_t *st =
+	    json_pack("{s:s, s:I, s:I, s:s, s:s}", "name", f->name, "pid",
+	              (json_int_t)getpid(), "pgid", (json_int_t)getpgid(0),
+	              "socket", f->path, "state", "running");
+	char *text = st ? json_dumps(st, 0) : NULL;
+
+	if (!text)
+		_exit(4);
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	fake_write_at(f->dirfd, RUNDIR_PID, pid);
+	fake_write_at(f->dirfd, RUNDIR_STATE, text);
+	free(text);
+	json_decref(st);
+}
+
+/* Connect to ourselves until the accept queue is full (plain syscalls,
+ * not the code under test); the queued connections stay open for the
+ * pod's life. */
+static void fake_fill_queue(const struct fake *f)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(f->path) >= sizeof addr.sun_path)
+		_exit(5);
+	strcpy(addr.sun_path, f->path);
+	for (int i = 0; i < 64; i++) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		            0);
+		if (fd < 0)
+			_exit(5);
+		if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+			close(fd);
+			if (errno != EAGAIN)
+				_exit(5);
+			return;
+		}
+	}
+	_exit(5);
+}
+
+static void fake_setup(struct fake *f)
+{
+	char root[PATHS_MAX], dir[PATHS_MAX], line[READY_LINE_MAX];
+	struct error err;
+	sigset_t set;
+	int rootfd, n;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	f->sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	rootfd = rundir_open_root(true, root, sizeof root, &err);
+	if (f->sfd < 0 || rootfd < 0 ||
+	    paths_join(dir, sizeof dir, root, f->name, &err) < 0 ||
+	    (f->dirfd = safedir_openat(rootfd, f->name, dir, true, &err)) < 0 ||
+	    paths_join(f->path, sizeof f->path, dir, RUNDIR_SOCK, &err) < 0)
+		_exit(4);
+	fake_lock(f->dirfd);
+	unlinkat(f->dirfd, RUNDIR_SOCK, 0);
+	f->listen_fd = unixsock_listen_at(f->dirfd, RUNDIR_SOCK, f->path,
+	                                  f->sock == FAKE_BUSY ? 0 : 16, &err);
+	if (f->listen_fd < 0)
+		_exit(4);
+	if (f->sock == FAKE_BUSY)
+		fake_fill_queue(f);
+	fake_publish(f);
+	n = ready_format(line, sizeof line, f->name, f->path, &err);
+	if (n < 0 || fd_write_all(2, line, (size_t)n) < 0)
+		_exit(4);
+}
+
+static void fake_read(struct fake *f, int i)
+{
+	char buf[4096];
+	ssize_t n = fd_read_some(f->conns[i], buf, sizeof buf);
+
+	if (n > 0 && memchr(buf, '\n', (size_t)n))
+		fake_note(f, "request\n");
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		close(f->conns[i]);
+		f->conns[i] = -1;
+	}
+}
+
+static void fake_accept(struct fake *f)
+{
+	int c = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (c < 0)
+		return;
+	if (f->sock == FAKE_CLOSE) {
+		close(c);
+		return;
+	}
+	for (int i = 0; i < FAKE_CONNS; i++)
+		if (f->conns[i] < 0) {
+			f->conns[i] = c;
+			fake_read(f, i); /* the request may be there already */
+			return;
+		}
+	close(c);
+}
+
+/* Connections first, then the signal: a request sent before SIGTERM is
+ * noted before it. */
+static void fake_serve(struct fake *f)
+{
+	struct pollfd fds[2 + FAKE_CONNS];
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		fds[0] = (struct pollfd){f->sfd, POLLIN, 0};
+		fds[1] = (struct pollfd){
+		    f->sock == FAKE_BUSY ? -1 : f->listen_fd, POLLIN, 0};
+		for (int i = 0; i < FAKE_CONNS; i++)
+			fds[2 + i] = (struct pollfd){f->conns[i], POLLIN, 0};
+		if (poll(fds, 2 + FAKE_CONNS, -1) < 0)
+			continue;
+		if (fds[1].revents)
+			fake_accept(f);
+		for (int i = 0; i < FAKE_CONNS; i++)
+			if (fds[2 + i].revents && f->conns[i] >= 0)
+				fake_read(f, i);
+		if (!fds[0].revents ||
+		    fd_read_some(f->sfd, &si, sizeof si) <= 0)
+			continue;
+		fake_note(f, "TERM\n");
+		if (f->term_exits)
+			return;
+	}
+}
+
+static int fake_pod(const char *spec)
+{
+	struct fake f;
+
+	fake_parse(&f, spec);
+	if (f.child && fork() == 0)
+		for (;;)
+			pause(); /* dies with the group, or stays */
+	fake_setup(&f);
+	fake_serve(&f);
+	unlinkat(f.dirfd, RUNDIR_SOCK, 0);
+	unlinkat(f.dirfd, RUNDIR_PID, 0);
+	unlinkat(f.dirfd, RUNDIR_STATE, 0);
+	return 0;
+}
+
+__attribute__((constructor)) static void maybe_be_the_fake_pod(void)
+{
+	const char *spec = getenv("FAKE_POD");
+
+	if (spec)
+		_exit(fake_pod(spec));
+}
+
+/* ---- the tests -------------------------------------------------------- */
+
+static char self_exe[PATH_MAX];
+static char notes[PATH_MAX];
+
+static void setup(void)
+{
+	ssize_t n;
+
+	e2e_setup();
+	n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	cr_assert_gt(n, 0);
+	self_exe[n] = '\0';
+	snprintf(notes, sizeof notes, "%s/notes", e2e_home);
+	setenv("FAKE_POD_NOTES", notes, 1);
+	setenv("INSOMNIA_POD_COMMAND", self_exe, 1);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+TestSuite(stop, .init = setup, .fini = e2e_teardown, .timeout = 30);
+
+/* Spawn the fake pod (in its own session, as the library starts pods). */
+static pid_t spawn_fake(const char *name, const char *behaviour)
+{
+	struct spawn_options o = e2e_options(name, NULL);
+	struct spawn_result r;
+	struct error err;
+	char spec[128];
+
+	snprintf(spec, sizeof spec, "%s %s", name, behaviour);
+	setenv("FAKE_POD", spec, 1);
+	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s\n%s", err.message,
+	             err.detail);
+	unsetenv("FAKE_POD");
+	cr_assert_gt(r.pid, 0);
+	return r.pid;
+}
+
+static enum pod_stop_how stop(const char *name, int grace_ms)
+{
+	enum pod_stop_how how;
+	struct error err;
+	pid_t pid;
+
+	error_clear(&err);
+	cr_assert_eq(pod_stop(name, grace_ms, &how, &pid, &err), 0, "%s",
+	             err.message);
+	return how;
+}
+
+static const char *notes_text(void)
+{
+	static char text[256];
+	char *all = e2e_read(notes);
+
+	snprintf(text, sizeof text, "%s", all ? all : "");
+	free(all);
+	return text;
+}
+
+static const char *const nothing[] = {NULL};
+static const char *const only_log[] = {"stderr.log", NULL};
+static const char *const lock_and_log[] = {"lock", "stderr.log", NULL};
+
+Test(stop, a_hang_up_without_reply_is_an_answer_sigterm_follows_at_once)
+{
+	pid_t pid = spawn_fake("web", "close exit");
+	int fds = e2e_fd_count();
+
+	/* a grace longer than the test's timeout: only an answer ends it */
+	cr_assert_eq(stop("web", 60000), POD_STOPPED_BY_TERM);
+	cr_assert_str_eq(notes_text(), "TERM\n");
+	cr_assert_eq(e2e_fd_count(), fds, "stop leaked a descriptor");
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", lock_and_log);
+}
+
+Test(stop, a_pod_that_never_answers_gets_the_grace_then_sigterm)
+{
+	pid_t pid = spawn_fake("web", "silent exit");
+
+	cr_assert_eq(stop("web", 200), POD_STOPPED_BY_TERM);
+	cr_assert_str_eq(notes_text(), "request\nTERM\n");
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", lock_and_log);
+}
+
+Test(stop, a_pod_that_never_answers_and_ignores_sigterm_gets_sigkill)
+{
+	pid_t pid = spawn_fake("web", "silent stay");
+
+	cr_assert_eq(stop("web", 200), POD_STOPPED_BY_KILL);
+	e2e_assert_group_gone(pid);
+	/* stop removed what the killed pod could not */
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(stop, grace_0_is_sigkill_at_once_even_for_a_pod_that_never_answers)
+{
+	pid_t pid = spawn_fake("web", "silent stay");
+
+	cr_assert_eq(stop("web", 0), POD_STOPPED_BY_KILL);
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+Test(stop, the_group_a_pod_leads_is_signalled_with_it)
+{
+	pid_t pid = spawn_fake("web", "close exit child");
+
+	cr_assert_eq(stop("web", 60000), POD_STOPPED_BY_TERM);
+	/* the child would outlive a pod signalled alone */
+	e2e_assert_group_gone(pid);
+}
+
+/* ---- a pod sharing its starter's group ------------------------------- */
+
+/* Start the fake pod as a script without job control would: a plain
+ * child, in our process group.  Returns once it is ready. */
+static pid_t start_in_our_group(const char *spec)
+{
+	char buf[READY_LINE_MAX + 1];
+	size_t len = 0;
+	int fds[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		setenv("FAKE_POD", spec, 1);
+		dup2(fds[1], 2);
+		execl(self_exe, self_exe, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (!memchr(buf, '\n', len) &&
+	       (n = fd_read_some(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fds[0]);
+	return memchr(buf, '\n', len) ? pid : -1;
+}
+
+/* Exit codes of the script below, for the test's message. */
+enum script_result {
+	SCRIPT_OK,
+	SCRIPT_NO_POD = 10,
+	SCRIPT_STOP_FAILED,
+	SCRIPT_NOT_BY_KILL,
+	SCRIPT_POD_NOT_KILLED,
+	SCRIPT_SIBLING_DIED,
+};
+
+/* A script in its own session (so that a stop that signals its group
+ * kills this and nothing of the test runner's): a sibling and the pod
+ * share its group; the pod ignores the request and SIGTERM. */
+static int script(void)
+{
+	enum pod_stop_how how;
+	struct error err;
+	pid_t sibling, pod, pid;
+	int status;
+
+	if (setsid() < 0)
+		return SCRIPT_NO_POD;
+	if ((sibling = fork()) == 0)
+		for (;;)
+			pause();
+	if ((pod = start_in_our_group("shared close stay")) < 0)
+		return SCRIPT_NO_POD;
+	if (pod_stop("shared", 100, &how, &pid, &err) < 0)
+		return SCRIPT_STOP_FAILED;
+	if (how != POD_STOPPED_BY_KILL)
+		return SCRIPT_NOT_BY_KILL;
+	if (waitpid(pod, &status, 0) != pod || !WIFSIGNALED(status) ||
+	    WTERMSIG(status) != SIGKILL)
+		return SCRIPT_POD_NOT_KILLED;
+	if (waitpid(sibling, &status, WNOHANG) != 0)
+		return SCRIPT_SIBLING_DIED;
+	kill(sibling, SIGKILL);
+	waitpid(sibling, &status, 0);
+	return SCRIPT_OK;
+}
+
+Test(stop, a_pod_in_its_starters_group_is_signalled_alone)
+{
+	pid_t child = fork();
+	int status;
+
+	cr_assert_geq(child, 0);
+	if (child == 0)
+		_exit(script());
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert_not(WIFSIGNALED(status),
+	              "stop signalled its caller's group: the script died "
+	              "of signal %d",
+	              WTERMSIG(status));
+	cr_assert_eq(WEXITSTATUS(status), SCRIPT_OK, "script step %d failed",
+	             WEXITSTATUS(status));
+	/* started by hand: no stderr.log; stop removed the rest */
+	e2e_assert_dir_holds("shared", nothing);
+}
+
+/* ---- busy sockets ----------------------------------------------------- */
+
+Test(stop, a_full_accept_queue_is_busy_not_connected)
+{
+	char path[PATHS_MAX];
+	struct error err;
+	int dirfd, lfd, fd, queued[64], n = 0;
+
+	snprintf(path, sizeof path, "%s/sock", e2e_home);
+	dirfd = open(e2e_home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dirfd, 0);
+	lfd = unixsock_listen_at(dirfd, "sock", path, 0, &err);
+	cr_assert_geq(lfd, 0, "%s", err.message);
+	while (n < 64 && unixsock_connect_nonblock(path, &queued[n], &err) == 0)
+		n++;
+	cr_assert_lt(n, 64, "a queue of backlog 0 took 64 connections");
+	cr_assert(unixsock_is_busy(&err), "%s", err.message);
+	cr_assert(strstr(err.message, "busy"), "%s", err.message);
+	cr_assert_eq(unixsock_connect(path, &fd, &err), -1);
+	cr_assert(unixsock_is_busy(&err), "%s", err.message);
+	/* busy still proves a listener: the handshake counts it as ready */
+	cr_assert_eq(unixsock_check_listening(path, &err), 0, "%s",
+	             err.message);
+	while (n > 0)
+		close(queued[--n]);
+	close(lfd);
+	close(dirfd);
+}
+
+Test(stop, a_busy_pod_gets_sigterm_at_once)
+{
+	pid_t pid = spawn_fake("web", "busy exit");
+
+	cr_assert_eq(stop("web", 60000), POD_STOPPED_BY_TERM);
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", lock_and_log);
+}
+
+/* ---- podctl ----------------------------------------------------------- */
+
+/* Run podctl with args (NULL-terminated); its stdout in *out. */
+static int podctl(char **out, ...)
+{
+	const char *argv[16] = {getenv("INSOMNIA_TEST_PODCTL")};
+	int n = 1, fds[2], status;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, out);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	if ((pid = fork()) == 0) {
+		dup2(fds[1], 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	cr_assert_eq(fd_read_fd(fds[0], 1 << 20, out, NULL), 0);
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "podctl died");
+	return WEXITSTATUS(status);
+}
+
+static const char *error_field(json_t *r, const char *key)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(r, "error"), key));
+}
+
+Test(stop, status_of_a_pod_with_a_full_accept_queue_says_busy)
+{
+	pid_t pid = spawn_fake("web", "busy exit");
+	char *out;
+	json_t *r;
+
+	cr_assert_eq(podctl(&out, "status", "web", "--json", NULL),
+	             error_exit_code(ERR_SOCKET_REFUSED), "%s", out);
+	r = json_loads(out, 0, NULL);
+	cr_assert_not_null(r, "%s", out);
+	cr_assert_str_eq(error_field(r, "kind"), "socket_refused");
+	cr_assert(strstr(error_field(r, "message"), "busy"), "%s", out);
+	json_decref(r);
+	free(out);
+	e2e_stop(pid);
+}
+
+Test(stop, podctl_stop_grace_0_kills_at_once_and_succeeds)
+{
+	pid_t pid = spawn_fake("web", "silent stay");
+	char *out;
+	json_t *r;
+
+	cr_assert_eq(
+	    podctl(&out, "stop", "web", "--grace", "0", "--json", NULL), 0,
+	    "%s", out);
+	r = json_loads(out, 0, NULL);
+	cr_assert_not_null(r, "%s", out);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")),
+	                 "sigkill");
+	json_decref(r);
+	free(out);
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", only_log);
+}
