@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -37,6 +38,12 @@ static json_int_t num(json_t *obj, const char *key)
 
 	cr_assert(json_is_integer(v), "no integer %s", key);
 	return json_integer_value(v);
+}
+
+static json_int_t ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (json_int_t)(b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
 Test(pod_lifecycle, pod_prints_ready_line_and_publishes_pid_state_and_socket)
@@ -110,10 +117,12 @@ Test(pod_lifecycle, pod_status_reports_state_uptime_and_connections)
 	const char *args[] = {"--overlay",
 	                      "[pod]\nname = \"st\"\ndescription = \"a pod\"\n",
 	                      NULL};
+	struct timespec started, now;
 	struct th_pod p;
 	json_t *r;
 	int fd, other;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	cr_assert(th_start(&p, NULL, args), "%s", p.err);
 	fd = th_connect(p.sock);
 	other = th_connect(p.sock);
@@ -125,7 +134,11 @@ Test(pod_lifecycle, pod_status_reports_state_uptime_and_connections)
 	cr_assert_str_eq(str(r, "socket"), p.sock);
 	cr_assert_str_eq(str(r, "state"), "running");
 	cr_assert_str_eq(str(r, "description"), "a pod");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* not a timing assumption: the pod cannot have been up longer
+	 * than since we started it, in milliseconds */
 	cr_assert_geq(num(r, "uptime_ms"), 0);
+	cr_assert_leq(num(r, "uptime_ms"), ms_between(&started, &now) + 1);
 	cr_assert_eq(num(r, "connections"), 2);
 	cr_assert_eq(strlen(str(r, "started_at")), 20);
 	cr_assert_eq(strlen(str(r, "session_id")), 36);
