@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "podlist.h"
 #include "procsig.h"
 #include "proto.h"
@@ -37,7 +38,7 @@ struct stop {
 	size_t in_len;
 };
 
-enum wait_result { WAIT_EXITED, WAIT_DEADLINE };
+enum wait_result { WAIT_EXITED, WAIT_DEADLINE, WAIT_FAILED };
 
 const char *pod_stop_how_name(enum pod_stop_how how)
 {
@@ -160,8 +161,10 @@ static enum wait_result wait_step(struct stop *st)
 		n = poll(fds, st->sock >= 0 ? 2 : 1, ms_left(&st->deadline));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || fds[0].revents)
-			return WAIT_EXITED; /* poll fails only on bad fds */
+		if (n < 0)
+			return WAIT_FAILED; /* ENOMEM: nothing is known */
+		if (fds[0].revents)
+			return WAIT_EXITED;
 		if (n == 0)
 			return WAIT_DEADLINE;
 		talk(st, fds[1].revents);
@@ -179,30 +182,50 @@ static void enter_step(struct stop *st, enum pod_stop_how how, int wait_ms)
 	deadline_in(&st->deadline, wait_ms);
 }
 
-/* Escalate until the pod is gone: 0, or -1 when it outlived SIGKILL. */
-static int escalate(struct stop *st, const char *socket, int grace_ms)
+static int poll_failed(struct error *err)
 {
-	if (grace_ms == 0) {
-		enter_step(st, POD_STOPPED_BY_KILL, POD_STOP_KILL_WAIT_MS);
-		return wait_step(st) == WAIT_EXITED ? 0 : -1;
-	}
+	return error_set_errno(err, ERR_INTERNAL, errno,
+	                       "cannot wait for its exit");
+}
+
+/* The last step: SIGKILL, then the kernel has POD_STOP_KILL_WAIT_MS. */
+static int kill_pod(struct stop *st, struct error *err)
+{
+	enum wait_result r;
+
+	enter_step(st, POD_STOPPED_BY_KILL, POD_STOP_KILL_WAIT_MS);
+	r = wait_step(st);
+	if (r == WAIT_DEADLINE)
+		return error_set(err, ERR_TIMEOUT,
+		                 "pid %ld survived SIGKILL for %d ms",
+		                 (long)st->pid, POD_STOP_KILL_WAIT_MS);
+	return r == WAIT_EXITED ? 0 : poll_failed(err);
+}
+
+/* Escalate until the pod is gone: 0, or -1 with err. */
+static int escalate(struct stop *st, const char *socket, int grace_ms,
+                    struct error *err)
+{
+	enum wait_result r;
+
+	if (grace_ms == 0)
+		return kill_pod(st, err);
 	st->how = POD_STOPPED_BY_REQUEST;
 	deadline_in(&st->deadline, grace_ms);
 	start_request(st, socket);
-	if (wait_step(st) == WAIT_EXITED)
-		return 0;
+	if ((r = wait_step(st)) != WAIT_DEADLINE)
+		return r == WAIT_EXITED ? 0 : poll_failed(err);
 	enter_step(st, POD_STOPPED_BY_TERM, grace_ms);
-	if (wait_step(st) == WAIT_EXITED)
-		return 0;
-	enter_step(st, POD_STOPPED_BY_KILL, POD_STOP_KILL_WAIT_MS);
-	return wait_step(st) == WAIT_EXITED ? 0 : -1;
+	if ((r = wait_step(st)) != WAIT_DEADLINE)
+		return r == WAIT_EXITED ? 0 : poll_failed(err);
+	return kill_pod(st, err);
 }
 
 /* A pod killed by SIGKILL cleaned nothing; its lock is free now. */
 static void clean_after_kill(int dirfd)
 {
-	int lockfd = openat(dirfd, RUNDIR_LOCK,
-	                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int lockfd =
+	    fd_open_regular_at(dirfd, RUNDIR_LOCK, O_RDONLY | O_NOFOLLOW, 0);
 
 	if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) == 0)
 		rundir_remove_leftovers(dirfd);
@@ -219,7 +242,9 @@ static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
 
 	if (pidfd < 0 && info->pid > 0 && errno == ENOSYS)
 		return error_set_errno(err, ERR_INTERNAL, errno,
-		                       "pidfd_open (Linux 5.3 or later)");
+		                       "cannot watch pod %s: pidfd_open needs "
+		                       "Linux 5.3 or later",
+		                       info->name);
 	if (pidfd < 0)
 		return error_set(err, ERR_NOT_RUNNING,
 		                 "pod %s holds its lock but has no live pid "
@@ -244,10 +269,8 @@ static int stop_pod(int dirfd, const struct pod_info *info, int grace_ms,
 	st.pidfd = open_pod(dirfd, info, err);
 	if (st.pidfd < 0)
 		return -1;
-	if (escalate(&st, info->socket, grace_ms) < 0) {
-		error_set(err, ERR_TIMEOUT,
-		          "pod %s (pid %ld) survived SIGKILL for %d ms",
-		          info->name, (long)info->pid, POD_STOP_KILL_WAIT_MS);
+	if (escalate(&st, info->socket, grace_ms, err) < 0) {
+		error_prefix(err, "pod %s", info->name);
 		goto out;
 	}
 	*how = st.how;
