@@ -221,16 +221,22 @@ static int escalate(struct stop *st, const char *socket, int grace_ms,
 	return kill_pod(st, err);
 }
 
-/* A pod killed by SIGKILL cleaned nothing; its lock is free now. */
+/* A pod killed by SIGKILL cleaned nothing; its lock is free now.  The
+ * lock is taken both ways a pod may hold it (flock, and an open file
+ * description lock), so a new pod that took it meanwhile, either way,
+ * keeps its files. */
 static void clean_after_kill(int dirfd)
 {
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	int lockfd =
-	    fd_open_regular_at(dirfd, RUNDIR_LOCK, O_RDONLY | O_NOFOLLOW, 0);
+	    fd_open_regular_at(dirfd, RUNDIR_LOCK, O_RDWR | O_NOFOLLOW, 0);
 
-	if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) == 0)
+	if (lockfd < 0)
+		return;
+	if (flock(lockfd, LOCK_EX | LOCK_NB) == 0 &&
+	    fcntl(lockfd, F_OFD_SETLK, &fl) == 0)
 		rundir_remove_leftovers(dirfd);
-	if (lockfd >= 0)
-		close(lockfd);
+	close(lockfd);
 }
 
 /* A pidfd for the pod that held the lock: opened, then the lock found
