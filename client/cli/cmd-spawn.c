@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonstr.h"
 #include "overlay.h"
 #include "podctl.h"
 #include "podspawn.h"
@@ -13,18 +14,19 @@ static void show_progress(const char *line, void *arg)
 	fprintf(stderr, "  | %s\n", line);
 }
 
-static void print_result(const struct spawn_result *r, bool json)
+/* Returns the exit code. */
+static int print_result(const struct spawn_result *r, bool json)
 {
-	if (json) {
-		cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:b}", "name",
-		                         r->name, "socket", r->socket, "pid",
-		                         (json_int_t)r->pid, "session_id",
-		                         r->session_id, "reused", r->reused));
-		return;
-	}
+	if (json)
+		return cli_print_json(json_pack(
+		    "{s:o, s:o, s:I, s:o, s:b}", "name", jsonstr_new(r->name),
+		    "socket", jsonstr_new(r->socket), "pid", (json_int_t)r->pid,
+		    "session_id", jsonstr_new(r->session_id), "reused",
+		    r->reused));
 	printf("%s: %s\n", r->name, r->reused ? "already running" : "ready");
 	printf("  socket   %s\n  pid      %ld\n  session  %s\n", r->socket,
 	       (long)r->pid, r->session_id[0] ? r->session_id : "-");
+	return 0;
 }
 
 /* No --name: the overlay's, else the one the manifests set (the client
@@ -91,8 +93,7 @@ int podctl_spawn_run(const struct spawn_args *a)
 	free(overlay);
 	if (rc < 0)
 		return cli_fail(a->json, &err);
-	print_result(&r, a->json);
-	return 0;
+	return print_result(&r, a->json);
 }
 
 static int exec_spawn(int argc, char **argv)
