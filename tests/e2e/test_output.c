@@ -144,3 +144,79 @@ Test(output_real, a_non_utf8_runtime_root_keeps_state_and_listings_valid)
 	v = json_of(0, "reap", "--json", NULL, NULL);
 	json_decref(v);
 }
+
+/* ---- item: a stdout that cannot be written ------------------------- */
+
+/* podctl with stdout on /dev/full: exit code want, and stderr says why. */
+static void full(int want, const char *a, const char *b, const char *c,
+                 const char *d)
+{
+	struct podctl_run r = {.stdout_path = "/dev/full"};
+
+	podctl_run(&r, a, b, c, d, NULL);
+	cr_assert_eq(r.code, want, "podctl %s %s: exit %d, stderr: %s", a,
+	             b ? b : "", r.code, r.err);
+	cr_assert(strstr(r.err, "podctl: cannot write to standard output: "
+	                        "No space left on device"),
+	          "podctl %s %s: stderr: %s", a, b ? b : "", r.err);
+	podctl_run_free(&r);
+}
+
+#define IO error_exit_code(ERR_IO)
+
+Test(output_real, every_command_fails_when_stdout_cannot_be_written)
+{
+	char id[64];
+	json_t *v;
+	pid_t pid;
+
+	full(IO, "--version", NULL, NULL, NULL);
+	full(IO, "--help", NULL, NULL, NULL);
+	full(IO, "ls", "--help", NULL, NULL);
+	full(IO, "ls", NULL, NULL, NULL);
+	full(IO, "ls", "--json", NULL, NULL);
+	full(IO, "sessions", NULL, NULL, NULL);
+	/* spawn: the pod is up, only its details are lost */
+	full(IO, "spawn", "--name", "web", "--json");
+	v = json_of(0, "ls", "--json", NULL, NULL);
+	pid = (pid_t)json_integer_value(json_object_get(
+	    json_array_get(json_object_get(v, "pods"), 0), "pid"));
+	json_decref(v);
+	cr_assert_gt(pid, 0);
+	full(IO, "status", "web", NULL, NULL);
+	full(IO, "status", "web", "--json", NULL);
+	full(IO, "ls", "--json", NULL, NULL);
+	full(IO, "sessions", "--json", NULL, NULL);
+	full(IO, "stop", "web", "--json", NULL);
+	e2e_assert_group_gone(pid);
+	full(IO, "reap", "--json", NULL, NULL);
+	full(IO, "reap", NULL, NULL, NULL);
+
+	v = json_of(0, "sessions", "--json", NULL, NULL);
+	snprintf(id, sizeof id, "%s",
+	         json_string_value(json_object_get(
+	             json_array_get(json_object_get(v, "sessions"), 0), "id")));
+	json_decref(v);
+	full(IO, "resume", id, NULL, NULL);
+	v = json_of(0, "ls", "--json", NULL, NULL);
+	pid = (pid_t)json_integer_value(json_object_get(
+	    json_array_get(json_object_get(v, "pods"), 0), "pid"));
+	json_decref(v);
+	full(IO, "stop", "web", NULL, NULL);
+	e2e_assert_group_gone(pid);
+}
+
+/* A failure keeps its own exit code; the error object that could not be
+ * printed is told on stderr instead. */
+Test(output, a_json_error_that_cannot_be_written_is_told_on_stderr)
+{
+	struct podctl_run r = {.stdout_path = "/dev/full"};
+
+	podctl_run(&r, "status", "nope", "--json", NULL);
+	cr_assert_eq(r.code, error_exit_code(ERR_NOT_RUNNING), "%s", r.err);
+	cr_assert(strstr(r.err, "podctl: pod nope is not running"), "%s",
+	          r.err);
+	cr_assert(strstr(r.err, "cannot write to standard output"), "%s",
+	          r.err);
+	podctl_run_free(&r);
+}
