@@ -131,22 +131,6 @@ int cli_parse_seconds(const char *text)
 	return (int)ceil(s * 1000);
 }
 
-char *cli_read_file(const char *path, struct error *err)
-{
-	char *text;
-
-	if (strcmp(path, "-") == 0) {
-		if (fd_read_file_at(AT_FDCWD, "/dev/stdin", 16 << 20, &text,
-		                    NULL) == 0)
-			return text;
-	} else if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) ==
-	           0) {
-		return text;
-	}
-	error_set_errno(err, ERR_IO, errno, "cannot read %s", path);
-	return NULL;
-}
-
 bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
                    int nargs, bool *json, int *exit_code)
 {

@@ -29,6 +29,9 @@ extern const struct cmd_entry cmd_resume_entry;
 /* What spawn and resume share. */
 struct spawn_args {
 	const char *name, *overlay, *overlay_file, *session, *cwd;
+	/* The name when neither --name nor an overlay gives one (resume:
+	 * the session's); NULL: the manifests'. */
+	const char *default_name;
 	int timeout_ms;
 	bool reuse, quiet, json;
 };
@@ -69,8 +72,5 @@ int cli_exit(int code);
 
 /* Seconds (decimals allowed, > 0) to milliseconds; -1 when invalid. */
 int cli_parse_seconds(const char *text);
-
-/* Read a whole file, or stdin for "-"; NULL with err on failure. */
-char *cli_read_file(const char *path, struct error *err);
 
 #endif

@@ -24,6 +24,18 @@ static int memfd_with(const char *name, const char *text, size_t len)
 	return fd;
 }
 
+/* A pipe already holding text (which must fit its buffer) and closed:
+ * a reader sees the text, then EOF. */
+static int pipe_with(const char *text, size_t len)
+{
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cr_assert_eq(fd_write_all(p[1], text, len), 0);
+	close(p[1]);
+	return p[0];
+}
+
 static char *slurp(int fd)
 {
 	char *text = NULL;
@@ -62,10 +74,12 @@ void podctl_run(struct podctl_run *r, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	if (r->stdin_text)
-		in = memfd_with("stdin", r->stdin_text,
-		                r->stdin_len ? r->stdin_len
-		                             : strlen(r->stdin_text));
+	if (r->stdin_text) {
+		size_t len =
+		    r->stdin_len ? r->stdin_len : strlen(r->stdin_text);
+		in = r->stdin_pipe ? pipe_with(r->stdin_text, len)
+		                   : memfd_with("stdin", r->stdin_text, len);
+	}
 	out = memfd_with("stdout", NULL, 0);
 	err = memfd_with("stderr", NULL, 0);
 	pid = fork();

@@ -5,12 +5,14 @@
 #define E2E_PODCTL_RUN_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct podctl_run {
 	const char *stdout_path; /* NULL: captured into out */
 	const char *stdin_text;  /* NULL: /dev/null */
 	size_t stdin_len;        /* 0: strlen(stdin_text) */
+	bool stdin_pipe;         /* stdin_text through a pipe, not a file */
 	int code;                /* exit code (podctl must not die) */
 	char *out, *err;         /* malloc'd, NUL-terminated */
 };
