@@ -305,15 +305,18 @@ static int name_from_file(const char *path, const char *what, char *name,
                           size_t size, struct error *err)
 {
 	char source[PATHS_MAX + 32], *text;
+	size_t len;
 	int rc;
 
-	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) < 0)
+	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, &len) < 0)
 		return errno == ENOENT
 		           ? 0
 		           : error_set_errno(err, ERR_CONFIG, errno,
 		                             "cannot read %s %s", what, path);
 	snprintf(source, sizeof source, "%s %s", what, path);
-	rc = overlay_name(text, source, name, size, err);
+	rc = check_no_nul(text, len, source, err);
+	if (rc == 0)
+		rc = overlay_name(text, source, name, size, err);
 	free(text);
 	return rc;
 }

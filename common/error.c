@@ -112,7 +112,7 @@ void error_prefix(struct error *err, const char *fmt, ...)
 	used = strlen(err->message);
 	if (used + 2 < sizeof err->message) {
 		size_t room = sizeof err->message - used - 3;
-		size_t n = strlen(old) < room ? strlen(old) : room;
+		size_t n = utf8_cut(old, strlen(old), room);
 		memcpy(err->message + used, ": ", 2);
 		memcpy(err->message + used + 2, old, n);
 		err->message[used + 2 + n] = '\0';

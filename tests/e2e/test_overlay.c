@@ -332,3 +332,24 @@ Test(overlay_real, a_pod_table_the_name_cannot_be_appended_to_is_refused)
 	podctl_run_free(&r);
 	assert_no_pod_dir("web");
 }
+
+/* podctl reads a manifest for the name by the same rule. */
+Test(overlay, a_nul_byte_in_the_manifest_podctl_reads_is_refused)
+{
+	static const char text[] = "[pod]\nname = \"web\"\n\0";
+	struct podctl_run r = {0};
+	char dir[512];
+
+	snprintf(dir, sizeof dir, "%s/proj", e2e_home);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(mkdir(strcat(dir, "/.insomnia"), 0700), 0);
+	file_with("proj/.insomnia/manifest.toml", text, sizeof text - 1);
+	dir[strlen(dir) - strlen("/.insomnia")] = '\0';
+	podctl_run(&r, "spawn", "--cwd", dir, "--json", NULL);
+	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	                 "manifest.toml: NUL byte at offset 19 (line 3, "
+	                 "column 1)"),
+	          "%s", r.out);
+	podctl_run_free(&r);
+	assert_no_pod_dir("web");
+}
