@@ -10,13 +10,40 @@
 
 #include "fdio.h"
 #include "paths.h"
+#include "podcmd.h"
 #include "podname.h"
 #include "toml.h"
+
+/* The keys podctl itself reads must have the types the pod requires,
+ * with the pod's own message: `pod = 1` is no more valid here than in
+ * the pod (where a merge would silently replace it). */
+static int check_type(const struct toml_value *root, const char *path,
+                      enum toml_type want, struct error *err)
+{
+	const struct toml_value *v = toml_lookup(root, path);
+	const struct toml_origin *o = v ? toml_origin(v) : NULL;
+
+	if (!v || toml_type(v) == want)
+		return 0;
+	error_set(err, ERR_CONFIG, "%s: expected %s, found %s", path,
+	          toml_type_name(want), toml_type_name(toml_type(v)));
+	if (o && o->source)
+		error_prefix(err, "%s:%d:%d", o->source, o->line, o->col);
+	return -1;
+}
 
 static struct toml_value *parse(const char *text, const char *source,
                                 struct error *err)
 {
-	return toml_parse(text, strlen(text), source, NULL, err);
+	struct toml_value *root =
+	    toml_parse(text, strlen(text), source, NULL, err);
+
+	if (root && (check_type(root, "pod", TOML_TABLE, err) < 0 ||
+	             check_type(root, "pod.name", TOML_STRING, err) < 0)) {
+		toml_free(root);
+		return NULL;
+	}
+	return root;
 }
 
 static const char *name_in(const struct toml_value *root)
@@ -67,14 +94,53 @@ static struct toml_value *merge_parts(const struct overlay_part *parts,
 	return acc;
 }
 
-static char *append_name(const char *text, const char *name)
-{
-	size_t len = strlen(text) + strlen(name) + 32;
-	char *out = malloc(len);
+/* What may follow the caller's text to set the name: a [pod] table
+ * (when the text defines none), a key of the [pod] table the text ends
+ * in, or a dotted key when it ends in the root table. */
+static const char *const name_lines[] = {
+    "\n[pod]\nname = \"%s\"\n",
+    "\nname = \"%s\"\n",
+    "\npod.name = \"%s\"\n",
+};
 
-	if (out)
-		snprintf(out, len, "%s\n[pod]\nname = \"%s\"\n", text, name);
+/* text with line appended, when that parses and names the pod. */
+static char *try_append(const char *text, const char *line, const char *name)
+{
+	struct toml_value *root;
+	char *out;
+	bool named;
+
+	if (asprintf(&out, "%s%s", text, line) < 0)
+		return NULL;
+	root = parse(out, "overlay", NULL);
+	named = root && name_in(root) && strcmp(name_in(root), name) == 0;
+	toml_free(root);
+	if (!named) {
+		free(out);
+		return NULL;
+	}
 	return out;
+}
+
+/* The caller's text with the name appended, so every line of it stays
+ * where it was and the pod's positions are the caller's.  An overlay
+ * whose pod table cannot be reached from its end (an inline table, or
+ * [pod] followed by another table) is refused rather than rewritten. */
+static char *append_name(const char *text, const char *name, struct error *err)
+{
+	char line[PODNAME_MAX + 32];
+	char *out;
+
+	for (size_t i = 0; i < sizeof name_lines / sizeof *name_lines; i++) {
+		snprintf(line, sizeof line, name_lines[i], name);
+		if ((out = try_append(text, line, name)))
+			return out;
+	}
+	error_set(err, ERR_CONFIG,
+	          "cannot add the pod name to the overlay without moving "
+	          "its lines: set name = \"%s\" in its [pod] table",
+	          name);
+	return NULL;
 }
 
 static char *rewrite_with_name(const struct toml_value *tree, const char *name,
@@ -108,8 +174,9 @@ static int count_texts(const struct overlay_part *parts, int nparts,
 	return n;
 }
 
-/* Keep the caller's text when it is one text (positions in the pod's
- * messages then match it); otherwise write the merged tree anew. */
+/* One text is kept as the caller wrote it, the name appended (so the
+ * pod's positions are the caller's); two are merged and written anew
+ * (each was checked at its own positions when parsed). */
 static char *finish(const struct toml_value *tree, const char *name, bool named,
                     const struct overlay_part *parts, int nparts,
                     struct error *err)
@@ -118,14 +185,16 @@ static char *finish(const struct toml_value *tree, const char *name, bool named,
 	int texts = count_texts(parts, nparts, &last);
 	char *out;
 
-	if (texts <= 1 && named)
-		out = strdup(last ? last : "");
-	else if (texts <= 1 && !toml_lookup(tree, "pod"))
-		out = append_name(last ? last : "", name);
-	else
-		return rewrite_with_name(tree, name, err);
-	if (!out)
+	if (texts > 1)
+		out = rewrite_with_name(tree, name, err);
+	else if (!named)
+		out = append_name(last ? last : "", name, err);
+	else if (!(out = strdup(last ? last : "")))
 		error_set(err, ERR_INTERNAL, "out of memory");
+	if (out && podcmd_check_overlay(strlen(out), "the overlay", err) < 0) {
+		free(out);
+		out = NULL;
+	}
 	return out;
 }
 
@@ -164,21 +233,90 @@ out:
 	return out;
 }
 
+/* Line and column (1-based) of byte offset at in text. */
+static void position(const char *text, size_t at, size_t *line, size_t *col)
+{
+	const char *nl;
+
+	*line = 1;
+	*col = at + 1;
+	for (const char *p = text;
+	     (nl = memchr(p, '\n', at - (size_t)(p - text))); p = nl + 1) {
+		(*line)++;
+		*col = at - (size_t)(nl + 1 - text) + 1;
+	}
+}
+
+/* A NUL would end the text early on the pod's command line (and TOML
+ * allows none): refused, where it is. */
+static int check_no_nul(const char *text, size_t len, const char *source,
+                        struct error *err)
+{
+	const char *nul = memchr(text, '\0', len);
+	size_t line, col;
+
+	if (!nul)
+		return 0;
+	position(text, (size_t)(nul - text), &line, &col);
+	return error_set(err, ERR_CONFIG,
+	                 "%s: NUL byte at offset %zu (line %zu, column %zu): "
+	                 "TOML text cannot hold one",
+	                 source, (size_t)(nul - text), line, col);
+}
+
+static int read_overlay(const char *path, char **text, size_t *len)
+{
+	/* stdin may be a pipe or a terminal: read it as it is. */
+	if (strcmp(path, "-") == 0)
+		return fd_read_fd(0, PODCMD_OVERLAY_MAX, text, len);
+	return fd_read_file_at(AT_FDCWD, path, PODCMD_OVERLAY_MAX, text, len);
+}
+
+char *overlay_read_file(const char *path, char *source, size_t size,
+                        struct error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(source, size, "overlay file %s",
+	         strcmp(path, "-") ? path : "(stdin)");
+	if (read_overlay(path, &text, &len) < 0) {
+		if (errno == EFBIG)
+			error_set(
+			    err, ERR_CONFIG,
+			    "%s is longer than %d bytes, the most overlay "
+			    "a pod takes on its command line",
+			    source, PODCMD_OVERLAY_MAX);
+		else
+			error_set_errno(err, ERR_IO, errno, "cannot read %s",
+			                source);
+		return NULL;
+	}
+	if (check_no_nul(text, len, source, err) < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 /* 1 and the name when the manifest at path sets one; 0 when it does not
  * exist or sets none. */
 static int name_from_file(const char *path, const char *what, char *name,
                           size_t size, struct error *err)
 {
 	char source[PATHS_MAX + 32], *text;
+	size_t len;
 	int rc;
 
-	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) < 0)
+	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, &len) < 0)
 		return errno == ENOENT
 		           ? 0
 		           : error_set_errno(err, ERR_CONFIG, errno,
 		                             "cannot read %s %s", what, path);
 	snprintf(source, sizeof source, "%s %s", what, path);
-	rc = overlay_name(text, source, name, size, err);
+	rc = check_no_nul(text, len, source, err);
+	if (rc == 0)
+		rc = overlay_name(text, source, name, size, err);
 	free(text);
 	return rc;
 }

@@ -4,8 +4,8 @@
  * `[pod] name` in the config the pod reads.  compose makes them agree:
  * it checks the overlay parses (so a typo is reported here, with the
  * layer, line and column) and adds the name when the overlay lacks it.
- * When it can, it keeps the caller's text as written (appending a [pod]
- * table), so the pod's own messages point at the caller's lines. */
+ * A single text is kept as written with the name appended at its end,
+ * so the pod's own messages point at the caller's lines. */
 #ifndef INSOMNIA_OVERLAY_H
 #define INSOMNIA_OVERLAY_H
 
@@ -23,6 +23,15 @@ struct overlay_part {
 char *overlay_compose(const struct overlay_part *parts, int nparts,
                       const char *name, char *name_out, size_t name_size,
                       struct error *err);
+
+/* Read an overlay file, or stdin for "-" (a pipe is fine), refusing what
+ * the pod could not be given: a file that is not a regular one (a FIFO
+ * never blocks), more than PODCMD_OVERLAY_MAX bytes, a NUL byte (named
+ * with its offset, line and column).  Fills source with the layer's name
+ * for errors ("overlay file x.toml").  Returns the malloc'd text, or
+ * NULL with err (ERR_IO, or ERR_CONFIG for the content). */
+char *overlay_read_file(const char *path, char *source, size_t size,
+                        struct error *err);
 
 /* The pod name an overlay text sets, if any: 1 and the name, 0 when
  * none, -1 when the text does not parse. */

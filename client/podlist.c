@@ -64,7 +64,9 @@ static void read_state(int dirfd, struct pod_info *info)
 	copy_string(st, "started_at", info->started_at,
 	            sizeof info->started_at);
 	copy_string(st, "state", info->state, sizeof info->state);
-	copy_string(st, "socket", info->socket, sizeof info->socket);
+	/* Not "socket": it is <dir>/sock by contract, and JSON cannot hold
+	 * a path that is not UTF-8 (docs/errors.md), so the dir's own path
+	 * is the one that reaches it. */
 	if (json_is_integer(v = json_object_get(st, "pgid")))
 		info->pgid = (pid_t)json_integer_value(v);
 	if (json_is_integer(v = json_object_get(st, "pid")))

@@ -694,7 +694,9 @@ static int prepare(struct spawn *s, const struct spawn_options *opts,
 {
 	if (!opts->name)
 		return error_set(err, ERR_BAD_NAME, "no pod name given");
-	if (podname_check(opts->name, err) < 0)
+	if (podname_check(opts->name, err) < 0 ||
+	    (opts->overlay && podcmd_check_overlay(strlen(opts->overlay),
+	                                           "the overlay", err) < 0))
 		return -1;
 	if (copy_options(s, opts) < 0)
 		return error_set(err, ERR_INTERNAL, "out of memory");

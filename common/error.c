@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fdio.h"
+#include "jsonstr.h"
 
 struct kind_entry {
 	const char *name;
@@ -47,12 +48,23 @@ void error_clear(struct error *err)
 	err->detail[0] = '\0';
 }
 
+/* A message too long for its buffer is cut on a character boundary, so
+ * a quoted name or path never ends in half a character. */
 static void set_message(struct error *err, enum error_kind kind,
                         const char *fmt, va_list ap)
 {
+	char longer[ERROR_MESSAGE_MAX + 4];
+	int n;
+
 	error_clear(err);
 	err->kind = kind;
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	n = vsnprintf(longer, sizeof longer, fmt, ap);
+	if (n < 0)
+		n = 0;
+	n = (int)utf8_cut(longer, strnlen(longer, sizeof longer),
+	                  sizeof err->message - 1);
+	memcpy(err->message, longer, (size_t)n);
+	err->message[n] = '\0';
 }
 
 int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
@@ -100,7 +112,7 @@ void error_prefix(struct error *err, const char *fmt, ...)
 	used = strlen(err->message);
 	if (used + 2 < sizeof err->message) {
 		size_t room = sizeof err->message - used - 3;
-		size_t n = strlen(old) < room ? strlen(old) : room;
+		size_t n = utf8_cut(old, strlen(old), room);
 		memcpy(err->message + used, ": ", 2);
 		memcpy(err->message + used + 2, old, n);
 		err->message[used + 2 + n] = '\0';

@@ -71,3 +71,13 @@ int podcmd_resolve(const char *explicit, char *out, size_t size,
 		return check_path(env, PODCMD_ENV, out, size, err);
 	return search_path(out, size, err);
 }
+
+int podcmd_check_overlay(size_t len, const char *what, struct error *err)
+{
+	if (len <= PODCMD_OVERLAY_MAX)
+		return 0;
+	return error_set(err, ERR_CONFIG,
+	                 "%s is too long: %zu bytes, and a pod takes at most "
+	                 "%d bytes of overlay on its command line",
+	                 what, len, PODCMD_OVERLAY_MAX);
+}

@@ -10,9 +10,21 @@
 
 #define PODCMD_ENV "INSOMNIA_POD_COMMAND"
 
+/* The longest --overlay text, in bytes.  The kernel takes one argv
+ * string of at most MAX_ARG_STRLEN (32 pages: 128 KiB with 4 KiB pages)
+ * counting its NUL; a longer one fails exec with "Argument list too
+ * long".  The pod gets its overlay only on the command line, so a
+ * longer one is refused before anything is started (docs/manifest.md). */
+#define PODCMD_OVERLAY_MAX (128 * 1024 - 1)
+
 /* Resolve to an executable path.  explicit (may be NULL) wins over the
  * environment.  Errors are ERR_LAUNCH_FAILED and name what was tried. */
 int podcmd_resolve(const char *explicit, char *out, size_t size,
                    struct error *err);
+
+/* 0 when an overlay of len bytes fits on the pod's command line, else
+ * -1 with ERR_CONFIG naming what (e.g. "overlay file x.toml") and the
+ * limit. */
+int podcmd_check_overlay(size_t len, const char *what, struct error *err);
 
 #endif

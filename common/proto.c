@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "jsonstr.h"
 
 /* Replies are short; the buffer only grows for the rare long one. */
 #define READ_CHUNK 4096
@@ -75,7 +76,9 @@ char *proto_error_line(json_t *id, const char *code, const char *message,
                        size_t *len)
 {
 	json_t *obj = json_object();
-	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+	/* A message may quote bytes from the peer or a path. */
+	json_t *e = json_pack("{s:o, s:o}", "code", jsonstr_new(code),
+	                      "message", jsonstr_new(message));
 
 	if (!obj || !e ||
 	    json_object_set(obj, "id", id ? id : json_null()) < 0 ||

@@ -2,6 +2,8 @@
  * knows. */
 #include "methods.h"
 
+#include "jsonstr.h"
+
 static json_t *status_run(struct method_env *env, json_t *params,
                           struct method_fail *fail)
 {
@@ -10,8 +12,7 @@ static json_t *status_run(struct method_env *env, json_t *params,
 
 	if (!obj ||
 	    json_object_set_new(obj, "description",
-	                        st->description ? json_string(st->description)
-	                                        : json_null()) < 0 ||
+	                        jsonstr_new(st->description)) < 0 ||
 	    json_object_set_new(obj, "uptime_ms",
 	                        json_integer(state_uptime_ms(st))) < 0 ||
 	    json_object_set_new(obj, "connections",

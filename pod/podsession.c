@@ -13,6 +13,7 @@
 #include <uuid/uuid.h>
 
 #include "atomic_file.h"
+#include "jsonstr.h"
 #include "podlog.h"
 #include "safedir.h"
 #include "sessionfile.h"
@@ -223,7 +224,7 @@ void podsession_stopping(struct podsession *s, const char *reason,
 	if (!s->began)
 		return;
 	if (f && detail)
-		json_object_set_new(f, "detail", json_string(detail));
+		json_object_set_new(f, "detail", jsonstr_new(detail));
 	if (!f)
 		podlog("session %s: out of memory journalling stopping", s->id);
 	else if (journal_append(&s->journal, SESSION_EV_STOPPING, f, &err) < 0)
@@ -234,7 +235,8 @@ void podsession_stopping(struct podsession *s, const char *reason,
 static void journal_stopped(struct podsession *s, const struct error *failure)
 {
 	json_t *f =
-	    failure ? json_pack("{s:s}", "error", failure->message) : NULL;
+	    failure ? json_pack("{s:o}", "error", jsonstr_new(failure->message))
+	            : NULL;
 	struct error err;
 
 	if (journal_append(&s->journal, SESSION_EV_STOPPED, f, &err) < 0 ||

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "jsonstr.h"
 #include "methods.h"
 #include "podlog.h"
 #include "proto.h"
@@ -135,21 +136,32 @@ static int conn_send_result(struct conn *c, json_t *id, json_t *result)
 
 /* ---- requests -------------------------------------------------------- */
 
+/* Quote at most this much of an unknown method's name. */
+#define METHOD_QUOTE_MAX 128
+
+static int unknown_method(struct conn *c, struct proto_request *req)
+{
+	size_t len = strlen(req->method);
+	/* Cut on a character boundary, so the reply stays valid UTF-8. */
+	int quoted = (int)utf8_cut(req->method, len, METHOD_QUOTE_MAX);
+	char msg[METHOD_MESSAGE_MAX];
+
+	snprintf(msg, sizeof msg, "unknown method \"%.*s%s\"", quoted,
+	         req->method, (size_t)quoted < len ? "..." : "");
+	return conn_send_error(c, req->id, PROTO_ERR_UNKNOWN_METHOD, msg);
+}
+
 static int dispatch(struct conn *c, struct proto_request *req)
 {
 	const struct method *m = methods_find(req->method);
 	struct method_env env = {c->server->state, c->server->nconns,
 	                         c->peer_pid, false};
 	struct method_fail fail = {NULL, ""};
-	char msg[METHOD_MESSAGE_MAX];
 	json_t *result;
 	int rc;
 
-	if (!m) {
-		snprintf(msg, sizeof msg, "unknown method \"%s\"", req->method);
-		return conn_send_error(c, req->id, PROTO_ERR_UNKNOWN_METHOD,
-		                       msg);
-	}
+	if (!m)
+		return unknown_method(c, req);
 	result = m->run(&env, req->params, &fail);
 	if (!result)
 		return conn_send_error(

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "jsonstr.h"
 #include "rundir.h"
 
 void state_stamp(struct pod_state *st)
@@ -25,11 +26,13 @@ void state_stamp(struct pod_state *st)
 
 json_t *state_to_json(const struct pod_state *st)
 {
-	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "name",
-	                 st->name, "pid", (json_int_t)st->pid, "pgid",
-	                 (json_int_t)st->pgid, "session_id", st->session_id,
-	                 "socket", st->socket, "started_at", st->started_at,
-	                 "state", st->state);
+	/* The socket path is bytes (the runtime root may hold any). */
+	return json_pack(
+	    "{s:o, s:I, s:I, s:o, s:o, s:o, s:o}", "name",
+	    jsonstr_new(st->name), "pid", (json_int_t)st->pid, "pgid",
+	    (json_int_t)st->pgid, "session_id", jsonstr_new(st->session_id),
+	    "socket", jsonstr_new(st->socket), "started_at",
+	    jsonstr_new(st->started_at), "state", jsonstr_new(st->state));
 }
 
 int64_t state_uptime_ms(const struct pod_state *st)

@@ -10,7 +10,13 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "jsonstr.h"
 #include "podctl.h"
+
+/* What a script gets when even the error object cannot be built. */
+static const char oom_json[] =
+    "{\"error\":{\"kind\":\"internal\",\"message\":\"out of memory\","
+    "\"tail\":[]}}";
 
 /* The stderr tail as a JSON array of lines. */
 static json_t *tail_lines(const char *detail)
@@ -21,31 +27,43 @@ static json_t *tail_lines(const char *detail)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		json_array_append_new(lines, json_stringn(p, n));
+		json_array_append_new(lines, jsonstr_newn(p, n));
 		p += n + (nl ? 1 : 0);
 	}
 	return lines;
 }
 
+static json_t *error_json(const struct error *err)
+{
+	json_t *e = json_object();
+
+	json_object_set_new(e, "kind", json_string(error_kind_name(err->kind)));
+	json_object_set_new(e, "message", jsonstr_new(err->message));
+	json_object_set_new(e, "tail", tail_lines(err->detail));
+	if (err->exit_status >= 0)
+		json_object_set_new(e, "exit_status",
+		                    json_integer(err->exit_status));
+	if (err->term_signal > 0)
+		json_object_set_new(e, "signal",
+		                    json_integer(err->term_signal));
+	return json_pack("{s:o}", "error", e);
+}
+
+static void print_prose(const struct error *err)
+{
+	fprintf(stderr, "podctl: %s\n", err->message);
+	if (err->detail[0])
+		fprintf(stderr, "last lines of the pod's stderr:\n%s",
+		        err->detail);
+}
+
 int cli_fail(bool json, const struct error *err)
 {
-	if (json) {
-		json_t *e = json_pack(
-		    "{s:s, s:s, s:o}", "kind", error_kind_name(err->kind),
-		    "message", err->message, "tail", tail_lines(err->detail));
-		if (err->exit_status >= 0)
-			json_object_set_new(e, "exit_status",
-			                    json_integer(err->exit_status));
-		if (err->term_signal > 0)
-			json_object_set_new(e, "signal",
-			                    json_integer(err->term_signal));
-		cli_print_json(json_pack("{s:o}", "error", e));
-	} else {
-		fprintf(stderr, "podctl: %s\n", err->message);
-		if (err->detail[0])
-			fprintf(stderr, "last lines of the pod's stderr:\n%s",
-			        err->detail);
-	}
+	/* The object lost on a stdout that cannot be written is still
+	 * told on stderr; cli_exit says why stdout failed. */
+	if (!json || cli_print_json(error_json(err)) != 0 ||
+	    fflush(stdout) != 0)
+		print_prose(err);
 	return error_exit_code(err->kind);
 }
 
@@ -70,15 +88,35 @@ int cli_help(const struct cmd_entry *cmd)
 	return 0;
 }
 
-void cli_print_json(json_t *value)
+int cli_print_json(json_t *value)
 {
-	char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *text =
+	    value ? json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	int rc = 0;
 
-	if (text) {
+	/* Never print nothing: a script waits for one line. */
+	if (!text) {
+		puts(oom_json);
+		rc = error_exit_code(ERR_INTERNAL);
+	} else {
 		puts(text);
-		free(text);
 	}
+	free(text);
 	json_decref(value);
+	return rc;
+}
+
+int cli_exit(int code)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return code;
+	e = errno ? errno : EIO;
+	fprintf(stderr, "podctl: cannot write to standard output: %s\n",
+	        fd_strerror(e));
+	return code ? code : error_exit_code(ERR_IO);
 }
 
 int cli_parse_seconds(const char *text)
@@ -91,22 +129,6 @@ int cli_parse_seconds(const char *text)
 	if (errno || end == text || *end || !(s > 0) || s > 86400)
 		return -1;
 	return (int)ceil(s * 1000);
-}
-
-char *cli_read_file(const char *path, struct error *err)
-{
-	char *text;
-
-	if (strcmp(path, "-") == 0) {
-		if (fd_read_file_at(AT_FDCWD, "/dev/stdin", 16 << 20, &text,
-		                    NULL) == 0)
-			return text;
-	} else if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) ==
-	           0) {
-		return text;
-	}
-	error_set_errno(err, ERR_IO, errno, "cannot read %s", path);
-	return NULL;
 }
 
 bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,

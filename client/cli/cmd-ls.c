@@ -2,22 +2,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonstr.h"
 #include "podctl.h"
 #include "podlist.h"
 
 static json_t *info_json(const struct pod_info *p)
 {
-	return json_pack("{s:s, s:b, s:s, s:I, s:I, s:s, s:s, s:s}", "name",
-	                 p->name, "alive", p->alive, "state", p->state, "pid",
-	                 (json_int_t)p->pid, "pgid", (json_int_t)p->pgid,
-	                 "session_id", p->session_id, "socket", p->socket,
-	                 "started_at", p->started_at);
+	return json_pack("{s:o, s:b, s:o, s:I, s:I, s:o, s:o, s:o}", "name",
+	                 jsonstr_new(p->name), "alive", p->alive, "state",
+	                 jsonstr_new(p->state), "pid", (json_int_t)p->pid,
+	                 "pgid", (json_int_t)p->pgid, "session_id",
+	                 jsonstr_new(p->session_id), "socket",
+	                 jsonstr_new(p->socket), "started_at",
+	                 jsonstr_new(p->started_at));
 }
 
+/* A row that cannot be built (out of memory) fails the listing rather
+ * than vanish from it. */
 static int add_json(const struct pod_info *p, void *arg)
 {
-	json_array_append_new(arg, info_json(p));
-	return 0;
+	return json_array_append_new(arg, info_json(p)) < 0 ? 1 : 0;
 }
 
 static int print_row(const struct pod_info *p, void *arg)
@@ -56,8 +60,11 @@ static int exec_ls(int argc, char **argv)
 		json_decref(list);
 		return cli_fail(true, &err);
 	}
-	cli_print_json(json_pack("{s:o}", "pods", list));
-	return 0;
+	if (rc > 0) {
+		json_decref(list);
+		list = NULL;
+	}
+	return cli_print_json(list ? json_pack("{s:o}", "pods", list) : NULL);
 }
 
 const struct cmd_entry cmd_ls_entry = {

@@ -1,17 +1,26 @@
 /* podctl reap: clean the dirs dead pods left. */
 #include <stdio.h>
 
+#include "jsonstr.h"
 #include "podctl.h"
 #include "podreap.h"
 
+struct rows {
+	json_t *list;
+	bool lost; /* a row could not be built (out of memory) */
+};
+
 static void add_json(const struct reap_report *r, void *arg)
 {
-	json_t *o =
-	    json_pack("{s:s, s:b, s:I}", "name", r->name, "removed", r->removed,
-	              "killed_group", (json_int_t)r->killed_group);
-	if (r->note[0])
-		json_object_set_new(o, "note", json_string(r->note));
-	json_array_append_new(arg, o);
+	struct rows *rows = arg;
+	json_t *o = json_pack("{s:o, s:b, s:I}", "name", jsonstr_new(r->name),
+	                      "removed", r->removed, "killed_group",
+	                      (json_int_t)r->killed_group);
+
+	if (o && r->note[0])
+		json_object_set_new(o, "note", jsonstr_new(r->note));
+	if (json_array_append_new(rows->list, o) < 0)
+		rows->lost = true;
 }
 
 static void print_line(const struct reap_report *r, void *arg)
@@ -33,7 +42,7 @@ static int exec_reap(int argc, char **argv)
 	bool json = false;
 	struct error err;
 	int c, count = 0;
-	json_t *list;
+	struct rows rows = {NULL, false};
 
 	if (cli_json_only(&cmd_reap_entry, argc, argv, 0, &json, &c))
 		return c;
@@ -45,13 +54,18 @@ static int exec_reap(int argc, char **argv)
 			puts("nothing to reap");
 		return 0;
 	}
-	list = json_array();
-	if (pod_reap(add_json, list, &err) < 0) {
-		json_decref(list);
+	rows.list = json_array();
+	if (pod_reap(add_json, &rows, &err) < 0) {
+		json_decref(rows.list);
 		return cli_fail(true, &err);
 	}
-	cli_print_json(json_pack("{s:o}", "reaped", list));
-	return 0;
+	/* A listing that lost a row is not printed as if complete. */
+	if (rows.lost) {
+		json_decref(rows.list);
+		rows.list = NULL;
+	}
+	return cli_print_json(
+	    rows.list ? json_pack("{s:o}", "reaped", rows.list) : NULL);
 }
 
 const struct cmd_entry cmd_reap_entry = {

@@ -47,7 +47,6 @@ static int exec_resume(int argc, char **argv)
 	};
 	struct spawn_args a = {0};
 	struct session_info info;
-	char named[PODNAME_MAX + 1];
 	struct error err;
 	int c;
 
@@ -88,10 +87,8 @@ static int exec_resume(int argc, char **argv)
 		return cli_fail(a.json, &err);
 	a.session = info.id;
 	a.cwd = info.cwd[0] ? info.cwd : NULL;
-	/* the session's name, unless the overlay renames the pod */
-	if (!(a.overlay && overlay_name(a.overlay, "--overlay", named,
-	                                sizeof named, NULL) == 1))
-		a.name = info.name;
+	/* the session's name, unless an overlay renames the pod */
+	a.default_name = info.name;
 	return podctl_spawn_run(&a);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonstr.h"
 #include "podctl.h"
 #include "session.h"
 
@@ -41,11 +42,26 @@ static int by_creation(const void *a, const void *b)
 
 static json_t *info_json(const struct session_info *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:s}", "id",
-	                 s->id, "name", s->name, "created_at", s->created_at,
-	                 "last_event", s->last_event, "last_event_at",
-	                 s->last_event_at, "live", s->live, "pid",
-	                 (json_int_t)s->pid, "cwd", s->cwd);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o}", "id",
+	                 jsonstr_new(s->id), "name", jsonstr_new(s->name),
+	                 "created_at", jsonstr_new(s->created_at), "last_event",
+	                 jsonstr_new(s->last_event), "last_event_at",
+	                 jsonstr_new(s->last_event_at), "live", s->live, "pid",
+	                 (json_int_t)s->pid, "cwd", jsonstr_new(s->cwd));
+}
+
+/* NULL when a row cannot be built (out of memory), rather than a
+ * listing that silently lacks it. */
+static json_t *list_json(const struct collected *c)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < c->count; i++)
+		if (json_array_append_new(list, info_json(&c->items[i])) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	return list ? json_pack("{s:o}", "sessions", list) : NULL;
 }
 
 static void print_table(const struct collected *c)
@@ -85,8 +101,7 @@ static int exec_sessions(int argc, char **argv)
 	struct collected c = {0};
 	struct error err;
 	bool json;
-	int code;
-	json_t *list;
+	int code = 0;
 
 	if (cli_json_only(&cmd_sessions_entry, argc, argv, 0, &json, &code))
 		return code;
@@ -95,16 +110,12 @@ static int exec_sessions(int argc, char **argv)
 		free(c.items);
 		return cli_fail(json, &err);
 	}
-	if (json) {
-		list = json_array();
-		for (size_t i = 0; i < c.count; i++)
-			json_array_append_new(list, info_json(&c.items[i]));
-		cli_print_json(json_pack("{s:o}", "sessions", list));
-	} else {
+	if (json)
+		code = cli_print_json(list_json(&c));
+	else
 		print_table(&c);
-	}
 	free(c.items);
-	return 0;
+	return code;
 }
 
 const struct cmd_entry cmd_sessions_entry = {

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonstr.h"
 #include "overlay.h"
+#include "paths.h"
 #include "podctl.h"
 #include "podspawn.h"
 
@@ -13,22 +15,25 @@ static void show_progress(const char *line, void *arg)
 	fprintf(stderr, "  | %s\n", line);
 }
 
-static void print_result(const struct spawn_result *r, bool json)
+/* Returns the exit code. */
+static int print_result(const struct spawn_result *r, bool json)
 {
-	if (json) {
-		cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:b}", "name",
-		                         r->name, "socket", r->socket, "pid",
-		                         (json_int_t)r->pid, "session_id",
-		                         r->session_id, "reused", r->reused));
-		return;
-	}
+	if (json)
+		return cli_print_json(json_pack(
+		    "{s:o, s:o, s:I, s:o, s:b}", "name", jsonstr_new(r->name),
+		    "socket", jsonstr_new(r->socket), "pid", (json_int_t)r->pid,
+		    "session_id", jsonstr_new(r->session_id), "reused",
+		    r->reused));
 	printf("%s: %s\n", r->name, r->reused ? "already running" : "ready");
 	printf("  socket   %s\n  pid      %ld\n  session  %s\n", r->socket,
 	       (long)r->pid, r->session_id[0] ? r->session_id : "-");
+	return 0;
 }
 
-/* No --name: the overlay's, else the one the manifests set (the client
- * must know it to find the pod's dir before the pod says it). */
+/* No --name: the overlay's (--overlay over --overlay-file, as they
+ * merge), else the default (a resumed session's), else the one the
+ * manifests set: the client must know it to find the pod's dir before
+ * the pod says it. */
 static int pick_name(const struct spawn_args *a,
                      const struct overlay_part *parts, char *name, size_t size,
                      struct error *err)
@@ -43,6 +48,10 @@ static int pick_name(const struct spawn_args *a,
 		if (rc != 0)
 			return rc;
 	}
+	if (a->default_name) {
+		snprintf(name, size, "%s", a->default_name);
+		return 0;
+	}
 	rc = overlay_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
 		return error_set(err, ERR_BAD_NAME,
@@ -55,7 +64,8 @@ int podctl_spawn_run(const struct spawn_args *a)
 {
 	struct overlay_part parts[2] = {{NULL, NULL},
 	                                {a->overlay, "--overlay"}};
-	char source[512], name[PODNAME_MAX + 1], found[PODNAME_MAX + 1];
+	char source[PATHS_MAX + 32], name[PODNAME_MAX + 1],
+	    found[PODNAME_MAX + 1];
 	char *file_text = NULL, *overlay;
 	struct spawn_options o = {0};
 	struct spawn_result r;
@@ -64,11 +74,10 @@ int podctl_spawn_run(const struct spawn_args *a)
 
 	error_clear(&err);
 	if (a->overlay_file) {
-		if (!(file_text = cli_read_file(a->overlay_file, &err)))
+		file_text = overlay_read_file(a->overlay_file, source,
+		                              sizeof source, &err);
+		if (!file_text)
 			return cli_fail(a->json, &err);
-		snprintf(source, sizeof source, "overlay file %s",
-		         strcmp(a->overlay_file, "-") ? a->overlay_file
-		                                      : "(stdin)");
 		parts[0] = (struct overlay_part){file_text, source};
 	}
 	if (!a->name && pick_name(a, parts, found, sizeof found, &err) < 0) {
@@ -91,8 +100,7 @@ int podctl_spawn_run(const struct spawn_args *a)
 	free(overlay);
 	if (rc < 0)
 		return cli_fail(a->json, &err);
-	print_result(&r, a->json);
-	return 0;
+	return print_result(&r, a->json);
 }
 
 static int exec_spawn(int argc, char **argv)

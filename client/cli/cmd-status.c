@@ -88,13 +88,11 @@ static int exec_status(int argc, char **argv)
 		return cli_fail(json, &err);
 	}
 	if (json)
-		cli_print_json(
+		return cli_print_json(
 		    json_pack("{s:o, s:o}", "hello", hello, "status", status));
-	else {
-		print_human(hello, status);
-		json_decref(hello);
-		json_decref(status);
-	}
+	print_human(hello, status);
+	json_decref(hello);
+	json_decref(status);
 	return 0;
 }
 

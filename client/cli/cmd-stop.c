@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "jsonstr.h"
 #include "podctl.h"
 #include "podstop.h"
 
@@ -53,12 +54,10 @@ static int exec_stop(int argc, char **argv)
 	if (pod_stop(argv[optind], grace_ms, &how, &pid, &err) < 0)
 		return cli_fail(json, &err);
 	if (json)
-		cli_print_json(json_pack("{s:s, s:I, s:s}", "name",
-		                         argv[optind], "pid", (json_int_t)pid,
-		                         "stopped_by", pod_stop_how_name(how)));
-	else
-		printf("%s: stopped (%s)\n", argv[optind],
-		       pod_stop_how_name(how));
+		return cli_print_json(json_pack(
+		    "{s:o, s:I, s:s}", "name", jsonstr_new(argv[optind]), "pid",
+		    (json_int_t)pid, "stopped_by", pod_stop_how_name(how)));
+	printf("%s: stopped (%s)\n", argv[optind], pod_stop_how_name(how));
 	return 0;
 }
 

@@ -22,7 +22,7 @@ static int usage(FILE *out, int code)
 	return code;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage(stderr, error_exit_code(ERR_USAGE));
@@ -37,4 +37,9 @@ int main(int argc, char **argv)
 			return commands[i]->exec(argc - 1, argv + 1);
 	fprintf(stderr, "podctl: unknown command \"%s\"\n", argv[1]);
 	return usage(stderr, error_exit_code(ERR_USAGE));
+}
+
+int main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

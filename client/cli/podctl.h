@@ -29,6 +29,9 @@ extern const struct cmd_entry cmd_resume_entry;
 /* What spawn and resume share. */
 struct spawn_args {
 	const char *name, *overlay, *overlay_file, *session, *cwd;
+	/* The name when neither --name nor an overlay gives one (resume:
+	 * the session's); NULL: the manifests'. */
+	const char *default_name;
 	int timeout_ms;
 	bool reuse, quiet, json;
 };
@@ -54,13 +57,20 @@ bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
 /* Print `podctl CMD --help` for cmd; returns 0. */
 int cli_help(const struct cmd_entry *cmd);
 
-/* Print a JSON value on stdout (compact, one line) and drop it. */
-void cli_print_json(json_t *value);
+/* Print a JSON value on stdout (compact, one line, ASCII) and drop it.
+ * Returns the exit code: 0, or for NULL (a value that could not be
+ * built: out of memory) that of ERR_INTERNAL after printing an internal
+ * error object instead, so a script never reads nothing.  Build strings from
+ * bytes with jsonstr_new (jsonstr.h), never json_string or json_pack's "s",
+ * which fail on invalid UTF-8. */
+int cli_print_json(json_t *value);
+
+/* Every command's last step (main calls it): flush stdout and check it
+ * was written.  A write error is reported on stderr; the exit code is
+ * code, or that of ERR_IO when code is 0. */
+int cli_exit(int code);
 
 /* Seconds (decimals allowed, > 0) to milliseconds; -1 when invalid. */
 int cli_parse_seconds(const char *text);
-
-/* Read a whole file, or stdin for "-"; NULL with err on failure. */
-char *cli_read_file(const char *path, struct error *err);
 
 #endif

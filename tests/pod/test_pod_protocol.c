@@ -106,6 +106,33 @@ Test(pod_protocol, unknown_method_gets_unknown_method_error)
 	stop_quietly(&p, "proto");
 }
 
+/* The reply quotes the name cut on a character boundary: a cut inside
+ * "é" would be invalid UTF-8, which jansson cannot encode, and the pod
+ * used to drop the connection instead of answering. */
+Test(pod_protocol, unknown_long_multibyte_method_gets_a_reply_and_keeps_going)
+{
+	char method[5 * 200 + 1] = "";
+	struct th_pod p;
+	struct error err;
+	json_t *r = NULL;
+	int fd;
+
+	for (int i = 0; i < 400; i++)
+		strcat(method, i % 2 ? "\xc3\xa9" : "\xe2\x82\xac");
+	th_start_named(&p, "proto");
+	fd = th_connect(p.sock);
+	cr_assert_eq(proto_call(fd, 4, method, NULL, &r, &err), -1);
+	cr_assert_eq(err.kind, ERR_PROTOCOL, "%s", err.message);
+	cr_assert_str_eq(err.detail, PROTO_ERR_UNKNOWN_METHOD);
+	cr_assert(strstr(err.message, "unknown method \"\xe2\x82\xac\xc3\xa9"),
+	          "%s", err.message);
+	cr_assert_null(strstr(err.message, "\xef\xbf\xbd"),
+	               "a character was cut: %s", err.message);
+	assert_pong(fd);
+	close(fd);
+	stop_quietly(&p, "proto");
+}
+
 Test(pod_protocol, pipelined_requests_get_replies_in_order)
 {
 	struct th_pod p;
