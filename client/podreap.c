@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "paths.h"
 #include "podlist.h"
 #include "rundir.h"
@@ -89,9 +90,11 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 	while (d && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (unlinkat(dirfd, e->d_name, 0) < 0)
-			note(r, "cannot remove %s: %s", e->d_name,
-			     strerror(errno));
+		/* a non-socket sock, a FIFO or dir named pid: not ours */
+		if (rundir_remove_entry(dirfd, e->d_name) < 0)
+			note(r, "kept %s: %s", e->d_name,
+			     errno == ENOTSOCK ? "not a socket"
+			                       : fd_strerror(errno));
 	}
 	if (d)
 		closedir(d);

@@ -40,7 +40,9 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
 		return error_set_errno(err, ERR_IO, errno,
 		                       "cannot create a temporary file for %s",
 		                       name);
-	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	/* The mode asked for, whatever the caller's umask. */
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0) {
 		error_set_errno(err, ERR_IO, errno, "cannot write %s", name);
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -303,6 +304,9 @@ int main(int argc, char **argv)
 		return error_exit_code(err.kind);
 	}
 	fds_close_inherited();
+	/* Everything the pod makes (dirs, lock files, the socket before its
+	 * chmod) is private whatever umask the caller had. */
+	umask(077);
 	/* A client that hangs up mid-reply must not kill the pod. */
 	signal(SIGPIPE, SIG_IGN);
 	block_stop_signals(SIG_BLOCK);

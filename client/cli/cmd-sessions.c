@@ -8,9 +8,17 @@
 #include "podctl.h"
 #include "session.h"
 
+/* A session that could not be read: reported, never fatal to the list. */
+struct unreadable {
+	char id[SESSION_ID_LEN + 1];
+	struct error err;
+};
+
 struct collected {
 	struct session_info *items;
 	size_t count, cap;
+	struct unreadable *bad;
+	size_t nbad, capbad;
 };
 
 static int collect(const struct session_info *info, void *arg)
@@ -27,6 +35,24 @@ static int collect(const struct session_info *info, void *arg)
 		c->cap = cap;
 	}
 	c->items[c->count++] = *info;
+	return 0;
+}
+
+static int collect_bad(const char *id, const struct error *err, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->nbad == c->capbad) {
+		size_t cap = c->capbad ? c->capbad * 2 : 8;
+		struct unreadable *bigger =
+		    realloc(c->bad, cap * sizeof *bigger);
+		if (!bigger)
+			return -1;
+		c->bad = bigger;
+		c->capbad = cap;
+	}
+	snprintf(c->bad[c->nbad].id, sizeof c->bad[0].id, "%s", id);
+	c->bad[c->nbad++].err = *err;
 	return 0;
 }
 
@@ -48,10 +74,38 @@ static json_t *info_json(const struct session_info *s)
 	                 (json_int_t)s->pid, "cwd", s->cwd);
 }
 
+static json_t *bad_json(const struct unreadable *b)
+{
+	return json_pack("{s:s, s:s, s:s}", "id", b->id, "kind",
+	                 error_kind_name(b->err.kind), "message",
+	                 b->err.message);
+}
+
+static json_t *collected_json(const struct collected *c)
+{
+	json_t *list = json_array(), *bad = json_array();
+
+	for (size_t i = 0; i < c->count; i++)
+		json_array_append_new(list, info_json(&c->items[i]));
+	for (size_t i = 0; i < c->nbad; i++)
+		json_array_append_new(bad, bad_json(&c->bad[i]));
+	return json_pack("{s:o, s:o}", "sessions", list, "unreadable", bad);
+}
+
+/* The others are still listed; these are named on stderr, and the
+ * exit status is 0: the listing itself worked. */
+static void print_unreadable(const struct collected *c)
+{
+	for (size_t i = 0; i < c->nbad; i++)
+		fprintf(stderr, "podctl: cannot read session %s: %s\n",
+		        c->bad[i].id, c->bad[i].err.message);
+}
+
 static void print_table(const struct collected *c)
 {
+	print_unreadable(c);
 	if (c->count == 0) {
-		puts("no sessions");
+		puts(c->nbad ? "no readable sessions" : "no sessions");
 		return;
 	}
 	printf("%-36s %-16s %-24s %-10s %-5s %s\n", "ID", "NAME", "CREATED",
@@ -71,7 +125,8 @@ static int gather(struct collected *c, struct error *err)
 
 	if (fd < 0)
 		return err->errnum == ENOENT ? 0 : -1;
-	rc = session_list(fd, collect, c, err);
+	rc = session_list(fd, &(struct session_list_fns){collect, collect_bad},
+	                  c, err);
 	close(fd);
 	if (rc > 0 || rc < 0)
 		return rc < 0 ? -1
@@ -86,25 +141,18 @@ static int exec_sessions(int argc, char **argv)
 	struct error err;
 	bool json;
 	int code;
-	json_t *list;
 
 	if (cli_json_only(&cmd_sessions_entry, argc, argv, 0, &json, &code))
 		return code;
 	error_clear(&err);
-	if (gather(&c, &err) < 0) {
-		free(c.items);
-		return cli_fail(json, &err);
-	}
-	if (json) {
-		list = json_array();
-		for (size_t i = 0; i < c.count; i++)
-			json_array_append_new(list, info_json(&c.items[i]));
-		cli_print_json(json_pack("{s:o}", "sessions", list));
-	} else {
+	code = gather(&c, &err) < 0 ? cli_fail(json, &err) : 0;
+	if (code == 0 && json)
+		cli_print_json(collected_json(&c));
+	else if (code == 0)
 		print_table(&c);
-	}
 	free(c.items);
-	return 0;
+	free(c.bad);
+	return code;
 }
 
 const struct cmd_entry cmd_sessions_entry = {
@@ -114,7 +162,10 @@ const struct cmd_entry cmd_sessions_entry = {
     "Lists every session of the data root, oldest first: its id, name,\n"
     "creation time, last journal event, whether a live pod holds it (by\n"
     "the session's lock, never by pid) and its working directory.\n"
+    "A session that cannot be read (damaged, foreign-owned) does not stop\n"
+    "the listing: it is named on stderr, and the others are listed.\n"
     "--json prints {\"sessions\":[{id, name, created_at, last_event,\n"
-    "last_event_at, live, pid, cwd}]}.\n",
+    "last_event_at, live, pid, cwd}], \"unreadable\":[{id, kind,\n"
+    "message}]}.\n",
     exec_sessions,
 };
