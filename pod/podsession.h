@@ -20,6 +20,7 @@
 struct podsession {
 	char id[SESSION_ID_LEN + 1]; /* lower case */
 	bool resumed;                /* given with --session */
+	char root[PATHS_MAX];        /* <data root>/sessions, for messages */
 	char dir[PATHS_MAX]; /* <data root>/sessions/<id>, for messages */
 	int rootfd, dirfd, lockfd;
 	struct journal journal;
