@@ -32,9 +32,9 @@ static void resume_fails_without_err(void)
 	struct podsession s;
 
 	podsession_init(&s);
-	cr_assert_eq(podsession_choose(
-	                 &s, "0f8fad5b-d9cb-469f-a165-70867728950e", NULL),
-	             0);
+	cr_assert_eq(
+	    podsession_choose(&s, "0f8fad5b-d9cb-469f-a165-70867728950e", NULL),
+	    0);
 	cr_assert_eq(podsession_resume(&s, NULL), -1);
 	podsession_close(&s, NULL);
 }

@@ -92,3 +92,20 @@ Test(atomic_file, read_file_refuses_files_over_the_limit)
 	cr_assert_eq(fd_read_file_at(dirfd_, "big", 4, &got, NULL), -1);
 	cr_assert_null(got);
 }
+
+Test(atomic_file, the_mode_asked_for_whatever_the_umask)
+{
+	static const mode_t masks[] = {0277, 0777, 0000};
+	struct stat st;
+
+	for (size_t i = 0; i < 3; i++) {
+		umask(masks[i]);
+		cr_assert_eq(atomic_write_at(dirfd_, "f", "x", 1, 0600, NULL),
+		             0);
+		cr_assert_eq(fstatat(dirfd_, "f", &st, 0), 0);
+		cr_assert_eq(st.st_mode & 07777, 0600, "umask %04o gave %04o",
+		             (unsigned)masks[i],
+		             (unsigned)(st.st_mode & 07777));
+	}
+	umask(022);
+}
