@@ -242,7 +242,11 @@ static int write_toml(struct podsession *s, const char *name, const char *cwd,
 	text = sessionfile_render(&h, config, &len, err);
 	if (!text)
 		return -1;
-	rc = atomic_write_at(s->dirfd, SESSION_TOML, text, len, 0600, err);
+	/* The data synced before the rename (absent or whole, even after a
+	 * power loss); the rename itself is made durable with the rest of
+	 * the creation, after the ready line (podsession_settle). */
+	rc = atomic_write_sync_at(s->dirfd, SESSION_TOML, text, len, 0600,
+	                          ATOMIC_SYNC_FILE, err);
 	free(text);
 	return rc;
 }
@@ -254,11 +258,6 @@ int podsession_create(struct podsession *s, const char *name, const char *cwd,
 	    write_toml(s, name, cwd, config, err) < 0 ||
 	    journal_open(&s->journal, s->dirfd, err) < 0)
 		return -1;
-	/* The new entries (the session dir, lock, journal) survive a
-	 * crash from here on; session.toml's rename synced itself. */
-	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
-		                       s->dir);
 	return 0;
 }
 
@@ -276,7 +275,7 @@ int podsession_begin(struct podsession *s, const char *name, struct error *err)
 	    &s->journal, s->resumed ? SESSION_EV_RESUMED : SESSION_EV_STARTED,
 	    f, err);
 	json_decref(f);
-	if (rc < 0 || journal_sync(&s->journal, err) < 0)
+	if (rc < 0)
 		return -1;
 	s->began = true;
 	return 0;
@@ -287,6 +286,25 @@ int podsession_ready(struct podsession *s, struct error *err)
 	if (journal_append(&s->journal, SESSION_EV_READY, NULL, err) < 0)
 		return -1;
 	s->ready = true;
+	return 0;
+}
+
+/* Nothing before the ready line waits for the disk but session.toml's
+ * data; the rest is made durable here, in one batch: the journal (its
+ * started/resumed and ready records), and for a new session the dir
+ * entries (session.toml's rename, the journal, the lock) and the session
+ * dir itself.  Nobody can resume the session before this pod stops, and
+ * a pod killed before here leaves everything in the page cache whole:
+ * only a power loss in the instant after the ready line can lose it. */
+int podsession_settle(struct podsession *s, struct error *err)
+{
+	if (journal_sync(&s->journal, err) < 0)
+		return -1;
+	if (!s->created)
+		return 0;
+	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
+		                       s->dir);
 	return 0;
 }
 
