@@ -109,3 +109,19 @@ Test(atomic_file, the_mode_asked_for_whatever_the_umask)
 	}
 	umask(022);
 }
+
+Test(atomic_file, without_syncs_it_is_still_atomic_and_leaves_no_temp)
+{
+	char *got;
+	struct stat st;
+
+	cr_assert_eq(atomic_write_sync_at(dirfd_, "pid", "7\n", 2, 0600,
+	                                  ATOMIC_SYNC_NONE, NULL),
+	             0);
+	cr_assert_eq(fd_read_file_at(dirfd_, "pid", 100, &got, NULL), 0);
+	cr_assert_str_eq(got, "7\n");
+	free(got);
+	cr_assert_eq(fstatat(dirfd_, "pid", &st, 0), 0);
+	cr_assert_eq(st.st_mode & 07777, 0600);
+	cr_assert_eq(entries(), 1);
+}
