@@ -2,6 +2,7 @@
  * roots, and sessions whose creation never finished, as podctl meets
  * them with the real pod. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -201,6 +202,41 @@ Test(hostile, fifos_named_pid_and_state_json_block_no_listing_and_are_kept)
 	/* A new pod of that name replaces them. */
 	pid = spawn_web(plain, NULL);
 	e2e_stop(pid);
+}
+
+static void fifo_manifest_in(char *dir, size_t size)
+{
+	char path[400];
+
+	snprintf(dir, size, "%s/proj", e2e_home);
+	make_dir(dir);
+	snprintf(path, sizeof path, "%s/.insomnia", dir);
+	make_dir(path);
+	snprintf(path, sizeof path, "%s/.insomnia/manifest.toml", dir);
+	plant_fifo(path);
+}
+
+Test(hostile, a_fifo_as_manifest_fails_spawn_at_once_naming_it)
+{
+	char dir[300], want[400];
+	struct run r;
+
+	fifo_manifest_in(dir, sizeof dir);
+	snprintf(want, sizeof want, "%s/.insomnia/manifest.toml", dir);
+	/* podctl reads it for the name: a config error, exit 2 */
+	r = podctl("spawn", "--cwd", dir, NULL);
+	cr_assert_eq(r.code, error_exit_code(ERR_CONFIG), "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	cr_assert(strstr(r.err, "not a regular file"), "%s", r.err);
+	run_free(&r);
+	/* the pod reads it: it exits 2 at once, and says why */
+	r = podctl("spawn", "--name", "web", "--cwd", dir, NULL);
+	cr_assert_eq(r.code, error_exit_code(ERR_EXITED_EARLY), "%s%s", r.out,
+	             r.err);
+	cr_assert(strstr(r.err, "exit 2"), "%s", r.err);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	cr_assert(strstr(r.err, "not a regular file"), "%s", r.err);
+	run_free(&r);
 }
 
 /* ---- item 8: a sock that is not a socket ------------------------------- */
@@ -471,4 +507,69 @@ Test(hostile, sessions_lists_the_rest_and_reports_damaged_or_foreign_ones)
 	}
 	json_decref(v);
 	run_free(&r);
+}
+
+/* Reapers running flat out while pods create sessions: no creation
+ * fails, none is lost, nothing is left half-made. */
+#define RACE_ROUNDS  100
+#define RACE_REAPERS 2
+
+static pid_t start_reaper(const int stop[2])
+{
+	pid_t pid = fork();
+	char c;
+
+	cr_assert_geq(pid, 0);
+	if (pid != 0)
+		return pid;
+	close(stop[1]); /* the parent's end alone says when to stop */
+	while (read(stop[0], &c, 1) < 0 && errno == EAGAIN)
+		session_reap(NULL, NULL, NULL);
+	_exit(0);
+}
+
+static int count_complete(const struct session_info *info, void *arg)
+{
+	++*(int *)arg;
+	return 0;
+}
+
+Test(hostile, creating_sessions_while_reapers_run_never_fails_or_leaks)
+{
+	pid_t reapers[RACE_REAPERS];
+	struct error err;
+	int stop[2], fd, listed = 0, dirs = 0;
+	DIR *d;
+	struct dirent *e;
+
+	cr_assert_eq(pipe2(stop, O_CLOEXEC | O_NONBLOCK), 0);
+	for (int i = 0; i < RACE_REAPERS; i++)
+		reapers[i] = start_reaper(stop);
+	close(stop[0]);
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		struct spawn_options o = e2e_options("web", NULL);
+		struct spawn_result r;
+
+		cr_assert_eq(spawn_pod(&o, &r, &err), 0, "round %d: %s\n%s", i,
+		             err.message, err.detail);
+		e2e_stop(r.pid);
+	}
+	close(stop[1]);
+	for (int i = 0; i < RACE_REAPERS; i++)
+		cr_assert_eq(waitpid(reapers[i], NULL, 0), reapers[i]);
+
+	d = opendir(sess("", NULL));
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		dirs += e->d_name[0] != '.';
+	closedir(d);
+	fd = session_open_root(false, NULL, 0, &err);
+	cr_assert_geq(fd, 0, "%s", err.message);
+	cr_assert_eq(
+	    session_list(fd, &(struct session_list_fns){count_complete, NULL},
+	                 &listed, &err),
+	    0, "%s", err.message);
+	close(fd);
+	cr_assert_eq(listed, RACE_ROUNDS);
+	cr_assert_eq(dirs, RACE_ROUNDS, "half-made sessions left behind");
 }
