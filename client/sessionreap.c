@@ -85,7 +85,7 @@ static int reap_one(int rootfd, const char *id, struct reap_report *r)
 	struct error err;
 
 	memset(r, 0, sizeof *r);
-	snprintf(r->name, sizeof r->name, "session %s", id);
+	snprintf(r->name, sizeof r->name, "session %.36s", id);
 	/* a foreign-owned or non-dir entry is not ours to judge here:
 	 * `podctl sessions` reports it */
 	dirfd = safedir_openat(rootfd, id, id, false, NULL);
@@ -124,13 +124,19 @@ int session_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
                  struct error *err)
 {
 	struct reap_report r;
+	struct error local;
 	struct dirent *e;
 	int rootfd, dupfd;
 	DIR *d;
 
-	rootfd = session_open_root(false, NULL, 0, err);
-	if (rootfd < 0)
-		return err && err->errnum == ENOENT ? 0 : -1;
+	rootfd = session_open_root(false, NULL, 0, &local);
+	if (rootfd < 0 && local.errnum == ENOENT)
+		return 0; /* no sessions yet */
+	if (rootfd < 0) {
+		if (err)
+			*err = local;
+		return -1;
+	}
 	dupfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
 	if (!d) {
