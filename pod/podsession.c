@@ -205,6 +205,9 @@ static void start_over(struct podsession *s)
 	s->created = false;
 	uuid_generate_random(u);
 	uuid_unparse_lower(u, s->id);
+	/* the id logged at start-up is not the session's any more */
+	podlog("session dir %s was reaped while being made; now session %s",
+	       s->dir, s->id);
 }
 
 /* mkdir and take the lock, starting over while a reaper takes the fresh
