@@ -26,8 +26,9 @@ static void copy_string(json_t *obj, const char *key, char *out, size_t size)
 static const char *state_text(int dirfd, char *buf, size_t size, size_t *len,
                               char **heap)
 {
-	int fd = openat(dirfd, RUNDIR_STATE,
-	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* never blocks on a FIFO planted under that name */
+	int fd =
+	    fd_open_regular_at(dirfd, RUNDIR_STATE, O_RDONLY | O_NOFOLLOW, 0);
 	ssize_t n;
 
 	*heap = NULL;

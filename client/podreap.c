@@ -11,9 +11,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "paths.h"
 #include "podlist.h"
 #include "rundir.h"
+#include "sessionreap.h"
 
 /* State letter and pgid of a process, from /proc/<pid>/stat. */
 static bool proc_stat(const char *pid, char *state, long *pgid)
@@ -89,9 +91,11 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 	while (d && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (unlinkat(dirfd, e->d_name, 0) < 0)
-			note(r, "cannot remove %s: %s", e->d_name,
-			     strerror(errno));
+		/* a non-socket sock, a FIFO or dir named pid: not ours */
+		if (rundir_remove_entry(dirfd, e->d_name) < 0)
+			note(r, "kept %s: %s", e->d_name,
+			     errno == ENOTSOCK ? "not a socket"
+			                       : fd_strerror(errno));
 	}
 	if (d)
 		closedir(d);
@@ -139,8 +143,10 @@ int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 	DIR *d;
 
 	rootfd = rundir_open_root(false, root, sizeof root, err);
-	if (rootfd < 0)
-		return err && err->errnum == ENOENT ? 0 : -1;
+	if (rootfd < 0) /* no pods, but maybe sessions to reap */
+		return err && err->errnum == ENOENT
+		           ? session_reap(fn, arg, NULL)
+		           : -1;
 	d = fdopendir(fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
 	while (d && (e = readdir(d))) {
 		if (podname_check(e->d_name, NULL) < 0)
@@ -151,5 +157,6 @@ int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 	if (d)
 		closedir(d);
 	close(rootfd);
-	return 0;
+	/* and the sessions whose creation a crash cut short */
+	return session_reap(fn, arg, NULL);
 }

@@ -469,6 +469,7 @@ static int open_log(struct spawn *s, int *write_fd, struct error *err)
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
 		                       "cannot create %s/%s", s->dir_path,
 		                       RUNDIR_STDERR);
+	fchmod(*write_fd, 0600); /* whatever the caller's umask */
 	s->log_fd = openat(s->dir_fd, RUNDIR_STDERR,
 	                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	/* watch through the dir fd: works for paths of any length */

@@ -29,8 +29,9 @@ static int make_temp(int dirfd, const char *name, mode_t mode, char *tmp,
 	return -1;
 }
 
-int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
-                    mode_t mode, struct error *err)
+int atomic_write_sync_at(int dirfd, const char *name, const void *data,
+                         size_t len, mode_t mode, unsigned sync,
+                         struct error *err)
 {
 	char tmp[512];
 	int fd, rc = -1;
@@ -40,7 +41,9 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
 		return error_set_errno(err, ERR_IO, errno,
 		                       "cannot create a temporary file for %s",
 		                       name);
-	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	/* The mode asked for, whatever the caller's umask. */
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 ||
+	    ((sync & ATOMIC_SYNC_FILE) && fsync(fd) < 0)) {
 		error_set_errno(err, ERR_IO, errno, "cannot write %s", name);
 		goto out;
 	}
@@ -50,7 +53,7 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
 		goto out;
 	}
 	tmp[0] = '\0';
-	if (fsync(dirfd) < 0) {
+	if ((sync & ATOMIC_SYNC_DIR) && fsync(dirfd) < 0) {
 		error_set_errno(err, ERR_IO, errno,
 		                "cannot sync the directory of %s", name);
 		goto out;
@@ -61,4 +64,11 @@ out:
 	if (tmp[0])
 		unlinkat(dirfd, tmp, 0);
 	return rc;
+}
+
+int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
+                    mode_t mode, struct error *err)
+{
+	return atomic_write_sync_at(dirfd, name, data, len, mode,
+	                            ATOMIC_SYNC_FILE | ATOMIC_SYNC_DIR, err);
 }

@@ -24,46 +24,44 @@ int paths_join(char *out, size_t size, const char *dir, const char *name,
 	return 0;
 }
 
-/* base (made absolute) + "/" + suffix, or base alone when suffix is NULL */
-static int absolute(char *out, size_t size, const char *base,
-                    const char *suffix, struct error *err)
+/* The value of root variable var (set, non-empty) + "/" + suffix (or
+ * alone when suffix is NULL).  A relative value is refused: the client
+ * and the pod it starts (in another working directory, --cwd) would
+ * resolve it against different directories and disagree on where the
+ * pod lives. */
+static int root_from(const char *var, const char *suffix, char *out,
+                     size_t size, struct error *err)
 {
-	char cwd[PATHS_MAX];
-	char joined[PATHS_MAX];
+	const char *v = paths_env(var);
 
-	if (base[0] != '/') {
-		if (!getcwd(cwd, sizeof cwd))
-			return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-			                       "cannot resolve relative path "
-			                       "%s",
-			                       base);
-		if (paths_join(joined, sizeof joined, cwd, base, err) < 0)
-			return -1;
-		base = joined;
-	}
+	if (v[0] != '/')
+		return error_set(err, ERR_RUNTIME_DIR,
+		                 "%s=%s is a relative path; set it to an "
+		                 "absolute one",
+		                 var, v);
 	if (!suffix) {
-		if (strlen(base) >= size)
+		if (strlen(v) >= size)
 			return error_set(err, ERR_RUNTIME_DIR,
-			                 "path too long: %s", base);
-		strcpy(out, base);
+			                 "path too long: %s", v);
+		strcpy(out, v);
 		return 0;
 	}
-	return paths_join(out, size, base, suffix, err);
+	return paths_join(out, size, v, suffix, err);
 }
 
 int paths_runtime_root(char *out, size_t size, struct error *err)
 {
 	const char *v;
 
-	if ((v = paths_env("INSOMNIA_RUNTIME_DIR")))
-		return absolute(out, size, v, NULL, err);
-	if ((v = paths_env("INSOMNIA_HOME")))
-		return absolute(out, size, v, "run", err);
+	if (paths_env("INSOMNIA_RUNTIME_DIR"))
+		return root_from("INSOMNIA_RUNTIME_DIR", NULL, out, size, err);
+	if (paths_env("INSOMNIA_HOME"))
+		return root_from("INSOMNIA_HOME", "run", out, size, err);
 	v = paths_env("XDG_RUNTIME_DIR");
 	if (v && v[0] == '/')
 		return paths_join(out, size, v, "insomnia", err);
-	if ((v = paths_env("HOME")))
-		return absolute(out, size, v, ".insomnia/run", err);
+	if (paths_env("HOME"))
+		return root_from("HOME", ".insomnia/run", out, size, err);
 	return error_set(err, ERR_RUNTIME_DIR,
 	                 "no runtime directory: set INSOMNIA_RUNTIME_DIR, "
 	                 "INSOMNIA_HOME, XDG_RUNTIME_DIR (absolute) or HOME");
@@ -71,31 +69,51 @@ int paths_runtime_root(char *out, size_t size, struct error *err)
 
 int paths_data_root(char *out, size_t size, struct error *err)
 {
-	const char *v;
-
-	if ((v = paths_env("INSOMNIA_DATA_DIR")))
-		return absolute(out, size, v, NULL, err);
-	if ((v = paths_env("INSOMNIA_HOME")))
-		return absolute(out, size, v, NULL, err);
-	if ((v = paths_env("HOME")))
-		return absolute(out, size, v, ".insomnia", err);
+	if (paths_env("INSOMNIA_DATA_DIR"))
+		return root_from("INSOMNIA_DATA_DIR", NULL, out, size, err);
+	if (paths_env("INSOMNIA_HOME"))
+		return root_from("INSOMNIA_HOME", NULL, out, size, err);
+	if (paths_env("HOME"))
+		return root_from("HOME", ".insomnia", out, size, err);
 	return error_set(err, ERR_RUNTIME_DIR,
 	                 "no data directory: set INSOMNIA_DATA_DIR, "
 	                 "INSOMNIA_HOME or HOME");
 }
 
+/* A relative HOME is ignored here, as a relative XDG_CONFIG_HOME is:
+ * no absolute location, no user manifest. */
 int paths_user_manifest(char *out, size_t size, struct error *err)
 {
 	const char *v = paths_env("XDG_CONFIG_HOME");
 
 	if (v && v[0] == '/')
 		return paths_join(out, size, v, "insomnia/manifest.toml", err);
-	if ((v = paths_env("HOME")))
-		return absolute(out, size, v, ".config/insomnia/manifest.toml",
-		                err);
+	v = paths_env("HOME");
+	if (v && v[0] == '/')
+		return paths_join(out, size, v,
+		                  ".config/insomnia/manifest.toml", err);
 	return error_set(err, ERR_CONFIG,
 	                 "no user manifest location: set XDG_CONFIG_HOME "
-	                 "(absolute) or HOME");
+	                 "or HOME (absolute)");
+}
+
+/* cwd, made absolute against the current directory. */
+static int absolute_cwd(char *out, size_t size, const char *cwd,
+                        struct error *err)
+{
+	char here[PATHS_MAX];
+
+	if (cwd[0] == '/') {
+		if (strlen(cwd) >= size)
+			return error_set(err, ERR_RUNTIME_DIR,
+			                 "path too long: %s", cwd);
+		strcpy(out, cwd);
+		return 0;
+	}
+	if (!getcwd(here, sizeof here))
+		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		                       "cannot resolve relative path %s", cwd);
+	return paths_join(out, size, here, cwd, err);
 }
 
 int paths_project_manifest(const char *cwd, char *out, size_t size,
@@ -104,14 +122,17 @@ int paths_project_manifest(const char *cwd, char *out, size_t size,
 	char dir[PATHS_MAX];
 	struct stat st;
 
-	if (absolute(dir, sizeof dir, cwd, NULL, err) < 0)
+	if (absolute_cwd(dir, sizeof dir, cwd, err) < 0)
 		return -1;
 	for (;;) {
 		char *slash;
 		if (paths_join(out, size, strcmp(dir, "/") ? dir : "",
 		               ".insomnia/manifest.toml", err) < 0)
 			return -1;
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+		/* Whatever stands there is the manifest: one that is not a
+		 * regular file (a FIFO, a dir) is refused by the reader,
+		 * naming it, rather than silently skipped. */
+		if (stat(out, &st) == 0)
 			return 1;
 		slash = strrchr(dir, '/');
 		if (!slash || strcmp(dir, "/") == 0)

@@ -15,15 +15,17 @@ const char *paths_env(const char *name);
 
 /* INSOMNIA_RUNTIME_DIR, else $INSOMNIA_HOME/run, else
  * $XDG_RUNTIME_DIR/insomnia (ignored when relative, as the XDG spec
- * says), else $HOME/.insomnia/run.  Relative INSOMNIA_* and HOME values
- * are made absolute against the current directory.  Nothing is created. */
+ * says), else $HOME/.insomnia/run.  A relative INSOMNIA_* or HOME value
+ * is refused (ERR_RUNTIME_DIR naming the variable): the client and the
+ * pod, in another working directory, must agree.  Nothing is created. */
 int paths_runtime_root(char *out, size_t size, struct error *err);
 
 /* INSOMNIA_DATA_DIR, else $INSOMNIA_HOME, else $HOME/.insomnia. */
 int paths_data_root(char *out, size_t size, struct error *err);
 
 /* ${XDG_CONFIG_HOME:-$HOME/.config}/insomnia/manifest.toml (whether or
- * not it exists).  Returns -1 only when neither variable is usable. */
+ * not it exists).  Returns -1 only when neither variable is usable (unset,
+ * empty or relative). */
 int paths_user_manifest(char *out, size_t size, struct error *err);
 
 /* The nearest .insomnia/manifest.toml walking up from cwd (absolute).

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -61,15 +63,35 @@ int rundir_read_pid(int dirfd, pid_t *pid)
 	return 0;
 }
 
+/* Only what a pod makes under these names is ours to delete: `sock` a
+ * socket, every other file a regular file.  Anything else (a directory,
+ * a FIFO, a regular file where the socket goes) was put there by someone
+ * else and may be their data: it is kept, and the dir with it. */
+int rundir_remove_entry(int dirfd, const char *name)
+{
+	bool sock = strcmp(name, RUNDIR_SOCK) == 0;
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (sock ? !S_ISSOCK(st.st_mode) : !S_ISREG(st.st_mode)) {
+		errno = sock ? ENOTSOCK : FD_ENOTREG;
+		return -1;
+	}
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 void rundir_remove_state(int dirfd)
 {
-	unlinkat(dirfd, RUNDIR_SOCK, 0);
-	unlinkat(dirfd, RUNDIR_PID, 0);
-	unlinkat(dirfd, RUNDIR_STATE, 0);
+	rundir_remove_entry(dirfd, RUNDIR_SOCK);
+	rundir_remove_entry(dirfd, RUNDIR_PID);
+	rundir_remove_entry(dirfd, RUNDIR_STATE);
 }
 
 void rundir_remove_leftovers(int dirfd)
 {
 	rundir_remove_state(dirfd);
-	unlinkat(dirfd, RUNDIR_LOCK, 0);
+	rundir_remove_entry(dirfd, RUNDIR_LOCK);
 }

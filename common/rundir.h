@@ -27,7 +27,14 @@ int rundir_is_live(int dirfd, struct error *err);
 /* Read the decimal `pid` file; 0 when present and valid, else -1. */
 int rundir_read_pid(int dirfd, pid_t *pid);
 
-/* Remove a dead pod's published state: sock, pid, state.json. */
+/* Remove dirfd/name when it is what a pod makes under that name: `sock`
+ * only when it is a socket, anything else only when it is a regular file
+ * (lstat, never followed).  0 when removed or absent; else -1 with errno,
+ * ENOTSOCK or FD_ENOTREG when something else stands there (it is kept). */
+int rundir_remove_entry(int dirfd, const char *name);
+
+/* Remove a dead pod's published state: sock, pid, state.json, each only
+ * as rundir_remove_entry allows. */
 void rundir_remove_state(int dirfd);
 
 /* Remove what a dead pod left (its state and lock), keeping stderr.log.

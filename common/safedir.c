@@ -83,6 +83,30 @@ int safedir_openat(int dirfd, const char *name, const char *path_for_errors,
 	return open_checked(dirfd, name, path_for_errors, &st, err);
 }
 
+/* mkdir, then 0700 whatever the umask: a parent made 0500 under umask
+ * 0277 would refuse the children we are about to make in it. */
+static int make_one(const char *path, struct error *err)
+{
+	int fd;
+
+	if (mkdir(path, 0700) < 0)
+		return errno == EEXIST
+		           ? 0
+		           : error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		                             "cannot create directory %s",
+		                             path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0700) < 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		return error_set_errno(err, ERR_RUNTIME_DIR, saved,
+		                       "cannot make %s mode 0700", path);
+	}
+	close(fd);
+	return 0;
+}
+
 /* mkdir -p for the missing parents of path, each 0700.  Existing parents
  * (such as /tmp or $HOME) are not ours to judge. */
 static int make_parents(const char *path, struct error *err)
@@ -97,10 +121,8 @@ static int make_parents(const char *path, struct error *err)
 	for (slash = strchr(buf + 1, '/'); slash;
 	     slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-			                       "cannot create directory %s",
-			                       buf);
+		if (make_one(buf, err) < 0)
+			return -1;
 		*slash = '/';
 	}
 	return 0;

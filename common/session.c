@@ -95,8 +95,8 @@ int session_open_dir(int sessions_dirfd, const char *id, struct error *err)
 
 int session_is_live(int session_dirfd, struct error *err)
 {
-	int fd = openat(session_dirfd, SESSION_LOCK,
-	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = fd_open_regular_at(session_dirfd, SESSION_LOCK,
+	                            O_RDONLY | O_NOFOLLOW, 0);
 	int live;
 
 	if (fd < 0) {
@@ -114,6 +114,27 @@ int session_is_live(int session_dirfd, struct error *err)
 		                       "cannot probe the session's lock file");
 	close(fd); /* drops the probe's shared lock */
 	return live;
+}
+
+int session_lock_try(int session_dirfd, int *fd, struct error *err)
+{
+	*fd = fd_open_regular_at(session_dirfd, SESSION_LOCK,
+	                         O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return error_set_errno(err, ERR_IO, errno,
+		                       "cannot open the session's lock file");
+	/* the pod's take_lock in pod/podsession.c: the same kind of lock */
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	if (errno == EWOULDBLOCK) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	error_set_errno(err, ERR_IO, errno, "cannot lock the session");
+	close(*fd);
+	*fd = -1;
+	return -1;
 }
 
 void session_timestamp(char *buf)
@@ -253,8 +274,8 @@ static int read_at(int fd, char *buf, size_t len, off_t off)
 
 static int read_journal(int dirfd, struct session_info *out, struct error *err)
 {
-	int fd = openat(dirfd, SESSION_JOURNAL,
-	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = fd_open_regular_at(dirfd, SESSION_JOURNAL,
+	                            O_RDONLY | O_NOFOLLOW, 0);
 	struct tail_scan sc = {false, false};
 	struct stat st;
 	size_t want = JOURNAL_TAIL_FIRST;
@@ -338,18 +359,32 @@ static bool is_session_name(const char *name)
 	       strcmp(lower, name) == 0;
 }
 
-int session_list(int sessions_dirfd,
-                 int (*fn)(const struct session_info *info, void *arg),
+/* Read one entry and hand it to fn, or, when it cannot be read, to bad
+ * (which decides whether to go on).  Without bad, the error stops the
+ * listing. */
+static int visit(int sessions_dirfd, const char *id,
+                 const struct session_list_fns *fns, void *arg,
+                 struct error *err)
+{
+	struct session_info info;
+
+	if (session_read_info(sessions_dirfd, id, &info, err) == 0)
+		return fns->fn(&info, arg);
+	if (err->kind == ERR_SESSION_UNKNOWN)
+		return 0; /* vanished, or still being created */
+	return fns->bad ? fns->bad(id, err, arg) : -1;
+}
+
+int session_list(int sessions_dirfd, const struct session_list_fns *fns,
                  void *arg, struct error *err)
 {
 	/* A fresh open file description: readdir must not move the
 	 * caller's offset. */
 	int fd =
 	    openat(sessions_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct session_info info;
 	struct error local;
 	struct dirent *e;
-	DIR *d;
+	DIR *d = NULL;
 	int rc = 0;
 
 	/* The kind of a failed read decides whether to go on. */
@@ -365,16 +400,10 @@ int session_list(int sessions_dirfd,
 	}
 	while (rc == 0 && (errno = 0, e = readdir(d))) {
 		if (!is_session_name(e->d_name) ||
-		    (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+		    (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN &&
+		     !fns->bad))
 			continue;
-		if (session_read_info(sessions_dirfd, e->d_name, &info, err) <
-		    0) {
-			if (err->kind == ERR_SESSION_UNKNOWN)
-				continue;
-			rc = -1;
-			break;
-		}
-		rc = fn(&info, arg);
+		rc = visit(sessions_dirfd, e->d_name, fns, arg, err);
 	}
 	if (rc == 0 && errno != 0)
 		rc = error_set_errno(err, ERR_IO, errno,

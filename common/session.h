@@ -78,6 +78,13 @@ int session_open_dir(int sessions_dirfd, const char *id, struct error *err);
  * descriptor, never by pid. */
 int session_is_live(int session_dirfd, struct error *err);
 
+/* Take the session's lock the way a pod does (exclusive, never
+ * waiting), creating the file when missing, on a descriptor of its own:
+ * for a reaper that must hold what it removes.  1 taken (*fd holds it;
+ * close it to release), 0 held by someone else, -1 on error (a lock
+ * that is not a regular file, ...). */
+int session_lock_try(int session_dirfd, int *fd, struct error *err);
+
 /* The current time as a journal timestamp, RFC 3339 UTC with
  * milliseconds: "2024-05-01T12:00:00.123Z".  buf holds SESSION_TIME_MAX. */
 void session_timestamp(char *buf);
@@ -91,14 +98,24 @@ void session_timestamp(char *buf);
 int session_read_info(int sessions_dirfd, const char *id,
                       struct session_info *out, struct error *err);
 
-/* Call fn for every session in sessions_dirfd, in no particular order.
- * Entries whose names are not lower-case UUIDs are skipped, and so are
- * sessions that vanish or are still being created while listing.  fn
- * returns 0 to go on, anything else to stop: session_list then returns
- * that value.  Any other error reading a session stops the listing and
+struct session_list_fns {
+	/* Called for every session; 0 to go on, anything else to stop. */
+	int (*fn)(const struct session_info *info, void *arg);
+	/* Called (when not NULL) for a session that cannot be read: a
+	 * damaged session.toml, a foreign owner, a file that is not a
+	 * directory, ...; err says why.  0 to go on.  NULL: such an error
+	 * stops the listing. */
+	int (*bad)(const char *id, const struct error *err, void *arg);
+};
+
+/* Call fns->fn for every session in sessions_dirfd, in no particular
+ * order.  Entries whose names are not lower-case UUIDs are skipped, and
+ * so are sessions that vanish or are still being created while listing
+ * (no session.toml).  When fn or bad returns non-zero the listing stops
+ * and session_list returns that value.  A session that cannot be read
+ * goes to fns->bad; without one, it stops the listing and session_list
  * returns -1 with err naming that session. */
-int session_list(int sessions_dirfd,
-                 int (*fn)(const struct session_info *info, void *arg),
+int session_list(int sessions_dirfd, const struct session_list_fns *fns,
                  void *arg, struct error *err);
 
 #endif

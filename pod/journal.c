@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "session.h"
 
 void journal_init(struct journal *j)
@@ -40,12 +41,16 @@ static int tail_is_torn(int fd, bool *torn)
 int journal_open(struct journal *j, int session_dirfd, struct error *err)
 {
 	/* O_RDWR only so tail_is_torn can pread the last byte. */
-	j->fd = openat(session_dirfd, SESSION_JOURNAL,
-	               O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	                   O_NOCTTY,
-	               0600);
+	j->fd =
+	    fd_open_regular_at(session_dirfd, SESSION_JOURNAL,
+	                       O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
 	if (j->fd < 0)
 		return error_set_errno(err, ERR_IO, errno, "cannot open %s",
+		                       SESSION_JOURNAL);
+	/* 0600 whatever the umask it was created under: the next pod
+	 * opens it for writing. */
+	if (fchmod(j->fd, 0600) < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot chmod %s",
 		                       SESSION_JOURNAL);
 	if (tail_is_torn(j->fd, &j->torn) < 0)
 		return error_set_errno(err, ERR_IO, errno, "cannot read %s",

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -235,6 +236,16 @@ static int announce_ready(struct pod *p, struct error *err)
 	return 0;
 }
 
+/* Off the path to ready: the session's fsyncs.  The pod is announced,
+ * so a failure is logged, not fatal. */
+static void settle_session(struct pod *p)
+{
+	struct error err;
+
+	if (podsession_settle(&p->session, &err) < 0)
+		podlog("session %s: %s", p->session.id, err.message);
+}
+
 static int pod_start(struct pod *p, const struct options *o, struct error *err)
 {
 	if (open_session(p, o, err) < 0 || load_config(p, o, err) < 0)
@@ -250,7 +261,10 @@ static int pod_start(struct pod *p, const struct options *o, struct error *err)
 	if (podrun_publish(&p->run, &p->state, err) < 0 ||
 	    setup_loop(p, err) < 0 || podsession_ready(&p->session, err) < 0)
 		return -1;
-	return announce_ready(p, err);
+	if (announce_ready(p, err) < 0)
+		return -1;
+	settle_session(p);
+	return 0;
 }
 
 static int pod_serve(struct pod *p, struct error *err)
@@ -303,6 +317,9 @@ int main(int argc, char **argv)
 		return error_exit_code(err.kind);
 	}
 	fds_close_inherited();
+	/* Everything the pod makes (dirs, lock files, the socket before its
+	 * chmod) is private whatever umask the caller had. */
+	umask(077);
 	/* A client that hangs up mid-reply must not kill the pod. */
 	signal(SIGPIPE, SIG_IGN);
 	block_stop_signals(SIG_BLOCK);

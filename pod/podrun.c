@@ -114,8 +114,9 @@ int podrun_publish(struct podrun *r, const struct pod_state *st,
 
 	/* Marked first: a half-done publish is cleaned up all the same. */
 	r->published = true;
-	if (atomic_write_at(r->dirfd, RUNDIR_PID, pid, (size_t)len, 0600, err) <
-	    0)
+	/* no fsync: the runtime dir is rebuilt at every start */
+	if (atomic_write_sync_at(r->dirfd, RUNDIR_PID, pid, (size_t)len, 0600,
+	                         ATOMIC_SYNC_NONE, err) < 0)
 		return -1;
 	return state_write(r->dirfd, st, err);
 }

@@ -48,6 +48,21 @@ int podsession_choose(struct podsession *s, const char *requested,
 	return 0;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Hand a local error on to err, which may be NULL. */
+static int pass_on(struct error *err, const struct error *local)
+{
+	if (err)
+		*err = *local;
+	return -1;
+}
+
 /* ---- lock ------------------------------------------------------------ */
 
 /* Who holds it, as far as the journal knows.  A pod that has locked the
@@ -94,25 +109,28 @@ static int take_lock(struct podsession *s, struct error *err)
 
 /* ---- resume ---------------------------------------------------------- */
 
+/* err may be NULL (the API allows it): the kind of a failure is read
+ * from a local error, then handed on. */
 static int open_existing(struct podsession *s, struct error *err)
 {
 	char root[PATHS_MAX];
+	struct error e;
 
-	s->rootfd = session_open_root(false, root, sizeof root, err);
-	if (s->rootfd < 0 && err->errnum == ENOENT)
+	s->rootfd = session_open_root(false, root, sizeof root, &e);
+	if (s->rootfd < 0 && e.errnum == ENOENT)
 		return error_set(err, ERR_SESSION_UNKNOWN,
 		                 "unknown session %s: there are no sessions "
 		                 "yet (no directory %s)",
 		                 s->id, root);
 	if (s->rootfd < 0 ||
-	    paths_join(s->dir, sizeof s->dir, root, s->id, err) < 0)
-		return -1;
-	s->dirfd = session_open_dir(s->rootfd, s->id, err);
-	if (s->dirfd < 0 && err->kind == ERR_SESSION_UNKNOWN)
+	    paths_join(s->dir, sizeof s->dir, root, s->id, &e) < 0)
+		return pass_on(err, &e);
+	s->dirfd = session_open_dir(s->rootfd, s->id, &e);
+	if (s->dirfd < 0 && e.kind == ERR_SESSION_UNKNOWN)
 		return error_set(err, ERR_SESSION_UNKNOWN,
 		                 "unknown session %s: no directory %s", s->id,
 		                 s->dir);
-	return s->dirfd < 0 ? -1 : 0;
+	return s->dirfd < 0 ? pass_on(err, &e) : 0;
 }
 
 int podsession_resume(struct podsession *s, struct error *err)
@@ -136,22 +154,83 @@ int podsession_resume(struct podsession *s, struct error *err)
 
 /* ---- create ---------------------------------------------------------- */
 
+/* How often a fresh dir may be reaped under a pod before it gives up:
+ * each time means a `podctl reap` ran in the instant between mkdir and
+ * the lock. */
+#define CREATE_TRIES 16
+
+/* Our own mkdir, so the dir is surely new (and ours to remove); safedir
+ * then checks and opens what was made. */
 static int make_dir(struct podsession *s, struct error *err)
 {
 	char root[PATHS_MAX];
 
-	s->rootfd = session_open_root(true, root, sizeof root, err);
-	if (s->rootfd < 0 ||
-	    paths_join(s->dir, sizeof s->dir, root, s->id, err) < 0)
+	if (s->rootfd < 0) {
+		s->rootfd = session_open_root(true, root, sizeof root, err);
+		if (s->rootfd < 0)
+			return -1;
+		memcpy(s->root, root, sizeof s->root);
+	}
+	if (paths_join(s->dir, sizeof s->dir, s->root, s->id, err) < 0)
 		return -1;
-	/* Our own mkdir, so the dir is surely new (and ours to remove);
-	 * safedir then checks and opens what was made. */
 	if (mkdirat(s->rootfd, s->id, 0700) < 0)
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
 		                       "cannot create directory %s", s->dir);
 	s->created = true;
 	s->dirfd = safedir_openat(s->rootfd, s->id, s->dir, false, err);
 	return s->dirfd < 0 ? -1 : 0;
+}
+
+/* Is the dir we locked still the one in sessions/, lock and all?  A
+ * reaper (client/sessionreap.c) removes a dir without session.toml
+ * only while it holds the lock, so once we hold it and it is still
+ * linked, it stays ours. */
+static bool still_linked(const struct podsession *s)
+{
+	struct stat lock, dir, named;
+
+	return fstat(s->lockfd, &lock) == 0 && lock.st_nlink > 0 &&
+	       fstat(s->dirfd, &dir) == 0 &&
+	       fstatat(s->rootfd, s->id, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       dir.st_dev == named.st_dev && dir.st_ino == named.st_ino;
+}
+
+/* The dir was reaped under us (or is being): forget it and draw a new
+ * id.  Nobody else knows the old one. */
+static void start_over(struct podsession *s)
+{
+	uuid_t u;
+
+	close_fd(&s->lockfd);
+	close_fd(&s->dirfd);
+	s->created = false;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, s->id);
+	/* the id logged at start-up is not the session's any more */
+	podlog("session dir %s was reaped while being made; now session %s",
+	       s->dir, s->id);
+}
+
+/* mkdir and take the lock, starting over while a reaper takes the fresh
+ * dir away: the lock held by it, or the dir or lock file gone. */
+static int make_locked_dir(struct podsession *s, struct error *err)
+{
+	struct error e;
+
+	for (int i = 0; i < CREATE_TRIES; i++) {
+		if (make_dir(s, &e) == 0 && take_lock(s, &e) == 0) {
+			if (still_linked(s))
+				return 0;
+		} else if (!s->created ||
+		           (e.kind != ERR_SESSION_LIVE && e.errnum != ENOENT)) {
+			return pass_on(err, &e);
+		}
+		start_over(s);
+	}
+	return error_set(err, ERR_IO,
+	                 "cannot create a session in %s: reaped under this "
+	                 "pod %d times",
+	                 s->root, CREATE_TRIES);
 }
 
 static int write_toml(struct podsession *s, const char *name, const char *cwd,
@@ -167,7 +246,11 @@ static int write_toml(struct podsession *s, const char *name, const char *cwd,
 	text = sessionfile_render(&h, config, &len, err);
 	if (!text)
 		return -1;
-	rc = atomic_write_at(s->dirfd, SESSION_TOML, text, len, 0600, err);
+	/* The data synced before the rename (absent or whole, even after a
+	 * power loss); the rename itself is made durable with the rest of
+	 * the creation, after the ready line (podsession_settle). */
+	rc = atomic_write_sync_at(s->dirfd, SESSION_TOML, text, len, 0600,
+	                          ATOMIC_SYNC_FILE, err);
 	free(text);
 	return rc;
 }
@@ -175,15 +258,10 @@ static int write_toml(struct podsession *s, const char *name, const char *cwd,
 int podsession_create(struct podsession *s, const char *name, const char *cwd,
                       const struct toml_value *config, struct error *err)
 {
-	if (make_dir(s, err) < 0 || take_lock(s, err) < 0 ||
+	if (make_locked_dir(s, err) < 0 ||
 	    write_toml(s, name, cwd, config, err) < 0 ||
 	    journal_open(&s->journal, s->dirfd, err) < 0)
 		return -1;
-	/* The new entries (the session dir, lock, journal) survive a
-	 * crash from here on; session.toml's rename synced itself. */
-	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
-		                       s->dir);
 	return 0;
 }
 
@@ -201,7 +279,7 @@ int podsession_begin(struct podsession *s, const char *name, struct error *err)
 	    &s->journal, s->resumed ? SESSION_EV_RESUMED : SESSION_EV_STARTED,
 	    f, err);
 	json_decref(f);
-	if (rc < 0 || journal_sync(&s->journal, err) < 0)
+	if (rc < 0)
 		return -1;
 	s->began = true;
 	return 0;
@@ -212,6 +290,25 @@ int podsession_ready(struct podsession *s, struct error *err)
 	if (journal_append(&s->journal, SESSION_EV_READY, NULL, err) < 0)
 		return -1;
 	s->ready = true;
+	return 0;
+}
+
+/* Nothing before the ready line waits for the disk but session.toml's
+ * data; the rest is made durable here, in one batch: the journal (its
+ * started/resumed and ready records), and for a new session the dir
+ * entries (session.toml's rename, the journal, the lock) and the session
+ * dir itself.  Nobody can resume the session before this pod stops, and
+ * a pod killed before here leaves everything in the page cache whole:
+ * only a power loss in the instant after the ready line can lose it. */
+int podsession_settle(struct podsession *s, struct error *err)
+{
+	if (journal_sync(&s->journal, err) < 0)
+		return -1;
+	if (!s->created)
+		return 0;
+	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
+		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
+		                       s->dir);
 	return 0;
 }
 
@@ -253,13 +350,6 @@ static void remove_created(struct podsession *s)
 	unlinkat(s->dirfd, SESSION_TOML, 0);
 	unlinkat(s->dirfd, SESSION_LOCK, 0);
 	unlinkat(s->rootfd, s->id, AT_REMOVEDIR);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 void podsession_close(struct podsession *s, const struct error *failure)

@@ -20,6 +20,7 @@
 struct podsession {
 	char id[SESSION_ID_LEN + 1]; /* lower case */
 	bool resumed;                /* given with --session */
+	char root[PATHS_MAX];        /* <data root>/sessions, for messages */
 	char dir[PATHS_MAX]; /* <data root>/sessions/<id>, for messages */
 	int rootfd, dirfd, lockfd;
 	struct journal journal;
@@ -50,11 +51,17 @@ int podsession_resume(struct podsession *s, struct error *err);
 int podsession_create(struct podsession *s, const char *name, const char *cwd,
                       const struct toml_value *config, struct error *err);
 
-/* Journal "started" (new) or "resumed" with pid and name, and fsync. */
+/* Journal "started" (new) or "resumed" with pid and name (synced by
+ * podsession_settle). */
 int podsession_begin(struct podsession *s, const char *name, struct error *err);
 
 /* Journal "ready"; call just before the ready line. */
 int podsession_ready(struct podsession *s, struct error *err);
+
+/* Just after the ready line: fsync the journal and, for a new session,
+ * its directory and sessions/, in one batch.  A failure is the caller's
+ * to log: the pod is already announced. */
+int podsession_settle(struct podsession *s, struct error *err);
 
 /* Journal "stopping" with reason ("signal SIGTERM", "shutdown request")
  * and detail (may be NULL).  A failure is logged, not returned: the pod

@@ -57,7 +57,9 @@ int state_write(int dirfd, const struct pod_state *st, struct error *err)
 		error_set(err, ERR_INTERNAL, "cannot encode %s", RUNDIR_STATE);
 		goto out;
 	}
-	rc = atomic_write_at(dirfd, RUNDIR_STATE, text, (size_t)len, 0600, err);
+	/* no fsync: the runtime dir is rebuilt at every start */
+	rc = atomic_write_sync_at(dirfd, RUNDIR_STATE, text, (size_t)len, 0600,
+	                          ATOMIC_SYNC_NONE, err);
 out:
 	free(text);
 	free(json);

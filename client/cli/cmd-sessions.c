@@ -9,9 +9,17 @@
 #include "podctl.h"
 #include "session.h"
 
+/* A session that could not be read: reported, never fatal to the list. */
+struct unreadable {
+	char id[SESSION_ID_LEN + 1];
+	struct error err;
+};
+
 struct collected {
 	struct session_info *items;
 	size_t count, cap;
+	struct unreadable *bad;
+	size_t nbad, capbad;
 };
 
 static int collect(const struct session_info *info, void *arg)
@@ -28,6 +36,24 @@ static int collect(const struct session_info *info, void *arg)
 		c->cap = cap;
 	}
 	c->items[c->count++] = *info;
+	return 0;
+}
+
+static int collect_bad(const char *id, const struct error *err, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->nbad == c->capbad) {
+		size_t cap = c->capbad ? c->capbad * 2 : 8;
+		struct unreadable *bigger =
+		    realloc(c->bad, cap * sizeof *bigger);
+		if (!bigger)
+			return -1;
+		c->bad = bigger;
+		c->capbad = cap;
+	}
+	snprintf(c->bad[c->nbad].id, sizeof c->bad[0].id, "%s", id);
+	c->bad[c->nbad++].err = *err;
 	return 0;
 }
 
@@ -50,24 +76,63 @@ static json_t *info_json(const struct session_info *s)
 	                 (json_int_t)s->pid, "cwd", jsonstr_new(s->cwd));
 }
 
-/* NULL when a row cannot be built (out of memory), rather than a
- * listing that silently lacks it. */
-static json_t *list_json(const struct collected *c)
+static json_t *bad_json(const struct unreadable *b)
 {
-	json_t *list = json_array();
+	return json_pack("{s:o, s:s, s:o}", "id", jsonstr_new(b->id), "kind",
+	                 error_kind_name(b->err.kind), "message",
+	                 jsonstr_new(b->err.message));
+}
 
-	for (size_t i = 0; list && i < c->count; i++)
-		if (json_array_append_new(list, info_json(&c->items[i])) < 0) {
-			json_decref(list);
-			list = NULL;
-		}
-	return list ? json_pack("{s:o}", "sessions", list) : NULL;
+/* Appends every row, or returns false: a listing that silently lacks a
+ * row (out of memory) is worse than an error. */
+static bool append_all(json_t *list, const void *items, size_t n, size_t size,
+                       json_t *(*row)(const void *))
+{
+	for (size_t i = 0; list && i < n; i++)
+		if (json_array_append_new(
+		        list, row((const char *)items + i * size)) < 0)
+			return false;
+	return list != NULL;
+}
+
+static json_t *info_row(const void *p)
+{
+	return info_json(p);
+}
+
+static json_t *bad_row(const void *p)
+{
+	return bad_json(p);
+}
+
+/* NULL when a row cannot be built; cli_print_json reports that. */
+static json_t *collected_json(const struct collected *c)
+{
+	json_t *list = json_array(), *bad = json_array();
+
+	if (!append_all(list, c->items, c->count, sizeof *c->items, info_row) ||
+	    !append_all(bad, c->bad, c->nbad, sizeof *c->bad, bad_row)) {
+		json_decref(list);
+		json_decref(bad);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o}", "sessions", list, "unreadable", bad);
+}
+
+/* The others are still listed; these are named on stderr, and the
+ * exit status is 0: the listing itself worked. */
+static void print_unreadable(const struct collected *c)
+{
+	for (size_t i = 0; i < c->nbad; i++)
+		fprintf(stderr, "podctl: cannot read session %s: %s\n",
+		        c->bad[i].id, c->bad[i].err.message);
 }
 
 static void print_table(const struct collected *c)
 {
+	print_unreadable(c);
 	if (c->count == 0) {
-		puts("no sessions");
+		puts(c->nbad ? "no readable sessions" : "no sessions");
 		return;
 	}
 	printf("%-36s %-16s %-24s %-10s %-5s %s\n", "ID", "NAME", "CREATED",
@@ -87,7 +152,8 @@ static int gather(struct collected *c, struct error *err)
 
 	if (fd < 0)
 		return err->errnum == ENOENT ? 0 : -1;
-	rc = session_list(fd, collect, c, err);
+	rc = session_list(fd, &(struct session_list_fns){collect, collect_bad},
+	                  c, err);
 	close(fd);
 	if (rc > 0 || rc < 0)
 		return rc < 0 ? -1
@@ -107,14 +173,14 @@ static int exec_sessions(int argc, char **argv)
 		return code;
 	error_clear(&err);
 	if (gather(&c, &err) < 0) {
-		free(c.items);
-		return cli_fail(json, &err);
-	}
-	if (json)
-		code = cli_print_json(list_json(&c));
-	else
+		code = cli_fail(json, &err);
+	} else if (json) {
+		code = cli_print_json(collected_json(&c));
+	} else {
 		print_table(&c);
+	}
 	free(c.items);
+	free(c.bad);
 	return code;
 }
 
@@ -125,7 +191,10 @@ const struct cmd_entry cmd_sessions_entry = {
     "Lists every session of the data root, oldest first: its id, name,\n"
     "creation time, last journal event, whether a live pod holds it (by\n"
     "the session's lock, never by pid) and its working directory.\n"
+    "A session that cannot be read (damaged, foreign-owned) does not stop\n"
+    "the listing: it is named on stderr, and the others are listed.\n"
     "--json prints {\"sessions\":[{id, name, created_at, last_event,\n"
-    "last_event_at, live, pid, cwd}]}.\n",
+    "last_event_at, live, pid, cwd}], \"unreadable\":[{id, kind,\n"
+    "message}]}.\n",
     exec_sessions,
 };

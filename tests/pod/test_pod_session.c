@@ -2,6 +2,8 @@
  * common/session.h that podctl uses. */
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,20 +176,44 @@ static void read_info(const char *id, struct session_info *info)
 	close(fd);
 }
 
-/* The names in dir, sorted, space-separated. */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* dir exists (a missing dir is a failure, never "holds nothing") and
+ * holds exactly the names in want: sorted, each followed by a space. */
 static void assert_holds(const char *dir, const char *want)
 {
-	char cmd[TH_PATH_MAX + 64], got[512];
-	size_t n;
-	FILE *f;
+	char *names[64], got[1024] = "";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
 
-	th_fmt(cmd, sizeof cmd, "ls -A '%s' | sort | tr '\\n' ' '", dir);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	n = fread(got, 1, sizeof got - 1, f);
-	pclose(f);
-	got[n] = '\0';
+	cr_assert_not_null(d, "%s does not exist", dir);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			cr_assert_lt(n, 64);
+			names[n++] = strdup(e->d_name);
+		}
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		strncat(got, names[i], sizeof got - strlen(got) - 2);
+		strcat(got, " ");
+		free(names[i]);
+	}
 	cr_assert_str_eq(got, want, "%s holds \"%s\"", dir, got);
+}
+
+/* path is gone: removed, as opposed to never made (the caller shows
+ * that it was made). */
+static void assert_gone(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(lstat(path, &st), -1, "%s still exists", path);
+	cr_assert_eq(errno, ENOENT);
 }
 
 /* ---- a new session ------------------------------------------------------ */
@@ -541,11 +567,24 @@ Test(pod_session, a_new_pod_that_fails_after_taking_its_name_leaves_no_session)
 
 	/* Not a socket where the socket goes: listen fails, after the
 	 * session was made. */
+	char made[TH_PATH_MAX], *at, *nl;
+
 	th_write_file(th_rundir_file("web", "sock"), "not a socket");
 	cr_assert_not(th_start(&p, NULL, args));
 	cr_assert_eq(th_wait(&p), error_exit_code(ERR_RUNTIME_DIR), "%s",
 	             p.err);
-	th_assert_err_has(&p, "pod: session dir ");
+	/* The session was made (the pod names its dir)... */
+	at = strstr(p.err, "pod: session dir ");
+	cr_assert_not_null(at, "no session was made:\n%s", p.err);
+	th_fmt(made, sizeof made, "%s", at + strlen("pod: session dir "));
+	nl = strchr(made, '\n');
+	cr_assert_not_null(nl);
+	*nl = '\0';
+	cr_assert_eq(
+	    strncmp(made, session_path("", ""), strlen(session_path("", ""))),
+	    0, "%s", made);
+	/* ...and removed again, leaving sessions/ itself empty. */
+	assert_gone(made);
 	assert_holds(session_path("", ""), "");
 	th_pod_free(&p);
 }
@@ -754,8 +793,9 @@ Test(pod_session, session_list_lists_every_session_and_skips_the_rest)
 	       session_path("2b4e28ba-2fa1-11d2-883f-0016d3cca427", ""));
 	th_write_file(path, "");
 	fd = sessions_fd();
-	cr_assert_eq(session_list(fd, collect, &seen, &err), 0, "%s",
-	             err.message);
+	cr_assert_eq(session_list(fd, &(struct session_list_fns){collect, NULL},
+	                          &seen, &err),
+	             0, "%s", err.message);
 	close(fd);
 	cr_assert_eq(seen.n, 2);
 	ia = strcmp(seen.ids[0], a) == 0 ? 0 : 1;
@@ -780,7 +820,10 @@ Test(pod_session, session_list_stops_when_the_callback_says_so)
 	one_run("alpha", a);
 	one_run("beta", b);
 	fd = sessions_fd();
-	cr_assert_eq(session_list(fd, stop_at_first, &calls, &err), 7);
+	cr_assert_eq(
+	    session_list(fd, &(struct session_list_fns){stop_at_first, NULL},
+	                 &calls, &err),
+	    7);
 	cr_assert_eq(calls, 1);
 	close(fd);
 }

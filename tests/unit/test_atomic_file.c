@@ -92,3 +92,36 @@ Test(atomic_file, read_file_refuses_files_over_the_limit)
 	cr_assert_eq(fd_read_file_at(dirfd_, "big", 4, &got, NULL), -1);
 	cr_assert_null(got);
 }
+
+Test(atomic_file, the_mode_asked_for_whatever_the_umask)
+{
+	static const mode_t masks[] = {0277, 0777, 0000};
+	struct stat st;
+
+	for (size_t i = 0; i < 3; i++) {
+		umask(masks[i]);
+		cr_assert_eq(atomic_write_at(dirfd_, "f", "x", 1, 0600, NULL),
+		             0);
+		cr_assert_eq(fstatat(dirfd_, "f", &st, 0), 0);
+		cr_assert_eq(st.st_mode & 07777, 0600, "umask %04o gave %04o",
+		             (unsigned)masks[i],
+		             (unsigned)(st.st_mode & 07777));
+	}
+	umask(022);
+}
+
+Test(atomic_file, without_syncs_it_is_still_atomic_and_leaves_no_temp)
+{
+	char *got;
+	struct stat st;
+
+	cr_assert_eq(atomic_write_sync_at(dirfd_, "pid", "7\n", 2, 0600,
+	                                  ATOMIC_SYNC_NONE, NULL),
+	             0);
+	cr_assert_eq(fd_read_file_at(dirfd_, "pid", 100, &got, NULL), 0);
+	cr_assert_str_eq(got, "7\n");
+	free(got);
+	cr_assert_eq(fstatat(dirfd_, "pid", &st, 0), 0);
+	cr_assert_eq(st.st_mode & 07777, 0600);
+	cr_assert_eq(entries(), 1);
+}

@@ -69,13 +69,46 @@ Test(paths, relative_xdg_runtime_dir_is_ignored)
 	cr_assert_str_eq(runtime_root(), "/home/u/.insomnia/run");
 }
 
-Test(paths, relative_insomnia_home_is_made_absolute)
+/* The client and the pod it starts in another directory would resolve a
+ * relative root against different cwds: refused, naming the variable. */
+static void assert_refused(int (*root)(char *, size_t, struct error *),
+                           const char *var)
 {
-	char cwd[PATHS_MAX], want[PATHS_MAX + 16];
-	cr_assert_not_null(getcwd(cwd, sizeof cwd));
-	snprintf(want, sizeof want, "%s/ih/run", cwd);
-	setenv("INSOMNIA_HOME", "ih", 1);
-	cr_assert_str_eq(runtime_root(), want);
+	char out[PATHS_MAX], want[128];
+	struct error err;
+
+	snprintf(want, sizeof want, "%s=rel/dir is a relative path", var);
+	cr_assert_eq(root(out, sizeof out, &err), -1, "%s=rel/dir gave %s", var,
+	             out);
+	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert(strstr(err.message, want), "%s", err.message);
+}
+
+Test(paths, relative_roots_are_refused_naming_the_variable)
+{
+	setenv("INSOMNIA_RUNTIME_DIR", "rel/dir", 1);
+	assert_refused(paths_runtime_root, "INSOMNIA_RUNTIME_DIR");
+	unsetenv("INSOMNIA_RUNTIME_DIR");
+	setenv("INSOMNIA_DATA_DIR", "rel/dir", 1);
+	assert_refused(paths_data_root, "INSOMNIA_DATA_DIR");
+	unsetenv("INSOMNIA_DATA_DIR");
+	setenv("HOME", "rel/dir", 1);
+	assert_refused(paths_runtime_root, "HOME");
+	assert_refused(paths_data_root, "HOME");
+	/* A later, absolute variable does not rescue an earlier relative
+	 * one: the first set variable is the choice. */
+	setenv("HOME", "/home/u", 1);
+	setenv("INSOMNIA_HOME", "rel/dir", 1);
+	assert_refused(paths_runtime_root, "INSOMNIA_HOME");
+	assert_refused(paths_data_root, "INSOMNIA_HOME");
+}
+
+Test(paths, relative_home_gives_no_user_manifest)
+{
+	char out[PATHS_MAX];
+
+	setenv("HOME", "home/u", 1);
+	cr_assert_eq(paths_user_manifest(out, sizeof out, NULL), -1);
 }
 
 Test(paths, nothing_set_names_the_variables_to_set)

@@ -127,3 +127,26 @@ Test(safedir, openat_checks_a_child_of_a_safe_dir)
 	close(fd);
 	close(dirfd);
 }
+
+Test(safedir, dirs_and_parents_are_0700_whatever_the_umask)
+{
+	static const mode_t masks[] = {0277, 0777, 0000};
+	static const char *const paths[] = {"m1/p/d", "m2/p/d", "m3/p/d"};
+	struct error err;
+	char parent[256];
+	int fd;
+
+	for (size_t i = 0; i < 3; i++) {
+		umask(masks[i]);
+		fd = safedir_open(at(paths[i]), true, &err);
+		umask(022);
+		cr_assert_geq(fd, 0, "umask %04o: %s", (unsigned)masks[i],
+		              err.message);
+		close(fd);
+		cr_assert_eq(mode_of(at(paths[i])), 0700);
+		snprintf(parent, sizeof parent, "%s", at(paths[i]));
+		*strrchr(parent, '/') = '\0';
+		cr_assert_eq(mode_of(parent), 0700, "umask %04o: parent %04o",
+		             (unsigned)masks[i], (unsigned)mode_of(parent));
+	}
+}
