@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
+#include "livelock.h"
 #include "safedir.h"
 #include "toml.h"
 
@@ -95,25 +95,8 @@ int session_open_dir(int sessions_dirfd, const char *id, struct error *err)
 
 int session_is_live(int session_dirfd, struct error *err)
 {
-	int fd = openat(session_dirfd, SESSION_LOCK,
-	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	int live;
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return error_set_errno(err, ERR_IO, errno,
-		                       "cannot open the session's lock file");
-	}
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-		live = 0;
-	else if (errno == EWOULDBLOCK)
-		live = 1;
-	else
-		live = error_set_errno(err, ERR_IO, errno,
-		                       "cannot probe the session's lock file");
-	close(fd); /* drops the probe's shared lock */
-	return live;
+	return livelock_probe_at(session_dirfd, SESSION_LOCK,
+	                         "the session's lock file", err);
 }
 
 void session_timestamp(char *buf)
