@@ -29,6 +29,15 @@ TestSuite(race, .init = e2e_setup, .fini = e2e_teardown, .timeout = 170);
 
 #define CREW_MAX 8
 
+/* Rounds as given, times INSOMNIA_STRESS_SCALE when set (a longer run by
+ * hand: INSOMNIA_STRESS_SCALE=10 build/tests/e2e/test-race). */
+static int rounds(int n)
+{
+	const char *scale = getenv("INSOMNIA_STRESS_SCALE");
+
+	return scale && atoi(scale) > 0 ? n * atoi(scale) : n;
+}
+
 struct crew {
 	pid_t pids[CREW_MAX];
 	int n;
@@ -177,7 +186,7 @@ Test(race, listings_never_make_a_spawn_or_resume_fail)
 	struct crew c;
 
 	crew_start(&c, 2, list_both);
-	spawn_and_resume_loop(250, 40);
+	spawn_and_resume_loop(rounds(200), rounds(25));
 	crew_stop(&c);
 }
 
@@ -185,8 +194,8 @@ Test(race, reapers_never_remove_a_live_or_starting_pod)
 {
 	struct crew c;
 
-	crew_start(&c, 2, reap_all);
-	spawn_and_resume_loop(250, 40);
+	crew_start(&c, 3, reap_all);
+	spawn_and_resume_loop(rounds(200), rounds(25));
 	crew_stop(&c);
 }
 
@@ -252,7 +261,7 @@ Test(race, never_two_live_pods_of_one_name_with_reapers_running)
 	int live;
 
 	crew_start(&c, 2, reap_all);
-	for (int round = 0; round < 200; round++) {
+	for (int round = 0; round < rounds(120); round++) {
 		live = 0;
 		for (int i = 0; i < 3; i++)
 			hand_start(&h[i], "hand");
