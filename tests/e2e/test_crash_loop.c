@@ -28,6 +28,11 @@ Test(crash_loop, spawn_resume_and_reap_hold_after_random_sigkills)
 	        "crash loop: seed %u (INSOMNIA_CRASH_SEED=%u replays)\n",
 	        c.seed, c.seed);
 	cr_assert_eq(crashloop_run(&c), 0, "%s", c.why);
+	fprintf(stderr,
+	        "crash loop: %d rounds: %d killed starting, %d serving, "
+	        "%d resumes, %d reaps\n",
+	        c.rounds, c.killed_starting, c.killed_serving, c.resumed,
+	        c.reaped);
 	cr_assert_gt(c.killed_starting, 0, "no kill landed during start-up");
 	cr_assert_gt(c.killed_serving, 0);
 	cr_assert_gt(c.resumed, 0);

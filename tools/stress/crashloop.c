@@ -142,6 +142,7 @@ static int one_round(struct round *r, char ids[][SPAWN_SESSION_ID_MAX],
 		o.session_id = ids[rand_r(&c->seed) % (unsigned)*nids];
 	error_clear(&err);
 	if (spawn_pod(&o, &res, &err) < 0) {
+		c->killed_starting += r->killed;
 		if (r->killed && failure_from_kill(&err))
 			return 0;
 		return failed(c, r->n, "%s %s failed (kill point %d): %s: %s",
@@ -154,7 +155,7 @@ static int one_round(struct round *r, char ids[][SPAWN_SESSION_ID_MAX],
 	if (!resume && res.session_id[0] && *nids < CRASHLOOP_SESSIONS)
 		snprintf(ids[(*nids)++], SPAWN_SESSION_ID_MAX, "%s",
 		         res.session_id);
-	if (r->killed)
+	if (r->killed) /* at a start-up line, yet it got ready */
 		c->killed_starting++;
 	else
 		c->killed_serving++;
