@@ -137,7 +137,8 @@ static char **list_names(DIR *d, size_t *count)
 			goto oom;
 		n++;
 	}
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, n, sizeof *names, by_name);
 	*count = n;
 	return names ? names : calloc(1, sizeof *names);
 oom:
