@@ -26,7 +26,8 @@ static void copy_string(json_t *obj, const char *key, char *out, size_t size)
 static const char *state_text(int dirfd, char *buf, size_t size, size_t *len,
                               char **heap)
 {
-	/* never blocks on a FIFO planted under that name */
+	/* a FIFO (or anything not a regular file) is no state: never
+	 * wait on it */
 	int fd =
 	    fd_open_regular_at(dirfd, RUNDIR_STATE, O_RDONLY | O_NOFOLLOW, 0);
 	ssize_t n;
@@ -138,7 +139,8 @@ static char **list_names(DIR *d, size_t *count)
 			goto oom;
 		n++;
 	}
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, n, sizeof *names, by_name);
 	*count = n;
 	return names ? names : calloc(1, sizeof *names);
 oom:
@@ -146,6 +148,30 @@ oom:
 		free(names[--n]);
 	free(names);
 	return NULL;
+}
+
+/* The names in the runtime root; NULL with err when it cannot be read
+ * (the duplicated descriptor is closed on every path). */
+static char **read_names(int rootfd, const char *root, size_t *count,
+                         struct error *err)
+{
+	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	char **names;
+
+	if (!d) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		error_set_errno(err, ERR_RUNTIME_DIR, saved, "cannot list %s",
+		                root);
+		return NULL;
+	}
+	names = list_names(d, count);
+	closedir(d);
+	if (!names)
+		error_set(err, ERR_INTERNAL, "out of memory listing %s", root);
+	return names;
 }
 
 int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
@@ -156,18 +182,14 @@ int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
 	size_t count = 0;
 	char **names;
 	int rootfd, rc = 0;
-	DIR *d;
 
 	rootfd = rundir_open_root(false, root, sizeof root, err);
 	if (rootfd < 0)
 		return err && err->errnum == ENOENT ? 0 : -1;
-	d = fdopendir(fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
-	names = d ? list_names(d, &count) : NULL;
-	if (d)
-		closedir(d);
+	names = read_names(rootfd, root, &count, err);
 	if (!names) {
 		close(rootfd);
-		return error_set(err, ERR_INTERNAL, "cannot list %s", root);
+		return -1;
 	}
 	for (size_t i = 0; i < count && rc == 0; i++)
 		if (podlist_read(rootfd, root, names[i], &info, NULL) == 0)

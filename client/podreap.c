@@ -1,4 +1,11 @@
-/* podreap.c: cleaning stale runtime dirs. */
+/* podreap.c: cleaning stale runtime dirs.
+ *
+ * A dir is removed only while reap holds both what it checked: the spawn
+ * lock (no handshake runs on the dir) and the pod's own `lock` (no pod
+ * runs, none can start on that file).  `lock` goes last of the files,
+ * still held: a pod that opened it before can take it only once it is
+ * unlinked, sees that, and starts over on a fresh dir
+ * (rundir_take_lock). */
 #include "podreap.h"
 
 #include <dirent.h>
@@ -7,34 +14,17 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fdio.h"
 #include "paths.h"
 #include "podlist.h"
+#include "procsig.h"
 #include "rundir.h"
 #include "sessionreap.h"
-
-/* State letter and pgid of a process, from /proc/<pid>/stat. */
-static bool proc_stat(const char *pid, char *state, long *pgid)
-{
-	char path[300], buf[512], *p; /* pid: a d_name, up to 255 */
-	int fd, n;
-
-	snprintf(path, sizeof path, "/proc/%s/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = (int)read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the command name may hold anything */
-	return p && sscanf(p + 2, "%c %*d %ld", state, pgid) == 2;
-}
 
 /* Does any process other than a zombie still run in the group? */
 static bool group_runs(pid_t pgid)
@@ -42,34 +32,32 @@ static bool group_runs(pid_t pgid)
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	bool runs = false;
-	long grp;
+	pid_t grp;
 	char st;
 
 	while (d && !runs && (e = readdir(d)))
 		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-		    proc_stat(e->d_name, &st, &grp) && grp == pgid && st != 'Z')
+		    procsig_stat((pid_t)atol(e->d_name), &st, &grp) == 0 &&
+		    grp == pgid && st != 'Z')
 			runs = true;
 	if (d)
 		closedir(d);
 	return runs;
 }
 
-/* Kill what a dead pod left in its group, but only while the group's
- * leader is gone or a zombie: a live leader with that pid is a stranger
- * that reused it. */
-static pid_t kill_stale_group(pid_t pgid)
+/* Kill what a dead pod left in its group: only a group the pod led
+ * (recorded pgid == pid; a pod that wrote no pgid was started in its own
+ * group by a spawner), and only while the group's leader is gone or a
+ * zombie: a live leader with that pid is a stranger that reused it. */
+static pid_t kill_stale_group(const struct pod_info *info)
 {
-	char pid[24], st = 'Z';
-	long grp;
+	pid_t pgid = info->pgid > 0 ? info->pgid : info->pid;
 
-	if (pgid <= 1)
-		return 0;
-	snprintf(pid, sizeof pid, "%ld", (long)pgid);
-	if (proc_stat(pid, &st, &grp) && st != 'Z')
+	if (pgid <= 1 || pgid != info->pid) /* another's group: never */
 		return 0;
 	if (!group_runs(pgid))
 		return 0;
-	return kill(-pgid, SIGKILL) == 0 ? pgid : 0;
+	return procsig_kill_leaderless_group(pgid, SIGKILL) == 0 ? pgid : 0;
 }
 
 /* Notes are short by design: a cut one still says what went wrong. */
@@ -77,19 +65,30 @@ static void note(struct reap_report *r, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (r->note[0]) /* the first problem is the one to fix */
+		return;
 	va_start(ap, fmt);
 	vsnprintf(r->note, sizeof r->note, fmt, ap);
 	va_end(ap);
 }
 
-/* Remove the files a pod dir may hold, then the dir itself. */
-static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
+/* Unlink every file but `lock`, which the caller holds. */
+static void remove_files(int dirfd, struct reap_report *r)
 {
-	DIR *d = fdopendir(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+	if (!d) {
+		note(r, "cannot list the dir: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d); /* the dup shares its offset with dirfd */
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, RUNDIR_LOCK))
 			continue;
 		/* a non-socket sock, a FIFO or dir named pid: not ours */
 		if (rundir_remove_entry(dirfd, e->d_name) < 0)
@@ -97,12 +96,45 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 			     errno == ENOTSOCK ? "not a socket"
 			                       : fd_strerror(errno));
 	}
-	if (d)
-		closedir(d);
+	closedir(d);
+}
+
+/* We hold the spawn lock and `lock`: nothing runs or starts here. */
+static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
+{
+	remove_files(dirfd, r);
+	if (r->note[0])
+		return;
+	if (unlinkat(dirfd, RUNDIR_LOCK, 0) < 0 && errno != ENOENT) {
+		note(r, "cannot remove %s: %s", RUNDIR_LOCK, strerror(errno));
+		return;
+	}
+	/* a pod that created a new `lock` meanwhile keeps the dir */
 	if (unlinkat(rootfd, r->name, AT_REMOVEDIR) == 0)
 		r->removed = true;
-	else if (!r->note[0])
+	else
 		note(r, "cannot remove the dir: %s", strerror(errno));
+}
+
+static bool still_linked(int rootfd, const char *name, int dirfd)
+{
+	struct stat a, b;
+
+	return fstat(dirfd, &a) == 0 &&
+	       fstatat(rootfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Take the pod's lock; 1 held (go on), 0 a live pod (leave it), with a
+ * note when `lock` itself is unusable (not a regular file, ...). */
+static int hold(int dirfd, int *lockfd, struct reap_report *r)
+{
+	*lockfd = rundir_hold_dead(dirfd);
+	if (*lockfd >= 0)
+		return 1;
+	if (errno != EAGAIN)
+		note(r, "cannot take %s: %s", RUNDIR_LOCK, fd_strerror(errno));
+	return 0;
 }
 
 /* 1 when reaped (or tried), 0 when left alone. */
@@ -110,7 +142,7 @@ static int reap_one(int rootfd, const char *root, const char *name,
                     struct reap_report *r)
 {
 	struct pod_info info;
-	int dirfd, done = 0;
+	int dirfd, lockfd = -1, done = 0;
 
 	memset(r, 0, sizeof *r);
 	memcpy(r->name, name, strlen(name) + 1); /* a checked pod name */
@@ -118,19 +150,42 @@ static int reap_one(int rootfd, const char *root, const char *name,
 	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return 0;
-	/* the spawn lock keeps us out of a handshake in progress */
-	if (flock(dirfd, LOCK_EX | LOCK_NB) < 0)
+	/* the spawn lock keeps us out of a handshake in progress, and
+	 * every remover holds it: linked now means linked until we let go */
+	if (rundir_spawn_lock_try(dirfd) != 0 ||
+	    !still_linked(rootfd, name, dirfd))
 		goto out;
-	if (podlist_read(rootfd, root, name, &info, NULL) < 0 || info.alive)
+	if (!hold(dirfd, &lockfd, r)) {
+		done = r->note[0] != 0; /* report an unusable dir */
 		goto out;
-	r->killed_group =
-	    kill_stale_group(info.pgid > 0 ? info.pgid : info.pid);
+	}
+	/* read under our lock: what the last pod left is final */
+	if (podlist_read(rootfd, root, name, &info, NULL) == 0)
+		r->killed_group = kill_stale_group(&info);
 	remove_dir(rootfd, dirfd, r);
 	done = 1;
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	close(dirfd); /* releases the spawn lock; waiting spawners saw the
 	                 dir deleted and make it anew */
 	return done;
+}
+
+static int list_root(int rootfd, const char *root, DIR **d, struct error *err)
+{
+	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+
+	*d = fd < 0 ? NULL : fdopendir(fd);
+	if (*d)
+		return 0;
+	if (fd >= 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return error_set_errno(err, ERR_RUNTIME_DIR, errno, "cannot list %s",
+	                       root);
 }
 
 int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
@@ -147,15 +202,17 @@ int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 		return err && err->errnum == ENOENT
 		           ? session_reap(fn, arg, NULL)
 		           : -1;
-	d = fdopendir(fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
-	while (d && (e = readdir(d))) {
+	if (list_root(rootfd, root, &d, err) < 0) {
+		close(rootfd);
+		return -1;
+	}
+	while ((e = readdir(d))) {
 		if (podname_check(e->d_name, NULL) < 0)
 			continue;
 		if (reap_one(rootfd, root, e->d_name, &r) && fn)
 			fn(&r, arg);
 	}
-	if (d)
-		closedir(d);
+	closedir(d);
 	close(rootfd);
 	/* and the sessions whose creation a crash cut short */
 	return session_reap(fn, arg, NULL);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,9 +24,9 @@
 #include "launch.h"
 #include "logtail.h"
 #include "podcmd.h"
+#include "procsig.h"
 #include "ready.h"
 #include "rundir.h"
-#include "safedir.h"
 #include "unixsock.h"
 
 enum phase { PHASE_LOCK, PHASE_READY, PHASE_STOPPING };
@@ -50,6 +49,7 @@ struct spawn {
 	struct launch launch;
 	bool launched, exited;
 	pid_t pod;
+	int pidfd; /* the pod's, taken while the monitor still holds it */
 	int wait_status;
 
 	struct logtail tail;
@@ -113,6 +113,7 @@ static void spawn_free(struct spawn *s)
 	inotify_cache_put(s->inotify_fd);
 	s->inotify_fd = -1;
 	close_fd(&s->log_fd);
+	close_fd(&s->pidfd);
 	close_fd(&s->dir_fd);
 	if (s->locked) /* wake waiting spawners after the unlock (close) */
 		utimensat(s->root_fd, s->name, NULL, AT_SYMLINK_NOFOLLOW);
@@ -181,25 +182,13 @@ static void succeed(struct spawn *s, const char *socket, bool reused)
 	finish_ready(s);
 }
 
-/* Only the holder of `lock` may remove `sock`; the pod is dead here, so
- * taking the lock is instant unless a straggler still holds it.  Before a
- * launch the lock file itself is kept: the new pod will take it. */
+/* Only the holder of `lock` may remove `sock`, and only a holder may
+ * unlink `lock` (livelock.h); the pod is dead here, so taking it is
+ * instant unless a straggler still holds it.  Before a launch the lock
+ * file itself is kept: the new pod will take it. */
 static void remove_leftovers(struct spawn *s, bool keep_lock)
 {
-	int fd =
-	    openat(s->dir_fd, RUNDIR_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return;
-	}
-	if (fd < 0 && errno != ENOENT)
-		return;
-	rundir_remove_state(s->dir_fd);
-	if (!keep_lock)
-		unlinkat(s->dir_fd, RUNDIR_LOCK, 0);
-	if (fd >= 0)
-		close(fd);
+	rundir_remove_leftovers_locked(s->dir_fd, keep_lock);
 }
 
 static void report_failure(struct spawn *s)
@@ -217,12 +206,19 @@ static void report_failure(struct spawn *s)
 	finish_error(s);
 }
 
-static void signal_group(pid_t pod, int sig)
+/* The pod through its pidfd, and its group only while it leads it
+ * (procsig.h).  Once it is dead, what is left of its group is killed only
+ * while no process holds the group's id as its pid: then the group can
+ * only be the pod's own stragglers (Linux does not reuse a pid that is
+ * still a group's id). */
+static void signal_group(struct spawn *s, int sig)
 {
-	if (pod <= 0) /* never kill(0) or kill(-1): that is not the pod */
+	if (s->pod <= 0) /* never kill(0) or kill(-1): that is not the pod */
 		return;
-	if (kill(-pod, sig) < 0 && errno == ESRCH)
-		kill(pod, sig);
+	if (!s->exited && s->pidfd >= 0 &&
+	    procsig_send(s->pidfd, s->pod, sig, NULL) == 0)
+		return;
+	procsig_kill_leaderless_group(s->pod, sig);
 }
 
 /* KILL the whole group (stragglers included) and wait for the pod's
@@ -231,7 +227,7 @@ static void kill_and_reap(struct spawn *s)
 {
 	struct launch_msg msg;
 
-	signal_group(s->pod, SIGKILL);
+	signal_group(s, SIGKILL);
 	while (!s->exited && launch_wait_msg(&s->launch, &msg) > 0)
 		if (msg.type == LAUNCH_MSG_EXITED)
 			s->exited = true;
@@ -260,7 +256,7 @@ static void stop_pod(struct spawn *s)
 		grace_expired(-1, 0, s);
 		return;
 	}
-	signal_group(s->pod, SIGTERM);
+	signal_group(s, SIGTERM);
 	s->ev_grace = evtimer_new(s->base, grace_expired, s);
 	if (!s->ev_grace || evtimer_add(s->ev_grace, &grace) < 0)
 		grace_expired(-1, 0, s);
@@ -522,6 +518,7 @@ static void launch_pod(struct spawn *s)
 	}
 	s->launched = true;
 	s->pod = s->launch.pod;
+	s->pidfd = procsig_pidfd_open(s->pod); /* -1: signal_group copes */
 	s->phase = PHASE_READY;
 	s->ev_report = event_new(s->base, s->launch.report_fd,
 	                         EV_READ | EV_PERSIST, on_report, s);
@@ -592,7 +589,9 @@ static int open_dir(struct spawn *s, struct error *err)
 		s->watch = -1;
 	}
 	close_fd(&s->dir_fd);
-	s->dir_fd = safedir_openat(s->root_fd, s->name, s->dir_path, true, err);
+	/* retries when a reap removes the dir between mkdir and open */
+	s->dir_fd =
+	    rundir_open_dir(s->root_fd, s->name, s->dir_path, true, err);
 	return s->dir_fd < 0 ? -1 : 0;
 }
 
@@ -600,12 +599,13 @@ static int open_dir(struct spawn *s, struct error *err)
  * touches the dir after unlocking, which inotify reports to us. */
 static void try_lock(struct spawn *s)
 {
+	int rc = rundir_spawn_lock_try(s->dir_fd);
 	char path[64];
 	struct error e;
 
-	if (flock(s->dir_fd, LOCK_EX | LOCK_NB) == 0) {
+	if (rc == 0) {
 		if (!dir_still_linked(s)) {
-			flock(s->dir_fd, LOCK_UN);
+			rundir_spawn_unlock(s->dir_fd);
 			if (open_dir(s, &e) < 0) {
 				fail_with(s, &e);
 				return;
@@ -617,7 +617,7 @@ static void try_lock(struct spawn *s)
 		locked(s);
 		return;
 	}
-	if (errno != EWOULDBLOCK) {
+	if (rc < 0) {
 		fail(s, ERR_RUNTIME_DIR, "cannot lock %s: %s", s->dir_path,
 		     strerror(errno));
 		return;
@@ -644,8 +644,8 @@ static void try_lock(struct spawn *s)
 		return;
 	}
 	/* it may have been released between the try and the watch */
-	if (flock(s->dir_fd, LOCK_EX | LOCK_NB) == 0) {
-		flock(s->dir_fd, LOCK_UN);
+	if (rundir_spawn_lock_try(s->dir_fd) == 0) {
+		rundir_spawn_unlock(s->dir_fd);
 		try_lock(s);
 		return;
 	}
@@ -753,6 +753,7 @@ struct spawn *spawn_start(struct event_base *base,
 	s->on_ready = ready;
 	s->on_error = failed;
 	s->root_fd = s->dir_fd = s->inotify_fd = s->log_fd = s->watch = -1;
+	s->pidfd = -1;
 	s->launch.report_fd = s->launch.release_fd = -1;
 	logtail_init(&s->tail);
 	if (prepare(s, opts, err) < 0)

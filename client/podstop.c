@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,22 +220,14 @@ static int escalate(struct stop *st, const char *socket, int grace_ms,
 	return kill_pod(st, err);
 }
 
-/* A pod killed by SIGKILL cleaned nothing; its lock is free now.  The
- * lock is taken both ways a pod may hold it (flock, and an open file
- * description lock), so a new pod that took it meanwhile, either way,
- * keeps its files. */
+/* A pod killed by SIGKILL cleaned nothing; its lock is free now.  A new
+ * pod that took it meanwhile keeps its files (rundir_remove_leftovers
+ * removes only while holding `lock` itself). */
 static void clean_after_kill(int dirfd)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	int lockfd =
-	    fd_open_regular_at(dirfd, RUNDIR_LOCK, O_RDWR | O_NOFOLLOW, 0);
-
-	if (lockfd < 0)
-		return;
-	if (flock(lockfd, LOCK_EX | LOCK_NB) == 0 &&
-	    fcntl(lockfd, F_OFD_SETLK, &fl) == 0)
-		rundir_remove_leftovers(dirfd);
-	close(lockfd);
+	/* takes the spawn lock and the pod's lock itself; a spawn in
+	 * progress is left to clean up for itself */
+	rundir_remove_leftovers(dirfd);
 }
 
 /* A pidfd for the pod that held the lock: opened, then the lock found

@@ -67,3 +67,19 @@ int procsig_send(int pidfd, pid_t pid, int sig, bool *group)
 		return 0;
 	return pidfd_signal(pidfd, sig);
 }
+
+int procsig_kill_leaderless_group(pid_t pgid, int sig)
+{
+	pid_t grp;
+	char state;
+
+	if (pgid <= 1) { /* never kill(-1) or our own group by accident */
+		errno = EINVAL;
+		return -1;
+	}
+	if (procsig_stat(pgid, &state, &grp) == 0 && state != 'Z')
+		return 1;
+	if (kill(-pgid, sig) == 0)
+		return 0;
+	return errno == ESRCH ? 1 : -1;
+}

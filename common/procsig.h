@@ -31,4 +31,12 @@ bool procsig_leads_group(int pidfd, pid_t pid);
  * with errno (ESRCH: already gone). */
 int procsig_send(int pidfd, pid_t pid, int sig, bool *group);
 
+/* Send sig to the process group pgid only while its leader is gone (no
+ * process, or a zombie, has pid pgid): a dead pod's stragglers.  While a
+ * group has members Linux does not hand its id out as a pid, so a
+ * leaderless group is still the one whose leader we knew.  0 when sent,
+ * 1 when left alone (a live leader: a stranger that reused the pid; or
+ * no such group), -1 with errno. */
+int procsig_kill_leaderless_group(pid_t pgid, int sig);
+
 #endif

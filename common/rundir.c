@@ -1,17 +1,24 @@
-/* rundir.c: opening the runtime root and probing a pod's liveness. */
+/* rundir.c: opening the runtime root and a pod's dir, taking and probing
+ * a pod's liveness lock, and removing what a dead pod left. */
 #include "rundir.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fdio.h"
+#include "livelock.h"
 #include "paths.h"
 #include "safedir.h"
+
+/* A reap can remove a dir at most once per spawn lock it gets; a dir
+ * that vanishes this often is being removed in a loop by something
+ * else, and saying so beats spinning. */
+#define RUNDIR_TRIES 1000
 
 int rundir_open_root(bool create, char *path, size_t size, struct error *err)
 {
@@ -20,28 +27,101 @@ int rundir_open_root(bool create, char *path, size_t size, struct error *err)
 	return safedir_open(path, create, err);
 }
 
+int rundir_open_dir(int rootfd, const char *name, const char *path, bool create,
+                    struct error *err)
+{
+	int fd = -1;
+
+	for (int i = 0; i < RUNDIR_TRIES && fd < 0; i++) {
+		fd = safedir_openat(rootfd, name, path, create, err);
+		/* ENOENT after our own mkdir: reaped in between */
+		if (fd < 0 && (!create || !err || err->errnum != ENOENT))
+			break;
+	}
+	return fd;
+}
+
 int rundir_is_live(int dirfd, struct error *err)
 {
-	int fd = openat(dirfd, RUNDIR_LOCK,
-	                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	int live;
+	return livelock_probe_at(dirfd, RUNDIR_LOCK, "the pod's lock file",
+	                         err);
+}
+
+static bool dir_linked(int rootfd, const char *name, int dirfd)
+{
+	struct stat a, b;
+
+	return fstat(dirfd, &a) == 0 &&
+	       fstatat(rootfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+enum take { TAKE_OK, TAKE_HELD, TAKE_FAILED, TAKE_AGAIN };
+
+/* One attempt on the dir *dirfd; TAKE_AGAIN when a reaper removed the
+ * dir or the lock file around us. */
+static enum take take_once(int rootfd, const char *name, const char *path,
+                           int dirfd, int *lockfd, struct error *err)
+{
+	int fd = livelock_open(dirfd, RUNDIR_LOCK, true);
+	int rc;
 
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) /* the dir is gone: can't create in it */
+			return TAKE_AGAIN;
+		livelock_error(err, errno, "open the lock file in", path);
+		return TAKE_FAILED;
+	}
+	rc = livelock_try(fd);
+	if (rc == 0 && livelock_linked(fd, dirfd, RUNDIR_LOCK) &&
+	    dir_linked(rootfd, name, dirfd)) {
+		*lockfd = fd;
+		return TAKE_OK;
+	}
+	close(fd);
+	if (rc == 0) /* held a file a reaper had unlinked: worthless */
+		return TAKE_AGAIN;
+	if (rc == LIVELOCK_HELD)
+		return TAKE_HELD;
+	livelock_error(err, errno, "lock the lock file in", path);
+	return TAKE_FAILED;
+}
+
+int rundir_take_lock(int rootfd, const char *name, const char *path, int *dirfd,
+                     int *lockfd, struct error *err)
+{
+	for (int i = 0; i < RUNDIR_TRIES; i++) {
+		if (*dirfd < 0)
+			*dirfd = rundir_open_dir(rootfd, name, path, true, err);
+		if (*dirfd < 0)
+			return -1;
+		switch (take_once(rootfd, name, path, *dirfd, lockfd, err)) {
+		case TAKE_OK:
 			return 0;
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-		                       "cannot open the pod's lock file");
+		case TAKE_HELD:
+			return 1;
+		case TAKE_FAILED:
+			return -1;
+		case TAKE_AGAIN:
+			close(*dirfd);
+			*dirfd = -1;
+			break;
+		}
 	}
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		live = 0;
-	} else if (errno == EWOULDBLOCK) {
-		live = 1;
-	} else {
-		live = error_set_errno(err, ERR_RUNTIME_DIR, errno,
-		                       "cannot probe the pod's lock file");
-	}
-	close(fd); /* releases the probe's shared lock */
-	return live;
+	return error_set(err, ERR_RUNTIME_DIR,
+	                 "%s kept being removed while the pod started", path);
+}
+
+int rundir_spawn_lock_try(int dirfd)
+{
+	if (flock(dirfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? 1 : -1;
+}
+
+void rundir_spawn_unlock(int dirfd)
+{
+	flock(dirfd, LOCK_UN);
 }
 
 int rundir_read_pid(int dirfd, pid_t *pid)
@@ -90,8 +170,49 @@ void rundir_remove_state(int dirfd)
 	rundir_remove_entry(dirfd, RUNDIR_STATE);
 }
 
-void rundir_remove_leftovers(int dirfd)
+int rundir_hold_dead(int dirfd)
 {
+	int fd = livelock_open(dirfd, RUNDIR_LOCK, true);
+	int rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = livelock_try(fd);
+	if (rc == 0)
+		return fd;
+	saved = rc == LIVELOCK_HELD ? EAGAIN : errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int rundir_remove_leftovers_locked(int dirfd, bool keep_lock)
+{
+	int fd = rundir_hold_dead(dirfd);
+
+	if (fd < 0)
+		return errno == EAGAIN ? 0 : -1;
 	rundir_remove_state(dirfd);
-	rundir_remove_entry(dirfd, RUNDIR_LOCK);
+	if (!keep_lock) /* while held: see livelock.h, "Rule for removing" */
+		rundir_remove_entry(dirfd, RUNDIR_LOCK);
+	close(fd);
+	return 1;
+}
+
+int rundir_remove_leftovers(int dirfd)
+{
+	/* a description of our own, so unlocking never drops a spawn
+	 * lock the caller holds through dirfd */
+	int own = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (own < 0)
+		return -1;
+	rc = rundir_spawn_lock_try(own);
+	if (rc == 0)
+		rc = rundir_remove_leftovers_locked(dirfd, false);
+	else if (rc == 1)
+		rc = 0;
+	close(own);
+	return rc;
 }

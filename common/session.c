@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
+#include "livelock.h"
 #include "safedir.h"
 #include "toml.h"
 
@@ -95,46 +95,27 @@ int session_open_dir(int sessions_dirfd, const char *id, struct error *err)
 
 int session_is_live(int session_dirfd, struct error *err)
 {
-	int fd = fd_open_regular_at(session_dirfd, SESSION_LOCK,
-	                            O_RDONLY | O_NOFOLLOW, 0);
-	int live;
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return error_set_errno(err, ERR_IO, errno,
-		                       "cannot open the session's lock file");
-	}
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-		live = 0;
-	else if (errno == EWOULDBLOCK)
-		live = 1;
-	else
-		live = error_set_errno(err, ERR_IO, errno,
-		                       "cannot probe the session's lock file");
-	close(fd); /* drops the probe's shared lock */
-	return live;
+	return livelock_probe_at(session_dirfd, SESSION_LOCK,
+	                         "the session's lock file", err);
 }
 
 int session_lock_try(int session_dirfd, int *fd, struct error *err)
 {
-	*fd = fd_open_regular_at(session_dirfd, SESSION_LOCK,
-	                         O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	int rc;
+
+	/* the same lock the pod takes (livelock.h) */
+	*fd = livelock_open(session_dirfd, SESSION_LOCK, true);
 	if (*fd < 0)
-		return error_set_errno(err, ERR_IO, errno,
-		                       "cannot open the session's lock file");
-	/* the pod's take_lock in pod/podsession.c: the same kind of lock */
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return livelock_error(err, errno, "open",
+		                      "the session's lock file");
+	rc = livelock_try(*fd);
+	if (rc == 0)
 		return 1;
-	if (errno == EWOULDBLOCK) {
-		close(*fd);
-		*fd = -1;
-		return 0;
-	}
-	error_set_errno(err, ERR_IO, errno, "cannot lock the session");
+	if (rc < 0)
+		livelock_error(err, errno, "lock", "the session's lock file");
 	close(*fd);
 	*fd = -1;
-	return -1;
+	return rc == LIVELOCK_HELD ? 0 : -1;
 }
 
 void session_timestamp(char *buf)

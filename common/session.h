@@ -74,8 +74,8 @@ int session_open_root(bool create, char *path, size_t size, struct error *err);
 int session_open_dir(int sessions_dirfd, const char *id, struct error *err);
 
 /* 1 when some process holds the session's lock, 0 when it is free or
- * absent, -1 on error.  Probes with LOCK_SH|LOCK_NB on a fresh
- * descriptor, never by pid. */
+ * absent, -1 on error (ERR_RUNTIME_DIR).  An OFD-lock probe
+ * (livelock.h) that takes nothing, never a pid. */
 int session_is_live(int session_dirfd, struct error *err);
 
 /* Take the session's lock the way a pod does (exclusive, never

@@ -297,6 +297,21 @@ static void pod_release(struct pod *p, const struct error *failure)
 		podconfig_free(&p->cfg);
 }
 
+/* A pod leads its own process group, however it was started (a spawner
+ * already made it a session leader; a script without job control did
+ * not), so the group recorded in state.json holds the pod and what it
+ * started, never its starter: stop and reap signal it as a whole.  Not a
+ * leader means not a session leader either, so setsid() can fail only
+ * when some group already has our pid as its id; setpgid() is then the
+ * fallback (same failure, same outcome: we stay where we are). */
+static void lead_own_group(void)
+{
+	if (getpgrp() == getpid())
+		return;
+	if (setsid() < 0)
+		setpgid(0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -316,6 +331,7 @@ int main(int argc, char **argv)
 		podlog("try 'pod --help'");
 		return error_exit_code(err.kind);
 	}
+	lead_own_group();
 	fds_close_inherited();
 	/* Everything the pod makes (dirs, lock files, the socket before its
 	 * chmod) is private whatever umask the caller had. */

@@ -4,13 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
 #include "rundir.h"
-#include "safedir.h"
 #include "unixsock.h"
 
 /* Pending connections the kernel keeps while the pod is busy. */
@@ -33,7 +31,7 @@ int podrun_open(struct podrun *r, const char *name, struct error *err)
 	if (paths_join(r->dir, sizeof r->dir, root, name, err) < 0 ||
 	    paths_join(r->sock, sizeof r->sock, r->dir, RUNDIR_SOCK, err) < 0)
 		return -1;
-	r->dirfd = safedir_openat(r->rootfd, name, r->dir, true, err);
+	r->dirfd = rundir_open_dir(r->rootfd, name, r->dir, true, err);
 	return r->dirfd < 0 ? -1 : 0;
 }
 
@@ -54,19 +52,10 @@ static int already_running(struct podrun *r, const char *name,
 
 int podrun_lock(struct podrun *r, const char *name, struct error *err)
 {
-	r->lockfd =
-	    openat(r->dirfd, RUNDIR_LOCK,
-	           O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (r->lockfd < 0)
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-		                       "cannot open %s/%s", r->dir,
-		                       RUNDIR_LOCK);
-	if (flock(r->lockfd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno == EWOULDBLOCK)
-		return already_running(r, name, err);
-	return error_set_errno(err, ERR_RUNTIME_DIR, errno, "cannot lock %s/%s",
-	                       r->dir, RUNDIR_LOCK);
+	int rc = rundir_take_lock(r->rootfd, name, r->dir, &r->dirfd,
+	                          &r->lockfd, err);
+
+	return rc == 1 ? already_running(r, name, err) : rc;
 }
 
 /* Only with the lock held: whoever made the socket is dead. */

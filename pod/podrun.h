@@ -13,7 +13,7 @@
 struct podrun {
 	int rootfd;   /* the runtime root */
 	int dirfd;    /* <root>/<name> */
-	int lockfd;   /* holds the flock for the pod's whole life */
+	int lockfd;   /* holds `lock` (an OFD lock) for the pod's whole life */
 	int listenfd; /* the control socket; the server only borrows it */
 	char dir[PATHS_MAX];
 	char sock[PATHS_MAX];
@@ -26,7 +26,9 @@ void podrun_init(struct podrun *r);
 /* Open (creating) the runtime root and <root>/<name>, both safe dirs. */
 int podrun_open(struct podrun *r, const char *name, struct error *err);
 
-/* Take `lock`.  Held by a live pod: ERR_ALREADY_RUNNING naming its pid. */
+/* Take `lock` (rundir_take_lock: starts over on a fresh dir when a
+ * reap removed this one meanwhile).  Held by a live pod:
+ * ERR_ALREADY_RUNNING naming its pid. */
 int podrun_lock(struct podrun *r, const char *name, struct error *err);
 
 /* Remove a stale socket (only a socket; we hold the lock, so nobody
@@ -39,8 +41,8 @@ int podrun_publish(struct podrun *r, const struct pod_state *st,
 
 /* Stop listening, remove what this pod published, then release the lock
  * (last, so nobody sees a free lock beside our files).  The lock file
- * itself stays: unlinking it would let two pods lock two different
- * files of the same name. */
+ * itself stays: only a holder may unlink it (livelock.h), and leaving it
+ * costs nothing. */
 void podrun_close(struct podrun *r);
 
 #endif

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "atomic_file.h"
 #include "jsonstr.h"
+#include "livelock.h"
 #include "podlog.h"
 #include "safedir.h"
 #include "sessionfile.h"
@@ -91,20 +91,28 @@ static int live_error(struct podsession *s, struct error *err)
 	                 (long)info.pid);
 }
 
+/* The session's `lock`, an OFD lock like the pod's (livelock.h): a
+ * `podctl sessions` probing it can never make this take fail. */
 static int take_lock(struct podsession *s, struct error *err)
 {
-	s->lockfd =
-	    openat(s->dirfd, SESSION_LOCK,
-	           O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	char path[PATHS_MAX + 8];
+	int rc;
+
+	snprintf(path, sizeof path, "%s/%s", s->dir, SESSION_LOCK);
+	s->lockfd = livelock_open(s->dirfd, SESSION_LOCK, true);
 	if (s->lockfd < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot open %s/%s",
-		                       s->dir, SESSION_LOCK);
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno == EWOULDBLOCK)
+		return livelock_error(err, errno, "open", path);
+	rc = livelock_try(s->lockfd);
+	if (rc == LIVELOCK_HELD)
 		return live_error(s, err);
-	return error_set_errno(err, ERR_IO, errno, "cannot lock %s/%s", s->dir,
-	                       SESSION_LOCK);
+	if (rc < 0)
+		return livelock_error(err, errno, "lock", path);
+	/* only a holder unlinks `lock`: linked now means ours for good */
+	if (!livelock_linked(s->lockfd, s->dirfd, SESSION_LOCK))
+		return error_set_errno(err, ERR_RUNTIME_DIR, ENOENT,
+		                       "%s was removed while being locked",
+		                       path);
+	return 0;
 }
 
 /* ---- resume ---------------------------------------------------------- */

@@ -190,29 +190,30 @@ static void misbehave_before_ready(const struct mock *m)
 			pause();
 }
 
-/* The runtime dir side of a well-behaved pod; exits on failure. */
+/* The runtime dir side of a well-behaved pod; exits on failure.  The
+ * lock is the real pod's (rundir_take_lock), so tests of liveness, reap
+ * and listings hold for both. */
 static int take_dir(const struct mock *m, char *sock_path, size_t size)
 {
 	char root[PATHS_MAX], dir[PATHS_MAX];
 	struct error err;
-	int rootfd, dirfd, lockfd;
+	int rootfd, dirfd = -1, lockfd, rc;
 
 	rootfd = rundir_open_root(true, root, sizeof root, &err);
 	if (rootfd < 0 || paths_join(dir, sizeof dir, root, m->name, &err) < 0)
 		goto fail;
-	dirfd = safedir_openat(rootfd, m->name, dir, true, &err);
-	if (dirfd < 0)
-		goto fail;
-	lockfd = openat(dirfd, RUNDIR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+	rc = rundir_take_lock(rootfd, m->name, dir, &dirfd, &lockfd, &err);
+	if (rc == 1) {
 		fprintf(stderr, "mock-pod: pod %s is already running\n",
 		        m->name);
 		exit(3);
 	}
+	if (rc < 0)
+		goto fail;
 	unlinkat(dirfd, RUNDIR_SOCK, 0);
 	if (paths_join(sock_path, size, dir, RUNDIR_SOCK, &err) < 0)
 		goto fail;
-	return dirfd;
+	return dirfd; /* lockfd stays open, holding the lock until exit */
 fail:
 	fprintf(stderr, "mock-pod: %s\n", err.message);
 	exit(4);

@@ -73,9 +73,11 @@ const struct cmd_entry cmd_reap_entry = {
     "[--json]",
     "remove the runtime dirs of dead pods",
     "Removes every pod dir whose lock is free (its pod is dead) and that\n"
-    "no spawn is using, after killing any process group the dead pod\n"
-    "recorded that still runs (only while its leader is gone, so a reused\n"
-    "pid is never hit).  Live pods are never touched.  --json prints\n"
+    "no spawn is using, holding both locks while it removes, after killing\n"
+    "what is left of the dead pod's process group (only a group the pod\n"
+    "led, and only while its leader is gone, so a reused pid is never\n"
+    "hit).  Live or starting pods are never touched; a dir whose lock is\n"
+    "not a regular file is kept and named.  --json prints\n"
     "{\"reaped\":[{name, removed, killed_group, note?}]}.\n",
     exec_reap,
 };

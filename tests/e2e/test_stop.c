@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,6 +33,7 @@
 
 #include "fdio.h"
 #include "harness.h"
+#include "livelock.h"
 #include "podstop.h"
 #include "ready.h"
 #include "rundir.h"
@@ -85,15 +85,12 @@ static void fake_parse(struct fake *f, const char *spec)
 		f->conns[i] = -1;
 }
 
-/* The pod's lock, taken both ways a prober may look (flock and an
- * open-file-description lock), so the fake reads as live to either. */
+/* The pod's lock, taken as a pod takes it (livelock.h). */
 static void fake_lock(int dirfd)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	int fd = openat(dirfd, RUNDIR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = livelock_open(dirfd, RUNDIR_LOCK, true);
 
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
-	    fcntl(fd, F_OFD_SETLK, &fl) < 0)
+	if (fd < 0 || livelock_try(fd) != 0)
 		_exit(3);
 }
 

@@ -1,0 +1,83 @@
+/* livelock.c: OFD write locks on whole files, taken and probed. */
+#include "livelock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdio.h"
+
+int livelock_open(int dirfd, const char *name, bool create)
+{
+	int flags = O_RDWR | O_NOFOLLOW | (create ? O_CREAT : 0);
+
+	return fd_open_regular_at(dirfd, name, flags, 0600);
+}
+
+/* The whole file, however long it grows: l_start 0, l_len 0. */
+static void whole_file(struct flock *fl, short type)
+{
+	memset(fl, 0, sizeof *fl);
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+}
+
+int livelock_try(int fd)
+{
+	struct flock fl;
+
+	whole_file(&fl, F_WRLCK);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		return LIVELOCK_HELD;
+	return -1;
+}
+
+int livelock_probe(int fd)
+{
+	struct flock fl;
+
+	/* asking about a write lock finds a holder of any kind */
+	whole_file(&fl, F_WRLCK);
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return -1;
+	return fl.l_type == F_UNLCK ? LIVELOCK_FREE : LIVELOCK_HELD;
+}
+
+int livelock_error(struct error *err, int errnum, const char *verb,
+                   const char *what)
+{
+	return error_set_errno(err, ERR_RUNTIME_DIR, errnum, "cannot %s %s",
+	                       verb, what);
+}
+
+int livelock_probe_at(int dirfd, const char *name, const char *what,
+                      struct error *err)
+{
+	int fd = fd_open_regular_at(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
+	int state, saved;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return LIVELOCK_FREE;
+		return livelock_error(err, errno, "open", what);
+	}
+	state = livelock_probe(fd);
+	saved = errno;
+	close(fd); /* the probe took nothing, so closing releases nothing */
+	if (state < 0)
+		return livelock_error(err, saved, "probe", what);
+	return state;
+}
+
+bool livelock_linked(int fd, int dirfd, const char *name)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 &&
+	       fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}

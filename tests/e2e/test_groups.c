@@ -1,0 +1,174 @@
+/* End-to-end: signals go only to groups a pod leads (DESIGN.md, "Signals
+ * go only where we own them"; docs/runtime-dir.md, "Process groups"). */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "harness.h"
+#include "podreap.h"
+#include "procsig.h"
+#include "ready.h"
+#include "rundir.h"
+
+TestSuite(groups, .init = e2e_setup, .fini = e2e_teardown, .timeout = 30);
+
+/* Start the real pod as a script without job control would: a plain
+ * child, in the test's own process group. */
+static pid_t start_by_hand(const char *overlay, int *err_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		execl(getenv("INSOMNIA_TEST_POD"), "pod", "--overlay", overlay,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*err_fd = pipefd[0];
+	return pid;
+}
+
+static void wait_ready(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = fd_read_some(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, READY_PREFIX))
+			return;
+	}
+	cr_assert_fail("the pod exited before its ready line: %.*s", (int)len,
+	               buf);
+}
+
+static long state_pgid(const char *name)
+{
+	char *text = e2e_read(e2e_rundir(name, "state.json"));
+	json_t *st = text ? json_loads(text, 0, NULL) : NULL;
+	long pgid = json_integer_value(json_object_get(st, "pgid"));
+
+	json_decref(st);
+	free(text);
+	return pgid;
+}
+
+Test(groups, pod_started_without_job_control_leads_its_own_group)
+{
+	pid_t pod, pgid;
+	int err_fd, status;
+	char state;
+
+	pod = start_by_hand("[pod]\nname = \"solo\"\n", &err_fd);
+	wait_ready(err_fd);
+	cr_assert_eq(procsig_stat(pod, &state, &pgid), 0);
+	cr_assert_eq(pgid, pod, "the pod stayed in group %d (the test's is %d)",
+	             pgid, getpgrp());
+	cr_assert_eq(state_pgid("solo"), (long)pod,
+	             "state.json records another group");
+	kill(pod, SIGTERM);
+	cr_assert_eq(waitpid(pod, &status, 0), pod);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(err_fd);
+}
+
+/* A group whose leader has exited, holding one process of ours that is
+ * not a pod's: what a script's other children look like. */
+static pid_t leaderless_group(pid_t *member)
+{
+	int pipefd[2], status;
+	pid_t leader;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	leader = fork();
+	cr_assert_geq(leader, 0);
+	if (leader == 0) {
+		pid_t child;
+		setpgid(0, 0);
+		child = fork();
+		if (child == 0)
+			for (;;)
+				pause();
+		fd_write_all(pipefd[1], &child, sizeof child);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	cr_assert_eq(read(pipefd[0], member, sizeof *member),
+	             (ssize_t)sizeof *member);
+	close(pipefd[0]);
+	cr_assert_eq(waitpid(leader, &status, 0), leader);
+	return leader;
+}
+
+/* A dead pod's state.json as one started inside someone else's group
+ * leaves it: pid and pgid differ. */
+static void write_stale_state(const char *name, pid_t pid, pid_t pgid)
+{
+	char root[4096], json[256];
+	struct error err;
+	int rootfd = rundir_open_root(true, root, sizeof root, &err), dirfd;
+
+	cr_assert_geq(rootfd, 0, "%s", err.message);
+	cr_assert_eq(mkdirat(rootfd, name, 0700), 0);
+	dirfd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dirfd, 0);
+	snprintf(json, sizeof json,
+	         "{\"name\":\"%s\",\"pid\":%ld,\"pgid\":%ld,"
+	         "\"state\":\"running\"}",
+	         name, (long)pid, (long)pgid);
+	int fd =
+	    openat(dirfd, RUNDIR_STATE, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fd_write_all(fd, json, strlen(json)), 0);
+	close(fd);
+	close(dirfd);
+	close(rootfd);
+}
+
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+static void count_reaped(const struct reap_report *r, void *arg)
+{
+	(*(int *)arg) += r->removed;
+}
+
+Test(groups, reap_never_kills_a_group_the_dead_pod_did_not_lead)
+{
+	pid_t member, group = leaderless_group(&member);
+	struct error err;
+	int removed = 0, status;
+
+	write_stale_state("ghost", dead_pid(), group);
+	cr_assert_eq(pod_reap(count_reaped, &removed, &err), 0, "%s",
+	             err.message);
+	cr_assert_eq(removed, 1);
+	/* a SIGKILL reap sent would be there first: the status tells */
+	kill(member, SIGTERM);
+	cr_assert_eq(waitpid(member, &status, 0), member);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+	          "reap killed a group the pod did not lead");
+}

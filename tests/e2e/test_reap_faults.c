@@ -1,0 +1,137 @@
+/* End-to-end: reap and listings under faults: a runtime root that cannot
+ * be listed (fdopendir failing, injected here by interposing it), and a
+ * `lock` that is not a regular file (a FIFO must never hang anyone). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "podlist.h"
+#include "podreap.h"
+#include "rundir.h"
+
+TestSuite(reap_faults, .init = e2e_setup, .fini = e2e_teardown, .timeout = 20);
+
+static bool fail_fdopendir;
+
+/* The library's calls land here (the executable's symbol comes first). */
+DIR *fdopendir(int fd)
+{
+	static DIR *(*real)(int);
+	void *sym;
+
+	if (fail_fdopendir) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!real) { /* POSIX's way to turn dlsym's answer into a function */
+		sym = dlsym(RTLD_NEXT, "fdopendir");
+		memcpy(&real, &sym, sizeof real);
+	}
+	return real(fd);
+}
+
+/* <root>/<name>/, with <file> made by make (NULL: none). */
+static void make_pod_dir(const char *name, const char *file,
+                         int (*make)(const char *path))
+{
+	char root[4096];
+	struct error err;
+	int rootfd = rundir_open_root(true, root, sizeof root, &err);
+
+	cr_assert_geq(rootfd, 0, "%s", err.message);
+	cr_assert_eq(mkdirat(rootfd, name, 0700), 0);
+	close(rootfd);
+	if (file)
+		cr_assert_eq(make(e2e_rundir(name, file)), 0);
+}
+
+static int make_fifo(const char *path)
+{
+	return mkfifo(path, 0600);
+}
+
+static int count(const struct pod_info *info, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+Test(reap_faults, reap_fails_and_leaks_nothing_when_the_root_cannot_be_listed)
+{
+	int before, rc;
+	struct error err;
+
+	make_pod_dir("dead", NULL, NULL);
+	before = e2e_fd_count();
+	fail_fdopendir = true;
+	rc = pod_reap(NULL, NULL, &err);
+	fail_fdopendir = false;
+	cr_assert_eq(rc, -1, "reap reported success without listing");
+	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(e2e_fd_count(), before, "a descriptor leaked");
+}
+
+Test(reap_faults, listing_fails_and_leaks_nothing_when_the_root_cannot_be_read)
+{
+	int before, rc, n = 0;
+	struct error err;
+
+	make_pod_dir("dead", NULL, NULL);
+	before = e2e_fd_count();
+	fail_fdopendir = true;
+	rc = podlist_each(count, &n, &err);
+	fail_fdopendir = false;
+	cr_assert_eq(rc, -1);
+	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(e2e_fd_count(), before, "a descriptor leaked");
+}
+
+static void note_of(const struct reap_report *r, void *arg)
+{
+	snprintf(arg, 256, "%s: %s", r->name, r->note);
+}
+
+Test(reap_faults, a_fifo_named_lock_is_refused_by_name_never_waited_on)
+{
+	char root[4096], note[256] = "";
+	struct pod_info info;
+	struct spawn_result res;
+	struct spawn_options o = e2e_options("fifo", NULL);
+	struct error err;
+	int rootfd;
+
+	make_pod_dir("fifo", "lock", make_fifo);
+	rootfd = rundir_open_root(false, root, sizeof root, &err);
+	cr_assert_eq(podlist_read(rootfd, root, "fifo", &info, &err), -1);
+	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert(strstr(err.message, "not a regular file"), "%s", err.message);
+	close(rootfd);
+	cr_assert_eq(pod_reap(note_of, note, &err), 0, "%s", err.message);
+	cr_assert(strstr(note, "fifo: cannot take lock: not a regular file"),
+	          "reap said \"%s\"", note);
+	cr_assert_eq(spawn_pod(&o, &res, &err), -1);
+	cr_assert_eq(err.kind, ERR_RUNTIME_DIR, "%s", err.message);
+	cr_assert(strstr(err.message, "not a regular file"), "%s", err.message);
+}
+
+Test(reap_faults, a_fifo_named_state_json_lists_as_a_stopped_pod)
+{
+	char root[4096];
+	struct pod_info info;
+	struct error err;
+	int rootfd;
+
+	make_pod_dir("fifo", "state.json", make_fifo);
+	rootfd = rundir_open_root(false, root, sizeof root, &err);
+	cr_assert_eq(podlist_read(rootfd, root, "fifo", &info, &err), 0, "%s",
+	             err.message);
+	cr_assert_not(info.alive);
+	close(rootfd);
+}
