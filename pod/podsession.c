@@ -263,10 +263,28 @@ static int write_toml(struct podsession *s, const char *name, const char *cwd,
 	return rc;
 }
 
+/* session.toml is TOML, which holds only UTF-8 text: a cwd of other
+ * bytes is refused before anything is made, rather than written and
+ * then found unreadable. */
+static int check_recordable(const char *cwd, struct error *err)
+{
+	size_t len = strlen(cwd), step;
+
+	for (size_t i = 0; i < len; i += step)
+		if (!(step = utf8_seq_valid(cwd + i, len - i)))
+			return error_set(
+			    err, ERR_CONFIG,
+			    "cannot record the session: the working "
+			    "directory %s is not valid UTF-8, which "
+			    "session.toml cannot hold",
+			    cwd);
+	return 0;
+}
+
 int podsession_create(struct podsession *s, const char *name, const char *cwd,
                       const struct toml_value *config, struct error *err)
 {
-	if (make_locked_dir(s, err) < 0 ||
+	if (check_recordable(cwd, err) < 0 || make_locked_dir(s, err) < 0 ||
 	    write_toml(s, name, cwd, config, err) < 0 ||
 	    journal_open(&s->journal, s->dirfd, err) < 0)
 		return -1;

@@ -355,6 +355,25 @@ Test(pod_session, a_config_error_touches_no_data_dir)
 	th_pod_free(&p);
 }
 
+/* TOML holds only UTF-8: such a cwd is refused by name before any
+ * session dir is made, not written and then found unreadable. */
+Test(pod_session, a_cwd_that_is_not_utf8_is_refused_and_leaves_no_session)
+{
+	const char *args[] = {"--overlay", "[pod]\nname = \"latin\"\n", NULL};
+	char cwd[TH_PATH_MAX];
+	struct th_pod p;
+
+	th_fmt(cwd, sizeof cwd, "%s/caf\xe9", th.work);
+	cr_assert_eq(mkdir(cwd, 0700), 0);
+	cr_assert_not(th_start(&p, cwd, args));
+	cr_assert_eq(th_wait(&p), error_exit_code(ERR_CONFIG));
+	th_assert_err_has(&p, "is not valid UTF-8");
+	cr_assert(access(session_path("", ""), F_OK) != 0 ||
+	              rmdir(session_path("", "")) == 0,
+	          "a session dir was left in %s", session_path("", ""));
+	th_pod_free(&p);
+}
+
 /* ---- resuming --------------------------------------------------------- */
 
 Test(pod_session, resume_keeps_the_id_and_the_journal_holds_both_runs)
