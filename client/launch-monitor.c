@@ -206,17 +206,17 @@ static void wait_pod(pid_t pod, int pidfd)
 
 /* ---- main -------------------------------------------------------------- */
 
-/* Whatever we inherited, the monitor runs with default signals and none
- * blocked (a caller ignoring SIGCHLD would otherwise make the pod's
- * status vanish); SIGPIPE is ignored so a vanished client is an error
- * on write, not our death. */
+/* The client starts us with default signals and none blocked
+ * (POSIX_SPAWN_SETSIGDEF, SETSIGMASK), whatever it did with its own: a
+ * caller ignoring SIGCHLD would otherwise make the pod's status vanish.
+ * That one is checked again here, as it is the one we rely on.  SIGPIPE
+ * is ignored so that a vanished client is an error on write, not our
+ * death; the pod gets every signal back to default (plan()). */
 static void reset_signals(void)
 {
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -604,6 +604,7 @@ static void find_binaries(struct bench *b)
 	resolve(b, b->pod, sizeof b->pod, "../../pod/pod", "pod");
 	resolve(b, b->podctl, sizeof b->podctl, "../../client/podctl",
 	        "podctl");
+	bench_use_build_monitor(b->self);
 }
 
 int main(int argc, char **argv)
