@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -20,11 +22,33 @@
 
 extern char **environ;
 
-const char *launch_monitor_path(void)
+/* Beside the running program (podctl in a build tree has it there). */
+static bool beside_self(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	if (!(slash = strrchr(self, '/')))
+		return false;
+	*slash = '\0';
+	return snprintf(buf, size, "%s/%s", self, LAUNCH_MONITOR_NAME) <
+	           (int)size &&
+	       access(buf, X_OK) == 0;
+}
+
+const char *launch_monitor_path(char *buf, size_t size)
 {
 	const char *env = getenv("INSOMNIA_LAUNCH_MONITOR");
 
-	return env && env[0] ? env : INSOMNIA_LAUNCH_MONITOR_PATH;
+	if (env && env[0])
+		return env;
+	if (beside_self(buf, size))
+		return buf;
+	return INSOMNIA_LAUNCH_MONITOR_PATH;
 }
 
 /* ---- starting the monitor ------------------------------------------ */
@@ -111,7 +135,8 @@ static int spawn_monitor(const struct launch_spec *spec,
                          const struct handover *h, pid_t *pid,
                          struct error *err)
 {
-	const char *path = launch_monitor_path();
+	char buf[PATH_MAX];
+	const char *path = launch_monitor_path(buf, sizeof buf);
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	char **argv = monitor_argv(spec);
@@ -171,10 +196,11 @@ int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
 		return error_set_errno(err, ERR_INTERNAL, e,
 		                       "the launch monitor lost the pod");
 	default:
-		return error_set(err, ERR_LAUNCH_FAILED,
-		                 "the launch monitor %s does not match this "
-		                 "library (protocol %s)",
-		                 launch_monitor_path(), LAUNCH_PROTO_VERSION);
+		return error_set(
+		    err, ERR_LAUNCH_FAILED,
+		    "the launch monitor does not match this library "
+		    "(protocol %s)",
+		    LAUNCH_PROTO_VERSION);
 	}
 }
 
@@ -188,14 +214,13 @@ static int monitor_died(struct launch *l, struct error *err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		return error_set(
-		    err, ERR_LAUNCH_FAILED,
-		    "the launch monitor %s was killed by signal %d",
-		    launch_monitor_path(), WTERMSIG(status));
+		return error_set(err, ERR_LAUNCH_FAILED,
+		                 "the launch monitor was killed by signal %d",
+		                 WTERMSIG(status));
 	return error_set(err, ERR_LAUNCH_FAILED,
-	                 "the launch monitor %s exited (status %d) without "
+	                 "the launch monitor exited (status %d) without "
 	                 "starting the pod",
-	                 launch_monitor_path(), WEXITSTATUS(status));
+	                 WEXITSTATUS(status));
 }
 
 /* The first report that counts: the pid, or why there is none.  Log

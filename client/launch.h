@@ -12,12 +12,14 @@
  * away from the client, so the client never collects a zombie and needs
  * no SIGCHLD handler.  Nothing here polls.
  *
- * The monitor is found through INSOMNIA_LAUNCH_MONITOR (a path), else at
- * its installed path (libexecdir/insomnia/pod-launch-monitor). */
+ * The monitor is found through INSOMNIA_LAUNCH_MONITOR (a path), else
+ * beside the running program, else at its installed path
+ * (libexecdir/insomnia/pod-launch-monitor). */
 #ifndef INSOMNIA_LAUNCH_H
 #define INSOMNIA_LAUNCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -38,8 +40,10 @@ struct launch_spec {
 	const char *cwd;   /* may be NULL */
 };
 
-/* The monitor's path: INSOMNIA_LAUNCH_MONITOR, else the installed one. */
-const char *launch_monitor_path(void);
+/* The monitor's path: INSOMNIA_LAUNCH_MONITOR, else beside the running
+ * program (a build tree's podctl), else the installed one; buf may be
+ * used to hold it. */
+const char *launch_monitor_path(char *buf, size_t size);
 
 /* Start the monitor and wait for its first report: 0 with out->pod set,
  * or -1 with err (launch_failed; the monitor is reaped). */

@@ -606,3 +606,13 @@ Test(spawn, fifo_as_stderr_log_is_refused_not_waited_on, .timeout = 10)
 	cr_assert_eq(lstat(path, &st), 0);
 	cr_assert(S_ISFIFO(st.st_mode));
 }
+
+Test(spawn, missing_launch_monitor_is_named)
+{
+	setenv("INSOMNIA_LAUNCH_MONITOR", "/nonexistent/pod-launch-monitor", 1);
+	struct error err = spawn_fails("web", NULL, 0, ERR_LAUNCH_FAILED);
+	cr_assert(strstr(err.message, "cannot start the launch monitor "
+	                              "/nonexistent/pod-launch-monitor"),
+	          "%s", err.message);
+	e2e_assert_dir_holds("web", only_log);
+}
