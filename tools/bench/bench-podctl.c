@@ -289,6 +289,10 @@ static void stop_all(struct bench *b)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			b->unclean++;
 	}
+	/* the launch monitors' log watchers come back to us as well (we
+	 * are a subreaper); each dies with its monitor, so this ends */
+	while (bench_waitpid(-1, &status) == 0)
+		;
 	alarm(0);
 	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
 		bench_fail("a child is still there after every pod was reaped");
