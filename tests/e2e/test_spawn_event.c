@@ -353,3 +353,42 @@ Test(spawn_event, a_spawn_holds_nothing_when_its_error_callback_runs)
 {
 	probe("--exit 3");
 }
+
+/* Only a spawn that waits for another one's spawn lock watches the dir,
+ * with an instance that the library keeps for reuse (closing one may
+ * wait for the kernel): five contended rounds use one instance. */
+Test(spawn_event, waiting_for_the_spawn_lock_reuses_one_inotify_instance)
+{
+	struct event_base *base = event_base_new();
+	char name[16], overlay[64];
+
+	for (int i = 0; i < 5; i++) {
+		struct outcome a = {.base = base, .pending = 1};
+		struct outcome b = {.base = base, .pending = 1};
+		struct spawn_options oa, ob;
+
+		snprintf(name, sizeof name, "web-%d", i);
+		snprintf(overlay, sizeof overlay, "[pod]\nname = \"%s\"\n",
+		         name);
+		oa = e2e_options(name, NULL);
+		oa.overlay = overlay;
+		ob = oa;
+		oa.arg = &a;
+		ob.arg = &b;
+		cr_assert_not_null(
+		    spawn_start(base, &oa, on_ready, on_failed, NULL));
+		cr_assert_not_null(
+		    spawn_start(base, &ob, on_ready, on_failed, NULL));
+		while (a.ready + a.failed == 0 || b.ready + b.failed == 0)
+			event_base_loop(base, EVLOOP_ONCE);
+		cr_assert_eq(a.ready + b.ready, 1, "%s%s", a.err.message,
+		             b.err.message);
+		cr_assert_eq((a.failed ? a : b).err.kind, ERR_ALREADY_RUNNING,
+		             "the second spawn did not wait for the first");
+		e2e_stop((a.ready ? a : b).res.pid);
+	}
+	cr_assert_eq(e2e_inotify_count(), 1,
+	             "%d inotify instances after 5 contended spawns",
+	             e2e_inotify_count());
+	event_base_free(base);
+}
