@@ -593,6 +593,9 @@ static void launch_pod(struct spawn *s)
 	rc = launch_start(&spec, &s->launch, &e);
 	close(spec.stderr_fd);
 	if (rc < 0) {
+		/* a pod may have run before the monitor gave up on it (and
+		 * killed it): what it left goes as after any failure */
+		remove_leftovers(s, false);
 		fail_with(s, &e);
 		return;
 	}

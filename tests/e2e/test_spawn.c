@@ -1,12 +1,18 @@
 /* End-to-end: the blocking spawn against a mock pod that misbehaves on
  * demand.  Each test has its own INSOMNIA_HOME and checks what is left. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -614,5 +620,56 @@ Test(spawn, missing_launch_monitor_is_named)
 	cr_assert(strstr(err.message, "cannot start the launch monitor "
 	                              "/nonexistent/pod-launch-monitor"),
 	          "%s", err.message);
+	e2e_assert_dir_holds("web", only_log);
+}
+
+/* pidfd_open made to fail with ENOSYS, as on a kernel older than 5.3: a
+ * seccomp filter in a forked client, inherited by the monitor. */
+static void deny_pidfd_open(void)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	             offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		_exit(20);
+}
+
+Test(spawn, kernel_without_pidfd_open_is_reported_not_a_silent_death,
+     .timeout = 10)
+{
+	pid_t client = fork();
+	int status;
+
+	cr_assert_geq(client, 0);
+	if (client == 0) {
+		struct spawn_options o = e2e_options("web", NULL);
+		struct spawn_result r;
+		struct error err;
+
+		deny_pidfd_open();
+		if (spawn_pod(&o, &r, &err) == 0)
+			_exit(10);
+		fprintf(stderr, "%s: %s\n", error_kind_name(err.kind),
+		        err.message);
+		_exit(err.kind == ERR_LAUNCH_FAILED &&
+		              strstr(err.message, "pidfd_open") &&
+		              strstr(err.message, "Linux 5.3")
+		          ? 0
+		          : 11);
+	}
+	cr_assert_eq(waitpid(client, &status, 0), client);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0,
+	             "client status %d (its stderr says why)",
+	             WEXITSTATUS(status));
+	if (e2e_logged_pid("web") > 0)
+		e2e_assert_group_gone(e2e_logged_pid("web"));
 	e2e_assert_dir_holds("web", only_log);
 }
