@@ -224,7 +224,8 @@ static int monitor_died(struct launch *l, struct error *err)
 }
 
 /* The first report that counts: the pid, or why there is none.  Log
- * reports may come first (the pod writes before the monitor reports). */
+ * reports may come first (the pod writes before the monitor reports);
+ * the caller reads the log once after this anyway. */
 static int first_report(const struct launch_spec *spec, struct launch *l,
                         struct error *err)
 {
@@ -233,7 +234,7 @@ static int first_report(const struct launch_spec *spec, struct launch *l,
 
 	while ((rc = launch_wait_msg(l, &msg)) > 0 &&
 	       msg.type == LAUNCH_MSG_LOG)
-		l->log_grew = true;
+		;
 	if (rc > 0 && msg.type == LAUNCH_MSG_PID && msg.value > 0) {
 		l->pod = msg.value;
 		return 0;
@@ -256,7 +257,7 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
 	struct handover h;
 	int rc = -1;
 
-	*out = (struct launch){0, 0, -1, -1, false};
+	*out = (struct launch){0, 0, -1, -1};
 	if (pipe2(report, O_CLOEXEC) < 0 || pipe2(release, O_CLOEXEC) < 0) {
 		error_set_errno(err, ERR_LAUNCH_FAILED, errno,
 		                "cannot create pipes");

@@ -30,7 +30,6 @@ struct launch {
 	pid_t pod;      /* known as soon as launch_start returns */
 	int report_fd;  /* read end of the monitor's reports, non-blocking */
 	int release_fd; /* closing it lets the monitor exit */
-	bool log_grew;  /* a LAUNCH_MSG_LOG came before the pid */
 };
 
 struct launch_spec {
