@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -982,6 +983,122 @@ static long rss_mb(void)
 	return kb / 1024;
 }
 
+/* A second client, forked while we are small, that grows to mb MiB and
+ * then measures one pair per request, so the small and the big client
+ * alternate and the machine's load lands on both alike.  It is a
+ * subreaper itself: the pods it starts come back to it, not to us. */
+struct big_client {
+	pid_t pid;
+	int cmd, res; /* our ends: requests out, results in */
+	long rss;
+};
+
+static void big_serve(struct bench *b, int cmd, int res)
+{
+	double fl[2];
+	long rss;
+	int i;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		_exit(1);
+	b->live_count = 0; /* the parent's pods are not ours */
+	grow_client(b->client_rss_mb);
+	rss = rss_mb();
+	if (fd_write_all(res, &rss, sizeof rss) < 0)
+		_exit(1);
+	while (fd_read_some(cmd, &i, sizeof i) == (ssize_t)sizeof i) {
+		measure_pair(b, i, &fl[0], &fl[1]);
+		if (fd_write_all(res, fl, sizeof fl) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void big_start(struct bench *b, struct big_client *c)
+{
+	int cmd[2], res[2];
+
+	if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
+		bench_fail("pipe2: %s", strerror(errno));
+	c->pid = fork();
+	if (c->pid < 0)
+		bench_fail("fork: %s", strerror(errno));
+	if (c->pid == 0) {
+		close(cmd[1]);
+		close(res[0]);
+		big_serve(b, cmd[0], res[1]);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	c->cmd = cmd[1];
+	c->res = res[0];
+	if (fd_read_some(c->res, &c->rss, sizeof c->rss) != sizeof c->rss)
+		bench_fail("the %ld MiB client failed to start",
+		           b->client_rss_mb);
+}
+
+static void big_pair(struct big_client *c, int i, double *f, double *l)
+{
+	double fl[2];
+
+	if (fd_write_all(c->cmd, &i, sizeof i) < 0 ||
+	    fd_read_some(c->res, fl, sizeof fl) != sizeof fl)
+		bench_fail("the big client died");
+	*f = fl[0];
+	*l = fl[1];
+}
+
+static void big_stop(struct big_client *c)
+{
+	int status;
+
+	close(c->cmd);
+	close(c->res);
+	if (bench_waitpid(c->pid, &status) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		bench_fail("the big client did not end cleanly");
+}
+
+struct rss_result {
+	struct pair_result small, big;
+	long small_rss, big_rss;
+};
+
+static struct rss_result bench_rss(struct bench *b)
+{
+	struct rss_result r;
+	struct big_client c;
+	int n = b->iterations;
+	double *f[2] = {bench_samples(n), bench_samples(n)};
+	double *l[2] = {bench_samples(n), bench_samples(n)};
+	double skip_f, skip_l;
+
+	big_start(b, &c);
+	for (int i = 0; i < b->warmup; i++) {
+		measure_pair(b, i, &skip_f, &skip_l);
+		big_pair(&c, i, &skip_f, &skip_l);
+	}
+	for (int i = 0; i < n; i++) {
+		if (i % 2 == 0)
+			measure_pair(b, i, &f[0][i], &l[0][i]);
+		big_pair(&c, i, &f[1][i], &l[1][i]);
+		if (i % 2 != 0)
+			measure_pair(b, i, &f[0][i], &l[0][i]);
+	}
+	big_stop(&c);
+	r.small_rss = rss_mb();
+	r.big_rss = c.rss;
+	for (int k = 0; k < 2; k++) {
+		struct pair_result *p = k ? &r.big : &r.small;
+		p->n = n;
+		p->floor = bench_stat_of(f[k], n);
+		p->lib = bench_stat_of(l[k], n);
+		free(f[k]);
+		free(l[k]);
+	}
+	return r;
+}
+
 /* ---- the report ------------------------------------------------------- */
 
 static void print_machine(const struct bench *b)
@@ -1200,6 +1317,7 @@ int main(int argc, char **argv)
 	struct syscall_result sys;
 	struct real_result real;
 	struct exec_result ex;
+	struct rss_result rss;
 	char title[96];
 
 	if (argc == 3 && !strcmp(argv[1], SYSCALL_CLIENT))
@@ -1233,11 +1351,20 @@ int main(int argc, char **argv)
 	ex = bench_exec(&b);
 	print_exec(&ex);
 	if (b.client_rss_mb > 0) {
-		grow_client(b.client_rss_mb);
-		pair = bench_pair(&b);
+		rss = bench_rss(&b);
 		snprintf(title, sizeof title,
-		         "\n7. part 1 again, client RSS %ld MiB", rss_mb());
-		print_pair(title, &pair);
+		         "\n7a. part 1 again, client RSS %ld MiB, alternating "
+		         "with 7b",
+		         rss.small_rss);
+		print_pair(title, &rss.small);
+		snprintf(title, sizeof title,
+		         "7b. part 1 again, client RSS %ld MiB", rss.big_rss);
+		print_pair(title, &rss.big);
+		printf("   overhead at %ld MiB minus overhead at %ld MiB: "
+		       "%+.3f ms (median)\n",
+		       rss.big_rss, rss.small_rss,
+		       (rss.big.lib.median - rss.big.floor.median) -
+		           (rss.small.lib.median - rss.small.floor.median));
 	}
 	print_stops(&b);
 	bench_remove_home(b.home);
