@@ -1,172 +1,251 @@
-/* launch.c: the monitor process and the pod's exec. */
+/* launch.c: starting the launch monitor and reading its reports. */
 #include "launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fdio.h"
 
+#ifndef INSOMNIA_LAUNCH_MONITOR_PATH
+#define INSOMNIA_LAUNCH_MONITOR_PATH                                           \
+	"/usr/local/libexec/insomnia/" LAUNCH_MONITOR_NAME
+#endif
+
 extern char **environ;
 
-/* Everything the monitor needs is prepared before fork(), because the
- * client may be multi-threaded and the monitor may then only make
- * async-signal-safe calls. */
-struct spawn_plan {
-	posix_spawn_file_actions_t actions;
-	posix_spawnattr_t attr;
+/* Beside the running program (podctl in a build tree has it there). */
+static bool beside_self(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	if (!(slash = strrchr(self, '/')))
+		return false;
+	*slash = '\0';
+	return snprintf(buf, size, "%s/%s", self, LAUNCH_MONITOR_NAME) <
+	           (int)size &&
+	       access(buf, X_OK) == 0;
+}
+
+const char *launch_monitor_path(char *buf, size_t size)
+{
+	const char *env = getenv("INSOMNIA_LAUNCH_MONITOR");
+
+	if (env && env[0])
+		return env;
+	if (beside_self(buf, size))
+		return buf;
+	return INSOMNIA_LAUNCH_MONITOR_PATH;
+}
+
+/* ---- starting the monitor ------------------------------------------ */
+
+/* The three descriptors the monitor gets at fixed numbers, first moved
+ * above them so that no dup2 of the plan overwrites a later source. */
+struct handover {
+	int fd[3]; /* report (write), release (read), log */
 };
 
-static int plan_init(struct spawn_plan *plan, const struct launch_spec *spec)
+static int handover_init(struct handover *h, int report_w, int release_r,
+                         int log_fd)
 {
+	int src[3] = {report_w, release_r, log_fd};
+
+	for (int i = 0; i < 3; i++) {
+		h->fd[i] = fcntl(src[i], F_DUPFD_CLOEXEC, LAUNCH_FD_LOG + 1);
+		if (h->fd[i] < 0) {
+			int saved = errno;
+			while (i-- > 0)
+				close(h->fd[i]);
+			errno = saved;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void handover_close(struct handover *h)
+{
+	for (int i = 0; i < 3; i++)
+		close(h->fd[i]);
+}
+
+/* fds 0-2 on /dev/null, ours at 3-5, nothing else; a session of its own
+ * (a Ctrl-C meant for the client's group must not kill it), default
+ * signals and none blocked whatever the client did. */
+static int monitor_plan(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr,
+                        const struct handover *h)
+{
+	static const int at[3] = {LAUNCH_FD_REPORT, LAUNCH_FD_RELEASE,
+	                          LAUNCH_FD_LOG};
 	sigset_t none, all;
-	int rc;
+	int rc = 0;
 
 	sigemptyset(&none);
 	sigfillset(&all);
-	if ((rc = posix_spawn_file_actions_init(&plan->actions)))
-		return rc;
-	if ((rc = posix_spawnattr_init(&plan->attr))) {
-		posix_spawn_file_actions_destroy(&plan->actions);
-		return rc;
-	}
-	rc = posix_spawn_file_actions_addopen(&plan->actions, 0, "/dev/null",
-	                                      O_RDONLY, 0);
+	for (int fd = 0; fd < 3 && !rc; fd++)
+		rc = posix_spawn_file_actions_addopen(
+		    fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+	for (int i = 0; i < 3 && !rc; i++)
+		rc = posix_spawn_file_actions_adddup2(fa, h->fd[i], at[i]);
 	rc = rc ? rc
-	        : posix_spawn_file_actions_addopen(&plan->actions, 1,
-	                                           "/dev/null", O_WRONLY, 0);
+	        : posix_spawn_file_actions_addclosefrom_np(fa,
+	                                                   LAUNCH_FD_LOG + 1);
 	rc = rc ? rc
-	        : posix_spawn_file_actions_adddup2(&plan->actions,
-	                                           spec->stderr_fd, 2);
-	rc = rc ? rc
-	        : posix_spawn_file_actions_addclosefrom_np(&plan->actions, 3);
-	if (!rc && spec->cwd)
-		rc = posix_spawn_file_actions_addchdir_np(&plan->actions,
-		                                          spec->cwd);
-	/* the pod starts clean whatever the client did with its signals */
-	rc = rc ? rc
-	        : posix_spawnattr_setflags(
-	              &plan->attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-	                               POSIX_SPAWN_SETSIGDEF);
-	rc = rc ? rc : posix_spawnattr_setsigmask(&plan->attr, &none);
-	rc = rc ? rc : posix_spawnattr_setsigdefault(&plan->attr, &all);
-	if (rc) {
-		posix_spawn_file_actions_destroy(&plan->actions);
-		posix_spawnattr_destroy(&plan->attr);
-	}
-	return rc;
+	        : posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID |
+	                                             POSIX_SPAWN_SETSIGMASK |
+	                                             POSIX_SPAWN_SETSIGDEF);
+	rc = rc ? rc : posix_spawnattr_setsigmask(attr, &none);
+	return rc ? rc : posix_spawnattr_setsigdefault(attr, &all);
 }
 
-static void plan_destroy(struct spawn_plan *plan)
+/* argv: name, protocol version, cwd ("" for ours), path, pod argv. */
+static char **monitor_argv(const struct launch_spec *spec)
 {
-	posix_spawn_file_actions_destroy(&plan->actions);
-	posix_spawnattr_destroy(&plan->attr);
+	size_t n = 0;
+	char **argv;
+
+	while (spec->argv[n])
+		n++;
+	argv = calloc(n + 5, sizeof *argv);
+	if (!argv)
+		return NULL;
+	argv[0] = (char *)LAUNCH_MONITOR_NAME;
+	argv[1] = (char *)LAUNCH_PROTO_VERSION;
+	argv[2] = (char *)(spec->cwd ? spec->cwd : "");
+	argv[3] = (char *)spec->path;
+	memcpy(argv + 4, spec->argv, n * sizeof *argv);
+	return argv;
 }
 
-static void report(int fd, int32_t type, int32_t value)
+static int spawn_monitor(const struct launch_spec *spec,
+                         const struct handover *h, pid_t *pid,
+                         struct error *err)
 {
-	struct launch_msg msg = {type, value};
-	/* 8 bytes < PIPE_BUF: one atomic write */
-	(void)!write(fd, &msg, sizeof msg);
-}
-
-/* The classic wait status (WIFEXITED and friends work on it), rebuilt from
- * what waitid() reports. */
-static int32_t wait_status(const siginfo_t *info)
-{
-	if (info->si_code == CLD_EXITED)
-		return (info->si_status & 0xff) << 8;
-	return (info->si_status & 0x7f) |
-	       (info->si_code == CLD_DUMPED ? 0x80 : 0);
-}
-
-/* Wait for the pod's exit or for the client's release, whichever first. */
-static void monitor_watch(pid_t pod, int report_fd, int release_fd)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pod, 0);
-	struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {release_fd, POLLIN, 0}};
-	siginfo_t info;
-
-	if (pidfd < 0)
-		_exit(1);
-	for (;;) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		if (fds[1].revents) /* released, or the client died */
-			_exit(0);
-		if (fds[0].revents)
-			break;
-	}
-	info.si_pid = 0;
-	if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED) == 0)
-		report(report_fd, LAUNCH_MSG_EXITED, wait_status(&info));
-	_exit(0);
-}
-
-static void close_all_except(int *keep, int n)
-{
-	unsigned lo = 3;
-
-	for (int i = 0; i < n; i++) /* tiny insertion sort */
-		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
-			int t = keep[j];
-			keep[j] = keep[j - 1];
-			keep[j - 1] = t;
-		}
-	for (int i = 0; i < n; i++) {
-		if ((unsigned)keep[i] > lo)
-			close_range(lo, (unsigned)keep[i] - 1, 0);
-		if ((unsigned)keep[i] + 1 > lo)
-			lo = (unsigned)keep[i] + 1;
-	}
-	close_range(lo, ~0U, 0);
-}
-
-static void monitor_main(const struct launch_spec *spec,
-                         struct spawn_plan *plan, int report_fd, int release_fd)
-{
-	pid_t pod;
+	char buf[PATH_MAX];
+	const char *path = launch_monitor_path(buf, sizeof buf);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char **argv = monitor_argv(spec);
 	int rc;
 
-	int keep[3] = {report_fd, release_fd, spec->stderr_fd};
-
-	/* The monitor must not keep the client's descriptors (locks above
-	 * all) alive: only its pipes and the pod's stderr stay. */
-	close_all_except(keep, 3);
-	rc = posix_spawn(&pod, spec->path, &plan->actions, &plan->attr,
-	                 spec->argv, environ);
-	if (rc) {
-		report(report_fd, LAUNCH_MSG_EXEC_FAILED, rc);
-		_exit(0);
+	if (!argv)
+		return error_set(err, ERR_INTERNAL, "out of memory");
+	if ((rc = posix_spawn_file_actions_init(&fa))) {
+		free(argv);
+		return error_set_errno(err, ERR_LAUNCH_FAILED, rc,
+		                       "cannot prepare to start %s", path);
 	}
-	report(report_fd, LAUNCH_MSG_PID, pod);
-	monitor_watch(pod, report_fd, release_fd);
+	if (!(rc = posix_spawnattr_init(&attr))) {
+		rc = monitor_plan(&fa, &attr, h);
+		if (!rc)
+			rc = posix_spawn(pid, path, &fa, &attr, argv, environ);
+		posix_spawnattr_destroy(&attr);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	if (rc)
+		return error_set_errno(err, ERR_LAUNCH_FAILED, rc,
+		                       "cannot start the launch monitor %s "
+		                       "(INSOMNIA_LAUNCH_MONITOR "
+		                       "overrides its path)",
+		                       path);
+	return 0;
 }
 
+/* ---- its reports ---------------------------------------------------- */
+
+int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
+                  struct error *err)
+{
+	int e = msg->value;
+
+	switch (msg->step) {
+	case LAUNCH_STEP_CHDIR:
+		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		                       "cannot use working directory %s",
+		                       spec->cwd ? spec->cwd : ".");
+	case LAUNCH_STEP_EXEC:
+		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		                       "cannot execute %s", spec->path);
+	case LAUNCH_STEP_PIDFD:
+		return error_set_errno(
+		    err, ERR_LAUNCH_FAILED, e,
+		    "cannot follow the pod's exit: pidfd_open "
+		    "(Linux 5.3 or later is needed)");
+	case LAUNCH_STEP_INOTIFY:
+		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		                       "cannot watch the pod's stderr.log");
+	case LAUNCH_STEP_FORK:
+		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		                       "the launch monitor cannot fork");
+	case LAUNCH_STEP_WAIT:
+		return error_set_errno(err, ERR_INTERNAL, e,
+		                       "the launch monitor lost the pod");
+	default:
+		return error_set(
+		    err, ERR_LAUNCH_FAILED,
+		    "the launch monitor does not match this library "
+		    "(protocol %s)",
+		    LAUNCH_PROTO_VERSION);
+	}
+}
+
+/* The monitor ended without a word: say how. */
+static int monitor_died(struct launch *l, struct error *err)
+{
+	int status = 0;
+	pid_t pid = l->monitor;
+
+	l->monitor = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		return error_set(err, ERR_LAUNCH_FAILED,
+		                 "the launch monitor was killed by signal %d",
+		                 WTERMSIG(status));
+	return error_set(err, ERR_LAUNCH_FAILED,
+	                 "the launch monitor exited (status %d) without "
+	                 "starting the pod",
+	                 WEXITSTATUS(status));
+}
+
+/* The first report that counts: the pid, or why there is none.  Log
+ * reports may come first (the pod writes before the monitor reports);
+ * the caller reads the log once after this anyway. */
 static int first_report(const struct launch_spec *spec, struct launch *l,
                         struct error *err)
 {
 	struct launch_msg msg;
-	int rc = launch_wait_msg(l, &msg);
+	int rc;
 
-	if (rc > 0 && msg.type == LAUNCH_MSG_PID) {
+	while ((rc = launch_wait_msg(l, &msg)) > 0 &&
+	       msg.type == LAUNCH_MSG_LOG)
+		;
+	if (rc > 0 && msg.type == LAUNCH_MSG_PID && msg.value > 0) {
 		l->pod = msg.value;
 		return 0;
 	}
-	if (rc > 0 && msg.type == LAUNCH_MSG_EXEC_FAILED)
-		error_set_errno(err, ERR_LAUNCH_FAILED, msg.value,
-		                "cannot execute %s", spec->path);
+	if (rc > 0 && msg.type == LAUNCH_MSG_FAILED)
+		launch_failed(spec, &msg, err);
+	else if (rc == 0)
+		monitor_died(l, err);
 	else
-		error_set(err, ERR_LAUNCH_FAILED,
-		          "the launch monitor for %s died", spec->path);
+		error_set_errno(err, ERR_LAUNCH_FAILED, rc < 0 ? errno : 0,
+		                "unexpected report from the launch monitor");
 	launch_release(l);
 	return -1;
 }
@@ -174,42 +253,38 @@ static int first_report(const struct launch_spec *spec, struct launch *l,
 int launch_start(const struct launch_spec *spec, struct launch *out,
                  struct error *err)
 {
-	struct spawn_plan plan;
 	int report[2] = {-1, -1}, release[2] = {-1, -1};
-	int rc;
+	struct handover h;
+	int rc = -1;
 
-	if ((rc = plan_init(&plan, spec)))
-		return error_set_errno(err, ERR_LAUNCH_FAILED, rc,
-		                       "cannot prepare to start %s",
-		                       spec->path);
+	*out = (struct launch){0, 0, -1, -1};
 	if (pipe2(report, O_CLOEXEC) < 0 || pipe2(release, O_CLOEXEC) < 0) {
 		error_set_errno(err, ERR_LAUNCH_FAILED, errno,
 		                "cannot create pipes");
-		goto fail;
+		goto out;
 	}
-	out->monitor = fork();
-	if (out->monitor < 0) {
-		error_set_errno(err, ERR_LAUNCH_FAILED, errno, "cannot fork");
-		goto fail;
+	if (handover_init(&h, report[1], release[0], spec->stderr_fd) < 0) {
+		error_set_errno(err, ERR_LAUNCH_FAILED, errno,
+		                "cannot prepare descriptors");
+		goto out;
 	}
-	if (out->monitor == 0)
-		monitor_main(spec, &plan, report[1], release[0]);
-	close(report[1]);
-	close(release[0]);
-	plan_destroy(&plan);
+	rc = spawn_monitor(spec, &h, &out->monitor, err);
+	handover_close(&h);
+	if (rc < 0)
+		goto out;
 	fcntl(report[0], F_SETFL, O_NONBLOCK);
 	out->report_fd = report[0];
 	out->release_fd = release[1];
-	return first_report(spec, out, err);
-fail:
+	report[0] = release[1] = -1;
+	rc = first_report(spec, out, err);
+out:
 	for (int i = 0; i < 2; i++) {
 		if (report[i] >= 0)
 			close(report[i]);
 		if (release[i] >= 0)
 			close(release[i]);
 	}
-	plan_destroy(&plan);
-	return -1;
+	return rc;
 }
 
 int launch_read_msg(const struct launch *l, struct launch_msg *msg)
@@ -220,7 +295,9 @@ int launch_read_msg(const struct launch *l, struct launch_msg *msg)
 		return 1;
 	if (n == 0)
 		return 0;
-	return -1; /* EAGAIN; a short read cannot happen below PIPE_BUF */
+	if (n > 0) /* cannot happen below PIPE_BUF: a broken monitor */
+		errno = EPROTO;
+	return -1;
 }
 
 int launch_wait_msg(const struct launch *l, struct launch_msg *msg)
@@ -247,8 +324,9 @@ void launch_release(struct launch *l)
 		l->report_fd = -1;
 	}
 	if (l->monitor > 0) {
-		/* the monitor exits at once on release; a caller that reaps
-		 * every child itself may have taken it already (ECHILD) */
+		/* the monitor exits at once on release, and has then let the
+		 * pod go (re-parented); a caller that reaps every child
+		 * itself, or ignores SIGCHLD, makes this ECHILD: also gone */
 		while (waitpid(l->monitor, NULL, 0) < 0 && errno == EINTR)
 			;
 		l->monitor = 0;

@@ -1,30 +1,29 @@
 /* launch.h: starting the pod detached, without losing its exit status.
  *
- * The client forks a small monitor, the monitor posix_spawn()s the pod in
- * a new session (so the pod's pgid is its pid) with only fds 0-2, holds a
- * pidfd on it, and reports over a pipe: the pod's pid, whether exec
- * worked, and its wait status if it exits.  Once the client is done with
- * the handshake it releases the monitor, which exits; the pod is then
- * re-parented away from the client, so the client never collects a
- * zombie and needs no SIGCHLD handler.  Nothing here polls. */
+ * The client posix_spawns a small exec'd helper, pod-launch-monitor
+ * (client/launch-monitor.c; contract in common/launchmsg.h).  Its cost does
+ * not depend on the client's size (no page tables are copied), and it
+ * starts with default signals whatever the client did with its own.  The
+ * monitor starts the pod in a new session (so the pod's pgid is its pid)
+ * with only fds 0-2, holds a pidfd on it, and reports over a pipe: the
+ * pod's pid or why it could not start, "stderr.log grew", and its wait
+ * status if it exits.  Once the client is done with the handshake it
+ * releases the monitor, which exits at once; the pod is then re-parented
+ * away from the client, so the client never collects a zombie and needs
+ * no SIGCHLD handler.  Nothing here polls.
+ *
+ * The monitor is found through INSOMNIA_LAUNCH_MONITOR (a path), else
+ * beside the running program, else at its installed path
+ * (libexecdir/insomnia/pod-launch-monitor). */
 #ifndef INSOMNIA_LAUNCH_H
 #define INSOMNIA_LAUNCH_H
 
-#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "error.h"
-
-enum launch_msg_type {
-	LAUNCH_MSG_PID = 1,     /* value: the pod's pid (= its pgid) */
-	LAUNCH_MSG_EXEC_FAILED, /* value: errno of the failed exec */
-	LAUNCH_MSG_EXITED,      /* value: wait status of the pod */
-};
-
-struct launch_msg {
-	int32_t type;
-	int32_t value;
-};
+#include "launchmsg.h"
 
 struct launch {
 	pid_t monitor;  /* the client's child; reaped by launch_release */
@@ -40,6 +39,13 @@ struct launch_spec {
 	const char *cwd;   /* may be NULL */
 };
 
+/* The monitor's path: INSOMNIA_LAUNCH_MONITOR, else beside the running
+ * program (a build tree's podctl), else the installed one; buf may be
+ * used to hold it. */
+const char *launch_monitor_path(char *buf, size_t size);
+
+/* Start the monitor and wait for its first report: 0 with out->pod set,
+ * or -1 with err (launch_failed; the monitor is reaped). */
 int launch_start(const struct launch_spec *spec, struct launch *out,
                  struct error *err);
 
@@ -49,6 +55,10 @@ int launch_read_msg(const struct launch *l, struct launch_msg *msg);
 
 /* Same, blocking until a message or end of stream. */
 int launch_wait_msg(const struct launch *l, struct launch_msg *msg);
+
+/* The message for a LAUNCH_MSG_FAILED report, into err. */
+int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
+                  struct error *err);
 
 /* Let the monitor exit and reap it.  Safe to call twice. */
 void launch_release(struct launch *l);

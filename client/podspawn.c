@@ -3,7 +3,14 @@
  * Phases: wait for the spawn lock (the pod dir's flock, which serialises
  * concurrent spawns of one name) → launch → read stderr.log lines until
  * the ready line → confirm the socket → detach.  Failure from any phase
- * goes through fail(), which stops the pod's group before reporting. */
+ * goes through fail(), which stops the pod's group before reporting.
+ *
+ * The client itself holds no inotify instance while it follows the log:
+ * the launch monitor watches stderr.log and says "it grew" on its report
+ * pipe (closing an inotify instance may wait for the kernel, and a
+ * one-spawn process such as podctl would pay that at exit).  Only a spawn
+ * that must wait for another client's spawn lock watches the dir, with an
+ * instance from inotify_cache. */
 #include "podspawn.h"
 
 #include <errno.h>
@@ -29,7 +36,12 @@
 #include "rundir.h"
 #include "unixsock.h"
 
-enum phase { PHASE_LOCK, PHASE_READY, PHASE_STOPPING };
+enum phase {
+	PHASE_LOCK,     /* waiting for the spawn lock */
+	PHASE_READY,    /* the pod runs; following its log */
+	PHASE_STOPPING, /* failed: TERM sent, grace running */
+	PHASE_DONE,     /* torn down; in the ready or failed callback */
+};
 
 struct spawn {
 	struct event_base *base;
@@ -56,6 +68,8 @@ struct spawn {
 	char ready_buf[READY_LINE_MAX + 1]; /* the ready line, once seen */
 	size_t ready_len;
 	bool have_ready, ready_cut;
+	bool in_progress; /* inside the caller's progress callback */
+	bool cancelled;   /* spawn_cancel() from that callback */
 	struct event *ev_kick, *ev_inotify, *ev_report, *ev_deadline, *ev_grace;
 	struct spawn_result result;
 	struct error err;
@@ -99,7 +113,10 @@ static void close_fd(int *fd)
 	}
 }
 
-static void spawn_free(struct spawn *s)
+/* Everything but the struct itself: events first (a descriptor number
+ * freed here may be reused at once by a spawn started from a callback),
+ * then the monitor, the descriptors and the spawn lock. */
+static void spawn_teardown(struct spawn *s)
 {
 	free_event(&s->ev_kick);
 	free_event(&s->ev_inotify);
@@ -122,32 +139,39 @@ static void spawn_free(struct spawn *s)
 	free(s->overlay);
 	free(s->cwd);
 	free(s->session_id);
+	s->name = s->overlay = s->cwd = s->session_id = NULL;
+}
+
+static void spawn_free(struct spawn *s)
+{
+	spawn_teardown(s);
 	free(s);
 }
 
 /* ---- the end: success or failure ---------------------------------- */
 
-/* The spawn is torn down completely (events first, then the monitor,
- * descriptors and the spawn lock) before the caller hears of it, so a
- * callback may start anything, even a spawn of the same name. */
+/* The spawn is torn down completely before the caller hears of it, so a
+ * callback may start anything, even a spawn of the same name.  Only the
+ * struct lives on until the callback returns, so that spawn_cancel() from
+ * inside the callback finds PHASE_DONE and does nothing. */
 static void finish_ready(struct spawn *s)
 {
 	struct spawn_result result = s->result;
-	spawn_ready_fn fn = s->on_ready;
-	void *arg = s->opts.arg;
 
-	spawn_free(s); /* detaches: the monitor exits, the pod stays */
-	fn(&result, arg);
+	spawn_teardown(s); /* detaches: the monitor exits, the pod stays */
+	s->phase = PHASE_DONE;
+	s->on_ready(&result, s->opts.arg);
+	free(s);
 }
 
 static void finish_error(struct spawn *s)
 {
 	struct error err = s->err;
-	spawn_error_fn fn = s->on_error;
-	void *arg = s->opts.arg;
 
-	spawn_free(s);
-	fn(&err, arg);
+	spawn_teardown(s);
+	s->phase = PHASE_DONE;
+	s->on_error(&err, s->opts.arg);
+	free(s);
 }
 
 static void read_session_id(struct spawn *s)
@@ -320,13 +344,15 @@ static int on_line(const char *line, size_t len, bool cut, void *arg)
 		return 1;
 	}
 	logtail_keep(&s->tail, line, len, cut);
-	if (s->opts.progress && !s->exited) {
+	if (s->opts.progress && !s->exited && !s->cancelled) {
 		char shown[LOGTAIL_LINE_MAX + 1];
 		memcpy(shown, line, len);
 		shown[len] = '\0';
+		s->in_progress = true;
 		s->opts.progress(shown, s->opts.arg);
+		s->in_progress = false;
 	}
-	return 0;
+	return s->cancelled; /* stop reading: the spawn is being dropped */
 }
 
 /* Everything the file holds beyond what was read; stops at the ready line
@@ -336,7 +362,7 @@ static void read_log(struct spawn *s)
 	char buf[65536];
 	ssize_t n;
 
-	while (!s->have_ready &&
+	while (!s->have_ready && !s->cancelled &&
 	       (n = fd_read_some(s->log_fd, buf, sizeof buf)) > 0)
 		logtail_feed(&s->tail, buf, (size_t)n, on_line, s);
 }
@@ -371,9 +397,17 @@ static void handle_ready(struct spawn *s)
 	succeed(s, rl.socket, false);
 }
 
+static void cancel_now(struct spawn *s);
+
+/* The only place progress callbacks run: a cancel from one of them takes
+ * effect here, once the callback has returned. */
 static void on_log_event(struct spawn *s)
 {
 	read_log(s);
+	if (s->cancelled) {
+		cancel_now(s);
+		return;
+	}
 	if (s->have_ready)
 		handle_ready(s);
 }
@@ -405,33 +439,68 @@ static void pod_died_before_ready(struct spawn *s)
 	abort_spawn(s);
 }
 
+static void pod_exited(struct spawn *s, int status)
+{
+	s->exited = true;
+	s->wait_status = status;
+	if (s->phase == PHASE_STOPPING) {
+		grace_expired(-1, 0, s);
+		return;
+	}
+	pod_died_before_ready(s);
+}
+
+static struct launch_spec spec_of(struct spawn *s)
+{
+	return (struct launch_spec){s->podcmd, NULL, -1, s->cwd};
+}
+
+/* The monitor cannot collect the pod's status any more: stop the pod. */
+static void monitor_failed(struct spawn *s, const struct launch_msg *msg)
+{
+	struct launch_spec spec = spec_of(s);
+	struct error e;
+
+	launch_failed(&spec, msg, &e);
+	if (s->phase == PHASE_STOPPING)
+		return; /* its end of stream follows, which ends the grace */
+	fail(s, e.kind, "%s", e.message);
+}
+
+static void monitor_gone(struct spawn *s)
+{
+	s->exited = true; /* nothing more can come: treat the pod as gone */
+	if (s->phase == PHASE_STOPPING) {
+		grace_expired(-1, 0, s);
+		return;
+	}
+	fail(s, ERR_INTERNAL, "the launch monitor exited unexpectedly");
+}
+
 static void on_report(evutil_socket_t fd, short what, void *arg)
 {
 	struct spawn *s = arg;
 	struct launch_msg msg;
+	bool grew = false;
 	int rc;
 
 	while ((rc = launch_read_msg(&s->launch, &msg)) > 0) {
-		if (msg.type != LAUNCH_MSG_EXITED)
-			continue;
-		s->exited = true;
-		s->wait_status = msg.value;
-		if (s->phase == PHASE_STOPPING) {
-			grace_expired(-1, 0, s);
+		if (msg.type == LAUNCH_MSG_EXITED) {
+			pod_exited(s, msg.value);
 			return;
 		}
-		pod_died_before_ready(s);
-		return;
-	}
-	if (rc == 0) { /* the monitor is gone without a word */
-		s->exited = true;
-		if (s->phase == PHASE_STOPPING) {
-			grace_expired(-1, 0, s);
+		if (msg.type == LAUNCH_MSG_FAILED) {
+			monitor_failed(s, &msg);
 			return;
 		}
-		fail(s, ERR_INTERNAL, "the launch monitor died");
+		grew |= msg.type == LAUNCH_MSG_LOG;
+	}
+	if (rc == 0) {
+		monitor_gone(s);
 		return;
 	}
+	if (grew && s->phase == PHASE_READY)
+		on_log_event(s);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -451,34 +520,40 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 /* ---- launching ------------------------------------------------------ */
 
+/* stderr.log, opened once as a regular file (a FIFO of that name would
+ * block a writer forever: it is refused, named); the pod's descriptor is
+ * reopened from ours, so both are the same file whatever happens to the
+ * name meanwhile. */
 static int open_log(struct spawn *s, int *write_fd, struct error *err)
 {
-	char path[PATHS_MAX + 32];
+	char self[64];
 
+	s->log_fd =
+	    fd_open_regular_at(s->dir_fd, RUNDIR_STDERR,
+	                       O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
 	/* truncating is safe: we hold the spawn lock and the pod's lock was
 	 * free, so no live pod writes this file */
-	*write_fd = openat(s->dir_fd, RUNDIR_STDERR,
-	                   O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
-	                       O_NOFOLLOW | O_NOCTTY,
-	                   0600);
+	if (s->log_fd < 0 || ftruncate(s->log_fd, 0) < 0 ||
+	    fchmod(s->log_fd, 0600) < 0) /* whatever the caller's umask */
+		return error_set(err, ERR_RUNTIME_DIR,
+		                 "cannot create %s/%s: %s", s->dir_path,
+		                 RUNDIR_STDERR, fd_strerror(errno));
+	snprintf(self, sizeof self, "/proc/self/fd/%d", s->log_fd);
+	*write_fd = open(self, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
 	if (*write_fd < 0)
 		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-		                       "cannot create %s/%s", s->dir_path,
-		                       RUNDIR_STDERR);
-	fchmod(*write_fd, 0600); /* whatever the caller's umask */
-	s->log_fd = openat(s->dir_fd, RUNDIR_STDERR,
-	                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	/* watch through the dir fd: works for paths of any length */
-	snprintf(path, sizeof path, "/proc/self/fd/%d/%s", s->dir_fd,
-	         RUNDIR_STDERR);
-	if (s->watch >= 0)
-		inotify_rm_watch(s->inotify_fd, s->watch);
-	s->watch = inotify_add_watch(s->inotify_fd, path, IN_MODIFY);
-	if (s->log_fd < 0 || s->watch < 0)
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
-		                       "cannot follow %s/%s", s->dir_path,
+		                       "cannot reopen %s/%s", s->dir_path,
 		                       RUNDIR_STDERR);
 	return 0;
+}
+
+/* A watch left from waiting for the spawn lock has no use any more. */
+static void drop_lock_watch(struct spawn *s)
+{
+	if (s->watch >= 0) {
+		inotify_rm_watch(s->inotify_fd, s->watch);
+		s->watch = -1;
+	}
 }
 
 static int build_argv(struct spawn *s, const char **argv)
@@ -504,6 +579,7 @@ static void launch_pod(struct spawn *s)
 	int rc;
 
 	build_argv(s, argv);
+	drop_lock_watch(s);
 	if (open_log(s, &spec.stderr_fd, &e) < 0) {
 		if (spec.stderr_fd >= 0)
 			close(spec.stderr_fd);
@@ -513,6 +589,9 @@ static void launch_pod(struct spawn *s)
 	rc = launch_start(&spec, &s->launch, &e);
 	close(spec.stderr_fd);
 	if (rc < 0) {
+		/* a pod may have run before the monitor gave up on it (and
+		 * killed it): what it left goes as after any failure */
+		remove_leftovers(s, false);
 		fail_with(s, &e);
 		return;
 	}
@@ -526,6 +605,8 @@ static void launch_pod(struct spawn *s)
 		fail(s, ERR_INTERNAL, "cannot watch the launch monitor");
 		return;
 	}
+	/* what the pod wrote before the first report was read */
+	on_log_event(s);
 }
 
 /* A live pod: with reuse it is the answer, else the name is taken. */
@@ -595,6 +676,26 @@ static int open_dir(struct spawn *s, struct error *err)
 	return s->dir_fd < 0 ? -1 : 0;
 }
 
+static void on_inotify(evutil_socket_t fd, short what, void *arg);
+
+/* The instance for waiting on another client's spawn lock, taken from
+ * the cache on first need: an uncontended spawn never has one. */
+static int lock_wait_inotify(struct spawn *s)
+{
+	if (s->inotify_fd >= 0)
+		return 0;
+	s->inotify_fd = inotify_cache_get();
+	if (s->inotify_fd < 0)
+		return -1;
+	s->ev_inotify = event_new(s->base, s->inotify_fd, EV_READ | EV_PERSIST,
+	                          on_inotify, s);
+	if (!s->ev_inotify || event_add(s->ev_inotify, NULL) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
 /* Try the lock; when another client holds it, wait for it to let go: it
  * touches the dir after unlocking, which inotify reports to us. */
 static void try_lock(struct spawn *s)
@@ -635,9 +736,10 @@ static void try_lock(struct spawn *s)
 	if (s->watch >= 0)
 		return; /* already waiting */
 	snprintf(path, sizeof path, "/proc/self/fd/%d", s->dir_fd);
-	s->watch = inotify_add_watch(s->inotify_fd, path,
-	                             IN_ATTRIB | IN_CLOSE | IN_DELETE_SELF |
-	                                 IN_ONLYDIR);
+	if (lock_wait_inotify(s) == 0)
+		s->watch = inotify_add_watch(s->inotify_fd, path,
+		                             IN_ATTRIB | IN_CLOSE |
+		                                 IN_DELETE_SELF | IN_ONLYDIR);
 	if (s->watch < 0) {
 		fail(s, ERR_RUNTIME_DIR, "cannot watch %s: %s", s->dir_path,
 		     strerror(errno));
@@ -659,13 +761,10 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 
 	while (fd_read_some(s->inotify_fd, buf, sizeof buf) > 0)
 		;
-	if (s->phase == PHASE_LOCK) {
-		inotify_rm_watch(s->inotify_fd, s->watch);
-		s->watch = -1;
-		try_lock(s);
-		return;
-	}
-	on_log_event(s);
+	if (s->phase != PHASE_LOCK)
+		return; /* a late event of the lock wait */
+	drop_lock_watch(s);
+	try_lock(s);
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -704,6 +803,10 @@ static int prepare(struct spawn *s, const struct spawn_options *opts,
 	if (podcmd_resolve(opts->pod_command, s->podcmd, sizeof s->podcmd,
 	                   err) < 0)
 		return -1;
+	if (opts->cwd && !opts->cwd[0])
+		return error_set(
+		    err, ERR_LAUNCH_FAILED,
+		    "cannot use working directory \"\": empty path");
 	s->root_fd =
 	    rundir_open_root(true, s->root_path, sizeof s->root_path, err);
 	if (s->root_fd < 0)
@@ -712,10 +815,6 @@ static int prepare(struct spawn *s, const struct spawn_options *opts,
 	               err) < 0 ||
 	    open_dir(s, err) < 0)
 		return -1;
-	s->inotify_fd = inotify_cache_get();
-	if (s->inotify_fd < 0)
-		return error_set_errno(err, ERR_INTERNAL, errno,
-		                       "cannot create an inotify instance");
 	return 0;
 }
 
@@ -727,12 +826,9 @@ static int add_events(struct spawn *s)
 
 	s->ev_kick = evtimer_new(s->base, on_kick, s);
 	s->ev_deadline = evtimer_new(s->base, on_deadline, s);
-	s->ev_inotify = event_new(s->base, s->inotify_fd, EV_READ | EV_PERSIST,
-	                          on_inotify, s);
-	if (!s->ev_kick || !s->ev_deadline || !s->ev_inotify)
+	if (!s->ev_kick || !s->ev_deadline)
 		return -1;
 	if (evtimer_add(s->ev_deadline, &deadline) < 0 ||
-	    event_add(s->ev_inotify, NULL) < 0 ||
 	    evtimer_add(s->ev_kick, &now) < 0)
 		return -1;
 	return 0;
@@ -768,13 +864,24 @@ fail:
 	return NULL;
 }
 
-void spawn_cancel(struct spawn *s)
+static void cancel_now(struct spawn *s)
 {
 	if (s->launched) {
 		kill_and_reap(s);
 		remove_leftovers(s, false);
 	}
 	spawn_free(s);
+}
+
+void spawn_cancel(struct spawn *s)
+{
+	if (!s || s->phase == PHASE_DONE)
+		return; /* from its own ready or failed callback: it is over */
+	if (s->in_progress) {
+		s->cancelled = true; /* done once the callback returns */
+		return;
+	}
+	cancel_now(s);
 }
 
 /* ---- the blocking spawn: the same machine in a private loop ---------- */

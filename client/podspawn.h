@@ -9,7 +9,15 @@
  * is removed, except stderr.log.
  *
  * Two ways to call it: spawn_pod() blocks; spawn_start() runs inside the
- * caller's libevent loop and reports through callbacks.  Neither polls. */
+ * caller's libevent loop and reports through callbacks.  Neither polls.
+ *
+ * The pod is started by an exec'd helper, pod-launch-monitor (see
+ * launch.h): found through INSOMNIA_LAUNCH_MONITOR, else at its installed
+ * path; a missing helper is a launch_failed error that names it.  Its
+ * cost does not depend on the caller's size, and the caller's signal
+ * dispositions and mask (SIGCHLD ignored, signals blocked) do not reach
+ * the pod nor lose its exit status.  The caller needs no SIGCHLD handler
+ * and collects no zombie. */
 #ifndef INSOMNIA_PODSPAWN_H
 #define INSOMNIA_PODSPAWN_H
 
@@ -58,16 +66,38 @@ typedef void (*spawn_error_fn)(const struct error *err, void *arg);
 struct spawn;
 
 /* Start a spawn in base.  Exactly one of ready or failed is called later
- * from the loop, after which the spawn frees itself.  Returns NULL (err
- * filled, no callback) when the options are refused at once.  opts is
- * copied; opts->progress and opts->arg are used for all callbacks. */
+ * from the loop (never from inside spawn_start), unless the spawn is
+ * cancelled first.  Returns NULL (err filled, no callback) when the
+ * options are refused at once.  opts is copied, strings included;
+ * opts->progress and opts->arg are used for all callbacks.
+ *
+ * The callbacks, and what they may do:
+ *  - progress(line, arg), zero or more times before ready or failed.
+ *    line lives until progress returns (copy it to keep it).  It may
+ *    call spawn_cancel() on this spawn: no further progress line is
+ *    delivered, and once progress returns the pod is stopped and its dir
+ *    cleaned as for a cancel; neither ready nor failed is called.
+ *  - ready(res, arg) or failed(err, arg), exactly once, as the last call.
+ *    res and err live until the callback returns.  By then the spawn
+ *    holds no descriptor, no event and no lock (the pod is detached, or
+ *    stopped and cleaned), so these may start new spawns, even of the
+ *    same name, or free everything else they own.  spawn_cancel() on
+ *    this spawn from inside them does nothing; after they return the
+ *    handle is freed and must not be used again.
+ *  - Any callback may start or cancel other spawns (in this base or
+ *    another), and may call spawn_pod() for another name (it runs a
+ *    loop of its own).  None may run base's loop recursively, free
+ *    base, or block waiting for this spawn to finish. */
 struct spawn *spawn_start(struct event_base *base,
                           const struct spawn_options *opts,
                           spawn_ready_fn ready, spawn_error_fn failed,
                           struct error *err);
 
-/* Abandon a spawn in progress: its pod is stopped as on failure, no
- * callback is made, and s is freed. */
+/* Abandon a spawn in progress: its pod is stopped (its group killed) and
+ * its dir cleaned as on failure, no callback is made, and s is freed;
+ * from inside its own progress callback, this happens once the callback
+ * returns; from inside its ready or failed callback, it does nothing.
+ * NULL is ignored. */
 void spawn_cancel(struct spawn *s);
 
 #endif

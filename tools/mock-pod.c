@@ -146,9 +146,21 @@ static void say(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 }
 
+/* A negative delay waits for SIGUSR1 instead (blocked from the start of
+ * main), so tests can release the mock by event rather than by time. */
 static void nap(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	sigset_t usr1;
+	int sig;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (ms < 0) {
+		fprintf(stderr, "mock-pod: waiting for SIGUSR1\n");
+		sigwait(&usr1, &sig);
+		return;
+	}
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -300,8 +312,11 @@ int main(int argc, char **argv)
 	struct mock m = {.exit_code = -1};
 	char sock_path[PATHS_MAX];
 	int dirfd, listen_fd = -1;
-	sigset_t stop_signals;
+	sigset_t stop_signals, usr1;
 
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL); /* see nap() */
 	parse_args(&m, argc, argv);
 	if (!m.name[0]) {
 		fputs("mock-pod: no name (give --name or name = \"...\" in "

@@ -1,5 +1,7 @@
 /* podctl spawn: start a pod and wait until it is ready. */
+#include <event2/event.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,115 @@ static int print_result(const struct spawn_result *r, bool json)
 	printf("  socket   %s\n  pid      %ld\n  session  %s\n", r->socket,
 	       (long)r->pid, r->session_id[0] ? r->session_id : "-");
 	return 0;
+}
+
+/* ---- the spawn, interruptible ------------------------------------- */
+
+/* The library's spawn in our own loop, so that SIGINT, SIGTERM and SIGHUP
+ * can cancel it (pod stopped, dir cleaned) instead of killing podctl
+ * mid-handshake with the pod left half-started.  The signals are caught
+ * by libevent (its handler only writes to a pipe), never acted on inside
+ * a handler. */
+struct run {
+	struct spawn *s; /* NULL once a callback has ended it */
+	struct spawn_result res;
+	struct error err;
+	int rc;  /* 0 ready, -1 failed */
+	int sig; /* the signal that cancelled it, or 0 */
+	struct event_base *base;
+};
+
+static void run_ready(const struct spawn_result *res, void *arg)
+{
+	struct run *r = arg;
+
+	r->s = NULL;
+	r->res = *res;
+	r->rc = 0;
+	event_base_loopbreak(r->base);
+}
+
+static void run_failed(const struct error *err, void *arg)
+{
+	struct run *r = arg;
+
+	r->s = NULL;
+	r->err = *err;
+	r->rc = -1;
+	event_base_loopbreak(r->base);
+}
+
+static void run_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	if (!r->s)
+		return; /* it ended first: the result stands */
+	spawn_cancel(r->s);
+	r->s = NULL;
+	r->sig = (int)sig;
+	event_base_loopbreak(r->base);
+}
+
+static int interrupted(const struct spawn_args *a, const char *name, int sig)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof msg,
+	         "interrupted by %s: the spawn of pod %s was cancelled and "
+	         "its pod stopped",
+	         sig == SIGINT    ? "SIGINT"
+	         : sig == SIGTERM ? "SIGTERM"
+	                          : "SIGHUP",
+	         name);
+	if (a->json)
+		cli_print_json(json_pack("{s:{s:s, s:s, s:i}}", "error", "kind",
+		                         "interrupted", "message", msg,
+		                         "signal", sig));
+	else
+		fprintf(stderr, "podctl: %s\n", msg);
+	return 128 + sig;
+}
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSTOP (int)(sizeof stop_signals / sizeof stop_signals[0])
+
+static int spawn_interruptible(const struct spawn_options *o,
+                               struct spawn_result *res, struct error *err,
+                               int *sig)
+{
+	struct run r = {.rc = -1};
+	struct event *evs[NSTOP] = {NULL};
+	struct spawn_options opts = *o;
+	int ok = 1;
+
+	opts.arg = &r; /* show_progress needs no argument of its own */
+
+	*sig = 0;
+	if (!(r.base = event_base_new()))
+		return error_set(err, ERR_INTERNAL,
+		                 "cannot create an event loop");
+	for (int i = 0; i < NSTOP; i++) {
+		evs[i] = evsignal_new(r.base, stop_signals[i], run_signal, &r);
+		ok = ok && evs[i] && evsignal_add(evs[i], NULL) == 0;
+	}
+	if (!ok)
+		error_set(err, ERR_INTERNAL, "cannot catch signals");
+	else if (!(r.s =
+	               spawn_start(r.base, &opts, run_ready, run_failed, err)))
+		ok = 0; /* refused at once: err is filled */
+	else
+		event_base_dispatch(r.base);
+	for (int i = 0; i < NSTOP; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	event_base_free(r.base);
+	if (!ok)
+		return -1;
+	*sig = r.sig;
+	*res = r.res;
+	*err = r.err;
+	return r.sig ? -1 : r.rc;
 }
 
 /* No --name: the overlay's (--overlay over --overlay-file, as they
@@ -70,7 +181,7 @@ int podctl_spawn_run(const struct spawn_args *a)
 	struct spawn_options o = {0};
 	struct spawn_result r;
 	struct error err;
-	int rc;
+	int rc, sig;
 
 	error_clear(&err);
 	if (a->overlay_file) {
@@ -96,8 +207,10 @@ int podctl_spawn_run(const struct spawn_args *a)
 	o.timeout_ms = a->timeout_ms;
 	o.reuse = a->reuse;
 	o.progress = a->quiet || a->json ? NULL : show_progress;
-	rc = spawn_pod(&o, &r, &err);
+	rc = spawn_interruptible(&o, &r, &err, &sig);
 	free(overlay);
+	if (sig)
+		return interrupted(a, name, sig);
 	if (rc < 0)
 		return cli_fail(a->json, &err);
 	return print_result(&r, a->json);

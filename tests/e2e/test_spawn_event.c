@@ -1,6 +1,8 @@
 /* End-to-end: the libevent spawn inside a caller's event_base. */
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,13 +20,6 @@ struct outcome {
 	struct event_base *base;
 	int pending; /* loop exits when it reaches 0 */
 };
-
-static void on_progress(const char *line, void *arg)
-{
-	struct outcome *o = arg;
-	(void)line;
-	o->progress++;
-}
 
 static void on_ready(const struct spawn_result *res, void *arg)
 {
@@ -44,33 +39,74 @@ static void on_failed(const struct error *err, void *arg)
 		event_base_loopbreak(o->base);
 }
 
-static void tick(evutil_socket_t fd, short what, void *arg)
+/* The mock waits for SIGUSR1 before its ready line, and only an event of
+ * the caller's own loop sends it: the spawn can complete only if the loop
+ * kept running the caller's events while the spawn was pending. */
+struct releaser {
+	struct outcome *o;
+	int pipe[2];  /* progress callback -> the caller's own event */
+	pid_t pod;    /* from the mock's first line */
+	int released; /* SIGUSR1 sent by the loop */
+};
+
+static void note_waiting(const char *line, void *arg)
 {
-	int *ticks = arg;
-	(*ticks)++;
+	struct releaser *r = arg;
+	char c = 1;
+
+	r->o->progress++;
+	if (strncmp(line, "mock-pod: pid ", 14) == 0)
+		r->pod = (pid_t)atol(line + 14);
+	if (strcmp(line, "mock-pod: waiting for SIGUSR1") == 0)
+		cr_assert_eq(write(r->pipe[1], &c, 1), 1);
+}
+
+static void release_pod(evutil_socket_t fd, short what, void *arg)
+{
+	struct releaser *r = arg;
+	char c;
+
+	cr_assert_eq(read(fd, &c, 1), 1);
+	cr_assert_gt(r->pod, 0);
+	cr_assert_eq(kill(r->pod, SIGUSR1), 0);
+	r->released++;
+}
+
+static void released_ready(const struct spawn_result *res, void *arg)
+{
+	on_ready(res, ((struct releaser *)arg)->o);
+}
+
+static void released_failed(const struct error *err, void *arg)
+{
+	on_failed(err, ((struct releaser *)arg)->o);
 }
 
 Test(spawn_event, spawn_runs_inside_the_callers_loop_with_callbacks)
 {
 	struct event_base *base = event_base_new();
 	struct outcome o = {.base = base, .pending = 1};
+	struct releaser r = {.o = &o};
 	struct spawn_options opts =
-	    e2e_options("web", "--lines 3 --ready-delay 100");
-	struct timeval ten_ms = {0, 10000};
-	int ticks = 0;
-	struct event *timer = event_new(base, -1, EV_PERSIST, tick, &ticks);
+	    e2e_options("web", "--lines 3 --ready-delay -1");
+	struct event *ev;
 
-	opts.progress = on_progress;
-	opts.arg = &o;
-	event_add(timer, &ten_ms);
-	cr_assert_not_null(spawn_start(base, &opts, on_ready, on_failed, NULL));
+	cr_assert_eq(pipe2(r.pipe, O_CLOEXEC), 0);
+	ev = event_new(base, r.pipe[0], EV_READ, release_pod, &r);
+	event_add(ev, NULL);
+	opts.progress = note_waiting;
+	opts.arg = &r;
+	opts.timeout_ms = 10000; /* a blocked loop fails, not hangs */
+	cr_assert_not_null(
+	    spawn_start(base, &opts, released_ready, released_failed, NULL));
 	event_base_dispatch(base);
 	cr_assert_eq(o.ready, 1, "%s", o.err.message);
 	cr_assert_eq(o.failed, 0);
-	cr_assert_eq(o.progress, 4); /* pid line + 3 */
-	/* the caller's own events kept running while the pod started */
-	cr_assert_gt(ticks, 2, "the loop was blocked during the spawn");
-	event_free(timer);
+	cr_assert_eq(o.progress, 5); /* pid line + 3 + waiting */
+	cr_assert_eq(r.released, 1, "the caller's event never ran");
+	event_free(ev);
+	close(r.pipe[0]);
+	close(r.pipe[1]);
 	event_base_free(base);
 	e2e_stop(o.res.pid);
 }
@@ -117,31 +153,54 @@ Test(spawn_event, bad_name_is_refused_synchronously_without_callback)
 	event_base_free(base);
 }
 
+/* Cancelled by an event of the caller's loop once the pod has started
+ * (its first line seen), not after a guessed delay. */
+struct canceller {
+	struct outcome o; /* first: on_ready and on_failed take it */
+	int pipe[2];
+};
+
+static void cancel_started(const char *line, void *arg)
+{
+	struct canceller *c = arg;
+	char byte = 1;
+
+	if (strncmp(line, "mock-pod: pid ", 14) == 0)
+		cr_assert_eq(write(c->pipe[1], &byte, 1), 1);
+}
+
 static void cancel_now(evutil_socket_t fd, short what, void *arg)
 {
+	char byte;
+
+	cr_assert_eq(read(fd, &byte, 1), 1);
 	spawn_cancel(arg);
 }
 
 Test(spawn_event, cancel_stops_the_pod_and_leaves_only_the_log)
 {
 	struct event_base *base = event_base_new();
-	struct outcome o = {.base = base, .pending = 1};
+	struct canceller c = {.o = {.base = base, .pending = 1}};
 	struct spawn_options opts = e2e_options("web", "--hang");
 	static const char *const only_log[] = {"stderr.log", NULL};
-	struct timeval soon = {0, 100000};
 	struct spawn *s;
 	pid_t pid;
 
-	opts.arg = &o;
+	cr_assert_eq(pipe2(c.pipe, O_CLOEXEC), 0);
+	opts.progress = cancel_started;
+	opts.arg = &c;
 	s = spawn_start(base, &opts, on_ready, on_failed, NULL);
 	cr_assert_not_null(s);
-	event_base_once(base, -1, EV_TIMEOUT, cancel_now, s, &soon);
+	event_base_once(base, c.pipe[0], EV_READ, cancel_now, s, NULL);
 	event_base_dispatch(base); /* ends when nothing is pending */
-	cr_assert_eq(o.ready + o.failed, 0, "a cancelled spawn called back");
+	cr_assert_eq(c.o.ready + c.o.failed, 0,
+	             "a cancelled spawn called back");
 	pid = e2e_logged_pid("web");
 	cr_assert_gt(pid, 0, "the pod never started");
 	e2e_assert_group_gone(pid);
 	e2e_assert_dir_holds("web", only_log);
+	close(c.pipe[0]);
+	close(c.pipe[1]);
 	event_base_free(base);
 }
 
@@ -293,4 +352,43 @@ Test(spawn_event, a_spawn_holds_nothing_when_its_ready_callback_runs)
 Test(spawn_event, a_spawn_holds_nothing_when_its_error_callback_runs)
 {
 	probe("--exit 3");
+}
+
+/* Only a spawn that waits for another one's spawn lock watches the dir,
+ * with an instance that the library keeps for reuse (closing one may
+ * wait for the kernel): five contended rounds use one instance. */
+Test(spawn_event, waiting_for_the_spawn_lock_reuses_one_inotify_instance)
+{
+	struct event_base *base = event_base_new();
+	char name[16], overlay[64];
+
+	for (int i = 0; i < 5; i++) {
+		struct outcome a = {.base = base, .pending = 1};
+		struct outcome b = {.base = base, .pending = 1};
+		struct spawn_options oa, ob;
+
+		snprintf(name, sizeof name, "web-%d", i);
+		snprintf(overlay, sizeof overlay, "[pod]\nname = \"%s\"\n",
+		         name);
+		oa = e2e_options(name, NULL);
+		oa.overlay = overlay;
+		ob = oa;
+		oa.arg = &a;
+		ob.arg = &b;
+		cr_assert_not_null(
+		    spawn_start(base, &oa, on_ready, on_failed, NULL));
+		cr_assert_not_null(
+		    spawn_start(base, &ob, on_ready, on_failed, NULL));
+		while (a.ready + a.failed == 0 || b.ready + b.failed == 0)
+			event_base_loop(base, EVLOOP_ONCE);
+		cr_assert_eq(a.ready + b.ready, 1, "%s%s", a.err.message,
+		             b.err.message);
+		cr_assert_eq((a.failed ? a : b).err.kind, ERR_ALREADY_RUNNING,
+		             "the second spawn did not wait for the first");
+		e2e_stop((a.ready ? a : b).res.pid);
+	}
+	cr_assert_eq(e2e_inotify_count(), 1,
+	             "%d inotify instances after 5 contended spawns",
+	             e2e_inotify_count());
+	event_base_free(base);
 }

@@ -289,6 +289,10 @@ static void stop_all(struct bench *b)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			b->unclean++;
 	}
+	/* the launch monitors' log watchers come back to us as well (we
+	 * are a subreaper); each dies with its monitor, so this ends */
+	while (bench_waitpid(-1, &status) == 0)
+		;
 	alarm(0);
 	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
 		bench_fail("a child is still there after every pod was reaped");
@@ -604,6 +608,7 @@ static void find_binaries(struct bench *b)
 	resolve(b, b->pod, sizeof b->pod, "../../pod/pod", "pod");
 	resolve(b, b->podctl, sizeof b->podctl, "../../client/podctl",
 	        "podctl");
+	bench_use_build_monitor(b->self);
 }
 
 int main(int argc, char **argv)

@@ -1,11 +1,19 @@
 /* bench-spawn: what the spawn handshake costs next to the bare minimum.
  *
- * Usage: bench-spawn [--mock PATH] [--quick] [-n N] [--start-in-callback]
+ * Usage: bench-spawn [--mock PATH] [--pod PATH] [--podctl PATH] [--quick]
+ *                    [-n N] [--start-in-callback] [--client-rss MB]
+ *                    [--disk-dir DIR] [--tmpfs-dir DIR]
  *   --mock PATH  the mock pod (default: ../mock-pod next to this binary)
+ *   --pod PATH, --podctl PATH  the real pod and podctl (default:
+ *                ../../pod/pod and ../../client/podctl from this binary)
  *   --quick      20 iterations instead of 200, for smoke runs
  *   -n N         N iterations for every measurement
  *   --start-in-callback  in the concurrent run, start the next spawn from
  *                inside the previous one's ready callback
+ *   --client-rss MB  at the end, touch MB of memory and measure part 1
+ *                again: the handshake's overhead must not grow with it
+ *   --disk-dir DIR, --tmpfs-dir DIR  where the real pod's data dir goes
+ *                (default: /var/tmp and /dev/shm)
  *
  * One run prints one table:
  *  - the floor (posix_spawn of the mock pod with stderr on a pipe, read the
@@ -14,7 +22,10 @@
  *  - N spawn_pod() in a row of distinct names, all alive at the end;
  *  - N spawn_start() kept 8 in flight in one event_base;
  *  - the system calls a client makes while it waits for a mock that takes
- *    500 ms to get ready, counted with strace -ff.
+ *    500 ms to get ready, counted with strace -ff;
+ *  - spawn_pod() of the real pod, data dir on tmpfs and on disk;
+ *  - `podctl spawn` by exec against `podctl --version` (median, p95, max);
+ *  - with --client-rss, part 1 again from a client that big.
  *
  * Everything happens in a private INSOMNIA_HOME under /tmp, removed at the
  * end.  This process is a child subreaper, so every detached pod comes back
@@ -33,6 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +75,11 @@ extern char **environ;
 
 struct bench {
 	char mock[PATH_MAX];
+	char pod[PATH_MAX];
+	char podctl[PATH_MAX];
+	char disk_dir[PATH_MAX];
+	char tmpfs_dir[PATH_MAX];
+	long client_rss_mb;
 	char self[PATH_MAX];
 	char home[BENCH_HOME_MAX];
 	int iterations;
@@ -125,11 +144,31 @@ static void reap(struct bench *b, pid_t pid)
 	untrack(b, pid);
 }
 
+/* Other children: the launch monitors' log watchers, which end up with
+ * us (a subreaper) and die once their monitor has; reaped while no
+ * tracked pod can be a zombie (each one is alive or already reaped). */
+static void reap_strays(const struct bench *b)
+{
+	siginfo_t si;
+
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid == 0)
+			return;
+		for (int i = 0; i < b->live_count; i++)
+			if (b->live[i] == si.si_pid)
+				return; /* not ours to take here */
+		waitpid(si.si_pid, NULL, 0);
+	}
+}
+
 static void stop_pod(struct bench *b, pid_t pid)
 {
 	if (kill(pid, SIGTERM) < 0)
 		bench_fail("kill %ld: %s", (long)pid, strerror(errno));
 	reap(b, pid);
+	reap_strays(b);
 }
 
 /* Stop many at once: they all shut down in parallel. */
@@ -141,6 +180,7 @@ static void stop_all(struct bench *b, const pid_t *pids, int n)
 			           strerror(errno));
 	for (int i = 0; i < n; i++)
 		reap(b, pids[i]);
+	reap_strays(b);
 }
 
 /* ---- the floor ------------------------------------------------------ */
@@ -716,6 +756,349 @@ static struct syscall_result bench_syscalls(struct bench *b)
 	return r;
 }
 
+/* ---- 5: the real pod, data dir on tmpfs and on disk ----------------- */
+
+static const char *fs_name(const char *path, char *buf, size_t size)
+{
+	struct statfs st;
+
+	if (statfs(path, &st) < 0)
+		return "unknown";
+	switch ((unsigned long)st.f_type) {
+	case 0x01021994UL:
+		return "tmpfs";
+	case 0xEF53UL:
+		return "ext4";
+	case 0x58465342UL:
+		return "xfs";
+	case 0x9123683EUL:
+		return "btrfs";
+	case 0x794c7630UL:
+		return "overlayfs";
+	}
+	snprintf(buf, size, "fs 0x%lx", (unsigned long)st.f_type);
+	return buf;
+}
+
+struct real_result {
+	struct bench_stat on_tmpfs, on_disk;
+	char tmpfs_fs[32], disk_fs[32], run_fs[32];
+	char tmpfs_dir[PATH_MAX], disk_dir[PATH_MAX], run_dir[PATH_MAX];
+	int n;
+};
+
+static void make_dir_in(char *out, size_t size, const char *parent,
+                        const char *what)
+{
+	snprintf(out, size, "%s/insomnia-bench-%s-XXXXXX", parent, what);
+	if (!mkdtemp(out))
+		bench_fail("mkdtemp %s: %s", out, strerror(errno));
+}
+
+/* One spawn_pod() of the real pod (a new session each time), stopped. */
+static double real_once(struct bench *b, const char *data_dir)
+{
+	char overlay[128];
+	struct spawn_options o = options_for("real", overlay, sizeof overlay);
+	struct spawn_result res;
+	struct error err;
+	int64_t t0;
+	double ms;
+
+	setenv("INSOMNIA_DATA_DIR", data_dir, 1);
+	o.pod_command = b->pod;
+	o.cwd = b->home; /* no project manifest on the way up */
+	t0 = bench_now_ns();
+	if (spawn_pod(&o, &res, &err) < 0)
+		bench_fail("spawn_pod of %s: %s\n%s", b->pod, err.message,
+		           err.detail);
+	ms = bench_ms_since(t0);
+	track(b, res.pid);
+	stop_pod(b, res.pid);
+	return ms;
+}
+
+static void real_dirs(struct bench *b, struct real_result *r)
+{
+	make_dir_in(r->tmpfs_dir, sizeof r->tmpfs_dir, b->tmpfs_dir, "data");
+	make_dir_in(r->disk_dir, sizeof r->disk_dir, b->disk_dir, "data");
+	make_dir_in(r->run_dir, sizeof r->run_dir, b->tmpfs_dir, "run");
+	snprintf(r->tmpfs_fs, sizeof r->tmpfs_fs, "%s",
+	         fs_name(r->tmpfs_dir, r->tmpfs_fs, sizeof r->tmpfs_fs));
+	snprintf(r->disk_fs, sizeof r->disk_fs, "%s",
+	         fs_name(r->disk_dir, r->disk_fs, sizeof r->disk_fs));
+	snprintf(r->run_fs, sizeof r->run_fs, "%s",
+	         fs_name(r->run_dir, r->run_fs, sizeof r->run_fs));
+}
+
+/* The runtime dir on tmpfs for both, as usual; only the data dir (the
+ * session and its journal) moves. */
+static struct real_result bench_real(struct bench *b)
+{
+	struct real_result r = {0};
+	double *t = bench_samples(b->iterations);
+	double *d = bench_samples(b->iterations);
+
+	real_dirs(b, &r);
+	setenv("INSOMNIA_RUNTIME_DIR", r.run_dir, 1);
+	for (int i = 0; i < b->warmup; i++) {
+		real_once(b, r.tmpfs_dir);
+		real_once(b, r.disk_dir);
+	}
+	for (int i = 0; i < b->iterations; i++) {
+		if (i % 2 == 0)
+			t[i] = real_once(b, r.tmpfs_dir);
+		d[i] = real_once(b, r.disk_dir);
+		if (i % 2 != 0)
+			t[i] = real_once(b, r.tmpfs_dir);
+	}
+	unsetenv("INSOMNIA_RUNTIME_DIR");
+	unsetenv("INSOMNIA_DATA_DIR");
+	bench_remove_home(r.tmpfs_dir);
+	bench_remove_home(r.disk_dir);
+	bench_remove_home(r.run_dir);
+	r.n = b->iterations;
+	r.on_tmpfs = bench_stat_of(t, r.n);
+	r.on_disk = bench_stat_of(d, r.n);
+	free(t);
+	free(d);
+	return r;
+}
+
+/* ---- 6: podctl spawn by exec ------------------------------------------ */
+
+struct tail_stat {
+	double median, p95, max;
+};
+
+static struct tail_stat tail_of(double *v, int n)
+{
+	struct bench_stat st = bench_stat_of(v, n); /* sorts v */
+
+	return (struct tail_stat){st.median, v[(95 * n + 99) / 100 - 1],
+	                          v[n - 1]};
+}
+
+/* Run argv (stdout and stderr on /dev/null) and wait; ms until reaped. */
+static double exec_once(struct bench *b, char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	int64_t t0 = bench_now_ns();
+	int status, rc;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		bench_fail("posix_spawn %s: %s", argv[0], strerror(rc));
+	if (bench_waitpid(pid, &status) < 0)
+		bench_fail("waitpid %s: %s", argv[0], strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_fail("%s %s failed (status %#x)", argv[0], argv[1],
+		           status);
+	return bench_ms_since(t0);
+}
+
+static pid_t pid_in_dir(const struct bench *b, const char *name)
+{
+	char path[PATHS_MAX], *text;
+	long pid;
+
+	snprintf(path, sizeof path, "%s/run/%s/pid", b->home, name);
+	if (fd_read_file_at(AT_FDCWD, path, 64, &text, NULL) < 0)
+		bench_fail("no pid file %s: %s", path, strerror(errno));
+	pid = atol(text);
+	free(text);
+	return (pid_t)pid;
+}
+
+struct exec_result {
+	struct tail_stat version, spawn;
+	int n;
+};
+
+static void exec_round(struct bench *b, int i, double *v, double *sp)
+{
+	char *version[] = {b->podctl, "--version", NULL};
+	char *spawn[] = {b->podctl, "spawn", "--name", "pc", "--quiet", NULL};
+	pid_t pid;
+
+	if (i % 2 == 0)
+		*v = exec_once(b, version);
+	*sp = exec_once(b, spawn);
+	pid = pid_in_dir(b, "pc");
+	track(b, pid);
+	stop_pod(b, pid);
+	if (i % 2 != 0)
+		*v = exec_once(b, version);
+}
+
+static struct exec_result bench_exec(struct bench *b)
+{
+	struct exec_result r = {.n = b->iterations};
+	double *v = bench_samples(r.n), *sp = bench_samples(r.n), skip1, skip2;
+
+	for (int i = 0; i < b->warmup; i++)
+		exec_round(b, i, &skip1, &skip2);
+	for (int i = 0; i < r.n; i++)
+		exec_round(b, i, &v[i], &sp[i]);
+	r.version = tail_of(v, r.n);
+	r.spawn = tail_of(sp, r.n);
+	free(v);
+	free(sp);
+	return r;
+}
+
+/* ---- 7: the client's size --------------------------------------------- */
+
+/* Touch mb MiB of private memory, in small pages (a long-lived heap is
+ * rarely all huge pages), and keep it for the rest of the run. */
+static void grow_client(long mb)
+{
+	size_t len = (size_t)mb << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		bench_fail("cannot map %ld MiB: %s", mb, strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (size_t off = 0; off < len; off += 4096)
+		p[off] = 1;
+}
+
+static long rss_mb(void)
+{
+	char *text, *p;
+	long kb = 0;
+
+	if (fd_read_file_at(AT_FDCWD, "/proc/self/status", 1 << 16, &text,
+	                    NULL) < 0)
+		return -1;
+	if ((p = strstr(text, "VmRSS:")))
+		kb = atol(p + 6);
+	free(text);
+	return kb / 1024;
+}
+
+/* A second client, forked while we are small, that grows to mb MiB and
+ * then measures one pair per request, so the small and the big client
+ * alternate and the machine's load lands on both alike.  It is a
+ * subreaper itself: the pods it starts come back to it, not to us. */
+struct big_client {
+	pid_t pid;
+	int cmd, res; /* our ends: requests out, results in */
+	long rss;
+};
+
+static void big_serve(struct bench *b, int cmd, int res)
+{
+	double fl[2];
+	long rss;
+	int i;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		_exit(1);
+	b->live_count = 0; /* the parent's pods are not ours */
+	grow_client(b->client_rss_mb);
+	rss = rss_mb();
+	if (fd_write_all(res, &rss, sizeof rss) < 0)
+		_exit(1);
+	while (fd_read_some(cmd, &i, sizeof i) == (ssize_t)sizeof i) {
+		measure_pair(b, i, &fl[0], &fl[1]);
+		if (fd_write_all(res, fl, sizeof fl) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void big_start(struct bench *b, struct big_client *c)
+{
+	int cmd[2], res[2];
+
+	if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
+		bench_fail("pipe2: %s", strerror(errno));
+	c->pid = fork();
+	if (c->pid < 0)
+		bench_fail("fork: %s", strerror(errno));
+	if (c->pid == 0) {
+		close(cmd[1]);
+		close(res[0]);
+		big_serve(b, cmd[0], res[1]);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	c->cmd = cmd[1];
+	c->res = res[0];
+	if (fd_read_some(c->res, &c->rss, sizeof c->rss) != sizeof c->rss)
+		bench_fail("the %ld MiB client failed to start",
+		           b->client_rss_mb);
+}
+
+static void big_pair(struct big_client *c, int i, double *f, double *l)
+{
+	double fl[2];
+
+	if (fd_write_all(c->cmd, &i, sizeof i) < 0 ||
+	    fd_read_some(c->res, fl, sizeof fl) != sizeof fl)
+		bench_fail("the big client died");
+	*f = fl[0];
+	*l = fl[1];
+}
+
+static void big_stop(struct big_client *c)
+{
+	int status;
+
+	close(c->cmd);
+	close(c->res);
+	if (bench_waitpid(c->pid, &status) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		bench_fail("the big client did not end cleanly");
+}
+
+struct rss_result {
+	struct pair_result small, big;
+	long small_rss, big_rss;
+};
+
+static struct rss_result bench_rss(struct bench *b)
+{
+	struct rss_result r;
+	struct big_client c;
+	int n = b->iterations;
+	double *f[2] = {bench_samples(n), bench_samples(n)};
+	double *l[2] = {bench_samples(n), bench_samples(n)};
+	double skip_f, skip_l;
+
+	big_start(b, &c);
+	for (int i = 0; i < b->warmup; i++) {
+		measure_pair(b, i, &skip_f, &skip_l);
+		big_pair(&c, i, &skip_f, &skip_l);
+	}
+	for (int i = 0; i < n; i++) {
+		if (i % 2 == 0)
+			measure_pair(b, i, &f[0][i], &l[0][i]);
+		big_pair(&c, i, &f[1][i], &l[1][i]);
+		if (i % 2 != 0)
+			measure_pair(b, i, &f[0][i], &l[0][i]);
+	}
+	big_stop(&c);
+	r.small_rss = rss_mb();
+	r.big_rss = c.rss;
+	for (int k = 0; k < 2; k++) {
+		struct pair_result *p = k ? &r.big : &r.small;
+		p->n = n;
+		p->floor = bench_stat_of(f[k], n);
+		p->lib = bench_stat_of(l[k], n);
+		free(f[k]);
+		free(l[k]);
+	}
+	return r;
+}
+
 /* ---- the report ------------------------------------------------------- */
 
 static void print_machine(const struct bench *b)
@@ -727,16 +1110,19 @@ static void print_machine(const struct bench *b)
 	printf("machine      %ld CPUs (nproc), %s, Linux %s %s\n", h.cpus,
 	       h.model, h.u.release, h.u.machine);
 	printf("build        %s; mock pod %s\n", BENCH_BUILDTYPE, b->mock);
+	printf("monitor      %s\n", getenv("INSOMNIA_LAUNCH_MONITOR")
+	                                ? getenv("INSOMNIA_LAUNCH_MONITOR")
+	                                : "(installed path)");
 	printf("iterations   %d (after %d warm-up)\n\n", b->iterations,
 	       b->warmup);
 }
 
-static void print_pair(const struct pair_result *r)
+static void print_pair(const char *title, const struct pair_result *r)
 {
 	double dm = r->lib.median - r->floor.median;
 	double dp = r->lib.p90 - r->floor.p90;
 
-	printf("1. one spawn, floor vs library (%d each, interleaved)\n", r->n);
+	printf("%s (%d each, interleaved)\n", title, r->n);
 	printf("   %-44s %9s %9s\n", "", "median", "p90");
 	printf("   %-44s %6.3f ms %6.3f ms\n",
 	       "floor: posix_spawn, read pipe, connect", r->floor.median,
@@ -813,6 +1199,34 @@ static void print_syscalls(const struct syscall_result *r)
 	       count_of(&r->client, "wait4"), SLOW_READY_MS / 10);
 }
 
+static void print_real(const struct bench *b, const struct real_result *r)
+{
+	printf("\n5. spawn_pod() of the real pod %s (%d each, interleaved)\n",
+	       b->pod, r->n);
+	printf("   runtime dir on %s (%s)\n", r->run_fs, b->tmpfs_dir);
+	printf("   %-44s %9s %9s\n", "data dir", "median", "p90");
+	printf("   %-44s %6.3f ms %6.3f ms\n", r->tmpfs_fs, r->on_tmpfs.median,
+	       r->on_tmpfs.p90);
+	printf("   %-44s %6.3f ms %6.3f ms\n", r->disk_fs, r->on_disk.median,
+	       r->on_disk.p90);
+	printf("   (data dirs under %s and %s)\n", b->tmpfs_dir, b->disk_dir);
+}
+
+static void print_exec(const struct exec_result *r)
+{
+	printf("\n6. podctl by exec, mock pod (%d each, interleaved)\n", r->n);
+	printf("   %-44s %9s %9s %9s\n", "", "median", "p95", "max");
+	printf("   %-44s %6.3f ms %6.3f ms %6.3f ms\n", "podctl --version",
+	       r->version.median, r->version.p95, r->version.max);
+	printf("   %-44s %6.3f ms %6.3f ms %6.3f ms\n", "podctl spawn --quiet",
+	       r->spawn.median, r->spawn.p95, r->spawn.max);
+	printf("   %-44s %+6.3f ms %+6.3f ms %+6.3f ms\n", "difference",
+	       r->spawn.median - r->version.median,
+	       r->spawn.p95 - r->version.p95, r->spawn.max - r->version.max);
+	printf("   tail: p95 - median of podctl spawn = %.3f ms\n",
+	       r->spawn.p95 - r->spawn.median);
+}
+
 static void print_stops(const struct bench *b)
 {
 	if (b->term_killed)
@@ -829,9 +1243,11 @@ static void print_stops(const struct bench *b)
 
 static void usage(void)
 {
-	fputs("usage: bench-spawn [--mock PATH] [--quick] [-n N] "
-	      "[--start-in-callback]\n",
-	      stderr);
+	fputs(
+	    "usage: bench-spawn [--mock PATH] [--pod PATH] [--podctl PATH]\n"
+	    "       [--quick] [-n N] [--start-in-callback] [--client-rss MB]\n"
+	    "       [--disk-dir DIR] [--tmpfs-dir DIR]\n",
+	    stderr);
 	exit(64);
 }
 
@@ -847,11 +1263,28 @@ static void parse_args(struct bench *b, int argc, char **argv)
 			b->iterations = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--mock") && i + 1 < argc)
 			snprintf(b->mock, sizeof b->mock, "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--pod") && i + 1 < argc)
+			snprintf(b->pod, sizeof b->pod, "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--podctl") && i + 1 < argc)
+			snprintf(b->podctl, sizeof b->podctl, "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--disk-dir") && i + 1 < argc)
+			snprintf(b->disk_dir, sizeof b->disk_dir, "%s",
+			         argv[++i]);
+		else if (!strcmp(argv[i], "--tmpfs-dir") && i + 1 < argc)
+			snprintf(b->tmpfs_dir, sizeof b->tmpfs_dir, "%s",
+			         argv[++i]);
+		else if (!strcmp(argv[i], "--client-rss") && i + 1 < argc)
+			b->client_rss_mb = atol(argv[++i]);
 		else
 			usage();
 	}
-	if (b->iterations < 2 || b->iterations > MAX_LIVE / 2)
+	if (b->iterations < 2 || b->iterations > MAX_LIVE / 2 ||
+	    b->client_rss_mb < 0)
 		usage();
+	if (!b->disk_dir[0])
+		strcpy(b->disk_dir, "/var/tmp");
+	if (!b->tmpfs_dir[0])
+		strcpy(b->tmpfs_dir, "/dev/shm");
 	b->warmup = b->iterations >= 100 ? 10 : 2;
 }
 
@@ -866,6 +1299,14 @@ static void find_self_and_mock(struct bench *b)
 	if (rc < 0)
 		bench_fail("no executable mock pod at %s; give --mock PATH",
 		           b->mock);
+	if (bench_resolve_exe(b->pod, sizeof b->pod, b->self, "../../pod/pod") <
+	    0)
+		bench_fail("no executable pod at %s; give --pod PATH", b->pod);
+	if (bench_resolve_exe(b->podctl, sizeof b->podctl, b->self,
+	                      "../../client/podctl") < 0)
+		bench_fail("no executable podctl at %s; give --podctl PATH",
+		           b->podctl);
+	bench_use_build_monitor(b->self);
 }
 
 int main(int argc, char **argv)
@@ -874,7 +1315,10 @@ int main(int argc, char **argv)
 	struct pair_result pair;
 	struct batch_result seq, conc;
 	struct syscall_result sys;
-	char title[80];
+	struct real_result real;
+	struct exec_result ex;
+	struct rss_result rss;
+	char title[96];
 
 	if (argc == 3 && !strcmp(argv[1], SYSCALL_CLIENT))
 		return syscall_client(argv[2]);
@@ -888,7 +1332,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_machine(&b);
 	pair = bench_pair(&b);
-	print_pair(&pair);
+	snprintf(title, sizeof title,
+	         "1. one spawn, floor vs library, client RSS %ld MiB",
+	         rss_mb());
+	print_pair(title, &pair);
 	seq = bench_sequential(&b);
 	print_batch("2. sequential spawn_pod() of distinct names", &seq);
 	conc = bench_concurrent(&b);
@@ -899,6 +1346,26 @@ int main(int argc, char **argv)
 	print_batch(title, &conc);
 	sys = bench_syscalls(&b);
 	print_syscalls(&sys);
+	real = bench_real(&b);
+	print_real(&b, &real);
+	ex = bench_exec(&b);
+	print_exec(&ex);
+	if (b.client_rss_mb > 0) {
+		rss = bench_rss(&b);
+		snprintf(title, sizeof title,
+		         "\n7a. part 1 again, client RSS %ld MiB, alternating "
+		         "with 7b",
+		         rss.small_rss);
+		print_pair(title, &rss.small);
+		snprintf(title, sizeof title,
+		         "7b. part 1 again, client RSS %ld MiB", rss.big_rss);
+		print_pair(title, &rss.big);
+		printf("   overhead at %ld MiB minus overhead at %ld MiB: "
+		       "%+.3f ms (median)\n",
+		       rss.big_rss, rss.small_rss,
+		       (rss.big.lib.median - rss.big.floor.median) -
+		           (rss.small.lib.median - rss.small.floor.median));
+	}
 	print_stops(&b);
 	bench_remove_home(b.home);
 	return 0;

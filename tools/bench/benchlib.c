@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -252,6 +253,18 @@ int bench_resolve_exe(char *out, size_t size, const char *self, const char *rel)
 	snprintf(out, size, "%s", abs);
 	free(abs);
 	return 0;
+}
+
+void bench_use_build_monitor(const char *self)
+{
+	char path[PATH_MAX] = "";
+	const char *set = getenv("INSOMNIA_LAUNCH_MONITOR");
+
+	if (set && set[0])
+		return;
+	if (bench_resolve_exe(path, sizeof path, self,
+	                      "../../client/pod-launch-monitor") == 0)
+		setenv("INSOMNIA_LAUNCH_MONITOR", path, 1);
 }
 
 /* ---- the event loop ----------------------------------------------- */

@@ -77,6 +77,11 @@ void bench_self_exe(char *self, size_t size);
 int bench_resolve_exe(char *out, size_t size, const char *self,
                       const char *rel);
 
+/* Unless INSOMNIA_LAUNCH_MONITOR is set, point it at the launch monitor
+ * of the build tree this binary belongs to (../../client/ from it), so
+ * an uninstalled build measures its own monitor. */
+void bench_use_build_monitor(const char *self);
+
 /* ---- the event loop ----------------------------------------------- */
 
 /* cb(-1, EV_TIMEOUT, arg) from the loop once the running callback has
