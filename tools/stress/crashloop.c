@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -168,17 +169,45 @@ static int count_pod(const struct pod_info *info, void *arg)
 	return 0;
 }
 
-/* Any process re-parented to us is one a dead pod left behind. */
+/* A launch monitor's log watcher (same program as the monitor) comes
+ * back to us as a subreaper; it is killed with its monitor
+ * (PR_SET_PDEATHSIG), which the handshake already reaped, so waiting for
+ * it ends. */
+static bool is_log_watcher(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/exe", (long)pid);
+	n = readlink(path, exe, sizeof exe - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return strstr(exe, "pod-launch-monitor") != NULL;
+}
+
+/* Any other process re-parented to us, dead ones aside, is one a dead
+ * pod left behind. */
 static pid_t orphan(void)
 {
-	DIR *d = opendir("/proc");
+	pid_t pid, found = 0;
+	DIR *d;
 	struct dirent *e;
-	pid_t found = 0;
 
-	while (d && !found && (e = readdir(d)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-		    parent_of((pid_t)atol(e->d_name)) == getpid())
-			found = (pid_t)atol(e->d_name);
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the dead are no orphans */
+		;
+	d = opendir("/proc");
+	while (d && !found && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)atol(e->d_name);
+		if (parent_of(pid) != getpid())
+			continue;
+		if (is_log_watcher(pid))
+			waitpid(pid, NULL, 0);
+		else if (waitpid(pid, NULL, WNOHANG) == 0)
+			found = pid;
+	}
 	if (d)
 		closedir(d);
 	return found;
