@@ -109,10 +109,11 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 		note(r, "cannot remove %s: %s", RUNDIR_LOCK, strerror(errno));
 		return;
 	}
-	/* a pod that created a new `lock` meanwhile keeps the dir */
+	/* a pod started by hand that made a new `lock` meanwhile keeps
+	 * the dir: it is live now, and that is no failure of ours */
 	if (unlinkat(rootfd, r->name, AT_REMOVEDIR) == 0)
 		r->removed = true;
-	else
+	else if (errno != ENOTEMPTY)
 		note(r, "cannot remove the dir: %s", strerror(errno));
 }
 
@@ -167,8 +168,12 @@ static int reap_one(int rootfd, const char *root, const char *name,
 out:
 	if (lockfd >= 0)
 		close(lockfd);
-	close(dirfd); /* releases the spawn lock; waiting spawners saw the
-	                 dir deleted and make it anew */
+	close(dirfd); /* releases the spawn lock */
+	/* Waiting spawners watch the dir; the close event can come before
+	 * the lock is free, so a touch after it is what wakes them.  A
+	 * removed dir wakes them by its deletion. */
+	if (!r->removed)
+		utimensat(rootfd, name, NULL, AT_SYMLINK_NOFOLLOW);
 	return done;
 }
 
@@ -193,15 +198,20 @@ int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 {
 	char root[PATHS_MAX];
 	struct reap_report r;
+	struct error local;
 	struct dirent *e;
 	int rootfd;
 	DIR *d;
 
-	rootfd = rundir_open_root(false, root, sizeof root, err);
-	if (rootfd < 0) /* no pods, but maybe sessions to reap */
-		return err && err->errnum == ENOENT
-		           ? session_reap(fn, arg, NULL)
-		           : -1;
+	error_clear(&local);
+	rootfd = rundir_open_root(false, root, sizeof root, &local);
+	if (rootfd < 0 && local.errnum == ENOENT) /* no pods; sessions? */
+		return session_reap(fn, arg, err);
+	if (rootfd < 0) {
+		if (err)
+			*err = local;
+		return -1;
+	}
 	if (list_root(rootfd, root, &d, err) < 0) {
 		close(rootfd);
 		return -1;
@@ -215,5 +225,5 @@ int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 	closedir(d);
 	close(rootfd);
 	/* and the sessions whose creation a crash cut short */
-	return session_reap(fn, arg, NULL);
+	return session_reap(fn, arg, err);
 }

@@ -49,10 +49,16 @@ static bool has_toml(int dirfd)
 static void remove_leftovers(int rootfd, int dirfd, const char *id,
                              struct reap_report *r)
 {
-	DIR *d = fdopendir(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *e;
 	struct stat st;
 
+	if (!d && fd >= 0) { /* fdopendir failed: the dup is still ours */
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
 	while (d && (e = readdir(d))) {
 		const char *n = e->d_name;
 		if (!strcmp(n, ".") || !strcmp(n, "..") ||
@@ -72,9 +78,10 @@ static void remove_leftovers(int rootfd, int dirfd, const char *id,
 	if (r->note[0])
 		return;
 	unlinkat(dirfd, SESSION_LOCK, 0);
+	/* a pod that made a new lock meanwhile is creating it: no failure */
 	if (unlinkat(rootfd, id, AT_REMOVEDIR) == 0)
 		r->removed = true;
-	else
+	else if (errno != ENOTEMPTY)
 		note(r, "cannot remove the dir: %s", strerror(errno));
 }
 
@@ -140,7 +147,8 @@ int session_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 	dupfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
 	if (!d) {
-		error_set_errno(err, ERR_IO, errno,
+		/* as for the runtime root: one kind for an unlistable dir */
+		error_set_errno(err, ERR_RUNTIME_DIR, errno,
 		                "cannot list the sessions directory");
 		if (dupfd >= 0)
 			close(dupfd);

@@ -12,8 +12,17 @@
 int livelock_open(int dirfd, const char *name, bool create)
 {
 	int flags = O_RDWR | O_NOFOLLOW | (create ? O_CREAT : 0);
+	int fd = fd_open_regular_at(dirfd, name, flags, 0600);
 
-	return fd_open_regular_at(dirfd, name, flags, 0600);
+	/* whatever the umask: a 0400 lock made by a prober under umask 0277
+	 * would refuse the pod's own O_RDWR open */
+	if (create && fd >= 0 && fchmod(fd, 0600) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }
 
 /* The whole file, however long it grows: l_start 0, l_len 0. */

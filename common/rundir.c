@@ -209,10 +209,15 @@ int rundir_remove_leftovers(int dirfd)
 	if (own < 0)
 		return -1;
 	rc = rundir_spawn_lock_try(own);
+	if (rc == 1) { /* a spawn in progress cleans up for itself */
+		close(own);
+		return 0;
+	}
 	if (rc == 0)
 		rc = rundir_remove_leftovers_locked(dirfd, false);
-	else if (rc == 1)
-		rc = 0;
 	close(own);
+	/* wake spawners waiting on the dir: the close event of a spawn lock
+	 * can come before the lock is free; this one comes after */
+	futimens(dirfd, NULL);
 	return rc;
 }

@@ -370,12 +370,19 @@ static void journal_stopped(struct podsession *s, const struct error *failure)
 
 /* Nobody but this pod ever learnt the id (it is published only with the
  * ready line), so the files can go while we hold the lock. */
+/* Only a holder of `lock` may unlink it (livelock.h); taking it again on
+ * our own descriptor succeeds exactly when we hold it.  Without it (the
+ * creation failed before or at the lock) a reaper may hold it: the dir is
+ * left to it, or removed here only when empty. */
 static void remove_created(struct podsession *s)
 {
-	unlinkat(s->dirfd, SESSION_JOURNAL, 0);
-	unlinkat(s->dirfd, SESSION_TOML, 0);
-	unlinkat(s->dirfd, SESSION_LOCK, 0);
-	unlinkat(s->rootfd, s->id, AT_REMOVEDIR);
+	if (s->dirfd >= 0 && s->lockfd >= 0 && livelock_try(s->lockfd) == 0) {
+		unlinkat(s->dirfd, SESSION_JOURNAL, 0);
+		unlinkat(s->dirfd, SESSION_TOML, 0);
+		unlinkat(s->dirfd, SESSION_LOCK, 0);
+	}
+	if (s->rootfd >= 0)
+		unlinkat(s->rootfd, s->id, AT_REMOVEDIR);
 }
 
 void podsession_close(struct podsession *s, const struct error *failure)

@@ -158,7 +158,8 @@ static int gather(struct collected *c, struct error *err)
 	if (rc > 0 || rc < 0)
 		return rc < 0 ? -1
 		              : error_set(err, ERR_INTERNAL, "out of memory");
-	qsort(c->items, c->count, sizeof *c->items, by_creation);
+	if (c->count > 1) /* qsort(NULL, 0) is undefined */
+		qsort(c->items, c->count, sizeof *c->items, by_creation);
 	return 0;
 }
 

@@ -15,10 +15,12 @@
 #include "podlist.h"
 #include "podreap.h"
 #include "rundir.h"
+#include "session.h"
 
 TestSuite(reap_faults, .init = e2e_setup, .fini = e2e_teardown, .timeout = 20);
 
 static bool fail_fdopendir;
+static int fdopendir_calls, fail_fdopendir_call; /* 1-based; 0: none */
 
 /* The library's calls land here (the executable's symbol comes first). */
 DIR *fdopendir(int fd)
@@ -26,7 +28,7 @@ DIR *fdopendir(int fd)
 	static DIR *(*real)(int);
 	void *sym;
 
-	if (fail_fdopendir) {
+	if (fail_fdopendir || ++fdopendir_calls == fail_fdopendir_call) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -134,4 +136,54 @@ Test(reap_faults, a_fifo_named_state_json_lists_as_a_stopped_pod)
 	             err.message);
 	cr_assert_not(info.alive);
 	close(rootfd);
+}
+
+/* A session dir a crash left with only its lock, under a data root whose
+ * runtime root does not exist yet. */
+static void make_leftover_session(void)
+{
+	const char *id = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+	struct error err;
+	int rootfd = session_open_root(true, NULL, 0, &err), fd;
+
+	cr_assert_geq(rootfd, 0, "%s", err.message);
+	cr_assert_eq(mkdirat(rootfd, id, 0700), 0);
+	fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	close(openat(fd, SESSION_LOCK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	close(fd);
+	close(rootfd);
+}
+
+/* The sessions root is listed by the 1st fdopendir, the leftover's own
+ * dir by the 2nd: that one fails. */
+Test(reap_faults, a_session_leftover_that_cannot_be_listed_is_named_no_leak)
+{
+	char note[256] = "";
+	struct error err;
+	int before;
+
+	make_leftover_session();
+	before = e2e_fd_count();
+	fdopendir_calls = 0;
+	fail_fdopendir_call = 2;
+	cr_assert_eq(pod_reap(note_of, note, &err), 0, "%s", err.message);
+	fail_fdopendir_call = 0;
+	cr_assert(strstr(note, "cannot list the dir"), "reap said \"%s\"",
+	          note);
+	cr_assert_eq(e2e_fd_count(), before, "a descriptor leaked");
+}
+
+/* No runtime root yet, and a data root that cannot be used: the failure
+ * is reported with its kind and message, not as an empty error. */
+Test(reap_faults, a_session_root_that_cannot_be_used_fails_reap_with_a_reason)
+{
+	struct error err;
+
+	cr_assert_eq(setenv("INSOMNIA_DATA_DIR", "relative/data", 1), 0);
+	error_clear(&err);
+	cr_assert_eq(pod_reap(NULL, NULL, &err), -1);
+	cr_assert_eq(err.kind, ERR_RUNTIME_DIR, "kind %s: %s",
+	             error_kind_name(err.kind), err.message);
+	cr_assert(strstr(err.message, "INSOMNIA_DATA_DIR"), "%s", err.message);
 }
