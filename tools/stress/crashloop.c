@@ -171,9 +171,10 @@ static int count_pod(const struct pod_info *info, void *arg)
 
 /* A launch monitor's log watcher (same program as the monitor) comes
  * back to us as a subreaper; it is killed with its monitor
- * (PR_SET_PDEATHSIG), which the handshake already reaped, so waiting for
- * it ends. */
-static bool is_log_watcher(pid_t pid)
+ * (PR_SET_PDEATHSIG), which the handshake already reaped.  A process
+ * whose exe is gone is past the point of no return in exit().  Waiting
+ * for either ends. */
+static bool is_dying_or_log_watcher(pid_t pid)
 {
 	char path[64], exe[PATH_MAX];
 	ssize_t n;
@@ -181,7 +182,7 @@ static bool is_log_watcher(pid_t pid)
 	snprintf(path, sizeof path, "/proc/%ld/exe", (long)pid);
 	n = readlink(path, exe, sizeof exe - 1);
 	if (n <= 0)
-		return false;
+		return true;
 	exe[n] = '\0';
 	return strstr(exe, "pod-launch-monitor") != NULL;
 }
@@ -203,7 +204,7 @@ static pid_t orphan(void)
 		pid = (pid_t)atol(e->d_name);
 		if (parent_of(pid) != getpid())
 			continue;
-		if (is_log_watcher(pid))
+		if (is_dying_or_log_watcher(pid))
 			waitpid(pid, NULL, 0);
 		else if (waitpid(pid, NULL, WNOHANG) == 0)
 			found = pid;
