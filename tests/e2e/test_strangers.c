@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "livelock.h"
 #include "podreap.h"
 #include "podstop.h"
+#include "ready.h"
 #include "rundir.h"
 
 TestSuite(strangers, .init = e2e_setup, .fini = e2e_teardown, .timeout = 30);
@@ -186,4 +189,87 @@ Test(strangers, reap_never_kills_a_leaderless_group_of_another_session)
 	cr_assert_eq(waitpid(l.member, &status, 0), l.member);
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
 	          "reap killed a group of another session");
+}
+
+/* The real pod, started by hand (no spawner cleans up before it); its
+ * stderr is the read end returned in *err_fd. */
+static pid_t start_pod(const char *overlay, int *err_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		execl(getenv("INSOMNIA_TEST_POD"), "pod", "--overlay", overlay,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*err_fd = pipefd[0];
+	return pid;
+}
+
+static void wait_ready(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = fd_read_some(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, READY_PREFIX))
+			return;
+	}
+	cr_assert_fail("the pod exited before its ready line: %.*s", (int)len,
+	               buf);
+}
+
+/* The first event about `pid` in the queue: its mask, or 0. */
+static uint32_t first_pid_event(int ino)
+{
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *e;
+	ssize_t n = read(ino, buf, sizeof buf);
+
+	for (char *p = buf; n > 0 && p < buf + n; p += sizeof *e + e->len) {
+		e = (const struct inotify_event *)p;
+		if (e->len && strcmp(e->name, RUNDIR_PID) == 0)
+			return e->mask;
+	}
+	return 0;
+}
+
+/* A dead pod's pid file beside a live lock would name a stranger for as
+ * long as the new pod takes to publish its own: it removes the old one
+ * first thing after taking the lock, before its own replaces it. */
+Test(strangers, a_pod_removes_a_dead_predecessors_pid_on_taking_its_lock)
+{
+	int dirfd = make_pod_dir("heir"), ino, err_fd, status;
+	pid_t pod;
+
+	write_file(dirfd, RUNDIR_PID, "1\n");
+	write_file(dirfd, RUNDIR_STATE, "{}");
+	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	cr_assert_geq(ino, 0);
+	cr_assert_geq(inotify_add_watch(ino, e2e_rundir("heir", NULL),
+	                                IN_DELETE | IN_MOVED_TO),
+	              0);
+
+	pod = start_pod("[pod]\nname = \"heir\"\n", &err_fd);
+	wait_ready(err_fd);
+
+	cr_assert_eq(first_pid_event(ino), IN_DELETE,
+	             "the stale pid file was only replaced when the pod "
+	             "published its own");
+	kill(pod, SIGTERM);
+	cr_assert_eq(waitpid(pod, &status, 0), pod);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(err_fd);
+	close(ino);
+	close(dirfd);
 }
