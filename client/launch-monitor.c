@@ -177,6 +177,26 @@ static int follow(pid_t pod)
 	return -1;
 }
 
+/* A signal the client asks for (it may have no pidfd of its own): the
+ * pod is our child and not yet reaped, so its pid, which is also its
+ * group's id (a session leader cannot leave its group), still names it.
+ * false at end of file: the client let the pod go. */
+static bool relay_signals(pid_t pod)
+{
+	unsigned char sig[16];
+	ssize_t n;
+
+	do
+		n = read(LAUNCH_FD_RELEASE, sig, sizeof sig);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 && errno == EAGAIN;
+	for (ssize_t i = 0; i < n; i++)
+		if (sig[i] > 0 && sig[i] < NSIG)
+			kill(-pod, sig[i]);
+	return true;
+}
+
 /* The pod's exit or the client's release, whichever first; a release
  * wins a tie, so the pod is never reaped after the client let it go. */
 static void wait_pod(pid_t pod, int pidfd)
@@ -191,8 +211,11 @@ static void wait_pod(pid_t pod, int pidfd)
 				continue;
 			fail(LAUNCH_STEP_WAIT, errno);
 		}
-		if (fds[0].revents)
-			_exit(0);
+		if (fds[0].revents) { /* poll again: a release may follow */
+			if (!relay_signals(pod))
+				_exit(0);
+			continue;
+		}
 		if (fds[1].revents)
 			break;
 	}

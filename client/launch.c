@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -232,7 +234,7 @@ static int first_report(const struct launch_spec *spec, struct launch *l,
 	struct launch_msg msg;
 	int rc;
 
-	while ((rc = launch_wait_msg(l, &msg)) > 0 &&
+	while ((rc = launch_wait_msg(l, &msg, -1)) > 0 &&
 	       msg.type == LAUNCH_MSG_LOG)
 		;
 	if (rc > 0 && msg.type == LAUNCH_MSG_PID && msg.value > 0) {
@@ -258,7 +260,10 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
 	int rc = -1;
 
 	*out = (struct launch){0, 0, -1, -1};
-	if (pipe2(report, O_CLOEXEC) < 0 || pipe2(release, O_CLOEXEC) < 0) {
+	/* release is a socket pair: a monitor gone before the client
+	 * writes to it means EPIPE, never a SIGPIPE to the client */
+	if (pipe2(report, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0) {
 		error_set_errno(err, ERR_LAUNCH_FAILED, errno,
 		                "cannot create pipes");
 		goto out;
@@ -300,17 +305,54 @@ int launch_read_msg(const struct launch *l, struct launch_msg *msg)
 	return -1;
 }
 
-int launch_wait_msg(const struct launch *l, struct launch_msg *msg)
+static int ms_until(const struct timespec *end)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(end->tv_sec - now.tv_sec) * 1000 +
+	     (end->tv_nsec - now.tv_nsec + 999999) / 1000000;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+int launch_wait_msg(const struct launch *l, struct launch_msg *msg,
+                    int timeout_ms)
 {
 	struct pollfd pfd = {l->report_fd, POLLIN, 0};
+	struct timespec end;
+	int n;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	for (;;) {
 		int rc = launch_read_msg(l, msg);
 		if (rc >= 0 || errno != EAGAIN)
 			return rc;
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		n = poll(&pfd, 1, timeout_ms < 0 ? -1 : ms_until(&end));
+		if (n < 0 && errno != EINTR)
 			return -1;
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 	}
+}
+
+int launch_signal(const struct launch *l, int sig)
+{
+	unsigned char byte = (unsigned char)sig;
+	ssize_t n;
+
+	if (l->release_fd < 0 || sig <= 0 || sig > 255) {
+		errno = EINVAL;
+		return -1;
+	}
+	do
+		n = send(l->release_fd, &byte, 1, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
 }
 
 void launch_release(struct launch *l)

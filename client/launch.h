@@ -7,7 +7,8 @@
  * monitor starts the pod in a new session (so the pod's pgid is its pid)
  * with only fds 0-2, holds a pidfd on it, and reports over a pipe: the
  * pod's pid or why it could not start, "stderr.log grew", and its wait
- * status if it exits.  Once the client is done with the handshake it
+ * status if it exits; until then it also signals the pod for the client
+ * on request.  Once the client is done with the handshake it
  * releases the monitor, which exits at once; the pod is then re-parented
  * away from the client, so the client never collects a zombie and needs
  * no SIGCHLD handler.  Nothing here polls.
@@ -53,8 +54,17 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
  * (EAGAIN) or on error. */
 int launch_read_msg(const struct launch *l, struct launch_msg *msg);
 
-/* Same, blocking until a message or end of stream. */
-int launch_wait_msg(const struct launch *l, struct launch_msg *msg);
+/* Same, waiting until a message, end of stream or timeout_ms (-1:
+ * forever; -1 with ETIMEDOUT when it passed). */
+int launch_wait_msg(const struct launch *l, struct launch_msg *msg,
+                    int timeout_ms);
+
+/* Have the monitor send sig to the pod's group.  For a client without a
+ * pidfd of its own: the pod is the monitor's unreaped child until its
+ * exit is reported, so only the monitor can name it safely.  Queued (it
+ * lands shortly after); 0, or -1 with errno (EPIPE: the monitor is gone,
+ * and the pod with it or reaped). */
+int launch_signal(const struct launch *l, int sig);
 
 /* The message for a LAUNCH_MSG_FAILED report, into err. */
 int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,

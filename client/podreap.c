@@ -26,36 +26,18 @@
 #include "rundir.h"
 #include "sessionreap.h"
 
-/* Does any process other than a zombie still run in the group? */
-static bool group_runs(pid_t pgid)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	bool runs = false;
-	pid_t grp;
-	char st;
-
-	while (d && !runs && (e = readdir(d)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-		    procsig_stat((pid_t)atol(e->d_name), &st, &grp) == 0 &&
-		    grp == pgid && st != 'Z')
-			runs = true;
-	if (d)
-		closedir(d);
-	return runs;
-}
-
 /* Kill what a dead pod left in its group: only a group the pod led
  * (recorded pgid == pid; a pod that wrote no pgid was started in its own
- * group by a spawner), and only while the group's leader is gone or a
- * zombie: a live leader with that pid is a stranger that reused it. */
+ * group by a spawner), only while the group's leader is gone or a zombie
+ * (a live leader with that pid is a stranger that reused it), and only
+ * members of the session the pod led: a state.json from long ago may
+ * name a pid that has since led some pipeline's group, in another
+ * session (procsig_kill_leaderless_group). */
 static pid_t kill_stale_group(const struct pod_info *info)
 {
 	pid_t pgid = info->pgid > 0 ? info->pgid : info->pid;
 
 	if (pgid <= 1 || pgid != info->pid) /* another's group: never */
-		return 0;
-	if (!group_runs(pgid))
 		return 0;
 	return procsig_kill_leaderless_group(pgid, SIGKILL) == 0 ? pgid : 0;
 }

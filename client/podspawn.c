@@ -36,6 +36,10 @@
 #include "rundir.h"
 #include "unixsock.h"
 
+/* How long a SIGKILLed pod has to exit: only a process stuck in the
+ * kernel takes longer, and a spawn must end all the same. */
+#define SPAWN_KILL_WAIT_MS 5000
+
 enum phase {
 	PHASE_LOCK,     /* waiting for the spawn lock */
 	PHASE_READY,    /* the pod runs; following its log */
@@ -230,14 +234,20 @@ static void report_failure(struct spawn *s)
 	finish_error(s);
 }
 
-/* The pod through its pidfd, and its group only while it leads it
- * (procsig.h).  Once it is dead, what is left of its group is killed only
- * while no process holds the group's id as its pid: then the group can
- * only be the pod's own stragglers (Linux does not reuse a pid that is
- * still a group's id). */
+/* While the monitor has not reported the pod's exit, the pod is its
+ * unreaped child, so the monitor signals it (its group: a session leader
+ * cannot leave it): our own pidfd may have been opened after the monitor
+ * reaped the pod, on a pid since reused.  With the monitor gone, our
+ * pidfd, and the group only while the pod leads it (procsig.h).  Once
+ * the pod is dead, what is left of its group is killed only while no
+ * process holds the group's id as its pid: then the group can only be
+ * the pod's own stragglers (Linux does not reuse a pid that is still a
+ * group's id). */
 static void signal_group(struct spawn *s, int sig)
 {
 	if (s->pod <= 0) /* never kill(0) or kill(-1): that is not the pod */
+		return;
+	if (!s->exited && launch_signal(&s->launch, sig) == 0)
 		return;
 	if (!s->exited && s->pidfd >= 0 &&
 	    procsig_send(s->pidfd, s->pod, sig, NULL) == 0)
@@ -245,16 +255,32 @@ static void signal_group(struct spawn *s, int sig)
 	procsig_kill_leaderless_group(s->pod, sig);
 }
 
+/* Said after the failure's own message, which comes first. */
+static void note_survivor(struct spawn *s)
+{
+	size_t len = strlen(s->err.message);
+
+	snprintf(s->err.message + len, sizeof s->err.message - len,
+	         " (pid %ld outlived SIGKILL for %d ms and may be left)",
+	         (long)s->pod, SPAWN_KILL_WAIT_MS);
+}
+
 /* KILL the whole group (stragglers included) and wait for the pod's
- * exit report, which after SIGKILL comes at once. */
+ * exit report, which after SIGKILL comes at once; never longer than
+ * SPAWN_KILL_WAIT_MS (a process stuck in the kernel), so a spawn always
+ * ends: the error then says the pod may be left. */
 static void kill_and_reap(struct spawn *s)
 {
 	struct launch_msg msg;
+	int rc = 1;
 
 	signal_group(s, SIGKILL);
-	while (!s->exited && launch_wait_msg(&s->launch, &msg) > 0)
+	while (!s->exited &&
+	       (rc = launch_wait_msg(&s->launch, &msg, SPAWN_KILL_WAIT_MS)) > 0)
 		if (msg.type == LAUNCH_MSG_EXITED)
 			s->exited = true;
+	if (rc < 0 && errno == ETIMEDOUT)
+		note_survivor(s);
 }
 
 static void grace_expired(evutil_socket_t fd, short what, void *arg)
@@ -597,12 +623,21 @@ static void launch_pod(struct spawn *s)
 	}
 	s->launched = true;
 	s->pod = s->launch.pod;
-	s->pidfd = procsig_pidfd_open(s->pod); /* -1: signal_group copes */
 	s->phase = PHASE_READY;
 	s->ev_report = event_new(s->base, s->launch.report_fd,
 	                         EV_READ | EV_PERSIST, on_report, s);
 	if (!s->ev_report || event_add(s->ev_report, NULL) < 0) {
 		fail(s, ERR_INTERNAL, "cannot watch the launch monitor");
+		return;
+	}
+	/* a pod we cannot watch is not handed over (stopping it goes
+	 * through the monitor); ESRCH: it died already, its exit report
+	 * follows */
+	s->pidfd = procsig_pidfd_open(s->pod);
+	if (s->pidfd < 0 && errno != ESRCH) {
+		fail(s, ERR_LAUNCH_FAILED,
+		     "cannot watch pod %s: pidfd_open: %s", s->name,
+		     strerror(errno));
 		return;
 	}
 	/* what the pod wrote before the first report was read */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,12 +231,22 @@ static void clean_after_kill(int dirfd)
 	rundir_remove_leftovers(dirfd);
 }
 
-/* A pidfd for the pod that held the lock: opened, then the lock found
- * still held, so the pid had not been handed to another process. */
-static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
+/* Does the process behind pidfd hold the dir's `lock` open?  A held lock
+ * alone proves nothing about `pid`: a reaper or a spawner holds it for a
+ * moment while a dead pod's pid file still stands (its number perhaps a
+ * stranger's by now), and a new pod holds it before it writes its pid. */
+static bool holds_lock(int dirfd, int pidfd, pid_t pid)
+{
+	struct stat st;
+
+	return fstatat(dirfd, RUNDIR_LOCK, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) &&
+	       procsig_has_open(pidfd, pid, st.st_dev, st.st_ino);
+}
+
+static int pidfd_of(const struct pod_info *info, struct error *err)
 {
 	int pidfd = info->pid > 0 ? procsig_pidfd_open(info->pid) : -1;
-	int live;
 
 	if (pidfd < 0 && info->pid > 0 && errno == ENOSYS)
 		return error_set_errno(err, ERR_INTERNAL, errno,
@@ -247,11 +258,28 @@ static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
 		                 "pod %s holds its lock but has no live pid "
 		                 "to stop",
 		                 info->name);
+	return pidfd;
+}
+
+/* A pidfd for the pod: opened, then the lock found still held, and held
+ * by that very process, so the pid had not been handed to another. */
+static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
+{
+	int pidfd = pidfd_of(info, err);
+	int live;
+
+	if (pidfd < 0)
+		return -1;
 	live = rundir_is_live(dirfd, err);
-	if (live == 1)
+	if (live == 1 && holds_lock(dirfd, pidfd, info->pid))
 		return pidfd;
 	close(pidfd);
-	if (live == 0)
+	if (live == 1)
+		error_set(err, ERR_NOT_RUNNING,
+		          "pod %s holds its lock but pid %ld is not the "
+		          "process holding it",
+		          info->name, (long)info->pid);
+	else if (live == 0)
 		error_set(err, ERR_NOT_RUNNING, "pod %s is not running",
 		          info->name);
 	return -1;

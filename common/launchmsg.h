@@ -7,7 +7,10 @@
  *   argv:  pod-launch-monitor LAUNCH_PROTO_VERSION CWD PATH ARGV0 [ARG...]
  *          CWD "" means the monitor's own (the client's) cwd.
  *   fds:   LAUNCH_FD_REPORT   write end of the report pipe
- *          LAUNCH_FD_RELEASE  read end of the release pipe; its end of
+ *          LAUNCH_FD_RELEASE  the monitor's end of the release socket
+ *                             (a socketpair, so the client can write
+ *                             without SIGPIPE): each byte read is a
+ *                             signal to send to the pod's group, end of
  *                             file tells the monitor to let the pod go
  *          LAUNCH_FD_LOG      the pod's stderr (stderr.log, O_APPEND)
  *          0-2 on /dev/null, nothing else open.
@@ -20,7 +23,7 @@
 
 #include <stdint.h>
 
-#define LAUNCH_PROTO_VERSION "1"
+#define LAUNCH_PROTO_VERSION "2"
 #define LAUNCH_MONITOR_NAME  "pod-launch-monitor"
 
 enum {

@@ -31,12 +31,24 @@ bool procsig_leads_group(int pidfd, pid_t pid);
  * with errno (ESRCH: already gone). */
 int procsig_send(int pidfd, pid_t pid, int sig, bool *group);
 
-/* Send sig to the process group pgid only while its leader is gone (no
- * process, or a zombie, has pid pgid): a dead pod's stragglers.  While a
- * group has members Linux does not hand its id out as a pid, so a
- * leaderless group is still the one whose leader we knew.  0 when sent,
- * 1 when left alone (a live leader: a stranger that reused the pid; or
- * no such group), -1 with errno. */
+/* Does the live process behind pidfd (whose pid is pid) hold the file
+ * dev/ino open?  Holding a pod's `lock` is what proves a pid names that
+ * pod: anyone may hold the lock for a moment (a reaper, a spawner
+ * cleaning up, a pod that has not yet written its pid) while `pid` still
+ * names a dead pod, and its number a stranger since.  false when it does
+ * not, is gone, or its descriptors cannot be read. */
+bool procsig_has_open(int pidfd, pid_t pid, dev_t dev, ino_t ino);
+
+/* Send sig to what is left of a dead pod's session: every process whose
+ * group and session are both pgid, each through a pidfd of its own after
+ * checking that again, and only while the leader is gone (no process, or
+ * a zombie, has pid pgid).  A pod leads its own session (sid == pgid ==
+ * its pid), and while a session or group has members Linux does not hand
+ * its id out as a pid, so such members are the pod's.  A group that
+ * merely has that id (the pid was since reused by a pipeline's leader
+ * that exited, in someone else's session) is left alone.  0 when sent to
+ * some, 1 when left alone (a live leader: a stranger that reused the pid;
+ * or no such member), -1 with errno. */
 int procsig_kill_leaderless_group(pid_t pgid, int sig);
 
 #endif

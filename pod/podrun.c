@@ -55,7 +55,16 @@ int podrun_lock(struct podrun *r, const char *name, struct error *err)
 	int rc = rundir_take_lock(r->rootfd, name, r->dir, &r->dirfd,
 	                          &r->lockfd, err);
 
-	return rc == 1 ? already_running(r, name, err) : rc;
+	if (rc == 1)
+		return already_running(r, name, err);
+	/* a dead predecessor's pid and state lie: gone at once, so that a
+	 * held lock never stands long beside a pid file naming another
+	 * process (stop checks the holder all the same) */
+	if (rc == 0) {
+		rundir_remove_entry(r->dirfd, RUNDIR_PID);
+		rundir_remove_entry(r->dirfd, RUNDIR_STATE);
+	}
+	return rc;
 }
 
 /* Only with the lock held: whoever made the socket is dead. */

@@ -1,0 +1,275 @@
+/* End-to-end: stop and reap never signal a process that is not the pod's
+ * (DESIGN.md, "Signals go only where we own them"), even when what the
+ * runtime dir says would lead them to one: a held `lock` beside a pid
+ * file naming a stranger, or a stale state.json whose group id a
+ * stranger's pipeline has since taken. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "harness.h"
+#include "livelock.h"
+#include "podreap.h"
+#include "podstop.h"
+#include "ready.h"
+#include "rundir.h"
+
+TestSuite(strangers, .init = e2e_setup, .fini = e2e_teardown, .timeout = 30);
+
+/* <root>/<name>/, made and opened. */
+static int make_pod_dir(const char *name)
+{
+	char root[4096];
+	struct error err;
+	int rootfd = rundir_open_root(true, root, sizeof root, &err), dirfd;
+
+	cr_assert_geq(rootfd, 0, "%s", err.message);
+	cr_assert_eq(mkdirat(rootfd, name, 0700), 0);
+	dirfd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dirfd, 0);
+	close(rootfd);
+	return dirfd;
+}
+
+static void write_file(int dirfd, const char *name, const char *text)
+{
+	int fd =
+	    openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fd_write_all(fd, text, strlen(text)), 0);
+	close(fd);
+}
+
+/* A child of ours that is no pod, leading a group of its own (as a pod
+ * would: stop would signal the whole group). */
+static pid_t stranger(void)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	setpgid(pid, pid); /* both sides: no window where it is in ours */
+	return pid;
+}
+
+/* Still running: not yet waitable.  pod_stop waits for the exit of what
+ * it signals, so a stranger it killed is waitable by now. */
+static bool alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Someone (here the test, as a reaper or a spawner would) holds the lock
+ * of a pod dir whose pid file names a live stranger. */
+Test(strangers, stop_refuses_a_pid_that_does_not_hold_the_lock)
+{
+	int dirfd = make_pod_dir("held"), lockfd, rc;
+	pid_t pid = stranger(), stopped = 0;
+	enum pod_stop_how how;
+	struct error err;
+	char text[32];
+
+	lockfd = livelock_open(dirfd, RUNDIR_LOCK, true);
+	cr_assert_geq(lockfd, 0);
+	cr_assert_eq(livelock_try(lockfd), 0);
+	snprintf(text, sizeof text, "%ld\n", (long)pid);
+	write_file(dirfd, RUNDIR_PID, text);
+
+	rc = pod_stop("held", 100, &how, &stopped, &err);
+
+	cr_assert(alive(pid), "stop killed pid %ld, which held no lock",
+	          (long)pid);
+	cr_assert_eq(rc, -1);
+	cr_assert_eq(err.kind, ERR_NOT_RUNNING, "%s", err.message);
+	cr_assert(strstr(err.message, "is not the process holding it"), "%s",
+	          err.message);
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	close(lockfd);
+	close(dirfd);
+}
+
+struct leaderless {
+	pid_t starter; /* a session leader, standing for a login shell */
+	pid_t group;   /* its pipeline's group, leader exited */
+	pid_t member;  /* the pipeline's process left in that group */
+};
+
+/* In the starter, a new session: the pipeline's leader B leads a group,
+ * C joins it, B exits.  Reports B and C, then waits to be killed. */
+static void run_starter(int report)
+{
+	pid_t ids[2];
+	int status;
+
+	setsid();
+	ids[0] = fork();
+	if (ids[0] == 0) {
+		setpgid(0, 0);
+		pause(); /* until its group is set up and it is told to go */
+		_exit(0);
+	}
+	setpgid(ids[0], ids[0]);
+	ids[1] = fork();
+	if (ids[1] == 0) {
+		setpgid(0, ids[0]);
+		for (;;)
+			pause();
+	}
+	setpgid(ids[1], ids[0]);
+	kill(ids[0], SIGKILL);
+	waitpid(ids[0], &status, 0);
+	fd_write_all(report, ids, sizeof ids);
+	for (;;)
+		pause();
+}
+
+static struct leaderless leaderless_group(void)
+{
+	struct leaderless l;
+	pid_t ids[2];
+	int pipefd[2];
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	l.starter = fork();
+	cr_assert_geq(l.starter, 0);
+	if (l.starter == 0)
+		run_starter(pipefd[1]);
+	close(pipefd[1]);
+	cr_assert_eq(read(pipefd[0], ids, sizeof ids), (ssize_t)sizeof ids);
+	close(pipefd[0]);
+	l.group = ids[0];
+	l.member = ids[1];
+	return l;
+}
+
+static void count_reaped(const struct reap_report *r, void *arg)
+{
+	(*(int *)arg) += r->removed;
+}
+
+/* A dead pod's state.json from long ago, recording pid = pgid = P; P has
+ * since led a pipeline's group in another session and exited. */
+Test(strangers, reap_never_kills_a_leaderless_group_of_another_session)
+{
+	struct leaderless l = leaderless_group();
+	int dirfd = make_pod_dir("ghost"), removed = 0, status;
+	struct error err;
+	char json[256];
+
+	snprintf(json, sizeof json,
+	         "{\"name\":\"ghost\",\"pid\":%ld,\"pgid\":%ld,"
+	         "\"state\":\"running\"}",
+	         (long)l.group, (long)l.group);
+	write_file(dirfd, RUNDIR_STATE, json);
+	close(dirfd);
+
+	cr_assert_eq(pod_reap(count_reaped, &removed, &err), 0, "%s",
+	             err.message);
+
+	cr_assert_eq(removed, 1);
+	/* C is the starter's child: the starter's death re-parents C to us
+	 * (the subreaper), whose wait then tells what killed it */
+	kill(l.starter, SIGKILL);
+	cr_assert_eq(waitpid(l.starter, NULL, 0), l.starter);
+	kill(l.member, SIGTERM);
+	cr_assert_eq(waitpid(l.member, &status, 0), l.member);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+	          "reap killed a group of another session");
+}
+
+/* The real pod, started by hand (no spawner cleans up before it); its
+ * stderr is the read end returned in *err_fd. */
+static pid_t start_pod(const char *overlay, int *err_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		execl(getenv("INSOMNIA_TEST_POD"), "pod", "--overlay", overlay,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*err_fd = pipefd[0];
+	return pid;
+}
+
+static void wait_ready(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = fd_read_some(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, READY_PREFIX))
+			return;
+	}
+	cr_assert_fail("the pod exited before its ready line: %.*s", (int)len,
+	               buf);
+}
+
+/* The first event about `pid` in the queue: its mask, or 0. */
+static uint32_t first_pid_event(int ino)
+{
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *e;
+	ssize_t n = read(ino, buf, sizeof buf);
+
+	for (char *p = buf; n > 0 && p < buf + n; p += sizeof *e + e->len) {
+		e = (const struct inotify_event *)p;
+		if (e->len && strcmp(e->name, RUNDIR_PID) == 0)
+			return e->mask;
+	}
+	return 0;
+}
+
+/* A dead pod's pid file beside a live lock would name a stranger for as
+ * long as the new pod takes to publish its own: it removes the old one
+ * first thing after taking the lock, before its own replaces it. */
+Test(strangers, a_pod_removes_a_dead_predecessors_pid_on_taking_its_lock)
+{
+	int dirfd = make_pod_dir("heir"), ino, err_fd, status;
+	pid_t pod;
+
+	write_file(dirfd, RUNDIR_PID, "1\n");
+	write_file(dirfd, RUNDIR_STATE, "{}");
+	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	cr_assert_geq(ino, 0);
+	cr_assert_geq(inotify_add_watch(ino, e2e_rundir("heir", NULL),
+	                                IN_DELETE | IN_MOVED_TO),
+	              0);
+
+	pod = start_pod("[pod]\nname = \"heir\"\n", &err_fd);
+	wait_ready(err_fd);
+
+	cr_assert_eq(first_pid_event(ino), IN_DELETE,
+	             "the stale pid file was only replaced when the pod "
+	             "published its own");
+	kill(pod, SIGTERM);
+	cr_assert_eq(waitpid(pod, &status, 0), pod);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(err_fd);
+	close(ino);
+	close(dirfd);
+}
