@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 	}
 	bench_on_failure("crash-loop", home, NULL, &npods);
 	bench_self_exe(self, sizeof self);
+	bench_use_build_monitor(self);
 	if (bench_resolve_exe(pod, sizeof pod, self, "../../pod/pod") < 0)
 		bench_fail("no pod binary (give --pod PATH)");
 	bench_setup_home(home, sizeof home, "/tmp/insomnia-bench-crash-XXXXXX",
