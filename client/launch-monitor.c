@@ -170,7 +170,7 @@ static int follow(pid_t pod)
 
 	if (pidfd >= 0)
 		return pidfd;
-	kill(pod, SIGKILL);
+	kill(-pod, SIGKILL); /* its group: it leads it (a new session) */
 	while (waitpid(pod, NULL, 0) < 0 && errno == EINTR)
 		;
 	fail(LAUNCH_STEP_PIDFD, saved);

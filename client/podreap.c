@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -33,11 +34,40 @@
  * members of the session the pod led: a state.json from long ago may
  * name a pid that has since led some pipeline's group, in another
  * session (procsig_kill_leaderless_group). */
+/* Boot time, from /proc/stat's btime; 0 when unknown. */
+static time_t boot_time(void)
+{
+	char *text, *p;
+	long long btime = 0;
+
+	if (fd_read_file_at(AT_FDCWD, "/proc/stat", 1 << 20, &text, NULL) < 0)
+		return 0;
+	if ((p = strstr(text, "\nbtime ")))
+		btime = strtoll(p + 7, NULL, 10);
+	free(text);
+	return (time_t)btime;
+}
+
+/* A pod that started before this boot left no process: its numbers now
+ * name others' (a persistent runtime root keeps state.json across
+ * reboots).  A start time that cannot be read proves nothing either way;
+ * the session check still holds then. */
+static bool started_before_boot(const char *started_at)
+{
+	struct tm tm = {0};
+	const char *end = strptime(started_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_t boot = boot_time();
+
+	return end && !*end && boot > 0 && timegm(&tm) < boot;
+}
+
 static pid_t kill_stale_group(const struct pod_info *info)
 {
 	pid_t pgid = info->pgid > 0 ? info->pgid : info->pid;
 
 	if (pgid <= 1 || pgid != info->pid) /* another's group: never */
+		return 0;
+	if (started_before_boot(info->started_at))
 		return 0;
 	return procsig_kill_leaderless_group(pgid, SIGKILL) == 0 ? pgid : 0;
 }

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -265,21 +267,62 @@ static void note_survivor(struct spawn *s)
 	         (long)s->pod, SPAWN_KILL_WAIT_MS);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int ms_left(long long end)
+{
+	long long left = end - now_ms();
+
+	return left < 0 ? 0 : (int)left;
+}
+
+/* The monitor is gone without reporting the pod's exit (killed, or it
+ * failed): our pidfd is what is left to signal and watch the pod by. */
+static void kill_by_pidfd(struct spawn *s, int ms)
+{
+	struct pollfd pfd = {s->pidfd, POLLIN, 0};
+	int n;
+
+	if (s->pidfd < 0) { /* none only when the pod was already gone */
+		s->exited = true;
+		return;
+	}
+	procsig_send(s->pidfd, s->pod, SIGKILL, NULL);
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	s->exited = n > 0;
+}
+
 /* KILL the whole group (stragglers included) and wait for the pod's
  * exit report, which after SIGKILL comes at once; never longer than
- * SPAWN_KILL_WAIT_MS (a process stuck in the kernel), so a spawn always
- * ends: the error then says the pod may be left. */
+ * SPAWN_KILL_WAIT_MS in all (a process stuck in the kernel, log reports
+ * that keep coming), so a spawn always ends: the error then says the pod
+ * may be left. */
 static void kill_and_reap(struct spawn *s)
 {
+	long long end = now_ms() + SPAWN_KILL_WAIT_MS;
 	struct launch_msg msg;
-	int rc = 1;
+	int rc;
 
 	signal_group(s, SIGKILL);
-	while (!s->exited &&
-	       (rc = launch_wait_msg(&s->launch, &msg, SPAWN_KILL_WAIT_MS)) > 0)
-		if (msg.type == LAUNCH_MSG_EXITED)
-			s->exited = true;
-	if (rc < 0 && errno == ETIMEDOUT)
+	while (!s->exited) {
+		rc = launch_wait_msg(&s->launch, &msg, ms_left(end));
+		if (rc > 0) {
+			s->exited = msg.type == LAUNCH_MSG_EXITED;
+			continue;
+		}
+		if (rc == 0) /* the monitor's reports ended without an exit */
+			kill_by_pidfd(s, ms_left(end));
+		break;
+	}
+	if (!s->exited)
 		note_survivor(s);
 }
 
@@ -493,9 +536,11 @@ static void monitor_failed(struct spawn *s, const struct launch_msg *msg)
 	fail(s, e.kind, "%s", e.message);
 }
 
+/* The monitor's reports ended without the pod's exit: the monitor was
+ * killed or failed.  The pod may well live on: it is killed through our
+ * pidfd (kill_and_reap), never assumed dead. */
 static void monitor_gone(struct spawn *s)
 {
-	s->exited = true; /* nothing more can come: treat the pod as gone */
 	if (s->phase == PHASE_STOPPING) {
 		grace_expired(-1, 0, s);
 		return;

@@ -3,10 +3,13 @@
  * syscall(2)) is not handed over but stopped, through the launch monitor,
  * and the spawn ends within its grace and a bounded kill wait. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -88,4 +91,72 @@ Test(spawn_faults, an_unwatched_pod_ignoring_term_is_killed_after_the_grace)
 	assert_blind_failure(rc, &err);
 	cr_assert_gt(refused, 0);
 	e2e_assert_group_gone(refused);
+}
+
+/* Our child running the launch monitor (its log watcher is its child,
+ * not ours). */
+static pid_t find_monitor(void)
+{
+	char path[64], exe[4096];
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	ssize_t n;
+
+	while (d && !found && (e = readdir(d))) {
+		pid_t pid = (pid_t)atol(e->d_name);
+		char *stat;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/exe", (long)pid);
+		n = readlink(path, exe, sizeof exe - 1);
+		if (n <= 0)
+			continue;
+		exe[n] = '\0';
+		snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+		stat = e2e_read(path);
+		if (stat && strstr(exe, "pod-launch-monitor") &&
+		    atol(strrchr(stat, ')') + 4) == (long)getpid())
+			found = pid;
+		free(stat);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* At the pod's first line (its pid), the monitor is killed. */
+static void kill_monitor(const char *line, void *arg)
+{
+	pid_t monitor;
+
+	if (*(bool *)arg)
+		return;
+	monitor = find_monitor();
+	cr_assert_gt(monitor, 0, "no launch monitor among our children");
+	cr_assert_eq(kill(monitor, SIGKILL), 0);
+	*(bool *)arg = true;
+}
+
+/* A monitor that dies (OOM killer, a stray kill) reports no exit: the
+ * pod lives on, and must be killed through the client's pidfd, not
+ * assumed dead and left running. */
+Test(spawn_faults, a_killed_monitor_does_not_leave_its_pod_running)
+{
+	struct spawn_options o = e2e_options("orphan", "--ready-delay -1");
+	struct spawn_result res;
+	struct error err;
+	bool killed = false;
+	pid_t pod;
+
+	o.timeout_ms = 10000; /* never reached: the monitor's end ends it */
+	o.grace_ms = 200;
+	o.progress = kill_monitor;
+	o.arg = &killed;
+	cr_assert_eq(spawn_pod(&o, &res, &err), -1, "spawned without monitor");
+	cr_assert(killed);
+	pod = e2e_logged_pid("orphan");
+	cr_assert_gt(pod, 0);
+	/* hangs (the suite's timeout) while the pod still runs */
+	e2e_assert_group_gone(pod);
 }

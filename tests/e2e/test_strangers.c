@@ -12,6 +12,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -272,4 +273,77 @@ Test(strangers, a_pod_removes_a_dead_predecessors_pid_on_taking_its_lock)
 	close(err_fd);
 	close(ino);
 	close(dirfd);
+}
+
+/* The shape a dead pod's stragglers have: A led its own session, C was
+ * left in it, A is gone.  Returns A; *member is C (our child now: we are
+ * the subreaper). */
+static pid_t dead_leader_with_member(pid_t *member)
+{
+	int pipefd[2];
+	pid_t a, c;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	a = fork();
+	cr_assert_geq(a, 0);
+	if (a == 0) {
+		setsid();
+		c = fork();
+		if (c == 0)
+			for (;;)
+				pause();
+		fd_write_all(pipefd[1], &c, sizeof c);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	cr_assert_eq(read(pipefd[0], member, sizeof *member),
+	             (ssize_t)sizeof *member);
+	close(pipefd[0]);
+	cr_assert_eq(waitpid(a, NULL, 0), a);
+	return a;
+}
+
+static int reap_ghost_started_at(const char *started_at, pid_t *member)
+{
+	pid_t a = dead_leader_with_member(member);
+	int dirfd = make_pod_dir("ghost"), removed = 0, status;
+	struct error err;
+	char json[256];
+
+	snprintf(json, sizeof json,
+	         "{\"name\":\"ghost\",\"pid\":%ld,\"pgid\":%ld,"
+	         "\"started_at\":\"%s\",\"state\":\"running\"}",
+	         (long)a, (long)a, started_at);
+	write_file(dirfd, RUNDIR_STATE, json);
+	close(dirfd);
+	cr_assert_eq(pod_reap(count_reaped, &removed, &err), 0, "%s",
+	             err.message);
+	cr_assert_eq(removed, 1);
+	kill(*member, SIGTERM); /* a no-op when reap killed it already */
+	cr_assert_eq(waitpid(*member, &status, 0), *member);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* A persistent runtime root keeps a state.json across reboots; the
+ * numbers it holds then name processes of this boot, never the pod's. */
+Test(strangers, reap_never_kills_for_a_pod_from_before_this_boot)
+{
+	pid_t member;
+
+	cr_assert_eq(reap_ghost_started_at("2000-01-01T00:00:00Z", &member),
+	             SIGTERM, "reap killed a group for a pod of another boot");
+}
+
+/* The same shape from this boot is the dead pod's own: killed. */
+Test(strangers, reap_kills_the_stragglers_of_a_pod_from_this_boot)
+{
+	char now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	pid_t member;
+
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cr_assert_eq(reap_ghost_started_at(now, &member), SIGKILL,
+	             "reap left a dead pod's straggler running");
 }
