@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "ready.h"
 #include "unixsock.h"
 
 char e2e_home[256];
@@ -247,4 +248,40 @@ pid_t e2e_logged_pid(const char *name)
 		pid = atol(p + strlen("mock-pod: pid "));
 	free(log);
 	return (pid_t)pid;
+}
+
+pid_t e2e_start_pod_by_hand(const char *overlay, int *err_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		execl(getenv("INSOMNIA_TEST_POD"), "pod", "--overlay", overlay,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*err_fd = pipefd[0];
+	return pid;
+}
+
+void e2e_wait_ready(int err_fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = fd_read_some(err_fd, buf + len, sizeof buf - 1 - len)) >
+	       0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, READY_PREFIX))
+			return;
+	}
+	cr_assert_fail("the pod exited before its ready line: %.*s", (int)len,
+	               buf);
 }

@@ -50,4 +50,14 @@ char *e2e_read(const char *path);
 /* True when connecting to the socket works. */
 bool e2e_socket_accepts(const char *path);
 
+/* Start the real pod ($INSOMNIA_TEST_POD) as a script without job
+ * control would: a plain child, in the test's own process group, with no
+ * spawner to clean up before it.  Its stderr is the read end put in
+ * *err_fd. */
+pid_t e2e_start_pod_by_hand(const char *overlay, int *err_fd);
+
+/* Read the pod's stderr until its ready line; fails the test when it
+ * ends first. */
+void e2e_wait_ready(int err_fd);
+
 #endif

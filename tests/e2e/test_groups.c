@@ -20,43 +20,6 @@
 
 TestSuite(groups, .init = e2e_setup, .fini = e2e_teardown, .timeout = 30);
 
-/* Start the real pod as a script without job control would: a plain
- * child, in the test's own process group. */
-static pid_t start_by_hand(const char *overlay, int *err_fd)
-{
-	int pipefd[2];
-	pid_t pid;
-
-	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(pipefd[1], 2);
-		execl(getenv("INSOMNIA_TEST_POD"), "pod", "--overlay", overlay,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	*err_fd = pipefd[0];
-	return pid;
-}
-
-static void wait_ready(int fd)
-{
-	char buf[8192];
-	size_t len = 0;
-	ssize_t n;
-
-	while ((n = fd_read_some(fd, buf + len, sizeof buf - 1 - len)) > 0) {
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, READY_PREFIX))
-			return;
-	}
-	cr_assert_fail("the pod exited before its ready line: %.*s", (int)len,
-	               buf);
-}
-
 static long state_pgid(const char *name)
 {
 	char *text = e2e_read(e2e_rundir(name, "state.json"));
@@ -74,8 +37,8 @@ Test(groups, pod_started_without_job_control_leads_its_own_group)
 	int err_fd, status;
 	char state;
 
-	pod = start_by_hand("[pod]\nname = \"solo\"\n", &err_fd);
-	wait_ready(err_fd);
+	pod = e2e_start_pod_by_hand("[pod]\nname = \"solo\"\n", &err_fd);
+	e2e_wait_ready(err_fd);
 	cr_assert_eq(procsig_stat(pod, &state, &pgid), 0);
 	cr_assert_eq(pgid, pod, "the pod stayed in group %d (the test's is %d)",
 	             pgid, getpgrp());

@@ -192,43 +192,6 @@ Test(strangers, reap_never_kills_a_leaderless_group_of_another_session)
 	          "reap killed a group of another session");
 }
 
-/* The real pod, started by hand (no spawner cleans up before it); its
- * stderr is the read end returned in *err_fd. */
-static pid_t start_pod(const char *overlay, int *err_fd)
-{
-	int pipefd[2];
-	pid_t pid;
-
-	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(pipefd[1], 2);
-		execl(getenv("INSOMNIA_TEST_POD"), "pod", "--overlay", overlay,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	*err_fd = pipefd[0];
-	return pid;
-}
-
-static void wait_ready(int fd)
-{
-	char buf[8192];
-	size_t len = 0;
-	ssize_t n;
-
-	while ((n = fd_read_some(fd, buf + len, sizeof buf - 1 - len)) > 0) {
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, READY_PREFIX))
-			return;
-	}
-	cr_assert_fail("the pod exited before its ready line: %.*s", (int)len,
-	               buf);
-}
-
 /* The first event about `pid` in the queue: its mask, or 0. */
 static uint32_t first_pid_event(int ino)
 {
@@ -261,8 +224,8 @@ Test(strangers, a_pod_removes_a_dead_predecessors_pid_on_taking_its_lock)
 	                                IN_DELETE | IN_MOVED_TO),
 	              0);
 
-	pod = start_pod("[pod]\nname = \"heir\"\n", &err_fd);
-	wait_ready(err_fd);
+	pod = e2e_start_pod_by_hand("[pod]\nname = \"heir\"\n", &err_fd);
+	e2e_wait_ready(err_fd);
 
 	cr_assert_eq(first_pid_event(ino), IN_DELETE,
 	             "the stale pid file was only replaced when the pod "
