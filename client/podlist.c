@@ -111,6 +111,24 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 	return 0;
 }
 
+/* A dir that vanished meanwhile (reaped) is no row; one whose lock
+ * cannot be probed (a FIFO named lock, ...) is listed as "unusable", so
+ * a listing never hides it: podlist_read() says why. */
+static bool read_row(int rootfd, const char *root, const char *name,
+                     struct pod_info *info)
+{
+	struct error e;
+
+	if (podlist_read(rootfd, root, name, info, &e) == 0)
+		return true;
+	if (e.kind == ERR_NOT_RUNNING)
+		return false;
+	memset(info, 0, sizeof *info);
+	snprintf(info->name, sizeof info->name, "%s", name);
+	strcpy(info->state, "unusable");
+	return true;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -179,20 +197,27 @@ int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
 {
 	char root[PATHS_MAX];
 	struct pod_info info;
+	struct error local;
 	size_t count = 0;
 	char **names;
 	int rootfd, rc = 0;
 
-	rootfd = rundir_open_root(false, root, sizeof root, err);
-	if (rootfd < 0)
-		return err && err->errnum == ENOENT ? 0 : -1;
+	error_clear(&local);
+	rootfd = rundir_open_root(false, root, sizeof root, &local);
+	if (rootfd < 0 && local.errnum == ENOENT)
+		return 0; /* no runtime root yet: no pods */
+	if (rootfd < 0) {
+		if (err)
+			*err = local;
+		return -1;
+	}
 	names = read_names(rootfd, root, &count, err);
 	if (!names) {
 		close(rootfd);
 		return -1;
 	}
 	for (size_t i = 0; i < count && rc == 0; i++)
-		if (podlist_read(rootfd, root, names[i], &info, NULL) == 0)
+		if (read_row(rootfd, root, names[i], &info))
 			rc = fn(&info, arg);
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);

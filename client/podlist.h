@@ -24,7 +24,8 @@ struct pod_info {
 	char started_at[40];
 	char state[32]; /* alive: from state.json, else "running";
 	                   dead: "stale" (state.json left: it crashed) or
-	                   "stopped" (it cleaned up) */
+	                   "stopped" (it cleaned up); "unusable" in
+	                   podlist_each when its lock cannot be probed */
 };
 
 /* Fill info for the pod dir `name` inside the runtime root rootfd.
@@ -32,9 +33,11 @@ struct pod_info {
 int podlist_read(int rootfd, const char *root_path, const char *name,
                  struct pod_info *info, struct error *err);
 
-/* Call fn for every pod dir of the runtime root, sorted by name.  A
- * non-zero return from fn stops the walk and is returned.  A missing
- * runtime root is an empty list. */
+/* Call fn for every pod dir of the runtime root, sorted by name, those
+ * whose lock cannot be probed included (state "unusable", alive false;
+ * podlist_read says why).  A non-zero return from fn stops the walk and
+ * is returned.  A missing runtime root is an empty list, err may be
+ * NULL. */
 int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
                  struct error *err);
 

@@ -138,6 +138,34 @@ Test(reap_faults, a_fifo_named_state_json_lists_as_a_stopped_pod)
 	close(rootfd);
 }
 
+static int first_row(const struct pod_info *info, void *arg)
+{
+	*(struct pod_info *)arg = *info;
+	return 1;
+}
+
+/* A listing (ls, a TUI) shows such a dir rather than hiding it. */
+Test(reap_faults, a_fifo_named_lock_is_listed_as_unusable_not_hidden)
+{
+	struct pod_info info = {0};
+	struct error err;
+
+	make_pod_dir("fifo", "lock", make_fifo);
+	cr_assert_eq(podlist_each(first_row, &info, &err), 1,
+	             "the dir was not listed");
+	cr_assert_str_eq(info.name, "fifo");
+	cr_assert_str_eq(info.state, "unusable");
+	cr_assert_not(info.alive);
+}
+
+/* No runtime root yet: an empty list, also for a caller passing no err. */
+Test(reap_faults, listing_without_a_runtime_root_is_empty_with_a_null_err)
+{
+	struct pod_info info = {0};
+
+	cr_assert_eq(podlist_each(first_row, &info, NULL), 0);
+}
+
 /* A session dir a crash left with only its lock, under a data root whose
  * runtime root does not exist yet. */
 static void make_leftover_session(void)
