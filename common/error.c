@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fdio.h"
-#include "jsonstr.h"
+#include "utf8seq.h"
 
 struct kind_entry {
 	const char *name;

@@ -21,13 +21,4 @@ json_t *jsonstr_new(const char *bytes);
 /* Same for len bytes, which may hold NUL (encoded as \u0000). */
 json_t *jsonstr_newn(const char *bytes, size_t len);
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when the byte
- * at s does not start one within avail bytes. */
-size_t utf8_seq_valid(const char *s, size_t avail);
-
-/* The longest prefix of s (len bytes) of at most max bytes that does not
- * end inside a valid multi-byte sequence: where to cut a text so a
- * character is never split. */
-size_t utf8_cut(const char *s, size_t len, size_t max);
-
 #endif

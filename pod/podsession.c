@@ -17,6 +17,7 @@
 #include "podlog.h"
 #include "safedir.h"
 #include "sessionfile.h"
+#include "utf8seq.h"
 
 void podsession_init(struct podsession *s)
 {

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "jsonstr.h"
+#include "utf8seq.h"
 #include "methods.h"
 #include "podlog.h"
 #include "proto.h"

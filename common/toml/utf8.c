@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "utf8seq.h"
+
 size_t utf8_seq_len(unsigned char lead)
 {
 	if (lead < 0x80)
@@ -19,37 +21,6 @@ size_t utf8_seq_len(unsigned char lead)
 	if (lead >= 0xf0 && lead <= 0xf4)
 		return 4;
 	return 0;
-}
-
-static bool is_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-/* Length of the valid multi-byte sequence at s, or 0.  Rejects overlong
- * forms, surrogates and code points past U+10FFFF via the allowed range
- * of the second byte. */
-static size_t multibyte_len(const unsigned char *s, size_t avail)
-{
-	size_t n = utf8_seq_len(s[0]);
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (n < 2 || n > avail)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (!is_cont(s[i]))
-			return 0;
-	return n;
 }
 
 /* Checks the byte at s[i] (one that needs care); returns how many bytes
@@ -74,7 +45,7 @@ static size_t check_one(const unsigned char *s, size_t i, size_t len,
 		*fault = TEXT_CONTROL;
 		return 0;
 	}
-	n = multibyte_len(s + i, len - i);
+	n = utf8_seq_valid((const char *)s + i, len - i);
 	if (!n)
 		*fault = TEXT_BAD_UTF8;
 	return n;

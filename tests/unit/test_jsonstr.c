@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "jsonstr.h"
+#include "utf8seq.h"
 
 /* Encode as the CLI does and parse back: the round trip jansson does. */
 static char *round_trip(json_t *v)
