@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,24 +56,23 @@ static void child(const struct podctl_run *r, const char *const *argv, int in,
 	if (in < 0)
 		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(err, 2) < 0)
+	    dup2(err, 2) < 0 || (r->cwd && chdir(r->cwd) < 0))
 		_exit(126);
+	if (r->set_umask)
+		umask(r->umask);
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
 
-void podctl_run(struct podctl_run *r, ...)
+void podctl_runv(struct podctl_run *r, va_list ap)
 {
 	const char *argv[32];
 	int n = 0, in = -1, out, err, status;
-	va_list ap;
 	pid_t pid;
 
 	argv[n++] = getenv("INSOMNIA_TEST_PODCTL");
-	va_start(ap, r);
 	while (n < 31 && (argv[n] = va_arg(ap, const char *)))
 		n++;
-	va_end(ap);
 	argv[n] = NULL;
 	if (r->stdin_text) {
 		size_t len =
@@ -93,6 +93,15 @@ void podctl_run(struct podctl_run *r, ...)
 	r->code = WEXITSTATUS(status);
 	r->out = slurp(out);
 	r->err = slurp(err);
+}
+
+void podctl_run(struct podctl_run *r, ...)
+{
+	va_list ap;
+
+	va_start(ap, r);
+	podctl_runv(r, ap);
+	va_end(ap);
 }
 
 void podctl_run_free(struct podctl_run *r)

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "harness.h"
+#include "podctl_run.h"
 #include "session.h"
 #include "sessionreap.h"
 
@@ -42,52 +43,18 @@ struct how {
 
 static const struct how plain = {NULL, (mode_t)-1};
 
-static char *slurp(const char *path)
-{
-	char *text = e2e_read(path);
-
-	return text ? text : strdup("");
-}
-
 /* podctl with the NULL-terminated arguments; stdout and stderr kept. */
 static struct run podctl_how(struct how how, ...)
 {
-	const char *argv[32];
-	char out[300], err[300];
-	struct run r;
-	int n = 0, status;
+	struct podctl_run pr = {.cwd = how.cwd,
+	                        .set_umask = how.mask != (mode_t)-1,
+	                        .umask = how.mask};
 	va_list ap;
-	pid_t pid;
 
-	argv[n++] = getenv("INSOMNIA_TEST_PODCTL");
 	va_start(ap, how);
-	while (n < 31 && (argv[n] = va_arg(ap, const char *)))
-		n++;
+	podctl_runv(&pr, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	snprintf(out, sizeof out, "%s/podctl.out", e2e_home);
-	snprintf(err, sizeof err, "%s/podctl.err", e2e_home);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 ||
-		    (how.cwd && chdir(how.cwd) < 0))
-			_exit(126);
-		if (how.mask != (mode_t)-1)
-			umask(how.mask);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status), "podctl died (status %#x)", status);
-	r.code = WEXITSTATUS(status);
-	r.out = slurp(out);
-	r.err = slurp(err);
-	unlink(out);
-	unlink(err);
-	return r;
+	return (struct run){pr.code, pr.out, pr.err};
 }
 
 #define podctl(...) podctl_how(plain, __VA_ARGS__)

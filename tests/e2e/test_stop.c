@@ -33,6 +33,7 @@
 
 #include "fdio.h"
 #include "harness.h"
+#include "podctl_run.h"
 #include "livelock.h"
 #include "podstop.h"
 #include "ready.h"
@@ -512,28 +513,15 @@ Test(stop, a_busy_pod_gets_sigterm_at_once)
 /* Run podctl with args (NULL-terminated); its stdout in *out. */
 static int podctl(char **out, ...)
 {
-	const char *argv[16] = {getenv("INSOMNIA_TEST_PODCTL")};
-	int n = 1, fds[2], status;
+	struct podctl_run r = {0};
 	va_list ap;
-	pid_t pid;
 
 	va_start(ap, out);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
-		n++;
+	podctl_runv(&r, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	if ((pid = fork()) == 0) {
-		dup2(fds[1], 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	cr_assert_eq(fd_read_fd(fds[0], 1 << 20, out, NULL), 0);
-	close(fds[0]);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status), "podctl died");
-	return WEXITSTATUS(status);
+	free(r.err);
+	*out = r.out;
+	return r.code;
 }
 
 static const char *error_field(json_t *r, const char *key)

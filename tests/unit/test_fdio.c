@@ -10,24 +10,18 @@
 
 #include "error.h"
 #include "fdio.h"
+#include "tmpdir.h"
 
-static char base[64];
-static int dirfd_;
+static struct tmpdir tmp;
 
 static void setup(void)
 {
-	strcpy(base, "/tmp/fdio-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	dirfd_ = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(dirfd_, 0);
+	tmpdir_make(&tmp, "fdio-test");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	close(dirfd_);
-	snprintf(cmd, sizeof cmd, "/bin/rm -rf %s", base);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(&tmp);
 }
 
 TestSuite(fdio, .init = setup, .fini = teardown);
@@ -38,19 +32,19 @@ Test(fdio, fifo_is_refused_without_blocking)
 {
 	char *text = NULL;
 
-	cr_assert_eq(mkfifoat(dirfd_, "fifo", 0600), 0);
-	cr_assert_eq(fd_read_file_at(dirfd_, "fifo", 64, &text, NULL), -1);
+	cr_assert_eq(mkfifoat(tmp.fd, "fifo", 0600), 0);
+	cr_assert_eq(fd_read_file_at(tmp.fd, "fifo", 64, &text, NULL), -1);
 	cr_assert_eq(errno, FD_ENOTREG);
 	cr_assert_null(text);
 	errno = 0;
-	cr_assert_eq(fd_open_regular_at(dirfd_, "fifo", O_RDWR, 0), -1);
+	cr_assert_eq(fd_open_regular_at(tmp.fd, "fifo", O_RDWR, 0), -1);
 	cr_assert_eq(errno, FD_ENOTREG);
 }
 
 Test(fdio, directory_is_refused)
 {
-	cr_assert_eq(mkdirat(dirfd_, "dir", 0700), 0);
-	cr_assert_eq(fd_open_regular_at(dirfd_, "dir", O_RDONLY, 0), -1);
+	cr_assert_eq(mkdirat(tmp.fd, "dir", 0700), 0);
+	cr_assert_eq(fd_open_regular_at(tmp.fd, "dir", O_RDONLY, 0), -1);
 	cr_assert_eq(errno, FD_ENOTREG);
 }
 
@@ -58,16 +52,16 @@ Test(fdio, regular_file_is_read_and_fd_is_blocking_and_cloexec)
 {
 	char *text;
 	size_t len;
-	int fd = openat(dirfd_, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	int fd = openat(tmp.fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(fd_write_all(fd, "hello\n", 6), 0);
 	close(fd);
-	cr_assert_eq(fd_read_file_at(dirfd_, "f", 64, &text, &len), 0);
+	cr_assert_eq(fd_read_file_at(tmp.fd, "f", 64, &text, &len), 0);
 	cr_assert_str_eq(text, "hello\n");
 	cr_assert_eq(len, 6);
 	free(text);
-	fd = fd_open_regular_at(dirfd_, "f", O_RDONLY, 0);
+	fd = fd_open_regular_at(tmp.fd, "f", O_RDONLY, 0);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
 	cr_assert_neq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);

@@ -7,24 +7,18 @@
 #include <unistd.h>
 
 #include "livelock.h"
+#include "tmpdir.h"
 
-static char base[64];
-static int dirfd_;
+static struct tmpdir tmp;
 
 static void setup(void)
 {
-	strcpy(base, "/tmp/livelock-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	dirfd_ = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(dirfd_, 0);
+	tmpdir_make(&tmp, "livelock-test");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	close(dirfd_);
-	snprintf(cmd, sizeof cmd, "/bin/rm -rf %s", base);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(&tmp);
 }
 
 TestSuite(livelock, .init = setup, .fini = teardown);
@@ -38,7 +32,7 @@ Test(livelock, a_created_lock_is_0600_whatever_the_umask)
 
 	for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
 		mode_t old = umask(masks[i]);
-		int fd = livelock_open(dirfd_, "lock", true);
+		int fd = livelock_open(tmp.fd, "lock", true);
 		umask(old);
 		cr_assert_geq(fd, 0);
 		cr_assert_eq(fstat(fd, &st), 0);
@@ -46,7 +40,7 @@ Test(livelock, a_created_lock_is_0600_whatever_the_umask)
 		             (unsigned)masks[i],
 		             (unsigned)(st.st_mode & 07777));
 		close(fd);
-		cr_assert_eq(unlinkat(dirfd_, "lock", 0), 0);
+		cr_assert_eq(unlinkat(tmp.fd, "lock", 0), 0);
 	}
 }
 
@@ -54,9 +48,9 @@ Test(livelock, a_created_lock_is_0600_whatever_the_umask)
  * owner's take made while a probe is open still succeeds. */
 Test(livelock, a_probe_never_makes_the_owners_take_fail)
 {
-	int prober = livelock_open(dirfd_, "lock", true);
-	int owner = livelock_open(dirfd_, "lock", false);
-	int other = livelock_open(dirfd_, "lock", false);
+	int prober = livelock_open(tmp.fd, "lock", true);
+	int owner = livelock_open(tmp.fd, "lock", false);
+	int other = livelock_open(tmp.fd, "lock", false);
 
 	cr_assert(prober >= 0 && owner >= 0 && other >= 0);
 	cr_assert_eq(livelock_probe(prober), LIVELOCK_FREE);
