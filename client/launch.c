@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fdio.h"
 
 #ifndef INSOMNIA_LAUNCH_MONITOR_PATH
@@ -305,32 +305,18 @@ int launch_read_msg(const struct launch *l, struct launch_msg *msg)
 	return -1;
 }
 
-static int ms_until(const struct timespec *end)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(end->tv_sec - now.tv_sec) * 1000 +
-	     (end->tv_nsec - now.tv_nsec + 999999) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
-}
-
 int launch_wait_msg(const struct launch *l, struct launch_msg *msg,
                     int timeout_ms)
 {
 	struct pollfd pfd = {l->report_fd, POLLIN, 0};
-	struct timespec end;
+	int64_t end = deadline_in(timeout_ms);
 	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	for (;;) {
 		int rc = launch_read_msg(l, msg);
 		if (rc >= 0 || errno != EAGAIN)
 			return rc;
-		n = poll(&pfd, 1, timeout_ms < 0 ? -1 : ms_until(&end));
+		n = poll(&pfd, 1, timeout_ms < 0 ? -1 : deadline_left_ms(end));
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (n == 0) {

@@ -25,9 +25,9 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fdio.h"
 #include "inotify_cache.h"
 #include "launch.h"
@@ -267,21 +267,6 @@ static void note_survivor(struct spawn *s)
 	         (long)s->pod, SPAWN_KILL_WAIT_MS);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int ms_left(long long end)
-{
-	long long left = end - now_ms();
-
-	return left < 0 ? 0 : (int)left;
-}
-
 /* The monitor is gone without reporting the pod's exit (killed, or it
  * failed): our pidfd is what is left to signal and watch the pod by. */
 static void kill_by_pidfd(struct spawn *s, int ms)
@@ -307,19 +292,19 @@ static void kill_by_pidfd(struct spawn *s, int ms)
  * may be left. */
 static void kill_and_reap(struct spawn *s)
 {
-	long long end = now_ms() + SPAWN_KILL_WAIT_MS;
+	int64_t end = deadline_in(SPAWN_KILL_WAIT_MS);
 	struct launch_msg msg;
 	int rc;
 
 	signal_group(s, SIGKILL);
 	while (!s->exited) {
-		rc = launch_wait_msg(&s->launch, &msg, ms_left(end));
+		rc = launch_wait_msg(&s->launch, &msg, deadline_left_ms(end));
 		if (rc > 0) {
 			s->exited = msg.type == LAUNCH_MSG_EXITED;
 			continue;
 		}
 		if (rc == 0) /* the monitor's reports ended without an exit */
-			kill_by_pidfd(s, ms_left(end));
+			kill_by_pidfd(s, deadline_left_ms(end));
 		break;
 	}
 	if (!s->exited)

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fdio.h"
 #include "podlist.h"
 #include "procsig.h"
@@ -30,7 +30,7 @@ struct stop {
 	int pidfd;
 	pid_t pid;
 	enum pod_stop_how how; /* the step we are in */
-	struct timespec deadline;
+	int64_t deadline;
 	int sock;
 	char *out; /* the request line */
 	size_t out_len, out_done;
@@ -46,29 +46,6 @@ const char *pod_stop_how_name(enum pod_stop_how how)
 	return names[how];
 }
 
-static void deadline_in(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
-/* Milliseconds left, rounded up so a wait never ends early; 0 when past. */
-static int ms_left(const struct timespec *t)
-{
-	struct timespec now;
-	long long ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (long long)(t->tv_sec - now.tv_sec) * 1000000000LL +
-	     (t->tv_nsec - now.tv_nsec);
-	return ns <= 0 ? 0 : (int)((ns + 999999) / 1000000);
-}
-
 /* The request is over.  An answer that is not "I am stopping" (none at
  * all, an error, a hang-up) ends its grace at once: nothing more is
  * coming, and waiting longer would only delay SIGTERM. */
@@ -78,7 +55,7 @@ static void end_request(struct stop *st, bool accepted)
 		close(st->sock);
 	st->sock = -1;
 	if (!accepted)
-		deadline_in(&st->deadline, 0);
+		st->deadline = deadline_in(0);
 }
 
 /* Connect and queue the request; a pod that cannot be asked (no socket,
@@ -158,7 +135,8 @@ static enum wait_result wait_step(struct stop *st)
 		fds[0] = (struct pollfd){st->pidfd, POLLIN, 0};
 		fds[1] = (struct pollfd){
 		    st->sock, st->out_done < st->out_len ? POLLOUT : POLLIN, 0};
-		n = poll(fds, st->sock >= 0 ? 2 : 1, ms_left(&st->deadline));
+		n = poll(fds, st->sock >= 0 ? 2 : 1,
+		         deadline_left_ms(st->deadline));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -179,7 +157,7 @@ static void enter_step(struct stop *st, enum pod_stop_how how, int wait_ms)
 	st->how = how;
 	procsig_send(st->pidfd, st->pid,
 	             how == POD_STOPPED_BY_TERM ? SIGTERM : SIGKILL, NULL);
-	deadline_in(&st->deadline, wait_ms);
+	st->deadline = deadline_in(wait_ms);
 }
 
 static int poll_failed(struct error *err)
@@ -211,7 +189,7 @@ static int escalate(struct stop *st, const char *socket, int grace_ms,
 	if (grace_ms == 0)
 		return kill_pod(st, err);
 	st->how = POD_STOPPED_BY_REQUEST;
-	deadline_in(&st->deadline, grace_ms);
+	st->deadline = deadline_in(grace_ms);
 	start_request(st, socket);
 	if ((r = wait_step(st)) != WAIT_DEADLINE)
 		return r == WAIT_EXITED ? 0 : poll_failed(err);
