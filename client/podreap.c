@@ -129,15 +129,6 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 		note(r, "cannot remove the dir: %s", strerror(errno));
 }
 
-static bool still_linked(int rootfd, const char *name, int dirfd)
-{
-	struct stat a, b;
-
-	return fstat(dirfd, &a) == 0 &&
-	       fstatat(rootfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 /* Take the pod's lock; 1 held (go on), 0 a live pod (leave it), with a
  * note when `lock` itself is unusable (not a regular file, ...). */
 static int hold(int dirfd, int *lockfd, struct reap_report *r)
@@ -166,7 +157,7 @@ static int reap_one(int rootfd, const char *root, const char *name,
 	/* the spawn lock keeps us out of a handshake in progress, and
 	 * every remover holds it: linked now means linked until we let go */
 	if (rundir_spawn_lock_try(dirfd) != 0 ||
-	    !still_linked(rootfd, name, dirfd))
+	    !fd_linked_at(dirfd, rootfd, name))
 		goto out;
 	if (!hold(dirfd, &lockfd, r)) {
 		done = r->note[0] != 0; /* report an unusable dir */

@@ -67,7 +67,7 @@ struct spawn {
 	struct launch launch;
 	bool launched, exited;
 	pid_t pod;
-	int pidfd; /* the pod's, taken while the monitor still holds it */
+	int pidfd; /* the pod's, opened on the monitor's pid report */
 	int wait_status;
 
 	struct logtail tail;
@@ -718,16 +718,6 @@ static void locked(struct spawn *s)
 
 /* ---- the spawn lock ------------------------------------------------- */
 
-/* The dir may have been reaped and made anew while we waited on it. */
-static int dir_still_linked(struct spawn *s)
-{
-	struct stat a, b;
-
-	return fstat(s->dir_fd, &a) == 0 &&
-	       fstatat(s->root_fd, s->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 static int open_dir(struct spawn *s, struct error *err)
 {
 	if (s->watch >= 0) { /* it watched the old inode */
@@ -770,7 +760,8 @@ static void try_lock(struct spawn *s)
 	struct error e;
 
 	if (rc == 0) {
-		if (!dir_still_linked(s)) {
+		/* reaped, and made anew, while we waited on it? */
+		if (!fd_linked_at(s->dir_fd, s->root_fd, s->name)) {
 			rundir_spawn_unlock(s->dir_fd);
 			if (open_dir(s, &e) < 0) {
 				fail_with(s, &e);
@@ -788,7 +779,7 @@ static void try_lock(struct spawn *s)
 		     strerror(errno));
 		return;
 	}
-	if (!dir_still_linked(s)) {
+	if (!fd_linked_at(s->dir_fd, s->root_fd, s->name)) {
 		/* reaped under the holder's lock: no event will ever come
 		 * from this inode again, so start over on a fresh dir */
 		if (open_dir(s, &e) < 0) {

@@ -131,3 +131,12 @@ int fd_read_file_at(int dirfd, const char *name, size_t max, char **out,
 	errno = saved;
 	return rc;
 }
+
+bool fd_linked_at(int fd, int dirfd, const char *name)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 &&
+	       fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}

@@ -3,6 +3,7 @@
 #define INSOMNIA_FDIO_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,5 +39,10 @@ int fd_read_file_at(int dirfd, const char *name, size_t max, char **out,
 /* Same, from an open descriptor of any type (a pipe for "-" on the
  * command line), read to its end. */
 int fd_read_fd(int fd, size_t max, char **out, size_t *len);
+
+/* Is the file behind fd still linked as dirfd/name (same device and
+ * inode, the name not followed)?  A lock or a directory that was
+ * unlinked or replaced meanwhile protects nothing. */
+bool fd_linked_at(int fd, int dirfd, const char *name);
 
 #endif

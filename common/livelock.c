@@ -81,12 +81,3 @@ int livelock_probe_at(int dirfd, const char *name, const char *what,
 		return livelock_error(err, saved, "probe", what);
 	return state;
 }
-
-bool livelock_linked(int fd, int dirfd, const char *name)
-{
-	struct stat held, named;
-
-	return fstat(fd, &held) == 0 &&
-	       fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
-}

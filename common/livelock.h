@@ -11,7 +11,7 @@
  * Rule for removing: `lock` is unlinked only by a process that holds it
  * (livelock_try succeeded on that very file).  An owner that checks,
  * after taking it, that the file is still linked under its name
- * (livelock_linked) therefore knows nobody can unlink it until it
+ * (fd_linked_at, fdio.h) therefore knows nobody can unlink it until it
  * lets go. */
 #ifndef INSOMNIA_LIVELOCK_H
 #define INSOMNIA_LIVELOCK_H
@@ -44,10 +44,6 @@ int livelock_probe(int fd);
  * messages ("/run/x/lock", "the pod's lock file"). */
 int livelock_probe_at(int dirfd, const char *name, const char *what,
                       struct error *err);
-
-/* Is the file behind fd still linked as dirfd/name?  A lock taken on a
- * file that was unlinked meanwhile protects nothing. */
-bool livelock_linked(int fd, int dirfd, const char *name);
 
 /* Fill err for a failed open, take or probe of a lock file: one kind
  * (ERR_RUNTIME_DIR, the dir is unusable) wherever it happens, e.g.

@@ -47,15 +47,6 @@ int rundir_is_live(int dirfd, struct error *err)
 	                         err);
 }
 
-static bool dir_linked(int rootfd, const char *name, int dirfd)
-{
-	struct stat a, b;
-
-	return fstat(dirfd, &a) == 0 &&
-	       fstatat(rootfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 enum take { TAKE_OK, TAKE_HELD, TAKE_FAILED, TAKE_AGAIN };
 
 /* One attempt on the dir *dirfd; TAKE_AGAIN when a reaper removed the
@@ -73,8 +64,8 @@ static enum take take_once(int rootfd, const char *name, const char *path,
 		return TAKE_FAILED;
 	}
 	rc = livelock_try(fd);
-	if (rc == 0 && livelock_linked(fd, dirfd, RUNDIR_LOCK) &&
-	    dir_linked(rootfd, name, dirfd)) {
+	if (rc == 0 && fd_linked_at(fd, dirfd, RUNDIR_LOCK) &&
+	    fd_linked_at(dirfd, rootfd, name)) {
 		*lockfd = fd;
 		return TAKE_OK;
 	}

@@ -12,6 +12,7 @@
 #include <uuid/uuid.h>
 
 #include "atomic_file.h"
+#include "fdio.h"
 #include "jsonstr.h"
 #include "livelock.h"
 #include "podlog.h"
@@ -109,7 +110,7 @@ static int take_lock(struct podsession *s, struct error *err)
 	if (rc < 0)
 		return livelock_error(err, errno, "lock", path);
 	/* only a holder unlinks `lock`: linked now means ours for good */
-	if (!livelock_linked(s->lockfd, s->dirfd, SESSION_LOCK))
+	if (!fd_linked_at(s->lockfd, s->dirfd, SESSION_LOCK))
 		return error_set_errno(err, ERR_RUNTIME_DIR, ENOENT,
 		                       "%s was removed while being locked",
 		                       path);
@@ -196,12 +197,10 @@ static int make_dir(struct podsession *s, struct error *err)
  * linked, it stays ours. */
 static bool still_linked(const struct podsession *s)
 {
-	struct stat lock, dir, named;
+	struct stat lock;
 
 	return fstat(s->lockfd, &lock) == 0 && lock.st_nlink > 0 &&
-	       fstat(s->dirfd, &dir) == 0 &&
-	       fstatat(s->rootfd, s->id, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       dir.st_dev == named.st_dev && dir.st_ino == named.st_ino;
+	       fd_linked_at(s->dirfd, s->rootfd, s->id);
 }
 
 /* The dir was reaped under us (or is being): forget it and draw a new
