@@ -67,3 +67,11 @@ void inotify_cache_put(int fd)
 	if (fd >= 0)
 		close(fd); /* the slow path, only past CACHE_MAX */
 }
+
+void inotify_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	while (cache_count > 0)
+		close(cache_fds[--cache_count]);
+	pthread_mutex_unlock(&cache_lock);
+}

@@ -18,4 +18,8 @@ int inotify_cache_get(void);
 /* Give back an instance whose watches were all removed. */
 void inotify_cache_put(int fd);
 
+/* Close every idle instance (insomnia_cleanup).  Safe at any time: a
+ * spawn in progress keeps its own and gives it back later. */
+void inotify_cache_clear(void);
+
 #endif

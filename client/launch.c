@@ -135,7 +135,7 @@ static char **monitor_argv(const struct launch_spec *spec)
 
 static int spawn_monitor(const struct launch_spec *spec,
                          const struct handover *h, pid_t *pid,
-                         struct error *err)
+                         struct insomnia_error *err)
 {
 	char buf[PATH_MAX];
 	const char *path = launch_monitor_path(buf, sizeof buf);
@@ -145,10 +145,10 @@ static int spawn_monitor(const struct launch_spec *spec,
 	int rc;
 
 	if (!argv)
-		return error_set(err, ERR_INTERNAL, "out of memory");
+		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	if ((rc = posix_spawn_file_actions_init(&fa))) {
 		free(argv);
-		return error_set_errno(err, ERR_LAUNCH_FAILED, rc,
+		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
 		                       "cannot prepare to start %s", path);
 	}
 	if (!(rc = posix_spawnattr_init(&attr))) {
@@ -160,7 +160,7 @@ static int spawn_monitor(const struct launch_spec *spec,
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
 	if (rc)
-		return error_set_errno(err, ERR_LAUNCH_FAILED, rc,
+		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
 		                       "cannot start the launch monitor %s "
 		                       "(INSOMNIA_LAUNCH_MONITOR "
 		                       "overrides its path)",
@@ -171,35 +171,35 @@ static int spawn_monitor(const struct launch_spec *spec,
 /* ---- its reports ---------------------------------------------------- */
 
 int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
-                  struct error *err)
+                  struct insomnia_error *err)
 {
 	int e = msg->value;
 
 	switch (msg->step) {
 	case LAUNCH_STEP_CHDIR:
-		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
 		                       "cannot use working directory %s",
 		                       spec->cwd ? spec->cwd : ".");
 	case LAUNCH_STEP_EXEC:
-		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
 		                       "cannot execute %s", spec->path);
 	case LAUNCH_STEP_PIDFD:
 		return error_set_errno(
-		    err, ERR_LAUNCH_FAILED, e,
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, e,
 		    "cannot follow the pod's exit: pidfd_open "
 		    "(Linux 5.3 or later is needed)");
 	case LAUNCH_STEP_INOTIFY:
-		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
 		                       "cannot watch the pod's stderr.log");
 	case LAUNCH_STEP_FORK:
-		return error_set_errno(err, ERR_LAUNCH_FAILED, e,
+		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
 		                       "the launch monitor cannot fork");
 	case LAUNCH_STEP_WAIT:
-		return error_set_errno(err, ERR_INTERNAL, e,
+		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, e,
 		                       "the launch monitor lost the pod");
 	default:
 		return error_set(
-		    err, ERR_LAUNCH_FAILED,
+		    err, INSOMNIA_ERR_LAUNCH_FAILED,
 		    "the launch monitor does not match this library "
 		    "(protocol %s)",
 		    LAUNCH_PROTO_VERSION);
@@ -207,7 +207,7 @@ int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
 }
 
 /* The monitor ended without a word: say how. */
-static int monitor_died(struct launch *l, struct error *err)
+static int monitor_died(struct launch *l, struct insomnia_error *err)
 {
 	int status = 0;
 	pid_t pid = l->monitor;
@@ -216,10 +216,10 @@ static int monitor_died(struct launch *l, struct error *err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		return error_set(err, ERR_LAUNCH_FAILED,
+		return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
 		                 "the launch monitor was killed by signal %d",
 		                 WTERMSIG(status));
-	return error_set(err, ERR_LAUNCH_FAILED,
+	return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
 	                 "the launch monitor exited (status %d) without "
 	                 "starting the pod",
 	                 WEXITSTATUS(status));
@@ -229,7 +229,7 @@ static int monitor_died(struct launch *l, struct error *err)
  * reports may come first (the pod writes before the monitor reports);
  * the caller reads the log once after this anyway. */
 static int first_report(const struct launch_spec *spec, struct launch *l,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	struct launch_msg msg;
 	int rc;
@@ -246,14 +246,15 @@ static int first_report(const struct launch_spec *spec, struct launch *l,
 	else if (rc == 0)
 		monitor_died(l, err);
 	else
-		error_set_errno(err, ERR_LAUNCH_FAILED, rc < 0 ? errno : 0,
+		error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED,
+		                rc < 0 ? errno : 0,
 		                "unexpected report from the launch monitor");
 	launch_release(l);
 	return -1;
 }
 
 int launch_start(const struct launch_spec *spec, struct launch *out,
-                 struct error *err)
+                 struct insomnia_error *err)
 {
 	int report[2] = {-1, -1}, release[2] = {-1, -1};
 	struct handover h;
@@ -264,12 +265,12 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
 	 * writes to it means EPIPE, never a SIGPIPE to the client */
 	if (pipe2(report, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0) {
-		error_set_errno(err, ERR_LAUNCH_FAILED, errno,
+		error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
 		                "cannot create pipes");
 		goto out;
 	}
 	if (handover_init(&h, report[1], release[0], spec->stderr_fd) < 0) {
-		error_set_errno(err, ERR_LAUNCH_FAILED, errno,
+		error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
 		                "cannot prepare descriptors");
 		goto out;
 	}

@@ -48,7 +48,7 @@ const char *launch_monitor_path(char *buf, size_t size);
 /* Start the monitor and wait for its first report: 0 with out->pod set,
  * or -1 with err (launch_failed; the monitor is reaped). */
 int launch_start(const struct launch_spec *spec, struct launch *out,
-                 struct error *err);
+                 struct insomnia_error *err);
 
 /* 1 when a message was read, 0 at end of stream, -1 when none is ready
  * (EAGAIN) or on error. */
@@ -68,7 +68,7 @@ int launch_signal(const struct launch *l, int sig);
 
 /* The message for a LAUNCH_MSG_FAILED report, into err. */
 int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
-                  struct error *err);
+                  struct insomnia_error *err);
 
 /* Let the monitor exit and reap it.  Safe to call twice. */
 void launch_release(struct launch *l);

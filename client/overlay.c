@@ -1,5 +1,5 @@
 /* overlay.c: composing overlays with the pod name. */
-#include "overlay.h"
+#include <insomnia/overlay.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,21 +11,21 @@
 #include "fdio.h"
 #include "paths.h"
 #include "podcmd.h"
-#include "podname.h"
+#include <insomnia/dirs.h>
 #include "toml.h"
 
 /* The keys podctl itself reads must have the types the pod requires,
  * with the pod's own message: `pod = 1` is no more valid here than in
  * the pod (where a merge would silently replace it). */
 static int check_type(const struct toml_value *root, const char *path,
-                      enum toml_type want, struct error *err)
+                      enum toml_type want, struct insomnia_error *err)
 {
 	const struct toml_value *v = toml_lookup(root, path);
 	const struct toml_origin *o = v ? toml_origin(v) : NULL;
 
 	if (!v || toml_type(v) == want)
 		return 0;
-	error_set(err, ERR_CONFIG, "%s: expected %s, found %s", path,
+	error_set(err, INSOMNIA_ERR_CONFIG, "%s: expected %s, found %s", path,
 	          toml_type_name(want), toml_type_name(toml_type(v)));
 	if (o && o->source)
 		error_prefix(err, "%s:%d:%d", o->source, o->line, o->col);
@@ -33,7 +33,7 @@ static int check_type(const struct toml_value *root, const char *path,
 }
 
 static struct toml_value *parse(const char *text, const char *source,
-                                struct error *err)
+                                struct insomnia_error *err)
 {
 	struct toml_value *root =
 	    toml_parse(text, strlen(text), source, NULL, err);
@@ -54,8 +54,8 @@ static const char *name_in(const struct toml_value *root)
 	return name;
 }
 
-int overlay_name(const char *text, const char *source, char *name, size_t size,
-                 struct error *err)
+int insomnia_overlay_name(const char *text, const char *source, char *name,
+                          size_t size, struct insomnia_error *err)
 {
 	struct toml_value *root = parse(text, source, err);
 	const char *found;
@@ -73,8 +73,8 @@ int overlay_name(const char *text, const char *source, char *name, size_t size,
 }
 
 /* Merge every part into one tree, each keeping its own origin. */
-static struct toml_value *merge_parts(const struct overlay_part *parts,
-                                      int nparts, struct error *err)
+static struct toml_value *merge_parts(const struct insomnia_overlay_part *parts,
+                                      int nparts, struct insomnia_error *err)
 {
 	struct toml_value *acc = toml_table_new("overlay", NULL), *next, *one;
 
@@ -126,9 +126,10 @@ static char *try_append(const char *text, const char *line, const char *name)
  * where it was and the pod's positions are the caller's.  An overlay
  * whose pod table cannot be reached from its end (an inline table, or
  * [pod] followed by another table) is refused rather than rewritten. */
-static char *append_name(const char *text, const char *name, struct error *err)
+static char *append_name(const char *text, const char *name,
+                         struct insomnia_error *err)
 {
-	char line[PODNAME_MAX + 32];
+	char line[INSOMNIA_NAME_MAX + 32];
 	char *out;
 
 	for (size_t i = 0; i < sizeof name_lines / sizeof *name_lines; i++) {
@@ -136,7 +137,7 @@ static char *append_name(const char *text, const char *name, struct error *err)
 		if ((out = try_append(text, line, name)))
 			return out;
 	}
-	error_set(err, ERR_CONFIG,
+	error_set(err, INSOMNIA_ERR_CONFIG,
 	          "cannot add the pod name to the overlay without moving "
 	          "its lines: set name = \"%s\" in its [pod] table",
 	          name);
@@ -144,7 +145,7 @@ static char *append_name(const char *text, const char *name, struct error *err)
 }
 
 static char *rewrite_with_name(const struct toml_value *tree, const char *name,
-                               struct error *err)
+                               struct insomnia_error *err)
 {
 	char layer[128];
 	struct toml_value *named, *merged;
@@ -155,13 +156,13 @@ static char *rewrite_with_name(const struct toml_value *tree, const char *name,
 	merged = named ? toml_merge(tree, named, err) : NULL;
 	text = merged ? toml_write(merged, NULL) : NULL;
 	if (merged && !text)
-		error_set(err, ERR_INTERNAL, "out of memory");
+		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	toml_free(named);
 	toml_free(merged);
 	return text;
 }
 
-static int count_texts(const struct overlay_part *parts, int nparts,
+static int count_texts(const struct insomnia_overlay_part *parts, int nparts,
                        const char **last)
 {
 	int n = 0;
@@ -178,8 +179,8 @@ static int count_texts(const struct overlay_part *parts, int nparts,
  * pod's positions are the caller's); two are merged and written anew
  * (each was checked at its own positions when parsed). */
 static char *finish(const struct toml_value *tree, const char *name, bool named,
-                    const struct overlay_part *parts, int nparts,
-                    struct error *err)
+                    const struct insomnia_overlay_part *parts, int nparts,
+                    struct insomnia_error *err)
 {
 	const char *last = NULL;
 	int texts = count_texts(parts, nparts, &last);
@@ -190,7 +191,7 @@ static char *finish(const struct toml_value *tree, const char *name, bool named,
 	else if (!named)
 		out = append_name(last ? last : "", name, err);
 	else if (!(out = strdup(last ? last : "")))
-		error_set(err, ERR_INTERNAL, "out of memory");
+		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	if (out && podcmd_check_overlay(strlen(out), "the overlay", err) < 0) {
 		free(out);
 		out = NULL;
@@ -198,9 +199,9 @@ static char *finish(const struct toml_value *tree, const char *name, bool named,
 	return out;
 }
 
-char *overlay_compose(const struct overlay_part *parts, int nparts,
-                      const char *name, char *name_out, size_t name_size,
-                      struct error *err)
+char *insomnia_overlay_compose(const struct insomnia_overlay_part *parts,
+                               int nparts, const char *name, char *name_out,
+                               size_t name_size, struct insomnia_error *err)
 {
 	struct toml_value *tree = merge_parts(parts, nparts, err);
 	const char *set;
@@ -210,13 +211,13 @@ char *overlay_compose(const struct overlay_part *parts, int nparts,
 		return NULL;
 	set = name_in(tree);
 	if (!name && !set) {
-		error_set(err, ERR_BAD_NAME,
+		error_set(err, INSOMNIA_ERR_BAD_NAME,
 		          "no pod name: give one, or set [pod] name in the "
 		          "overlay");
 		goto out;
 	}
 	if (name && set && strcmp(name, set) != 0) {
-		error_set(err, ERR_CONFIG,
+		error_set(err, INSOMNIA_ERR_CONFIG,
 		          "the overlay names pod \"%s\" but \"%s\" was asked "
 		          "for",
 		          set, name);
@@ -224,7 +225,7 @@ char *overlay_compose(const struct overlay_part *parts, int nparts,
 	}
 	if (!name)
 		name = set;
-	if (podname_check(name, err) < 0)
+	if (insomnia_name_check(name, err) < 0)
 		goto out;
 	snprintf(name_out, name_size, "%s", name);
 	out = finish(tree, name, set != NULL, parts, nparts, err);
@@ -250,7 +251,7 @@ static void position(const char *text, size_t at, size_t *line, size_t *col)
 /* A NUL would end the text early on the pod's command line (and TOML
  * allows none): refused, where it is. */
 static int check_no_nul(const char *text, size_t len, const char *source,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	const char *nul = memchr(text, '\0', len);
 	size_t line, col;
@@ -258,7 +259,7 @@ static int check_no_nul(const char *text, size_t len, const char *source,
 	if (!nul)
 		return 0;
 	position(text, (size_t)(nul - text), &line, &col);
-	return error_set(err, ERR_CONFIG,
+	return error_set(err, INSOMNIA_ERR_CONFIG,
 	                 "%s: NUL byte at offset %zu (line %zu, column %zu): "
 	                 "TOML text cannot hold one",
 	                 source, (size_t)(nul - text), line, col);
@@ -272,8 +273,8 @@ static int read_overlay(const char *path, char **text, size_t *len)
 	return fd_read_file_at(AT_FDCWD, path, PODCMD_OVERLAY_MAX, text, len);
 }
 
-char *overlay_read_file(const char *path, char *source, size_t size,
-                        struct error *err)
+char *insomnia_overlay_read_file(const char *path, char *source, size_t size,
+                                 struct insomnia_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -283,13 +284,13 @@ char *overlay_read_file(const char *path, char *source, size_t size,
 	if (read_overlay(path, &text, &len) < 0) {
 		if (errno == EFBIG)
 			error_set(
-			    err, ERR_CONFIG,
+			    err, INSOMNIA_ERR_CONFIG,
 			    "%s is longer than %d bytes, the most overlay "
 			    "a pod takes on its command line",
 			    source, PODCMD_OVERLAY_MAX);
 		else
-			error_set_errno(err, ERR_IO, errno, "cannot read %s",
-			                source);
+			error_set_errno(err, INSOMNIA_ERR_IO, errno,
+			                "cannot read %s", source);
 		return NULL;
 	}
 	if (check_no_nul(text, len, source, err) < 0) {
@@ -302,29 +303,29 @@ char *overlay_read_file(const char *path, char *source, size_t size,
 /* 1 and the name when the manifest at path sets one; 0 when it does not
  * exist or sets none. */
 static int name_from_file(const char *path, const char *what, char *name,
-                          size_t size, struct error *err)
+                          size_t size, struct insomnia_error *err)
 {
-	char source[PATHS_MAX + 32], *text;
+	char source[INSOMNIA_PATH_MAX + 32], *text;
 	size_t len;
 	int rc;
 
 	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, &len) < 0)
 		return errno == ENOENT
 		           ? 0
-		           : error_set_errno(err, ERR_CONFIG, errno,
+		           : error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
 		                             "cannot read %s %s", what, path);
 	snprintf(source, sizeof source, "%s %s", what, path);
 	rc = check_no_nul(text, len, source, err);
 	if (rc == 0)
-		rc = overlay_name(text, source, name, size, err);
+		rc = insomnia_overlay_name(text, source, name, size, err);
 	free(text);
 	return rc;
 }
 
-int overlay_manifest_name(const char *cwd, char *name, size_t size,
-                          struct error *err)
+int insomnia_manifest_name(const char *cwd, char *name, size_t size,
+                           struct insomnia_error *err)
 {
-	char path[PATHS_MAX];
+	char path[INSOMNIA_PATH_MAX];
 	int rc;
 
 	rc = paths_project_manifest(cwd ? cwd : ".", path, sizeof path, err);

@@ -49,7 +49,7 @@ static const char *state_text(int dirfd, char *buf, size_t size, size_t *len,
 }
 
 /* state.json is optional: pods that do not write it still list. */
-static void read_state(int dirfd, struct pod_info *info)
+static void read_state(int dirfd, struct insomnia_pod_info *info)
 {
 	char buf[8192], *heap;
 	const char *text;
@@ -77,7 +77,7 @@ static void read_state(int dirfd, struct pod_info *info)
 }
 
 int podlist_read(int rootfd, const char *root_path, const char *name,
-                 struct pod_info *info, struct error *err)
+                 struct insomnia_pod_info *info, struct insomnia_error *err)
 {
 	int dirfd, live;
 
@@ -86,7 +86,7 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 	dirfd = openat(rootfd, name,
 	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
-		return error_set(err, ERR_NOT_RUNNING,
+		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
 		                 "pod %s is not running (no dir in %s)", name,
 		                 root_path);
 	live = rundir_is_live(dirfd, err);
@@ -115,13 +115,13 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
  * cannot be probed (a FIFO named lock, ...) is listed as "unusable", so
  * a listing never hides it: podlist_read() says why. */
 static bool read_row(int rootfd, const char *root, const char *name,
-                     struct pod_info *info)
+                     struct insomnia_pod_info *info)
 {
-	struct error e;
+	struct insomnia_error e;
 
 	if (podlist_read(rootfd, root, name, info, &e) == 0)
 		return true;
-	if (e.kind == ERR_NOT_RUNNING)
+	if (e.kind == INSOMNIA_ERR_NOT_RUNNING)
 		return false;
 	memset(info, 0, sizeof *info);
 	snprintf(info->name, sizeof info->name, "%s", name);
@@ -144,7 +144,7 @@ static char **list_names(DIR *d, size_t *count)
 	while ((e = readdir(d))) {
 		if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
 			continue;
-		if (podname_check(e->d_name, NULL) < 0)
+		if (insomnia_name_check(e->d_name, NULL) < 0)
 			continue; /* ".", "..", and anything not ours */
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -171,7 +171,7 @@ oom:
 /* The names in the runtime root; NULL with err when it cannot be read
  * (the duplicated descriptor is closed on every path). */
 static char **read_names(int rootfd, const char *root, size_t *count,
-                         struct error *err)
+                         struct insomnia_error *err)
 {
 	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -181,28 +181,30 @@ static char **read_names(int rootfd, const char *root, size_t *count,
 		int saved = errno;
 		if (fd >= 0)
 			close(fd);
-		error_set_errno(err, ERR_RUNTIME_DIR, saved, "cannot list %s",
-		                root);
+		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, saved,
+		                "cannot list %s", root);
 		return NULL;
 	}
 	names = list_names(d, count);
 	closedir(d);
 	if (!names)
-		error_set(err, ERR_INTERNAL, "out of memory listing %s", root);
+		error_set(err, INSOMNIA_ERR_INTERNAL,
+		          "out of memory listing %s", root);
 	return names;
 }
 
-int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
-                 struct error *err)
+int insomnia_pods_each(int (*fn)(const struct insomnia_pod_info *info,
+                                 void *arg),
+                       void *arg, struct insomnia_error *err)
 {
-	char root[PATHS_MAX];
-	struct pod_info info;
-	struct error local;
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_pod_info info;
+	struct insomnia_error local;
 	size_t count = 0;
 	char **names;
 	int rootfd, rc = 0;
 
-	error_clear(&local);
+	insomnia_error_clear(&local);
 	rootfd = rundir_open_root(false, root, sizeof root, &local);
 	if (rootfd < 0 && local.errnum == ENOENT)
 		return 0; /* no runtime root yet: no pods */
@@ -222,6 +224,30 @@ int podlist_each(int (*fn)(const struct pod_info *info, void *arg), void *arg,
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+	close(rootfd);
+	return rc;
+}
+
+int insomnia_pod_find(const char *name, struct insomnia_pod_info *info,
+                      struct insomnia_error *err)
+{
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_error local;
+	int rootfd, rc;
+
+	if (insomnia_name_check(name, err) < 0)
+		return -1;
+	insomnia_error_clear(&local);
+	rootfd = rundir_open_root(false, root, sizeof root, &local);
+	if (rootfd < 0 && local.errnum == ENOENT)
+		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		                 "pod %s is not running", name);
+	if (rootfd < 0) {
+		if (err)
+			*err = local;
+		return -1;
+	}
+	rc = podlist_read(rootfd, root, name, info, err);
 	close(rootfd);
 	return rc;
 }

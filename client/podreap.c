@@ -6,7 +6,7 @@
  * still held: a pod that opened it before can take it only once it is
  * unlinked, sees that, and starts over on a fresh dir
  * (rundir_take_lock). */
-#include "podreap.h"
+#include <insomnia/reap.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,9 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "podlist.h"
 #include "fdio.h"
 #include "paths.h"
-#include "podlist.h"
+#include <insomnia/pods.h>
 #include "procsig.h"
 #include "rundir.h"
 #include "sessionreap.h"
@@ -61,7 +62,7 @@ static bool started_before_boot(const char *started_at)
 	return end && !*end && boot > 0 && timegm(&tm) < boot;
 }
 
-static pid_t kill_stale_group(const struct pod_info *info)
+static pid_t kill_stale_group(const struct insomnia_pod_info *info)
 {
 	pid_t pgid = info->pgid > 0 ? info->pgid : info->pid;
 
@@ -73,7 +74,7 @@ static pid_t kill_stale_group(const struct pod_info *info)
 }
 
 /* Notes are short by design: a cut one still says what went wrong. */
-static void note(struct reap_report *r, const char *fmt, ...)
+static void note(struct insomnia_reap_report *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -85,7 +86,7 @@ static void note(struct reap_report *r, const char *fmt, ...)
 }
 
 /* Unlink every file but `lock`, which the caller holds. */
-static void remove_files(int dirfd, struct reap_report *r)
+static void remove_files(int dirfd, struct insomnia_reap_report *r)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -112,7 +113,7 @@ static void remove_files(int dirfd, struct reap_report *r)
 }
 
 /* We hold the spawn lock and `lock`: nothing runs or starts here. */
-static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
+static void remove_dir(int rootfd, int dirfd, struct insomnia_reap_report *r)
 {
 	remove_files(dirfd, r);
 	if (r->note[0])
@@ -131,7 +132,7 @@ static void remove_dir(int rootfd, int dirfd, struct reap_report *r)
 
 /* Take the pod's lock; 1 held (go on), 0 a live pod (leave it), with a
  * note when `lock` itself is unusable (not a regular file, ...). */
-static int hold(int dirfd, int *lockfd, struct reap_report *r)
+static int hold(int dirfd, int *lockfd, struct insomnia_reap_report *r)
 {
 	*lockfd = rundir_hold_dead(dirfd);
 	if (*lockfd >= 0)
@@ -143,9 +144,9 @@ static int hold(int dirfd, int *lockfd, struct reap_report *r)
 
 /* 1 when reaped (or tried), 0 when left alone. */
 static int reap_one(int rootfd, const char *root, const char *name,
-                    struct reap_report *r)
+                    struct insomnia_reap_report *r)
 {
-	struct pod_info info;
+	struct insomnia_pod_info info;
 	int dirfd, lockfd = -1, done = 0;
 
 	memset(r, 0, sizeof *r);
@@ -180,7 +181,8 @@ out:
 	return done;
 }
 
-static int list_root(int rootfd, const char *root, DIR **d, struct error *err)
+static int list_root(int rootfd, const char *root, DIR **d,
+                     struct insomnia_error *err)
 {
 	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 
@@ -192,21 +194,21 @@ static int list_root(int rootfd, const char *root, DIR **d, struct error *err)
 		close(fd);
 		errno = saved;
 	}
-	return error_set_errno(err, ERR_RUNTIME_DIR, errno, "cannot list %s",
-	                       root);
+	return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+	                       "cannot list %s", root);
 }
 
-int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
-             struct error *err)
+int insomnia_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),
+                  void *arg, struct insomnia_error *err)
 {
-	char root[PATHS_MAX];
-	struct reap_report r;
-	struct error local;
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_reap_report r;
+	struct insomnia_error local;
 	struct dirent *e;
 	int rootfd;
 	DIR *d;
 
-	error_clear(&local);
+	insomnia_error_clear(&local);
 	rootfd = rundir_open_root(false, root, sizeof root, &local);
 	if (rootfd < 0 && local.errnum == ENOENT) /* no pods; sessions? */
 		return session_reap(fn, arg, err);
@@ -220,7 +222,7 @@ int pod_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 		return -1;
 	}
 	while ((e = readdir(d))) {
-		if (podname_check(e->d_name, NULL) < 0)
+		if (insomnia_name_check(e->d_name, NULL) < 0)
 			continue;
 		if (reap_one(rootfd, root, e->d_name, &r) && fn)
 			fn(&r, arg);

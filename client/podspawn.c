@@ -11,7 +11,7 @@
  * one-spawn process such as podctl would pay that at exit).  Only a spawn
  * that must wait for another client's spawn lock watches the dir, with an
  * instance from inotify_cache. */
-#include "podspawn.h"
+#include <insomnia/spawn.h>
 
 #include <errno.h>
 #include <event2/event.h>
@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "deadline.h"
 #include "fdio.h"
 #include "inotify_cache.h"
@@ -49,17 +50,17 @@ enum phase {
 	PHASE_DONE,     /* torn down; in the ready or failed callback */
 };
 
-struct spawn {
+struct insomnia_spawn {
 	struct event_base *base;
-	struct spawn_options opts; /* strings below are owned copies */
-	char *name, *overlay, *cwd, *session_id;
-	char podcmd[PATHS_MAX];
-	spawn_ready_fn on_ready;
-	spawn_error_fn on_error;
+	struct insomnia_spawn_options opts; /* strings below are owned copies */
+	char *name, *overlay, *cwd, *session_id, *manifest;
+	char podcmd[INSOMNIA_PATH_MAX];
+	insomnia_spawn_ready_fn on_ready;
+	insomnia_spawn_failed_fn on_error;
 
 	enum phase phase;
-	char root_path[PATHS_MAX];
-	char dir_path[PATHS_MAX];
+	char root_path[INSOMNIA_PATH_MAX];
+	char dir_path[INSOMNIA_PATH_MAX];
 	int root_fd, dir_fd; /* dir_fd's flock is the spawn lock */
 	bool locked;
 	int inotify_fd, log_fd, watch;
@@ -75,19 +76,20 @@ struct spawn {
 	size_t ready_len;
 	bool have_ready, ready_cut;
 	bool in_progress; /* inside the caller's progress callback */
-	bool cancelled;   /* spawn_cancel() from that callback */
+	bool cancelled;   /* insomnia_spawn_cancel() from that callback */
 	struct event *ev_kick, *ev_inotify, *ev_report, *ev_deadline, *ev_grace;
-	struct spawn_result result;
-	struct error err;
+	struct insomnia_spawn_result result;
+	struct insomnia_error err;
 };
 
 /* Every function that ends a spawn (succeed, fail, report_failure, ...)
  * frees it: callers return right after calling one. */
-static void fail(struct spawn *s, enum error_kind kind, const char *fmt, ...)
+static void fail(struct insomnia_spawn *s, enum insomnia_error_kind kind,
+                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail_prepare(struct insomnia_spawn *s,
+                         enum insomnia_error_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void fail_prepare(struct spawn *s, enum error_kind kind, const char *fmt,
-                         ...) __attribute__((format(printf, 3, 4)));
-static void read_log(struct spawn *s);
+static void read_log(struct insomnia_spawn *s);
 
 /* ---- small helpers ------------------------------------------------ */
 
@@ -122,7 +124,7 @@ static void close_fd(int *fd)
 /* Everything but the struct itself: events first (a descriptor number
  * freed here may be reused at once by a spawn started from a callback),
  * then the monitor, the descriptors and the spawn lock. */
-static void spawn_teardown(struct spawn *s)
+static void spawn_teardown(struct insomnia_spawn *s)
 {
 	free_event(&s->ev_kick);
 	free_event(&s->ev_inotify);
@@ -143,12 +145,13 @@ static void spawn_teardown(struct spawn *s)
 	close_fd(&s->root_fd);
 	free(s->name);
 	free(s->overlay);
+	free(s->manifest);
 	free(s->cwd);
 	free(s->session_id);
-	s->name = s->overlay = s->cwd = s->session_id = NULL;
+	s->name = s->overlay = s->cwd = s->session_id = s->manifest = NULL;
 }
 
-static void spawn_free(struct spawn *s)
+static void spawn_free(struct insomnia_spawn *s)
 {
 	spawn_teardown(s);
 	free(s);
@@ -158,11 +161,11 @@ static void spawn_free(struct spawn *s)
 
 /* The spawn is torn down completely before the caller hears of it, so a
  * callback may start anything, even a spawn of the same name.  Only the
- * struct lives on until the callback returns, so that spawn_cancel() from
- * inside the callback finds PHASE_DONE and does nothing. */
-static void finish_ready(struct spawn *s)
+ * struct lives on until the callback returns, so that insomnia_spawn_cancel()
+ * from inside the callback finds PHASE_DONE and does nothing. */
+static void finish_ready(struct insomnia_spawn *s)
 {
-	struct spawn_result result = s->result;
+	struct insomnia_spawn_result result = s->result;
 
 	spawn_teardown(s); /* detaches: the monitor exits, the pod stays */
 	s->phase = PHASE_DONE;
@@ -170,9 +173,9 @@ static void finish_ready(struct spawn *s)
 	free(s);
 }
 
-static void finish_error(struct spawn *s)
+static void finish_error(struct insomnia_spawn *s)
 {
-	struct error err = s->err;
+	struct insomnia_error err = s->err;
 
 	spawn_teardown(s);
 	s->phase = PHASE_DONE;
@@ -180,7 +183,7 @@ static void finish_error(struct spawn *s)
 	free(s);
 }
 
-static void read_session_id(struct spawn *s)
+static void read_session_id(struct insomnia_spawn *s)
 {
 	char *text;
 	size_t len;
@@ -199,9 +202,9 @@ static void read_session_id(struct spawn *s)
 
 /* The socket is the contract; pid and session come from the dir's files
  * when the pod wrote them (pods that do not are still fine). */
-static void succeed(struct spawn *s, const char *socket, bool reused)
+static void succeed(struct insomnia_spawn *s, const char *socket, bool reused)
 {
-	struct spawn_result *r = &s->result;
+	struct insomnia_spawn_result *r = &s->result;
 	pid_t pid;
 
 	snprintf(r->name, sizeof r->name, "%s", s->name);
@@ -216,12 +219,12 @@ static void succeed(struct spawn *s, const char *socket, bool reused)
  * unlink `lock` (livelock.h); the pod is dead here, so taking it is
  * instant unless a straggler still holds it.  Before a launch the lock
  * file itself is kept: the new pod will take it. */
-static void remove_leftovers(struct spawn *s, bool keep_lock)
+static void remove_leftovers(struct insomnia_spawn *s, bool keep_lock)
 {
 	rundir_remove_leftovers_locked(s->dir_fd, keep_lock);
 }
 
-static void report_failure(struct spawn *s)
+static void report_failure(struct insomnia_spawn *s)
 {
 	if (s->log_fd >= 0 && !s->have_ready) {
 		/* the pod is dead: its last words, even a line it never
@@ -245,7 +248,7 @@ static void report_failure(struct spawn *s)
  * process holds the group's id as its pid: then the group can only be
  * the pod's own stragglers (Linux does not reuse a pid that is still a
  * group's id). */
-static void signal_group(struct spawn *s, int sig)
+static void signal_group(struct insomnia_spawn *s, int sig)
 {
 	if (s->pod <= 0) /* never kill(0) or kill(-1): that is not the pod */
 		return;
@@ -258,7 +261,7 @@ static void signal_group(struct spawn *s, int sig)
 }
 
 /* Said after the failure's own message, which comes first. */
-static void note_survivor(struct spawn *s)
+static void note_survivor(struct insomnia_spawn *s)
 {
 	size_t len = strlen(s->err.message);
 
@@ -269,7 +272,7 @@ static void note_survivor(struct spawn *s)
 
 /* The monitor is gone without reporting the pod's exit (killed, or it
  * failed): our pidfd is what is left to signal and watch the pod by. */
-static void kill_by_pidfd(struct spawn *s, int ms)
+static void kill_by_pidfd(struct insomnia_spawn *s, int ms)
 {
 	struct pollfd pfd = {s->pidfd, POLLIN, 0};
 	int n;
@@ -290,7 +293,7 @@ static void kill_by_pidfd(struct spawn *s, int ms)
  * SPAWN_KILL_WAIT_MS in all (a process stuck in the kernel, log reports
  * that keep coming), so a spawn always ends: the error then says the pod
  * may be left. */
-static void kill_and_reap(struct spawn *s)
+static void kill_and_reap(struct insomnia_spawn *s)
 {
 	int64_t end = deadline_in(SPAWN_KILL_WAIT_MS);
 	struct launch_msg msg;
@@ -313,7 +316,7 @@ static void kill_and_reap(struct spawn *s)
 
 static void grace_expired(evutil_socket_t fd, short what, void *arg)
 {
-	struct spawn *s = arg;
+	struct insomnia_spawn *s = arg;
 
 	kill_and_reap(s);
 	report_failure(s);
@@ -321,10 +324,10 @@ static void grace_expired(evutil_socket_t fd, short what, void *arg)
 
 /* TERM to the group, then KILL after the grace (or as soon as the pod has
  * exited: what is left of its group gets no more grace). */
-static void stop_pod(struct spawn *s)
+static void stop_pod(struct insomnia_spawn *s)
 {
-	int ms =
-	    s->opts.grace_ms > 0 ? s->opts.grace_ms : SPAWN_DEFAULT_GRACE_MS;
+	int ms = s->opts.grace_ms > 0 ? s->opts.grace_ms
+	                              : INSOMNIA_SPAWN_DEFAULT_GRACE_MS;
 	struct timeval grace = {ms / 1000, (ms % 1000) * 1000};
 
 	s->phase = PHASE_STOPPING;
@@ -341,15 +344,15 @@ static void stop_pod(struct spawn *s)
 }
 
 /* Record the error, then stop the pod if there is one. */
-static void set_error(struct spawn *s, enum error_kind kind, const char *fmt,
-                      va_list ap)
+static void set_error(struct insomnia_spawn *s, enum insomnia_error_kind kind,
+                      const char *fmt, va_list ap)
 {
-	error_clear(&s->err);
+	insomnia_error_clear(&s->err);
 	s->err.kind = kind;
 	vsnprintf(s->err.message, sizeof s->err.message, fmt, ap);
 }
 
-static void abort_spawn(struct spawn *s)
+static void abort_spawn(struct insomnia_spawn *s)
 {
 	if (s->launched)
 		stop_pod(s);
@@ -357,8 +360,8 @@ static void abort_spawn(struct spawn *s)
 		report_failure(s);
 }
 
-static void fail_prepare(struct spawn *s, enum error_kind kind, const char *fmt,
-                         ...)
+static void fail_prepare(struct insomnia_spawn *s,
+                         enum insomnia_error_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -367,7 +370,8 @@ static void fail_prepare(struct spawn *s, enum error_kind kind, const char *fmt,
 	va_end(ap);
 }
 
-static void fail(struct spawn *s, enum error_kind kind, const char *fmt, ...)
+static void fail(struct insomnia_spawn *s, enum insomnia_error_kind kind,
+                 const char *fmt, ...)
 {
 	va_list ap;
 
@@ -377,7 +381,7 @@ static void fail(struct spawn *s, enum error_kind kind, const char *fmt, ...)
 	abort_spawn(s);
 }
 
-static void fail_with(struct spawn *s, const struct error *e)
+static void fail_with(struct insomnia_spawn *s, const struct insomnia_error *e)
 {
 	fail(s, e->kind, "%s", e->message);
 }
@@ -386,7 +390,7 @@ static void fail_with(struct spawn *s, const struct error *e)
 
 static int on_line(const char *line, size_t len, bool cut, void *arg)
 {
-	struct spawn *s = arg;
+	struct insomnia_spawn *s = arg;
 
 	if (!s->exited && ready_has_prefix(line, len)) {
 		size_t n = len < READY_LINE_MAX ? len : READY_LINE_MAX;
@@ -411,7 +415,7 @@ static int on_line(const char *line, size_t len, bool cut, void *arg)
 
 /* Everything the file holds beyond what was read; stops at the ready line
  * (whatever follows it belongs to the running pod, not to us). */
-static void read_log(struct spawn *s)
+static void read_log(struct insomnia_spawn *s)
 {
 	char buf[65536];
 	ssize_t n;
@@ -421,41 +425,41 @@ static void read_log(struct spawn *s)
 		logtail_feed(&s->tail, buf, (size_t)n, on_line, s);
 }
 
-static void handle_ready(struct spawn *s)
+static void handle_ready(struct insomnia_spawn *s)
 {
 	struct ready_line rl;
-	struct error e;
+	struct insomnia_error e;
 
 	if (s->ready_cut) {
-		fail(s, ERR_MALFORMED_READY,
+		fail(s, INSOMNIA_ERR_MALFORMED_READY,
 		     "ready line is longer than %d bytes", READY_LINE_MAX);
 		return;
 	}
 	if (ready_parse(s->ready_buf, s->ready_len, &rl, &e) < 0) {
-		fail(s, ERR_MALFORMED_READY, "%s: \"%s\"", e.message,
+		fail(s, INSOMNIA_ERR_MALFORMED_READY, "%s: \"%s\"", e.message,
 		     s->ready_buf);
 		return;
 	}
 	if (strcmp(rl.name, s->name) != 0) {
-		fail(s, ERR_NAME_MISMATCH,
+		fail(s, INSOMNIA_ERR_NAME_MISMATCH,
 		     "pod announced itself as \"%s\", not \"%s\"", rl.name,
 		     s->name);
 		return;
 	}
 	/* a full accept queue counts as listening (docs/handshake.md) */
 	if (unixsock_check_listening(rl.socket, &e) < 0) {
-		fail(s, ERR_SOCKET_REFUSED, "pod announced ready but %s",
-		     e.message);
+		fail(s, INSOMNIA_ERR_SOCKET_REFUSED,
+		     "pod announced ready but %s", e.message);
 		return;
 	}
 	succeed(s, rl.socket, false);
 }
 
-static void cancel_now(struct spawn *s);
+static void cancel_now(struct insomnia_spawn *s);
 
 /* The only place progress callbacks run: a cancel from one of them takes
  * effect here, once the callback has returned. */
-static void on_log_event(struct spawn *s)
+static void on_log_event(struct insomnia_spawn *s)
 {
 	read_log(s);
 	if (s->cancelled) {
@@ -468,7 +472,7 @@ static void on_log_event(struct spawn *s)
 
 /* ---- exit of the pod ------------------------------------------------ */
 
-static void pod_died_before_ready(struct spawn *s)
+static void pod_died_before_ready(struct insomnia_spawn *s)
 {
 	int st = s->wait_status;
 	const char *last;
@@ -479,13 +483,13 @@ static void pod_died_before_ready(struct spawn *s)
 	           ? s->tail.kept[(s->tail.kept_count - 1) % LOGTAIL_KEEP]
 	           : "(no output)";
 	if (WIFSIGNALED(st)) {
-		fail_prepare(s, ERR_EXITED_EARLY,
+		fail_prepare(s, INSOMNIA_ERR_EXITED_EARLY,
 		             "pod was killed by signal %d (%s) before becoming "
 		             "ready: %s",
 		             WTERMSIG(st), strsignal(WTERMSIG(st)), last);
 		s->err.term_signal = WTERMSIG(st);
 	} else {
-		fail_prepare(s, ERR_EXITED_EARLY,
+		fail_prepare(s, INSOMNIA_ERR_EXITED_EARLY,
 		             "pod exited before becoming ready (exit %d): %s",
 		             WEXITSTATUS(st), last);
 		s->err.exit_status = WEXITSTATUS(st);
@@ -493,7 +497,7 @@ static void pod_died_before_ready(struct spawn *s)
 	abort_spawn(s);
 }
 
-static void pod_exited(struct spawn *s, int status)
+static void pod_exited(struct insomnia_spawn *s, int status)
 {
 	s->exited = true;
 	s->wait_status = status;
@@ -504,16 +508,17 @@ static void pod_exited(struct spawn *s, int status)
 	pod_died_before_ready(s);
 }
 
-static struct launch_spec spec_of(struct spawn *s)
+static struct launch_spec spec_of(struct insomnia_spawn *s)
 {
 	return (struct launch_spec){s->podcmd, NULL, -1, s->cwd};
 }
 
 /* The monitor cannot collect the pod's status any more: stop the pod. */
-static void monitor_failed(struct spawn *s, const struct launch_msg *msg)
+static void monitor_failed(struct insomnia_spawn *s,
+                           const struct launch_msg *msg)
 {
 	struct launch_spec spec = spec_of(s);
-	struct error e;
+	struct insomnia_error e;
 
 	launch_failed(&spec, msg, &e);
 	if (s->phase == PHASE_STOPPING)
@@ -524,18 +529,19 @@ static void monitor_failed(struct spawn *s, const struct launch_msg *msg)
 /* The monitor's reports ended without the pod's exit: the monitor was
  * killed or failed.  The pod may well live on: it is killed through our
  * pidfd (kill_and_reap), never assumed dead. */
-static void monitor_gone(struct spawn *s)
+static void monitor_gone(struct insomnia_spawn *s)
 {
 	if (s->phase == PHASE_STOPPING) {
 		grace_expired(-1, 0, s);
 		return;
 	}
-	fail(s, ERR_INTERNAL, "the launch monitor exited unexpectedly");
+	fail(s, INSOMNIA_ERR_INTERNAL,
+	     "the launch monitor exited unexpectedly");
 }
 
 static void on_report(evutil_socket_t fd, short what, void *arg)
 {
-	struct spawn *s = arg;
+	struct insomnia_spawn *s = arg;
 	struct launch_msg msg;
 	bool grew = false;
 	int rc;
@@ -561,17 +567,17 @@ static void on_report(evutil_socket_t fd, short what, void *arg)
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
-	struct spawn *s = arg;
+	struct insomnia_spawn *s = arg;
 	int ms = s->opts.timeout_ms;
 
 	if (s->phase == PHASE_LOCK) {
-		fail(s, ERR_TIMEOUT,
+		fail(s, INSOMNIA_ERR_TIMEOUT,
 		     "another client kept starting pod %s for %d ms", s->name,
 		     ms);
 		return;
 	}
-	fail(s, ERR_TIMEOUT, "pod %s did not become ready within %d ms",
-	     s->name, ms);
+	fail(s, INSOMNIA_ERR_TIMEOUT,
+	     "pod %s did not become ready within %d ms", s->name, ms);
 }
 
 /* ---- launching ------------------------------------------------------ */
@@ -580,7 +586,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
  * block a writer forever: it is refused, named); the pod's descriptor is
  * reopened from ours, so both are the same file whatever happens to the
  * name meanwhile. */
-static int open_log(struct spawn *s, int *write_fd, struct error *err)
+static int open_log(struct insomnia_spawn *s, int *write_fd,
+                    struct insomnia_error *err)
 {
 	char self[64];
 
@@ -591,20 +598,20 @@ static int open_log(struct spawn *s, int *write_fd, struct error *err)
 	 * free, so no live pod writes this file */
 	if (s->log_fd < 0 || ftruncate(s->log_fd, 0) < 0 ||
 	    fchmod(s->log_fd, 0600) < 0) /* whatever the caller's umask */
-		return error_set(err, ERR_RUNTIME_DIR,
+		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 		                 "cannot create %s/%s: %s", s->dir_path,
 		                 RUNDIR_STDERR, fd_strerror(errno));
 	snprintf(self, sizeof self, "/proc/self/fd/%d", s->log_fd);
 	*write_fd = open(self, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
 	if (*write_fd < 0)
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                       "cannot reopen %s/%s", s->dir_path,
 		                       RUNDIR_STDERR);
 	return 0;
 }
 
 /* A watch left from waiting for the spawn lock has no use any more. */
-static void drop_lock_watch(struct spawn *s)
+static void drop_lock_watch(struct insomnia_spawn *s)
 {
 	if (s->watch >= 0) {
 		inotify_rm_watch(s->inotify_fd, s->watch);
@@ -612,7 +619,7 @@ static void drop_lock_watch(struct spawn *s)
 	}
 }
 
-static int build_argv(struct spawn *s, const char **argv)
+static int build_argv(struct insomnia_spawn *s, const char **argv)
 {
 	int n = 0;
 
@@ -623,15 +630,19 @@ static int build_argv(struct spawn *s, const char **argv)
 		argv[n++] = "--session";
 		argv[n++] = s->session_id;
 	}
+	if (s->manifest) {
+		argv[n++] = "--manifest";
+		argv[n++] = s->manifest;
+	}
 	argv[n] = NULL;
 	return n;
 }
 
-static void launch_pod(struct spawn *s)
+static void launch_pod(struct insomnia_spawn *s)
 {
 	const char *argv[8];
 	struct launch_spec spec = {s->podcmd, (char *const *)argv, -1, s->cwd};
-	struct error e;
+	struct insomnia_error e;
 	int rc;
 
 	build_argv(s, argv);
@@ -657,7 +668,8 @@ static void launch_pod(struct spawn *s)
 	s->ev_report = event_new(s->base, s->launch.report_fd,
 	                         EV_READ | EV_PERSIST, on_report, s);
 	if (!s->ev_report || event_add(s->ev_report, NULL) < 0) {
-		fail(s, ERR_INTERNAL, "cannot watch the launch monitor");
+		fail(s, INSOMNIA_ERR_INTERNAL,
+		     "cannot watch the launch monitor");
 		return;
 	}
 	/* a pod we cannot watch is not handed over (stopping it goes
@@ -665,7 +677,7 @@ static void launch_pod(struct spawn *s)
 	 * follows */
 	s->pidfd = procsig_pidfd_open(s->pod);
 	if (s->pidfd < 0 && errno != ESRCH) {
-		fail(s, ERR_LAUNCH_FAILED,
+		fail(s, INSOMNIA_ERR_LAUNCH_FAILED,
 		     "cannot watch pod %s: pidfd_open: %s", s->name,
 		     strerror(errno));
 		return;
@@ -675,22 +687,22 @@ static void launch_pod(struct spawn *s)
 }
 
 /* A live pod: with reuse it is the answer, else the name is taken. */
-static void found_live(struct spawn *s)
+static void found_live(struct insomnia_spawn *s)
 {
-	char socket[PATHS_MAX];
-	struct error e;
+	char socket[INSOMNIA_PATH_MAX];
+	struct insomnia_error e;
 	pid_t pid = 0;
 
 	rundir_read_pid(s->dir_fd, &pid);
 	if (!s->opts.reuse) {
-		fail(s, ERR_ALREADY_RUNNING,
+		fail(s, INSOMNIA_ERR_ALREADY_RUNNING,
 		     "pod %s is already running (pid %ld)", s->name, (long)pid);
 		return;
 	}
 	if (paths_join(socket, sizeof socket, s->dir_path, RUNDIR_SOCK, &e) <
 	        0 ||
 	    unixsock_check_listening(socket, &e) < 0) {
-		fail(s, ERR_SOCKET_REFUSED,
+		fail(s, INSOMNIA_ERR_SOCKET_REFUSED,
 		     "pod %s is running (pid %ld) but %s", s->name, (long)pid,
 		     e.message);
 		return;
@@ -699,9 +711,9 @@ static void found_live(struct spawn *s)
 }
 
 /* We hold the spawn lock: decide between reuse, refusal and launch. */
-static void locked(struct spawn *s)
+static void locked(struct insomnia_spawn *s)
 {
-	struct error e;
+	struct insomnia_error e;
 	int live = rundir_is_live(s->dir_fd, &e);
 
 	if (live < 0) {
@@ -718,7 +730,7 @@ static void locked(struct spawn *s)
 
 /* ---- the spawn lock ------------------------------------------------- */
 
-static int open_dir(struct spawn *s, struct error *err)
+static int open_dir(struct insomnia_spawn *s, struct insomnia_error *err)
 {
 	if (s->watch >= 0) { /* it watched the old inode */
 		inotify_rm_watch(s->inotify_fd, s->watch);
@@ -735,7 +747,7 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg);
 
 /* The instance for waiting on another client's spawn lock, taken from
  * the cache on first need: an uncontended spawn never has one. */
-static int lock_wait_inotify(struct spawn *s)
+static int lock_wait_inotify(struct insomnia_spawn *s)
 {
 	if (s->inotify_fd >= 0)
 		return 0;
@@ -753,11 +765,11 @@ static int lock_wait_inotify(struct spawn *s)
 
 /* Try the lock; when another client holds it, wait for it to let go: it
  * touches the dir after unlocking, which inotify reports to us. */
-static void try_lock(struct spawn *s)
+static void try_lock(struct insomnia_spawn *s)
 {
 	int rc = rundir_spawn_lock_try(s->dir_fd);
 	char path[64];
-	struct error e;
+	struct insomnia_error e;
 
 	if (rc == 0) {
 		/* reaped, and made anew, while we waited on it? */
@@ -775,8 +787,8 @@ static void try_lock(struct spawn *s)
 		return;
 	}
 	if (rc < 0) {
-		fail(s, ERR_RUNTIME_DIR, "cannot lock %s: %s", s->dir_path,
-		     strerror(errno));
+		fail(s, INSOMNIA_ERR_RUNTIME_DIR, "cannot lock %s: %s",
+		     s->dir_path, strerror(errno));
 		return;
 	}
 	if (!fd_linked_at(s->dir_fd, s->root_fd, s->name)) {
@@ -797,8 +809,8 @@ static void try_lock(struct spawn *s)
 		                             IN_ATTRIB | IN_CLOSE |
 		                                 IN_DELETE_SELF | IN_ONLYDIR);
 	if (s->watch < 0) {
-		fail(s, ERR_RUNTIME_DIR, "cannot watch %s: %s", s->dir_path,
-		     strerror(errno));
+		fail(s, INSOMNIA_ERR_RUNTIME_DIR, "cannot watch %s: %s",
+		     s->dir_path, strerror(errno));
 		return;
 	}
 	/* it may have been released between the try and the watch */
@@ -811,7 +823,7 @@ static void try_lock(struct spawn *s)
 
 static void on_inotify(evutil_socket_t fd, short what, void *arg)
 {
-	struct spawn *s = arg;
+	struct insomnia_spawn *s = arg;
 	char buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 
@@ -830,7 +842,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- public entry points -------------------------------------------- */
 
-static int copy_options(struct spawn *s, const struct spawn_options *opts)
+static int copy_options(struct insomnia_spawn *s,
+                        const struct insomnia_spawn_options *opts)
 {
 	bool oom = false;
 
@@ -839,29 +852,32 @@ static int copy_options(struct spawn *s, const struct spawn_options *opts)
 	s->overlay = dup_or_null(opts->overlay, &oom);
 	s->cwd = dup_or_null(opts->cwd, &oom);
 	s->session_id = dup_or_null(opts->session_id, &oom);
+	s->manifest = dup_or_null(opts->manifest, &oom);
 	if (s->opts.timeout_ms <= 0)
 		s->opts.timeout_ms = READY_DEFAULT_TIMEOUT_MS;
 	return oom ? -1 : 0;
 }
 
 /* Checks that need no waiting, so bad input fails before any file. */
-static int prepare(struct spawn *s, const struct spawn_options *opts,
-                   struct error *err)
+static int prepare(struct insomnia_spawn *s,
+                   const struct insomnia_spawn_options *opts,
+                   struct insomnia_error *err)
 {
 	if (!opts->name)
-		return error_set(err, ERR_BAD_NAME, "no pod name given");
-	if (podname_check(opts->name, err) < 0 ||
+		return error_set(err, INSOMNIA_ERR_BAD_NAME,
+		                 "no pod name given");
+	if (insomnia_name_check(opts->name, err) < 0 ||
 	    (opts->overlay && podcmd_check_overlay(strlen(opts->overlay),
 	                                           "the overlay", err) < 0))
 		return -1;
 	if (copy_options(s, opts) < 0)
-		return error_set(err, ERR_INTERNAL, "out of memory");
+		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	if (podcmd_resolve(opts->pod_command, s->podcmd, sizeof s->podcmd,
 	                   err) < 0)
 		return -1;
 	if (opts->cwd && !opts->cwd[0])
 		return error_set(
-		    err, ERR_LAUNCH_FAILED,
+		    err, INSOMNIA_ERR_LAUNCH_FAILED,
 		    "cannot use working directory \"\": empty path");
 	s->root_fd =
 	    rundir_open_root(true, s->root_path, sizeof s->root_path, err);
@@ -874,7 +890,7 @@ static int prepare(struct spawn *s, const struct spawn_options *opts,
 	return 0;
 }
 
-static int add_events(struct spawn *s)
+static int add_events(struct insomnia_spawn *s)
 {
 	int ms = s->opts.timeout_ms;
 	struct timeval deadline = {ms / 1000, (ms % 1000) * 1000};
@@ -890,15 +906,15 @@ static int add_events(struct spawn *s)
 	return 0;
 }
 
-struct spawn *spawn_start(struct event_base *base,
-                          const struct spawn_options *opts,
-                          spawn_ready_fn ready, spawn_error_fn failed,
-                          struct error *err)
+struct insomnia_spawn *insomnia_spawn_start(
+    struct event_base *base, const struct insomnia_spawn_options *opts,
+    insomnia_spawn_ready_fn ready, insomnia_spawn_failed_fn failed,
+    struct insomnia_error *err)
 {
-	struct spawn *s = calloc(1, sizeof *s);
+	struct insomnia_spawn *s = calloc(1, sizeof *s);
 
 	if (!s) {
-		error_set(err, ERR_INTERNAL, "out of memory");
+		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	s->base = base;
@@ -911,7 +927,7 @@ struct spawn *spawn_start(struct event_base *base,
 	if (prepare(s, opts, err) < 0)
 		goto fail;
 	if (add_events(s) < 0) {
-		error_set(err, ERR_INTERNAL, "cannot register events");
+		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot register events");
 		goto fail;
 	}
 	return s;
@@ -920,7 +936,7 @@ fail:
 	return NULL;
 }
 
-static void cancel_now(struct spawn *s)
+static void cancel_now(struct insomnia_spawn *s)
 {
 	if (s->launched) {
 		kill_and_reap(s);
@@ -929,7 +945,7 @@ static void cancel_now(struct spawn *s)
 	spawn_free(s);
 }
 
-void spawn_cancel(struct spawn *s)
+void insomnia_spawn_cancel(struct insomnia_spawn *s)
 {
 	if (!s || s->phase == PHASE_DONE)
 		return; /* from its own ready or failed callback: it is over */
@@ -943,13 +959,14 @@ void spawn_cancel(struct spawn *s)
 /* ---- the blocking spawn: the same machine in a private loop ---------- */
 
 struct blocking {
-	const struct spawn_options *opts; /* the caller's, for progress */
-	struct spawn_result *res;
-	struct error *err;
+	const struct insomnia_spawn_options
+	    *opts; /* the caller's, for progress */
+	struct insomnia_spawn_result *res;
+	struct insomnia_error *err;
 	int rc;
 };
 
-static void blocking_ready(const struct spawn_result *res, void *arg)
+static void blocking_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct blocking *b = arg;
 
@@ -957,7 +974,7 @@ static void blocking_ready(const struct spawn_result *res, void *arg)
 	b->rc = 0;
 }
 
-static void blocking_failed(const struct error *err, void *arg)
+static void blocking_failed(const struct insomnia_error *err, void *arg)
 {
 	struct blocking *b = arg;
 
@@ -973,22 +990,24 @@ static void relay_progress(const char *line, void *arg)
 	b->opts->progress(line, b->opts->arg);
 }
 
-int spawn_pod(const struct spawn_options *opts, struct spawn_result *res,
-              struct error *err)
+int insomnia_spawn(const struct insomnia_spawn_options *opts,
+                   struct insomnia_spawn_result *res,
+                   struct insomnia_error *err)
 {
 	struct blocking b = {opts, res, err, -1};
-	struct spawn_options inner = *opts;
+	struct insomnia_spawn_options inner = *opts;
 	struct event_base *base = event_base_new();
-	struct spawn *s;
+	struct insomnia_spawn *s;
 
 	if (!base)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot create an event loop");
 	/* all callbacks get one arg: b carries the caller's progress and
 	 * our result slots */
 	inner.progress = opts->progress ? relay_progress : NULL;
 	inner.arg = &b;
-	s = spawn_start(base, &inner, blocking_ready, blocking_failed, err);
+	s = insomnia_spawn_start(base, &inner, blocking_ready, blocking_failed,
+	                         err);
 	if (s)
 		event_base_dispatch(base);
 	event_base_free(base);

@@ -1,6 +1,6 @@
 /* podstop.c: request, SIGTERM, SIGKILL, each step ended by the pod's exit
  * (its pidfd) or the step's deadline, in one poll loop. */
-#include "podstop.h"
+#include <insomnia/stop.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "podlist.h"
 #include "deadline.h"
 #include "fdio.h"
-#include "podlist.h"
+#include <insomnia/pods.h>
 #include "procsig.h"
 #include "proto.h"
 #include "rundir.h"
@@ -29,7 +30,7 @@
 struct stop {
 	int pidfd;
 	pid_t pid;
-	enum pod_stop_how how; /* the step we are in */
+	enum insomnia_stop_how how; /* the step we are in */
 	int64_t deadline;
 	int sock;
 	char *out; /* the request line */
@@ -40,7 +41,7 @@ struct stop {
 
 enum wait_result { WAIT_EXITED, WAIT_DEADLINE, WAIT_FAILED };
 
-const char *pod_stop_how_name(enum pod_stop_how how)
+const char *insomnia_stop_how_name(enum insomnia_stop_how how)
 {
 	static const char *const names[] = {"request", "sigterm", "sigkill"};
 	return names[how];
@@ -151,49 +152,49 @@ static enum wait_result wait_step(struct stop *st)
 
 /* Enter step how: signal (the pod's group only when it leads it, see
  * procsig.h) and set the step's deadline. */
-static void enter_step(struct stop *st, enum pod_stop_how how, int wait_ms)
+static void enter_step(struct stop *st, enum insomnia_stop_how how, int wait_ms)
 {
 	end_request(st, true);
 	st->how = how;
 	procsig_send(st->pidfd, st->pid,
-	             how == POD_STOPPED_BY_TERM ? SIGTERM : SIGKILL, NULL);
+	             how == INSOMNIA_STOPPED_BY_TERM ? SIGTERM : SIGKILL, NULL);
 	st->deadline = deadline_in(wait_ms);
 }
 
-static int poll_failed(struct error *err)
+static int poll_failed(struct insomnia_error *err)
 {
-	return error_set_errno(err, ERR_INTERNAL, errno,
+	return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
 	                       "cannot wait for its exit");
 }
 
-/* The last step: SIGKILL, then the kernel has POD_STOP_KILL_WAIT_MS. */
-static int kill_pod(struct stop *st, struct error *err)
+/* The last step: SIGKILL, then the kernel has INSOMNIA_STOP_KILL_WAIT_MS. */
+static int kill_pod(struct stop *st, struct insomnia_error *err)
 {
 	enum wait_result r;
 
-	enter_step(st, POD_STOPPED_BY_KILL, POD_STOP_KILL_WAIT_MS);
+	enter_step(st, INSOMNIA_STOPPED_BY_KILL, INSOMNIA_STOP_KILL_WAIT_MS);
 	r = wait_step(st);
 	if (r == WAIT_DEADLINE)
-		return error_set(err, ERR_TIMEOUT,
+		return error_set(err, INSOMNIA_ERR_TIMEOUT,
 		                 "pid %ld survived SIGKILL for %d ms",
-		                 (long)st->pid, POD_STOP_KILL_WAIT_MS);
+		                 (long)st->pid, INSOMNIA_STOP_KILL_WAIT_MS);
 	return r == WAIT_EXITED ? 0 : poll_failed(err);
 }
 
 /* Escalate until the pod is gone: 0, or -1 with err. */
 static int escalate(struct stop *st, const char *socket, int grace_ms,
-                    struct error *err)
+                    struct insomnia_error *err)
 {
 	enum wait_result r;
 
 	if (grace_ms == 0)
 		return kill_pod(st, err);
-	st->how = POD_STOPPED_BY_REQUEST;
+	st->how = INSOMNIA_STOPPED_BY_REQUEST;
 	st->deadline = deadline_in(grace_ms);
 	start_request(st, socket);
 	if ((r = wait_step(st)) != WAIT_DEADLINE)
 		return r == WAIT_EXITED ? 0 : poll_failed(err);
-	enter_step(st, POD_STOPPED_BY_TERM, grace_ms);
+	enter_step(st, INSOMNIA_STOPPED_BY_TERM, grace_ms);
 	if ((r = wait_step(st)) != WAIT_DEADLINE)
 		return r == WAIT_EXITED ? 0 : poll_failed(err);
 	return kill_pod(st, err);
@@ -222,17 +223,18 @@ static bool holds_lock(int dirfd, int pidfd, pid_t pid)
 	       procsig_has_open(pidfd, pid, st.st_dev, st.st_ino);
 }
 
-static int pidfd_of(const struct pod_info *info, struct error *err)
+static int pidfd_of(const struct insomnia_pod_info *info,
+                    struct insomnia_error *err)
 {
 	int pidfd = info->pid > 0 ? procsig_pidfd_open(info->pid) : -1;
 
 	if (pidfd < 0 && info->pid > 0 && errno == ENOSYS)
-		return error_set_errno(err, ERR_INTERNAL, errno,
+		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
 		                       "cannot watch pod %s: pidfd_open needs "
 		                       "Linux 5.3 or later",
 		                       info->name);
 	if (pidfd < 0)
-		return error_set(err, ERR_NOT_RUNNING,
+		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
 		                 "pod %s holds its lock but has no live pid "
 		                 "to stop",
 		                 info->name);
@@ -241,7 +243,8 @@ static int pidfd_of(const struct pod_info *info, struct error *err)
 
 /* A pidfd for the pod: opened, then the lock found still held, and held
  * by that very process, so the pid had not been handed to another. */
-static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
+static int open_pod(int dirfd, const struct insomnia_pod_info *info,
+                    struct insomnia_error *err)
 {
 	int pidfd = pidfd_of(info, err);
 	int live;
@@ -253,18 +256,19 @@ static int open_pod(int dirfd, const struct pod_info *info, struct error *err)
 		return pidfd;
 	close(pidfd);
 	if (live == 1)
-		error_set(err, ERR_NOT_RUNNING,
+		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
 		          "pod %s holds its lock but pid %ld is not the "
 		          "process holding it",
 		          info->name, (long)info->pid);
 	else if (live == 0)
-		error_set(err, ERR_NOT_RUNNING, "pod %s is not running",
-		          info->name);
+		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running", info->name);
 	return -1;
 }
 
-static int stop_pod(int dirfd, const struct pod_info *info, int grace_ms,
-                    enum pod_stop_how *how, struct error *err)
+static int stop_pod(int dirfd, const struct insomnia_pod_info *info,
+                    int grace_ms, enum insomnia_stop_how *how,
+                    struct insomnia_error *err)
 {
 	struct stop st = {.sock = -1, .pid = info->pid};
 	int rc = -1;
@@ -277,7 +281,7 @@ static int stop_pod(int dirfd, const struct pod_info *info, int grace_ms,
 		goto out;
 	}
 	*how = st.how;
-	if (st.how == POD_STOPPED_BY_KILL)
+	if (st.how == INSOMNIA_STOPPED_BY_KILL)
 		clean_after_kill(dirfd);
 	rc = 0;
 out:
@@ -287,21 +291,21 @@ out:
 	return rc;
 }
 
-int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
-             struct error *err)
+int insomnia_stop(const char *name, int grace_ms, enum insomnia_stop_how *how,
+                  pid_t *pid, struct insomnia_error *err)
 {
-	char root[PATHS_MAX];
-	struct pod_info info;
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_pod_info info;
 	int rootfd, dirfd = -1, rc = -1;
 
-	if (podname_check(name, err) < 0)
+	if (insomnia_name_check(name, err) < 0)
 		return -1;
 	if (grace_ms < 0)
-		return error_set(err, ERR_USAGE, "negative grace %d ms",
-		                 grace_ms);
+		return error_set(err, INSOMNIA_ERR_USAGE,
+		                 "negative grace %d ms", grace_ms);
 	rootfd = rundir_open_root(false, root, sizeof root, err);
 	if (rootfd < 0 && err && err->errnum == ENOENT)
-		return error_set(err, ERR_NOT_RUNNING,
+		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
 		                 "pod %s is not running (no runtime dir %s)",
 		                 name, root);
 	if (rootfd < 0)
@@ -309,13 +313,15 @@ int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
 	if (podlist_read(rootfd, root, name, &info, err) < 0)
 		goto out;
 	if (!info.alive) {
-		error_set(err, ERR_NOT_RUNNING, "pod %s is not running", name);
+		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running", name);
 		goto out;
 	}
 	dirfd = openat(rootfd, name,
 	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0) {
-		error_set(err, ERR_NOT_RUNNING, "pod %s is not running", name);
+		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running", name);
 		goto out;
 	}
 	*pid = info.pid;

@@ -25,7 +25,7 @@ static bool is_leftover(const char *name)
 	       strncmp(name, tmp, sizeof tmp - 1) == 0;
 }
 
-static void note(struct reap_report *r, const char *fmt, ...)
+static void note(struct insomnia_reap_report *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -47,7 +47,7 @@ static bool has_toml(int dirfd)
 
 /* Unlink the leftovers (the lock last: we hold it), then the dir. */
 static void remove_leftovers(int rootfd, int dirfd, const char *id,
-                             struct reap_report *r)
+                             struct insomnia_reap_report *r)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -86,10 +86,10 @@ static void remove_leftovers(int rootfd, int dirfd, const char *id,
 }
 
 /* 1 when reaped (or tried), 0 when left alone. */
-static int reap_one(int rootfd, const char *id, struct reap_report *r)
+static int reap_one(int rootfd, const char *id, struct insomnia_reap_report *r)
 {
 	int dirfd, lockfd = -1, done = 0;
-	struct error err;
+	struct insomnia_error err;
 
 	memset(r, 0, sizeof *r);
 	snprintf(r->name, sizeof r->name, "session %.36s", id);
@@ -127,11 +127,11 @@ static bool is_session_name(const char *name)
 	       strcmp(lower, name) == 0;
 }
 
-int session_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
-                 struct error *err)
+int session_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),
+                 void *arg, struct insomnia_error *err)
 {
-	struct reap_report r;
-	struct error local;
+	struct insomnia_reap_report r;
+	struct insomnia_error local;
 	struct dirent *e;
 	int rootfd, dupfd;
 	DIR *d;
@@ -148,7 +148,7 @@ int session_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
 	d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
 	if (!d) {
 		/* as for the runtime root: one kind for an unlistable dir */
-		error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                "cannot list the sessions directory");
 		if (dupfd >= 0)
 			close(dupfd);

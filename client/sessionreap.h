@@ -12,14 +12,14 @@
 #define INSOMNIA_SESSIONREAP_H
 
 #include "error.h"
-#include "podreap.h"
+#include <insomnia/reap.h>
 
 /* Remove every such leftover.  fn (may be NULL) hears about each one
- * touched, as pod_reap reports pod dirs: name is "session <uuid>", note
+ * touched, as insomnia_reap reports pod dirs: name is "session <uuid>", note
  * says why one was kept (a file that is not ours, ...).  Real sessions,
  * damaged or not, and directories being created are left alone and not
  * reported.  No sessions dir: 0. */
-int session_reap(void (*fn)(const struct reap_report *r, void *arg), void *arg,
-                 struct error *err);
+int session_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),
+                 void *arg, struct insomnia_error *err);
 
 #endif

@@ -31,30 +31,31 @@ static int make_temp(int dirfd, const char *name, mode_t mode, char *tmp,
 
 int atomic_write_sync_at(int dirfd, const char *name, const void *data,
                          size_t len, mode_t mode, unsigned sync,
-                         struct error *err)
+                         struct insomnia_error *err)
 {
 	char tmp[512];
 	int fd, rc = -1;
 
 	fd = make_temp(dirfd, name, mode, tmp, sizeof tmp);
 	if (fd < 0)
-		return error_set_errno(err, ERR_IO, errno,
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                       "cannot create a temporary file for %s",
 		                       name);
 	/* The mode asked for, whatever the caller's umask. */
 	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 ||
 	    ((sync & ATOMIC_SYNC_FILE) && fsync(fd) < 0)) {
-		error_set_errno(err, ERR_IO, errno, "cannot write %s", name);
+		error_set_errno(err, INSOMNIA_ERR_IO, errno, "cannot write %s",
+		                name);
 		goto out;
 	}
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		error_set_errno(err, ERR_IO, errno, "cannot rename over %s",
-		                name);
+		error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                "cannot rename over %s", name);
 		goto out;
 	}
 	tmp[0] = '\0';
 	if ((sync & ATOMIC_SYNC_DIR) && fsync(dirfd) < 0) {
-		error_set_errno(err, ERR_IO, errno,
+		error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                "cannot sync the directory of %s", name);
 		goto out;
 	}
@@ -67,7 +68,7 @@ out:
 }
 
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
-                    mode_t mode, struct error *err)
+                    mode_t mode, struct insomnia_error *err)
 {
 	return atomic_write_sync_at(dirfd, name, data, len, mode,
 	                            ATOMIC_SYNC_FILE | ATOMIC_SYNC_DIR, err);

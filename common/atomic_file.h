@@ -12,7 +12,7 @@
  * umask), fsync it, rename it over name, then fsync dirfd.  The temporary
  * file never outlives a failure. */
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
-                    mode_t mode, struct error *err);
+                    mode_t mode, struct insomnia_error *err);
 
 /* What atomic_write_sync_at makes durable.  Readers see the old or the
  * new content either way; the syncs are about a crash of the machine:
@@ -30,6 +30,6 @@ enum {
 /* atomic_write_at with only the syncs asked for (ATOMIC_SYNC_*). */
 int atomic_write_sync_at(int dirfd, const char *name, const void *data,
                          size_t len, mode_t mode, unsigned sync,
-                         struct error *err);
+                         struct insomnia_error *err);
 
 #endif

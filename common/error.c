@@ -14,33 +14,35 @@ struct kind_entry {
 
 /* Exit codes: 2 and 3 are fixed by DESIGN.md for the pod; the rest follow.
  * 1 is reserved for internal errors, 64 for usage as in sysexits.h. */
-static const struct kind_entry kinds[ERR_KIND_COUNT] = {
-    [ERR_NONE] = {"none", 0},
-    [ERR_INTERNAL] = {"internal", 1},
-    [ERR_CONFIG] = {"config", 2},
-    [ERR_ALREADY_RUNNING] = {"already_running", 3},
-    [ERR_RUNTIME_DIR] = {"runtime_dir", 4},
-    [ERR_BAD_NAME] = {"bad_name", 5},
-    [ERR_LAUNCH_FAILED] = {"launch_failed", 6},
-    [ERR_EXITED_EARLY] = {"exited_early", 7},
-    [ERR_MALFORMED_READY] = {"malformed_ready", 8},
-    [ERR_NAME_MISMATCH] = {"name_mismatch", 9},
-    [ERR_SOCKET_REFUSED] = {"socket_refused", 10},
-    [ERR_TIMEOUT] = {"timeout", 11},
-    [ERR_USAGE] = {"usage", 64},
-    [ERR_IO] = {"io", 12},
-    [ERR_NOT_RUNNING] = {"not_running", 13},
-    [ERR_PROTOCOL] = {"protocol", 14},
-    [ERR_SESSION_UNKNOWN] = {"session_unknown", 15},
-    [ERR_SESSION_LIVE] = {"session_live", 16},
-    [ERR_BAD_SESSION_ID] = {"bad_session_id", 17},
+static const struct kind_entry kinds[INSOMNIA_ERR_KIND_COUNT] = {
+    [INSOMNIA_ERR_NONE] = {"none", 0},
+    [INSOMNIA_ERR_INTERNAL] = {"internal", 1},
+    [INSOMNIA_ERR_CONFIG] = {"config", 2},
+    [INSOMNIA_ERR_ALREADY_RUNNING] = {"already_running", 3},
+    [INSOMNIA_ERR_RUNTIME_DIR] = {"runtime_dir", 4},
+    [INSOMNIA_ERR_BAD_NAME] = {"bad_name", 5},
+    [INSOMNIA_ERR_LAUNCH_FAILED] = {"launch_failed", 6},
+    [INSOMNIA_ERR_EXITED_EARLY] = {"exited_early", 7},
+    [INSOMNIA_ERR_MALFORMED_READY] = {"malformed_ready", 8},
+    [INSOMNIA_ERR_NAME_MISMATCH] = {"name_mismatch", 9},
+    [INSOMNIA_ERR_SOCKET_REFUSED] = {"socket_refused", 10},
+    [INSOMNIA_ERR_TIMEOUT] = {"timeout", 11},
+    [INSOMNIA_ERR_USAGE] = {"usage", 64},
+    [INSOMNIA_ERR_IO] = {"io", 12},
+    [INSOMNIA_ERR_NOT_RUNNING] = {"not_running", 13},
+    [INSOMNIA_ERR_PROTOCOL] = {"protocol", 14},
+    [INSOMNIA_ERR_SESSION_UNKNOWN] = {"session_unknown", 15},
+    [INSOMNIA_ERR_SESSION_LIVE] = {"session_live", 16},
+    [INSOMNIA_ERR_BAD_SESSION_ID] = {"bad_session_id", 17},
+    [INSOMNIA_ERR_SESSION_AMBIGUOUS] = {"session_ambiguous", 18},
+    [INSOMNIA_ERR_INTERRUPTED] = {"interrupted", 130},
 };
 
-void error_clear(struct error *err)
+void insomnia_error_clear(struct insomnia_error *err)
 {
 	if (!err)
 		return;
-	err->kind = ERR_NONE;
+	err->kind = INSOMNIA_ERR_NONE;
 	err->errnum = 0;
 	err->exit_status = -1;
 	err->term_signal = 0;
@@ -50,13 +52,14 @@ void error_clear(struct error *err)
 
 /* A message too long for its buffer is cut on a character boundary, so
  * a quoted name or path never ends in half a character. */
-static void set_message(struct error *err, enum error_kind kind,
-                        const char *fmt, va_list ap)
+static void set_message(struct insomnia_error *err,
+                        enum insomnia_error_kind kind, const char *fmt,
+                        va_list ap)
 {
-	char longer[ERROR_MESSAGE_MAX + 4];
+	char longer[INSOMNIA_ERROR_MESSAGE_MAX + 4];
 	int n;
 
-	error_clear(err);
+	insomnia_error_clear(err);
 	err->kind = kind;
 	n = vsnprintf(longer, sizeof longer, fmt, ap);
 	if (n < 0)
@@ -67,7 +70,8 @@ static void set_message(struct error *err, enum error_kind kind,
 	err->message[n] = '\0';
 }
 
-int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
+int error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
+              const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,8 +83,8 @@ int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 	return -1;
 }
 
-int error_set_errno(struct error *err, enum error_kind kind, int errnum,
-                    const char *fmt, ...)
+int error_set_errno(struct insomnia_error *err, enum insomnia_error_kind kind,
+                    int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	size_t used;
@@ -97,9 +101,9 @@ int error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	return -1;
 }
 
-void error_prefix(struct error *err, const char *fmt, ...)
+void error_prefix(struct insomnia_error *err, const char *fmt, ...)
 {
-	char old[ERROR_MESSAGE_MAX];
+	char old[INSOMNIA_ERROR_MESSAGE_MAX];
 	size_t used;
 	va_list ap;
 
@@ -119,24 +123,24 @@ void error_prefix(struct error *err, const char *fmt, ...)
 	}
 }
 
-const char *error_kind_name(enum error_kind kind)
+const char *insomnia_error_kind_name(enum insomnia_error_kind kind)
 {
-	if ((unsigned)kind >= ERR_KIND_COUNT)
+	if ((unsigned)kind >= INSOMNIA_ERR_KIND_COUNT)
 		return "internal";
 	return kinds[kind].name;
 }
 
-enum error_kind error_kind_from_name(const char *name)
+enum insomnia_error_kind insomnia_error_kind_from_name(const char *name)
 {
-	for (int k = 0; k < ERR_KIND_COUNT; k++)
+	for (int k = 0; k < INSOMNIA_ERR_KIND_COUNT; k++)
 		if (strcmp(kinds[k].name, name) == 0)
-			return (enum error_kind)k;
-	return ERR_KIND_COUNT;
+			return (enum insomnia_error_kind)k;
+	return INSOMNIA_ERR_KIND_COUNT;
 }
 
-int error_exit_code(enum error_kind kind)
+int insomnia_error_exit_code(enum insomnia_error_kind kind)
 {
-	if ((unsigned)kind >= ERR_KIND_COUNT)
+	if ((unsigned)kind >= INSOMNIA_ERR_KIND_COUNT)
 		return 1;
 	return kinds[kind].exit_code;
 }

@@ -56,15 +56,15 @@ int livelock_probe(int fd)
 	return fl.l_type == F_UNLCK ? LIVELOCK_FREE : LIVELOCK_HELD;
 }
 
-int livelock_error(struct error *err, int errnum, const char *verb,
+int livelock_error(struct insomnia_error *err, int errnum, const char *verb,
                    const char *what)
 {
-	return error_set_errno(err, ERR_RUNTIME_DIR, errnum, "cannot %s %s",
-	                       verb, what);
+	return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errnum,
+	                       "cannot %s %s", verb, what);
 }
 
 int livelock_probe_at(int dirfd, const char *name, const char *what,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
 	int fd = fd_open_regular_at(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
 	int state, saved;

@@ -40,15 +40,15 @@ int livelock_try(int fd);
 int livelock_probe(int fd);
 
 /* Probe dirfd/name (opened read-only, never blocking): 0 free or absent,
- * 1 held, -1 with err (ERR_RUNTIME_DIR).  what names the file in
+ * 1 held, -1 with err (INSOMNIA_ERR_RUNTIME_DIR).  what names the file in
  * messages ("/run/x/lock", "the pod's lock file"). */
 int livelock_probe_at(int dirfd, const char *name, const char *what,
-                      struct error *err);
+                      struct insomnia_error *err);
 
 /* Fill err for a failed open, take or probe of a lock file: one kind
- * (ERR_RUNTIME_DIR, the dir is unusable) wherever it happens, e.g.
+ * (INSOMNIA_ERR_RUNTIME_DIR, the dir is unusable) wherever it happens, e.g.
  * "cannot open /run/x/lock: not a regular file".  Returns -1. */
-int livelock_error(struct error *err, int errnum, const char *verb,
+int livelock_error(struct insomnia_error *err, int errnum, const char *verb,
                    const char *what);
 
 #endif

@@ -15,12 +15,12 @@ const char *paths_env(const char *name)
 }
 
 int paths_join(char *out, size_t size, const char *dir, const char *name,
-               struct error *err)
+               struct insomnia_error *err)
 {
 	int n = snprintf(out, size, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= size)
-		return error_set(err, ERR_RUNTIME_DIR, "path too long: %s/%s",
-		                 dir, name);
+		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+		                 "path too long: %s/%s", dir, name);
 	return 0;
 }
 
@@ -30,18 +30,18 @@ int paths_join(char *out, size_t size, const char *dir, const char *name,
  * resolve it against different directories and disagree on where the
  * pod lives. */
 static int root_from(const char *var, const char *suffix, char *out,
-                     size_t size, struct error *err)
+                     size_t size, struct insomnia_error *err)
 {
 	const char *v = paths_env(var);
 
 	if (v[0] != '/')
-		return error_set(err, ERR_RUNTIME_DIR,
+		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 		                 "%s=%s is a relative path; set it to an "
 		                 "absolute one",
 		                 var, v);
 	if (!suffix) {
 		if (strlen(v) >= size)
-			return error_set(err, ERR_RUNTIME_DIR,
+			return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 			                 "path too long: %s", v);
 		strcpy(out, v);
 		return 0;
@@ -49,7 +49,7 @@ static int root_from(const char *var, const char *suffix, char *out,
 	return paths_join(out, size, v, suffix, err);
 }
 
-int paths_runtime_root(char *out, size_t size, struct error *err)
+int insomnia_runtime_root(char *out, size_t size, struct insomnia_error *err)
 {
 	const char *v;
 
@@ -62,12 +62,12 @@ int paths_runtime_root(char *out, size_t size, struct error *err)
 		return paths_join(out, size, v, "insomnia", err);
 	if (paths_env("HOME"))
 		return root_from("HOME", ".insomnia/run", out, size, err);
-	return error_set(err, ERR_RUNTIME_DIR,
+	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 	                 "no runtime directory: set INSOMNIA_RUNTIME_DIR, "
 	                 "INSOMNIA_HOME, XDG_RUNTIME_DIR (absolute) or HOME");
 }
 
-int paths_data_root(char *out, size_t size, struct error *err)
+int insomnia_data_root(char *out, size_t size, struct insomnia_error *err)
 {
 	if (paths_env("INSOMNIA_DATA_DIR"))
 		return root_from("INSOMNIA_DATA_DIR", NULL, out, size, err);
@@ -75,14 +75,14 @@ int paths_data_root(char *out, size_t size, struct error *err)
 		return root_from("INSOMNIA_HOME", NULL, out, size, err);
 	if (paths_env("HOME"))
 		return root_from("HOME", ".insomnia", out, size, err);
-	return error_set(err, ERR_RUNTIME_DIR,
+	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 	                 "no data directory: set INSOMNIA_DATA_DIR, "
 	                 "INSOMNIA_HOME or HOME");
 }
 
 /* A relative HOME is ignored here, as a relative XDG_CONFIG_HOME is:
  * no absolute location, no user manifest. */
-int paths_user_manifest(char *out, size_t size, struct error *err)
+int paths_user_manifest(char *out, size_t size, struct insomnia_error *err)
 {
 	const char *v = paths_env("XDG_CONFIG_HOME");
 
@@ -92,34 +92,34 @@ int paths_user_manifest(char *out, size_t size, struct error *err)
 	if (v && v[0] == '/')
 		return paths_join(out, size, v,
 		                  ".config/insomnia/manifest.toml", err);
-	return error_set(err, ERR_CONFIG,
+	return error_set(err, INSOMNIA_ERR_CONFIG,
 	                 "no user manifest location: set XDG_CONFIG_HOME "
 	                 "or HOME (absolute)");
 }
 
 /* cwd, made absolute against the current directory. */
 static int absolute_cwd(char *out, size_t size, const char *cwd,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
-	char here[PATHS_MAX];
+	char here[INSOMNIA_PATH_MAX];
 
 	if (cwd[0] == '/') {
 		if (strlen(cwd) >= size)
-			return error_set(err, ERR_RUNTIME_DIR,
+			return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 			                 "path too long: %s", cwd);
 		strcpy(out, cwd);
 		return 0;
 	}
 	if (!getcwd(here, sizeof here))
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                       "cannot resolve relative path %s", cwd);
 	return paths_join(out, size, here, cwd, err);
 }
 
 int paths_project_manifest(const char *cwd, char *out, size_t size,
-                           struct error *err)
+                           struct insomnia_error *err)
 {
-	char dir[PATHS_MAX];
+	char dir[INSOMNIA_PATH_MAX];
 	struct stat st;
 
 	if (absolute_cwd(dir, sizeof dir, cwd, err) < 0)

@@ -6,35 +6,25 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include <insomnia/dirs.h>
 
-#define PATHS_MAX 4096
+#include "error.h"
 
 /* getenv() that treats an empty value as unset. */
 const char *paths_env(const char *name);
 
-/* INSOMNIA_RUNTIME_DIR, else $INSOMNIA_HOME/run, else
- * $XDG_RUNTIME_DIR/insomnia (ignored when relative, as the XDG spec
- * says), else $HOME/.insomnia/run.  A relative INSOMNIA_* or HOME value
- * is refused (ERR_RUNTIME_DIR naming the variable): the client and the
- * pod, in another working directory, must agree.  Nothing is created. */
-int paths_runtime_root(char *out, size_t size, struct error *err);
-
-/* INSOMNIA_DATA_DIR, else $INSOMNIA_HOME, else $HOME/.insomnia. */
-int paths_data_root(char *out, size_t size, struct error *err);
-
 /* ${XDG_CONFIG_HOME:-$HOME/.config}/insomnia/manifest.toml (whether or
  * not it exists).  Returns -1 only when neither variable is usable (unset,
  * empty or relative). */
-int paths_user_manifest(char *out, size_t size, struct error *err);
+int paths_user_manifest(char *out, size_t size, struct insomnia_error *err);
 
 /* The nearest .insomnia/manifest.toml walking up from cwd (absolute).
  * Returns 1 and fills out when found, 0 when none, -1 on error. */
 int paths_project_manifest(const char *cwd, char *out, size_t size,
-                           struct error *err);
+                           struct insomnia_error *err);
 
 /* out = dir + "/" + name, refusing truncation. */
 int paths_join(char *out, size_t size, const char *dir, const char *name,
-               struct error *err);
+               struct insomnia_error *err);
 
 #endif

@@ -17,15 +17,15 @@ static int is_executable_file(const char *path)
 }
 
 static int check_path(const char *path, const char *from, char *out,
-                      size_t size, struct error *err)
+                      size_t size, struct insomnia_error *err)
 {
 	if (!is_executable_file(path))
-		return error_set(err, ERR_LAUNCH_FAILED,
+		return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
 		                 "pod command %s (from %s) is not an "
 		                 "executable file",
 		                 path, from);
 	if (strlen(path) >= size)
-		return error_set(err, ERR_LAUNCH_FAILED,
+		return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
 		                 "pod command path is too long");
 	strcpy(out, path);
 	return 0;
@@ -33,10 +33,10 @@ static int check_path(const char *path, const char *from, char *out,
 
 /* Empty and relative PATH entries (the current directory) are skipped: a
  * launcher must not pick up ./pod from wherever it happens to run. */
-static int search_path(char *out, size_t size, struct error *err)
+static int search_path(char *out, size_t size, struct insomnia_error *err)
 {
 	const char *path = paths_env("PATH");
-	char candidate[PATHS_MAX];
+	char candidate[INSOMNIA_PATH_MAX];
 
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
@@ -53,14 +53,14 @@ static int search_path(char *out, size_t size, struct error *err)
 		if (*path == ':')
 			path++;
 	}
-	return error_set(err, ERR_LAUNCH_FAILED,
+	return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
 	                 "no executable \"pod\" on PATH; install it or set "
 	                 "%s to its path",
 	                 PODCMD_ENV);
 }
 
 int podcmd_resolve(const char *explicit, char *out, size_t size,
-                   struct error *err)
+                   struct insomnia_error *err)
 {
 	const char *env;
 
@@ -72,11 +72,12 @@ int podcmd_resolve(const char *explicit, char *out, size_t size,
 	return search_path(out, size, err);
 }
 
-int podcmd_check_overlay(size_t len, const char *what, struct error *err)
+int podcmd_check_overlay(size_t len, const char *what,
+                         struct insomnia_error *err)
 {
 	if (len <= PODCMD_OVERLAY_MAX)
 		return 0;
-	return error_set(err, ERR_CONFIG,
+	return error_set(err, INSOMNIA_ERR_CONFIG,
 	                 "%s is too long: %zu bytes, and a pod takes at most "
 	                 "%d bytes of overlay on its command line",
 	                 what, len, PODCMD_OVERLAY_MAX);

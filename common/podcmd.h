@@ -18,13 +18,15 @@
 #define PODCMD_OVERLAY_MAX (128 * 1024 - 1)
 
 /* Resolve to an executable path.  explicit (may be NULL) wins over the
- * environment.  Errors are ERR_LAUNCH_FAILED and name what was tried. */
+ * environment.  Errors are INSOMNIA_ERR_LAUNCH_FAILED and name what was tried.
+ */
 int podcmd_resolve(const char *explicit, char *out, size_t size,
-                   struct error *err);
+                   struct insomnia_error *err);
 
 /* 0 when an overlay of len bytes fits on the pod's command line, else
- * -1 with ERR_CONFIG naming what (e.g. "overlay file x.toml") and the
+ * -1 with INSOMNIA_ERR_CONFIG naming what (e.g. "overlay file x.toml") and the
  * limit. */
-int podcmd_check_overlay(size_t len, const char *what, struct error *err);
+int podcmd_check_overlay(size_t len, const char *what,
+                         struct insomnia_error *err);
 
 #endif

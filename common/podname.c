@@ -1,5 +1,7 @@
 /* podname.c: validating pod names before any file is touched. */
-#include "podname.h"
+#include <insomnia/dirs.h>
+
+#include "error.h"
 
 #include <string.h>
 
@@ -9,26 +11,27 @@ static int allowed(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-int podname_check(const char *name, struct error *err)
+int insomnia_name_check(const char *name, struct insomnia_error *err)
 {
 	size_t len = strlen(name);
 
 	if (len == 0)
-		return error_set(err, ERR_BAD_NAME, "pod name is empty");
-	if (len > PODNAME_MAX)
-		return error_set(err, ERR_BAD_NAME,
+		return error_set(err, INSOMNIA_ERR_BAD_NAME,
+		                 "pod name is empty");
+	if (len > INSOMNIA_NAME_MAX)
+		return error_set(err, INSOMNIA_ERR_BAD_NAME,
 		                 "pod name is %zu characters long; at most %d "
 		                 "are allowed",
-		                 len, PODNAME_MAX);
+		                 len, INSOMNIA_NAME_MAX);
 	if (name[0] == '.' || name[0] == '-')
-		return error_set(err, ERR_BAD_NAME,
+		return error_set(err, INSOMNIA_ERR_BAD_NAME,
 		                 "pod name \"%s\" starts with '%c'; it must "
 		                 "start with a letter, digit or '_'",
 		                 name, name[0]);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (!allowed(c))
-			return error_set(err, ERR_BAD_NAME,
+			return error_set(err, INSOMNIA_ERR_BAD_NAME,
 			                 "pod name has a character that is "
 			                 "not allowed (byte 0x%02x at position "
 			                 "%zu); use only A-Z a-z 0-9 . _ -",

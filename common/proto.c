@@ -95,20 +95,25 @@ static bool id_type_ok(const json_t *id)
 }
 
 /* Checks the parts after the id, which is already in req. */
-static int check_request_body(struct proto_request *req, struct error *err)
+static int check_request_body(struct proto_request *req,
+                              struct insomnia_error *err)
 {
 	json_t *method = json_object_get(req->root, "method");
 	json_t *params = json_object_get(req->root, "params");
 
 	if (!method)
-		return error_set(err, ERR_PROTOCOL, "request has no method");
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "request has no method");
 	if (!json_is_string(method))
-		return error_set(err, ERR_PROTOCOL, "method must be a string");
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "method must be a string");
 	if (params && !json_is_object(params))
-		return error_set(err, ERR_PROTOCOL, "params must be an object");
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "params must be an object");
 	if (!params) {
 		if (json_object_set_new(req->root, "params", json_object()) < 0)
-			return error_set(err, ERR_INTERNAL, "out of memory");
+			return error_set(err, INSOMNIA_ERR_INTERNAL,
+			                 "out of memory");
 		params = json_object_get(req->root, "params");
 	}
 	req->method = json_string_value(method);
@@ -117,7 +122,7 @@ static int check_request_body(struct proto_request *req, struct error *err)
 }
 
 int proto_parse_request(const char *line, size_t len, struct proto_request *req,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	json_error_t jerr;
 	json_t *id;
@@ -126,15 +131,15 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	req->id = json_null();
 	req->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->root)
-		return error_set(err, ERR_PROTOCOL,
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
 		                 "malformed JSON at column %d: %s", jerr.column,
 		                 jerr.text);
 	if (!json_is_object(req->root))
-		return error_set(err, ERR_PROTOCOL,
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
 		                 "request is not a JSON object");
 	id = json_object_get(req->root, "id");
 	if (id && !id_type_ok(id))
-		return error_set(err, ERR_PROTOCOL,
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
 		                 "id must be an integer, a string or null");
 	if (id)
 		req->id = id;
@@ -148,22 +153,22 @@ void proto_request_free(struct proto_request *req)
 }
 
 /* Turn an error object of a reply into err. */
-static int reply_error(const json_t *e, struct error *err)
+static int reply_error(const json_t *e, struct insomnia_error *err)
 {
 	const char *code = json_string_value(json_object_get(e, "code"));
 	const char *message = json_string_value(json_object_get(e, "message"));
 
 	if (!code || !message)
-		return error_set(err, ERR_PROTOCOL,
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
 		                 "error reply without a code and a message");
-	error_set(err, ERR_PROTOCOL, "%s", message);
+	error_set(err, INSOMNIA_ERR_PROTOCOL, "%s", message);
 	if (err)
 		snprintf(err->detail, sizeof err->detail, "%s", code);
 	return -1;
 }
 
 int proto_parse_response(const char *line, size_t len, json_t **id,
-                         json_t **result, struct error *err)
+                         json_t **result, struct insomnia_error *err)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(line, len, 0, &jerr);
@@ -173,7 +178,8 @@ int proto_parse_response(const char *line, size_t len, json_t **id,
 	if (id)
 		*id = NULL;
 	if (!json_is_object(root)) {
-		error_set(err, ERR_PROTOCOL, "reply is not a JSON object");
+		error_set(err, INSOMNIA_ERR_PROTOCOL,
+		          "reply is not a JSON object");
 		goto out;
 	}
 	if (id)
@@ -186,7 +192,7 @@ int proto_parse_response(const char *line, size_t len, json_t **id,
 	} else if (json_is_object(e) && !r) {
 		reply_error(e, err);
 	} else {
-		error_set(err, ERR_PROTOCOL,
+		error_set(err, INSOMNIA_ERR_PROTOCOL,
 		          "reply has neither a result nor an error");
 	}
 out:
@@ -212,12 +218,12 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int read_error(int errnum, struct error *err)
+static int read_error(int errnum, struct insomnia_error *err)
 {
 	if (errnum == EAGAIN || errnum == EWOULDBLOCK)
-		return error_set(err, ERR_TIMEOUT,
+		return error_set(err, INSOMNIA_ERR_TIMEOUT,
 		                 "no reply from the pod in time");
-	return error_set_errno(err, ERR_IO, errnum,
+	return error_set_errno(err, INSOMNIA_ERR_IO, errnum,
 	                       "cannot read from the pod's socket");
 }
 
@@ -251,7 +257,8 @@ static int consume(int fd, char *buf, size_t n)
 	return 0;
 }
 
-static int grow(char **buf, size_t *cap, size_t used, struct error *err)
+static int grow(char **buf, size_t *cap, size_t used,
+                struct insomnia_error *err)
 {
 	size_t want = *cap * 2;
 	char *bigger;
@@ -261,12 +268,12 @@ static int grow(char **buf, size_t *cap, size_t used, struct error *err)
 	if (want > PROTO_LINE_MAX + 2)
 		want = PROTO_LINE_MAX + 2;
 	if (want <= *cap)
-		return error_set(err, ERR_PROTOCOL,
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
 		                 "reply line longer than %d bytes",
 		                 PROTO_LINE_MAX);
 	bigger = realloc(*buf, want);
 	if (!bigger)
-		return error_set(err, ERR_INTERNAL, "out of memory");
+		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	*buf = bigger;
 	*cap = want;
 	return 0;
@@ -275,7 +282,7 @@ static int grow(char **buf, size_t *cap, size_t used, struct error *err)
 /* One step: peek, then consume up to the newline.  1 when the line is
  * complete, 0 to go on, -1 on error. */
 static int read_step(int fd, char **buf, size_t *cap, size_t *used,
-                     bool *is_sock, struct error *err)
+                     bool *is_sock, struct insomnia_error *err)
 {
 	ssize_t n;
 	char *nl;
@@ -287,7 +294,7 @@ static int read_step(int fd, char **buf, size_t *cap, size_t *used,
 	if (n < 0)
 		return read_error(errno, err);
 	if (n == 0)
-		return error_set(err, ERR_PROTOCOL,
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
 		                 "connection closed before a reply");
 	nl = memchr(*buf + *used, '\n', (size_t)n);
 	take = nl ? (size_t)(nl - (*buf + *used)) + 1 : (size_t)n;
@@ -297,7 +304,8 @@ static int read_step(int fd, char **buf, size_t *cap, size_t *used,
 	return nl ? 1 : 0;
 }
 
-int proto_read_line(int fd, char **line, size_t *len, struct error *err)
+int proto_read_line(int fd, char **line, size_t *len,
+                    struct insomnia_error *err)
 {
 	size_t cap = READ_CHUNK, used = 0;
 	char *buf = malloc(cap);
@@ -305,7 +313,7 @@ int proto_read_line(int fd, char **line, size_t *len, struct error *err)
 	int rc;
 
 	if (!buf)
-		return error_set(err, ERR_INTERNAL, "out of memory");
+		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	while ((rc = read_step(fd, &buf, &cap, &used, &is_sock, err)) == 0)
 		;
 	if (rc < 0) {
@@ -330,7 +338,7 @@ static bool is_event_line(const char *line, size_t len)
 }
 
 static int read_reply(int fd, int64_t want_id, json_t **result,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
 	char *line = NULL;
 	size_t len;
@@ -350,7 +358,7 @@ static int read_reply(int fd, int64_t want_id, json_t **result,
 			json_decref(*result);
 			*result = NULL;
 		}
-		rc = error_set(err, ERR_PROTOCOL,
+		rc = error_set(err, INSOMNIA_ERR_PROTOCOL,
 		               "reply for another request (id mismatch)");
 	}
 	json_decref(id);
@@ -359,7 +367,7 @@ static int read_reply(int fd, int64_t want_id, json_t **result,
 }
 
 int proto_call(int fd, int64_t id, const char *method, json_t *params,
-               json_t **result, struct error *err)
+               json_t **result, struct insomnia_error *err)
 {
 	size_t len;
 	char *line = proto_request_line(id, method, params, &len);
@@ -367,10 +375,10 @@ int proto_call(int fd, int64_t id, const char *method, json_t *params,
 
 	*result = NULL;
 	if (!line)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot encode the %s request", method);
 	if (send_all(fd, line, len) < 0) {
-		error_set_errno(err, ERR_IO, errno,
+		error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                "cannot send the %s request", method);
 		goto out;
 	}

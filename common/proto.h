@@ -17,10 +17,12 @@
 
 #include <jansson.h>
 
+#include <insomnia/version.h>
+
 #include "error.h"
 
-/* Bumped when a change would break an existing peer; "hello" reports it. */
-#define PROTO_VERSION 1
+/* INSOMNIA_PROTOCOL_VERSION (<insomnia/version.h>) is bumped when a
+ * change would break an existing peer; "hello" reports it. */
 
 /* Longest line either side accepts, newline not counted.  A longer
  * request gets a line_too_long error and its connection is closed. */
@@ -58,39 +60,40 @@ char *proto_error_line(json_t *id, const char *code, const char *message,
 
 /* Parse one request line given without its '\n'.  On success fills req
  * (free it with proto_request_free) and returns 0.  On a malformed line
- * returns -1 with err (ERR_PROTOCOL, a message fit to send back) and
+ * returns -1 with err (INSOMNIA_ERR_PROTOCOL, a message fit to send back) and
  * still fills req->id with the request's id when that much parsed, so
  * the caller can answer it; req must be freed in both cases. */
 int proto_parse_request(const char *line, size_t len, struct proto_request *req,
-                        struct error *err);
+                        struct insomnia_error *err);
 void proto_request_free(struct proto_request *req);
 
 /* Parse one response line (without its '\n').  Returns 0 and a new
  * reference in *result for a result reply; -1 with err for an error
- * reply (see proto_call) or a line that is not a reply (ERR_PROTOCOL).
+ * reply (see proto_call) or a line that is not a reply (INSOMNIA_ERR_PROTOCOL).
  * *id gets a new reference to the reply's id in both cases when not
  * NULL (NULL on a line that did not parse). */
 int proto_parse_response(const char *line, size_t len, json_t **id,
-                         json_t **result, struct error *err);
+                         json_t **result, struct insomnia_error *err);
 
 /* Blocking call on a connected stream socket: write the request, then
  * read exactly one reply line (never more, so later lines stay in the
  * socket for the caller), skipping event lines.  On success *result
  * holds a new reference.  Errors:
- *   - an error reply: kind ERR_PROTOCOL, message is the pod's message,
+ *   - an error reply: kind INSOMNIA_ERR_PROTOCOL, message is the pod's message,
  *     detail is the pod's code (e.g. "unknown_method");
  *   - a reply that does not parse, has another id, or is too long:
- *     ERR_PROTOCOL;
- *   - EOF before a reply: ERR_PROTOCOL ("connection closed");
- *   - a receive timeout set by the caller (SO_RCVTIMEO): ERR_TIMEOUT;
- *   - other I/O errors: ERR_IO with errno.
+ *     INSOMNIA_ERR_PROTOCOL;
+ *   - EOF before a reply: INSOMNIA_ERR_PROTOCOL ("connection closed");
+ *   - a receive timeout set by the caller (SO_RCVTIMEO): INSOMNIA_ERR_TIMEOUT;
+ *   - other I/O errors: INSOMNIA_ERR_IO with errno.
  * params may be NULL for an empty object. */
 int proto_call(int fd, int64_t id, const char *method, json_t *params,
-               json_t **result, struct error *err);
+               json_t **result, struct insomnia_error *err);
 
 /* The reading half of proto_call: one full line (without its '\n') into
  * a malloc'd NUL-terminated buffer.  Reads nothing past the newline.
- * Returns 0, or -1 with err (EOF is ERR_PROTOCOL, errno 0). */
-int proto_read_line(int fd, char **line, size_t *len, struct error *err);
+ * Returns 0, or -1 with err (EOF is INSOMNIA_ERR_PROTOCOL, errno 0). */
+int proto_read_line(int fd, char **line, size_t *len,
+                    struct insomnia_error *err);
 
 #endif

@@ -20,15 +20,16 @@
  * else, and saying so beats spinning. */
 #define RUNDIR_TRIES 1000
 
-int rundir_open_root(bool create, char *path, size_t size, struct error *err)
+int rundir_open_root(bool create, char *path, size_t size,
+                     struct insomnia_error *err)
 {
-	if (paths_runtime_root(path, size, err) < 0)
+	if (insomnia_runtime_root(path, size, err) < 0)
 		return -1;
 	return safedir_open(path, create, err);
 }
 
 int rundir_open_dir(int rootfd, const char *name, const char *path, bool create,
-                    struct error *err)
+                    struct insomnia_error *err)
 {
 	int fd = -1;
 
@@ -41,7 +42,7 @@ int rundir_open_dir(int rootfd, const char *name, const char *path, bool create,
 	return fd;
 }
 
-int rundir_is_live(int dirfd, struct error *err)
+int rundir_is_live(int dirfd, struct insomnia_error *err)
 {
 	return livelock_probe_at(dirfd, RUNDIR_LOCK, "the pod's lock file",
 	                         err);
@@ -52,7 +53,7 @@ enum take { TAKE_OK, TAKE_HELD, TAKE_FAILED, TAKE_AGAIN };
 /* One attempt on the dir *dirfd; TAKE_AGAIN when a reaper removed the
  * dir or the lock file around us. */
 static enum take take_once(int rootfd, const char *name, const char *path,
-                           int dirfd, int *lockfd, struct error *err)
+                           int dirfd, int *lockfd, struct insomnia_error *err)
 {
 	int fd = livelock_open(dirfd, RUNDIR_LOCK, true);
 	int rc;
@@ -79,7 +80,7 @@ static enum take take_once(int rootfd, const char *name, const char *path,
 }
 
 int rundir_take_lock(int rootfd, const char *name, const char *path, int *dirfd,
-                     int *lockfd, struct error *err)
+                     int *lockfd, struct insomnia_error *err)
 {
 	for (int i = 0; i < RUNDIR_TRIES; i++) {
 		if (*dirfd < 0)
@@ -99,7 +100,7 @@ int rundir_take_lock(int rootfd, const char *name, const char *path, int *dirfd,
 			break;
 		}
 	}
-	return error_set(err, ERR_RUNTIME_DIR,
+	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 	                 "%s kept being removed while the pod started", path);
 }
 

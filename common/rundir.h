@@ -24,19 +24,20 @@
 
 /* Resolve the runtime root and open it as a safe directory (created when
  * create is true).  path gets its absolute path.  Returns the dir fd. */
-int rundir_open_root(bool create, char *path, size_t size, struct error *err);
+int rundir_open_root(bool create, char *path, size_t size,
+                     struct insomnia_error *err);
 
 /* Open <root>/<name> as a safe dir (created when create), trying again
  * when a reap removes it between the mkdir and the open.  path names it
  * in messages.  The dir fd, or -1 with err. */
 int rundir_open_dir(int rootfd, const char *name, const char *path, bool create,
-                    struct error *err);
+                    struct insomnia_error *err);
 
 /* Is the pod whose dir is dirfd alive?  1 when some process holds
  * `lock`, 0 when the lock is free or absent, -1 on error (kind
- * ERR_RUNTIME_DIR).  Takes nothing, so it never makes a pod's own take
+ * INSOMNIA_ERR_RUNTIME_DIR).  Takes nothing, so it never makes a pod's own take
  * fail. */
-int rundir_is_live(int dirfd, struct error *err);
+int rundir_is_live(int dirfd, struct insomnia_error *err);
 
 /* The pod's side: open (creating) <root>/<name> and take its `lock` for
  * life.  *dirfd may hold the dir already opened (or -1); it is replaced
@@ -45,9 +46,9 @@ int rundir_is_live(int dirfd, struct error *err);
  * its name, and starts over on a fresh dir when not (a reaper removed
  * them under us), so a pod never runs unseen.  0 when taken (*dirfd and
  * *lockfd set; close *lockfd to let go), 1 when a live pod holds it
- * (*dirfd set), -1 with err (ERR_RUNTIME_DIR). */
+ * (*dirfd set), -1 with err (INSOMNIA_ERR_RUNTIME_DIR). */
 int rundir_take_lock(int rootfd, const char *name, const char *path, int *dirfd,
-                     int *lockfd, struct error *err);
+                     int *lockfd, struct insomnia_error *err);
 
 /* The spawn lock on dirfd's open file description: 0 taken, 1 held by
  * someone else, -1 with errno.  Released by rundir_spawn_unlock or by

@@ -14,13 +14,13 @@
 
 /* Ensure path is a safe directory, creating it and any missing parents
  * (0700) when create is true.  Returns an O_DIRECTORY|O_CLOEXEC descriptor
- * of it, or -1 with err (kind ERR_RUNTIME_DIR) saying which check failed
- * for which path. */
-int safedir_open(const char *path, bool create, struct error *err);
+ * of it, or -1 with err (kind INSOMNIA_ERR_RUNTIME_DIR) saying which check
+ * failed for which path. */
+int safedir_open(const char *path, bool create, struct insomnia_error *err);
 
 /* The same for name inside the safe directory dirfd (no parents made);
  * path_for_errors is the full path, for messages. */
 int safedir_openat(int dirfd, const char *name, const char *path_for_errors,
-                   bool create, struct error *err);
+                   bool create, struct insomnia_error *err);
 
 #endif

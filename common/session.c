@@ -30,7 +30,7 @@
 
 /* ---- ids --------------------------------------------------------------- */
 
-int session_id_check(const char *id, struct error *err)
+int session_id_check(const char *id, struct insomnia_error *err)
 {
 	size_t i;
 
@@ -41,13 +41,13 @@ int session_id_check(const char *id, struct error *err)
 	}
 	if (i == SESSION_ID_LEN && id[i] == '\0')
 		return 0;
-	return error_set(err, ERR_BAD_SESSION_ID,
+	return error_set(err, INSOMNIA_ERR_BAD_SESSION_ID,
 	                 "\"%.64s%s\" is not a session id (a UUID such as "
 	                 "1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
 	                 id, strlen(id) > 64 ? "..." : "");
 }
 
-int session_id_normalize(const char *id, char *out, struct error *err)
+int session_id_normalize(const char *id, char *out, struct insomnia_error *err)
 {
 	if (session_id_check(id, err) < 0)
 		return -1;
@@ -58,12 +58,13 @@ int session_id_normalize(const char *id, char *out, struct error *err)
 
 /* ---- directories ------------------------------------------------------- */
 
-int session_open_root(bool create, char *path, size_t size, struct error *err)
+int session_open_root(bool create, char *path, size_t size,
+                      struct insomnia_error *err)
 {
-	char data[PATHS_MAX], root[PATHS_MAX];
+	char data[INSOMNIA_PATH_MAX], root[INSOMNIA_PATH_MAX];
 	int datafd, fd;
 
-	if (paths_data_root(data, sizeof data, err) < 0 ||
+	if (insomnia_data_root(data, sizeof data, err) < 0 ||
 	    paths_join(root, sizeof root, data, SESSION_ROOT, err) < 0)
 		return -1;
 	/* Filled first: a caller names the path when it is missing. */
@@ -77,7 +78,8 @@ int session_open_root(bool create, char *path, size_t size, struct error *err)
 	return fd;
 }
 
-int session_open_dir(int sessions_dirfd, const char *id, struct error *err)
+int session_open_dir(int sessions_dirfd, const char *id,
+                     struct insomnia_error *err)
 {
 	char lower[SESSION_ID_LEN + 1];
 	int fd;
@@ -86,20 +88,20 @@ int session_open_dir(int sessions_dirfd, const char *id, struct error *err)
 		return -1;
 	fd = safedir_openat(sessions_dirfd, lower, lower, false, err);
 	if (fd < 0 && err && err->errnum == ENOENT)
-		return error_set(err, ERR_SESSION_UNKNOWN, "no session %s",
-		                 lower);
+		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		                 "no session %s", lower);
 	if (fd < 0)
 		error_prefix(err, "session %s", lower);
 	return fd;
 }
 
-int session_is_live(int session_dirfd, struct error *err)
+int session_is_live(int session_dirfd, struct insomnia_error *err)
 {
 	return livelock_probe_at(session_dirfd, SESSION_LOCK,
 	                         "the session's lock file", err);
 }
 
-int session_lock_try(int session_dirfd, int *fd, struct error *err)
+int session_lock_try(int session_dirfd, int *fd, struct insomnia_error *err)
 {
 	int rc;
 
@@ -144,7 +146,8 @@ static void copy_string(const struct toml_value *table, const char *key,
 		memcpy(out, s, len + 1);
 }
 
-static int read_toml(int dirfd, struct session_info *out, struct error *err)
+static int read_toml(int dirfd, struct session_info *out,
+                     struct insomnia_error *err)
 {
 	const struct toml_value *sess, *at;
 	struct toml_value *doc;
@@ -155,11 +158,11 @@ static int read_toml(int dirfd, struct session_info *out, struct error *err)
 	if (fd_read_file_at(dirfd, SESSION_TOML, SESSION_TOML_MAX, &text,
 	                    &len) < 0) {
 		if (errno == ENOENT)
-			return error_set(err, ERR_SESSION_UNKNOWN,
+			return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
 			                 "session %s has no %s (still being "
 			                 "created, or damaged)",
 			                 out->id, SESSION_TOML);
-		return error_set_errno(err, ERR_IO, errno,
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                       "session %s: cannot read %s", out->id,
 		                       SESSION_TOML);
 	}
@@ -208,7 +211,7 @@ static void scan_line(const char *line, size_t len, struct session_info *out,
 		const char *name =
 		    json_string_value(json_object_get(rec, "name"));
 		out->pid = pid > 0 && pid == (pid_t)pid ? (pid_t)pid : 0;
-		if (name && strlen(name) <= PODNAME_MAX)
+		if (name && strlen(name) <= INSOMNIA_NAME_MAX)
 			strcpy(out->run_name, name);
 		sc->have_start = true;
 	}
@@ -253,7 +256,8 @@ static int read_at(int fd, char *buf, size_t len, off_t off)
 	return 0;
 }
 
-static int read_journal(int dirfd, struct session_info *out, struct error *err)
+static int read_journal(int dirfd, struct session_info *out,
+                        struct insomnia_error *err)
 {
 	int fd = fd_open_regular_at(dirfd, SESSION_JOURNAL,
 	                            O_RDONLY | O_NOFOLLOW, 0);
@@ -266,7 +270,7 @@ static int read_journal(int dirfd, struct session_info *out, struct error *err)
 	if (fd < 0 && errno == ENOENT)
 		return 0; /* created, no pod run yet */
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		error_set_errno(err, ERR_IO, errno,
+		error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                "session %s: cannot read %s", out->id,
 		                SESSION_JOURNAL);
 		goto out;
@@ -279,12 +283,12 @@ static int read_journal(int dirfd, struct session_info *out, struct error *err)
 		char *bigger = realloc(buf, len ? len : 1);
 
 		if (!bigger) {
-			error_set(err, ERR_INTERNAL, "out of memory");
+			error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
 		buf = bigger;
 		if (read_at(fd, buf, len, (off_t)(size - len)) < 0) {
-			error_set_errno(err, ERR_IO, errno,
+			error_set_errno(err, INSOMNIA_ERR_IO, errno,
 			                "session %s: cannot read %s", out->id,
 			                SESSION_JOURNAL);
 			goto out;
@@ -306,7 +310,7 @@ out:
 /* ---- the read API ------------------------------------------------------ */
 
 int session_read_info(int sessions_dirfd, const char *id,
-                      struct session_info *out, struct error *err)
+                      struct session_info *out, struct insomnia_error *err)
 {
 	int dirfd, live, rc = -1;
 
@@ -345,25 +349,25 @@ static bool is_session_name(const char *name)
  * listing. */
 static int visit(int sessions_dirfd, const char *id,
                  const struct session_list_fns *fns, void *arg,
-                 struct error *err)
+                 struct insomnia_error *err)
 {
 	struct session_info info;
 
 	if (session_read_info(sessions_dirfd, id, &info, err) == 0)
 		return fns->fn(&info, arg);
-	if (err->kind == ERR_SESSION_UNKNOWN)
+	if (err->kind == INSOMNIA_ERR_SESSION_UNKNOWN)
 		return 0; /* vanished, or still being created */
 	return fns->bad ? fns->bad(id, err, arg) : -1;
 }
 
 int session_list(int sessions_dirfd, const struct session_list_fns *fns,
-                 void *arg, struct error *err)
+                 void *arg, struct insomnia_error *err)
 {
 	/* A fresh open file description: readdir must not move the
 	 * caller's offset. */
 	int fd =
 	    openat(sessions_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct error local;
+	struct insomnia_error local;
 	struct dirent *e;
 	DIR *d = NULL;
 	int rc = 0;
@@ -373,7 +377,7 @@ int session_list(int sessions_dirfd, const struct session_list_fns *fns,
 		err = &local;
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
-		rc = error_set_errno(err, ERR_IO, errno,
+		rc = error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                     "cannot list the sessions directory");
 		if (fd >= 0)
 			close(fd);
@@ -387,7 +391,7 @@ int session_list(int sessions_dirfd, const struct session_list_fns *fns,
 		rc = visit(sessions_dirfd, e->d_name, fns, arg, err);
 	}
 	if (rc == 0 && errno != 0)
-		rc = error_set_errno(err, ERR_IO, errno,
+		rc = error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                     "cannot list the sessions directory");
 	closedir(d);
 	return rc;

@@ -14,7 +14,7 @@
 
 #include "error.h"
 #include "paths.h"
-#include "podname.h"
+#include <insomnia/dirs.h>
 
 /* <data root>/SESSION_ROOT/<uuid>/ */
 #define SESSION_ROOT    "sessions"
@@ -41,11 +41,11 @@
 struct session_info {
 	char id[SESSION_ID_LEN + 1];
 	/* [session].name: the name a resume without overlay uses. */
-	char name[PODNAME_MAX + 1];
+	char name[INSOMNIA_NAME_MAX + 1];
 	/* The name in the last started/resumed record: the pod that pid
 	 * is (or was).  Differs from name when an overlay renamed a run. */
-	char run_name[PODNAME_MAX + 1];
-	char cwd[PATHS_MAX];
+	char run_name[INSOMNIA_NAME_MAX + 1];
+	char cwd[INSOMNIA_PATH_MAX];
 	char created_at[SESSION_TIME_MAX];    /* as written in session.toml */
 	char last_event[SESSION_EVENT_MAX];   /* last valid journal record */
 	char last_event_at[SESSION_TIME_MAX]; /* its "ts" */
@@ -55,35 +55,37 @@ struct session_info {
 
 /* 0 when id is a UUID in the canonical 8-4-4-4-12 hex form (either
  * case; exactly what libuuid's uuid_parse accepts, checked by hand so the
- * client need not link libuuid), else -1 with ERR_BAD_SESSION_ID. */
-int session_id_check(const char *id, struct error *err);
+ * client need not link libuuid), else -1 with INSOMNIA_ERR_BAD_SESSION_ID. */
+int session_id_check(const char *id, struct insomnia_error *err);
 
 /* session_id_check, then the lower-case spelling (the directory name)
  * into out, which holds SESSION_ID_LEN + 1 bytes. */
-int session_id_normalize(const char *id, char *out, struct error *err);
+int session_id_normalize(const char *id, char *out, struct insomnia_error *err);
 
 /* Open <data root>/sessions as a safe directory, creating it and the data
  * root (0700) when create is true.  path (may be NULL) gets its absolute
  * path, even on failure.  When create is false and it does not exist: -1 with
- * err->errnum ENOENT (kind ERR_RUNTIME_DIR), so a caller can treat it as "no
- * sessions". */
-int session_open_root(bool create, char *path, size_t size, struct error *err);
+ * err->errnum ENOENT (kind INSOMNIA_ERR_RUNTIME_DIR), so a caller can treat it
+ * as "no sessions". */
+int session_open_root(bool create, char *path, size_t size,
+                      struct insomnia_error *err);
 
 /* Open the directory of session id (any case) in sessions_dirfd as a
- * safe directory.  Missing: ERR_SESSION_UNKNOWN. */
-int session_open_dir(int sessions_dirfd, const char *id, struct error *err);
+ * safe directory.  Missing: INSOMNIA_ERR_SESSION_UNKNOWN. */
+int session_open_dir(int sessions_dirfd, const char *id,
+                     struct insomnia_error *err);
 
 /* 1 when some process holds the session's lock, 0 when it is free or
- * absent, -1 on error (ERR_RUNTIME_DIR).  An OFD-lock probe
+ * absent, -1 on error (INSOMNIA_ERR_RUNTIME_DIR).  An OFD-lock probe
  * (livelock.h) that takes nothing, never a pid. */
-int session_is_live(int session_dirfd, struct error *err);
+int session_is_live(int session_dirfd, struct insomnia_error *err);
 
 /* Take the session's lock the way a pod does (exclusive, never
  * waiting), creating the file when missing, on a descriptor of its own:
  * for a reaper that must hold what it removes.  1 taken (*fd holds it;
  * close it to release), 0 held by someone else, -1 on error (a lock
  * that is not a regular file, ...). */
-int session_lock_try(int session_dirfd, int *fd, struct error *err);
+int session_lock_try(int session_dirfd, int *fd, struct insomnia_error *err);
 
 /* The current time as a journal timestamp, RFC 3339 UTC with
  * milliseconds: "2024-05-01T12:00:00.123Z".  buf holds SESSION_TIME_MAX. */
@@ -92,11 +94,12 @@ void session_timestamp(char *buf);
 /* Fill out for session id: session.toml's [session] table, the journal's
  * last valid record and last started/resumed record (read from the end
  * of the file: only its tail is read), and liveness.  A torn or invalid
- * journal line is skipped.  Errors: ERR_BAD_SESSION_ID, ERR_SESSION_UNKNOWN
- * (no such dir, or no session.toml: a session still being created),
- * ERR_CONFIG (session.toml does not parse), ERR_IO, ERR_RUNTIME_DIR. */
+ * journal line is skipped.  Errors: INSOMNIA_ERR_BAD_SESSION_ID,
+ * INSOMNIA_ERR_SESSION_UNKNOWN (no such dir, or no session.toml: a session
+ * still being created), INSOMNIA_ERR_CONFIG (session.toml does not parse),
+ * INSOMNIA_ERR_IO, INSOMNIA_ERR_RUNTIME_DIR. */
 int session_read_info(int sessions_dirfd, const char *id,
-                      struct session_info *out, struct error *err);
+                      struct session_info *out, struct insomnia_error *err);
 
 struct session_list_fns {
 	/* Called for every session; 0 to go on, anything else to stop. */
@@ -105,7 +108,7 @@ struct session_list_fns {
 	 * damaged session.toml, a foreign owner, a file that is not a
 	 * directory, ...; err says why.  0 to go on.  NULL: such an error
 	 * stops the listing. */
-	int (*bad)(const char *id, const struct error *err, void *arg);
+	int (*bad)(const char *id, const struct insomnia_error *err, void *arg);
 };
 
 /* Call fns->fn for every session in sessions_dirfd, in no particular
@@ -116,6 +119,6 @@ struct session_list_fns {
  * goes to fns->bad; without one, it stops the listing and session_list
  * returns -1 with err naming that session. */
 int session_list(int sessions_dirfd, const struct session_list_fns *fns,
-                 void *arg, struct error *err);
+                 void *arg, struct insomnia_error *err);
 
 #endif

@@ -16,7 +16,7 @@
 /* Fill addr with dir/name, or /proc/self/fd/<dirfd>/name when too long. */
 static int make_addr(struct sockaddr_un *addr, int dirfd, const char *dir,
                      const char *name, const char *path_for_errors,
-                     struct error *err)
+                     struct insomnia_error *err)
 {
 	int n;
 
@@ -31,7 +31,7 @@ static int make_addr(struct sockaddr_un *addr, int dirfd, const char *dir,
 		n = snprintf(addr->sun_path, sizeof addr->sun_path,
 		             "/proc/self/fd/%d/%s", dirfd, name);
 	if (n < 0 || (size_t)n >= sizeof addr->sun_path)
-		return error_set(err, ERR_SOCKET_REFUSED,
+		return error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
 		                 "socket name too long even through its "
 		                 "directory: %s",
 		                 path_for_errors);
@@ -39,7 +39,7 @@ static int make_addr(struct sockaddr_un *addr, int dirfd, const char *dir,
 }
 
 int unixsock_listen_at(int dirfd, const char *name, const char *path_for_errors,
-                       int backlog, struct error *err)
+                       int backlog, struct insomnia_error *err)
 {
 	struct sockaddr_un addr;
 	int fd;
@@ -48,16 +48,16 @@ int unixsock_listen_at(int dirfd, const char *name, const char *path_for_errors,
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return error_set_errno(err, ERR_INTERNAL, errno,
+		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
 		                       "cannot create a socket");
 	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		error_set_errno(err, ERR_RUNTIME_DIR, errno, "cannot bind %s",
-		                path_for_errors);
+		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		                "cannot bind %s", path_for_errors);
 		goto fail;
 	}
 	/* The dir is 0700 already; 0600 on the socket is the second wall. */
 	if (fchmodat(dirfd, name, 0600, 0) < 0 || listen(fd, backlog) < 0) {
-		error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                "cannot listen on %s", path_for_errors);
 		unlinkat(dirfd, name, 0);
 		goto fail;
@@ -69,9 +69,9 @@ fail:
 }
 
 /* errnum EAGAIN is what unixsock_is_busy() looks for. */
-static int busy(const char *path, struct error *err)
+static int busy(const char *path, struct insomnia_error *err)
 {
-	error_set(err, ERR_SOCKET_REFUSED,
+	error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
 	          "socket %s is busy: its accept queue is full", path);
 	if (err)
 		err->errnum = EAGAIN;
@@ -83,13 +83,13 @@ static int busy(const char *path, struct error *err)
  * connected (it never will be), so it is closed and reported as busy,
  * which still proves something listens there. */
 static int connect_addr(const struct sockaddr_un *addr, const char *path,
-                        bool blocking, int *fd_out, struct error *err)
+                        bool blocking, int *fd_out, struct insomnia_error *err)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int rc;
 
 	if (fd < 0)
-		return error_set_errno(err, ERR_INTERNAL, errno,
+		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
 		                       "cannot create a socket");
 	do
 		rc = connect(fd, (const struct sockaddr *)addr, sizeof *addr);
@@ -99,7 +99,7 @@ static int connect_addr(const struct sockaddr_un *addr, const char *path,
 		close(fd);
 		if (saved == EAGAIN)
 			return busy(path, err);
-		return error_set_errno(err, ERR_SOCKET_REFUSED, saved,
+		return error_set_errno(err, INSOMNIA_ERR_SOCKET_REFUSED, saved,
 		                       "socket %s does not accept connections",
 		                       path);
 	}
@@ -107,7 +107,7 @@ static int connect_addr(const struct sockaddr_un *addr, const char *path,
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 		int saved = errno;
 		close(fd);
-		return error_set_errno(err, ERR_INTERNAL, saved,
+		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, saved,
 		                       "cannot make socket %s blocking", path);
 	}
 	*fd_out = fd;
@@ -115,15 +115,15 @@ static int connect_addr(const struct sockaddr_un *addr, const char *path,
 }
 
 static int connect_path(const char *path, bool blocking, int *fd_out,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
-	char dir[PATHS_MAX];
+	char dir[INSOMNIA_PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	struct sockaddr_un addr;
 	int dirfd = -1, rc = -1;
 
 	if (!slash || (size_t)(slash - path) >= sizeof dir)
-		return error_set(err, ERR_SOCKET_REFUSED,
+		return error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
 		                 "socket path %s is not usable", path);
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
@@ -134,7 +134,7 @@ static int connect_path(const char *path, bool blocking, int *fd_out,
 	}
 	dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return error_set_errno(err, ERR_SOCKET_REFUSED, errno,
+		return error_set_errno(err, INSOMNIA_ERR_SOCKET_REFUSED, errno,
 		                       "cannot open the directory of socket %s",
 		                       path);
 	if (make_addr(&addr, dirfd, NULL, slash + 1, path, err) == 0)
@@ -143,19 +143,20 @@ static int connect_path(const char *path, bool blocking, int *fd_out,
 	return rc;
 }
 
-int unixsock_connect(const char *path, int *fd_out, struct error *err)
+int unixsock_connect(const char *path, int *fd_out, struct insomnia_error *err)
 {
 	return connect_path(path, true, fd_out, err);
 }
 
-int unixsock_connect_nonblock(const char *path, int *fd_out, struct error *err)
+int unixsock_connect_nonblock(const char *path, int *fd_out,
+                              struct insomnia_error *err)
 {
 	return connect_path(path, false, fd_out, err);
 }
 
-int unixsock_check_listening(const char *path, struct error *err)
+int unixsock_check_listening(const char *path, struct insomnia_error *err)
 {
-	struct error mine;
+	struct insomnia_error mine;
 	int fd;
 
 	if (connect_path(path, false, &fd, &mine) == 0) {
@@ -169,7 +170,8 @@ int unixsock_check_listening(const char *path, struct error *err)
 	return -1;
 }
 
-bool unixsock_is_busy(const struct error *err)
+bool unixsock_is_busy(const struct insomnia_error *err)
 {
-	return err->kind == ERR_SOCKET_REFUSED && err->errnum == EAGAIN;
+	return err->kind == INSOMNIA_ERR_SOCKET_REFUSED &&
+	       err->errnum == EAGAIN;
 }

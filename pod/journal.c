@@ -38,23 +38,24 @@ static int tail_is_torn(int fd, bool *torn)
 	return 0;
 }
 
-int journal_open(struct journal *j, int session_dirfd, struct error *err)
+int journal_open(struct journal *j, int session_dirfd,
+                 struct insomnia_error *err)
 {
 	/* O_RDWR only so tail_is_torn can pread the last byte. */
 	j->fd =
 	    fd_open_regular_at(session_dirfd, SESSION_JOURNAL,
 	                       O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
 	if (j->fd < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot open %s",
-		                       SESSION_JOURNAL);
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot open %s", SESSION_JOURNAL);
 	/* 0600 whatever the umask it was created under: the next pod
 	 * opens it for writing. */
 	if (fchmod(j->fd, 0600) < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot chmod %s",
-		                       SESSION_JOURNAL);
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot chmod %s", SESSION_JOURNAL);
 	if (tail_is_torn(j->fd, &j->torn) < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot read %s",
-		                       SESSION_JOURNAL);
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot read %s", SESSION_JOURNAL);
 	return 0;
 }
 
@@ -82,14 +83,14 @@ static char *encode(const struct journal *j, const char *event, json_t *fields,
 }
 
 int journal_append(struct journal *j, const char *event, json_t *fields,
-                   struct error *err)
+                   struct insomnia_error *err)
 {
 	size_t len;
 	char *line = encode(j, event, fields, &len);
 	ssize_t n;
 
 	if (!line)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot encode the journal record \"%s\"",
 		                 event);
 	do
@@ -103,16 +104,16 @@ int journal_append(struct journal *j, const char *event, json_t *fields,
 	/* Whatever part reached the file is a torn line now. */
 	if (n > 0)
 		j->torn = true;
-	return error_set_errno(err, ERR_IO, n < 0 ? errno : ENOSPC,
+	return error_set_errno(err, INSOMNIA_ERR_IO, n < 0 ? errno : ENOSPC,
 	                       "cannot append \"%s\" to %s", event,
 	                       SESSION_JOURNAL);
 }
 
-int journal_sync(struct journal *j, struct error *err)
+int journal_sync(struct journal *j, struct insomnia_error *err)
 {
 	if (fsync(j->fd) < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
-		                       SESSION_JOURNAL);
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot sync %s", SESSION_JOURNAL);
 	return 0;
 }
 

@@ -23,15 +23,16 @@ void journal_init(struct journal *j);
 
 /* Open (creating, 0600) the journal in the session dir, and note whether
  * its last line is unfinished. */
-int journal_open(struct journal *j, int session_dirfd, struct error *err);
+int journal_open(struct journal *j, int session_dirfd,
+                 struct insomnia_error *err);
 
 /* Append {"ts":<now>,"event":event, ...fields} (fields may be NULL; it
  * is borrowed). */
 int journal_append(struct journal *j, const char *event, json_t *fields,
-                   struct error *err);
+                   struct insomnia_error *err);
 
 /* fsync the journal. */
-int journal_sync(struct journal *j, struct error *err);
+int journal_sync(struct journal *j, struct insomnia_error *err);
 
 void journal_close(struct journal *j);
 

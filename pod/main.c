@@ -32,7 +32,7 @@ struct options {
 /* Everything the pod owns, so one function can release it all. */
 struct pod {
 	struct podsession session;
-	char cwd[PATHS_MAX];
+	char cwd[INSOMNIA_PATH_MAX];
 	struct pod_config cfg;
 	bool cfg_loaded;
 	struct podrun run;
@@ -63,7 +63,7 @@ static const char usage_text[] =
 
 /* 0 to run, 1 when --help or --version was answered, -1 on misuse. */
 static int parse_args(int argc, char **argv, struct options *o,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
 	static const struct option longopts[] = {
 	    {"overlay", required_argument, NULL, 'o'},
@@ -95,14 +95,14 @@ static int parse_args(int argc, char **argv, struct options *o,
 			printf("pod %s\n", INSOMNIA_VERSION);
 			return 1;
 		default:
-			return error_set(err, ERR_USAGE,
+			return error_set(err, INSOMNIA_ERR_USAGE,
 			                 "unknown or incomplete option \"%s\"",
 			                 argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return error_set(err, ERR_USAGE, "unexpected argument \"%s\"",
-		                 argv[optind]);
+		return error_set(err, INSOMNIA_ERR_USAGE,
+		                 "unexpected argument \"%s\"", argv[optind]);
 	return 0;
 }
 
@@ -152,7 +152,7 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 /* The id, and for --session the session itself: checked and locked
  * before anything else is touched, since its config is a layer. */
 static int open_session(struct pod *p, const struct options *o,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	if (podsession_choose(&p->session, o->session, err) < 0)
 		return -1;
@@ -162,13 +162,13 @@ static int open_session(struct pod *p, const struct options *o,
 }
 
 static int load_config(struct pod *p, const struct options *o,
-                       struct error *err)
+                       struct insomnia_error *err)
 {
 	struct podconfig_args a = {o->overlay, o->manifest, p->cwd,
 	                           p->session.layer};
 
 	if (!getcwd(p->cwd, sizeof p->cwd))
-		return error_set_errno(err, ERR_CONFIG, errno,
+		return error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
 		                       "cannot read the working directory");
 	if (podconfig_load(&a, &p->cfg, err) < 0)
 		return -1;
@@ -182,7 +182,7 @@ static int load_config(struct pod *p, const struct options *o,
 
 /* A new session is created only once the name is ours, so a refused
  * start leaves no session behind. */
-static int begin_session(struct pod *p, struct error *err)
+static int begin_session(struct pod *p, struct insomnia_error *err)
 {
 	if (!p->session.resumed &&
 	    podsession_create(&p->session, p->cfg.name, p->cwd, p->cfg.tree,
@@ -204,17 +204,17 @@ static void fill_state(struct pod *p)
 	state_stamp(st);
 }
 
-static int setup_loop(struct pod *p, struct error *err)
+static int setup_loop(struct pod *p, struct insomnia_error *err)
 {
 	p->base = event_base_new();
 	if (!p->base)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot create the event loop");
 	p->sigterm = evsignal_new(p->base, SIGTERM, on_signal, p);
 	p->sigint = evsignal_new(p->base, SIGINT, on_signal, p);
 	if (!p->sigterm || !p->sigint || evsignal_add(p->sigterm, NULL) < 0 ||
 	    evsignal_add(p->sigint, NULL) < 0)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot watch SIGTERM and SIGINT");
 	p->server = server_new(p->base, p->run.listenfd, &p->state,
 	                       on_stop_request, p, err);
@@ -222,7 +222,7 @@ static int setup_loop(struct pod *p, struct error *err)
 }
 
 /* One write(2), so a tailing client never sees half the line. */
-static int announce_ready(struct pod *p, struct error *err)
+static int announce_ready(struct pod *p, struct insomnia_error *err)
 {
 	char line[READY_LINE_MAX];
 	int len =
@@ -231,7 +231,7 @@ static int announce_ready(struct pod *p, struct error *err)
 	if (len < 0)
 		return -1;
 	if (fd_write_all(2, line, (size_t)len) < 0)
-		return error_set_errno(err, ERR_IO, errno,
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                       "cannot write the ready line");
 	return 0;
 }
@@ -240,13 +240,14 @@ static int announce_ready(struct pod *p, struct error *err)
  * so a failure is logged, not fatal. */
 static void settle_session(struct pod *p)
 {
-	struct error err;
+	struct insomnia_error err;
 
 	if (podsession_settle(&p->session, &err) < 0)
 		podlog("session %s: %s", p->session.id, err.message);
 }
 
-static int pod_start(struct pod *p, const struct options *o, struct error *err)
+static int pod_start(struct pod *p, const struct options *o,
+                     struct insomnia_error *err)
 {
 	if (open_session(p, o, err) < 0 || load_config(p, o, err) < 0)
 		return -1;
@@ -267,7 +268,7 @@ static int pod_start(struct pod *p, const struct options *o, struct error *err)
 	return 0;
 }
 
-static int pod_serve(struct pod *p, struct error *err)
+static int pod_serve(struct pod *p, struct insomnia_error *err)
 {
 	int rc;
 
@@ -275,14 +276,14 @@ static int pod_serve(struct pod *p, struct error *err)
 	rc = event_base_dispatch(p->base);
 	block_stop_signals(SIG_BLOCK);
 	if (rc < 0 || !p->served)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "the event loop stopped unexpectedly");
 	return 0;
 }
 
 /* Reverse order of pod_start; safe after any partial start.  The
  * session goes last: its "stopped" record means the name is free. */
-static void pod_release(struct pod *p, const struct error *failure)
+static void pod_release(struct pod *p, const struct insomnia_error *failure)
 {
 	server_free(p->server);
 	if (p->sigterm)
@@ -315,21 +316,21 @@ static void lead_own_group(void)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct error err;
+	struct insomnia_error err;
 	struct pod p;
 	int rc;
 
 	memset(&p, 0, sizeof p);
 	podrun_init(&p.run);
 	podsession_init(&p.session);
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	rc = parse_args(argc, argv, &o, &err);
 	if (rc != 0) {
 		if (rc > 0)
 			return 0;
 		podlog("%s", err.message);
 		podlog("try 'pod --help'");
-		return error_exit_code(err.kind);
+		return insomnia_error_exit_code(err.kind);
 	}
 	lead_own_group();
 	fds_close_inherited();
@@ -343,7 +344,7 @@ int main(int argc, char **argv)
 	pod_release(&p, rc < 0 ? &err : NULL);
 	if (rc < 0) {
 		podlog("%s", err.message);
-		return error_exit_code(err.kind);
+		return insomnia_error_exit_code(err.kind);
 	}
 	podlog("stopped");
 	return 0;

@@ -25,13 +25,13 @@ struct schema_key {
 	bool required;
 	/* Copies a present, well-typed value into the config. */
 	int (*apply)(struct pod_config *cfg, const struct toml_value *v,
-	             struct error *err);
+	             struct insomnia_error *err);
 };
 
 static int apply_name(struct pod_config *cfg, const struct toml_value *v,
-                      struct error *err);
+                      struct insomnia_error *err);
 static int apply_description(struct pod_config *cfg, const struct toml_value *v,
-                             struct error *err);
+                             struct insomnia_error *err);
 
 /* Every key the pod knows.  A new key is one line here (and, when the
  * pod must act on it, one apply function). */
@@ -52,7 +52,7 @@ static const struct schema_key *schema_find(const char *path)
 }
 
 /* Prefix err's message with where v was set: "overlay:2:1: ". */
-static int at_origin(struct error *err, const struct toml_value *v)
+static int at_origin(struct insomnia_error *err, const struct toml_value *v)
 {
 	const struct toml_origin *o = toml_origin(v);
 
@@ -75,22 +75,22 @@ static bool key_is_bare(const char *key)
 }
 
 static int check_table(const struct toml_value *table, const char *prefix,
-                       struct error *err);
+                       struct insomnia_error *err);
 
 /* One entry of a table: known, of the right type, and (for a table) with
  * known contents. */
 static int check_entry(const char *path, bool bare, const struct toml_value *v,
-                       struct error *err)
+                       struct insomnia_error *err)
 {
 	const struct schema_key *k = bare ? schema_find(path) : NULL;
 
 	if (!k) {
-		error_set(err, ERR_CONFIG, "unknown key \"%s\"", path);
+		error_set(err, INSOMNIA_ERR_CONFIG, "unknown key \"%s\"", path);
 		return at_origin(err, v);
 	}
 	if (toml_type(v) != k->type) {
-		error_set(err, ERR_CONFIG, "%s: expected %s, found %s", path,
-		          toml_type_name(k->type),
+		error_set(err, INSOMNIA_ERR_CONFIG, "%s: expected %s, found %s",
+		          path, toml_type_name(k->type),
 		          toml_type_name(toml_type(v)));
 		return at_origin(err, v);
 	}
@@ -100,7 +100,7 @@ static int check_entry(const char *path, bool bare, const struct toml_value *v,
 }
 
 static int check_table(const struct toml_value *table, const char *prefix,
-                       struct error *err)
+                       struct insomnia_error *err)
 {
 	for (size_t i = 0; i < toml_len(table); i++) {
 		const char *key = toml_table_key(table, i);
@@ -122,12 +122,12 @@ static int check_table(const struct toml_value *table, const char *prefix,
 }
 
 static int schema_apply(const struct toml_value *tree, struct pod_config *cfg,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	for (size_t i = 0; i < SCHEMA_LEN; i++) {
 		const struct toml_value *v = toml_lookup(tree, schema[i].path);
 		if (!v && schema[i].required)
-			return error_set(err, ERR_CONFIG,
+			return error_set(err, INSOMNIA_ERR_CONFIG,
 			                 "%s is required: set it in a manifest "
 			                 "or in the overlay",
 			                 schema[i].path);
@@ -138,17 +138,18 @@ static int schema_apply(const struct toml_value *tree, struct pod_config *cfg,
 }
 
 static int apply_name(struct pod_config *cfg, const struct toml_value *v,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
 	const char *name;
 	size_t len;
 
 	toml_as_string(v, &name, &len);
 	if (strlen(name) != len) {
-		error_set(err, ERR_BAD_NAME, "pod.name: holds a NUL character");
+		error_set(err, INSOMNIA_ERR_BAD_NAME,
+		          "pod.name: holds a NUL character");
 		return at_origin(err, v);
 	}
-	if (podname_check(name, err) < 0) {
+	if (insomnia_name_check(name, err) < 0) {
 		error_prefix(err, "pod.name");
 		return at_origin(err, v);
 	}
@@ -157,7 +158,7 @@ static int apply_name(struct pod_config *cfg, const struct toml_value *v,
 }
 
 static int apply_description(struct pod_config *cfg, const struct toml_value *v,
-                             struct error *err)
+                             struct insomnia_error *err)
 {
 	const char *text;
 	size_t len;
@@ -166,7 +167,7 @@ static int apply_description(struct pod_config *cfg, const struct toml_value *v,
 	free(cfg->description);
 	cfg->description = strndup(text, len);
 	if (!cfg->description)
-		return error_set(err, ERR_INTERNAL, "out of memory");
+		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	return 0;
 }
 
@@ -174,7 +175,8 @@ static int apply_description(struct pod_config *cfg, const struct toml_value *v,
 
 /* Parse text as one layer and merge it over *acc. */
 static int merge_layer(struct toml_value **acc, const char *text, size_t len,
-                       const char *source, const char *dir, struct error *err)
+                       const char *source, const char *dir,
+                       struct insomnia_error *err)
 {
 	struct toml_value *layer = toml_parse(text, len, source, dir, err);
 	struct toml_value *merged;
@@ -201,9 +203,9 @@ static void note_layer(struct pod_config *cfg, const char *source)
  * not exist and missing_ok, or -1. */
 static int merge_file(struct toml_value **acc, struct pod_config *cfg,
                       const char *what, const char *path, bool missing_ok,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
-	char source[PATHS_MAX + 32], dir[PATHS_MAX];
+	char source[INSOMNIA_PATH_MAX + 32], dir[INSOMNIA_PATH_MAX];
 	char *text = NULL, *slash;
 	size_t len;
 	int rc;
@@ -213,10 +215,10 @@ static int merge_file(struct toml_value **acc, struct pod_config *cfg,
 		if (errno == ENOENT && missing_ok)
 			return 1;
 		if (errno == EFBIG)
-			return error_set(err, ERR_CONFIG,
+			return error_set(err, INSOMNIA_ERR_CONFIG,
 			                 "%s: larger than %d bytes", source,
 			                 CONFIG_FILE_MAX);
-		return error_set_errno(err, ERR_CONFIG, errno,
+		return error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
 		                       "%s: cannot read", source);
 	}
 	snprintf(dir, sizeof dir, "%s", path);
@@ -231,9 +233,9 @@ static int merge_file(struct toml_value **acc, struct pod_config *cfg,
 }
 
 static int merge_user(struct toml_value **acc, struct pod_config *cfg,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
-	char path[PATHS_MAX];
+	char path[INSOMNIA_PATH_MAX];
 
 	/* Without HOME or XDG_CONFIG_HOME there is no user manifest. */
 	if (paths_user_manifest(path, sizeof path, NULL) < 0)
@@ -243,9 +245,10 @@ static int merge_user(struct toml_value **acc, struct pod_config *cfg,
 }
 
 static int merge_project(struct toml_value **acc, struct pod_config *cfg,
-                         const struct podconfig_args *a, struct error *err)
+                         const struct podconfig_args *a,
+                         struct insomnia_error *err)
 {
-	char path[PATHS_MAX];
+	char path[INSOMNIA_PATH_MAX];
 	int found;
 
 	if (a->manifest && a->manifest[0] == '/')
@@ -265,7 +268,8 @@ static int merge_project(struct toml_value **acc, struct pod_config *cfg,
 
 /* The recorded config, already parsed (pod/sessionfile.c). */
 static int merge_session(struct toml_value **acc, struct pod_config *cfg,
-                         const struct podconfig_args *a, struct error *err)
+                         const struct podconfig_args *a,
+                         struct insomnia_error *err)
 {
 	const struct toml_origin *o;
 	struct toml_value *merged;
@@ -283,7 +287,8 @@ static int merge_session(struct toml_value **acc, struct pod_config *cfg,
 }
 
 static int merge_overlay(struct toml_value **acc, struct pod_config *cfg,
-                         const struct podconfig_args *a, struct error *err)
+                         const struct podconfig_args *a,
+                         struct insomnia_error *err)
 {
 	if (!a->overlay)
 		return 0;
@@ -297,7 +302,7 @@ static int merge_overlay(struct toml_value **acc, struct pod_config *cfg,
 }
 
 int podconfig_load(const struct podconfig_args *args, struct pod_config *cfg,
-                   struct error *err)
+                   struct insomnia_error *err)
 {
 	struct toml_value *acc;
 	int rc = -1;

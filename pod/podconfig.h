@@ -10,7 +10,7 @@
 
 #include "error.h"
 #include "paths.h"
-#include "podname.h"
+#include <insomnia/dirs.h>
 #include "toml.h"
 
 /* Layers: defaults, user, project, session, overlay. */
@@ -28,18 +28,18 @@ struct podconfig_args {
 
 struct pod_config {
 	struct toml_value *tree; /* the merged tree, for later keys */
-	char name[PODNAME_MAX + 1];
+	char name[INSOMNIA_NAME_MAX + 1];
 	char *description; /* malloc'd, or NULL when unset */
 	/* The layers that were read, lowest first, for progress lines. */
-	char layers[PODCONFIG_LAYERS_MAX][PATHS_MAX + 32];
+	char layers[PODCONFIG_LAYERS_MAX][INSOMNIA_PATH_MAX + 32];
 	size_t nlayers;
 };
 
-/* Read, merge and check every layer.  Errors are ERR_CONFIG with
+/* Read, merge and check every layer.  Errors are INSOMNIA_ERR_CONFIG with
  * "<layer>:<line>:<col>: " in front when a value is to blame, or
- * ERR_BAD_NAME for a name the pod name rule refuses. */
+ * INSOMNIA_ERR_BAD_NAME for a name the pod name rule refuses. */
 int podconfig_load(const struct podconfig_args *args, struct pod_config *cfg,
-                   struct error *err);
+                   struct insomnia_error *err);
 
 void podconfig_free(struct pod_config *cfg);
 

@@ -21,9 +21,9 @@ void podrun_init(struct podrun *r)
 	r->bound = r->published = false;
 }
 
-int podrun_open(struct podrun *r, const char *name, struct error *err)
+int podrun_open(struct podrun *r, const char *name, struct insomnia_error *err)
 {
-	char root[PATHS_MAX];
+	char root[INSOMNIA_PATH_MAX];
 
 	r->rootfd = rundir_open_root(true, root, sizeof root, err);
 	if (r->rootfd < 0)
@@ -36,21 +36,21 @@ int podrun_open(struct podrun *r, const char *name, struct error *err)
 }
 
 static int already_running(struct podrun *r, const char *name,
-                           struct error *err)
+                           struct insomnia_error *err)
 {
 	pid_t pid;
 
 	/* The holder may not have written its pid yet. */
 	if (rundir_read_pid(r->dirfd, &pid) < 0)
-		return error_set(err, ERR_ALREADY_RUNNING,
+		return error_set(err, INSOMNIA_ERR_ALREADY_RUNNING,
 		                 "pod %s is already running (pid unknown)",
 		                 name);
-	return error_set(err, ERR_ALREADY_RUNNING,
+	return error_set(err, INSOMNIA_ERR_ALREADY_RUNNING,
 	                 "pod %s is already running (pid %ld)", name,
 	                 (long)pid);
 }
 
-int podrun_lock(struct podrun *r, const char *name, struct error *err)
+int podrun_lock(struct podrun *r, const char *name, struct insomnia_error *err)
 {
 	int rc = rundir_take_lock(r->rootfd, name, r->dir, &r->dirfd,
 	                          &r->lockfd, err);
@@ -68,31 +68,31 @@ int podrun_lock(struct podrun *r, const char *name, struct error *err)
 }
 
 /* Only with the lock held: whoever made the socket is dead. */
-static int remove_stale_sock(struct podrun *r, struct error *err)
+static int remove_stale_sock(struct podrun *r, struct insomnia_error *err)
 {
 	struct stat st;
 
 	if (fstatat(r->dirfd, RUNDIR_SOCK, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                       "cannot inspect %s", r->sock);
 	}
 	/* Anything else under that name was put there by someone else,
 	 * and deleting it could destroy their data. */
 	if (!S_ISSOCK(st.st_mode))
-		return error_set(err, ERR_RUNTIME_DIR,
+		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
 		                 "%s exists and is not a socket; "
 		                 "refusing to remove it",
 		                 r->sock);
 	if (unlinkat(r->dirfd, RUNDIR_SOCK, 0) < 0 && errno != ENOENT)
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                       "cannot remove stale socket %s",
 		                       r->sock);
 	return 0;
 }
 
-int podrun_listen(struct podrun *r, struct error *err)
+int podrun_listen(struct podrun *r, struct insomnia_error *err)
 {
 	if (remove_stale_sock(r, err) < 0)
 		return -1;
@@ -105,7 +105,7 @@ int podrun_listen(struct podrun *r, struct error *err)
 }
 
 int podrun_publish(struct podrun *r, const struct pod_state *st,
-                   struct error *err)
+                   struct insomnia_error *err)
 {
 	char pid[32];
 	int len = snprintf(pid, sizeof pid, "%ld\n", (long)st->pid);

@@ -28,7 +28,7 @@ void podsession_init(struct podsession *s)
 }
 
 int podsession_choose(struct podsession *s, const char *requested,
-                      struct error *err)
+                      struct insomnia_error *err)
 {
 	uuid_t u;
 
@@ -42,7 +42,7 @@ int podsession_choose(struct podsession *s, const char *requested,
 	if (session_id_normalize(requested, s->id, NULL) < 0 ||
 	    uuid_parse(s->id, u) < 0)
 		return error_set(
-		    err, ERR_BAD_SESSION_ID,
+		    err, INSOMNIA_ERR_BAD_SESSION_ID,
 		    "--session: \"%.64s\" is not a UUID (expected "
 		    "the form 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
 		    requested);
@@ -58,7 +58,8 @@ static void close_fd(int *fd)
 }
 
 /* Hand a local error on to err, which may be NULL. */
-static int pass_on(struct error *err, const struct error *local)
+static int pass_on(struct insomnia_error *err,
+                   const struct insomnia_error *local)
 {
 	if (err)
 		*err = *local;
@@ -70,7 +71,7 @@ static int pass_on(struct error *err, const struct error *local)
 /* Who holds it, as far as the journal knows.  A pod that has locked the
  * session but not yet journalled may be reported by its predecessor's
  * name, or with "pid unknown". */
-static int live_error(struct podsession *s, struct error *err)
+static int live_error(struct podsession *s, struct insomnia_error *err)
 {
 	struct session_info info;
 	const char *name;
@@ -82,22 +83,22 @@ static int live_error(struct podsession *s, struct error *err)
 	pid_known =
 	    info.pid > 0 && strcmp(info.last_event, SESSION_EV_STOPPED) != 0;
 	if (!name[0])
-		return error_set(err, ERR_SESSION_LIVE,
+		return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
 		                 "session %s is live in another pod", s->id);
 	if (!pid_known)
-		return error_set(err, ERR_SESSION_LIVE,
+		return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
 		                 "session %s is live in pod %s (pid unknown)",
 		                 s->id, name);
-	return error_set(err, ERR_SESSION_LIVE,
+	return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
 	                 "session %s is live in pod %s (pid %ld)", s->id, name,
 	                 (long)info.pid);
 }
 
 /* The session's `lock`, an OFD lock like the pod's (livelock.h): a
  * `podctl sessions` probing it can never make this take fail. */
-static int take_lock(struct podsession *s, struct error *err)
+static int take_lock(struct podsession *s, struct insomnia_error *err)
 {
-	char path[PATHS_MAX + 8];
+	char path[INSOMNIA_PATH_MAX + 8];
 	int rc;
 
 	snprintf(path, sizeof path, "%s/%s", s->dir, SESSION_LOCK);
@@ -111,7 +112,7 @@ static int take_lock(struct podsession *s, struct error *err)
 		return livelock_error(err, errno, "lock", path);
 	/* only a holder unlinks `lock`: linked now means ours for good */
 	if (!fd_linked_at(s->lockfd, s->dirfd, SESSION_LOCK))
-		return error_set_errno(err, ERR_RUNTIME_DIR, ENOENT,
+		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, ENOENT,
 		                       "%s was removed while being locked",
 		                       path);
 	return 0;
@@ -121,14 +122,14 @@ static int take_lock(struct podsession *s, struct error *err)
 
 /* err may be NULL (the API allows it): the kind of a failure is read
  * from a local error, then handed on. */
-static int open_existing(struct podsession *s, struct error *err)
+static int open_existing(struct podsession *s, struct insomnia_error *err)
 {
-	char root[PATHS_MAX];
-	struct error e;
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_error e;
 
 	s->rootfd = session_open_root(false, root, sizeof root, &e);
 	if (s->rootfd < 0 && e.errnum == ENOENT)
-		return error_set(err, ERR_SESSION_UNKNOWN,
+		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
 		                 "unknown session %s: there are no sessions "
 		                 "yet (no directory %s)",
 		                 s->id, root);
@@ -136,14 +137,14 @@ static int open_existing(struct podsession *s, struct error *err)
 	    paths_join(s->dir, sizeof s->dir, root, s->id, &e) < 0)
 		return pass_on(err, &e);
 	s->dirfd = session_open_dir(s->rootfd, s->id, &e);
-	if (s->dirfd < 0 && e.kind == ERR_SESSION_UNKNOWN)
-		return error_set(err, ERR_SESSION_UNKNOWN,
+	if (s->dirfd < 0 && e.kind == INSOMNIA_ERR_SESSION_UNKNOWN)
+		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
 		                 "unknown session %s: no directory %s", s->id,
 		                 s->dir);
 	return s->dirfd < 0 ? pass_on(err, &e) : 0;
 }
 
-int podsession_resume(struct podsession *s, struct error *err)
+int podsession_resume(struct podsession *s, struct insomnia_error *err)
 {
 	struct stat st;
 
@@ -153,7 +154,7 @@ int podsession_resume(struct podsession *s, struct error *err)
 	 * dir that never became a session. */
 	if (fstatat(s->dirfd, SESSION_TOML, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
-		return error_set(err, ERR_SESSION_UNKNOWN,
+		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
 		                 "unknown session %s: %s has no %s (its "
 		                 "creation never finished)",
 		                 s->id, s->dir, SESSION_TOML);
@@ -171,9 +172,9 @@ int podsession_resume(struct podsession *s, struct error *err)
 
 /* Our own mkdir, so the dir is surely new (and ours to remove); safedir
  * then checks and opens what was made. */
-static int make_dir(struct podsession *s, struct error *err)
+static int make_dir(struct podsession *s, struct insomnia_error *err)
 {
-	char root[PATHS_MAX];
+	char root[INSOMNIA_PATH_MAX];
 
 	if (s->rootfd < 0) {
 		s->rootfd = session_open_root(true, root, sizeof root, err);
@@ -184,7 +185,7 @@ static int make_dir(struct podsession *s, struct error *err)
 	if (paths_join(s->dir, sizeof s->dir, s->root, s->id, err) < 0)
 		return -1;
 	if (mkdirat(s->rootfd, s->id, 0700) < 0)
-		return error_set_errno(err, ERR_RUNTIME_DIR, errno,
+		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                       "cannot create directory %s", s->dir);
 	s->created = true;
 	s->dirfd = safedir_openat(s->rootfd, s->id, s->dir, false, err);
@@ -221,28 +222,30 @@ static void start_over(struct podsession *s)
 
 /* mkdir and take the lock, starting over while a reaper takes the fresh
  * dir away: the lock held by it, or the dir or lock file gone. */
-static int make_locked_dir(struct podsession *s, struct error *err)
+static int make_locked_dir(struct podsession *s, struct insomnia_error *err)
 {
-	struct error e;
+	struct insomnia_error e;
 
 	for (int i = 0; i < CREATE_TRIES; i++) {
 		if (make_dir(s, &e) == 0 && take_lock(s, &e) == 0) {
 			if (still_linked(s))
 				return 0;
 		} else if (!s->created ||
-		           (e.kind != ERR_SESSION_LIVE && e.errnum != ENOENT)) {
+		           (e.kind != INSOMNIA_ERR_SESSION_LIVE &&
+		            e.errnum != ENOENT)) {
 			return pass_on(err, &e);
 		}
 		start_over(s);
 	}
-	return error_set(err, ERR_IO,
+	return error_set(err, INSOMNIA_ERR_IO,
 	                 "cannot create a session in %s: reaped under this "
 	                 "pod %d times",
 	                 s->root, CREATE_TRIES);
 }
 
 static int write_toml(struct podsession *s, const char *name, const char *cwd,
-                      const struct toml_value *config, struct error *err)
+                      const struct toml_value *config,
+                      struct insomnia_error *err)
 {
 	char created[SESSION_TIME_MAX];
 	struct sessionfile_head h = {s->id, name, cwd, created};
@@ -266,14 +269,14 @@ static int write_toml(struct podsession *s, const char *name, const char *cwd,
 /* session.toml is TOML, which holds only UTF-8 text: a cwd of other
  * bytes is refused before anything is made, rather than written and
  * then found unreadable. */
-static int check_recordable(const char *cwd, struct error *err)
+static int check_recordable(const char *cwd, struct insomnia_error *err)
 {
 	size_t len = strlen(cwd), step;
 
 	for (size_t i = 0; i < len; i += step)
 		if (!(step = utf8_seq_valid(cwd + i, len - i)))
 			return error_set(
-			    err, ERR_CONFIG,
+			    err, INSOMNIA_ERR_CONFIG,
 			    "cannot record the session: the working "
 			    "directory %s is not valid UTF-8, which "
 			    "session.toml cannot hold",
@@ -282,7 +285,8 @@ static int check_recordable(const char *cwd, struct error *err)
 }
 
 int podsession_create(struct podsession *s, const char *name, const char *cwd,
-                      const struct toml_value *config, struct error *err)
+                      const struct toml_value *config,
+                      struct insomnia_error *err)
 {
 	if (check_recordable(cwd, err) < 0 || make_locked_dir(s, err) < 0 ||
 	    write_toml(s, name, cwd, config, err) < 0 ||
@@ -293,14 +297,15 @@ int podsession_create(struct podsession *s, const char *name, const char *cwd,
 
 /* ---- the journal ----------------------------------------------------- */
 
-int podsession_begin(struct podsession *s, const char *name, struct error *err)
+int podsession_begin(struct podsession *s, const char *name,
+                     struct insomnia_error *err)
 {
 	json_t *f =
 	    json_pack("{s:I, s:s}", "pid", (json_int_t)getpid(), "name", name);
 	int rc;
 
 	if (!f)
-		return error_set(err, ERR_INTERNAL, "out of memory");
+		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	rc = journal_append(
 	    &s->journal, s->resumed ? SESSION_EV_RESUMED : SESSION_EV_STARTED,
 	    f, err);
@@ -311,7 +316,7 @@ int podsession_begin(struct podsession *s, const char *name, struct error *err)
 	return 0;
 }
 
-int podsession_ready(struct podsession *s, struct error *err)
+int podsession_ready(struct podsession *s, struct insomnia_error *err)
 {
 	if (journal_append(&s->journal, SESSION_EV_READY, NULL, err) < 0)
 		return -1;
@@ -326,15 +331,15 @@ int podsession_ready(struct podsession *s, struct error *err)
  * dir itself.  Nobody can resume the session before this pod stops, and
  * a pod killed before here leaves everything in the page cache whole:
  * only a power loss in the instant after the ready line can lose it. */
-int podsession_settle(struct podsession *s, struct error *err)
+int podsession_settle(struct podsession *s, struct insomnia_error *err)
 {
 	if (journal_sync(&s->journal, err) < 0)
 		return -1;
 	if (!s->created)
 		return 0;
 	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
-		return error_set_errno(err, ERR_IO, errno, "cannot sync %s",
-		                       s->dir);
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot sync %s", s->dir);
 	return 0;
 }
 
@@ -342,7 +347,7 @@ void podsession_stopping(struct podsession *s, const char *reason,
                          const char *detail)
 {
 	json_t *f = json_pack("{s:s}", "reason", reason);
-	struct error err;
+	struct insomnia_error err;
 
 	if (!s->began)
 		return;
@@ -355,12 +360,13 @@ void podsession_stopping(struct podsession *s, const char *reason,
 	json_decref(f);
 }
 
-static void journal_stopped(struct podsession *s, const struct error *failure)
+static void journal_stopped(struct podsession *s,
+                            const struct insomnia_error *failure)
 {
 	json_t *f =
 	    failure ? json_pack("{s:o}", "error", jsonstr_new(failure->message))
 	            : NULL;
-	struct error err;
+	struct insomnia_error err;
 
 	if (journal_append(&s->journal, SESSION_EV_STOPPED, f, &err) < 0 ||
 	    journal_sync(&s->journal, &err) < 0)
@@ -385,7 +391,8 @@ static void remove_created(struct podsession *s)
 		unlinkat(s->rootfd, s->id, AT_REMOVEDIR);
 }
 
-void podsession_close(struct podsession *s, const struct error *failure)
+void podsession_close(struct podsession *s,
+                      const struct insomnia_error *failure)
 {
 	if (s->created && !s->ready)
 		remove_created(s);

@@ -190,14 +190,14 @@ static bool is_blank(const char *line, size_t len)
 static int handle_line(struct conn *c, const char *line, size_t len)
 {
 	struct proto_request req;
-	struct error err;
+	struct insomnia_error err;
 	int rc;
 
 	/* A stray empty line (an interactive user's extra Enter) is not a
 	 * request, so it gets no reply. */
 	if (is_blank(line, len))
 		return 0;
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	if (proto_parse_request(line, len, &req, &err) < 0)
 		rc = conn_send_error(c, req.id, PROTO_ERR_BAD_REQUEST,
 		                     err.message);
@@ -417,12 +417,12 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 
 struct server *server_new(struct event_base *base, int listenfd,
                           const struct pod_state *state, server_stop_fn on_stop,
-                          void *arg, struct error *err)
+                          void *arg, struct insomnia_error *err)
 {
 	struct server *s = calloc(1, sizeof *s);
 
 	if (!s) {
-		error_set(err, ERR_INTERNAL, "out of memory");
+		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	s->base = base;
@@ -433,7 +433,8 @@ struct server *server_new(struct event_base *base, int listenfd,
 	s->listener = evconnlistener_new(base, accept_cb, s,
 	                                 LEV_OPT_CLOSE_ON_EXEC, 0, listenfd);
 	if (!s->listener) {
-		error_set(err, ERR_INTERNAL, "cannot serve the control socket");
+		error_set(err, INSOMNIA_ERR_INTERNAL,
+		          "cannot serve the control socket");
 		free(s);
 		return NULL;
 	}

@@ -26,7 +26,7 @@ typedef void (*server_stop_fn)(void *arg, const char *reason);
  * state is borrowed too and must outlive the server. */
 struct server *server_new(struct event_base *base, int listenfd,
                           const struct pod_state *state, server_stop_fn on_stop,
-                          void *arg, struct error *err);
+                          void *arg, struct insomnia_error *err);
 
 /* Close every connection and stop accepting. */
 void server_free(struct server *s);

@@ -87,7 +87,7 @@ static char *compose(const struct sessionfile_head *h, const char *config,
 /* Does text read back to the same head and config? */
 static int check_reads_back(const char *text, size_t len,
                             const struct sessionfile_head *h,
-                            const char *config, struct error *err)
+                            const char *config, struct insomnia_error *err)
 {
 	struct toml_value *doc = toml_parse(text, len, SESSION_TOML, NULL, err);
 	const struct toml_value *cwd;
@@ -106,7 +106,7 @@ static int check_reads_back(const char *text, size_t len,
 	free(again);
 	toml_free(doc);
 	if (!same)
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot record the session: %s does not read "
 		                 "back to the effective configuration",
 		                 SESSION_TOML);
@@ -115,14 +115,14 @@ static int check_reads_back(const char *text, size_t len,
 
 char *sessionfile_render(const struct sessionfile_head *head,
                          const struct toml_value *config, size_t *len,
-                         struct error *err)
+                         struct insomnia_error *err)
 {
 	char *cfg_text = toml_write(config, NULL);
 	char *text = cfg_text ? compose(head, cfg_text, len) : NULL;
 
 	if (!text)
-		error_set(err, ERR_INTERNAL, "out of memory writing %s",
-		          SESSION_TOML);
+		error_set(err, INSOMNIA_ERR_INTERNAL,
+		          "out of memory writing %s", SESSION_TOML);
 	else if (check_reads_back(text, *len, head, cfg_text, err) < 0) {
 		free(text);
 		text = NULL;
@@ -135,7 +135,7 @@ char *sessionfile_render(const struct sessionfile_head *head,
  * against dir. */
 static struct toml_value *parse_layer(const char *text, size_t len,
                                       const char *id, const char *dir,
-                                      struct error *err)
+                                      struct insomnia_error *err)
 {
 	char source[SESSION_ID_LEN + 16];
 
@@ -145,25 +145,26 @@ static struct toml_value *parse_layer(const char *text, size_t len,
 
 /* The recorded id must be the directory's, and [config] a table. */
 static int check_loaded(const struct toml_value *doc, const char *id,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	const struct toml_value *config = toml_table_get(doc, "config");
 	const char *recorded;
 
 	if (!toml_as_string(toml_lookup(doc, "session.id"), &recorded, NULL) ||
 	    strcmp(recorded, id) != 0)
-		return error_set(err, ERR_CONFIG,
+		return error_set(err, INSOMNIA_ERR_CONFIG,
 		                 "session %s: %s does not record this id", id,
 		                 SESSION_TOML);
 	if (!config || toml_type(config) != TOML_TABLE)
-		return error_set(err, ERR_CONFIG,
+		return error_set(err, INSOMNIA_ERR_CONFIG,
 		                 "session %s: %s has no [config] table", id,
 		                 SESSION_TOML);
 	return 0;
 }
 
 int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
-                     const struct toml_value **config, struct error *err)
+                     const struct toml_value **config,
+                     struct insomnia_error *err)
 {
 	struct toml_value *first = NULL;
 	const char *cwd;
@@ -173,7 +174,7 @@ int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
 	*doc = NULL;
 	if (fd_read_file_at(session_dirfd, SESSION_TOML, SESSIONFILE_MAX, &text,
 	                    &len) < 0)
-		return error_set_errno(err, ERR_IO, errno,
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
 		                       "session %s: cannot read %s", id,
 		                       SESSION_TOML);
 	/* Twice: the recorded cwd, known only after a parse, is the

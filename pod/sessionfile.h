@@ -28,13 +28,14 @@ struct sessionfile_head {
  * that is not UTF-8, say) is an error, never a file a resume chokes on. */
 char *sessionfile_render(const struct sessionfile_head *head,
                          const struct toml_value *config, size_t *len,
-                         struct error *err);
+                         struct insomnia_error *err);
 
 /* A resumed session's file.  *doc gets the parsed tree (the caller frees
  * it with toml_free) and *config its [config] table, with every value's
  * origin "session <id>" and, for relative paths, the recorded cwd.
- * Errors are ERR_CONFIG naming the layer, or ERR_IO. */
+ * Errors are INSOMNIA_ERR_CONFIG naming the layer, or INSOMNIA_ERR_IO. */
 int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
-                     const struct toml_value **config, struct error *err);
+                     const struct toml_value **config,
+                     struct insomnia_error *err);
 
 #endif

@@ -44,7 +44,8 @@ int64_t state_uptime_ms(const struct pod_state *st)
 	       (now.tv_nsec - st->started_mono.tv_nsec) / 1000000;
 }
 
-int state_write(int dirfd, const struct pod_state *st, struct error *err)
+int state_write(int dirfd, const struct pod_state *st,
+                struct insomnia_error *err)
 {
 	json_t *obj = state_to_json(st);
 	char *json = obj ? json_dumps(obj, JSON_INDENT(2)) : NULL;
@@ -54,7 +55,8 @@ int state_write(int dirfd, const struct pod_state *st, struct error *err)
 	/* A trailing newline keeps `cat state.json` tidy in a shell. */
 	if (!json || (len = asprintf(&text, "%s\n", json)) < 0) {
 		text = NULL;
-		error_set(err, ERR_INTERNAL, "cannot encode %s", RUNDIR_STATE);
+		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot encode %s",
+		          RUNDIR_STATE);
 		goto out;
 	}
 	/* no fsync: the runtime dir is rebuilt at every start */

@@ -13,18 +13,18 @@
 
 #include "error.h"
 #include "paths.h"
-#include "podname.h"
+#include <insomnia/dirs.h>
 #include "session.h"
 
 /* "2024-05-01T12:00:00Z" plus room. */
 #define STATE_TIME_MAX 32
 
 struct pod_state {
-	char name[PODNAME_MAX + 1];
+	char name[INSOMNIA_NAME_MAX + 1];
 	const char *description; /* owned by the config; may be NULL */
 	pid_t pid, pgid;
 	char session_id[SESSION_ID_LEN + 1];
-	char socket[PATHS_MAX]; /* absolute path */
+	char socket[INSOMNIA_PATH_MAX]; /* absolute path */
 	char started_at[STATE_TIME_MAX];
 	struct timespec started_mono; /* for uptime, immune to clock steps */
 	const char *state;            /* "running", "stopping" */
@@ -41,6 +41,7 @@ json_t *state_to_json(const struct pod_state *st);
 int64_t state_uptime_ms(const struct pod_state *st);
 
 /* Atomically (re)write state.json in the pod's dir. */
-int state_write(int dirfd, const struct pod_state *st, struct error *err);
+int state_write(int dirfd, const struct pod_state *st,
+                struct insomnia_error *err);
 
 #endif

@@ -32,7 +32,7 @@
 #include "unixsock.h"
 
 struct mock {
-	char name[PODNAME_MAX + 1];
+	char name[INSOMNIA_NAME_MAX + 1];
 	const char *announce; /* name printed on the ready line */
 	int ready_delay_ms;
 	int lines;           /* progress lines before ready */
@@ -67,7 +67,7 @@ static void name_from_overlay(struct mock *m, const char *overlay)
 		if (*q == '=') {
 			q += 1 + strspn(q + 1, " \t");
 			if (*q == '"' && (end = strchr(q + 1, '"')) &&
-			    (size_t)(end - q - 1) <= PODNAME_MAX) {
+			    (size_t)(end - q - 1) <= INSOMNIA_NAME_MAX) {
 				memcpy(m->name, q + 1, (size_t)(end - q - 1));
 				m->name[end - q - 1] = '\0';
 				return;
@@ -207,8 +207,8 @@ static void misbehave_before_ready(const struct mock *m)
  * and listings hold for both. */
 static int take_dir(const struct mock *m, char *sock_path, size_t size)
 {
-	char root[PATHS_MAX], dir[PATHS_MAX];
-	struct error err;
+	char root[INSOMNIA_PATH_MAX], dir[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
 	int rootfd, dirfd = -1, lockfd, rc;
 
 	rootfd = rundir_open_root(true, root, sizeof root, &err);
@@ -261,7 +261,7 @@ static void announce(const struct mock *m, const char *sock_path)
 
 static int bind_socket(int dirfd, const char *sock_path, int backlog)
 {
-	struct error err;
+	struct insomnia_error err;
 	int fd =
 	    unixsock_listen_at(dirfd, RUNDIR_SOCK, sock_path, backlog, &err);
 
@@ -310,7 +310,7 @@ static void serve(const sigset_t *set, int dirfd, int listen_fd)
 int main(int argc, char **argv)
 {
 	struct mock m = {.exit_code = -1};
-	char sock_path[PATHS_MAX];
+	char sock_path[INSOMNIA_PATH_MAX];
 	int dirfd, listen_fd = -1;
 	sigset_t stop_signals, usr1;
 

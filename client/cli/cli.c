@@ -33,11 +33,12 @@ static json_t *tail_lines(const char *detail)
 	return lines;
 }
 
-static json_t *error_json(const struct error *err)
+static json_t *error_json(const struct insomnia_error *err)
 {
 	json_t *e = json_object();
 
-	json_object_set_new(e, "kind", json_string(error_kind_name(err->kind)));
+	json_object_set_new(e, "kind",
+	                    json_string(insomnia_error_kind_name(err->kind)));
 	json_object_set_new(e, "message", jsonstr_new(err->message));
 	json_object_set_new(e, "tail", tail_lines(err->detail));
 	if (err->exit_status >= 0)
@@ -49,7 +50,7 @@ static json_t *error_json(const struct error *err)
 	return json_pack("{s:o}", "error", e);
 }
 
-static void print_prose(const struct error *err)
+static void print_prose(const struct insomnia_error *err)
 {
 	fprintf(stderr, "podctl: %s\n", err->message);
 	if (err->detail[0])
@@ -57,27 +58,27 @@ static void print_prose(const struct error *err)
 		        err->detail);
 }
 
-int cli_fail(bool json, const struct error *err)
+int cli_fail(bool json, const struct insomnia_error *err)
 {
 	/* The object lost on a stdout that cannot be written is still
 	 * told on stderr; cli_exit says why stdout failed. */
 	if (!json || cli_print_json(error_json(err)) != 0 ||
 	    fflush(stdout) != 0)
 		print_prose(err);
-	return error_exit_code(err->kind);
+	return insomnia_error_exit_code(err->kind);
 }
 
 int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
 {
-	struct error err;
+	struct insomnia_error err;
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	error_set(&err, ERR_USAGE, "%s (usage: podctl %s %s)", msg, cmd->name,
-	          cmd->usage);
+	error_set(&err, INSOMNIA_ERR_USAGE, "%s (usage: podctl %s %s)", msg,
+	          cmd->name, cmd->usage);
 	return cli_fail(json, &err);
 }
 
@@ -97,7 +98,7 @@ int cli_print_json(json_t *value)
 	/* Never print nothing: a script waits for one line. */
 	if (!text) {
 		puts(oom_json);
-		rc = error_exit_code(ERR_INTERNAL);
+		rc = insomnia_error_exit_code(INSOMNIA_ERR_INTERNAL);
 	} else {
 		puts(text);
 	}
@@ -116,7 +117,7 @@ int cli_exit(int code)
 	e = errno ? errno : EIO;
 	fprintf(stderr, "podctl: cannot write to standard output: %s\n",
 	        fd_strerror(e));
-	return code ? code : error_exit_code(ERR_IO);
+	return code ? code : insomnia_error_exit_code(INSOMNIA_ERR_IO);
 }
 
 int cli_parse_seconds(const char *text)

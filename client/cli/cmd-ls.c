@@ -4,9 +4,9 @@
 
 #include "jsonstr.h"
 #include "podctl.h"
-#include "podlist.h"
+#include <insomnia/pods.h>
 
-static json_t *info_json(const struct pod_info *p)
+static json_t *info_json(const struct insomnia_pod_info *p)
 {
 	return json_pack("{s:o, s:b, s:o, s:I, s:I, s:o, s:o, s:o}", "name",
 	                 jsonstr_new(p->name), "alive", p->alive, "state",
@@ -19,12 +19,12 @@ static json_t *info_json(const struct pod_info *p)
 
 /* A row that cannot be built (out of memory) fails the listing rather
  * than vanish from it. */
-static int add_json(const struct pod_info *p, void *arg)
+static int add_json(const struct insomnia_pod_info *p, void *arg)
 {
 	return json_array_append_new(arg, info_json(p)) < 0 ? 1 : 0;
 }
 
-static int print_row(const struct pod_info *p, void *arg)
+static int print_row(const struct insomnia_pod_info *p, void *arg)
 {
 	int *rows = arg;
 
@@ -40,22 +40,22 @@ static int print_row(const struct pod_info *p, void *arg)
 static int exec_ls(int argc, char **argv)
 {
 	bool json = false;
-	struct error err;
+	struct insomnia_error err;
 	int c, rows = 0, rc;
 	json_t *list;
 
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	if (cli_json_only(&cmd_ls_entry, argc, argv, 0, &json, &c))
 		return c;
 	if (!json) {
-		if (podlist_each(print_row, &rows, &err) < 0)
+		if (insomnia_pods_each(print_row, &rows, &err) < 0)
 			return cli_fail(false, &err);
 		if (rows == 0)
 			puts("no pods");
 		return 0;
 	}
 	list = json_array();
-	rc = podlist_each(add_json, list, &err);
+	rc = insomnia_pods_each(add_json, list, &err);
 	if (rc < 0) {
 		json_decref(list);
 		return cli_fail(true, &err);

@@ -3,14 +3,14 @@
 
 #include "jsonstr.h"
 #include "podctl.h"
-#include "podreap.h"
+#include <insomnia/reap.h>
 
 struct rows {
 	json_t *list;
 	bool lost; /* a row could not be built (out of memory) */
 };
 
-static void add_json(const struct reap_report *r, void *arg)
+static void add_json(const struct insomnia_reap_report *r, void *arg)
 {
 	struct rows *rows = arg;
 	json_t *o = json_pack("{s:o, s:b, s:I}", "name", jsonstr_new(r->name),
@@ -23,7 +23,7 @@ static void add_json(const struct reap_report *r, void *arg)
 		rows->lost = true;
 }
 
-static void print_line(const struct reap_report *r, void *arg)
+static void print_line(const struct insomnia_reap_report *r, void *arg)
 {
 	int *count = arg;
 
@@ -40,22 +40,22 @@ static void print_line(const struct reap_report *r, void *arg)
 static int exec_reap(int argc, char **argv)
 {
 	bool json = false;
-	struct error err;
+	struct insomnia_error err;
 	int c, count = 0;
 	struct rows rows = {NULL, false};
 
 	if (cli_json_only(&cmd_reap_entry, argc, argv, 0, &json, &c))
 		return c;
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	if (!json) {
-		if (pod_reap(print_line, &count, &err) < 0)
+		if (insomnia_reap(print_line, &count, &err) < 0)
 			return cli_fail(false, &err);
 		if (count == 0)
 			puts("nothing to reap");
 		return 0;
 	}
 	rows.list = json_array();
-	if (pod_reap(add_json, &rows, &err) < 0) {
+	if (insomnia_reap(add_json, &rows, &err) < 0) {
 		json_decref(rows.list);
 		return cli_fail(true, &err);
 	}

@@ -4,13 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overlay.h"
+#include <insomnia/overlay.h>
 #include "podctl.h"
 #include "session.h"
 
 /* The session as recorded; a live one is refused here with its pod. */
 static int read_session(const char *id, struct session_info *info,
-                        struct error *err)
+                        struct insomnia_error *err)
 {
 	char canon[SESSION_ID_LEN + 1];
 	int fd, rc;
@@ -19,7 +19,7 @@ static int read_session(const char *id, struct session_info *info,
 		return -1;
 	fd = session_open_root(false, NULL, 0, err);
 	if (fd < 0)
-		return error_set(err, ERR_SESSION_UNKNOWN,
+		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
 		                 "no session %s (no sessions yet)", canon);
 	rc = session_read_info(fd, canon, info, err);
 	close(fd);
@@ -27,7 +27,7 @@ static int read_session(const char *id, struct session_info *info,
 		return -1;
 	if (info->live)
 		return error_set(
-		    err, ERR_SESSION_LIVE,
+		    err, INSOMNIA_ERR_SESSION_LIVE,
 		    "session %s is live in pod %s (pid %ld)", info->id,
 		    info->run_name[0] ? info->run_name : info->name,
 		    (long)info->pid);
@@ -47,7 +47,7 @@ static int exec_resume(int argc, char **argv)
 	};
 	struct spawn_args a = {0};
 	struct session_info info;
-	struct error err;
+	struct insomnia_error err;
 	int c;
 
 	for (int i = 1; i < argc; i++)
@@ -82,7 +82,7 @@ static int exec_resume(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage(&cmd_resume_entry, a.json,
 		                 "give one session id");
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	if (read_session(argv[optind], &info, &err) < 0)
 		return cli_fail(a.json, &err);
 	a.session = info.id;

@@ -12,7 +12,7 @@
 /* A session that could not be read: reported, never fatal to the list. */
 struct unreadable {
 	char id[SESSION_ID_LEN + 1];
-	struct error err;
+	struct insomnia_error err;
 };
 
 struct collected {
@@ -39,7 +39,8 @@ static int collect(const struct session_info *info, void *arg)
 	return 0;
 }
 
-static int collect_bad(const char *id, const struct error *err, void *arg)
+static int collect_bad(const char *id, const struct insomnia_error *err,
+                       void *arg)
 {
 	struct collected *c = arg;
 
@@ -79,7 +80,7 @@ static json_t *info_json(const struct session_info *s)
 static json_t *bad_json(const struct unreadable *b)
 {
 	return json_pack("{s:o, s:s, s:o}", "id", jsonstr_new(b->id), "kind",
-	                 error_kind_name(b->err.kind), "message",
+	                 insomnia_error_kind_name(b->err.kind), "message",
 	                 jsonstr_new(b->err.message));
 }
 
@@ -146,7 +147,7 @@ static void print_table(const struct collected *c)
 }
 
 /* Every session, sorted; an absent sessions dir is no sessions. */
-static int gather(struct collected *c, struct error *err)
+static int gather(struct collected *c, struct insomnia_error *err)
 {
 	int fd = session_open_root(false, NULL, 0, err), rc;
 
@@ -157,7 +158,8 @@ static int gather(struct collected *c, struct error *err)
 	close(fd);
 	if (rc > 0 || rc < 0)
 		return rc < 0 ? -1
-		              : error_set(err, ERR_INTERNAL, "out of memory");
+		              : error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	if (c->count > 1) /* qsort(NULL, 0) is undefined */
 		qsort(c->items, c->count, sizeof *c->items, by_creation);
 	return 0;
@@ -166,13 +168,13 @@ static int gather(struct collected *c, struct error *err)
 static int exec_sessions(int argc, char **argv)
 {
 	struct collected c = {0};
-	struct error err;
+	struct insomnia_error err;
 	bool json;
 	int code = 0;
 
 	if (cli_json_only(&cmd_sessions_entry, argc, argv, 0, &json, &code))
 		return code;
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	if (gather(&c, &err) < 0) {
 		code = cli_fail(json, &err);
 	} else if (json) {

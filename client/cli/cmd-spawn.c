@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "jsonstr.h"
-#include "overlay.h"
+#include <insomnia/overlay.h>
 #include "paths.h"
 #include "podctl.h"
-#include "podspawn.h"
+#include <insomnia/spawn.h>
 
 static void show_progress(const char *line, void *arg)
 {
@@ -18,7 +18,7 @@ static void show_progress(const char *line, void *arg)
 }
 
 /* Returns the exit code. */
-static int print_result(const struct spawn_result *r, bool json)
+static int print_result(const struct insomnia_spawn_result *r, bool json)
 {
 	if (json)
 		return cli_print_json(json_pack(
@@ -40,15 +40,15 @@ static int print_result(const struct spawn_result *r, bool json)
  * by libevent (its handler only writes to a pipe), never acted on inside
  * a handler. */
 struct run {
-	struct spawn *s; /* NULL once a callback has ended it */
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn *s; /* NULL once a callback has ended it */
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	int rc;  /* 0 ready, -1 failed */
 	int sig; /* the signal that cancelled it, or 0 */
 	struct event_base *base;
 };
 
-static void run_ready(const struct spawn_result *res, void *arg)
+static void run_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct run *r = arg;
 
@@ -58,7 +58,7 @@ static void run_ready(const struct spawn_result *res, void *arg)
 	event_base_loopbreak(r->base);
 }
 
-static void run_failed(const struct error *err, void *arg)
+static void run_failed(const struct insomnia_error *err, void *arg)
 {
 	struct run *r = arg;
 
@@ -74,7 +74,7 @@ static void run_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (!r->s)
 		return; /* it ended first: the result stands */
-	spawn_cancel(r->s);
+	insomnia_spawn_cancel(r->s);
 	r->s = NULL;
 	r->sig = (int)sig;
 	event_base_loopbreak(r->base);
@@ -103,29 +103,29 @@ static int interrupted(const struct spawn_args *a, const char *name, int sig)
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define NSTOP (int)(sizeof stop_signals / sizeof stop_signals[0])
 
-static int spawn_interruptible(const struct spawn_options *o,
-                               struct spawn_result *res, struct error *err,
-                               int *sig)
+static int spawn_interruptible(const struct insomnia_spawn_options *o,
+                               struct insomnia_spawn_result *res,
+                               struct insomnia_error *err, int *sig)
 {
 	struct run r = {.rc = -1};
 	struct event *evs[NSTOP] = {NULL};
-	struct spawn_options opts = *o;
+	struct insomnia_spawn_options opts = *o;
 	int ok = 1;
 
 	opts.arg = &r; /* show_progress needs no argument of its own */
 
 	*sig = 0;
 	if (!(r.base = event_base_new()))
-		return error_set(err, ERR_INTERNAL,
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
 		                 "cannot create an event loop");
 	for (int i = 0; i < NSTOP; i++) {
 		evs[i] = evsignal_new(r.base, stop_signals[i], run_signal, &r);
 		ok = ok && evs[i] && evsignal_add(evs[i], NULL) == 0;
 	}
 	if (!ok)
-		error_set(err, ERR_INTERNAL, "cannot catch signals");
-	else if (!(r.s =
-	               spawn_start(r.base, &opts, run_ready, run_failed, err)))
+		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot catch signals");
+	else if (!(r.s = insomnia_spawn_start(r.base, &opts, run_ready,
+	                                      run_failed, err)))
 		ok = 0; /* refused at once: err is filled */
 	else
 		event_base_dispatch(r.base);
@@ -146,16 +146,16 @@ static int spawn_interruptible(const struct spawn_options *o,
  * manifests set: the client must know it to find the pod's dir before
  * the pod says it. */
 static int pick_name(const struct spawn_args *a,
-                     const struct overlay_part *parts, char *name, size_t size,
-                     struct error *err)
+                     const struct insomnia_overlay_part *parts, char *name,
+                     size_t size, struct insomnia_error *err)
 {
 	int rc;
 
 	for (int i = 1; i >= 0; i--) {
 		if (!parts[i].text)
 			continue;
-		rc = overlay_name(parts[i].text, parts[i].source, name, size,
-		                  err);
+		rc = insomnia_overlay_name(parts[i].text, parts[i].source, name,
+		                           size, err);
 		if (rc != 0)
 			return rc;
 	}
@@ -163,9 +163,9 @@ static int pick_name(const struct spawn_args *a,
 		snprintf(name, size, "%s", a->default_name);
 		return 0;
 	}
-	rc = overlay_manifest_name(a->cwd, name, size, err);
+	rc = insomnia_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
-		return error_set(err, ERR_BAD_NAME,
+		return error_set(err, INSOMNIA_ERR_BAD_NAME,
 		                 "no pod name: give --name, or set [pod] name "
 		                 "in the overlay or a manifest");
 	return rc < 0 ? -1 : 0;
@@ -173,30 +173,30 @@ static int pick_name(const struct spawn_args *a,
 
 int podctl_spawn_run(const struct spawn_args *a)
 {
-	struct overlay_part parts[2] = {{NULL, NULL},
-	                                {a->overlay, "--overlay"}};
-	char source[PATHS_MAX + 32], name[PODNAME_MAX + 1],
-	    found[PODNAME_MAX + 1];
+	struct insomnia_overlay_part parts[2] = {{NULL, NULL},
+	                                         {a->overlay, "--overlay"}};
+	char source[INSOMNIA_PATH_MAX + 32], name[INSOMNIA_NAME_MAX + 1],
+	    found[INSOMNIA_NAME_MAX + 1];
 	char *file_text = NULL, *overlay;
-	struct spawn_options o = {0};
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = {0};
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	int rc, sig;
 
-	error_clear(&err);
+	insomnia_error_clear(&err);
 	if (a->overlay_file) {
-		file_text = overlay_read_file(a->overlay_file, source,
-		                              sizeof source, &err);
+		file_text = insomnia_overlay_read_file(a->overlay_file, source,
+		                                       sizeof source, &err);
 		if (!file_text)
 			return cli_fail(a->json, &err);
-		parts[0] = (struct overlay_part){file_text, source};
+		parts[0] = (struct insomnia_overlay_part){file_text, source};
 	}
 	if (!a->name && pick_name(a, parts, found, sizeof found, &err) < 0) {
 		free(file_text);
 		return cli_fail(a->json, &err);
 	}
-	overlay = overlay_compose(parts, 2, a->name ? a->name : found, name,
-	                          sizeof name, &err);
+	overlay = insomnia_overlay_compose(parts, 2, a->name ? a->name : found,
+	                                   name, sizeof name, &err);
 	free(file_text);
 	if (!overlay)
 		return cli_fail(a->json, &err);

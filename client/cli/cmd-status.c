@@ -5,16 +5,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "podctl.h"
 #include "podlist.h"
+#include "podctl.h"
+#include <insomnia/pods.h>
 #include "proto.h"
 #include "rundir.h"
 #include "unixsock.h"
 
 /* hello then status over one connection.  A pod whose accept queue is
  * full is busy (socket_refused, "busy"), not an I/O error. */
-static int ask(const struct pod_info *info, json_t **hello, json_t **status,
-               struct error *err)
+static int ask(const struct insomnia_pod_info *info, json_t **hello,
+               json_t **status, struct insomnia_error *err)
 {
 	struct timeval tv = {5, 0};
 	int fd, rc;
@@ -57,21 +58,21 @@ static void print_human(json_t *hello, json_t *status)
 static int exec_status(int argc, char **argv)
 {
 	json_t *hello = NULL, *status = NULL;
-	char root[PATHS_MAX];
-	struct pod_info info;
-	struct error err;
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_pod_info info;
+	struct insomnia_error err;
 	bool json = false;
 	int c, rootfd;
 
 	if (cli_json_only(&cmd_status_entry, argc, argv, 1, &json, &c))
 		return c;
-	error_clear(&err);
-	if (podname_check(argv[optind], &err) < 0)
+	insomnia_error_clear(&err);
+	if (insomnia_name_check(argv[optind], &err) < 0)
 		return cli_fail(json, &err);
 	rootfd = rundir_open_root(false, root, sizeof root, &err);
 	if (rootfd < 0 && err.errnum == ENOENT)
-		error_set(&err, ERR_NOT_RUNNING, "pod %s is not running",
-		          argv[optind]);
+		error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running", argv[optind]);
 	if (rootfd < 0)
 		return cli_fail(json, &err);
 	c = podlist_read(rootfd, root, argv[optind], &info, &err);
@@ -79,8 +80,8 @@ static int exec_status(int argc, char **argv)
 	if (c < 0)
 		return cli_fail(json, &err);
 	if (!info.alive) {
-		error_set(&err, ERR_NOT_RUNNING, "pod %s is not running (%s)",
-		          info.name, info.state);
+		error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running (%s)", info.name, info.state);
 		return cli_fail(json, &err);
 	}
 	if (ask(&info, &hello, &status, &err) < 0) {

@@ -5,7 +5,7 @@
 
 #include "jsonstr.h"
 #include "podctl.h"
-#include "podstop.h"
+#include <insomnia/stop.h>
 
 #define STOP_DEFAULT_GRACE_MS 5000
 
@@ -29,8 +29,8 @@ static int exec_stop(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	int c, grace_ms = STOP_DEFAULT_GRACE_MS;
-	enum pod_stop_how how;
-	struct error err;
+	enum insomnia_stop_how how;
+	struct insomnia_error err;
 	bool json = false;
 	pid_t pid = 0;
 
@@ -50,14 +50,15 @@ static int exec_stop(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage(&cmd_stop_entry, json, "give one pod name");
-	error_clear(&err);
-	if (pod_stop(argv[optind], grace_ms, &how, &pid, &err) < 0)
+	insomnia_error_clear(&err);
+	if (insomnia_stop(argv[optind], grace_ms, &how, &pid, &err) < 0)
 		return cli_fail(json, &err);
 	if (json)
-		return cli_print_json(json_pack(
-		    "{s:o, s:I, s:s}", "name", jsonstr_new(argv[optind]), "pid",
-		    (json_int_t)pid, "stopped_by", pod_stop_how_name(how)));
-	printf("%s: stopped (%s)\n", argv[optind], pod_stop_how_name(how));
+		return cli_print_json(
+		    json_pack("{s:o, s:I, s:s}", "name",
+		              jsonstr_new(argv[optind]), "pid", (json_int_t)pid,
+		              "stopped_by", insomnia_stop_how_name(how)));
+	printf("%s: stopped (%s)\n", argv[optind], insomnia_stop_how_name(how));
 	return 0;
 }
 

@@ -25,7 +25,8 @@ static int usage(FILE *out, int code)
 static int run(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage(stderr, error_exit_code(ERR_USAGE));
+		return usage(stderr,
+		             insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return usage(stdout, 0);
 	if (!strcmp(argv[1], "--version")) {
@@ -36,7 +37,7 @@ static int run(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i]->name))
 			return commands[i]->exec(argc - 1, argv + 1);
 	fprintf(stderr, "podctl: unknown command \"%s\"\n", argv[1]);
-	return usage(stderr, error_exit_code(ERR_USAGE));
+	return usage(stderr, insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
 }
 
 int main(int argc, char **argv)

@@ -42,7 +42,7 @@ int podctl_spawn_run(const struct spawn_args *a);
 /* Report err: on stdout as {"error":{kind,message,tail}} with json, else
  * as "podctl: message" plus the tail on stderr.  Returns the exit code of
  * its kind. */
-int cli_fail(bool json, const struct error *err);
+int cli_fail(bool json, const struct insomnia_error *err);
 
 /* A usage error for cmd, reported like any other error. */
 int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
@@ -59,15 +59,15 @@ int cli_help(const struct cmd_entry *cmd);
 
 /* Print a JSON value on stdout (compact, one line, ASCII) and drop it.
  * Returns the exit code: 0, or for NULL (a value that could not be
- * built: out of memory) that of ERR_INTERNAL after printing an internal
- * error object instead, so a script never reads nothing.  Build strings from
- * bytes with jsonstr_new (jsonstr.h), never json_string or json_pack's "s",
- * which fail on invalid UTF-8. */
+ * built: out of memory) that of INSOMNIA_ERR_INTERNAL after printing an
+ * internal error object instead, so a script never reads nothing.  Build
+ * strings from bytes with jsonstr_new (jsonstr.h), never json_string or
+ * json_pack's "s", which fail on invalid UTF-8. */
 int cli_print_json(json_t *value);
 
 /* Every command's last step (main calls it): flush stdout and check it
  * was written.  A write error is reported on stderr; the exit code is
- * code, or that of ERR_IO when code is 0. */
+ * code, or that of INSOMNIA_ERR_IO when code is 0. */
 int cli_exit(int code);
 
 /* Seconds (decimals allowed, > 0) to milliseconds; -1 when invalid. */

@@ -205,14 +205,14 @@ static bool merge_tables(struct merger *M, struct toml_value *dst,
 
 struct toml_value *toml_merge(const struct toml_value *base,
                               const struct toml_value *overlay,
-                              struct error *err)
+                              struct insomnia_error *err)
 {
 	struct merger M = {0};
 	bool ok;
 
 	if (!base || !overlay || base->type != TOML_TABLE ||
 	    overlay->type != TOML_TABLE) {
-		error_set(err, ERR_INTERNAL,
+		error_set(err, INSOMNIA_ERR_INTERNAL,
 		          "toml_merge: both sides must be "
 		          "tables");
 		return NULL;
@@ -230,6 +230,7 @@ struct toml_value *toml_merge(const struct toml_value *base,
 		return &M.doc->root;
 	if (M.doc)
 		toml_free(&M.doc->root);
-	error_set(err, ERR_INTERNAL, "out of memory merging configuration");
+	error_set(err, INSOMNIA_ERR_INTERNAL,
+	          "out of memory merging configuration");
 	return NULL;
 }

@@ -12,7 +12,7 @@ struct parser {
 	const char *start; /* first byte after a BOM */
 	const char *p;     /* next byte to read */
 	const char *end;
-	struct error *err;
+	struct insomnia_error *err;
 	const char *name; /* source name for messages */
 
 	/* Position of p for origins, kept as we go: the line number, where

@@ -54,11 +54,11 @@ struct toml_value;
 
 /* Parse len bytes of buf.  source names the layer in errors; dir (may be
  * NULL) is recorded in every value's origin.  On error returns NULL and
- * fills err (kind ERR_CONFIG) with a message like
+ * fills err (kind INSOMNIA_ERR_CONFIG) with a message like
  * "project manifest .insomnia/manifest.toml:3:7: expected '=' after key
  * \"name\", found end of line". */
 struct toml_value *toml_parse(const char *buf, size_t len, const char *source,
-                              const char *dir, struct error *err);
+                              const char *dir, struct insomnia_error *err);
 
 /* Frees a root returned by toml_parse, toml_merge or toml_table_new. */
 void toml_free(struct toml_value *root);
@@ -114,7 +114,7 @@ struct toml_value *toml_table_new(const char *source, const char *dir);
  * value keeps the origin of the layer that set it. */
 struct toml_value *toml_merge(const struct toml_value *base,
                               const struct toml_value *overlay,
-                              struct error *err);
+                              struct insomnia_error *err);
 
 /* Write a tree as TOML text that toml_parse reads back to the same
  * values.  Returns a malloc'd NUL-terminated buffer (length in *len if

@@ -81,9 +81,10 @@ void e2e_teardown(void)
 		cr_log_warn("could not remove %s", e2e_home);
 }
 
-struct spawn_options e2e_options(const char *name, const char *mock_args)
+struct insomnia_spawn_options e2e_options(const char *name,
+                                          const char *mock_args)
 {
-	struct spawn_options o = {0};
+	struct insomnia_spawn_options o = {0};
 
 	o.name = name;
 	o.overlay = NULL;

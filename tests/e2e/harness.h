@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "podspawn.h"
+#include <insomnia/spawn.h>
 
 extern char e2e_home[256];
 
@@ -20,7 +20,8 @@ void e2e_setup(void);
 void e2e_teardown(void);
 
 /* Options for a mock pod named name, misbehaving as mock_args says. */
-struct spawn_options e2e_options(const char *name, const char *mock_args);
+struct insomnia_spawn_options e2e_options(const char *name,
+                                          const char *mock_args);
 
 /* Path of <runtime root>/<name>[/<file>]. */
 const char *e2e_rundir(const char *name, const char *file);

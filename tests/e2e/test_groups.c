@@ -13,7 +13,7 @@
 
 #include "fdio.h"
 #include "harness.h"
-#include "podreap.h"
+#include <insomnia/reap.h>
 #include "procsig.h"
 #include "ready.h"
 #include "rundir.h"
@@ -83,7 +83,7 @@ static pid_t leaderless_group(pid_t *member)
 static void write_stale_state(const char *name, pid_t pid, pid_t pgid)
 {
 	char root[4096], json[256];
-	struct error err;
+	struct insomnia_error err;
 	int rootfd = rundir_open_root(true, root, sizeof root, &err), dirfd;
 
 	cr_assert_geq(rootfd, 0, "%s", err.message);
@@ -114,7 +114,7 @@ static pid_t dead_pid(void)
 	return pid;
 }
 
-static void count_reaped(const struct reap_report *r, void *arg)
+static void count_reaped(const struct insomnia_reap_report *r, void *arg)
 {
 	(*(int *)arg) += r->removed;
 }
@@ -122,11 +122,11 @@ static void count_reaped(const struct reap_report *r, void *arg)
 Test(groups, reap_never_kills_a_group_the_dead_pod_did_not_lead)
 {
 	pid_t member, group = leaderless_group(&member);
-	struct error err;
+	struct insomnia_error err;
 	int removed = 0, status;
 
 	write_stale_state("ghost", dead_pid(), group);
-	cr_assert_eq(pod_reap(count_reaped, &removed, &err), 0, "%s",
+	cr_assert_eq(insomnia_reap(count_reaped, &removed, &err), 0, "%s",
 	             err.message);
 	cr_assert_eq(removed, 1);
 	/* a SIGKILL reap sent would be there first: the status tells */

@@ -153,8 +153,8 @@ Test(hostile, fifos_named_pid_and_state_json_block_no_listing_and_are_kept)
 	run_free(&r);
 
 	r = podctl("status", "web", NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_NOT_RUNNING), "%s%s", r.out,
-	             r.err);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING),
+	             "%s%s", r.out, r.err);
 	run_free(&r);
 
 	/* Not ours to delete: kept, and the note says which and why. */
@@ -192,14 +192,16 @@ Test(hostile, a_fifo_as_manifest_fails_spawn_at_once_naming_it)
 	snprintf(want, sizeof want, "%s/.insomnia/manifest.toml", dir);
 	/* podctl reads it for the name: a config error, exit 2 */
 	r = podctl("spawn", "--cwd", dir, NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_CONFIG), "%s%s", r.out, r.err);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	             "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, want), "%s", r.err);
 	cr_assert(strstr(r.err, "not a regular file"), "%s", r.err);
 	run_free(&r);
 	/* the pod reads it: it exits 2 at once, and says why */
 	r = podctl("spawn", "--name", "web", "--cwd", dir, NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_EXITED_EARLY), "%s%s", r.out,
-	             r.err);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY),
+	             "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "exit 2"), "%s", r.err);
 	cr_assert(strstr(r.err, want), "%s", r.err);
 	cr_assert(strstr(r.err, "not a regular file"), "%s", r.err);
@@ -214,8 +216,9 @@ static void assert_sock_kept(const char *what)
 	char *text;
 
 	r = podctl("spawn", "--name", "web", NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_EXITED_EARLY), "%s%s", r.out,
-	             r.err);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY),
+	             "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "is not a socket; refusing to remove it"), "%s",
 	          r.err);
 	run_free(&r);
@@ -322,14 +325,14 @@ Test(hostile, a_relative_insomnia_home_is_refused_naming_it)
 	setenv("INSOMNIA_HOME", "rel", 1);
 	/* the client in a, the pod in b: they would disagree */
 	r = podctl_how(in_a, "spawn", "--name", "web", "--cwd", b, NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_RUNTIME_DIR), "%s%s", r.out,
-	             r.err);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR),
+	             "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "INSOMNIA_HOME=rel is a relative path"), "%s",
 	          r.err);
 	run_free(&r);
 	r = podctl_how(in_a, "ls", NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_RUNTIME_DIR), "%s%s", r.out,
-	             r.err);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR),
+	             "%s%s", r.out, r.err);
 	run_free(&r);
 	snprintf(a + strlen(a), sizeof a - strlen(a), "/rel");
 	cr_assert_not(exists(a), "%s was made", a);
@@ -372,7 +375,7 @@ static json_t *reported(json_t *reaped, const char *id)
 Test(hostile, reap_removes_sessions_whose_creation_never_finished)
 {
 	char real[SESSION_ID_LEN + 1];
-	struct error err;
+	struct insomnia_error err;
 	int heldfd, lockfd;
 	json_t *v, *reaped;
 	struct run r;
@@ -507,7 +510,7 @@ Test(hostile, creating_sessions_while_reapers_run_never_fails_or_leaks,
      .timeout = 150)
 {
 	pid_t reapers[RACE_REAPERS];
-	struct error err;
+	struct insomnia_error err;
 	int stop[2], fd, listed = 0, dirs = 0;
 	DIR *d;
 	struct dirent *e;
@@ -517,11 +520,11 @@ Test(hostile, creating_sessions_while_reapers_run_never_fails_or_leaks,
 		reapers[i] = start_reaper(stop);
 	close(stop[0]);
 	for (int i = 0; i < RACE_ROUNDS; i++) {
-		struct spawn_options o = e2e_options("web", NULL);
-		struct spawn_result r;
+		struct insomnia_spawn_options o = e2e_options("web", NULL);
+		struct insomnia_spawn_result r;
 
-		cr_assert_eq(spawn_pod(&o, &r, &err), 0, "round %d: %s\n%s", i,
-		             err.message, err.detail);
+		cr_assert_eq(insomnia_spawn(&o, &r, &err), 0,
+		             "round %d: %s\n%s", i, err.message, err.detail);
 		e2e_stop(r.pid);
 	}
 	close(stop[1]);

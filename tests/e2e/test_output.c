@@ -45,7 +45,8 @@ Test(output, json_error_naming_a_non_utf8_path_is_valid_json)
 	snprintf(path, sizeof path, "%s/\xff\xfe.toml", e2e_home);
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", path,
 	           "--json", NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_IO), "%s", r.err);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_IO), "%s",
+	             r.err);
 	v = podctl_json(&r);
 	e = json_object_get(v, "error");
 	cr_assert_str_eq(json_string_value(json_object_get(e, "kind")), "io");
@@ -63,7 +64,9 @@ Test(output, json_error_keeps_a_non_utf8_stderr_line_in_its_tail)
 
 	setenv("MOCK_POD_ARGS", "--exit 2 --message bad\xff\xc3line", 1);
 	podctl_run(&r, "spawn", "--name", "web", "--json", NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_EXITED_EARLY), "%s", r.err);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY), "%s",
+	             r.err);
 	v = podctl_json(&r);
 	e = json_object_get(v, "error");
 	cr_assert(tail_has(e, "bad" FFFD FFFD "line"), "%s", r.out);
@@ -162,7 +165,7 @@ static void full(int want, const char *a, const char *b, const char *c,
 	podctl_run_free(&r);
 }
 
-#define IO error_exit_code(ERR_IO)
+#define IO insomnia_error_exit_code(INSOMNIA_ERR_IO)
 
 Test(output_real, every_command_fails_when_stdout_cannot_be_written)
 {
@@ -213,7 +216,8 @@ Test(output, a_json_error_that_cannot_be_written_is_told_on_stderr)
 	struct podctl_run r = {.stdout_path = "/dev/full"};
 
 	podctl_run(&r, "status", "nope", "--json", NULL);
-	cr_assert_eq(r.code, error_exit_code(ERR_NOT_RUNNING), "%s", r.err);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING),
+	             "%s", r.err);
 	cr_assert(strstr(r.err, "podctl: pod nope is not running"), "%s",
 	          r.err);
 	cr_assert(strstr(r.err, "cannot write to standard output"), "%s",

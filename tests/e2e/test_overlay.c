@@ -46,15 +46,16 @@ static void assert_no_pod_dir(const char *name)
 }
 
 /* The error object of r, which must have failed with kind. */
-static const char *error_message(struct podctl_run *r, enum error_kind kind)
+static const char *error_message(struct podctl_run *r,
+                                 enum insomnia_error_kind kind)
 {
 	static char msg[4096];
 	json_t *v = podctl_json(r), *e = json_object_get(v, "error");
 
-	cr_assert_eq(r->code, error_exit_code(kind), "exit %d: %s", r->code,
-	             r->out);
+	cr_assert_eq(r->code, insomnia_error_exit_code(kind), "exit %d: %s",
+	             r->code, r->out);
 	cr_assert_str_eq(json_string_value(json_object_get(e, "kind")),
-	                 error_kind_name(kind));
+	                 insomnia_error_kind_name(kind));
 	snprintf(msg, sizeof msg, "%s",
 	         json_string_value(json_object_get(e, "message")));
 	json_decref(v);
@@ -89,7 +90,7 @@ Test(overlay, a_nul_byte_in_an_overlay_file_is_refused_where_it_is)
 
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", path,
 	           "--json", NULL);
-	msg = error_message(&r, ERR_CONFIG);
+	msg = error_message(&r, INSOMNIA_ERR_CONFIG);
 	snprintf(want, sizeof want,
 	         "overlay file %s: NUL byte at offset 26 (line 3, column 3)",
 	         path);
@@ -106,7 +107,7 @@ Test(overlay, a_nul_byte_on_stdin_is_refused_too)
 
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", "-",
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG),
 	                 "overlay file (stdin): NUL byte at offset 26"));
 	podctl_run_free(&r);
 	assert_no_pod_dir("web");
@@ -134,8 +135,9 @@ Test(overlay, a_fifo_as_overlay_file_is_refused_not_waited_on)
 	cr_assert_eq(mkfifo(path, 0600), 0);
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", path,
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_IO), "not a regular file"));
-	cr_assert(strstr(error_message(&r, ERR_IO), path));
+	cr_assert(
+	    strstr(error_message(&r, INSOMNIA_ERR_IO), "not a regular file"));
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_IO), path));
 	podctl_run_free(&r);
 	assert_no_pod_dir("web");
 }
@@ -183,7 +185,8 @@ Test(overlay, a_longer_overlay_is_refused_with_the_limit_not_e2big)
 	snprintf(limit, sizeof limit, "%d bytes", PODCMD_OVERLAY_MAX);
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", path,
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG), limit), "%s", r.out);
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG), limit), "%s",
+	          r.out);
 	podctl_run_free(&r);
 	free(text);
 	assert_no_pod_dir("web");
@@ -200,8 +203,8 @@ Test(overlay, an_overlay_over_the_limit_with_its_name_is_refused)
 	path = file_with("big.toml", text, PODCMD_OVERLAY_MAX);
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", path,
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG), "too long"), "%s",
-	          r.out);
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG), "too long"),
+	          "%s", r.out);
 	podctl_run_free(&r);
 	free(text);
 	assert_no_pod_dir("web");
@@ -211,13 +214,13 @@ Test(overlay, an_overlay_over_the_limit_with_its_name_is_refused)
 Test(overlay, spawn_pod_refuses_an_overlay_too_long_for_the_command_line)
 {
 	char *text = overlay_of(PODCMD_OVERLAY_MAX + 1);
-	struct spawn_options o = e2e_options("web", NULL);
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options("web", NULL);
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 
 	o.overlay = text;
-	cr_assert_eq(spawn_pod(&o, &res, &err), -1);
-	cr_assert_eq(err.kind, ERR_CONFIG, "%s", err.message);
+	cr_assert_eq(insomnia_spawn(&o, &res, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_CONFIG, "%s", err.message);
 	free(text);
 	assert_no_pod_dir("web");
 }
@@ -231,17 +234,17 @@ Test(overlay_real, pod_equals_1_fails_in_podctl_as_in_the_pod)
 
 	podctl_run(&r, "spawn", "--name", "web", "--overlay", "pod = 1",
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG),
 	                 "--overlay:1:7: pod: expected table, found integer"));
 	podctl_run_free(&r);
 	podctl_run(&r, "spawn", "--name", "web", "--overlay-file", path,
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG),
 	                 ":2:7: pod: expected table, found integer"));
 	podctl_run_free(&r);
 	podctl_run(&r, "spawn", "--name", "web", "--overlay", "[pod]\nname = 1",
 	           "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG),
 	                 "--overlay:2:8: pod.name: expected string, found "
 	                 "integer"));
 	podctl_run_free(&r);
@@ -303,7 +306,7 @@ static void assert_pod_says(const char *overlay, const char *want)
 
 	podctl_run(&r, "spawn", "--name", "web", "--overlay", overlay, "--json",
 	           NULL);
-	msg = error_message(&r, ERR_EXITED_EARLY);
+	msg = error_message(&r, INSOMNIA_ERR_EXITED_EARLY);
 	cr_assert(strstr(msg, want), "want \"%s\" in: %s", want, msg);
 	podctl_run_free(&r);
 }
@@ -327,7 +330,7 @@ Test(overlay_real, a_pod_table_the_name_cannot_be_appended_to_is_refused)
 
 	podctl_run(&r, "spawn", "--name", "web", "--overlay",
 	           "pod = { description = \"d\" }", "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG),
 	                 "set name = \"web\" in its [pod] table"));
 	podctl_run_free(&r);
 	assert_no_pod_dir("web");
@@ -346,7 +349,7 @@ Test(overlay, a_nul_byte_in_the_manifest_podctl_reads_is_refused)
 	file_with("proj/.insomnia/manifest.toml", text, sizeof text - 1);
 	dir[strlen(dir) - strlen("/.insomnia")] = '\0';
 	podctl_run(&r, "spawn", "--cwd", dir, "--json", NULL);
-	cr_assert(strstr(error_message(&r, ERR_CONFIG),
+	cr_assert(strstr(error_message(&r, INSOMNIA_ERR_CONFIG),
 	                 "manifest.toml: NUL byte at offset 19 (line 3, "
 	                 "column 1)"),
 	          "%s", r.out);

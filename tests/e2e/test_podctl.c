@@ -251,7 +251,7 @@ Test(podctl, failure_with_json_is_an_error_object_on_stdout)
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", "--overlay",
 	                    "[pod]\nnmae = 1\n", "--json", NULL),
-	             error_exit_code(ERR_EXITED_EARLY));
+	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY));
 	r = parse(out);
 	e = json_object_get(r, "error");
 	cr_assert_str_eq(json_string_value(json_object_get(e, "kind")),
@@ -273,7 +273,7 @@ Test(podctl, overlay_syntax_error_is_reported_before_any_launch)
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", "--overlay",
 	                    "[pod]\ndescription = \n", "--json", NULL),
-	             error_exit_code(ERR_CONFIG));
+	             insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	e = json_object_get(r = parse(out), "error");
 	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
 	                 "--overlay:2:"),
@@ -289,20 +289,21 @@ Test(podctl, each_error_kind_has_its_exit_code)
 	char *out;
 
 	cr_assert_eq(podctl(&out, "stop", "nobody", "--json", NULL),
-	             error_exit_code(ERR_NOT_RUNNING), "no runtime root yet");
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING),
+	             "no runtime root yet");
 	free(out);
 	spawn_json("web");
 	cr_assert_eq(podctl(&out, "stop", "nobody", NULL),
-	             error_exit_code(ERR_NOT_RUNNING));
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING));
 	free(out);
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", NULL),
-	             error_exit_code(ERR_ALREADY_RUNNING));
+	             insomnia_error_exit_code(INSOMNIA_ERR_ALREADY_RUNNING));
 	free(out);
 	cr_assert_eq(podctl(&out, "spawn", "--name", "../x", NULL),
-	             error_exit_code(ERR_BAD_NAME));
+	             insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME));
 	free(out);
 	cr_assert_eq(podctl(&out, "ls", "--bogus", NULL),
-	             error_exit_code(ERR_USAGE));
+	             insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
 	free(out);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
@@ -461,7 +462,7 @@ Test(podctl, resume_of_a_live_session_is_refused_naming_its_pod)
 
 	only_session_id(id, sizeof id);
 	cr_assert_eq(podctl(&out, "resume", id, "--json", NULL),
-	             error_exit_code(ERR_SESSION_LIVE));
+	             insomnia_error_exit_code(INSOMNIA_ERR_SESSION_LIVE));
 	e = json_object_get(r = parse(out), "error");
 	snprintf(want, sizeof want, "pod web (pid %d)", pid);
 	cr_assert(
@@ -477,19 +478,19 @@ Test(podctl, garbage_and_unknown_session_ids_are_refused)
 	char *out;
 
 	cr_assert_eq(podctl(&out, "resume", "not-a-uuid", NULL),
-	             error_exit_code(ERR_BAD_SESSION_ID));
+	             insomnia_error_exit_code(INSOMNIA_ERR_BAD_SESSION_ID));
 	free(out);
 	cr_assert_eq(podctl(&out, "resume", "../../etc", NULL),
-	             error_exit_code(ERR_BAD_SESSION_ID));
+	             insomnia_error_exit_code(INSOMNIA_ERR_BAD_SESSION_ID));
 	free(out);
 	cr_assert_eq(podctl(&out, "resume",
 	                    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
-	             error_exit_code(ERR_SESSION_UNKNOWN));
+	             insomnia_error_exit_code(INSOMNIA_ERR_SESSION_UNKNOWN));
 	free(out);
 	spawn_json("web"); /* a sessions dir now exists */
 	cr_assert_eq(podctl(&out, "resume",
 	                    "1b4e28ba-2fa1-11d2-883f-0016d3cca427", NULL),
-	             error_exit_code(ERR_SESSION_UNKNOWN));
+	             insomnia_error_exit_code(INSOMNIA_ERR_SESSION_UNKNOWN));
 	free(out);
 	cr_assert_eq(podctl(&out, "stop", "web", NULL), 0);
 	free(out);
@@ -520,12 +521,13 @@ Test(podctl, ten_concurrent_resumes_make_exactly_one_live_pod)
 		if (WEXITSTATUS(status) == 0)
 			won++;
 		else
-			cr_assert(
-			    WEXITSTATUS(status) ==
-			            error_exit_code(ERR_ALREADY_RUNNING) ||
-			        WEXITSTATUS(status) ==
-			            error_exit_code(ERR_SESSION_LIVE),
-			    "a loser exited %d", WEXITSTATUS(status));
+			cr_assert(WEXITSTATUS(status) ==
+			                  insomnia_error_exit_code(
+			                      INSOMNIA_ERR_ALREADY_RUNNING) ||
+			              WEXITSTATUS(status) ==
+			                  insomnia_error_exit_code(
+			                      INSOMNIA_ERR_SESSION_LIVE),
+			          "a loser exited %d", WEXITSTATUS(status));
 	}
 	cr_assert_eq(won, 1);
 	cr_assert_eq(podctl(&out, "ls", "--json", NULL), 0);

@@ -1,8 +1,8 @@
 /* End-to-end stress: listers and reapers racing spawns and resumes
  * (docs/runtime-dir.md, "The liveness lock" and "Reaping").
  *
- * A crew of forked processes loops a library call (podlist_each,
- * session_list, pod_reap) until the test closes a pipe; meanwhile the
+ * A crew of forked processes loops a library call (insomnia_pods_each,
+ * session_list, insomnia_reap) until the test closes a pipe; meanwhile the
  * test spawns, resumes and stops pods in a loop.  Every spawn must
  * succeed (a probe never makes the pod's take fail; a dir reaped under a
  * spawner is made anew), every ready pod must still own its dir, and
@@ -20,8 +20,8 @@
 
 #include "fdio.h"
 #include "harness.h"
-#include "podlist.h"
-#include "podreap.h"
+#include <insomnia/pods.h>
+#include <insomnia/reap.h>
 #include "ready.h"
 #include "session.h"
 
@@ -94,7 +94,7 @@ static void crew_stop(struct crew *c)
 	}
 }
 
-static int count_pod(const struct pod_info *info, void *arg)
+static int count_pod(const struct insomnia_pod_info *info, void *arg)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -104,7 +104,7 @@ static void list_pods(void)
 {
 	int n = 0;
 
-	podlist_each(count_pod, &n, NULL);
+	insomnia_pods_each(count_pod, &n, NULL);
 }
 
 static int count_session(const struct session_info *info, void *arg)
@@ -132,14 +132,14 @@ static void list_both(void)
 
 static void reap_all(void)
 {
-	pod_reap(NULL, NULL, NULL);
+	insomnia_reap(NULL, NULL, NULL);
 }
 
 /* e2e_options keeps one overlay at a time: each kind gets its own. */
-static struct spawn_options options(const char *name, const char *command,
-                                    char *overlay, size_t size)
+static struct insomnia_spawn_options
+options(const char *name, const char *command, char *overlay, size_t size)
 {
-	struct spawn_options o = e2e_options(name, NULL);
+	struct insomnia_spawn_options o = e2e_options(name, NULL);
 
 	snprintf(overlay, size, "%s", o.overlay);
 	o.overlay = overlay;
@@ -149,15 +149,15 @@ static struct spawn_options options(const char *name, const char *command,
 
 /* Spawn and check the pod owns its dir: its lock is held and its socket,
  * at the path the dir gives, accepts. */
-static void spawn_ok(const struct spawn_options *o, struct spawn_result *res,
-                     int round)
+static void spawn_ok(const struct insomnia_spawn_options *o,
+                     struct insomnia_spawn_result *res, int round)
 {
-	struct error err;
+	struct insomnia_error err;
 
-	error_clear(&err);
-	cr_assert_eq(spawn_pod(o, res, &err), 0,
+	insomnia_error_clear(&err);
+	cr_assert_eq(insomnia_spawn(o, res, &err), 0,
 	             "round %d: spawn of %s failed: %s: %s", round, o->name,
-	             error_kind_name(err.kind), err.message);
+	             insomnia_error_kind_name(err.kind), err.message);
 	cr_assert(e2e_socket_accepts(e2e_rundir(o->name, "sock")),
 	          "round %d: pod %s is ready but its socket is gone", round,
 	          o->name);
@@ -167,18 +167,19 @@ static void spawn_ok(const struct spawn_options *o, struct spawn_result *res,
 static void spawn_and_resume_loop(int mock_rounds, int real_rounds)
 {
 	char mock_overlay[128], real_overlay[128];
-	struct spawn_options mock =
+	struct insomnia_spawn_options mock =
 	    options("race", NULL, mock_overlay, sizeof mock_overlay);
-	struct spawn_options real = options("real", getenv("INSOMNIA_TEST_POD"),
-	                                    real_overlay, sizeof real_overlay);
-	struct spawn_result res;
+	struct insomnia_spawn_options real =
+	    options("real", getenv("INSOMNIA_TEST_POD"), real_overlay,
+	            sizeof real_overlay);
+	struct insomnia_spawn_result res;
 
 	for (int i = 0; i < mock_rounds; i++) {
 		spawn_ok(&mock, &res, i);
 		e2e_stop(res.pid);
 	}
 	for (int i = 0; i < real_rounds; i++) {
-		char id[SPAWN_SESSION_ID_MAX];
+		char id[INSOMNIA_SESSION_ID_MAX];
 
 		real.session_id = NULL;
 		spawn_ok(&real, &res, i);

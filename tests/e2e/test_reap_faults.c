@@ -11,9 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "podlist.h"
-#include "podreap.h"
+#include "harness.h"
+#include <insomnia/pods.h>
+#include <insomnia/reap.h>
 #include "rundir.h"
 #include "session.h"
 
@@ -44,7 +45,7 @@ static void make_pod_dir(const char *name, const char *file,
                          int (*make)(const char *path))
 {
 	char root[4096];
-	struct error err;
+	struct insomnia_error err;
 	int rootfd = rundir_open_root(true, root, sizeof root, &err);
 
 	cr_assert_geq(rootfd, 0, "%s", err.message);
@@ -59,7 +60,7 @@ static int make_fifo(const char *path)
 	return mkfifo(path, 0600);
 }
 
-static int count(const struct pod_info *info, void *arg)
+static int count(const struct insomnia_pod_info *info, void *arg)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -68,34 +69,34 @@ static int count(const struct pod_info *info, void *arg)
 Test(reap_faults, reap_fails_and_leaks_nothing_when_the_root_cannot_be_listed)
 {
 	int before, rc;
-	struct error err;
+	struct insomnia_error err;
 
 	make_pod_dir("dead", NULL, NULL);
 	before = e2e_fd_count();
 	fail_fdopendir = true;
-	rc = pod_reap(NULL, NULL, &err);
+	rc = insomnia_reap(NULL, NULL, &err);
 	fail_fdopendir = false;
 	cr_assert_eq(rc, -1, "reap reported success without listing");
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert_eq(e2e_fd_count(), before, "a descriptor leaked");
 }
 
 Test(reap_faults, listing_fails_and_leaks_nothing_when_the_root_cannot_be_read)
 {
 	int before, rc, n = 0;
-	struct error err;
+	struct insomnia_error err;
 
 	make_pod_dir("dead", NULL, NULL);
 	before = e2e_fd_count();
 	fail_fdopendir = true;
-	rc = podlist_each(count, &n, &err);
+	rc = insomnia_pods_each(count, &n, &err);
 	fail_fdopendir = false;
 	cr_assert_eq(rc, -1);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert_eq(e2e_fd_count(), before, "a descriptor leaked");
 }
 
-static void note_of(const struct reap_report *r, void *arg)
+static void note_of(const struct insomnia_reap_report *r, void *arg)
 {
 	snprintf(arg, 256, "%s: %s", r->name, r->note);
 }
@@ -103,31 +104,31 @@ static void note_of(const struct reap_report *r, void *arg)
 Test(reap_faults, a_fifo_named_lock_is_refused_by_name_never_waited_on)
 {
 	char root[4096], note[256] = "";
-	struct pod_info info;
-	struct spawn_result res;
-	struct spawn_options o = e2e_options("fifo", NULL);
-	struct error err;
+	struct insomnia_pod_info info;
+	struct insomnia_spawn_result res;
+	struct insomnia_spawn_options o = e2e_options("fifo", NULL);
+	struct insomnia_error err;
 	int rootfd;
 
 	make_pod_dir("fifo", "lock", make_fifo);
 	rootfd = rundir_open_root(false, root, sizeof root, &err);
 	cr_assert_eq(podlist_read(rootfd, root, "fifo", &info, &err), -1);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, "not a regular file"), "%s", err.message);
 	close(rootfd);
-	cr_assert_eq(pod_reap(note_of, note, &err), 0, "%s", err.message);
+	cr_assert_eq(insomnia_reap(note_of, note, &err), 0, "%s", err.message);
 	cr_assert(strstr(note, "fifo: cannot take lock: not a regular file"),
 	          "reap said \"%s\"", note);
-	cr_assert_eq(spawn_pod(&o, &res, &err), -1);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR, "%s", err.message);
+	cr_assert_eq(insomnia_spawn(&o, &res, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR, "%s", err.message);
 	cr_assert(strstr(err.message, "not a regular file"), "%s", err.message);
 }
 
 Test(reap_faults, a_fifo_named_state_json_lists_as_a_stopped_pod)
 {
 	char root[4096];
-	struct pod_info info;
-	struct error err;
+	struct insomnia_pod_info info;
+	struct insomnia_error err;
 	int rootfd;
 
 	make_pod_dir("fifo", "state.json", make_fifo);
@@ -138,20 +139,20 @@ Test(reap_faults, a_fifo_named_state_json_lists_as_a_stopped_pod)
 	close(rootfd);
 }
 
-static int first_row(const struct pod_info *info, void *arg)
+static int first_row(const struct insomnia_pod_info *info, void *arg)
 {
-	*(struct pod_info *)arg = *info;
+	*(struct insomnia_pod_info *)arg = *info;
 	return 1;
 }
 
 /* A listing (ls, a TUI) shows such a dir rather than hiding it. */
 Test(reap_faults, a_fifo_named_lock_is_listed_as_unusable_not_hidden)
 {
-	struct pod_info info = {0};
-	struct error err;
+	struct insomnia_pod_info info = {0};
+	struct insomnia_error err;
 
 	make_pod_dir("fifo", "lock", make_fifo);
-	cr_assert_eq(podlist_each(first_row, &info, &err), 1,
+	cr_assert_eq(insomnia_pods_each(first_row, &info, &err), 1,
 	             "the dir was not listed");
 	cr_assert_str_eq(info.name, "fifo");
 	cr_assert_str_eq(info.state, "unusable");
@@ -161,9 +162,9 @@ Test(reap_faults, a_fifo_named_lock_is_listed_as_unusable_not_hidden)
 /* No runtime root yet: an empty list, also for a caller passing no err. */
 Test(reap_faults, listing_without_a_runtime_root_is_empty_with_a_null_err)
 {
-	struct pod_info info = {0};
+	struct insomnia_pod_info info = {0};
 
-	cr_assert_eq(podlist_each(first_row, &info, NULL), 0);
+	cr_assert_eq(insomnia_pods_each(first_row, &info, NULL), 0);
 }
 
 /* A session dir a crash left with only its lock, under a data root whose
@@ -171,7 +172,7 @@ Test(reap_faults, listing_without_a_runtime_root_is_empty_with_a_null_err)
 static void make_leftover_session(void)
 {
 	const char *id = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
-	struct error err;
+	struct insomnia_error err;
 	int rootfd = session_open_root(true, NULL, 0, &err), fd;
 
 	cr_assert_geq(rootfd, 0, "%s", err.message);
@@ -188,14 +189,14 @@ static void make_leftover_session(void)
 Test(reap_faults, a_session_leftover_that_cannot_be_listed_is_named_no_leak)
 {
 	char note[256] = "";
-	struct error err;
+	struct insomnia_error err;
 	int before;
 
 	make_leftover_session();
 	before = e2e_fd_count();
 	fdopendir_calls = 0;
 	fail_fdopendir_call = 2;
-	cr_assert_eq(pod_reap(note_of, note, &err), 0, "%s", err.message);
+	cr_assert_eq(insomnia_reap(note_of, note, &err), 0, "%s", err.message);
 	fail_fdopendir_call = 0;
 	cr_assert(strstr(note, "cannot list the dir"), "reap said \"%s\"",
 	          note);
@@ -206,12 +207,12 @@ Test(reap_faults, a_session_leftover_that_cannot_be_listed_is_named_no_leak)
  * is reported with its kind and message, not as an empty error. */
 Test(reap_faults, a_session_root_that_cannot_be_used_fails_reap_with_a_reason)
 {
-	struct error err;
+	struct insomnia_error err;
 
 	cr_assert_eq(setenv("INSOMNIA_DATA_DIR", "relative/data", 1), 0);
-	error_clear(&err);
-	cr_assert_eq(pod_reap(NULL, NULL, &err), -1);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR, "kind %s: %s",
-	             error_kind_name(err.kind), err.message);
+	insomnia_error_clear(&err);
+	cr_assert_eq(insomnia_reap(NULL, NULL, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR, "kind %s: %s",
+	             insomnia_error_kind_name(err.kind), err.message);
 	cr_assert(strstr(err.message, "INSOMNIA_DATA_DIR"), "%s", err.message);
 }

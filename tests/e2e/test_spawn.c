@@ -36,27 +36,30 @@ static void capture(const char *line, void *arg)
 	c->count++;
 }
 
-static bool launched_a_pod(enum error_kind kind)
+static bool launched_a_pod(enum insomnia_error_kind kind)
 {
-	return kind == ERR_EXITED_EARLY || kind == ERR_MALFORMED_READY ||
-	       kind == ERR_NAME_MISMATCH || kind == ERR_SOCKET_REFUSED ||
-	       kind == ERR_TIMEOUT;
+	return kind == INSOMNIA_ERR_EXITED_EARLY ||
+	       kind == INSOMNIA_ERR_MALFORMED_READY ||
+	       kind == INSOMNIA_ERR_NAME_MISMATCH ||
+	       kind == INSOMNIA_ERR_SOCKET_REFUSED ||
+	       kind == INSOMNIA_ERR_TIMEOUT;
 }
 
 /* Spawn expecting failure; returns the error, checks the cleanup. */
-static struct error spawn_fails(const char *name, const char *mock_args,
-                                int timeout_ms, enum error_kind kind)
+static struct insomnia_error spawn_fails(const char *name,
+                                         const char *mock_args, int timeout_ms,
+                                         enum insomnia_error_kind kind)
 {
-	struct spawn_options o = e2e_options(name, mock_args);
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options(name, mock_args);
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	int fds = e2e_fd_count();
 
 	if (timeout_ms)
 		o.timeout_ms = timeout_ms;
-	cr_assert_eq(spawn_pod(&o, &r, &err), -1, "spawn succeeded");
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), -1, "spawn succeeded");
 	cr_assert_eq(err.kind, kind, "kind %s, message: %s",
-	             error_kind_name(err.kind), err.message);
+	             insomnia_error_kind_name(err.kind), err.message);
 	cr_assert_eq(e2e_fd_count(), fds, "the client leaked descriptors");
 	/* a pod this spawn launched is gone with its whole group (killed,
 	 * and reaped by us, its subreaper, or by the launch monitor) */
@@ -65,22 +68,24 @@ static struct error spawn_fails(const char *name, const char *mock_args,
 	return err;
 }
 
-static struct spawn_result spawn_ok(const char *name, const char *mock_args)
+static struct insomnia_spawn_result spawn_ok(const char *name,
+                                             const char *mock_args)
 {
-	struct spawn_options o = e2e_options(name, mock_args);
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options(name, mock_args);
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	int fds = e2e_fd_count();
 
-	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s: %s\n%s",
-	             error_kind_name(err.kind), err.message, err.detail);
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), 0, "%s: %s\n%s",
+	             insomnia_error_kind_name(err.kind), err.message,
+	             err.detail);
 	cr_assert_eq(e2e_fd_count(), fds, "the client leaked descriptors");
 	return r;
 }
 
 Test(spawn, ready_pod_reports_name_socket_pid_and_accepts)
 {
-	struct spawn_result r = spawn_ok("web", NULL);
+	struct insomnia_spawn_result r = spawn_ok("web", NULL);
 	char *pidfile;
 
 	cr_assert_str_eq(r.name, "web");
@@ -100,13 +105,13 @@ Test(spawn, ready_pod_reports_name_socket_pid_and_accepts)
 Test(spawn, progress_lines_before_ready_reach_the_callback_in_order)
 {
 	struct captured c = {0};
-	struct spawn_options o = e2e_options("web", "--lines 5");
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options("web", "--lines 5");
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 
 	o.progress = capture;
 	o.arg = &c;
-	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s", err.message);
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), 0, "%s", err.message);
 	cr_assert_eq(c.count, 6); /* the mock's pid line, then 5 */
 	cr_assert(strncmp(c.lines[0], "mock-pod: pid ", 14) == 0);
 	cr_assert_str_eq(c.lines[1], "mock-pod: progress line 1 of 5");
@@ -116,10 +121,10 @@ Test(spawn, progress_lines_before_ready_reach_the_callback_in_order)
 
 Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 {
-	struct error err = spawn_fails(
+	struct insomnia_error err = spawn_fails(
 	    "web",
 	    "--lines 9 --exit 2 --message config:_line_3:_expected_=", 30000,
-	    ERR_EXITED_EARLY);
+	    INSOMNIA_ERR_EXITED_EARLY);
 
 	cr_assert_eq(err.exit_status, 2);
 	cr_assert(strstr(err.message, "exit 2"), "%s", err.message);
@@ -134,8 +139,8 @@ Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 
 Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
 {
-	struct error err =
-	    spawn_fails("web", "--signal 9", 30000, ERR_EXITED_EARLY);
+	struct insomnia_error err =
+	    spawn_fails("web", "--signal 9", 30000, INSOMNIA_ERR_EXITED_EARLY);
 
 	cr_assert_eq(err.term_signal, 9);
 	cr_assert(strstr(err.message, "signal 9"), "%s", err.message);
@@ -145,8 +150,8 @@ Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
 Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
      .timeout = 5)
 {
-	struct error err =
-	    spawn_fails("web", "--malformed", 30000, ERR_MALFORMED_READY);
+	struct insomnia_error err = spawn_fails("web", "--malformed", 30000,
+	                                        INSOMNIA_ERR_MALFORMED_READY);
 
 	cr_assert(strstr(err.message, "no socket field"), "%s", err.message);
 	e2e_assert_dir_holds("web", only_log);
@@ -154,8 +159,8 @@ Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
 
 Test(spawn, ready_line_with_another_name_is_a_mismatch, .timeout = 5)
 {
-	struct error err =
-	    spawn_fails("web", "--announce db", 30000, ERR_NAME_MISMATCH);
+	struct insomnia_error err = spawn_fails("web", "--announce db", 30000,
+	                                        INSOMNIA_ERR_NAME_MISMATCH);
 
 	cr_assert(strstr(err.message, "\"db\""), "%s", err.message);
 	e2e_assert_dir_holds("web", only_log);
@@ -163,7 +168,7 @@ Test(spawn, ready_line_with_another_name_is_a_mismatch, .timeout = 5)
 
 Test(spawn, ready_without_listening_socket_is_refused, .timeout = 5)
 {
-	spawn_fails("web", "--no-listen", 30000, ERR_SOCKET_REFUSED);
+	spawn_fails("web", "--no-listen", 30000, INSOMNIA_ERR_SOCKET_REFUSED);
 	e2e_assert_dir_holds("web", only_log);
 }
 
@@ -171,23 +176,25 @@ Test(spawn, ready_without_listening_socket_is_refused, .timeout = 5)
  * it listens: refused whatever the machine's speed. */
 Test(spawn, ready_before_listening_is_refused, .timeout = 5)
 {
-	spawn_fails("web", "--listen-delay -1", 30000, ERR_SOCKET_REFUSED);
+	spawn_fails("web", "--listen-delay -1", 30000,
+	            INSOMNIA_ERR_SOCKET_REFUSED);
 	e2e_assert_dir_holds("web", only_log);
 }
 
 Test(spawn, pod_ignoring_sigterm_is_killed_after_the_grace, .timeout = 5)
 {
-	struct error err = spawn_fails("web", "--ignore-term --malformed",
-	                               30000, ERR_MALFORMED_READY);
+	struct insomnia_error err =
+	    spawn_fails("web", "--ignore-term --malformed", 30000,
+	                INSOMNIA_ERR_MALFORMED_READY);
 
-	cr_assert_eq(err.kind, ERR_MALFORMED_READY);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_MALFORMED_READY);
 	e2e_assert_dir_holds("web", only_log);
 }
 
 Test(spawn, silent_pod_times_out_and_is_stopped, .timeout = 10)
 {
-	struct error err =
-	    spawn_fails("web", "--lines 1 --hang", 300, ERR_TIMEOUT);
+	struct insomnia_error err =
+	    spawn_fails("web", "--lines 1 --hang", 300, INSOMNIA_ERR_TIMEOUT);
 	char *log = e2e_read(e2e_rundir("web", "stderr.log"));
 
 	cr_assert(strstr(err.message, "within 300 ms"), "%s", err.message);
@@ -203,7 +210,8 @@ Test(spawn, silent_pod_times_out_and_is_stopped, .timeout = 10)
 Test(spawn, megabyte_line_without_newline_costs_no_memory_and_times_out,
      .timeout = 10)
 {
-	struct error err = spawn_fails("web", "--long-line", 500, ERR_TIMEOUT);
+	struct insomnia_error err =
+	    spawn_fails("web", "--long-line", 500, INSOMNIA_ERR_TIMEOUT);
 	char *log = e2e_read(e2e_rundir("web", "stderr.log"));
 
 	/* the cut line is shown if the pod got to write it before the
@@ -219,7 +227,7 @@ Test(spawn, megabyte_line_without_newline_costs_no_memory_and_times_out,
 
 Test(spawn, ready_line_printed_twice_is_still_one_success)
 {
-	struct spawn_result r = spawn_ok("web", "--ready-twice");
+	struct insomnia_spawn_result r = spawn_ok("web", "--ready-twice");
 
 	cr_assert(e2e_socket_accepts(r.socket));
 	e2e_stop(r.pid);
@@ -230,7 +238,8 @@ Test(spawn, child_left_in_the_group_is_killed_with_the_pod, .timeout = 5)
 	char *log;
 	pid_t child;
 
-	spawn_fails("web", "--fork-child --exit 1", 30000, ERR_EXITED_EARLY);
+	spawn_fails("web", "--fork-child --exit 1", 30000,
+	            INSOMNIA_ERR_EXITED_EARLY);
 	/* spawn_fails checked the group is empty; the child was in it */
 	log = e2e_read(e2e_rundir("web", "stderr.log"));
 	cr_assert(strstr(log, "mock-pod: child "), "%s", log);
@@ -256,7 +265,8 @@ Test(spawn, exec_failure_is_a_launch_error_not_a_timeout, .timeout = 5)
 	             12);
 	close(fd);
 	setenv("INSOMNIA_POD_COMMAND", path, 1);
-	struct error err = spawn_fails("web", NULL, 30000, ERR_LAUNCH_FAILED);
+	struct insomnia_error err =
+	    spawn_fails("web", NULL, 30000, INSOMNIA_ERR_LAUNCH_FAILED);
 	cr_assert(strstr(err.message, "cannot execute"), "%s", err.message);
 	cr_assert(strstr(err.message, path), "%s", err.message);
 }
@@ -264,14 +274,16 @@ Test(spawn, exec_failure_is_a_launch_error_not_a_timeout, .timeout = 5)
 Test(spawn, missing_pod_command_is_a_launch_error)
 {
 	setenv("INSOMNIA_POD_COMMAND", "/nonexistent/pod", 1);
-	struct error err = spawn_fails("web", NULL, 0, ERR_LAUNCH_FAILED);
+	struct insomnia_error err =
+	    spawn_fails("web", NULL, 0, INSOMNIA_ERR_LAUNCH_FAILED);
 	cr_assert(strstr(err.message, "/nonexistent/pod"), "%s", err.message);
 }
 
 Test(spawn, bad_name_is_refused_before_any_file)
 {
 	struct stat st;
-	struct error err = spawn_fails("../evil", NULL, 0, ERR_BAD_NAME);
+	struct insomnia_error err =
+	    spawn_fails("../evil", NULL, 0, INSOMNIA_ERR_BAD_NAME);
 
 	(void)err;
 	cr_assert_neq(stat(e2e_rundir("", NULL), &st), 0,
@@ -280,11 +292,12 @@ Test(spawn, bad_name_is_refused_before_any_file)
 
 Test(spawn, live_name_is_refused_with_its_pid_and_its_log_kept)
 {
-	struct spawn_result r = spawn_ok("web", "--lines 2");
+	struct insomnia_spawn_result r = spawn_ok("web", "--lines 2");
 	char *before = e2e_read(e2e_rundir("web", "stderr.log")), *after;
 	char want[64];
 
-	struct error err = spawn_fails("web", NULL, 0, ERR_ALREADY_RUNNING);
+	struct insomnia_error err =
+	    spawn_fails("web", NULL, 0, INSOMNIA_ERR_ALREADY_RUNNING);
 	snprintf(want, sizeof want, "(pid %d)", r.pid);
 	cr_assert(strstr(err.message, want), "%s", err.message);
 	after = e2e_read(e2e_rundir("web", "stderr.log"));
@@ -298,12 +311,12 @@ Test(spawn, live_name_is_refused_with_its_pid_and_its_log_kept)
 
 Test(spawn, reuse_returns_the_live_pod)
 {
-	struct spawn_result first = spawn_ok("web", NULL), again;
-	struct spawn_options o = e2e_options("web", NULL);
-	struct error err;
+	struct insomnia_spawn_result first = spawn_ok("web", NULL), again;
+	struct insomnia_spawn_options o = e2e_options("web", NULL);
+	struct insomnia_error err;
 
 	o.reuse = true;
-	cr_assert_eq(spawn_pod(&o, &again, &err), 0, "%s", err.message);
+	cr_assert_eq(insomnia_spawn(&o, &again, &err), 0, "%s", err.message);
 	cr_assert(again.reused);
 	cr_assert_eq(again.pid, first.pid);
 	cr_assert_str_eq(again.socket, first.socket);
@@ -312,7 +325,7 @@ Test(spawn, reuse_returns_the_live_pod)
 
 Test(spawn, stale_dir_of_a_killed_pod_is_spawned_over)
 {
-	struct spawn_result r = spawn_ok("web", NULL);
+	struct insomnia_spawn_result r = spawn_ok("web", NULL);
 	int status;
 
 	kill(r.pid, SIGKILL);
@@ -329,7 +342,8 @@ Test(spawn, unsafe_runtime_dir_is_refused_and_left_alone)
 	snprintf(run, sizeof run, "%s/run", e2e_home);
 	cr_assert_eq(mkdir(run, 0700), 0);
 	cr_assert_eq(chmod(run, 0777), 0);
-	struct error err = spawn_fails("web", NULL, 0, ERR_RUNTIME_DIR);
+	struct insomnia_error err =
+	    spawn_fails("web", NULL, 0, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, "writable by group or others"), "%s",
 	          err.message);
 }
@@ -343,7 +357,7 @@ Test(spawn, socket_path_longer_than_sun_path_works)
 	         "and-another-one-beyond-one-hundred-and-eight-bytes",
 	         e2e_home);
 	setenv("INSOMNIA_RUNTIME_DIR", deep, 1);
-	struct spawn_result r = spawn_ok("web", NULL);
+	struct insomnia_spawn_result r = spawn_ok("web", NULL);
 	cr_assert_gt(strlen(r.socket), 108);
 	cr_assert(e2e_socket_accepts(r.socket));
 	e2e_stop(r.pid);
@@ -357,7 +371,7 @@ Test(spawn, pod_inherits_no_descriptor_of_the_client)
 	snprintf(path, sizeof path, "%s/client-secret", e2e_home);
 	leaked = open(path, O_WRONLY | O_CREAT, 0600); /* no O_CLOEXEC */
 	cr_assert_geq(leaked, 0);
-	struct spawn_result r = spawn_ok("web", NULL);
+	struct insomnia_spawn_result r = spawn_ok("web", NULL);
 	for (int fd = 0; fd < 64; fd++) {
 		ssize_t n;
 		snprintf(link, sizeof link, "/proc/%d/fd/%d", r.pid, fd);
@@ -379,9 +393,9 @@ Test(spawn, client_has_no_child_or_zombie_after_spawn)
 	cr_assert_geq(client, 0);
 	if (client == 0) {
 		/* not a subreaper: the pod must not be our child */
-		struct spawn_options o = e2e_options("web", NULL);
-		struct spawn_result r;
-		if (spawn_pod(&o, &r, NULL) < 0)
+		struct insomnia_spawn_options o = e2e_options("web", NULL);
+		struct insomnia_spawn_result r;
+		if (insomnia_spawn(&o, &r, NULL) < 0)
 			_exit(10);
 		if (waitpid(-1, NULL, WNOHANG) != -1)
 			_exit(11); /* a child or zombie remains */
@@ -410,13 +424,14 @@ Test(spawn, twenty_concurrent_spawns_of_one_name_make_one_pod, .timeout = 30)
 		clients[i] = fork();
 		cr_assert_geq(clients[i], 0);
 		if (clients[i] == 0) {
-			struct spawn_options o = e2e_options("web", NULL);
-			struct spawn_result r;
-			struct error err;
+			struct insomnia_spawn_options o =
+			    e2e_options("web", NULL);
+			struct insomnia_spawn_result r;
+			struct insomnia_error err;
 			setenv("MOCK_POD_ARGS", "--ready-delay 50", 1);
-			if (spawn_pod(&o, &r, &err) == 0)
+			if (insomnia_spawn(&o, &r, &err) == 0)
 				_exit(0);
-			_exit(err.kind == ERR_ALREADY_RUNNING ? 3 : 1);
+			_exit(err.kind == INSOMNIA_ERR_ALREADY_RUNNING ? 3 : 1);
 		}
 	}
 	for (int i = 0; i < N; i++) {
@@ -451,11 +466,12 @@ Test(spawn, concurrent_spawns_with_reuse_all_get_the_one_pod, .timeout = 30)
 	for (int i = 0; i < N; i++) {
 		clients[i] = fork();
 		if (clients[i] == 0) {
-			struct spawn_options o = e2e_options("web", NULL);
-			struct spawn_result r;
+			struct insomnia_spawn_options o =
+			    e2e_options("web", NULL);
+			struct insomnia_spawn_result r;
 			setenv("MOCK_POD_ARGS", "--ready-delay 50", 1);
 			o.reuse = true;
-			if (spawn_pod(&o, &r, NULL) < 0)
+			if (insomnia_spawn(&o, &r, NULL) < 0)
 				_exit(1);
 			if (write(pipes[1], &r.pid, sizeof r.pid) !=
 			    sizeof r.pid)
@@ -484,9 +500,9 @@ Test(spawn, client_killed_right_after_ready_leaves_a_healthy_pod)
 	pid_t pid;
 
 	if (client == 0) {
-		struct spawn_options o = e2e_options("web", NULL);
-		struct spawn_result r;
-		if (spawn_pod(&o, &r, NULL) == 0)
+		struct insomnia_spawn_options o = e2e_options("web", NULL);
+		struct insomnia_spawn_result r;
+		if (insomnia_spawn(&o, &r, NULL) == 0)
 			raise(SIGKILL);
 		_exit(1);
 	}
@@ -510,15 +526,16 @@ Test(spawn, uncontended_spawns_hold_no_inotify_instance_in_the_client)
 	pid_t pids[5];
 
 	for (int i = 0; i < 5; i++) {
-		struct spawn_options o;
-		struct spawn_result r;
-		struct error err;
+		struct insomnia_spawn_options o;
+		struct insomnia_spawn_result r;
+		struct insomnia_error err;
 
 		snprintf(name, sizeof name, "pod-%d", i);
 		o = e2e_options(name, "--lines 2");
 		o.progress = capture;
 		o.arg = &c;
-		cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s", err.message);
+		cr_assert_eq(insomnia_spawn(&o, &r, &err), 0, "%s",
+		             err.message);
 		pids[i] = r.pid;
 	}
 	cr_assert_eq(c.count, 15, "the log was not followed line by line");
@@ -536,21 +553,21 @@ Test(spawn, caller_ignoring_sigchld_with_signals_blocked_gets_the_exit_status,
      .timeout = 10)
 {
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, saved;
-	struct spawn_options o = e2e_options("web", "--exit 3");
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options("web", "--exit 3");
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	sigset_t all, old;
 	int rc;
 
 	sigfillset(&all);
 	cr_assert_eq(sigaction(SIGCHLD, &ignore, &saved), 0);
 	cr_assert_eq(sigprocmask(SIG_BLOCK, &all, &old), 0);
-	rc = spawn_pod(&o, &r, &err);
+	rc = insomnia_spawn(&o, &r, &err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sigaction(SIGCHLD, &saved, NULL);
 	cr_assert_eq(rc, -1);
-	cr_assert_eq(err.kind, ERR_EXITED_EARLY, "%s: %s",
-	             error_kind_name(err.kind), err.message);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_EXITED_EARLY, "%s: %s",
+	             insomnia_error_kind_name(err.kind), err.message);
 	cr_assert_eq(err.exit_status, 3);
 	cr_assert(strstr(err.message, "exited before becoming ready (exit 3)"),
 	          "%s", err.message);
@@ -559,15 +576,15 @@ Test(spawn, caller_ignoring_sigchld_with_signals_blocked_gets_the_exit_status,
 
 Test(spawn, missing_working_directory_is_named_not_the_pod_command)
 {
-	struct spawn_options o = e2e_options("web", NULL);
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options("web", NULL);
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	int fds = e2e_fd_count();
 
 	o.cwd = "/nonexistent/insomnia-cwd";
-	cr_assert_eq(spawn_pod(&o, &r, &err), -1);
-	cr_assert_eq(err.kind, ERR_LAUNCH_FAILED, "%s",
-	             error_kind_name(err.kind));
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_LAUNCH_FAILED, "%s",
+	             insomnia_error_kind_name(err.kind));
 	cr_assert_str_eq(
 	    err.message,
 	    "cannot use working directory "
@@ -577,9 +594,9 @@ Test(spawn, missing_working_directory_is_named_not_the_pod_command)
 
 Test(spawn, working_directory_that_is_a_file_is_named, .timeout = 10)
 {
-	struct spawn_options o = e2e_options("web", NULL);
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options("web", NULL);
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	char path[300];
 	int fd;
 
@@ -588,8 +605,8 @@ Test(spawn, working_directory_that_is_a_file_is_named, .timeout = 10)
 	cr_assert_geq(fd, 0);
 	close(fd);
 	o.cwd = path;
-	cr_assert_eq(spawn_pod(&o, &r, &err), -1);
-	cr_assert_eq(err.kind, ERR_LAUNCH_FAILED);
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_LAUNCH_FAILED);
 	cr_assert(strstr(err.message, "cannot use working directory"), "%s",
 	          err.message);
 	cr_assert(strstr(err.message, "Not a directory"), "%s", err.message);
@@ -606,7 +623,8 @@ Test(spawn, fifo_as_stderr_log_is_refused_not_waited_on, .timeout = 10)
 	cr_assert_eq(mkdir(e2e_rundir("web", NULL), 0700), 0);
 	snprintf(path, sizeof path, "%s", e2e_rundir("web", "stderr.log"));
 	cr_assert_eq(mkfifo(path, 0600), 0);
-	struct error err = spawn_fails("web", NULL, 2000, ERR_RUNTIME_DIR);
+	struct insomnia_error err =
+	    spawn_fails("web", NULL, 2000, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, path), "%s", err.message);
 	cr_assert(strstr(err.message, "not a regular file"), "%s", err.message);
 	cr_assert_eq(lstat(path, &st), 0);
@@ -616,7 +634,8 @@ Test(spawn, fifo_as_stderr_log_is_refused_not_waited_on, .timeout = 10)
 Test(spawn, missing_launch_monitor_is_named)
 {
 	setenv("INSOMNIA_LAUNCH_MONITOR", "/nonexistent/pod-launch-monitor", 1);
-	struct error err = spawn_fails("web", NULL, 0, ERR_LAUNCH_FAILED);
+	struct insomnia_error err =
+	    spawn_fails("web", NULL, 0, INSOMNIA_ERR_LAUNCH_FAILED);
 	cr_assert(strstr(err.message, "cannot start the launch monitor "
 	                              "/nonexistent/pod-launch-monitor"),
 	          "%s", err.message);
@@ -649,16 +668,16 @@ Test(spawn, kernel_without_pidfd_open_is_reported_not_a_silent_death,
 
 	cr_assert_geq(client, 0);
 	if (client == 0) {
-		struct spawn_options o = e2e_options("web", NULL);
-		struct spawn_result r;
-		struct error err;
+		struct insomnia_spawn_options o = e2e_options("web", NULL);
+		struct insomnia_spawn_result r;
+		struct insomnia_error err;
 
 		deny_pidfd_open();
-		if (spawn_pod(&o, &r, &err) == 0)
+		if (insomnia_spawn(&o, &r, &err) == 0)
 			_exit(10);
-		fprintf(stderr, "%s: %s\n", error_kind_name(err.kind),
+		fprintf(stderr, "%s: %s\n", insomnia_error_kind_name(err.kind),
 		        err.message);
-		_exit(err.kind == ERR_LAUNCH_FAILED &&
+		_exit(err.kind == INSOMNIA_ERR_LAUNCH_FAILED &&
 		              strstr(err.message, "pidfd_open") &&
 		              strstr(err.message, "Linux 5.3")
 		          ? 0

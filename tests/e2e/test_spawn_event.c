@@ -15,13 +15,13 @@ TestSuite(spawn_event, .init = e2e_setup, .fini = e2e_teardown, .timeout = 20);
 
 struct outcome {
 	int progress, ready, failed;
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	struct event_base *base;
 	int pending; /* loop exits when it reaches 0 */
 };
 
-static void on_ready(const struct spawn_result *res, void *arg)
+static void on_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct outcome *o = arg;
 	o->ready++;
@@ -30,7 +30,7 @@ static void on_ready(const struct spawn_result *res, void *arg)
 		event_base_loopbreak(o->base);
 }
 
-static void on_failed(const struct error *err, void *arg)
+static void on_failed(const struct insomnia_error *err, void *arg)
 {
 	struct outcome *o = arg;
 	o->failed++;
@@ -72,12 +72,12 @@ static void release_pod(evutil_socket_t fd, short what, void *arg)
 	r->released++;
 }
 
-static void released_ready(const struct spawn_result *res, void *arg)
+static void released_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	on_ready(res, ((struct releaser *)arg)->o);
 }
 
-static void released_failed(const struct error *err, void *arg)
+static void released_failed(const struct insomnia_error *err, void *arg)
 {
 	on_failed(err, ((struct releaser *)arg)->o);
 }
@@ -87,7 +87,7 @@ Test(spawn_event, spawn_runs_inside_the_callers_loop_with_callbacks)
 	struct event_base *base = event_base_new();
 	struct outcome o = {.base = base, .pending = 1};
 	struct releaser r = {.o = &o};
-	struct spawn_options opts =
+	struct insomnia_spawn_options opts =
 	    e2e_options("web", "--lines 3 --ready-delay -1");
 	struct event *ev;
 
@@ -97,8 +97,8 @@ Test(spawn_event, spawn_runs_inside_the_callers_loop_with_callbacks)
 	opts.progress = note_waiting;
 	opts.arg = &r;
 	opts.timeout_ms = 10000; /* a blocked loop fails, not hangs */
-	cr_assert_not_null(
-	    spawn_start(base, &opts, released_ready, released_failed, NULL));
+	cr_assert_not_null(insomnia_spawn_start(base, &opts, released_ready,
+	                                        released_failed, NULL));
 	event_base_dispatch(base);
 	cr_assert_eq(o.ready, 1, "%s", o.err.message);
 	cr_assert_eq(o.failed, 0);
@@ -116,16 +116,19 @@ Test(spawn_event, two_spawns_share_one_loop)
 	struct event_base *base = event_base_new();
 	struct outcome a = {.base = base, .pending = 1};
 	struct outcome b = {.base = base, .pending = 1};
-	struct spawn_options oa = e2e_options("alpha", "--ready-delay 50");
-	struct spawn_options ob = oa;
+	struct insomnia_spawn_options oa =
+	    e2e_options("alpha", "--ready-delay 50");
+	struct insomnia_spawn_options ob = oa;
 	static char overlay_b[] = "[pod]\nname = \"beta\"\n";
 
 	ob.name = "beta";
 	ob.overlay = overlay_b;
 	oa.arg = &a;
 	ob.arg = &b;
-	cr_assert_not_null(spawn_start(base, &oa, on_ready, on_failed, NULL));
-	cr_assert_not_null(spawn_start(base, &ob, on_ready, on_failed, NULL));
+	cr_assert_not_null(
+	    insomnia_spawn_start(base, &oa, on_ready, on_failed, NULL));
+	cr_assert_not_null(
+	    insomnia_spawn_start(base, &ob, on_ready, on_failed, NULL));
 	while (a.ready + a.failed == 0 || b.ready + b.failed == 0)
 		event_base_loop(base, EVLOOP_ONCE);
 	cr_assert_eq(a.ready, 1, "%s", a.err.message);
@@ -142,12 +145,13 @@ Test(spawn_event, bad_name_is_refused_synchronously_without_callback)
 {
 	struct event_base *base = event_base_new();
 	struct outcome o = {.base = base, .pending = 1};
-	struct spawn_options opts = e2e_options("a/b", NULL);
-	struct error err;
+	struct insomnia_spawn_options opts = e2e_options("a/b", NULL);
+	struct insomnia_error err;
 
 	opts.arg = &o;
-	cr_assert_null(spawn_start(base, &opts, on_ready, on_failed, &err));
-	cr_assert_eq(err.kind, ERR_BAD_NAME);
+	cr_assert_null(
+	    insomnia_spawn_start(base, &opts, on_ready, on_failed, &err));
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	cr_assert_eq(o.ready + o.failed, 0);
 	event_base_free(base);
@@ -174,22 +178,22 @@ static void cancel_now(evutil_socket_t fd, short what, void *arg)
 	char byte;
 
 	cr_assert_eq(read(fd, &byte, 1), 1);
-	spawn_cancel(arg);
+	insomnia_spawn_cancel(arg);
 }
 
 Test(spawn_event, cancel_stops_the_pod_and_leaves_only_the_log)
 {
 	struct event_base *base = event_base_new();
 	struct canceller c = {.o = {.base = base, .pending = 1}};
-	struct spawn_options opts = e2e_options("web", "--hang");
+	struct insomnia_spawn_options opts = e2e_options("web", "--hang");
 	static const char *const only_log[] = {"stderr.log", NULL};
-	struct spawn *s;
+	struct insomnia_spawn *s;
 	pid_t pid;
 
 	cr_assert_eq(pipe2(c.pipe, O_CLOEXEC), 0);
 	opts.progress = cancel_started;
 	opts.arg = &c;
-	s = spawn_start(base, &opts, on_ready, on_failed, NULL);
+	s = insomnia_spawn_start(base, &opts, on_ready, on_failed, NULL);
 	cr_assert_not_null(s);
 	event_base_once(base, c.pipe[0], EV_READ, cancel_now, s, NULL);
 	event_base_dispatch(base); /* ends when nothing is pending */
@@ -219,7 +223,7 @@ struct chain {
 
 static void chain_next(struct chain *c);
 
-static void chain_ready(const struct spawn_result *res, void *arg)
+static void chain_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct chain *c = arg;
 
@@ -228,24 +232,24 @@ static void chain_ready(const struct spawn_result *res, void *arg)
 	chain_next(c);
 }
 
-static void chain_failed(const struct error *err, void *arg)
+static void chain_failed(const struct insomnia_error *err, void *arg)
 {
 	struct chain *c = arg;
 
 	(*c->live)--;
-	if (c->expect_exit && err->kind == ERR_EXITED_EARLY) {
+	if (c->expect_exit && err->kind == INSOMNIA_ERR_EXITED_EARLY) {
 		c->exited_early++;
 		chain_next(c);
 		return;
 	}
-	cr_log_error("chain spawn failed: %s: %s", error_kind_name(err->kind),
-	             err->message);
+	cr_log_error("chain spawn failed: %s: %s",
+	             insomnia_error_kind_name(err->kind), err->message);
 	c->failed++;
 }
 
 static void chain_next(struct chain *c)
 {
-	struct spawn_options o;
+	struct insomnia_spawn_options o;
 	int i = c->started;
 
 	if (i >= 6)
@@ -259,7 +263,7 @@ static void chain_next(struct chain *c)
 	c->started++;
 	(*c->live)++;
 	cr_assert_not_null(
-	    spawn_start(c->base, &o, chain_ready, chain_failed, NULL));
+	    insomnia_spawn_start(c->base, &o, chain_ready, chain_failed, NULL));
 }
 
 Test(spawn_event, spawns_started_from_ready_callbacks_all_complete)
@@ -311,7 +315,7 @@ struct fd_probe {
 	int before, at_callback;
 };
 
-static void probe_ready(const struct spawn_result *res, void *arg)
+static void probe_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct fd_probe *p = arg;
 
@@ -319,7 +323,7 @@ static void probe_ready(const struct spawn_result *res, void *arg)
 	e2e_stop(res->pid);
 }
 
-static void probe_failed(const struct error *err, void *arg)
+static void probe_failed(const struct insomnia_error *err, void *arg)
 {
 	struct fd_probe *p = arg;
 
@@ -330,13 +334,13 @@ static void probe_failed(const struct error *err, void *arg)
 static void probe(const char *mock_args)
 {
 	struct event_base *base = event_base_new();
-	struct spawn_options o = e2e_options("web", mock_args);
+	struct insomnia_spawn_options o = e2e_options("web", mock_args);
 	struct fd_probe p = {0, -1};
 
 	o.arg = &p;
 	p.before = e2e_fd_count();
 	cr_assert_not_null(
-	    spawn_start(base, &o, probe_ready, probe_failed, NULL));
+	    insomnia_spawn_start(base, &o, probe_ready, probe_failed, NULL));
 	event_base_dispatch(base);
 	cr_assert_eq(p.at_callback, p.before,
 	             "%d descriptors still held when the callback ran",
@@ -365,7 +369,7 @@ Test(spawn_event, waiting_for_the_spawn_lock_reuses_one_inotify_instance)
 	for (int i = 0; i < 5; i++) {
 		struct outcome a = {.base = base, .pending = 1};
 		struct outcome b = {.base = base, .pending = 1};
-		struct spawn_options oa, ob;
+		struct insomnia_spawn_options oa, ob;
 
 		snprintf(name, sizeof name, "web-%d", i);
 		snprintf(overlay, sizeof overlay, "[pod]\nname = \"%s\"\n",
@@ -376,14 +380,15 @@ Test(spawn_event, waiting_for_the_spawn_lock_reuses_one_inotify_instance)
 		oa.arg = &a;
 		ob.arg = &b;
 		cr_assert_not_null(
-		    spawn_start(base, &oa, on_ready, on_failed, NULL));
+		    insomnia_spawn_start(base, &oa, on_ready, on_failed, NULL));
 		cr_assert_not_null(
-		    spawn_start(base, &ob, on_ready, on_failed, NULL));
+		    insomnia_spawn_start(base, &ob, on_ready, on_failed, NULL));
 		while (a.ready + a.failed == 0 || b.ready + b.failed == 0)
 			event_base_loop(base, EVLOOP_ONCE);
 		cr_assert_eq(a.ready + b.ready, 1, "%s%s", a.err.message,
 		             b.err.message);
-		cr_assert_eq((a.failed ? a : b).err.kind, ERR_ALREADY_RUNNING,
+		cr_assert_eq((a.failed ? a : b).err.kind,
+		             INSOMNIA_ERR_ALREADY_RUNNING,
 		             "the second spawn did not wait for the first");
 		e2e_stop((a.ready ? a : b).res.pid);
 	}

@@ -48,24 +48,24 @@ long syscall(long number, ...)
 }
 
 static int spawn_blind(const char *name, const char *mock_args,
-                       struct error *err)
+                       struct insomnia_error *err)
 {
-	struct spawn_options o = e2e_options(name, mock_args);
-	struct spawn_result res;
+	struct insomnia_spawn_options o = e2e_options(name, mock_args);
+	struct insomnia_spawn_result res;
 	int rc;
 
 	o.timeout_ms = 1000; /* never reached by the fixed code */
 	o.grace_ms = 200;
 	fail_pidfd_open = true;
-	rc = spawn_pod(&o, &res, err);
+	rc = insomnia_spawn(&o, &res, err);
 	fail_pidfd_open = false;
 	return rc;
 }
 
-static void assert_blind_failure(int rc, const struct error *err)
+static void assert_blind_failure(int rc, const struct insomnia_error *err)
 {
 	cr_assert_eq(rc, -1, "a pod the client cannot watch was handed over");
-	cr_assert_eq(err->kind, ERR_LAUNCH_FAILED, "%s", err->message);
+	cr_assert_eq(err->kind, INSOMNIA_ERR_LAUNCH_FAILED, "%s", err->message);
 	cr_assert(strstr(err->message, "pidfd_open"), "%s", err->message);
 	cr_assert(strstr(err->message, strerror(EMFILE)), "%s", err->message);
 }
@@ -73,7 +73,7 @@ static void assert_blind_failure(int rc, const struct error *err)
 /* A pod that would become ready: the old code handed it over unwatched. */
 Test(spawn_faults, a_pod_that_cannot_be_watched_is_stopped_not_handed_over)
 {
-	struct error err;
+	struct insomnia_error err;
 	int rc = spawn_blind("blind", NULL, &err);
 
 	assert_blind_failure(rc, &err);
@@ -85,7 +85,7 @@ Test(spawn_faults, a_pod_that_cannot_be_watched_is_stopped_not_handed_over)
  * nothing (no pidfd) and then waited forever for its exit. */
 Test(spawn_faults, an_unwatched_pod_ignoring_term_is_killed_after_the_grace)
 {
-	struct error err;
+	struct insomnia_error err;
 	int rc = spawn_blind("deaf", "--hang --ignore-term", &err);
 
 	assert_blind_failure(rc, &err);
@@ -143,9 +143,10 @@ static void kill_monitor(const char *line, void *arg)
  * assumed dead and left running. */
 Test(spawn_faults, a_killed_monitor_does_not_leave_its_pod_running)
 {
-	struct spawn_options o = e2e_options("orphan", "--ready-delay -1");
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_options o =
+	    e2e_options("orphan", "--ready-delay -1");
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	bool killed = false;
 	pid_t pod;
 
@@ -153,7 +154,8 @@ Test(spawn_faults, a_killed_monitor_does_not_leave_its_pod_running)
 	o.grace_ms = 200;
 	o.progress = kill_monitor;
 	o.arg = &killed;
-	cr_assert_eq(spawn_pod(&o, &res, &err), -1, "spawned without monitor");
+	cr_assert_eq(insomnia_spawn(&o, &res, &err), -1,
+	             "spawned without monitor");
 	cr_assert(killed);
 	pod = e2e_logged_pid("orphan");
 	cr_assert_gt(pod, 0);

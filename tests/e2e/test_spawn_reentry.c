@@ -16,12 +16,12 @@ TestSuite(spawn_reentry, .init = e2e_setup, .fini = e2e_teardown,
 static const char *const only_log[] = {"stderr.log", NULL};
 
 struct ctx {
-	struct spawn *s;
+	struct insomnia_spawn *s;
 	int progress, ready, failed;
 	int cancel_at; /* cancel from the progress line with this number */
 	bool cancel_in_ready, cancel_in_failed;
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 };
 
 static void progress_cb(const char *line, void *arg)
@@ -30,38 +30,38 @@ static void progress_cb(const char *line, void *arg)
 
 	c->progress++;
 	if (c->progress == c->cancel_at)
-		spawn_cancel(c->s);
+		insomnia_spawn_cancel(c->s);
 }
 
-static void ready_cb(const struct spawn_result *res, void *arg)
+static void ready_cb(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct ctx *c = arg;
 
 	c->ready++;
 	c->res = *res;
 	if (c->cancel_in_ready)
-		spawn_cancel(c->s); /* allowed: does nothing */
+		insomnia_spawn_cancel(c->s); /* allowed: does nothing */
 }
 
-static void failed_cb(const struct error *err, void *arg)
+static void failed_cb(const struct insomnia_error *err, void *arg)
 {
 	struct ctx *c = arg;
 
 	c->failed++;
 	c->err = *err;
 	if (c->cancel_in_failed)
-		spawn_cancel(c->s); /* allowed: does nothing */
+		insomnia_spawn_cancel(c->s); /* allowed: does nothing */
 }
 
 static void run(struct ctx *c, const char *name, const char *mock_args)
 {
 	int fds = e2e_fd_count();
 	struct event_base *base = event_base_new();
-	struct spawn_options o = e2e_options(name, mock_args);
+	struct insomnia_spawn_options o = e2e_options(name, mock_args);
 
 	o.progress = progress_cb;
 	o.arg = c;
-	c->s = spawn_start(base, &o, ready_cb, failed_cb, NULL);
+	c->s = insomnia_spawn_start(base, &o, ready_cb, failed_cb, NULL);
 	cr_assert_not_null(c->s);
 	event_base_dispatch(base); /* returns when nothing is pending */
 	event_base_free(base);
@@ -108,7 +108,7 @@ Test(spawn_reentry, cancel_from_the_failed_callback_does_nothing)
 
 	run(&c, "web", "--lines 2 --exit 4");
 	cr_assert_eq(c.failed, 1);
-	cr_assert_eq(c.err.kind, ERR_EXITED_EARLY);
+	cr_assert_eq(c.err.kind, INSOMNIA_ERR_EXITED_EARLY);
 	cr_assert_eq(c.err.exit_status, 4);
 	e2e_assert_dir_holds("web", only_log);
 }
@@ -125,7 +125,7 @@ struct pair {
 static void pair_progress(const char *line, void *arg)
 {
 	struct pair *p = arg;
-	struct spawn_options o;
+	struct insomnia_spawn_options o;
 
 	p->a.progress++;
 	if (p->started)
@@ -133,30 +133,31 @@ static void pair_progress(const char *line, void *arg)
 	p->started = true;
 	o = e2e_options("other", NULL);
 	o.arg = &p->b;
-	p->b.s = spawn_start(p->base, &o, ready_cb, failed_cb, NULL);
+	p->b.s = insomnia_spawn_start(p->base, &o, ready_cb, failed_cb, NULL);
 	cr_assert_not_null(p->b.s);
 	if (p->cancel_b)
-		spawn_cancel(p->b.s);
+		insomnia_spawn_cancel(p->b.s);
 }
 
-static void pair_ready(const struct spawn_result *res, void *arg)
+static void pair_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	ready_cb(res, &((struct pair *)arg)->a);
 }
 
-static void pair_failed(const struct error *err, void *arg)
+static void pair_failed(const struct insomnia_error *err, void *arg)
 {
 	failed_cb(err, &((struct pair *)arg)->a);
 }
 
 static void run_pair(struct pair *p)
 {
-	struct spawn_options o = e2e_options("web", "--lines 2");
+	struct insomnia_spawn_options o = e2e_options("web", "--lines 2");
 
 	p->base = event_base_new();
 	o.progress = pair_progress;
 	o.arg = p;
-	p->a.s = spawn_start(p->base, &o, pair_ready, pair_failed, NULL);
+	p->a.s =
+	    insomnia_spawn_start(p->base, &o, pair_ready, pair_failed, NULL);
 	cr_assert_not_null(p->a.s);
 	event_base_dispatch(p->base);
 	event_base_free(p->base);

@@ -268,8 +268,9 @@ Test(spawn_signal, resume_whose_working_directory_is_gone_says_so)
 	make_session(dir, id, sizeof id);
 	cr_assert_eq(rmdir(dir), 0);
 	start(&r, args);
-	cr_assert_eq(finish(&r, &err, &out), error_exit_code(ERR_LAUNCH_FAILED),
-	             "%s", err);
+	cr_assert_eq(finish(&r, &err, &out),
+	             insomnia_error_exit_code(INSOMNIA_ERR_LAUNCH_FAILED), "%s",
+	             err);
 	snprintf(want, sizeof want,
 	         "cannot use working directory %s: No such file or directory",
 	         dir);

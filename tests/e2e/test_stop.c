@@ -31,11 +31,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "fdio.h"
 #include "harness.h"
 #include "podctl_run.h"
 #include "livelock.h"
-#include "podstop.h"
+#include <insomnia/stop.h>
 #include "ready.h"
 #include "rundir.h"
 #include "safedir.h"
@@ -52,7 +53,7 @@ struct fake {
 	enum fake_sock sock;
 	bool term_exits, child;
 	const char *notes;
-	char path[PATHS_MAX];
+	char path[INSOMNIA_PATH_MAX];
 	int dirfd, listen_fd, sfd;
 	int conns[FAKE_CONNS];
 };
@@ -153,8 +154,9 @@ static void fake_fill_queue(const struct fake *f)
 
 static void fake_setup(struct fake *f)
 {
-	char root[PATHS_MAX], dir[PATHS_MAX], line[READY_LINE_MAX];
-	struct error err;
+	char root[INSOMNIA_PATH_MAX], dir[INSOMNIA_PATH_MAX],
+	    line[READY_LINE_MAX];
+	struct insomnia_error err;
 	sigset_t set;
 	int rootfd, n;
 
@@ -291,28 +293,28 @@ TestSuite(stop, .init = setup, .fini = e2e_teardown, .timeout = 30);
 /* Spawn the fake pod (in its own session, as the library starts pods). */
 static pid_t spawn_fake(const char *name, const char *behaviour)
 {
-	struct spawn_options o = e2e_options(name, NULL);
-	struct spawn_result r;
-	struct error err;
+	struct insomnia_spawn_options o = e2e_options(name, NULL);
+	struct insomnia_spawn_result r;
+	struct insomnia_error err;
 	char spec[128];
 
 	snprintf(spec, sizeof spec, "%s %s", name, behaviour);
 	setenv("FAKE_POD", spec, 1);
-	cr_assert_eq(spawn_pod(&o, &r, &err), 0, "%s\n%s", err.message,
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), 0, "%s\n%s", err.message,
 	             err.detail);
 	unsetenv("FAKE_POD");
 	cr_assert_gt(r.pid, 0);
 	return r.pid;
 }
 
-static enum pod_stop_how stop(const char *name, int grace_ms)
+static enum insomnia_stop_how stop(const char *name, int grace_ms)
 {
-	enum pod_stop_how how;
-	struct error err;
+	enum insomnia_stop_how how;
+	struct insomnia_error err;
 	pid_t pid;
 
-	error_clear(&err);
-	cr_assert_eq(pod_stop(name, grace_ms, &how, &pid, &err), 0, "%s",
+	insomnia_error_clear(&err);
+	cr_assert_eq(insomnia_stop(name, grace_ms, &how, &pid, &err), 0, "%s",
 	             err.message);
 	return how;
 }
@@ -337,7 +339,7 @@ Test(stop, a_hang_up_without_reply_is_an_answer_sigterm_follows_at_once)
 	int fds = e2e_fd_count();
 
 	/* a grace longer than the test's timeout: only an answer ends it */
-	cr_assert_eq(stop("web", 60000), POD_STOPPED_BY_TERM);
+	cr_assert_eq(stop("web", 60000), INSOMNIA_STOPPED_BY_TERM);
 	cr_assert_str_eq(notes_text(), "TERM\n");
 	cr_assert_eq(e2e_fd_count(), fds, "stop leaked a descriptor");
 	e2e_assert_group_gone(pid);
@@ -348,7 +350,7 @@ Test(stop, a_pod_that_never_answers_gets_the_grace_then_sigterm)
 {
 	pid_t pid = spawn_fake("web", "silent exit");
 
-	cr_assert_eq(stop("web", 200), POD_STOPPED_BY_TERM);
+	cr_assert_eq(stop("web", 200), INSOMNIA_STOPPED_BY_TERM);
 	cr_assert_str_eq(notes_text(), "request\nTERM\n");
 	e2e_assert_group_gone(pid);
 	e2e_assert_dir_holds("web", lock_and_log);
@@ -358,7 +360,7 @@ Test(stop, a_pod_that_never_answers_and_ignores_sigterm_gets_sigkill)
 {
 	pid_t pid = spawn_fake("web", "silent stay");
 
-	cr_assert_eq(stop("web", 200), POD_STOPPED_BY_KILL);
+	cr_assert_eq(stop("web", 200), INSOMNIA_STOPPED_BY_KILL);
 	e2e_assert_group_gone(pid);
 	/* stop removed what the killed pod could not */
 	e2e_assert_dir_holds("web", only_log);
@@ -368,7 +370,7 @@ Test(stop, grace_0_is_sigkill_at_once_even_for_a_pod_that_never_answers)
 {
 	pid_t pid = spawn_fake("web", "silent stay");
 
-	cr_assert_eq(stop("web", 0), POD_STOPPED_BY_KILL);
+	cr_assert_eq(stop("web", 0), INSOMNIA_STOPPED_BY_KILL);
 	e2e_assert_group_gone(pid);
 	e2e_assert_dir_holds("web", only_log);
 }
@@ -377,7 +379,7 @@ Test(stop, the_group_a_pod_leads_is_signalled_with_it)
 {
 	pid_t pid = spawn_fake("web", "close exit child");
 
-	cr_assert_eq(stop("web", 60000), POD_STOPPED_BY_TERM);
+	cr_assert_eq(stop("web", 60000), INSOMNIA_STOPPED_BY_TERM);
 	/* the child would outlive a pod signalled alone */
 	e2e_assert_group_gone(pid);
 }
@@ -425,8 +427,8 @@ enum script_result {
  * share its group; the pod ignores the request and SIGTERM. */
 static int script(void)
 {
-	enum pod_stop_how how;
-	struct error err;
+	enum insomnia_stop_how how;
+	struct insomnia_error err;
 	pid_t sibling, pod, pid;
 	int status;
 
@@ -437,9 +439,9 @@ static int script(void)
 			pause();
 	if ((pod = start_in_our_group("shared close stay")) < 0)
 		return SCRIPT_NO_POD;
-	if (pod_stop("shared", 100, &how, &pid, &err) < 0)
+	if (insomnia_stop("shared", 100, &how, &pid, &err) < 0)
 		return SCRIPT_STOP_FAILED;
-	if (how != POD_STOPPED_BY_KILL)
+	if (how != INSOMNIA_STOPPED_BY_KILL)
 		return SCRIPT_NOT_BY_KILL;
 	if (waitpid(pod, &status, 0) != pod || !WIFSIGNALED(status) ||
 	    WTERMSIG(status) != SIGKILL)
@@ -474,8 +476,8 @@ Test(stop, a_pod_in_its_starters_group_is_signalled_alone)
 
 Test(stop, a_full_accept_queue_is_busy_not_connected)
 {
-	char path[PATHS_MAX];
-	struct error err;
+	char path[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
 	int dirfd, lfd, fd, queued[64], n = 0;
 
 	snprintf(path, sizeof path, "%s/sock", e2e_home);
@@ -503,7 +505,7 @@ Test(stop, a_busy_pod_gets_sigterm_at_once)
 {
 	pid_t pid = spawn_fake("web", "busy exit");
 
-	cr_assert_eq(stop("web", 60000), POD_STOPPED_BY_TERM);
+	cr_assert_eq(stop("web", 60000), INSOMNIA_STOPPED_BY_TERM);
 	e2e_assert_group_gone(pid);
 	e2e_assert_dir_holds("web", lock_and_log);
 }
@@ -537,7 +539,8 @@ Test(stop, status_of_a_pod_with_a_full_accept_queue_says_busy)
 	json_t *r;
 
 	cr_assert_eq(podctl(&out, "status", "web", "--json", NULL),
-	             error_exit_code(ERR_SOCKET_REFUSED), "%s", out);
+	             insomnia_error_exit_code(INSOMNIA_ERR_SOCKET_REFUSED),
+	             "%s", out);
 	r = json_loads(out, 0, NULL);
 	cr_assert_not_null(r, "%s", out);
 	cr_assert_str_eq(error_field(r, "kind"), "socket_refused");

@@ -18,8 +18,8 @@
 #include "fdio.h"
 #include "harness.h"
 #include "livelock.h"
-#include "podreap.h"
-#include "podstop.h"
+#include <insomnia/reap.h>
+#include <insomnia/stop.h>
 #include "ready.h"
 #include "rundir.h"
 
@@ -29,7 +29,7 @@ TestSuite(strangers, .init = e2e_setup, .fini = e2e_teardown, .timeout = 30);
 static int make_pod_dir(const char *name)
 {
 	char root[4096];
-	struct error err;
+	struct insomnia_error err;
 	int rootfd = rundir_open_root(true, root, sizeof root, &err), dirfd;
 
 	cr_assert_geq(rootfd, 0, "%s", err.message);
@@ -66,7 +66,7 @@ static pid_t stranger(void)
 	return pid;
 }
 
-/* Still running: not yet waitable.  pod_stop waits for the exit of what
+/* Still running: not yet waitable.  insomnia_stop waits for the exit of what
  * it signals, so a stranger it killed is waitable by now. */
 static bool alive(pid_t pid)
 {
@@ -79,8 +79,8 @@ Test(strangers, stop_refuses_a_pid_that_does_not_hold_the_lock)
 {
 	int dirfd = make_pod_dir("held"), lockfd, rc;
 	pid_t pid = stranger(), stopped = 0;
-	enum pod_stop_how how;
-	struct error err;
+	enum insomnia_stop_how how;
+	struct insomnia_error err;
 	char text[32];
 
 	lockfd = livelock_open(dirfd, RUNDIR_LOCK, true);
@@ -89,12 +89,12 @@ Test(strangers, stop_refuses_a_pid_that_does_not_hold_the_lock)
 	snprintf(text, sizeof text, "%ld\n", (long)pid);
 	write_file(dirfd, RUNDIR_PID, text);
 
-	rc = pod_stop("held", 100, &how, &stopped, &err);
+	rc = insomnia_stop("held", 100, &how, &stopped, &err);
 
 	cr_assert(alive(pid), "stop killed pid %ld, which held no lock",
 	          (long)pid);
 	cr_assert_eq(rc, -1);
-	cr_assert_eq(err.kind, ERR_NOT_RUNNING, "%s", err.message);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_NOT_RUNNING, "%s", err.message);
 	cr_assert(strstr(err.message, "is not the process holding it"), "%s",
 	          err.message);
 	kill(pid, SIGKILL);
@@ -157,7 +157,7 @@ static struct leaderless leaderless_group(void)
 	return l;
 }
 
-static void count_reaped(const struct reap_report *r, void *arg)
+static void count_reaped(const struct insomnia_reap_report *r, void *arg)
 {
 	(*(int *)arg) += r->removed;
 }
@@ -168,7 +168,7 @@ Test(strangers, reap_never_kills_a_leaderless_group_of_another_session)
 {
 	struct leaderless l = leaderless_group();
 	int dirfd = make_pod_dir("ghost"), removed = 0, status;
-	struct error err;
+	struct insomnia_error err;
 	char json[256];
 
 	snprintf(json, sizeof json,
@@ -178,7 +178,7 @@ Test(strangers, reap_never_kills_a_leaderless_group_of_another_session)
 	write_file(dirfd, RUNDIR_STATE, json);
 	close(dirfd);
 
-	cr_assert_eq(pod_reap(count_reaped, &removed, &err), 0, "%s",
+	cr_assert_eq(insomnia_reap(count_reaped, &removed, &err), 0, "%s",
 	             err.message);
 
 	cr_assert_eq(removed, 1);
@@ -270,7 +270,7 @@ static int reap_ghost_started_at(const char *started_at, pid_t *member)
 {
 	pid_t a = dead_leader_with_member(member);
 	int dirfd = make_pod_dir("ghost"), removed = 0, status;
-	struct error err;
+	struct insomnia_error err;
 	char json[256];
 
 	snprintf(json, sizeof json,
@@ -279,7 +279,7 @@ static int reap_ghost_started_at(const char *started_at, pid_t *member)
 	         (long)a, (long)a, started_at);
 	write_file(dirfd, RUNDIR_STATE, json);
 	close(dirfd);
-	cr_assert_eq(pod_reap(count_reaped, &removed, &err), 0, "%s",
+	cr_assert_eq(insomnia_reap(count_reaped, &removed, &err), 0, "%s",
 	             err.message);
 	cr_assert_eq(removed, 1);
 	kill(*member, SIGTERM); /* a no-op when reap killed it already */

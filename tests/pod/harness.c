@@ -179,7 +179,7 @@ static ssize_t read_err(struct th_pod *p)
 static bool find_ready(struct th_pod *p)
 {
 	struct ready_line rl;
-	struct error err;
+	struct insomnia_error err;
 	const char *line = p->err, *nl;
 
 	while ((nl = strchr(line, '\n'))) {
@@ -274,7 +274,7 @@ void th_assert_err_lacks(const struct th_pod *p, const char *text)
 int th_connect(const char *sock)
 {
 	struct timeval tv = {TH_DEADLINE_MS / 1000, 0};
-	struct error err;
+	struct insomnia_error err;
 	int fd;
 
 	cr_assert_eq(unixsock_connect(sock, &fd, &err), 0, "%s", err.message);
@@ -286,7 +286,7 @@ int th_connect(const char *sock)
 json_t *th_call(int fd, const char *method)
 {
 	static int64_t next_id = 1;
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 
 	cr_assert_eq(proto_call(fd, next_id++, method, NULL, &result, &err), 0,
@@ -311,7 +311,7 @@ void th_send(int fd, const void *buf, size_t len)
 
 json_t *th_read_json_line(int fd)
 {
-	struct error err;
+	struct insomnia_error err;
 	json_error_t jerr;
 	char *line;
 	size_t len;
@@ -320,7 +320,8 @@ json_t *th_read_json_line(int fd)
 	/* NULL only for a clean end of stream: a line too long or a read
 	 * error is not the "connection closed" a test may expect */
 	if (proto_read_line(fd, &line, &len, &err) < 0) {
-		cr_assert(err.kind == ERR_PROTOCOL && err.errnum == 0 &&
+		cr_assert(err.kind == INSOMNIA_ERR_PROTOCOL &&
+		              err.errnum == 0 &&
 		              strstr(err.message, "connection closed"),
 		          "%s", err.message);
 		return NULL;

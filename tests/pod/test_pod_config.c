@@ -32,7 +32,7 @@ Test(pod_config, pod_refuses_unknown_key_naming_key_and_layer)
 	struct th_pod p;
 
 	refused(&p, "[pod]\nname = \"typo\"\nnmae = \"x\"\n",
-	        error_exit_code(ERR_CONFIG));
+	        insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	th_assert_err_has(&p, "pod: overlay:3:");
 	th_assert_err_has(&p, ": unknown key \"pod.nmae\"\n");
 	/* Refused before a file is touched. */
@@ -45,7 +45,7 @@ Test(pod_config, pod_refuses_unknown_table_naming_it)
 	struct th_pod p;
 
 	refused(&p, "[pod]\nname = \"typo\"\n[supervise]\nx = 1\n",
-	        error_exit_code(ERR_CONFIG));
+	        insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	th_assert_err_has(&p, "pod: overlay:");
 	th_assert_err_has(&p, ": unknown key \"supervise\"\n");
 	th_pod_free(&p);
@@ -55,7 +55,8 @@ Test(pod_config, pod_refuses_wrong_type_naming_expected_and_found)
 {
 	struct th_pod p;
 
-	refused(&p, "[pod]\nname = 42\n", error_exit_code(ERR_CONFIG));
+	refused(&p, "[pod]\nname = 42\n",
+	        insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	th_assert_err_has(&p, "pod: overlay:2:");
 	th_assert_err_has(&p, ": pod.name: expected string, found integer\n");
 	th_pod_free(&p);
@@ -66,7 +67,7 @@ Test(pod_config, pod_refuses_missing_name)
 	struct th_pod p;
 
 	refused(&p, "[pod]\ndescription = \"nameless\"\n",
-	        error_exit_code(ERR_CONFIG));
+	        insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	th_assert_err_has(&p, "pod: pod.name is required");
 	th_pod_free(&p);
 }
@@ -76,7 +77,8 @@ Test(pod_config, pod_refuses_missing_name_without_any_layer)
 	struct th_pod p;
 
 	cr_assert_not(th_start(&p, NULL, NULL));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_CONFIG), "%s", p.err);
+	cr_assert_eq(th_wait(&p), insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	             "%s", p.err);
 	th_assert_err_has(&p, "pod: pod.name is required");
 	th_pod_free(&p);
 }
@@ -86,7 +88,7 @@ Test(pod_config, pod_refuses_bad_name_naming_the_layer)
 	struct th_pod p;
 
 	refused(&p, "[pod]\nname = \"../escape\"\n",
-	        error_exit_code(ERR_BAD_NAME));
+	        insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME));
 	th_assert_err_has(&p, "pod: overlay:2:");
 	th_assert_err_has(&p, ": pod.name: ");
 	cr_assert_neq(access(th.run, F_OK), 0);
@@ -97,7 +99,8 @@ Test(pod_config, pod_reports_a_toml_syntax_error_with_the_layer)
 {
 	struct th_pod p;
 
-	refused(&p, "[pod]\nname \"x\"\n", error_exit_code(ERR_CONFIG));
+	refused(&p, "[pod]\nname \"x\"\n",
+	        insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	th_assert_err_has(&p, "pod: overlay:2:");
 	th_pod_free(&p);
 }
@@ -149,7 +152,8 @@ Test(pod_config, pod_names_the_user_manifest_in_its_errors)
 	th_write_file(in_root("config/insomnia/manifest.toml"),
 	              "[pod]\nname = \"u\"\ncolour = \"red\"\n");
 	cr_assert_not(th_start(&p, NULL, NULL));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_CONFIG), "%s", p.err);
+	cr_assert_eq(th_wait(&p), insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	             "%s", p.err);
 	th_fmt(prefix, sizeof prefix, "pod: user manifest %s:3:",
 	       in_root("config/insomnia/manifest.toml"));
 	th_assert_err_has(&p, prefix);
@@ -184,7 +188,8 @@ Test(pod_config, pod_refuses_a_missing_manifest_given_with_the_option)
 	struct th_pod p;
 
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_CONFIG), "%s", p.err);
+	cr_assert_eq(th_wait(&p), insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	             "%s", p.err);
 	th_assert_err_has(&p, "pod: project manifest "
 	                      "/nonexistent/manifest.toml: cannot read: No "
 	                      "such file or directory\n");

@@ -87,7 +87,8 @@ Test(pod_files, a_fifo_given_as_manifest_is_a_config_error_naming_it)
 
 	th_fmt(fifo, sizeof fifo, "%s/fifo.toml", th.root);
 	plant_fifo(fifo);
-	refused_naming(args, error_exit_code(ERR_CONFIG), fifo);
+	refused_naming(args, insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	               fifo);
 }
 
 Test(pod_files, a_fifo_as_project_manifest_is_a_config_error_naming_it)
@@ -98,7 +99,8 @@ Test(pod_files, a_fifo_as_project_manifest_is_a_config_error_naming_it)
 	/* It used to be skipped silently, as if there were none. */
 	th_fmt(fifo, sizeof fifo, "%s/.insomnia/manifest.toml", th.work);
 	plant_fifo(fifo);
-	refused_naming(args, error_exit_code(ERR_CONFIG), fifo);
+	refused_naming(args, insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	               fifo);
 }
 
 Test(pod_files, a_fifo_as_user_manifest_is_a_config_error_naming_it)
@@ -109,7 +111,8 @@ Test(pod_files, a_fifo_as_user_manifest_is_a_config_error_naming_it)
 	th_fmt(fifo, sizeof fifo, "%s/insomnia/manifest.toml",
 	       getenv("XDG_CONFIG_HOME"));
 	plant_fifo(fifo);
-	refused_naming(args, error_exit_code(ERR_CONFIG), fifo);
+	refused_naming(args, insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	               fifo);
 }
 
 /* ---- session files that are FIFOs -------------------------------------- */
@@ -121,7 +124,8 @@ Test(pod_files, resuming_a_session_whose_toml_is_a_fifo_fails_naming_it)
 
 	one_run("web", id);
 	plant_fifo(session_file(id, SESSION_TOML));
-	refused_naming(args, error_exit_code(ERR_IO), SESSION_TOML);
+	refused_naming(args, insomnia_error_exit_code(INSOMNIA_ERR_IO),
+	               SESSION_TOML);
 }
 
 Test(pod_files, resuming_a_session_whose_journal_is_a_fifo_fails_naming_it)
@@ -131,7 +135,8 @@ Test(pod_files, resuming_a_session_whose_journal_is_a_fifo_fails_naming_it)
 
 	one_run("web", id);
 	plant_fifo(session_file(id, SESSION_JOURNAL));
-	refused_naming(args, error_exit_code(ERR_IO), SESSION_JOURNAL);
+	refused_naming(args, insomnia_error_exit_code(INSOMNIA_ERR_IO),
+	               SESSION_JOURNAL);
 }
 
 Test(pod_files, reading_a_session_with_fifo_files_fails_and_never_blocks)
@@ -139,7 +144,7 @@ Test(pod_files, reading_a_session_with_fifo_files_fails_and_never_blocks)
 	static const char *const files[] = {SESSION_TOML, SESSION_JOURNAL,
 	                                    SESSION_LOCK};
 	struct session_info info;
-	struct error err;
+	struct insomnia_error err;
 	char id[SESSION_ID_LEN + 1];
 	int fd;
 

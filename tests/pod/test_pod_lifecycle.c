@@ -85,7 +85,7 @@ Test(pod_lifecycle, pod_answers_hello_with_protocol_version_and_identity)
 	th_start_named(&p, "hi");
 	fd = th_connect(p.sock);
 	r = th_call(fd, "hello");
-	cr_assert_eq(num(r, "protocol"), PROTO_VERSION);
+	cr_assert_eq(num(r, "protocol"), INSOMNIA_PROTOCOL_VERSION);
 	cr_assert_str_eq(str(r, "version"), INSOMNIA_VERSION);
 	cr_assert_str_eq(str(r, "name"), "hi");
 	cr_assert_eq(num(r, "pid"), p.pid);
@@ -226,7 +226,8 @@ Test(pod_lifecycle, pod_refuses_a_session_id_that_is_not_a_uuid)
 	struct th_pod p;
 
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_BAD_SESSION_ID));
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_BAD_SESSION_ID));
 	th_assert_err_has(&p, "pod: --session: \"not-a-uuid\" is not a UUID");
 	th_pod_free(&p);
 }
@@ -288,7 +289,7 @@ Test(pod_lifecycle, pod_refuses_an_unknown_option_with_the_usage_exit_code)
 	struct th_pod p;
 
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_USAGE));
+	cr_assert_eq(th_wait(&p), insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
 	th_assert_err_has(&p, "pod: unknown or incomplete option "
 	                      "\"--frobnicate\"");
 	th_pod_free(&p);

@@ -91,14 +91,14 @@ Test(pod_protocol, request_without_method_gets_bad_request_with_its_id)
 Test(pod_protocol, unknown_method_gets_unknown_method_error)
 {
 	struct th_pod p;
-	struct error err;
+	struct insomnia_error err;
 	json_t *r = NULL;
 	int fd;
 
 	th_start_named(&p, "proto");
 	fd = th_connect(p.sock);
 	cr_assert_eq(proto_call(fd, 3, "frobnicate", NULL, &r, &err), -1);
-	cr_assert_eq(err.kind, ERR_PROTOCOL);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert_str_eq(err.detail, PROTO_ERR_UNKNOWN_METHOD);
 	cr_assert(strstr(err.message, "frobnicate"), "%s", err.message);
 	assert_pong(fd);
@@ -113,7 +113,7 @@ Test(pod_protocol, unknown_long_multibyte_method_gets_a_reply_and_keeps_going)
 {
 	char method[5 * 200 + 1] = "";
 	struct th_pod p;
-	struct error err;
+	struct insomnia_error err;
 	json_t *r = NULL;
 	int fd;
 
@@ -122,7 +122,7 @@ Test(pod_protocol, unknown_long_multibyte_method_gets_a_reply_and_keeps_going)
 	th_start_named(&p, "proto");
 	fd = th_connect(p.sock);
 	cr_assert_eq(proto_call(fd, 4, method, NULL, &r, &err), -1);
-	cr_assert_eq(err.kind, ERR_PROTOCOL, "%s", err.message);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL, "%s", err.message);
 	cr_assert_str_eq(err.detail, PROTO_ERR_UNKNOWN_METHOD);
 	cr_assert(strstr(err.message, "unknown method \"\xe2\x82\xac\xc3\xa9"),
 	          "%s", err.message);
@@ -273,7 +273,7 @@ Test(pod_protocol, connect_and_hangup_probes_leave_no_error_line)
 static int probe_as_nobody(const char *sock)
 {
 	const char *req = "{\"id\":1,\"method\":\"ping\"}\n";
-	struct error err;
+	struct insomnia_error err;
 	char buf[256];
 	ssize_t n;
 	int fd;

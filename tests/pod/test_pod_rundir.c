@@ -24,7 +24,8 @@ Test(pod_rundir, second_pod_of_same_name_exits_3_naming_first_pid)
 	pid_before = th_read_file(th_rundir_file("twin", "pid"));
 	state_before = th_read_file(th_rundir_file("twin", "state.json"));
 	cr_assert_not(th_start(&second, NULL, args));
-	cr_assert_eq(th_wait(&second), error_exit_code(ERR_ALREADY_RUNNING),
+	cr_assert_eq(th_wait(&second),
+	             insomnia_error_exit_code(INSOMNIA_ERR_ALREADY_RUNNING),
 	             "%s", second.err);
 	th_fmt(msg, sizeof msg, "pod: pod twin is already running (pid %d)\n",
 	       (int)first.pid);
@@ -76,7 +77,8 @@ Test(pod_rundir, pod_refuses_to_remove_a_regular_file_named_sock)
 	chmod(th.home, 0700);
 	chmod(th.run, 0700);
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_RUNTIME_DIR), "%s",
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR), "%s",
 	             p.err);
 	th_fmt(msg, sizeof msg, "pod: %s exists and is not a socket",
 	       th_rundir_file("squat", "sock"));
@@ -113,7 +115,8 @@ Test(pod_rundir, pod_refuses_a_group_writable_runtime_dir)
 	unlink(th_rundir_file("open", ".keep"));
 	chmod(th_rundir_file("open", ""), 0770);
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_RUNTIME_DIR), "%s",
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR), "%s",
 	             p.err);
 	th_assert_err_has(&p, "writable by group or others");
 	th_assert_dir_holds("open", "");

@@ -159,7 +159,7 @@ static void append(const char *path, const char *text)
 
 static int sessions_fd(void)
 {
-	struct error err;
+	struct insomnia_error err;
 	int fd = session_open_root(false, NULL, 0, &err);
 
 	cr_assert_geq(fd, 0, "%s", err.message);
@@ -168,7 +168,7 @@ static int sessions_fd(void)
 
 static void read_info(const char *id, struct session_info *info)
 {
-	struct error err;
+	struct insomnia_error err;
 	int fd = sessions_fd();
 
 	cr_assert_eq(session_read_info(fd, id, info, &err), 0, "%s",
@@ -296,7 +296,7 @@ Test(pod_session, session_toml_parses_back_with_the_session_and_its_config)
 	struct toml_datetime dt;
 	struct toml_value *doc;
 	struct th_pod p;
-	struct error err;
+	struct insomnia_error err;
 	char id[SESSION_ID_LEN + 1], *text;
 	const char *s;
 
@@ -336,7 +336,8 @@ Test(pod_session, a_pod_refused_its_name_creates_no_session)
 	th_start_named(&first, "twin");
 	id_of("twin", id);
 	cr_assert_not(th_start(&second, NULL, args));
-	cr_assert_eq(th_wait(&second), error_exit_code(ERR_ALREADY_RUNNING));
+	cr_assert_eq(th_wait(&second),
+	             insomnia_error_exit_code(INSOMNIA_ERR_ALREADY_RUNNING));
 	th_fmt(want, sizeof want, "%s ", id);
 	assert_holds(session_path("", ""), want);
 	th_stop(&first);
@@ -350,7 +351,8 @@ Test(pod_session, a_config_error_touches_no_data_dir)
 	struct th_pod p;
 
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_CONFIG));
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	cr_assert_neq(access(th.home, F_OK), 0, "%s was created", th.home);
 	th_pod_free(&p);
 }
@@ -366,7 +368,8 @@ Test(pod_session, a_cwd_that_is_not_utf8_is_refused_and_leaves_no_session)
 	th_fmt(cwd, sizeof cwd, "%s/caf\xe9", th.work);
 	cr_assert_eq(mkdir(cwd, 0700), 0);
 	cr_assert_not(th_start(&p, cwd, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_CONFIG));
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	th_assert_err_has(&p, "is not valid UTF-8");
 	cr_assert(access(session_path("", ""), F_OK) != 0 ||
 	              rmdir(session_path("", "")) == 0,
@@ -500,7 +503,8 @@ Test(pod_session, resume_of_a_live_session_is_refused_naming_pod_and_pid)
 	th_start_named(&live, "web");
 	id_of("web", id);
 	journal = th_read_file(session_path(id, SESSION_JOURNAL));
-	refused(&other, id, error_exit_code(ERR_SESSION_LIVE));
+	refused(&other, id,
+	        insomnia_error_exit_code(INSOMNIA_ERR_SESSION_LIVE));
 	th_fmt(msg, sizeof msg, "pod: session %s is live in pod web (pid %d)\n",
 	       id, (int)live.pid);
 	th_assert_err_has(&other, msg);
@@ -529,7 +533,8 @@ Test(pod_session, garbage_session_ids_are_refused_before_any_file)
 	struct th_pod p;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		refused(&p, bad[i], error_exit_code(ERR_BAD_SESSION_ID));
+		refused(&p, bad[i],
+		        insomnia_error_exit_code(INSOMNIA_ERR_BAD_SESSION_ID));
 		th_assert_err_has(&p, "is not a UUID");
 		th_pod_free(&p);
 	}
@@ -542,7 +547,7 @@ Test(pod_session, an_unknown_session_is_refused_before_any_file)
 	struct th_pod p;
 	char other[SESSION_ID_LEN + 1];
 
-	refused(&p, id, error_exit_code(ERR_SESSION_UNKNOWN));
+	refused(&p, id, insomnia_error_exit_code(INSOMNIA_ERR_SESSION_UNKNOWN));
 	th_assert_err_has(&p, "pod: unknown session "
 	                      "0f8fad5b-d9cb-469f-a165-70867728950e");
 	cr_assert_neq(access(th.home, F_OK), 0, "%s was created", th.home);
@@ -550,7 +555,7 @@ Test(pod_session, an_unknown_session_is_refused_before_any_file)
 
 	/* With other sessions around, the same. */
 	one_run("web", other);
-	refused(&p, id, error_exit_code(ERR_SESSION_UNKNOWN));
+	refused(&p, id, insomnia_error_exit_code(INSOMNIA_ERR_SESSION_UNKNOWN));
 	th_assert_err_has(&p, "no directory ");
 	cr_assert_neq(access(session_path(id, ""), F_OK), 0);
 	th_pod_free(&p);
@@ -568,8 +573,9 @@ Test(pod_session, resuming_under_a_taken_name_leaves_the_session_untouched)
 	th_start_named(&holder, "web"); /* another session, same name */
 	args[1] = id;
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_ALREADY_RUNNING), "%s",
-	             p.err);
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_ALREADY_RUNNING),
+	             "%s", p.err);
 	cr_assert_str_eq(th_read_file(session_path(id, SESSION_JOURNAL)),
 	                 journal);
 	read_info(id, &info);
@@ -590,7 +596,8 @@ Test(pod_session, a_new_pod_that_fails_after_taking_its_name_leaves_no_session)
 
 	th_write_file(th_rundir_file("web", "sock"), "not a socket");
 	cr_assert_not(th_start(&p, NULL, args));
-	cr_assert_eq(th_wait(&p), error_exit_code(ERR_RUNTIME_DIR), "%s",
+	cr_assert_eq(th_wait(&p),
+	             insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR), "%s",
 	             p.err);
 	/* The session was made (the pod names its dir)... */
 	at = strstr(p.err, "pod: session dir ");
@@ -617,7 +624,7 @@ Test(pod_session, a_resumed_pod_that_fails_to_start_journals_the_error)
 
 	one_run("web", id);
 	th_write_file(th_rundir_file("web", "sock"), "not a socket");
-	refused(&p, id, error_exit_code(ERR_RUNTIME_DIR));
+	refused(&p, id, insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR));
 	n = records(id, recs, NULL);
 	assert_events(recs, n,
 	              "started ready stopping stopped resumed stopped");
@@ -729,19 +736,19 @@ Test(pod_session, read_info_reports_a_live_session_and_then_a_stopped_one)
 Test(pod_session, read_info_refuses_bad_and_unknown_ids)
 {
 	struct session_info info;
-	struct error err;
+	struct insomnia_error err;
 	char id[SESSION_ID_LEN + 1];
 	int fd;
 
 	one_run("web", id);
 	fd = sessions_fd();
 	cr_assert_eq(session_read_info(fd, "nope", &info, &err), -1);
-	cr_assert_eq(err.kind, ERR_BAD_SESSION_ID);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_SESSION_ID);
 	cr_assert_eq(session_read_info(fd,
 	                               "0f8fad5b-d9cb-469f-a165-70867728950e",
 	                               &info, &err),
 	             -1);
-	cr_assert_eq(err.kind, ERR_SESSION_UNKNOWN);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_SESSION_UNKNOWN);
 	close(fd);
 }
 
@@ -776,7 +783,7 @@ Test(pod_session, read_info_finds_the_last_start_far_back_in_a_long_journal)
 
 struct seen {
 	char ids[4][SESSION_ID_LEN + 1];
-	char names[4][PODNAME_MAX + 1];
+	char names[4][INSOMNIA_NAME_MAX + 1];
 	int n;
 };
 
@@ -795,7 +802,7 @@ Test(pod_session, session_list_lists_every_session_and_skips_the_rest)
 {
 	char a[SESSION_ID_LEN + 1], b[SESSION_ID_LEN + 1], path[TH_PATH_MAX];
 	struct seen seen = {0};
-	struct error err;
+	struct insomnia_error err;
 	int fd, ia;
 
 	one_run("alpha", a);
@@ -833,7 +840,7 @@ static int stop_at_first(const struct session_info *info, void *arg)
 Test(pod_session, session_list_stops_when_the_callback_says_so)
 {
 	char a[SESSION_ID_LEN + 1], b[SESSION_ID_LEN + 1];
-	struct error err;
+	struct insomnia_error err;
 	int fd, calls = 0;
 
 	one_run("alpha", a);

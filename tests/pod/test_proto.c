@@ -96,7 +96,7 @@ Test(proto, parse_request_fills_method_params_and_id)
 {
 	const char *text = "{\"id\":\"a\",\"method\":\"ping\"}";
 	struct proto_request req;
-	struct error err;
+	struct insomnia_error err;
 
 	cr_assert_eq(proto_parse_request(text, strlen(text), &req, &err), 0,
 	             "%s", err.message);
@@ -111,12 +111,12 @@ Test(proto, parse_request_fills_method_params_and_id)
 static json_int_t refused(const char *text, const char *reason)
 {
 	struct proto_request req;
-	struct error err;
+	struct insomnia_error err;
 	json_int_t id;
 
 	cr_assert_eq(proto_parse_request(text, strlen(text), &req, &err), -1,
 	             "accepted %s", text);
-	cr_assert_eq(err.kind, ERR_PROTOCOL);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert(strstr(err.message, reason), "\"%s\" lacks \"%s\"",
 	          err.message, reason);
 	cr_assert_not_null(req.id);
@@ -146,12 +146,12 @@ Test(proto, parse_response_maps_an_error_reply_to_code_and_message)
 {
 	const char *text = "{\"id\":1,\"error\":{\"code\":\"unknown_method\","
 	                   "\"message\":\"no such method\"}}";
-	struct error err;
+	struct insomnia_error err;
 	json_t *id, *result = NULL;
 
 	cr_assert_eq(
 	    proto_parse_response(text, strlen(text), &id, &result, &err), -1);
-	cr_assert_eq(err.kind, ERR_PROTOCOL);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert_str_eq(err.message, "no such method");
 	cr_assert_str_eq(err.detail, "unknown_method");
 	cr_assert_eq(json_integer_value(id), 1);
@@ -162,12 +162,12 @@ Test(proto, parse_response_maps_an_error_reply_to_code_and_message)
 Test(proto, parse_response_refuses_a_reply_without_result_or_error)
 {
 	const char *text = "{\"id\":1}";
-	struct error err;
+	struct insomnia_error err;
 	json_t *result = NULL;
 
 	cr_assert_eq(
 	    proto_parse_response(text, strlen(text), NULL, &result, &err), -1);
-	cr_assert_eq(err.kind, ERR_PROTOCOL);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert_str_eq(err.detail, "");
 }
 
@@ -196,7 +196,7 @@ static void assert_request(int peer, const char *want)
 {
 	char *line;
 	size_t len;
-	struct error err;
+	struct insomnia_error err;
 
 	cr_assert_eq(proto_read_line(peer, &line, &len, &err), 0, "%s",
 	             err.message);
@@ -207,7 +207,7 @@ static void assert_request(int peer, const char *want)
 Test(proto, call_returns_the_result_and_reads_nothing_past_its_line)
 {
 	struct pair p = make_pair();
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 	char rest[64];
 	ssize_t n;
@@ -229,14 +229,14 @@ Test(proto, call_returns_the_result_and_reads_nothing_past_its_line)
 Test(proto, call_maps_an_error_reply_with_a_null_id)
 {
 	struct pair p = make_pair();
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 
 	put(p.peer, "{\"id\":null,\"error\":{\"code\":\"bad_request\","
 	            "\"message\":\"malformed JSON\"}}\n");
 	cr_assert_eq(proto_call(p.client, 1, "ping", NULL, &result, &err), -1);
 	cr_assert_null(result);
-	cr_assert_eq(err.kind, ERR_PROTOCOL);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert_str_eq(err.detail, "bad_request");
 	cr_assert_str_eq(err.message, "malformed JSON");
 	close(p.client);
@@ -244,10 +244,10 @@ Test(proto, call_maps_an_error_reply_with_a_null_id)
 }
 
 /* proto_call against a peer that wrote text and hung up. */
-static struct error call_expecting_failure(const char *reply)
+static struct insomnia_error call_expecting_failure(const char *reply)
 {
 	struct pair p = make_pair();
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 
 	put(p.peer, reply);
@@ -271,8 +271,8 @@ Test(proto, call_refuses_bad_replies_as_protocol_errors)
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct error err = call_expecting_failure(bad[i]);
-		cr_assert_eq(err.kind, ERR_PROTOCOL, "%s: %s", bad[i],
+		struct insomnia_error err = call_expecting_failure(bad[i]);
+		cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL, "%s: %s", bad[i],
 		             err.message);
 	}
 }
@@ -281,12 +281,12 @@ Test(proto, call_reports_a_receive_timeout)
 {
 	struct pair p = make_pair();
 	struct timeval tv = {0, 20000};
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 
 	setsockopt(p.client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	cr_assert_eq(proto_call(p.client, 1, "ping", NULL, &result, &err), -1);
-	cr_assert_eq(err.kind, ERR_TIMEOUT, "%s", err.message);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_TIMEOUT, "%s", err.message);
 	close(p.client);
 	close(p.peer);
 }
@@ -294,12 +294,12 @@ Test(proto, call_reports_a_receive_timeout)
 Test(proto, call_reports_a_peer_that_hung_up_without_a_signal)
 {
 	struct pair p = make_pair();
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 
 	close(p.peer);
 	cr_assert_eq(proto_call(p.client, 1, "ping", NULL, &result, &err), -1);
-	cr_assert_eq(err.kind, ERR_IO, "%s", err.message);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_IO, "%s", err.message);
 	cr_assert_eq(err.errnum, EPIPE);
 	close(p.client);
 }
@@ -307,7 +307,7 @@ Test(proto, call_reports_a_peer_that_hung_up_without_a_signal)
 Test(proto, call_refuses_a_reply_over_the_line_limit)
 {
 	struct pair p = make_pair();
-	struct error err;
+	struct insomnia_error err;
 	json_t *result;
 	pid_t writer = fork();
 
@@ -324,7 +324,7 @@ Test(proto, call_refuses_a_reply_over_the_line_limit)
 	}
 	close(p.peer);
 	cr_assert_eq(proto_call(p.client, 1, "ping", NULL, &result, &err), -1);
-	cr_assert_eq(err.kind, ERR_PROTOCOL);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert(strstr(err.message, "longer than"), "%s", err.message);
 	close(p.client);
 	waitpid(writer, NULL, 0);
@@ -333,7 +333,7 @@ Test(proto, call_refuses_a_reply_over_the_line_limit)
 Test(proto, read_line_works_on_a_pipe_too)
 {
 	int fds[2];
-	struct error err;
+	struct insomnia_error err;
 	char *line;
 	size_t len;
 

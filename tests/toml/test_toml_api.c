@@ -9,7 +9,7 @@
 
 static struct toml_value *parse_ok(const char *text)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root =
 	    toml_parse(text, strlen(text), "test layer", "/etc/app", &err);
 
@@ -194,7 +194,7 @@ Test(toml_api, large_tables_find_every_key)
 	size_t cap = 20000 * 24, used = 0;
 	char *text = malloc(cap);
 	struct toml_value *root;
-	struct error err;
+	struct insomnia_error err;
 	char key[32];
 	int64_t v;
 
@@ -345,7 +345,7 @@ Test(toml_api, numbers_read_the_same_as_the_c_library)
 {
 	unsigned seed = 12345;
 	char text[96], num[48];
-	struct error err;
+	struct insomnia_error err;
 
 	for (int i = 0; i < 20000; i++) {
 		int ilen =

@@ -269,7 +269,7 @@ static json_t *load_without_nul(const char *text)
 static void check_valid(const char *path, const char *text, size_t len)
 {
 	char json_path[512];
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root;
 	json_t *want, *got, *tagged;
 	char *want_text, *got_text;
@@ -300,13 +300,14 @@ static void check_valid(const char *path, const char *text, size_t len)
 /* Rejected, as a config error reading "<source>:<line>:<col>: ...". */
 static void check_invalid(const char *path, const char *text, size_t len)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root = toml_parse(text, len, path, NULL, &err);
 	size_t n = strlen(path);
 	int line = 0, col = 0, used = 0;
 
 	cr_assert_null(root, "%s: accepted invalid TOML", path);
-	cr_assert_eq(err.kind, ERR_CONFIG, "%s: kind %d", path, err.kind);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_CONFIG, "%s: kind %d", path,
+	             err.kind);
 	cr_assert(strncmp(err.message, path, n) == 0 &&
 	              sscanf(err.message + n, ":%d:%d: %n", &line, &col,
 	                     &used) == 2 &&

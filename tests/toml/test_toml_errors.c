@@ -10,11 +10,11 @@
  * message in a static buffer. */
 static const char *fail_len(const char *text, size_t len)
 {
-	static struct error err;
+	static struct insomnia_error err;
 	struct toml_value *root = toml_parse(text, len, "overlay", NULL, &err);
 
 	cr_assert_null(root, "accepted: %s", text);
-	cr_assert_eq(err.kind, ERR_CONFIG);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_CONFIG);
 	return err.message;
 }
 

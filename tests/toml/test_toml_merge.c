@@ -9,7 +9,7 @@
 static struct toml_value *layer(const char *source, const char *dir,
                                 const char *text)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root =
 	    toml_parse(text, strlen(text), source, dir, &err);
 
@@ -20,7 +20,7 @@ static struct toml_value *layer(const char *source, const char *dir,
 static struct toml_value *merge_ok(const struct toml_value *base,
                                    const struct toml_value *overlay)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *m = toml_merge(base, overlay, &err);
 
 	cr_assert_not_null(m, "merge failed: %s", err.message);
@@ -200,7 +200,7 @@ Test(toml_merge, large_tables_merge_every_key)
 	struct toml_value *base = toml_table_new("base", NULL), *m, *over;
 	size_t cap = 5000 * 20, used = 0;
 	char *doc = malloc(cap);
-	struct error err;
+	struct insomnia_error err;
 
 	for (int i = 0; i < 5000; i++)
 		used += (size_t)snprintf(doc + used, cap - used, "k%d = %d\n",

@@ -9,7 +9,7 @@
 
 static struct toml_value *parse_ok(const char *text, size_t len)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root = toml_parse(text, len, "test", NULL, &err);
 
 	cr_assert_not_null(root, "parse failed: %s\n%s", err.message, text);
@@ -117,7 +117,7 @@ Test(toml_write, merged_trees_write_too)
 {
 	struct toml_value *a = parse_ok("[t]\nx = 1\n", 10);
 	struct toml_value *b = parse_ok("[t]\ny = [1, 2]\n", 15);
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *m = toml_merge(a, b, &err);
 
 	cr_assert_not_null(m);

@@ -68,12 +68,12 @@ Test(atomic_file, replaces_existing_content_whole)
 
 Test(atomic_file, failure_leaves_no_temporary_behind)
 {
-	struct error err;
+	struct insomnia_error err;
 	/* a directory in the way makes rename fail after the write */
 	cr_assert_eq(mkdirat(tmp.fd, "d", 0700), 0);
 	cr_assert_eq(mkdirat(tmp.fd, "d/x", 0700), 0);
 	cr_assert_eq(atomic_write_at(tmp.fd, "d", "x", 1, 0600, &err), -1);
-	cr_assert_eq(err.kind, ERR_IO);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_IO);
 	cr_assert(strstr(err.message, "rename"));
 	cr_assert_eq(entries(), 1);
 }

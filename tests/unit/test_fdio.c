@@ -70,8 +70,9 @@ Test(fdio, regular_file_is_read_and_fd_is_blocking_and_cloexec)
 
 Test(fdio, error_message_names_a_non_regular_file)
 {
-	struct error err;
+	struct insomnia_error err;
 
-	error_set_errno(&err, ERR_IO, FD_ENOTREG, "cannot read %s", "x");
+	error_set_errno(&err, INSOMNIA_ERR_IO, FD_ENOTREG, "cannot read %s",
+	                "x");
 	cr_assert_str_eq(err.message, "cannot read x: not a regular file");
 }

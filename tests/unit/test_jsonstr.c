@@ -73,16 +73,17 @@ Test(jsonstr, cut_never_splits_a_character)
 
 Test(jsonstr, a_long_error_message_is_cut_on_a_character_boundary)
 {
-	char name[ERROR_MESSAGE_MAX * 2] = "";
-	struct error err;
+	char name[INSOMNIA_ERROR_MESSAGE_MAX * 2] = "";
+	struct insomnia_error err;
 	size_t len;
 
 	for (size_t i = 0; i + 3 < sizeof name; i += 3)
 		strcat(name, "\xe2\x82\xac");
 	for (int shift = 0; shift < 3; shift++) {
-		error_set(&err, ERR_CONFIG, "%.*s%s", shift, "xx", name);
+		error_set(&err, INSOMNIA_ERR_CONFIG, "%.*s%s", shift, "xx",
+		          name);
 		len = strlen(err.message);
-		cr_assert_gt(len, ERROR_MESSAGE_MAX - 4);
+		cr_assert_gt(len, INSOMNIA_ERROR_MESSAGE_MAX - 4);
 		cr_assert_eq((len - (size_t)shift) % 3, 0,
 		             "half a character kept (shift %d, len %zu)", shift,
 		             len);
@@ -91,17 +92,17 @@ Test(jsonstr, a_long_error_message_is_cut_on_a_character_boundary)
 
 Test(jsonstr, a_prefixed_error_message_is_cut_on_a_character_boundary)
 {
-	char name[ERROR_MESSAGE_MAX * 2] = "";
-	struct error err;
+	char name[INSOMNIA_ERROR_MESSAGE_MAX * 2] = "";
+	struct insomnia_error err;
 	size_t len;
 
 	for (size_t i = 0; i + 3 < sizeof name; i += 3)
 		strcat(name, "\xe2\x82\xac");
 	for (int shift = 0; shift < 3; shift++) {
-		error_set(&err, ERR_CONFIG, "%s", name);
+		error_set(&err, INSOMNIA_ERR_CONFIG, "%s", name);
 		error_prefix(&err, "%.*s", shift + 1, "xyz");
 		len = strlen(err.message) - (size_t)shift - 3; /* "x: " */
-		cr_assert_gt(len, ERROR_MESSAGE_MAX - 9);
+		cr_assert_gt(len, INSOMNIA_ERROR_MESSAGE_MAX - 9);
 		cr_assert_eq(len % 3, 0, "half a character kept (shift %d)",
 		             shift);
 	}

@@ -21,18 +21,18 @@ static void clean_env(void)
 
 static const char *runtime_root(void)
 {
-	static char out[PATHS_MAX];
-	struct error err;
-	cr_assert_eq(paths_runtime_root(out, sizeof out, &err), 0, "%s",
+	static char out[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
+	cr_assert_eq(insomnia_runtime_root(out, sizeof out, &err), 0, "%s",
 	             err.message);
 	return out;
 }
 
 static const char *data_root(void)
 {
-	static char out[PATHS_MAX];
-	struct error err;
-	cr_assert_eq(paths_data_root(out, sizeof out, &err), 0, "%s",
+	static char out[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
+	cr_assert_eq(insomnia_data_root(out, sizeof out, &err), 0, "%s",
 	             err.message);
 	return out;
 }
@@ -71,41 +71,41 @@ Test(paths, relative_xdg_runtime_dir_is_ignored)
 
 /* The client and the pod it starts in another directory would resolve a
  * relative root against different cwds: refused, naming the variable. */
-static void assert_refused(int (*root)(char *, size_t, struct error *),
+static void assert_refused(int (*root)(char *, size_t, struct insomnia_error *),
                            const char *var)
 {
-	char out[PATHS_MAX], want[128];
-	struct error err;
+	char out[INSOMNIA_PATH_MAX], want[128];
+	struct insomnia_error err;
 
 	snprintf(want, sizeof want, "%s=rel/dir is a relative path", var);
 	cr_assert_eq(root(out, sizeof out, &err), -1, "%s=rel/dir gave %s", var,
 	             out);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, want), "%s", err.message);
 }
 
 Test(paths, relative_roots_are_refused_naming_the_variable)
 {
 	setenv("INSOMNIA_RUNTIME_DIR", "rel/dir", 1);
-	assert_refused(paths_runtime_root, "INSOMNIA_RUNTIME_DIR");
+	assert_refused(insomnia_runtime_root, "INSOMNIA_RUNTIME_DIR");
 	unsetenv("INSOMNIA_RUNTIME_DIR");
 	setenv("INSOMNIA_DATA_DIR", "rel/dir", 1);
-	assert_refused(paths_data_root, "INSOMNIA_DATA_DIR");
+	assert_refused(insomnia_data_root, "INSOMNIA_DATA_DIR");
 	unsetenv("INSOMNIA_DATA_DIR");
 	setenv("HOME", "rel/dir", 1);
-	assert_refused(paths_runtime_root, "HOME");
-	assert_refused(paths_data_root, "HOME");
+	assert_refused(insomnia_runtime_root, "HOME");
+	assert_refused(insomnia_data_root, "HOME");
 	/* A later, absolute variable does not rescue an earlier relative
 	 * one: the first set variable is the choice. */
 	setenv("HOME", "/home/u", 1);
 	setenv("INSOMNIA_HOME", "rel/dir", 1);
-	assert_refused(paths_runtime_root, "INSOMNIA_HOME");
-	assert_refused(paths_data_root, "INSOMNIA_HOME");
+	assert_refused(insomnia_runtime_root, "INSOMNIA_HOME");
+	assert_refused(insomnia_data_root, "INSOMNIA_HOME");
 }
 
 Test(paths, relative_home_gives_no_user_manifest)
 {
-	char out[PATHS_MAX];
+	char out[INSOMNIA_PATH_MAX];
 
 	setenv("HOME", "home/u", 1);
 	cr_assert_eq(paths_user_manifest(out, sizeof out, NULL), -1);
@@ -113,15 +113,15 @@ Test(paths, relative_home_gives_no_user_manifest)
 
 Test(paths, nothing_set_names_the_variables_to_set)
 {
-	char out[PATHS_MAX];
-	struct error err;
-	cr_assert_eq(paths_runtime_root(out, sizeof out, &err), -1);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	char out[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
+	cr_assert_eq(insomnia_runtime_root(out, sizeof out, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, "INSOMNIA_RUNTIME_DIR"));
 	cr_assert(strstr(err.message, "INSOMNIA_HOME"));
 	cr_assert(strstr(err.message, "XDG_RUNTIME_DIR"));
 	cr_assert(strstr(err.message, "HOME"));
-	cr_assert_eq(paths_data_root(out, sizeof out, &err), -1);
+	cr_assert_eq(insomnia_data_root(out, sizeof out, &err), -1);
 	cr_assert(strstr(err.message, "INSOMNIA_DATA_DIR"));
 }
 
@@ -137,7 +137,7 @@ Test(paths, data_root_follows_the_documented_order)
 
 Test(paths, user_manifest_uses_xdg_config_home_then_home)
 {
-	char out[PATHS_MAX];
+	char out[INSOMNIA_PATH_MAX];
 	setenv("HOME", "/home/u", 1);
 	cr_assert_eq(paths_user_manifest(out, sizeof out, NULL), 0);
 	cr_assert_str_eq(out, "/home/u/.config/insomnia/manifest.toml");
@@ -149,7 +149,7 @@ Test(paths, user_manifest_uses_xdg_config_home_then_home)
 Test(paths, project_manifest_is_the_nearest_walking_up)
 {
 	char tmpl[] = "/tmp/paths-test-XXXXXX", sub[256], want[256],
-	     out[PATHS_MAX];
+	     out[INSOMNIA_PATH_MAX];
 	cr_assert_not_null(mkdtemp(tmpl));
 	snprintf(sub, sizeof sub, "%s/.insomnia", tmpl);
 	cr_assert_eq(mkdir(sub, 0700), 0);

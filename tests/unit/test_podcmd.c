@@ -41,7 +41,7 @@ static const char *make_file(const char *name, mode_t mode)
 
 Test(podcmd, env_path_is_used_verbatim_without_a_shell)
 {
-	char out[PATHS_MAX];
+	char out[INSOMNIA_PATH_MAX];
 	const char *p = make_file("my pod; rm -rf x", 0700);
 	setenv(PODCMD_ENV, p, 1);
 	cr_assert_eq(podcmd_resolve(NULL, out, sizeof out, NULL), 0);
@@ -50,17 +50,17 @@ Test(podcmd, env_path_is_used_verbatim_without_a_shell)
 
 Test(podcmd, non_executable_env_path_is_a_launch_error)
 {
-	char out[PATHS_MAX];
-	struct error err;
+	char out[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
 	setenv(PODCMD_ENV, make_file("pod", 0600), 1);
 	cr_assert_eq(podcmd_resolve(NULL, out, sizeof out, &err), -1);
-	cr_assert_eq(err.kind, ERR_LAUNCH_FAILED);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_LAUNCH_FAILED);
 	cr_assert(strstr(err.message, PODCMD_ENV));
 }
 
 Test(podcmd, empty_env_falls_back_to_path)
 {
-	char out[PATHS_MAX], want[256];
+	char out[INSOMNIA_PATH_MAX], want[256];
 	snprintf(want, sizeof want, "%s", make_file("pod", 0700));
 	setenv(PODCMD_ENV, "", 1);
 	setenv("PATH", "relative:/nonexistent", 1);
@@ -74,8 +74,8 @@ Test(podcmd, empty_env_falls_back_to_path)
 
 Test(podcmd, missing_pod_names_the_variable)
 {
-	char out[PATHS_MAX];
-	struct error err;
+	char out[INSOMNIA_PATH_MAX];
+	struct insomnia_error err;
 	setenv("PATH", base, 1);
 	cr_assert_eq(podcmd_resolve(NULL, out, sizeof out, &err), -1);
 	cr_assert(strstr(err.message, PODCMD_ENV));
@@ -83,7 +83,7 @@ Test(podcmd, missing_pod_names_the_variable)
 
 Test(podcmd, explicit_command_wins_over_env)
 {
-	char out[PATHS_MAX], want[256];
+	char out[INSOMNIA_PATH_MAX], want[256];
 	snprintf(want, sizeof want, "%s", make_file("a", 0700));
 	setenv(PODCMD_ENV, make_file("b", 0700), 1);
 	cr_assert_eq(podcmd_resolve(want, out, sizeof out, NULL), 0);

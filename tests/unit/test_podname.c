@@ -1,23 +1,24 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "podname.h"
+#include <insomnia/dirs.h>
 
 static void refused(const char *name, const char *reason_part)
 {
-	struct error err;
-	cr_assert_eq(podname_check(name, &err), -1, "accepted \"%s\"", name);
-	cr_assert_eq(err.kind, ERR_BAD_NAME);
+	struct insomnia_error err;
+	cr_assert_eq(insomnia_name_check(name, &err), -1, "accepted \"%s\"",
+	             name);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
 	cr_assert(strstr(err.message, reason_part),
 	          "reason for \"%s\" was \"%s\"", name, err.message);
 }
 
 Test(podname, accepts_the_documented_alphabet)
 {
-	cr_assert_eq(podname_check("web", NULL), 0);
-	cr_assert_eq(podname_check("A-z_0.9", NULL), 0);
-	cr_assert_eq(podname_check("_x", NULL), 0);
-	cr_assert_eq(podname_check("x.", NULL), 0);
+	cr_assert_eq(insomnia_name_check("web", NULL), 0);
+	cr_assert_eq(insomnia_name_check("A-z_0.9", NULL), 0);
+	cr_assert_eq(insomnia_name_check("_x", NULL), 0);
+	cr_assert_eq(insomnia_name_check("x.", NULL), 0);
 }
 
 Test(podname, refuses_empty_dot_and_traversal)
@@ -36,7 +37,7 @@ Test(podname, length_limit_is_63)
 	char name[80];
 	memset(name, 'a', sizeof name);
 	name[63] = '\0';
-	cr_assert_eq(podname_check(name, NULL), 0);
+	cr_assert_eq(insomnia_name_check(name, NULL), 0);
 	name[63] = 'a';
 	name[64] = '\0';
 	refused(name, "64 characters");

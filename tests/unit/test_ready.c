@@ -7,16 +7,16 @@ static struct ready_line parsed;
 
 static int parse(const char *line)
 {
-	struct error err;
+	struct insomnia_error err;
 	return ready_parse(line, strlen(line), &parsed, &err);
 }
 
 static void malformed(const char *line, const char *reason_part)
 {
-	struct error err;
+	struct insomnia_error err;
 	cr_assert_eq(ready_parse(line, strlen(line), &parsed, &err), -1,
 	             "accepted \"%s\"", line);
-	cr_assert_eq(err.kind, ERR_MALFORMED_READY);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_MALFORMED_READY);
 	cr_assert(strstr(err.message, reason_part), "reason was \"%s\"",
 	          err.message);
 }
@@ -91,7 +91,7 @@ Test(ready, accepts_a_socket_path_with_spaces)
 Test(ready, format_refuses_a_bad_name)
 {
 	char buf[64];
-	struct error err;
+	struct insomnia_error err;
 	cr_assert_eq(ready_format(buf, sizeof buf, "a/b", "/s", &err), -1);
-	cr_assert_eq(err.kind, ERR_BAD_NAME);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
 }

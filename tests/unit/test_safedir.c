@@ -41,9 +41,9 @@ static mode_t mode_of(const char *path)
 
 static void refused(const char *path, const char *reason_part)
 {
-	struct error err;
+	struct insomnia_error err;
 	cr_assert_eq(safedir_open(path, true, &err), -1, "%s accepted", path);
-	cr_assert_eq(err.kind, ERR_RUNTIME_DIR);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
 	cr_assert(strstr(err.message, reason_part), "reason was \"%s\"",
 	          err.message);
 	cr_assert(strstr(err.message, path), "path missing in \"%s\"",
@@ -52,7 +52,7 @@ static void refused(const char *path, const char *reason_part)
 
 Test(safedir, creates_missing_dirs_and_parents_0700)
 {
-	struct error err;
+	struct insomnia_error err;
 	int fd = safedir_open(at("a/b/c"), true, &err);
 	cr_assert_geq(fd, 0, "%s", err.message);
 	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
@@ -111,14 +111,14 @@ Test(safedir, refuses_a_foreign_owned_dir)
 
 Test(safedir, missing_without_create_is_an_error)
 {
-	struct error err;
+	struct insomnia_error err;
 	cr_assert_eq(safedir_open(at("nope"), false, &err), -1);
 	cr_assert(strstr(err.message, "nope"));
 }
 
 Test(safedir, openat_checks_a_child_of_a_safe_dir)
 {
-	struct error err;
+	struct insomnia_error err;
 	int dirfd = safedir_open(base, false, &err);
 	cr_assert_geq(dirfd, 0, "%s", err.message);
 	int fd = safedir_openat(dirfd, "child", at("child"), true, &err);
@@ -132,7 +132,7 @@ Test(safedir, dirs_and_parents_are_0700_whatever_the_umask)
 {
 	static const mode_t masks[] = {0277, 0777, 0000};
 	static const char *const paths[] = {"m1/p/d", "m2/p/d", "m3/p/d"};
-	struct error err;
+	struct insomnia_error err;
 	char parent[256];
 	int fd;
 

@@ -3,18 +3,18 @@
  *
  * Usage: bench-podctl [--quick] [-n RUNS] [--pod PATH] [--podctl PATH]
  *   --quick       20 runs and at most 100 pods, for smoke runs
- *   -n RUNS       runs for every exec and podlist_each figure (>= 2)
+ *   -n RUNS       runs for every exec and insomnia_pods_each figure (>= 2)
  *   --pod PATH    the pod binary (default: ../../pod/pod from this binary)
  *   --podctl PATH podctl (default: ../../client/podctl from this binary)
  *
  * Real pods (they write state.json and answer on their socket), started
- * with spawn_start() 8 in flight, named pod-0000, pod-0001, ...  The
+ * with insomnia_spawn_start() 8 in flight, named pod-0000, pod-0001, ...  The
  * count grows 1, 100, 1000 and at each count the same figures are taken,
  * interleaved so that drift lands on all of them alike:
  *  - `podctl --version`, `podctl ls`, `podctl ls --json` and
  *    `podctl status pod-0000`, each a fork+exec with stdout on /dev/null,
  *    wall time to the reaped exit;
- *  - podlist_each() in this process, i.e. ls without process start-up;
+ *  - insomnia_pods_each() in this process, i.e. ls without process start-up;
  *  - on one connection to pod-0000: hello + status, against one ping.
  *
  * Everything lives in a private INSOMNIA_HOME under /tmp.  This process
@@ -36,8 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "podlist.h"
-#include "podspawn.h"
+#include <insomnia/pods.h>
+#include <insomnia/spawn.h>
 #include "proto.h"
 #include "unixsock.h"
 
@@ -64,7 +64,7 @@ enum figure {
 	FIG_VERSION, /* podctl --version: the process floor */
 	FIG_LS,      /* podctl ls */
 	FIG_LS_JSON, /* podctl ls --json */
-	FIG_EACH,    /* podlist_each() in process */
+	FIG_EACH,    /* insomnia_pods_each() in process */
 	FIG_STATUS,  /* podctl status pod-0000 */
 	FIG_CALL,    /* connect + hello + status */
 	FIG_PING,    /* connect + ping */
@@ -75,7 +75,7 @@ static const char *const figure_label[FIG_COUNT] = {
     "podctl --version (process floor)",
     "podctl ls",
     "podctl ls --json",
-    "podlist_each() in process",
+    "insomnia_pods_each() in process",
     "podctl status pod-0000",
     "in process: connect+hello+status",
     "in process: connect+ping (floor)",
@@ -90,7 +90,7 @@ struct level {
 struct bench {
 	char self[PATH_MAX], pod[PATH_MAX], podctl[PATH_MAX];
 	char home[BENCH_HOME_MAX];
-	char sock0[PATHS_MAX]; /* pod-0000's socket */
+	char sock0[INSOMNIA_PATH_MAX]; /* pod-0000's socket */
 	int devnull;
 	int runs, calls;
 	int counts[3], ncounts;
@@ -207,7 +207,7 @@ static void grow_later(struct grow_slot *s)
 	bench_later(s->g->base, grow_next_cb, s);
 }
 
-static void grow_ready(const struct spawn_result *res, void *arg)
+static void grow_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct grow_slot *s = arg;
 
@@ -218,7 +218,7 @@ static void grow_ready(const struct spawn_result *res, void *arg)
 	grow_later(s);
 }
 
-static void grow_failed(const struct error *err, void *arg)
+static void grow_failed(const struct insomnia_error *err, void *arg)
 {
 	struct grow_slot *s = arg;
 
@@ -228,9 +228,9 @@ static void grow_failed(const struct error *err, void *arg)
 static void grow_next(struct grow_slot *s)
 {
 	struct grow *g = s->g;
-	char name[PODNAME_MAX + 1], overlay[128];
-	struct spawn_options o = {0};
-	struct error err;
+	char name[INSOMNIA_NAME_MAX + 1], overlay[128];
+	struct insomnia_spawn_options o = {0};
+	struct insomnia_error err;
 
 	if (g->next == g->target)
 		return;
@@ -243,8 +243,8 @@ static void grow_next(struct grow_slot *s)
 	o.timeout_ms = SPAWN_TIMEOUT_MS;
 	o.arg = s;
 	g->b->npods = g->next; /* bench_fail() kills up to here */
-	if (!spawn_start(g->base, &o, grow_ready, grow_failed, &err))
-		bench_fail("spawn_start %s: %s", name, err.message);
+	if (!insomnia_spawn_start(g->base, &o, grow_ready, grow_failed, &err))
+		bench_fail("insomnia_spawn_start %s: %s", name, err.message);
 }
 
 /* Spawn pod-<npods> .. pod-<target-1>; returns the wall time. */
@@ -324,7 +324,7 @@ static double exec_podctl(struct bench *b, char *const argv[])
 	return ms;
 }
 
-static int count_alive(const struct pod_info *info, void *arg)
+static int count_alive(const struct insomnia_pod_info *info, void *arg)
 {
 	*(int *)arg += info->alive && !strcmp(info->state, "running");
 	return 0;
@@ -332,24 +332,24 @@ static int count_alive(const struct pod_info *info, void *arg)
 
 static double list_in_process(const struct bench *b)
 {
-	struct error err;
+	struct insomnia_error err;
 	int64_t t0 = bench_now_ns();
 	int alive = 0;
 	double ms;
 
-	if (podlist_each(count_alive, &alive, &err) < 0)
-		bench_fail("podlist_each: %s", err.message);
+	if (insomnia_pods_each(count_alive, &alive, &err) < 0)
+		bench_fail("insomnia_pods_each: %s", err.message);
 	ms = bench_ms_since(t0);
 	if (alive != b->npods)
-		bench_fail("podlist_each saw %d running pods of %d", alive,
-		           b->npods);
+		bench_fail("insomnia_pods_each saw %d running pods of %d",
+		           alive, b->npods);
 	return ms;
 }
 
 static void call_or_bail(int fd, int64_t id, const char *method)
 {
 	json_t *result = NULL;
-	struct error err;
+	struct insomnia_error err;
 
 	if (proto_call(fd, id, method, NULL, &result, &err) < 0)
 		bench_fail("%s: %s", method, err.message);
@@ -360,7 +360,7 @@ static void call_or_bail(int fd, int64_t id, const char *method)
  * one ping instead of hello + status. */
 static double call_pod(const struct bench *b, bool hello_status)
 {
-	struct error err;
+	struct insomnia_error err;
 	int64_t t0 = bench_now_ns();
 	int fd;
 
@@ -442,7 +442,7 @@ static void print_header(const struct bench *b)
 	printf("machine       %ld CPUs, %s, Linux %s\n", h.cpus, h.model,
 	       h.u.release);
 	printf("build         %s; pod %s\n", BENCH_BUILDTYPE, b->pod);
-	printf("runs          %d per exec / podlist_each figure, %d per "
+	printf("runs          %d per exec / insomnia_pods_each figure, %d per "
 	       "in-process call (after %d warm-up)\n\n",
 	       b->runs, b->calls, WARMUP);
 }

@@ -17,13 +17,13 @@
  *
  * One run prints one table:
  *  - the floor (posix_spawn of the mock pod with stderr on a pipe, read the
- *    pipe up to the ready line, connect once) against spawn_pod() of the
+ *    pipe up to the ready line, connect once) against insomnia_spawn() of the
  *    same mock through the full handshake, interleaved, median and p90;
- *  - N spawn_pod() in a row of distinct names, all alive at the end;
- *  - N spawn_start() kept 8 in flight in one event_base;
+ *  - N insomnia_spawn() in a row of distinct names, all alive at the end;
+ *  - N insomnia_spawn_start() kept 8 in flight in one event_base;
  *  - the system calls a client makes while it waits for a mock that takes
  *    500 ms to get ready, counted with strace -ff;
- *  - spawn_pod() of the real pod, data dir on tmpfs and on disk;
+ *  - insomnia_spawn() of the real pod, data dir on tmpfs and on disk;
  *  - `podctl spawn` by exec against `podctl --version` (median, p95, max);
  *  - with --client-rss, part 1 again from a client that big.
  *
@@ -51,7 +51,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "podspawn.h"
+#include <insomnia/spawn.h>
 #include "ready.h"
 #include "unixsock.h"
 
@@ -255,7 +255,7 @@ static double floor_once(struct bench *b, const char *name,
 {
 	char overlay[128], buf[2 * READY_LINE_MAX], *line;
 	struct ready_line rl;
-	struct error err;
+	struct insomnia_error err;
 	int fds[2], sock;
 	int64_t t0;
 	size_t len;
@@ -284,10 +284,10 @@ static void floor_stop(struct bench *b, struct floor_pod *pod)
 
 /* ---- the library, blocking ------------------------------------------ */
 
-static struct spawn_options options_for(const char *name, char *overlay,
-                                        size_t size)
+static struct insomnia_spawn_options options_for(const char *name,
+                                                 char *overlay, size_t size)
 {
-	struct spawn_options o = {0};
+	struct insomnia_spawn_options o = {0};
 
 	overlay_for(overlay, size, name);
 	o.name = name;
@@ -300,13 +300,14 @@ static struct spawn_options options_for(const char *name, char *overlay,
 static double library_once(struct bench *b, const char *name, pid_t *pid)
 {
 	char overlay[128];
-	struct spawn_options o = options_for(name, overlay, sizeof overlay);
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_options o =
+	    options_for(name, overlay, sizeof overlay);
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	int64_t t0 = bench_now_ns();
 
-	if (spawn_pod(&o, &res, &err) < 0)
-		bench_fail("spawn_pod %s: %s\n%s", name, err.message,
+	if (insomnia_spawn(&o, &res, &err) < 0)
+		bench_fail("insomnia_spawn %s: %s\n%s", name, err.message,
 		           err.detail);
 	*pid = res.pid;
 	track(b, res.pid);
@@ -364,13 +365,13 @@ struct batch_result {
 	double wall_ms;
 	struct bench_stat each; /* per-spawn latency of the successes */
 	int alive, n, failed;
-	char first_error[ERROR_MESSAGE_MAX + 32];
+	char first_error[INSOMNIA_ERROR_MESSAGE_MAX + 32];
 };
 
 /* Every pod still answers on its socket? */
 static int count_alive(const struct bench *b, const char *prefix, int n)
 {
-	char path[PATHS_MAX];
+	char path[INSOMNIA_PATH_MAX];
 	int alive = 0, fd;
 
 	for (int i = 0; i < n; i++) {
@@ -431,7 +432,7 @@ struct conc {
 	struct event_base *base;
 	struct slot slots[CONCURRENCY];
 	int next, n, failed, timeout_ms;
-	char first_error[ERROR_MESSAGE_MAX + 32];
+	char first_error[INSOMNIA_ERROR_MESSAGE_MAX + 32];
 	pid_t *pids; /* 0 for a failed spawn */
 	double *lat;
 };
@@ -451,7 +452,7 @@ static void conc_next(struct slot *s)
 		bench_later(s->c->base, conc_start_cb, s);
 }
 
-static void conc_ready(const struct spawn_result *res, void *arg)
+static void conc_ready(const struct insomnia_spawn_result *res, void *arg)
 {
 	struct slot *s = arg;
 
@@ -462,7 +463,7 @@ static void conc_ready(const struct spawn_result *res, void *arg)
 }
 
 /* Counted, not fatal: the library has already stopped that pod. */
-static void conc_failed(const struct error *err, void *arg)
+static void conc_failed(const struct insomnia_error *err, void *arg)
 {
 	struct slot *s = arg;
 	struct conc *c = s->c;
@@ -478,8 +479,8 @@ static void conc_start(struct slot *s)
 {
 	struct conc *c = s->c;
 	char name[32], overlay[128];
-	struct spawn_options o;
-	struct error err;
+	struct insomnia_spawn_options o;
+	struct insomnia_error err;
 
 	if (c->next == c->n)
 		return;
@@ -489,8 +490,8 @@ static void conc_start(struct slot *s)
 	o.timeout_ms = c->timeout_ms;
 	o.arg = s;
 	s->t0 = bench_now_ns();
-	if (!spawn_start(c->base, &o, conc_ready, conc_failed, &err))
-		bench_fail("spawn_start %s: %s", name, err.message);
+	if (!insomnia_spawn_start(c->base, &o, conc_ready, conc_failed, &err))
+		bench_fail("insomnia_spawn_start %s: %s", name, err.message);
 }
 
 /* The successful spawns' pids and latencies, packed to the front. */
@@ -552,23 +553,25 @@ static struct batch_result bench_concurrent(struct bench *b)
 
 /* ---- 4: system calls while waiting for a slow pod ------------------- */
 
-/* Run in the process strace starts: one spawn_pod() between two marker
+/* Run in the process strace starts: one insomnia_spawn() between two marker
  * writes that the counter looks for, then report pid and time. */
 static int syscall_client(const char *name)
 {
 	char overlay[128];
-	struct spawn_options o = options_for(name, overlay, sizeof overlay);
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_options o =
+	    options_for(name, overlay, sizeof overlay);
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	int mark = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	int64_t t0 = bench_now_ns();
 	int rc;
 
 	(void)!write(mark, MARK_BEGIN, sizeof MARK_BEGIN - 1);
-	rc = spawn_pod(&o, &res, &err);
+	rc = insomnia_spawn(&o, &res, &err);
 	(void)!write(mark, MARK_END, sizeof MARK_END - 1);
 	if (rc < 0) {
-		fprintf(stderr, "spawn_pod: %s\n%s", err.message, err.detail);
+		fprintf(stderr, "insomnia_spawn: %s\n%s", err.message,
+		        err.detail);
 		return 1;
 	}
 	printf("%ld %ld %.3f\n", (long)getpid(), (long)res.pid,
@@ -795,13 +798,14 @@ static void make_dir_in(char *out, size_t size, const char *parent,
 		bench_fail("mkdtemp %s: %s", out, strerror(errno));
 }
 
-/* One spawn_pod() of the real pod (a new session each time), stopped. */
+/* One insomnia_spawn() of the real pod (a new session each time), stopped. */
 static double real_once(struct bench *b, const char *data_dir)
 {
 	char overlay[128];
-	struct spawn_options o = options_for("real", overlay, sizeof overlay);
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_options o =
+	    options_for("real", overlay, sizeof overlay);
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	int64_t t0;
 	double ms;
 
@@ -809,8 +813,8 @@ static double real_once(struct bench *b, const char *data_dir)
 	o.pod_command = b->pod;
 	o.cwd = b->home; /* no project manifest on the way up */
 	t0 = bench_now_ns();
-	if (spawn_pod(&o, &res, &err) < 0)
-		bench_fail("spawn_pod of %s: %s\n%s", b->pod, err.message,
+	if (insomnia_spawn(&o, &res, &err) < 0)
+		bench_fail("insomnia_spawn of %s: %s\n%s", b->pod, err.message,
 		           err.detail);
 	ms = bench_ms_since(t0);
 	track(b, res.pid);
@@ -904,7 +908,7 @@ static double exec_once(struct bench *b, char *const argv[])
 
 static pid_t pid_in_dir(const struct bench *b, const char *name)
 {
-	char path[PATHS_MAX], *text;
+	char path[INSOMNIA_PATH_MAX], *text;
 	long pid;
 
 	snprintf(path, sizeof path, "%s/run/%s/pid", b->home, name);
@@ -1128,7 +1132,7 @@ static void print_pair(const char *title, const struct pair_result *r)
 	       "floor: posix_spawn, read pipe, connect", r->floor.median,
 	       r->floor.p90);
 	printf("   %-44s %6.3f ms %6.3f ms\n",
-	       "library: spawn_pod(), full handshake", r->lib.median,
+	       "library: insomnia_spawn(), full handshake", r->lib.median,
 	       r->lib.p90);
 	printf("   %-44s %+6.3f ms %+6.3f ms\n", "difference (library - floor)",
 	       dm, dp);
@@ -1178,9 +1182,10 @@ static void print_counts(const char *who, const struct process_count *pc)
 
 static void print_syscalls(const struct syscall_result *r)
 {
-	printf("4. system calls of one spawn_pod() of a pod ready after %d "
-	       "ms (strace -ff)\n",
-	       SLOW_READY_MS);
+	printf(
+	    "4. system calls of one insomnia_spawn() of a pod ready after %d "
+	    "ms (strace -ff)\n",
+	    SLOW_READY_MS);
 	if (!r->ran) {
 		printf("   %s\n", r->why);
 		return;
@@ -1201,8 +1206,9 @@ static void print_syscalls(const struct syscall_result *r)
 
 static void print_real(const struct bench *b, const struct real_result *r)
 {
-	printf("\n5. spawn_pod() of the real pod %s (%d each, interleaved)\n",
-	       b->pod, r->n);
+	printf(
+	    "\n5. insomnia_spawn() of the real pod %s (%d each, interleaved)\n",
+	    b->pod, r->n);
 	printf("   runtime dir on %s (%s)\n", r->run_fs, b->tmpfs_dir);
 	printf("   %-44s %9s %9s\n", "data dir", "median", "p90");
 	printf("   %-44s %6.3f ms %6.3f ms\n", r->tmpfs_fs, r->on_tmpfs.median,
@@ -1337,10 +1343,10 @@ int main(int argc, char **argv)
 	         rss_mb());
 	print_pair(title, &pair);
 	seq = bench_sequential(&b);
-	print_batch("2. sequential spawn_pod() of distinct names", &seq);
+	print_batch("2. sequential insomnia_spawn() of distinct names", &seq);
 	conc = bench_concurrent(&b);
 	snprintf(title, sizeof title,
-	         "3. spawn_start(), %d in flight in one event_base%s",
+	         "3. insomnia_spawn_start(), %d in flight in one event_base%s",
 	         CONCURRENCY,
 	         b.start_in_callback ? ", next started in the callback" : "");
 	print_batch(title, &conc);

@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "podlist.h"
-#include "podreap.h"
-#include "podspawn.h"
+#include <insomnia/pods.h>
+#include <insomnia/reap.h>
+#include <insomnia/spawn.h>
 #include "procsig.h"
 
 #define CRASHLOOP_NAME     "crash"
@@ -103,10 +103,11 @@ static void on_line(const char *line, void *arg)
 }
 
 /* Killed while starting, a spawn may fail only because of that kill. */
-static bool failure_from_kill(const struct error *err)
+static bool failure_from_kill(const struct insomnia_error *err)
 {
-	return (err->kind == ERR_EXITED_EARLY && err->term_signal == SIGKILL) ||
-	       err->kind == ERR_SOCKET_REFUSED;
+	return (err->kind == INSOMNIA_ERR_EXITED_EARLY &&
+	        err->term_signal == SIGKILL) ||
+	       err->kind == INSOMNIA_ERR_SOCKET_REFUSED;
 }
 
 static int kill_served(struct round *r, pid_t pid)
@@ -124,13 +125,13 @@ static int kill_served(struct round *r, pid_t pid)
 	return 0;
 }
 
-static int one_round(struct round *r, char ids[][SPAWN_SESSION_ID_MAX],
+static int one_round(struct round *r, char ids[][INSOMNIA_SESSION_ID_MAX],
                      int *nids)
 {
 	struct crashloop *c = r->c;
-	struct spawn_options o = {0};
-	struct spawn_result res;
-	struct error err;
+	struct insomnia_spawn_options o = {0};
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
 	bool resume = *nids > 0 && rand_r(&c->seed) % 2;
 
 	o.name = CRASHLOOP_NAME;
@@ -141,20 +142,20 @@ static int one_round(struct round *r, char ids[][SPAWN_SESSION_ID_MAX],
 	o.arg = r;
 	if (resume)
 		o.session_id = ids[rand_r(&c->seed) % (unsigned)*nids];
-	error_clear(&err);
-	if (spawn_pod(&o, &res, &err) < 0) {
+	insomnia_error_clear(&err);
+	if (insomnia_spawn(&o, &res, &err) < 0) {
 		c->killed_starting += r->killed;
 		if (r->killed && failure_from_kill(&err))
 			return 0;
 		return failed(c, r->n, "%s %s failed (kill point %d): %s: %s",
 		              resume ? "resume of" : "spawn of",
 		              resume ? o.session_id : CRASHLOOP_NAME,
-		              r->kill_at, error_kind_name(err.kind),
+		              r->kill_at, insomnia_error_kind_name(err.kind),
 		              err.message);
 	}
 	c->resumed += resume;
 	if (!resume && res.session_id[0] && *nids < CRASHLOOP_SESSIONS)
-		snprintf(ids[(*nids)++], SPAWN_SESSION_ID_MAX, "%s",
+		snprintf(ids[(*nids)++], INSOMNIA_SESSION_ID_MAX, "%s",
 		         res.session_id);
 	if (r->killed) /* at a start-up line, yet it got ready */
 		c->killed_starting++;
@@ -163,7 +164,7 @@ static int one_round(struct round *r, char ids[][SPAWN_SESSION_ID_MAX],
 	return kill_served(r, res.pid);
 }
 
-static int count_pod(const struct pod_info *info, void *arg)
+static int count_pod(const struct insomnia_pod_info *info, void *arg)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -216,13 +217,13 @@ static pid_t orphan(void)
 
 static int reap_and_check(struct crashloop *c, int n)
 {
-	struct error err;
+	struct insomnia_error err;
 	int pods = 0;
 	pid_t left;
 
-	if (pod_reap(NULL, NULL, &err) < 0)
+	if (insomnia_reap(NULL, NULL, &err) < 0)
 		return failed(c, n, "reap failed: %s", err.message);
-	if (podlist_each(count_pod, &pods, &err) < 0)
+	if (insomnia_pods_each(count_pod, &pods, &err) < 0)
 		return failed(c, n, "listing failed: %s", err.message);
 	if (pods != 0)
 		return failed(c, n, "%d pod dirs left after reap", pods);
@@ -234,7 +235,7 @@ static int reap_and_check(struct crashloop *c, int n)
 
 int crashloop_run(struct crashloop *c)
 {
-	char ids[CRASHLOOP_SESSIONS][SPAWN_SESSION_ID_MAX];
+	char ids[CRASHLOOP_SESSIONS][INSOMNIA_SESSION_ID_MAX];
 	struct round r = {c, 0, 0, 0, false, {0}};
 	int nids = 0;
 

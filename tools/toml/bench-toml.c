@@ -189,7 +189,7 @@ static double time_step(const char *step, const char *path)
 	size_t len;
 	double t0, t;
 	char *data;
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root;
 
 	if (strcmp(step, "read") == 0) {
@@ -218,7 +218,7 @@ static int measure_child(const char *step, const char *path)
 	long before, after;
 	size_t len;
 	char *data = NULL;
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root = NULL;
 
 	if (strcmp(step, "parse") == 0)

@@ -16,11 +16,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A rejected document gets a config error "fuzz:<line>:<col>: ...". */
-static void check_message(const struct error *err)
+static void check_message(const struct insomnia_error *err)
 {
 	int line = 0, col = 0, used = 0;
 
-	if (err->kind != ERR_CONFIG ||
+	if (err->kind != INSOMNIA_ERR_CONFIG ||
 	    sscanf(err->message, "fuzz:%d:%d: %n", &line, &col, &used) != 2 ||
 	    used == 0 || line < 1 || col < 1 || err->message[used] == '\0')
 		abort();
@@ -28,7 +28,7 @@ static void check_message(const struct error *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *doc, *again, *merged;
 	size_t len;
 	char *text;

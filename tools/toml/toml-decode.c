@@ -42,7 +42,7 @@ static char *read_all(int fd, size_t *len)
 
 int main(void)
 {
-	struct error err;
+	struct insomnia_error err;
 	struct toml_value *root;
 	json_t *json;
 	size_t len;

@@ -1,4 +1,4 @@
-/* podstop.h: stopping a live pod, politely first.
+/* insomnia/stop.h: stopping a live pod, politely first.
  *
  * The pod is asked to shut down over its socket; if it is still there
  * after the grace, it gets SIGTERM, and after another grace SIGKILL.
@@ -11,25 +11,29 @@
  * group when the live pod leads it, else to the pod alone through its
  * pidfd, never to a group number read from state.json, which for a pod
  * started without job control is its starter's group. */
-#ifndef INSOMNIA_PODSTOP_H
-#define INSOMNIA_PODSTOP_H
+#ifndef INSOMNIA_STOP_H
+#define INSOMNIA_STOP_H
 
 #include <sys/types.h>
 
-#include "error.h"
+#include <insomnia/api.h>
+#include <insomnia/dirs.h>
+#include <insomnia/error.h>
 
-enum pod_stop_how {
-	POD_STOPPED_BY_REQUEST,
-	POD_STOPPED_BY_TERM,
-	POD_STOPPED_BY_KILL,
+INSOMNIA_BEGIN_DECLS
+
+enum insomnia_stop_how {
+	INSOMNIA_STOPPED_BY_REQUEST,
+	INSOMNIA_STOPPED_BY_TERM,
+	INSOMNIA_STOPPED_BY_KILL,
 };
 
 /* The name of a way, for output: "request", "sigterm", "sigkill". */
-const char *pod_stop_how_name(enum pod_stop_how how);
+INSOMNIA_API const char *insomnia_stop_how_name(enum insomnia_stop_how how);
 
 /* How long stop waits for the kernel to end a pod after SIGKILL: only a
  * process stuck in the kernel (say, on a dead NFS server) takes longer. */
-#define POD_STOP_KILL_WAIT_MS 5000
+#define INSOMNIA_STOP_KILL_WAIT_MS 5000
 
 /* Stop pod name, grace_ms > 0:
  *   1. ask it over its socket ("shutdown");
@@ -39,14 +43,18 @@ const char *pod_stop_how_name(enum pod_stop_how how);
  * accept queue full, the connection closed or reset before a reply, an
  * error reply) has answered: SIGTERM follows at once instead of after
  * the grace.  A pod that replied is given the rest of the grace to exit.
- * grace_ms == 0 means SIGKILL at once (reported as POD_STOPPED_BY_KILL).
+ * grace_ms == 0 means SIGKILL at once (reported as INSOMNIA_STOPPED_BY_KILL).
  *
  * Returns 0 once the pod's process has exited (*how says which step did
  * it, *pid which process it was; after SIGKILL the files the pod could
- * not remove are removed), or -1: ERR_NOT_RUNNING, ERR_USAGE (a negative
- * grace), ERR_TIMEOUT (it outlived SIGKILL by POD_STOP_KILL_WAIT_MS),
- * ERR_INTERNAL (no pidfd_open), ERR_RUNTIME_DIR. */
-int pod_stop(const char *name, int grace_ms, enum pod_stop_how *how, pid_t *pid,
-             struct error *err);
+ * not remove are removed), or -1: INSOMNIA_ERR_NOT_RUNNING, INSOMNIA_ERR_USAGE
+ * (a negative grace), INSOMNIA_ERR_TIMEOUT (it outlived SIGKILL by
+ * INSOMNIA_STOP_KILL_WAIT_MS), INSOMNIA_ERR_INTERNAL (no pidfd_open),
+ * INSOMNIA_ERR_RUNTIME_DIR. */
+INSOMNIA_API int insomnia_stop(const char *name, int grace_ms,
+                               enum insomnia_stop_how *how, pid_t *pid,
+                               struct insomnia_error *err);
+
+INSOMNIA_END_DECLS
 
 #endif

@@ -1,4 +1,4 @@
-/* podspawn.h: start a detached pod and wait until it is really ready.
+/* insomnia/spawn.h: start a detached pod and wait until it is really ready.
  *
  * The handshake of DESIGN.md: refuse a live name without touching its
  * files, start the pod in its own session with stderr on
@@ -8,8 +8,9 @@
  * pod's whole process group is stopped (TERM, grace, KILL) and what it left
  * is removed, except stderr.log.
  *
- * Two ways to call it: spawn_pod() blocks; spawn_start() runs inside the
- * caller's libevent loop and reports through callbacks.  Neither polls.
+ * Two ways to call it: insomnia_spawn() blocks; insomnia_spawn_start() runs
+ * inside the caller's libevent loop and reports through callbacks.  Neither
+ * polls.
  *
  * The pod is started by an exec'd helper, pod-launch-monitor (see
  * launch.h): found through INSOMNIA_LAUNCH_MONITOR, else at its installed
@@ -18,22 +19,27 @@
  * dispositions and mask (SIGCHLD ignored, signals blocked) do not reach
  * the pod nor lose its exit status.  The caller needs no SIGCHLD handler
  * and collects no zombie. */
-#ifndef INSOMNIA_PODSPAWN_H
-#define INSOMNIA_PODSPAWN_H
+#ifndef INSOMNIA_SPAWN_H
+#define INSOMNIA_SPAWN_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "paths.h"
-#include "podname.h"
+#include <insomnia/api.h>
+#include <insomnia/dirs.h>
+#include <insomnia/error.h>
+
+INSOMNIA_BEGIN_DECLS
 
 struct event_base;
 
-#define SPAWN_DEFAULT_GRACE_MS 2000
-#define SPAWN_SESSION_ID_MAX   37
+#define INSOMNIA_SPAWN_DEFAULT_GRACE_MS 2000
+#define INSOMNIA_SESSION_ID_MAX         37
 
-struct spawn_options {
+/* Zero-initialise it (designated initialisers) so fields added later
+ * take their defaults.  insomnia_spawn_start copies it, strings
+ * included: nothing in it needs to outlive the call. */
+struct insomnia_spawn_options {
 	const char *name;        /* required; checked before any file */
 	const char *overlay;     /* TOML text given as --overlay; NULL: "" */
 	const char *cwd;         /* the pod's cwd; NULL: the caller's */
@@ -42,31 +48,37 @@ struct spawn_options {
 	int grace_ms;            /* TERM to KILL on failure; 0: default */
 	const char *pod_command; /* NULL: INSOMNIA_POD_COMMAND, else PATH */
 	bool reuse;              /* a live pod of that name is a success */
+	const char *manifest;    /* the pod's --manifest PATH (its project
+	                            manifest); NULL: it searches from cwd */
 	/* Each stderr line the pod prints before its ready line. */
 	void (*progress)(const char *line, void *arg);
 	void *arg;
 };
 
-struct spawn_result {
-	char name[PODNAME_MAX + 1];
-	char socket[PATHS_MAX];
-	pid_t pid;                             /* 0 when unknown */
-	char session_id[SPAWN_SESSION_ID_MAX]; /* "" when the pod wrote none */
-	bool reused;                           /* an already live pod */
+struct insomnia_spawn_result {
+	char name[INSOMNIA_NAME_MAX + 1];
+	char socket[INSOMNIA_PATH_MAX];
+	pid_t pid;                                /* 0 when unknown */
+	char session_id[INSOMNIA_SESSION_ID_MAX]; /* "" when the pod wrote none
+	                                           */
+	bool reused;                              /* an already live pod */
 };
 
 /* Blocking spawn.  0 and res filled, or -1 and err (kind, message, exit
  * status or signal, and the last stderr lines in err->detail). */
-int spawn_pod(const struct spawn_options *opts, struct spawn_result *res,
-              struct error *err);
+INSOMNIA_API int insomnia_spawn(const struct insomnia_spawn_options *opts,
+                                struct insomnia_spawn_result *res,
+                                struct insomnia_error *err);
 
-typedef void (*spawn_ready_fn)(const struct spawn_result *res, void *arg);
-typedef void (*spawn_error_fn)(const struct error *err, void *arg);
+typedef void (*insomnia_spawn_ready_fn)(const struct insomnia_spawn_result *res,
+                                        void *arg);
+typedef void (*insomnia_spawn_failed_fn)(const struct insomnia_error *err,
+                                         void *arg);
 
-struct spawn;
+struct insomnia_spawn;
 
 /* Start a spawn in base.  Exactly one of ready or failed is called later
- * from the loop (never from inside spawn_start), unless the spawn is
+ * from the loop (never from inside insomnia_spawn_start), unless the spawn is
  * cancelled first.  Returns NULL (err filled, no callback) when the
  * options are refused at once.  opts is copied, strings included;
  * opts->progress and opts->arg are used for all callbacks.
@@ -74,30 +86,32 @@ struct spawn;
  * The callbacks, and what they may do:
  *  - progress(line, arg), zero or more times before ready or failed.
  *    line lives until progress returns (copy it to keep it).  It may
- *    call spawn_cancel() on this spawn: no further progress line is
+ *    call insomnia_spawn_cancel() on this spawn: no further progress line is
  *    delivered, and once progress returns the pod is stopped and its dir
  *    cleaned as for a cancel; neither ready nor failed is called.
  *  - ready(res, arg) or failed(err, arg), exactly once, as the last call.
  *    res and err live until the callback returns.  By then the spawn
  *    holds no descriptor, no event and no lock (the pod is detached, or
  *    stopped and cleaned), so these may start new spawns, even of the
- *    same name, or free everything else they own.  spawn_cancel() on
+ *    same name, or free everything else they own.  insomnia_spawn_cancel() on
  *    this spawn from inside them does nothing; after they return the
  *    handle is freed and must not be used again.
  *  - Any callback may start or cancel other spawns (in this base or
- *    another), and may call spawn_pod() for another name (it runs a
+ *    another), and may call insomnia_spawn() for another name (it runs a
  *    loop of its own).  None may run base's loop recursively, free
  *    base, or block waiting for this spawn to finish. */
-struct spawn *spawn_start(struct event_base *base,
-                          const struct spawn_options *opts,
-                          spawn_ready_fn ready, spawn_error_fn failed,
-                          struct error *err);
+INSOMNIA_API struct insomnia_spawn *insomnia_spawn_start(
+    struct event_base *base, const struct insomnia_spawn_options *opts,
+    insomnia_spawn_ready_fn ready, insomnia_spawn_failed_fn failed,
+    struct insomnia_error *err);
 
 /* Abandon a spawn in progress: its pod is stopped (its group killed) and
  * its dir cleaned as on failure, no callback is made, and s is freed;
  * from inside its own progress callback, this happens once the callback
  * returns; from inside its ready or failed callback, it does nothing.
  * NULL is ignored. */
-void spawn_cancel(struct spawn *s);
+INSOMNIA_API void insomnia_spawn_cancel(struct insomnia_spawn *s);
+
+INSOMNIA_END_DECLS
 
 #endif
