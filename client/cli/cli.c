@@ -358,7 +358,12 @@ static int parse_long(const struct cmd_entry *cmd, struct cli_args *a,
 	char name[64];
 
 	snprintf(name, sizeof name, "%.*s", (int)len, arg);
-	if (!eq && (rc = implicit(cmd, a, name, 0, exit_code)) != -2)
+	if (eq && (!strcmp(name, "json") || !strcmp(name, "help"))) {
+		*exit_code =
+		    parse_error(cmd, a->json, "--%s takes no value", name);
+		return -1;
+	}
+	if ((rc = implicit(cmd, a, name, 0, exit_code)) != -2)
 		return rc < 0 ? -1 : 1;
 	for (int i = 0; i < n; i++) {
 		const struct cli_option *o = &cmd->options[i];

@@ -1,9 +1,11 @@
 /* podctl spawn: start a pod and wait until it is ready. */
+#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsonstr.h"
 #include <insomnia/overlay.h>
@@ -140,6 +142,41 @@ static int spawn_interruptible(const struct insomnia_spawn_options *o,
 	return r.sig ? -1 : r.rc;
 }
 
+/* The name --manifest's file sets: 1, 0 when none, -1. */
+static int manifest_file_name(const char *path, char *name, size_t size,
+                              struct insomnia_error *err)
+{
+	char source[INSOMNIA_PATH_MAX + 32];
+	char *text =
+	    insomnia_overlay_read_file(path, source, sizeof source, err);
+	int rc;
+
+	if (!text)
+		return -1;
+	snprintf(source, sizeof source, "manifest %s", path);
+	rc = insomnia_overlay_name(text, source, name, size, err);
+	free(text);
+	return rc;
+}
+
+/* The pod resolves a relative --manifest against its own cwd (--cwd):
+ * give it the one the user meant, relative to podctl's. */
+static char *absolute(const char *path, struct insomnia_error *err)
+{
+	char *cwd, *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!(cwd = getcwd(NULL, 0)))
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot resolve --manifest %s", path),
+		       NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	free(cwd);
+	return out;
+}
+
 /* No --name: the overlay's (--overlay over --overlay-file, as they
  * merge), else the default (a resumed session's), else the one the
  * manifests set: the client must know it to find the pod's dir before
@@ -162,6 +199,9 @@ static int pick_name(const struct spawn_args *a,
 		snprintf(name, size, "%s", a->default_name);
 		return 0;
 	}
+	if (a->manifest &&
+	    (rc = manifest_file_name(a->manifest, name, size, err)) != 0)
+		return rc < 0 ? -1 : 0;
 	rc = insomnia_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
 		return error_set(err, INSOMNIA_ERR_BAD_NAME,
@@ -191,7 +231,9 @@ static void pod_exit_kind(struct insomnia_error *err)
 			err->kind = pod_kinds[i];
 }
 
-int podctl_spawn_run(const struct spawn_args *a)
+/* The spawn itself, with the manifest's path made absolute. */
+static int spawn_composed(const struct spawn_args *a, const char *manifest,
+                          struct insomnia_error *err)
 {
 	struct insomnia_overlay_part parts[2] = {{NULL, NULL},
 	                                         {a->overlay, "--overlay"}};
@@ -200,44 +242,59 @@ int podctl_spawn_run(const struct spawn_args *a)
 	char *file_text = NULL, *overlay;
 	struct insomnia_spawn_options o = {0};
 	struct insomnia_spawn_result r;
-	struct insomnia_error err;
 	int rc, sig;
 
-	insomnia_error_clear(&err);
 	if (a->overlay_file) {
 		file_text = insomnia_overlay_read_file(a->overlay_file, source,
-		                                       sizeof source, &err);
+		                                       sizeof source, err);
 		if (!file_text)
-			return cli_fail(a->json, &err);
+			return cli_fail(a->json, err);
 		parts[0] = (struct insomnia_overlay_part){file_text, source};
 	}
-	if (!a->name && pick_name(a, parts, found, sizeof found, &err) < 0) {
+	if (!a->name && pick_name(a, parts, found, sizeof found, err) < 0) {
 		free(file_text);
-		return cli_fail(a->json, &err);
+		return cli_fail(a->json, err);
 	}
 	overlay = insomnia_overlay_compose(parts, 2, a->name ? a->name : found,
-	                                   name, sizeof name, &err);
+	                                   name, sizeof name, err);
 	free(file_text);
 	if (!overlay)
-		return cli_fail(a->json, &err);
+		return cli_fail(a->json, err);
 	o.name = name;
 	o.overlay = overlay;
 	o.cwd = a->cwd;
 	o.session_id = a->session;
-	o.manifest = a->manifest;
+	o.manifest = manifest;
 	o.pod_command = a->pod_command;
 	o.timeout_ms = a->timeout_ms;
 	o.reuse = a->reuse;
 	o.progress = a->quiet || a->json ? NULL : show_progress;
-	rc = spawn_interruptible(&o, &r, &err, &sig);
+	rc = spawn_interruptible(&o, &r, err, &sig);
 	free(overlay);
 	if (sig)
 		return interrupted(a, name, sig);
 	if (rc < 0) {
-		pod_exit_kind(&err);
-		return cli_fail(a->json, &err);
+		pod_exit_kind(err);
+		return cli_fail(a->json, err);
 	}
 	return print_result(&r, a->json);
+}
+
+int podctl_spawn_run(const struct spawn_args *a)
+{
+	struct insomnia_error err;
+	char *manifest = NULL;
+	int rc;
+
+	insomnia_error_clear(&err);
+	if (a->manifest && !(manifest = absolute(a->manifest, &err))) {
+		if (!err.message[0])
+			error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return cli_fail(a->json, &err);
+	}
+	rc = spawn_composed(a, manifest, &err);
+	free(manifest);
+	return rc;
 }
 
 enum {
