@@ -162,8 +162,8 @@ static const struct unit units[] = {
     {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
 };
 
-/* Digits with an optional fraction at *p, times unit_ms, rounded up.
- * Exact integer arithmetic: 0.3s is 300 ms, not 301. */
+/* Digits with an optional fraction at *p, times unit_ms, rounded up to
+ * a whole millisecond, in integers: no float rounding to reason about. */
 static int scale(const char **p, long long unit_ms, long long *out)
 {
 	long long whole = 0, frac = 0, div = 1;

@@ -44,7 +44,7 @@ Test(duration, bare_numbers_are_seconds_as_before)
 
 Test(duration, fractions_are_exact_and_round_up)
 {
-	/* 0.3 * 1000 is 300.00000000000006 in double: not 301 */
+	/* integer arithmetic: never a float rounded up past the value */
 	cr_assert_eq(ms_of("0.3"), 300);
 	cr_assert_eq(ms_of("0.3s"), 300);
 	cr_assert_eq(ms_of("1.5m"), 90000);
@@ -74,6 +74,7 @@ Test(duration, at_most_thirty_days)
 Test(duration, old_seconds_helper_uses_it)
 {
 	cr_assert_eq(cli_parse_seconds("2"), 2000);
+	cr_assert_eq(cli_parse_seconds("0.3"), 300);
 	cr_assert_eq(cli_parse_seconds("250ms"), 250);
 	cr_assert_eq(cli_parse_seconds("2d"), -1); /* its old 1-day cap */
 	cr_assert_eq(cli_parse_seconds("x"), -1);
