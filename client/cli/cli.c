@@ -120,31 +120,20 @@ int cli_exit(int code)
 bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
                    int nargs, bool *json, int *exit_code)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
+	/* The table parser, with the entry's own usage line: errors worded
+	 * and printed as for the converted commands. */
+	struct cmd_entry only = *cmd;
+	struct cli_args a;
 
-	*json = false;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			*json = true;
-		} else if (c == 'h') {
-			*exit_code = cli_help(cmd);
-			return true;
-		} else {
-			*exit_code = cli_usage(cmd, *json, "unknown option");
-			return true;
-		}
-	}
-	if (argc - optind != nargs) {
-		*exit_code = cli_usage(cmd, *json,
-		                       nargs ? "give one pod name"
-		                             : "unexpected argument");
+	only.options = NULL;
+	only.operands = nargs ? "NAME" : NULL;
+	only.min_operands = only.max_operands = nargs;
+	if (cli_parse(&only, argc, argv, &a, exit_code) != 0) {
+		*json = a.json;
 		return true;
 	}
+	*json = a.json;
+	optind = 1; /* the operands are gathered at argv[1] on */
 	return false;
 }
 

@@ -128,6 +128,12 @@ Test(podctl_cli, option_errors_are_printed_once_and_name_the_problem)
 	           NULL);
 	error_once("podctl reap: --json takes no value", "reap", "--json=1",
 	           NULL);
+	/* the commands still on the old helper word them the same way */
+	error_once("podctl status: missing NAME", "status", NULL, NULL);
+	error_once("podctl status: too many arguments (\"b\")", "status", "a",
+	           "b");
+	error_once("podctl sessions: unknown option \"--x\"", "sessions", "--x",
+	           NULL);
 }
 
 Test(podctl_cli, timeout_takes_a_unit)
