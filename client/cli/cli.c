@@ -192,7 +192,8 @@ static const char *number_end(const char *p)
 	return p;
 }
 
-int cli_parse_duration_ms(const char *text, long long *ms)
+/* The sum, 0 included; -1 when it does not parse or is too long. */
+static int duration_total(const char *text, long long *ms)
 {
 	const char *p = text;
 	const struct unit *u;
@@ -202,7 +203,8 @@ int cli_parse_duration_ms(const char *text, long long *ms)
 	if (*p && !*number_end(p)) {
 		if (scale(&p, 1000, &total) < 0)
 			return -1;
-		goto check;
+	} else if (!*p) {
+		return -1;
 	}
 	while (*p) {
 		if (!(u = unit_at(number_end(p))))
@@ -213,11 +215,25 @@ int cli_parse_duration_ms(const char *text, long long *ms)
 		if ((total += part) > DURATION_MAX_MS)
 			return -1;
 	}
-check:
-	if (total <= 0 || total > DURATION_MAX_MS)
+	if (total > DURATION_MAX_MS)
 		return -1;
 	*ms = total;
 	return 0;
+}
+
+int cli_parse_duration_ms(const char *text, long long *ms)
+{
+	long long total;
+
+	if (duration_total(text, &total) < 0 || total == 0)
+		return -1;
+	*ms = total;
+	return 0;
+}
+
+int cli_parse_duration_or_zero_ms(const char *text, long long *ms)
+{
+	return duration_total(text, ms);
 }
 
 const char *cli_duration_error(const char *text, char *buf, size_t size)
@@ -300,8 +316,10 @@ static int take_value(const struct cmd_entry *cmd, struct cli_args *a, int i,
 
 	a->set[i] = true;
 	a->value[i] = value;
-	if (o->kind == CLI_ARG_DURATION &&
-	    cli_parse_duration_ms(value, &a->num[i]) < 0) {
+	if ((o->kind == CLI_ARG_DURATION &&
+	     cli_parse_duration_ms(value, &a->num[i]) < 0) ||
+	    (o->kind == CLI_ARG_DURATION0 &&
+	     cli_parse_duration_or_zero_ms(value, &a->num[i]) < 0)) {
 		*exit_code =
 		    parse_error(cmd, a->json, "--%s: %s", o->name,
 		                cli_duration_error(value, why, sizeof why));

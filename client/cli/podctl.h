@@ -33,7 +33,7 @@
  * Converting a command (see cmd-ls.c, cmd-reap.c, cmd-spawn.c):
  *   enum { OPT_GRACE };                        (indexes into the table)
  *   static const struct cli_option opts[] = {
- *       {"grace", 'g', CLI_ARG_DURATION, "TIME", "TERM to KILL (2s)"},
+ *       {"grace", 'g', CLI_ARG_DURATION0, "TIME", "grace (5s)"},
  *       {NULL},
  *   };
  *   const struct cmd_entry cmd_stop_entry = {
@@ -51,11 +51,12 @@
  * .exec is then left NULL; main calls cli_parse and .run. */
 
 enum cli_arg_kind {
-	CLI_ARG_NONE,     /* a flag: a->set[i] */
-	CLI_ARG_STRING,   /* a->value[i] */
-	CLI_ARG_DURATION, /* a->num[i] in milliseconds (cli_parse_duration_ms)
-	                   */
-	CLI_ARG_COUNT,    /* a->num[i], a decimal integer >= 0 */
+	CLI_ARG_NONE,      /* a flag: a->set[i] */
+	CLI_ARG_STRING,    /* a->value[i] */
+	CLI_ARG_DURATION,  /* a->num[i] in milliseconds (cli_parse_duration_ms)
+	                    */
+	CLI_ARG_DURATION0, /* the same, 0 allowed (stop's --grace 0) */
+	CLI_ARG_COUNT,     /* a->num[i], a decimal integer >= 0 */
 };
 
 struct cli_option {
@@ -121,6 +122,10 @@ void cli_print_usage(const struct cmd_entry *cmd, FILE *out);
  * refused, as is anything over 30 days.  0 and *ms (rounded up to the
  * next millisecond), or -1. */
 int cli_parse_duration_ms(const char *text, long long *ms);
+
+/* The same with 0 allowed ("0", "0s"): for a time where 0 means "at
+ * once", as stop's --grace. */
+int cli_parse_duration_or_zero_ms(const char *text, long long *ms);
 
 /* What a duration error says about text: "bad duration \"5q\" (use 1s,
  * 500ms, 2m)".  Writes into buf. */

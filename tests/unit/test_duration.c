@@ -64,6 +64,22 @@ Test(duration, garbage_is_refused)
 		refused(bad[i]);
 }
 
+Test(duration, zero_only_where_allowed)
+{
+	long long ms = -7;
+
+	refused("0s");
+	cr_assert_eq(cli_parse_duration_or_zero_ms("0", &ms), 0);
+	cr_assert_eq(ms, 0);
+	cr_assert_eq(cli_parse_duration_or_zero_ms("0ms", &ms), 0);
+	cr_assert_eq(ms, 0);
+	cr_assert_eq(cli_parse_duration_or_zero_ms("1m30s", &ms), 0);
+	cr_assert_eq(ms, 90000);
+	cr_assert_eq(cli_parse_duration_or_zero_ms("", &ms), -1);
+	cr_assert_eq(cli_parse_duration_or_zero_ms("-0", &ms), -1);
+	cr_assert_eq(cli_parse_duration_or_zero_ms("31d", &ms), -1);
+}
+
 Test(duration, at_most_thirty_days)
 {
 	cr_assert_eq(ms_of("30d"), 30 * 86400000LL);
