@@ -1,15 +1,39 @@
 /* mock-pod: a pod that misbehaves on demand, for end-to-end tests and
- * benchmarks.
+ * benchmarks.  docs/harness.md is its manual: every knob below, and how
+ * to write a harness with it.
  *
- * A client runs it through INSOMNIA_POD_COMMAND, which is a bare path, so
- * besides its own argv the mock reads flags from MOCK_POD_ARGS
- * (whitespace-separated).  It takes the pod name from --name, else from
- * the first `name = "..."` in the --overlay text: it is deliberately not
- * a TOML parser, so handshake tests do not depend on the real one.
+ * A client runs it through INSOMNIA_POD_COMMAND (or spawn's pod_command,
+ * podctl's --pod-command), which is a bare path, so besides its own argv
+ * the mock reads flags from MOCK_POD_ARGS (whitespace-separated).  Its
+ * name is, first found: --name, the first `name = "..."` in the --overlay
+ * text (deliberately not a TOML parser, so handshake tests do not depend
+ * on the real one), INSOMNIA_POD_NAME (what a spawner tells its pod).
+ * When INSOMNIA_POD_DIR is set, the dir the path rules give must be that
+ * one, or it exits 4 naming both: a harness then checks the library and
+ * the pod agree on where the pod lives.
  *
  * When it behaves, it is a minimal compatible pod: it takes `lock`,
  * binds `sock`, writes `pid`, prints the ready line in one write, accepts
- * and closes connections, and on SIGTERM removes sock and pid and exits. */
+ * and closes connections, and on SIGTERM removes sock and pid and exits.
+ * It writes no state.json and no session.
+ *
+ * Knobs (flags, or words of MOCK_POD_ARGS), in the order they act:
+ *   --lines N         N progress lines on stderr before anything else
+ *   --fork-child      leave a child in its group (a straggler to kill)
+ *   --ready-delay MS  wait MS before going on (negative: until SIGUSR1)
+ *   --exit CODE       exit CODE before ready, after --message TEXT
+ *   --signal SIG      die by signal SIG before ready
+ *   --long-line       print 1 MiB without a newline, then hang
+ *   --hang            never become ready
+ *   --ignore-term     ignore SIGTERM (only SIGKILL ends it)
+ *   --announce N      name N on the ready line (a name mismatch)
+ *   --malformed       a ready line without its socket field
+ *   --ready-twice     print the ready line twice
+ *   --no-listen       announce a socket nobody listens on
+ *   --listen-delay MS announce first, listen MS later (negative: on
+ *                     SIGUSR1)
+ * It prints "mock-pod: pid N" first, so a test finds a failed pod's
+ * group in stderr.log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -202,6 +226,21 @@ static void misbehave_before_ready(const struct mock *m)
 			pause();
 }
 
+/* The dir its spawner told it (INSOMNIA_POD_DIR) is the one the rules
+ * give, or it says so and exits 4 (runtime_dir). */
+static void check_told_dir(const char *dir)
+{
+	const char *told = getenv("INSOMNIA_POD_DIR");
+
+	if (told && strcmp(told, dir)) {
+		fprintf(stderr,
+		        "mock-pod: INSOMNIA_POD_DIR is %s but the rules give "
+		        "%s\n",
+		        told, dir);
+		exit(4);
+	}
+}
+
 /* The runtime dir side of a well-behaved pod; exits on failure.  The
  * lock is the real pod's (rundir_take_lock), so tests of liveness, reap
  * and listings hold for both. */
@@ -214,6 +253,7 @@ static int take_dir(const struct mock *m, char *sock_path, size_t size)
 	rootfd = rundir_open_root(true, root, sizeof root, &err);
 	if (rootfd < 0 || paths_join(dir, sizeof dir, root, m->name, &err) < 0)
 		goto fail;
+	check_told_dir(dir);
 	rc = rundir_take_lock(rootfd, m->name, dir, &dirfd, &lockfd, &err);
 	if (rc == 1) {
 		fprintf(stderr, "mock-pod: pod %s is already running\n",
@@ -318,9 +358,12 @@ int main(int argc, char **argv)
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL); /* see nap() */
 	parse_args(&m, argc, argv);
+	if (!m.name[0] && getenv("INSOMNIA_POD_NAME"))
+		snprintf(m.name, sizeof m.name, "%s",
+		         getenv("INSOMNIA_POD_NAME"));
 	if (!m.name[0]) {
-		fputs("mock-pod: no name (give --name or name = \"...\" in "
-		      "--overlay)\n",
+		fputs("mock-pod: no name (give --name, name = \"...\" in "
+		      "--overlay, or INSOMNIA_POD_NAME)\n",
 		      stderr);
 		return 2;
 	}

@@ -1,81 +1,182 @@
 /* podctl ls: every pod of the runtime root, alive or stale. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jsonstr.h"
 #include "podctl.h"
 #include <insomnia/pods.h>
 
+/* started_at ("2026-01-02T03:04:05Z", UTC) as seconds since the epoch;
+ * -1 when absent or not in that form. */
+static long long started_epoch(const char *started_at)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(started_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	return (long long)timegm(&tm);
+}
+
+/* Seconds since it started; -1 when unknown. */
+static long long age_s(const struct insomnia_pod_info *p)
+{
+	long long t = started_epoch(p->started_at);
+
+	return t < 0 ? -1 : (long long)time(NULL) - t;
+}
+
+/* A person's word for the state: a dead pod that left its state.json
+ * behind died without cleaning up. */
+static const char *shown_state(const struct insomnia_pod_info *p)
+{
+	return strcmp(p->state, "stale") ? p->state : "crashed";
+}
+
+/* An unknown value is null, never 0 or "". */
+static json_t *str_or_null(const char *s)
+{
+	return s[0] ? jsonstr_new(s) : json_null();
+}
+
+static json_t *int_or_null(long long v, long long unknown)
+{
+	return v == unknown ? json_null() : json_integer(v);
+}
+
 static json_t *info_json(const struct insomnia_pod_info *p)
 {
-	return json_pack("{s:o, s:b, s:o, s:I, s:I, s:o, s:o, s:o}", "name",
-	                 jsonstr_new(p->name), "alive", p->alive, "state",
-	                 jsonstr_new(p->state), "pid", (json_int_t)p->pid,
-	                 "pgid", (json_int_t)p->pgid, "session_id",
-	                 jsonstr_new(p->session_id), "socket",
-	                 jsonstr_new(p->socket), "started_at",
-	                 jsonstr_new(p->started_at));
+	return json_pack(
+	    "{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+	    jsonstr_new(p->name), "alive", p->alive, "state",
+	    jsonstr_new(p->state), "pid", int_or_null(p->pid, 0), "pgid",
+	    int_or_null(p->pgid, 0), "session_id", str_or_null(p->session_id),
+	    "socket", jsonstr_new(p->socket), "started_at",
+	    str_or_null(p->started_at), "age_s", int_or_null(age_s(p), -1));
 }
 
-/* A row that cannot be built (out of memory) fails the listing rather
- * than vanish from it. */
-static int add_json(const struct insomnia_pod_info *p, void *arg)
-{
-	return json_array_append_new(arg, info_json(p)) < 0 ? 1 : 0;
-}
+struct rows {
+	struct insomnia_pod_info *v;
+	size_t n, cap;
+};
 
-static int print_row(const struct insomnia_pod_info *p, void *arg)
+/* The table needs every row for its widths.  Out of memory fails the
+ * listing rather than drop a row from it. */
+static int collect(const struct insomnia_pod_info *p, void *arg)
 {
-	int *rows = arg;
+	struct rows *r = arg;
+	struct insomnia_pod_info *bigger;
 
-	if ((*rows)++ == 0)
-		printf("%-20s %-8s %-8s %-36s %-20s %s\n", "NAME", "STATE",
-		       "PID", "SESSION", "STARTED", "SOCKET");
-	printf("%-20s %-8s %-8ld %-36s %-20s %s\n", p->name, p->state,
-	       (long)p->pid, p->session_id[0] ? p->session_id : "-",
-	       p->started_at[0] ? p->started_at : "-", p->socket);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		if (!(bigger = realloc(r->v, r->cap * sizeof *r->v)))
+			return 1;
+		r->v = bigger;
+	}
+	r->v[r->n++] = *p;
 	return 0;
 }
 
-static int exec_ls(int argc, char **argv)
-{
-	bool json = false;
-	struct insomnia_error err;
-	int c, rows = 0, rc;
-	json_t *list;
+enum col { C_NAME, C_STATE, C_PID, C_AGE, C_SESSION, C_SOCKET, NCOL };
 
-	insomnia_error_clear(&err);
-	if (cli_json_only(&cmd_ls_entry, argc, argv, 0, &json, &c))
-		return c;
-	if (!json) {
-		if (insomnia_pods_each(print_row, &rows, &err) < 0)
-			return cli_fail(false, &err);
-		if (rows == 0)
-			puts("no pods");
-		return 0;
+static const char *const headers[NCOL] = {"NAME", "STATE",   "PID",
+                                          "AGE",  "SESSION", "SOCKET"};
+
+static void cells(const struct insomnia_pod_info *p, char pid[24], char age[24],
+                  const char *out[NCOL])
+{
+	long long a = age_s(p);
+
+	snprintf(pid, 24, "%ld", (long)p->pid);
+	if (a >= 0)
+		cli_format_age(a * 1000, age, 24);
+	out[C_NAME] = p->name;
+	out[C_STATE] = shown_state(p);
+	out[C_PID] = p->pid ? pid : "-";
+	out[C_AGE] = a >= 0 ? age : "-";
+	out[C_SESSION] = p->session_id[0] ? p->session_id : "-";
+	out[C_SOCKET] = p->socket;
+}
+
+static void print_table(const struct rows *r)
+{
+	size_t w[NCOL];
+	const char *c[NCOL];
+	char pid[24], age[24];
+
+	for (int i = 0; i < NCOL; i++)
+		w[i] = strlen(headers[i]);
+	for (size_t i = 0; i < r->n; i++) {
+		cells(&r->v[i], pid, age, c);
+		for (int k = 0; k < NCOL; k++)
+			if (strlen(c[k]) > w[k])
+				w[k] = strlen(c[k]);
 	}
-	list = json_array();
-	rc = insomnia_pods_each(add_json, list, &err);
-	if (rc < 0) {
-		json_decref(list);
-		return cli_fail(true, &err);
+	for (size_t i = 0; i <= r->n; i++) {
+		if (i == 0)
+			memcpy(c, headers, sizeof c);
+		else
+			cells(&r->v[i - 1], pid, age, c);
+		/* the last column is not padded: no trailing blanks */
+		for (int k = 0; k < NCOL - 1; k++)
+			printf("%-*s  ", (int)w[k], c[k]);
+		printf("%s\n", c[NCOL - 1]);
 	}
-	if (rc > 0) {
-		json_decref(list);
-		list = NULL;
-	}
+}
+
+static int print_json(const struct rows *r)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < r->n; i++)
+		if (json_array_append_new(list, info_json(&r->v[i])) < 0) {
+			json_decref(list); /* never print a short listing */
+			list = NULL;
+		}
 	return cli_print_json(list ? json_pack("{s:o}", "pods", list) : NULL);
 }
 
+static int run_ls(const struct cli_args *a)
+{
+	struct insomnia_error err;
+	struct rows r = {NULL, 0, 0};
+	int rc;
+
+	insomnia_error_clear(&err);
+	rc = insomnia_pods_each(collect, &r, &err);
+	if (rc > 0)
+		error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+	if (rc != 0)
+		rc = cli_fail(a->json, &err);
+	else if (a->json)
+		rc = print_json(&r);
+	else if (r.n == 0)
+		puts("no pods");
+	else
+		print_table(&r);
+	free(r.v);
+	return rc;
+}
+
 const struct cmd_entry cmd_ls_entry = {
-    "ls",
-    "[--json]",
-    "list pods, alive or stale",
-    "Lists every pod dir of the runtime root with its name, state, pid,\n"
-    "session, start time and socket.  Alive means a process holds the\n"
-    "pod's lock (never judged by pid); a dir whose lock is free is\n"
-    "\"stale\" and `podctl reap` removes it.\n"
-    "--json prints {\"pods\":[{name, alive, state, pid, pgid, session_id,\n"
-    "socket, started_at}]}.\n",
-    exec_ls,
+    .name = "ls",
+    .summary = "list pods, alive or stale",
+    .help =
+        "Lists every pod dir of the runtime root: its name, state, pid,\n"
+        "age (time since it started: 5s, 3m, 2h, 4d), session and socket.\n"
+        "Alive means a process holds the pod's lock (never judged by pid).\n"
+        "A dead pod is \"stopped\" when it cleaned up after itself, and\n"
+        "\"crashed\" when it died leaving its state behind (killed, or a\n"
+        "crash); `podctl reap` removes both.  Its exit status is not\n"
+        "recorded anywhere, so it is not shown.\n"
+        "--json prints {\"pods\":[{name, alive, state, pid, pgid,\n"
+        "session_id, socket, started_at, age_s}]}, where state is the\n"
+        "pod's own, \"stopped\", \"stale\" (shown as crashed) or\n"
+        "\"unusable\", and an unknown value is null.\n",
+    .max_operands = 0,
+    .run = run_ls,
 };

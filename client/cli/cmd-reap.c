@@ -37,15 +37,13 @@ static void print_line(const struct insomnia_reap_report *r, void *arg)
 	putchar('\n');
 }
 
-static int exec_reap(int argc, char **argv)
+static int run_reap(const struct cli_args *a)
 {
-	bool json = false;
+	bool json = a->json;
 	struct insomnia_error err;
-	int c, count = 0;
+	int count = 0;
 	struct rows rows = {NULL, false};
 
-	if (cli_json_only(&cmd_reap_entry, argc, argv, 0, &json, &c))
-		return c;
 	insomnia_error_clear(&err);
 	if (!json) {
 		if (insomnia_reap(print_line, &count, &err) < 0)
@@ -69,15 +67,17 @@ static int exec_reap(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_reap_entry = {
-    "reap",
-    "[--json]",
-    "remove the runtime dirs of dead pods",
-    "Removes every pod dir whose lock is free (its pod is dead) and that\n"
-    "no spawn is using, holding both locks while it removes, after killing\n"
-    "what is left of the dead pod's process group (only a group the pod\n"
-    "led, and only while its leader is gone, so a reused pid is never\n"
-    "hit).  Live or starting pods are never touched; a dir whose lock is\n"
-    "not a regular file is kept and named.  --json prints\n"
-    "{\"reaped\":[{name, removed, killed_group, note?}]}.\n",
-    exec_reap,
+    .name = "reap",
+    .summary = "remove the runtime dirs of dead pods",
+    .help =
+        "Removes every pod dir whose lock is free (its pod is dead) and that\n"
+        "no spawn is using, holding both locks while it removes, after "
+        "killing\n"
+        "what is left of the dead pod's process group (only a group the pod\n"
+        "led, and only while its leader is gone, so a reused pid is never\n"
+        "hit).  Live or starting pods are never touched; a dir whose lock is\n"
+        "not a regular file is kept and named.  --json prints\n"
+        "{\"reaped\":[{name, removed, killed_group, note?}]}.\n",
+    .max_operands = 0,
+    .run = run_reap,
 };

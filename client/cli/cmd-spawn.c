@@ -1,10 +1,11 @@
 /* podctl spawn: start a pod and wait until it is ready. */
+#include <errno.h>
 #include <event2/event.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsonstr.h"
 #include <insomnia/overlay.h>
@@ -141,6 +142,41 @@ static int spawn_interruptible(const struct insomnia_spawn_options *o,
 	return r.sig ? -1 : r.rc;
 }
 
+/* The name --manifest's file sets: 1, 0 when none, -1. */
+static int manifest_file_name(const char *path, char *name, size_t size,
+                              struct insomnia_error *err)
+{
+	char source[INSOMNIA_PATH_MAX + 32];
+	char *text =
+	    insomnia_overlay_read_file(path, source, sizeof source, err);
+	int rc;
+
+	if (!text)
+		return -1;
+	snprintf(source, sizeof source, "manifest %s", path);
+	rc = insomnia_overlay_name(text, source, name, size, err);
+	free(text);
+	return rc;
+}
+
+/* The pod resolves a relative --manifest against its own cwd (--cwd):
+ * give it the one the user meant, relative to podctl's. */
+static char *absolute(const char *path, struct insomnia_error *err)
+{
+	char *cwd, *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!(cwd = getcwd(NULL, 0)))
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "cannot resolve --manifest %s", path),
+		       NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	free(cwd);
+	return out;
+}
+
 /* No --name: the overlay's (--overlay over --overlay-file, as they
  * merge), else the default (a resumed session's), else the one the
  * manifests set: the client must know it to find the pod's dir before
@@ -163,6 +199,9 @@ static int pick_name(const struct spawn_args *a,
 		snprintf(name, size, "%s", a->default_name);
 		return 0;
 	}
+	if (a->manifest &&
+	    (rc = manifest_file_name(a->manifest, name, size, err)) != 0)
+		return rc < 0 ? -1 : 0;
 	rc = insomnia_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
 		return error_set(err, INSOMNIA_ERR_BAD_NAME,
@@ -171,7 +210,30 @@ static int pick_name(const struct spawn_args *a,
 	return rc < 0 ? -1 : 0;
 }
 
-int podctl_spawn_run(const struct spawn_args *a)
+/* The kinds a pod reports itself, by its exit code (docs/errors.md). */
+static const enum insomnia_error_kind pod_kinds[] = {
+    INSOMNIA_ERR_CONFIG,          INSOMNIA_ERR_ALREADY_RUNNING,
+    INSOMNIA_ERR_RUNTIME_DIR,     INSOMNIA_ERR_BAD_NAME,
+    INSOMNIA_ERR_SESSION_UNKNOWN, INSOMNIA_ERR_SESSION_LIVE,
+    INSOMNIA_ERR_BAD_SESSION_ID,  INSOMNIA_ERR_SESSION_AMBIGUOUS,
+};
+
+/* One exit code per failure, whichever layer catches it: a pod that
+ * exited 2 (its overlay's schema) before its ready line is a config
+ * error, as a syntax error podctl finds itself is.  The message, tail
+ * and exit_status stay. */
+static void pod_exit_kind(struct insomnia_error *err)
+{
+	if (err->kind != INSOMNIA_ERR_EXITED_EARLY || err->exit_status < 0)
+		return;
+	for (size_t i = 0; i < sizeof pod_kinds / sizeof pod_kinds[0]; i++)
+		if (insomnia_error_exit_code(pod_kinds[i]) == err->exit_status)
+			err->kind = pod_kinds[i];
+}
+
+/* The spawn itself, with the manifest's path made absolute. */
+static int spawn_composed(const struct spawn_args *a, const char *manifest,
+                          struct insomnia_error *err)
 {
 	struct insomnia_overlay_part parts[2] = {{NULL, NULL},
 	                                         {a->overlay, "--overlay"}};
@@ -180,119 +242,132 @@ int podctl_spawn_run(const struct spawn_args *a)
 	char *file_text = NULL, *overlay;
 	struct insomnia_spawn_options o = {0};
 	struct insomnia_spawn_result r;
-	struct insomnia_error err;
 	int rc, sig;
 
-	insomnia_error_clear(&err);
 	if (a->overlay_file) {
 		file_text = insomnia_overlay_read_file(a->overlay_file, source,
-		                                       sizeof source, &err);
+		                                       sizeof source, err);
 		if (!file_text)
-			return cli_fail(a->json, &err);
+			return cli_fail(a->json, err);
 		parts[0] = (struct insomnia_overlay_part){file_text, source};
 	}
-	if (!a->name && pick_name(a, parts, found, sizeof found, &err) < 0) {
+	if (!a->name && pick_name(a, parts, found, sizeof found, err) < 0) {
 		free(file_text);
-		return cli_fail(a->json, &err);
+		return cli_fail(a->json, err);
 	}
 	overlay = insomnia_overlay_compose(parts, 2, a->name ? a->name : found,
-	                                   name, sizeof name, &err);
+	                                   name, sizeof name, err);
 	free(file_text);
 	if (!overlay)
-		return cli_fail(a->json, &err);
+		return cli_fail(a->json, err);
 	o.name = name;
 	o.overlay = overlay;
 	o.cwd = a->cwd;
 	o.session_id = a->session;
+	o.manifest = manifest;
+	o.pod_command = a->pod_command;
 	o.timeout_ms = a->timeout_ms;
 	o.reuse = a->reuse;
 	o.progress = a->quiet || a->json ? NULL : show_progress;
-	rc = spawn_interruptible(&o, &r, &err, &sig);
+	rc = spawn_interruptible(&o, &r, err, &sig);
 	free(overlay);
 	if (sig)
 		return interrupted(a, name, sig);
-	if (rc < 0)
-		return cli_fail(a->json, &err);
+	if (rc < 0) {
+		pod_exit_kind(err);
+		return cli_fail(a->json, err);
+	}
 	return print_result(&r, a->json);
 }
 
-static int exec_spawn(int argc, char **argv)
+int podctl_spawn_run(const struct spawn_args *a)
 {
-	static const struct option longopts[] = {
-	    {"name", required_argument, NULL, 'n'},
-	    {"overlay", required_argument, NULL, 'o'},
-	    {"overlay-file", required_argument, NULL, 'f'},
-	    {"session", required_argument, NULL, 's'},
-	    {"cwd", required_argument, NULL, 'C'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"reuse", no_argument, NULL, 'r'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct spawn_args a = {0};
-	int c;
+	struct insomnia_error err;
+	char *manifest = NULL;
+	int rc;
 
-	a.json = false;
-	for (int i = 1; i < argc; i++)
-		a.json |= strcmp(argv[i], "--json") == 0;
-	while ((c = getopt_long(argc, argv, "n:o:f:s:C:t:rqjh", longopts,
-	                        NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			a.name = optarg;
-			break;
-		case 'o':
-			a.overlay = optarg;
-			break;
-		case 'f':
-			a.overlay_file = optarg;
-			break;
-		case 's':
-			a.session = optarg;
-			break;
-		case 'C':
-			a.cwd = optarg;
-			break;
-		case 't':
-			if ((a.timeout_ms = cli_parse_seconds(optarg)) < 0)
-				return cli_usage(&cmd_spawn_entry, a.json,
-				                 "bad --timeout \"%s\"",
-				                 optarg);
-			break;
-		case 'r':
-			a.reuse = true;
-			break;
-		case 'q':
-			a.quiet = true;
-			break;
-		case 'j':
-			break;
-		case 'h':
-			return cli_help(&cmd_spawn_entry);
-		default:
-			return cli_usage(&cmd_spawn_entry, a.json,
-			                 "unknown option");
-		}
+	insomnia_error_clear(&err);
+	if (a->manifest && !(manifest = absolute(a->manifest, &err))) {
+		if (!err.message[0])
+			error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return cli_fail(a->json, &err);
 	}
-	if (optind != argc)
+	rc = spawn_composed(a, manifest, &err);
+	free(manifest);
+	return rc;
+}
+
+enum {
+	OPT_NAME,
+	OPT_OVERLAY,
+	OPT_OVERLAY_FILE,
+	OPT_SESSION,
+	OPT_CWD,
+	OPT_MANIFEST,
+	OPT_POD_COMMAND,
+	OPT_TIMEOUT,
+	OPT_REUSE,
+	OPT_QUIET,
+};
+
+static const struct cli_option spawn_options[] = {
+    {"name", 'n', CLI_ARG_STRING, "NAME",
+     "the pod's name (else the overlay's or a manifest's)"},
+    {"overlay", 'o', CLI_ARG_STRING, "TOML", "TOML text merged on top"},
+    {"overlay-file", 'f', CLI_ARG_STRING, "FILE",
+     "TOML overlay read from FILE (- for stdin)"},
+    {"session", 's', CLI_ARG_STRING, "ID", "resume this session"},
+    {"cwd", 'C', CLI_ARG_STRING, "DIR", "the pod's working directory"},
+    {"manifest", 'm', CLI_ARG_STRING, "PATH",
+     "the pod's project manifest (else found from its cwd)"},
+    {"pod-command", 0, CLI_ARG_STRING, "PATH",
+     "the pod program (else $INSOMNIA_POD_COMMAND, else pod)"},
+    {"timeout", 't', CLI_ARG_DURATION, "TIME",
+     "give up after TIME (default 20s)"},
+    {"reuse", 'r', CLI_ARG_NONE, NULL, "a live pod of that name is success"},
+    {"quiet", 'q', CLI_ARG_NONE, NULL, "no progress lines on stderr"},
+    {NULL, 0, CLI_ARG_NONE, NULL, NULL},
+};
+
+/* The handshake's deadline is an int of milliseconds. */
+#define TIMEOUT_MAX_MS (24LL * 3600 * 1000)
+
+static int run_spawn(const struct cli_args *c)
+{
+	struct spawn_args a = {0};
+
+	a.json = c->json;
+	a.name = c->value[OPT_NAME];
+	a.overlay = c->value[OPT_OVERLAY];
+	a.overlay_file = c->value[OPT_OVERLAY_FILE];
+	a.session = c->value[OPT_SESSION];
+	a.cwd = c->value[OPT_CWD];
+	a.manifest = c->value[OPT_MANIFEST];
+	a.pod_command = c->value[OPT_POD_COMMAND];
+	a.reuse = cli_has(c, OPT_REUSE);
+	a.quiet = cli_has(c, OPT_QUIET);
+	if (cli_has(c, OPT_TIMEOUT) && c->num[OPT_TIMEOUT] > TIMEOUT_MAX_MS)
 		return cli_usage(&cmd_spawn_entry, a.json,
-		                 "unexpected argument \"%s\"", argv[optind]);
+		                 "--timeout: at most 24h");
+	a.timeout_ms = (int)c->num[OPT_TIMEOUT];
 	return podctl_spawn_run(&a);
 }
 
 const struct cmd_entry cmd_spawn_entry = {
-    "spawn",
-    "--name NAME [--overlay-file FILE|-] [--overlay TOML] [--session ID]\n"
-    "       [--cwd DIR] [--timeout SEC] [--reuse] [--quiet] [--json]",
-    "start a pod and wait until it is ready",
-    "Starts the pod command (INSOMNIA_POD_COMMAND, else pod on PATH) in its\n"
-    "own session with the overlay, shows its progress lines on stderr\n"
-    "(unless --quiet or --json), and prints its name, socket, pid and\n"
-    "session once its socket accepts.  --overlay-file and --overlay merge,\n"
-    "the latter on top; --name may be left out when the overlay sets\n"
-    "[pod] name.  --reuse makes a live pod of that name a success.\n"
-    "--timeout defaults to 20 seconds.\n",
-    exec_spawn,
+    .name = "spawn",
+    .summary = "start a pod and wait until it is ready",
+    .help =
+        "Starts the pod command (--pod-command, else INSOMNIA_POD_COMMAND,\n"
+        "else pod on PATH) in its own session with the overlay, shows its\n"
+        "progress lines on stderr (unless --quiet or --json), and prints\n"
+        "its name, socket, pid and session once its socket accepts.\n"
+        "--overlay-file and --overlay merge, the latter on top; --name may\n"
+        "be left out when the overlay or a manifest sets [pod] name.\n"
+        "--manifest is passed to the pod as its --manifest.  --reuse makes\n"
+        "a live pod of that name a success.  TIME is 500ms, 20s, 2m,\n"
+        "1m30s... (a bare number is seconds); --timeout defaults to 20s.\n"
+        "--json prints {name, socket, pid, session_id, reused}.\n",
+    .options = spawn_options,
+    .max_operands = 0,
+    .run = run_spawn,
 };

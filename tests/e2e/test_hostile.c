@@ -197,10 +197,10 @@ Test(hostile, a_fifo_as_manifest_fails_spawn_at_once_naming_it)
 	cr_assert(strstr(r.err, want), "%s", r.err);
 	cr_assert(strstr(r.err, "not a regular file"), "%s", r.err);
 	run_free(&r);
-	/* the pod reads it: it exits 2 at once, and says why */
+	/* the pod reads it: it exits 2 at once, and says why; podctl
+	 * exits 2 as when it found the error itself */
 	r = podctl("spawn", "--name", "web", "--cwd", dir, NULL);
-	cr_assert_eq(r.code,
-	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY),
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
 	             "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "exit 2"), "%s", r.err);
 	cr_assert(strstr(r.err, want), "%s", r.err);
@@ -215,9 +215,9 @@ static void assert_sock_kept(const char *what)
 	struct run r;
 	char *text;
 
+	/* the pod's own runtime_dir error (exit 4), as podctl's code */
 	r = podctl("spawn", "--name", "web", NULL);
-	cr_assert_eq(r.code,
-	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY),
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_RUNTIME_DIR),
 	             "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "is not a socket; refusing to remove it"), "%s",
 	          r.err);

@@ -64,9 +64,9 @@ Test(output, json_error_keeps_a_non_utf8_stderr_line_in_its_tail)
 
 	setenv("MOCK_POD_ARGS", "--exit 2 --message bad\xff\xc3line", 1);
 	podctl_run(&r, "spawn", "--name", "web", "--json", NULL);
-	cr_assert_eq(r.code,
-	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY), "%s",
-	             r.err);
+	/* a pod's exit 2 is a config error (docs/errors.md) */
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_CONFIG),
+	             "%s", r.err);
 	v = podctl_json(&r);
 	e = json_object_get(v, "error");
 	cr_assert(tail_has(e, "bad" FFFD FFFD "line"), "%s", r.out);

@@ -244,6 +244,8 @@ Test(podctl, status_json_is_the_pods_own_answer)
 	e2e_stop(pid);
 }
 
+/* The schema error is the pod's (exit 2): podctl exits 2 too, with the
+ * kind that code means, as for a syntax error it finds itself. */
 Test(podctl, failure_with_json_is_an_error_object_on_stdout)
 {
 	char *out;
@@ -251,11 +253,11 @@ Test(podctl, failure_with_json_is_an_error_object_on_stdout)
 
 	cr_assert_eq(podctl(&out, "spawn", "--name", "web", "--overlay",
 	                    "[pod]\nnmae = 1\n", "--json", NULL),
-	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY));
+	             insomnia_error_exit_code(INSOMNIA_ERR_CONFIG));
 	r = parse(out);
 	e = json_object_get(r, "error");
 	cr_assert_str_eq(json_string_value(json_object_get(e, "kind")),
-	                 "exited_early");
+	                 "config");
 	cr_assert(strstr(json_string_value(json_object_get(e, "message")),
 	                 "unknown key \"pod.nmae\""),
 	          "%s", out);
@@ -441,7 +443,7 @@ Test(podctl, killed_pod_is_stale_reaped_and_its_session_resumes)
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert_eq(podctl(&out, "ls", NULL), 0);
-	cr_assert(strstr(out, "stale"), "%s", out);
+	cr_assert(strstr(out, "crashed"), "%s", out);
 	free(out);
 	cr_assert_eq(podctl(&out, "reap", NULL), 0);
 	cr_assert(strstr(out, "web: removed"), "%s", out);
