@@ -869,3 +869,115 @@ Test(stop, done_may_start_another_stop_in_the_same_loop)
 	e2e_assert_group_gone(b);
 	event_base_free(c.base);
 }
+
+/* ---- podctl stop with several pods ------------------------------------ */
+
+/* Wait (blocking reads: the FIFO's own event) until word was noted
+ * count times. */
+static void wait_notes(int fifo, const char *word, int count)
+{
+	struct pollfd p = {fifo, POLLIN, 0};
+	int seen = 0;
+
+	while (seen < count) {
+		cr_assert_eq(poll(&p, 1, -1), 1);
+		seen += count_notes(fifo, word);
+	}
+}
+
+/* podctl with stdout into a file, not waited for. */
+static pid_t podctl_start(const char *out_path, char *const argv[])
+{
+	pid_t pid = fork();
+	int fd;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		execv(getenv("INSOMNIA_TEST_PODCTL"), argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+Test(stop, podctl_stops_several_pods_at_once)
+{
+	char out_path[PATH_MAX], *out;
+	char *argv[] = {"podctl", "stop", "a", "b", "--grace", "60", NULL};
+	int fifo = open_notes_fifo(), status;
+	pid_t a = spawn_fake("a", "close stay"),
+	      b = spawn_fake("b", "close stay");
+	pid_t ctl;
+
+	snprintf(out_path, sizeof out_path, "%s/out", e2e_home);
+	ctl = podctl_start(out_path, argv);
+	/* both in SIGTERM's grace at once: one stop after the other would
+	 * wait out a's 60 s grace before touching b */
+	wait_notes(fifo, "TERM", 2);
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	cr_assert_eq(waitpid(ctl, &status, 0), ctl);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%#x", status);
+	out = e2e_read(out_path);
+	cr_assert_str_eq(out, "a: stopped (sigterm)\nb: stopped (sigterm)\n");
+	free(out);
+	e2e_assert_group_gone(a);
+	e2e_assert_group_gone(b);
+	close(fifo);
+}
+
+Test(stop, podctl_stop_exits_with_the_first_failure_and_stops_the_rest)
+{
+	pid_t a = spawn_fake("a", "close exit"),
+	      b = spawn_fake("b", "close exit");
+	char *out, *line2;
+	json_t *r;
+
+	cr_assert_eq(podctl(&out, "stop", "a", "nobody", "b", "--json", NULL),
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING), "%s",
+	             out);
+	/* one line per pod, in the order given */
+	line2 = strchr(out, '\n');
+	cr_assert_not_null(line2);
+	r = json_loads(line2 + 1, JSON_DISABLE_EOF_CHECK, NULL);
+	cr_assert_not_null(r, "%s", out);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "name")),
+	                 "nobody");
+	cr_assert_str_eq(error_field(r, "kind"), "not_running");
+	json_decref(r);
+	cr_assert(strstr(out, "{\"name\":\"a\",\"pid\""), "%s", out);
+	cr_assert(strstr(out, "{\"name\":\"b\",\"pid\""), "%s", out);
+	free(out);
+	e2e_assert_group_gone(a);
+	e2e_assert_group_gone(b);
+}
+
+Test(stop, podctl_stop_all_stops_every_running_pod_and_only_those)
+{
+	pid_t a = spawn_fake("a", "close exit"),
+	      b = spawn_fake("b", "close exit");
+	char *out;
+
+	cr_assert_eq(insomnia_stop("b", 60000, NULL, NULL, NULL), 0);
+	e2e_assert_group_gone(b);
+	/* b's dir stays (stopped): --all takes the running ones only */
+	cr_assert_eq(podctl(&out, "stop", "--all", NULL), 0, "%s", out);
+	cr_assert_str_eq(out, "a: stopped (sigterm)\n");
+	free(out);
+	e2e_assert_group_gone(a);
+	cr_assert_eq(podctl(&out, "stop", "--all", NULL), 0, "%s", out);
+	cr_assert_str_eq(out, "");
+	free(out);
+	cr_assert_eq(podctl(&out, "stop", "--all", "a", NULL),
+	             insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
+	free(out);
+	/* a bad name among good ones stops nothing */
+	a = spawn_fake("a", "close exit");
+	cr_assert_eq(podctl(&out, "stop", "a", "../x", NULL),
+	             insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME));
+	free(out);
+	cr_assert_eq(kill(a, 0), 0);
+	cr_assert_eq(insomnia_stop("a", 60000, NULL, NULL, NULL), 0);
+	e2e_assert_group_gone(a);
+}
