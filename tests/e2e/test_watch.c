@@ -359,3 +359,52 @@ Test(watch, freeing_the_watch_from_its_callback_ends_it)
 	e2e_stop(a);
 	e2e_stop(b);
 }
+
+/* ---- podctl watch ------------------------------------------------------ */
+
+/* Read one line from fd (byte by byte: nothing past it is consumed). */
+static void read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		cr_assert_eq(read(fd, line + n, 1), 1, "podctl watch ended");
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+}
+
+Test(watch, podctl_watch_prints_a_line_per_event_until_interrupted)
+{
+	char line[256], want[64];
+	int out[2], status;
+	pid_t ctl, pid;
+
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	ctl = fork();
+	cr_assert_geq(ctl, 0);
+	if (ctl == 0) {
+		dup2(out[1], 1);
+		execl(getenv("INSOMNIA_TEST_PODCTL"), "podctl", "watch",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	read_line(out[0], line, sizeof line);
+	cr_assert_str_eq(line, "synced");
+	pid = spawn("web");
+	read_line(out[0], line, sizeof line);
+	cr_assert_str_eq(line, "appeared web");
+	read_line(out[0], line, sizeof line);
+	snprintf(want, sizeof want, "ready web %ld", (long)pid);
+	cr_assert_str_eq(line, want);
+	kill_and_wait(pid);
+	read_line(out[0], line, sizeof line);
+	cr_assert_eq(strncmp(line, "died web", 8), 0, "%s", line);
+	cr_assert_eq(kill(ctl, SIGINT), 0);
+	cr_assert_eq(waitpid(ctl, &status, 0), ctl);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%#x", status);
+	close(out[0]);
+}
