@@ -132,6 +132,8 @@ static void fail_internal(struct insomnia_stop *st, const char *what)
 static void exited(struct insomnia_stop *st)
 {
 	static const enum insomnia_stop_how by_phase[] = {
+	    /* grace 0: gone before its SIGKILL, still SIGKILL's case */
+	    [STOP_LOOKUP] = INSOMNIA_STOPPED_BY_KILL,
 	    [STOP_ASKING] = INSOMNIA_STOPPED_BY_REQUEST,
 	    [STOP_WAITING] = INSOMNIA_STOPPED_BY_REQUEST,
 	    [STOP_TERM] = INSOMNIA_STOPPED_BY_TERM,

@@ -10,17 +10,20 @@
  * report is what the dir says at that moment, never a guess from the
  * event alone.
  *
- * The watcher never creates, changes or removes anything: a runtime root
- * that does not exist yet is waited for (its nearest existing parent is
- * watched until the missing dirs appear), and one removed later is
- * waited for again.
+ * The watcher never creates or removes anything (like any reader, it
+ * tightens a root readable by others to 0700, DESIGN.md): a runtime
+ * root that does not exist yet is waited for (its nearest existing
+ * parent is watched until the missing dirs appear, no SYNCED waits for
+ * them), and one removed later (its pods GONE) is waited for again.
  *
  * A pod's life, as reported (each at most once per life):
  *   APPEARED  its dir was created, or found at start; or a pod started
  *             again in a dir that was there (a new life);
- *   READY     its pod holds `lock`, listens on `sock` and has published
- *             its pid (state.json, or the pid file of a pod that writes
- *             no state.json);
+ *   READY     its pod holds `lock`, has made `sock`, and the pid it
+ *             published (state.json, else the pid file) is the process
+ *             holding `lock`; a pod that writes its pid file before
+ *             state.json (the real pod does) may be READY before its
+ *             session id is there to read;
  *   STOPPED   its pod let go of `lock` after removing what it published
  *             (sock, pid, state.json): a clean shutdown;
  *   DIED      its pod let go of `lock` with some of them still there: it
