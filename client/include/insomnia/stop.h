@@ -10,7 +10,10 @@
  * Signals go only where we own them (procsig.h): to the pod's process
  * group when the live pod leads it, else to the pod alone through its
  * pidfd, never to a group number read from state.json, which for a pod
- * started without job control is its starter's group. */
+ * started without job control is its starter's group.  And only to the
+ * process that holds the pod's `lock` (checked through its pidfd before
+ * anything is sent): a pid file naming anyone else is refused as
+ * INSOMNIA_ERR_NOT_RUNNING. */
 #ifndef INSOMNIA_STOP_H
 #define INSOMNIA_STOP_H
 
