@@ -1,8 +1,19 @@
-/* podstop.c: request, SIGTERM, SIGKILL, each step ended by the pod's exit
- * (its pidfd) or the step's deadline, in one poll loop. */
+/* podstop.c: request, SIGTERM, SIGKILL as one state machine in a libevent
+ * loop: the caller's (insomnia_stop_start) or a private one (insomnia_stop).
+ *
+ *   LOOKUP --(grace 0)--------------------------------> KILL
+ *   LOOKUP --> ASKING --(reply: yes)--> WAITING --(grace over)--> TERM
+ *              ASKING --(no answer / no / hang-up)----------------> TERM
+ *              ASKING --(grace over)------------------------------> TERM
+ *   TERM --(grace over)--> KILL --(kill wait over)--> DONE (timeout)
+ *   any step --(pidfd readable: the pod exited)--> DONE
+ *
+ * Every step ends on an event: the pod's pidfd, the request's socket,
+ * or the step's timer.  Nothing blocks the loop. */
 #include <insomnia/stop.h>
 
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,32 +25,41 @@
 #include <unistd.h>
 
 #include "podlist.h"
-#include "deadline.h"
-#include "fdio.h"
-#include <insomnia/pods.h>
 #include "procsig.h"
 #include "proto.h"
 #include "rundir.h"
 #include "unixsock.h"
+#include <insomnia/pods.h>
 
 /* Replies to shutdown are one short line; more is not our protocol. */
 #define REPLY_MAX 4096
 
-/* One stop in progress.  The request's connection lives only during the
- * request step; sock is -1 once the pod answered, refused or hung up. */
-struct stop {
-	int pidfd;
-	pid_t pid;
-	enum insomnia_stop_how how; /* the step we are in */
-	int64_t deadline;
-	int sock;
+enum stop_phase {
+	STOP_LOOKUP,  /* the loop's first turn will find the pod */
+	STOP_ASKING,  /* request being sent or its reply awaited */
+	STOP_WAITING, /* the pod said yes: the rest of the grace to exit */
+	STOP_TERM,    /* SIGTERM sent, a grace running */
+	STOP_KILL,    /* SIGKILL sent, INSOMNIA_STOP_KILL_WAIT_MS running */
+	STOP_DONE,    /* torn down; inside the done callback */
+};
+
+struct insomnia_stop {
+	struct event_base *base;
+	insomnia_stop_done_fn done;
+	void *arg;
+	int grace_ms;
+	enum stop_phase phase;
+	struct insomnia_stop_result res;
+	char socket[INSOMNIA_PATH_MAX];
+	int dirfd, pidfd, sock;
+	/* ev_timer is the step's timer; ev_exit the pidfd; ev_sock the
+	 * request's connection (ASKING only) */
+	struct event *ev_timer, *ev_exit, *ev_sock;
 	char *out; /* the request line */
 	size_t out_len, out_done;
 	char in[REPLY_MAX];
 	size_t in_len;
 };
-
-enum wait_result { WAIT_EXITED, WAIT_DEADLINE, WAIT_FAILED };
 
 const char *insomnia_stop_how_name(enum insomnia_stop_how how)
 {
@@ -47,31 +67,166 @@ const char *insomnia_stop_how_name(enum insomnia_stop_how how)
 	return names[how];
 }
 
-/* The request is over.  An answer that is not "I am stopping" (none at
- * all, an error, a hang-up) ends its grace at once: nothing more is
- * coming, and waiting longer would only delay SIGTERM. */
-static void end_request(struct stop *st, bool accepted)
-{
-	if (st->sock >= 0)
-		close(st->sock);
-	st->sock = -1;
-	if (!accepted)
-		st->deadline = deadline_in(0);
-}
+/* ---- teardown and the end ----------------------------------------- */
 
-/* Connect and queue the request; a pod that cannot be asked (no socket,
- * refused, busy) has answered no. */
-static void start_request(struct stop *st, const char *socket)
+static void free_event(struct event **ev)
 {
-	st->out = proto_request_line(1, "shutdown", NULL, &st->out_len);
-	if (!st->out ||
-	    unixsock_connect_nonblock(socket, &st->sock, NULL) < 0) {
-		st->sock = -1;
-		end_request(st, false);
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
 	}
 }
 
-static void send_request(struct stop *st)
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* The request is over, whatever its outcome. */
+static void end_request(struct insomnia_stop *st)
+{
+	free_event(&st->ev_sock);
+	close_fd(&st->sock);
+	free(st->out);
+	st->out = NULL;
+}
+
+/* Events first: a descriptor number freed here may be reused at once by
+ * a stop started from the done callback. */
+static void stop_teardown(struct insomnia_stop *st)
+{
+	end_request(st);
+	free_event(&st->ev_timer);
+	free_event(&st->ev_exit);
+	close_fd(&st->pidfd);
+	close_fd(&st->dirfd);
+}
+
+/* The one exit of a started stop: everything is released before done
+ * runs, so done may start anything; the struct lives until it returns so
+ * that a cancel from inside done finds STOP_DONE. */
+static void finish(struct insomnia_stop *st, const struct insomnia_error *err)
+{
+	stop_teardown(st);
+	st->phase = STOP_DONE;
+	st->done(&st->res, err, st->arg);
+	free(st);
+}
+
+static void fail_internal(struct insomnia_stop *st, const char *what)
+{
+	struct insomnia_error err;
+
+	error_set(&err, INSOMNIA_ERR_INTERNAL, "pod %s: %s", st->res.name,
+	          what);
+	finish(st, &err);
+}
+
+/* A pod killed by SIGKILL cleaned nothing; its lock is free now.  A new
+ * pod that took it meanwhile keeps its files: rundir_remove_leftovers
+ * removes only while holding `lock` itself, and leaves a spawn in
+ * progress to clean up for itself. */
+static void exited(struct insomnia_stop *st)
+{
+	static const enum insomnia_stop_how by_phase[] = {
+	    /* grace 0: gone before its SIGKILL, still SIGKILL's case */
+	    [STOP_LOOKUP] = INSOMNIA_STOPPED_BY_KILL,
+	    [STOP_ASKING] = INSOMNIA_STOPPED_BY_REQUEST,
+	    [STOP_WAITING] = INSOMNIA_STOPPED_BY_REQUEST,
+	    [STOP_TERM] = INSOMNIA_STOPPED_BY_TERM,
+	    [STOP_KILL] = INSOMNIA_STOPPED_BY_KILL,
+	};
+
+	st->res.how = by_phase[st->phase];
+	if (st->phase == STOP_KILL)
+		rundir_remove_leftovers(st->dirfd);
+	finish(st, NULL);
+}
+
+/* Has the pod exited already?  Checked before each escalation, so an exit
+ * that raced the timer is reported as the step that earned it, and no
+ * signal goes to a zombie. */
+static bool has_exited(const struct insomnia_stop *st)
+{
+	struct pollfd p = {st->pidfd, POLLIN, 0};
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* ---- the steps ------------------------------------------------------ */
+
+static int arm_timer(struct insomnia_stop *st, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	return evtimer_add(st->ev_timer, &tv);
+}
+
+/* Signal (the pod's group only when it leads it, see procsig.h) and
+ * start the step's timer. */
+static void signal_step(struct insomnia_stop *st, enum stop_phase phase,
+                        int sig, int wait_ms)
+{
+	end_request(st);
+	if (has_exited(st)) {
+		exited(st);
+		return;
+	}
+	st->phase = phase;
+	procsig_send(st->pidfd, st->res.pid, sig, NULL);
+	if (arm_timer(st, wait_ms) < 0)
+		fail_internal(st, "cannot arm a timer");
+}
+
+static void enter_term(struct insomnia_stop *st)
+{
+	signal_step(st, STOP_TERM, SIGTERM, st->grace_ms);
+}
+
+static void enter_kill(struct insomnia_stop *st)
+{
+	signal_step(st, STOP_KILL, SIGKILL, INSOMNIA_STOP_KILL_WAIT_MS);
+}
+
+/* The pod said yes: the request's timer keeps running, so the grace is
+ * counted from the request, not from the reply. */
+static void enter_waiting(struct insomnia_stop *st)
+{
+	end_request(st);
+	st->phase = STOP_WAITING;
+}
+
+static void kill_wait_over(struct insomnia_stop *st)
+{
+	struct insomnia_error err;
+
+	if (has_exited(st)) {
+		exited(st);
+		return;
+	}
+	error_set(&err, INSOMNIA_ERR_TIMEOUT,
+	          "pod %s: pid %ld survived SIGKILL for %d ms", st->res.name,
+	          (long)st->res.pid, INSOMNIA_STOP_KILL_WAIT_MS);
+	finish(st, &err);
+}
+
+/* ---- the request's connection ---------------------------------------- */
+
+static void on_sock(evutil_socket_t fd, short what, void *arg);
+
+static int watch_sock(struct insomnia_stop *st, short what)
+{
+	free_event(&st->ev_sock);
+	st->ev_sock =
+	    event_new(st->base, st->sock, what | EV_PERSIST, on_sock, st);
+	return st->ev_sock ? event_add(st->ev_sock, NULL) : -1;
+}
+
+/* 1 sent whole, 0 more to send, -1 the pod hung up. */
+static int send_request(struct insomnia_stop *st)
 {
 	ssize_t n;
 
@@ -79,23 +234,25 @@ static void send_request(struct stop *st)
 		n = send(st->sock, st->out + st->out_done,
 		         st->out_len - st->out_done, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno != EAGAIN)
-		end_request(st, false);
-	else if (n > 0)
-		st->out_done += (size_t)n;
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	st->out_done += (size_t)n;
+	return st->out_done == st->out_len;
 }
 
+enum reply { REPLY_MORE, REPLY_YES, REPLY_NO };
+
 /* A whole reply line: a result means the pod is stopping. */
-static void judge_reply(struct stop *st, size_t len)
+static enum reply judge_reply(struct insomnia_stop *st, size_t len)
 {
 	json_t *result = NULL;
 	int rc = proto_parse_response(st->in, len, NULL, &result, NULL);
 
 	json_decref(result);
-	end_request(st, rc == 0);
+	return rc == 0 ? REPLY_YES : REPLY_NO;
 }
 
-static void read_reply(struct stop *st)
+static enum reply read_reply(struct insomnia_stop *st)
 {
 	char *nl;
 	ssize_t n;
@@ -105,110 +262,103 @@ static void read_reply(struct stop *st)
 		         sizeof st->in - st->in_len, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
-		return;
-	if (n <= 0) { /* EOF or ECONNRESET before a reply */
-		end_request(st, false);
-		return;
-	}
+		return REPLY_MORE;
+	if (n <= 0) /* EOF or ECONNRESET before a reply */
+		return REPLY_NO;
 	st->in_len += (size_t)n;
 	if ((nl = memchr(st->in, '\n', st->in_len)))
-		judge_reply(st, (size_t)(nl - st->in));
-	else if (st->in_len == sizeof st->in)
-		end_request(st, false);
+		return judge_reply(st, (size_t)(nl - st->in));
+	return st->in_len == sizeof st->in ? REPLY_NO : REPLY_MORE;
 }
 
-static void talk(struct stop *st, short revents)
+/* Send what is left, then read the reply.  An answer that is not "I am
+ * stopping" (none at all, an error, a hang-up) ends the grace at once:
+ * nothing more is coming, and waiting longer would only delay SIGTERM. */
+static void talk(struct insomnia_stop *st)
 {
-	if (st->out_done < st->out_len && (revents & POLLOUT))
-		send_request(st);
-	else if (revents & (POLLIN | POLLHUP | POLLERR))
-		read_reply(st);
+	int sent;
+	enum reply r;
+
+	if (st->out_done < st->out_len) {
+		sent = send_request(st);
+		if (sent < 0)
+			enter_term(st);
+		else if (sent == 1 && watch_sock(st, EV_READ) < 0)
+			fail_internal(st, "cannot watch its socket");
+		return;
+	}
+	r = read_reply(st);
+	if (r == REPLY_YES)
+		enter_waiting(st);
+	else if (r == REPLY_NO)
+		enter_term(st);
 }
 
-/* Until the pod exits or the step's deadline passes, serving the
- * request's connection meanwhile. */
-static enum wait_result wait_step(struct stop *st)
+static void on_sock(evutil_socket_t fd, short what, void *arg)
 {
-	struct pollfd fds[2];
-	int n;
+	(void)fd;
+	(void)what;
+	talk(arg);
+}
 
-	for (;;) {
-		fds[0] = (struct pollfd){st->pidfd, POLLIN, 0};
-		fds[1] = (struct pollfd){
-		    st->sock, st->out_done < st->out_len ? POLLOUT : POLLIN, 0};
-		n = poll(fds, st->sock >= 0 ? 2 : 1,
-		         deadline_left_ms(st->deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return WAIT_FAILED; /* ENOMEM: nothing is known */
-		if (fds[0].revents)
-			return WAIT_EXITED;
-		if (n == 0)
-			return WAIT_DEADLINE;
-		talk(st, fds[1].revents);
+/* Connect without blocking and queue the request; a pod that cannot be
+ * asked (no socket, refused, a full accept queue) has answered no. */
+static void enter_asking(struct insomnia_stop *st)
+{
+	st->phase = STOP_ASKING;
+	if (arm_timer(st, st->grace_ms) < 0) {
+		fail_internal(st, "cannot arm a timer");
+		return;
+	}
+	st->out = proto_request_line(1, "shutdown", NULL, &st->out_len);
+	if (!st->out ||
+	    unixsock_connect_nonblock(st->socket, &st->sock, NULL) < 0) {
+		enter_term(st);
+		return;
+	}
+	if (watch_sock(st, EV_WRITE) < 0)
+		fail_internal(st, "cannot watch its socket");
+}
+
+/* ---- the events ------------------------------------------------------ */
+
+static void lookup(struct insomnia_stop *st);
+
+/* The step's time is up. */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct insomnia_stop *st = arg;
+
+	(void)fd;
+	(void)what;
+	switch (st->phase) {
+	case STOP_LOOKUP:
+		lookup(st);
+		break;
+	case STOP_ASKING:
+	case STOP_WAITING:
+		enter_term(st);
+		break;
+	case STOP_TERM:
+		enter_kill(st);
+		break;
+	case STOP_KILL:
+		kill_wait_over(st);
+		break;
+	case STOP_DONE:
+		break;
 	}
 }
 
-/* Enter step how: signal (the pod's group only when it leads it, see
- * procsig.h) and set the step's deadline. */
-static void enter_step(struct stop *st, enum insomnia_stop_how how, int wait_ms)
+/* The pod's pidfd is readable: it exited. */
+static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 {
-	end_request(st, true);
-	st->how = how;
-	procsig_send(st->pidfd, st->pid,
-	             how == INSOMNIA_STOPPED_BY_TERM ? SIGTERM : SIGKILL, NULL);
-	st->deadline = deadline_in(wait_ms);
+	(void)fd;
+	(void)what;
+	exited(arg);
 }
 
-static int poll_failed(struct insomnia_error *err)
-{
-	return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-	                       "cannot wait for its exit");
-}
-
-/* The last step: SIGKILL, then the kernel has INSOMNIA_STOP_KILL_WAIT_MS. */
-static int kill_pod(struct stop *st, struct insomnia_error *err)
-{
-	enum wait_result r;
-
-	enter_step(st, INSOMNIA_STOPPED_BY_KILL, INSOMNIA_STOP_KILL_WAIT_MS);
-	r = wait_step(st);
-	if (r == WAIT_DEADLINE)
-		return error_set(err, INSOMNIA_ERR_TIMEOUT,
-		                 "pid %ld survived SIGKILL for %d ms",
-		                 (long)st->pid, INSOMNIA_STOP_KILL_WAIT_MS);
-	return r == WAIT_EXITED ? 0 : poll_failed(err);
-}
-
-/* Escalate until the pod is gone: 0, or -1 with err. */
-static int escalate(struct stop *st, const char *socket, int grace_ms,
-                    struct insomnia_error *err)
-{
-	enum wait_result r;
-
-	if (grace_ms == 0)
-		return kill_pod(st, err);
-	st->how = INSOMNIA_STOPPED_BY_REQUEST;
-	st->deadline = deadline_in(grace_ms);
-	start_request(st, socket);
-	if ((r = wait_step(st)) != WAIT_DEADLINE)
-		return r == WAIT_EXITED ? 0 : poll_failed(err);
-	enter_step(st, INSOMNIA_STOPPED_BY_TERM, grace_ms);
-	if ((r = wait_step(st)) != WAIT_DEADLINE)
-		return r == WAIT_EXITED ? 0 : poll_failed(err);
-	return kill_pod(st, err);
-}
-
-/* A pod killed by SIGKILL cleaned nothing; its lock is free now.  A new
- * pod that took it meanwhile keeps its files (rundir_remove_leftovers
- * removes only while holding `lock` itself). */
-static void clean_after_kill(int dirfd)
-{
-	/* takes the spawn lock and the pod's lock itself; a spawn in
-	 * progress is left to clean up for itself */
-	rundir_remove_leftovers(dirfd);
-}
+/* ---- finding the pod ------------------------------------------------ */
 
 /* Does the process behind pidfd hold the dir's `lock` open?  A held lock
  * alone proves nothing about `pid`: a reaper or a spawner holds it for a
@@ -266,69 +416,164 @@ static int open_pod(int dirfd, const struct insomnia_pod_info *info,
 	return -1;
 }
 
-static int stop_pod(int dirfd, const struct insomnia_pod_info *info,
-                    int grace_ms, enum insomnia_stop_how *how,
-                    struct insomnia_error *err)
+/* The pod's dir and pidfd into st; -1 and err when it is not running. */
+static int find_pod(struct insomnia_stop *st, struct insomnia_error *err)
 {
-	struct stop st = {.sock = -1, .pid = info->pid};
-	int rc = -1;
+	char root[INSOMNIA_PATH_MAX];
+	struct insomnia_pod_info info;
+	int rootfd, rc = -1;
 
-	st.pidfd = open_pod(dirfd, info, err);
-	if (st.pidfd < 0)
+	rootfd = rundir_open_root(false, root, sizeof root, err);
+	if (rootfd < 0 && err->errnum == ENOENT)
+		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		                 "pod %s is not running (no runtime dir %s)",
+		                 st->res.name, root);
+	if (rootfd < 0)
 		return -1;
-	if (escalate(&st, info->socket, grace_ms, err) < 0) {
-		error_prefix(err, "pod %s", info->name);
+	if (podlist_read(rootfd, root, st->res.name, &info, err) < 0)
+		goto out;
+	if (!info.alive) {
+		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running", st->res.name);
 		goto out;
 	}
-	*how = st.how;
-	if (st.how == INSOMNIA_STOPPED_BY_KILL)
-		clean_after_kill(dirfd);
-	rc = 0;
+	st->dirfd = openat(rootfd, st->res.name,
+	                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		          "pod %s is not running", st->res.name);
+		goto out;
+	}
+	st->res.pid = info.pid;
+	st->pidfd = open_pod(st->dirfd, &info, err);
+	if (st->pidfd >= 0) {
+		memcpy(st->socket, info.socket, sizeof st->socket);
+		rc = 0;
+	}
 out:
-	end_request(&st, true);
-	free(st.out);
-	close(st.pidfd);
+	close(rootfd);
 	return rc;
+}
+
+/* The loop's first turn: find the pod, watch its exit, take the first
+ * step. */
+static void lookup(struct insomnia_stop *st)
+{
+	struct insomnia_error err;
+
+	insomnia_error_clear(&err);
+	if (find_pod(st, &err) < 0) {
+		finish(st, &err);
+		return;
+	}
+	st->ev_exit =
+	    event_new(st->base, st->pidfd, EV_READ, on_exit_event, st);
+	if (!st->ev_exit || event_add(st->ev_exit, NULL) < 0) {
+		fail_internal(st, "cannot wait for its exit");
+		return;
+	}
+	if (st->grace_ms == 0)
+		enter_kill(st);
+	else
+		enter_asking(st);
+}
+
+/* ---- public entry points -------------------------------------------- */
+
+struct insomnia_stop *insomnia_stop_start(struct event_base *base,
+                                          const char *name, int grace_ms,
+                                          insomnia_stop_done_fn done, void *arg,
+                                          struct insomnia_error *err)
+{
+	struct insomnia_stop *st;
+
+	if (!base || !done) {
+		error_set(err, INSOMNIA_ERR_USAGE, "no event base or callback");
+		return NULL;
+	}
+	if (insomnia_name_check(name, err) < 0)
+		return NULL;
+	if (grace_ms < 0) {
+		error_set(err, INSOMNIA_ERR_USAGE, "negative grace %d ms",
+		          grace_ms);
+		return NULL;
+	}
+	if (!(st = calloc(1, sizeof *st))) {
+		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	*st = (struct insomnia_stop){.base = base,
+	                             .done = done,
+	                             .arg = arg,
+	                             .grace_ms = grace_ms,
+	                             .phase = STOP_LOOKUP,
+	                             .dirfd = -1,
+	                             .pidfd = -1,
+	                             .sock = -1};
+	snprintf(st->res.name, sizeof st->res.name, "%s", name);
+	/* the lookup runs on the loop's first turn, so done is never
+	 * called from inside this function */
+	st->ev_timer = evtimer_new(base, on_timer, st);
+	if (!st->ev_timer || arm_timer(st, 0) < 0) {
+		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot register events");
+		stop_teardown(st);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void insomnia_stop_cancel(struct insomnia_stop *s)
+{
+	if (!s || s->phase == STOP_DONE)
+		return; /* from its own done callback: it is over */
+	stop_teardown(s);
+	free(s);
+}
+
+/* ---- the blocking stop: the same machine on a private loop ---------- */
+
+struct blocking {
+	struct insomnia_stop_result res;
+	struct insomnia_error err;
+	int rc;
+};
+
+static void blocking_done(const struct insomnia_stop_result *res,
+                          const struct insomnia_error *err, void *arg)
+{
+	struct blocking *b = arg;
+
+	b->res = *res;
+	if (err)
+		b->err = *err;
+	b->rc = err ? -1 : 0;
 }
 
 int insomnia_stop(const char *name, int grace_ms, enum insomnia_stop_how *how,
                   pid_t *pid, struct insomnia_error *err)
 {
-	char root[INSOMNIA_PATH_MAX];
-	struct insomnia_pod_info info;
-	int rootfd, dirfd = -1, rc = -1;
+	struct blocking b = {.rc = -1};
+	struct event_base *base = event_base_new();
 
-	if (insomnia_name_check(name, err) < 0)
+	if (!base)
+		return error_set(err, INSOMNIA_ERR_INTERNAL,
+		                 "cannot create an event loop");
+	insomnia_error_clear(&b.err);
+	if (!insomnia_stop_start(base, name, grace_ms, blocking_done, &b,
+	                         &b.err))
+		b.rc = -1;
+	else
+		event_base_dispatch(base);
+	event_base_free(base);
+	if (b.rc < 0) {
+		if (err)
+			*err = b.err;
 		return -1;
-	if (grace_ms < 0)
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "negative grace %d ms", grace_ms);
-	rootfd = rundir_open_root(false, root, sizeof root, err);
-	if (rootfd < 0 && err && err->errnum == ENOENT)
-		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		                 "pod %s is not running (no runtime dir %s)",
-		                 name, root);
-	if (rootfd < 0)
-		return -1;
-	if (podlist_read(rootfd, root, name, &info, err) < 0)
-		goto out;
-	if (!info.alive) {
-		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running", name);
-		goto out;
 	}
-	dirfd = openat(rootfd, name,
-	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0) {
-		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running", name);
-		goto out;
-	}
-	*pid = info.pid;
-	rc = stop_pod(dirfd, &info, grace_ms, how, err);
-out:
-	if (dirfd >= 0)
-		close(dirfd);
-	close(rootfd);
-	return rc;
+	if (how)
+		*how = b.res.how;
+	if (pid)
+		*pid = b.res.pid;
+	return 0;
 }

@@ -14,6 +14,7 @@
  * set it appends "request" (a line read from a client) and "TERM" (the
  * signal) to that file, in the order it saw them. */
 #include <criterion/criterion.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -36,6 +37,7 @@
 #include "harness.h"
 #include "podctl_run.h"
 #include "livelock.h"
+#include <insomnia/pods.h>
 #include <insomnia/stop.h>
 #include "ready.h"
 #include "rundir.h"
@@ -567,4 +569,415 @@ Test(stop, podctl_stop_grace_0_kills_at_once_and_succeeds)
 	free(out);
 	e2e_assert_group_gone(pid);
 	e2e_assert_dir_holds("web", only_log);
+}
+
+/* ---- in the caller's loop ------------------------------------------- */
+
+/* The fake pods' notes arrive on a FIFO the loop reads: an event of the
+ * test's own that fires while the stops run.  Opened read-write, so the
+ * fakes' open never waits and their closes never read as EOF. */
+static int open_notes_fifo(void)
+{
+	int fd;
+
+	cr_assert_eq(mkfifo(notes, 0600), 0);
+	fd = open(notes, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	return fd;
+}
+
+/* How many times word occurs in what the FIFO holds now. */
+static int count_notes(int fd, const char *word)
+{
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	int count = 0;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (char *p = buf; (p = strstr(p, word)); p += strlen(word))
+		count++;
+	return count;
+}
+
+struct async_stop {
+	struct insomnia_stop *handle;
+	int calls;
+	struct insomnia_stop_result res;
+	bool failed;
+	struct insomnia_error err;
+};
+
+static void record_done(const struct insomnia_stop_result *res,
+                        const struct insomnia_error *err, void *arg)
+{
+	struct async_stop *a = arg;
+
+	a->calls++;
+	a->res = *res;
+	a->failed = err != NULL;
+	if (err)
+		a->err = *err;
+	/* a cancel from inside done does nothing (ASan: no double free) */
+	insomnia_stop_cancel(a->handle);
+}
+
+static struct insomnia_stop *start_stop(struct event_base *base,
+                                        const char *name, int grace_ms,
+                                        struct async_stop *a)
+{
+	struct insomnia_error err;
+
+	a->handle =
+	    insomnia_stop_start(base, name, grace_ms, record_done, a, &err);
+	cr_assert_not_null(a->handle, "%s", err.message);
+	cr_assert_eq(a->calls, 0, "done called from inside the start");
+	return a->handle;
+}
+
+struct concurrent {
+	int fifo;
+	struct event *ev_notes;
+	int terms, note_events;
+	pid_t pids[2];
+	struct async_stop stops[2];
+	int terms_at_first_done; /* -1 until a stop is done */
+};
+
+/* The pods hang up on the request (SIGTERM at once) and ignore SIGTERM;
+ * once both noted theirs, the test ends them itself (SIGKILL of its
+ * own), well before the stops' grace ends.  A stop that blocked the
+ * loop until its pod exited would never let this run: the grace is
+ * longer than the test's timeout. */
+static void on_notes(evutil_socket_t fd, short what, void *arg)
+{
+	struct concurrent *c = arg;
+
+	(void)what;
+	c->note_events++;
+	c->terms += count_notes(fd, "TERM");
+	if (c->terms == 2) {
+		kill(c->pids[0], SIGKILL);
+		kill(c->pids[1], SIGKILL);
+		c->terms++; /* once */
+	}
+}
+
+static void concurrent_done(const struct insomnia_stop_result *res,
+                            const struct insomnia_error *err, void *arg)
+{
+	struct concurrent *c = arg;
+	struct async_stop *a = &c->stops[strcmp(res->name, "a") != 0];
+
+	if (c->terms_at_first_done < 0)
+		c->terms_at_first_done = c->terms;
+	record_done(res, err, a);
+	if (c->stops[0].calls && c->stops[1].calls)
+		event_del(c->ev_notes); /* the loop ends with no event left */
+}
+
+Test(stop, two_pods_stop_concurrently_in_one_loop_that_keeps_serving)
+{
+	struct concurrent c = {.terms_at_first_done = -1};
+	struct event_base *base = event_base_new();
+	struct insomnia_error err;
+	int fds;
+
+	c.fifo = open_notes_fifo();
+	c.pids[0] = spawn_fake("a", "close stay");
+	c.pids[1] = spawn_fake("b", "close stay");
+	fds = e2e_fd_count();
+	c.ev_notes =
+	    event_new(base, c.fifo, EV_READ | EV_PERSIST, on_notes, &c);
+	event_add(c.ev_notes, NULL);
+	for (int i = 0; i < 2; i++) {
+		c.stops[i].handle = insomnia_stop_start(
+		    base, i ? "b" : "a", 60000, concurrent_done, &c, &err);
+		cr_assert_not_null(c.stops[i].handle, "%s", err.message);
+	}
+
+	cr_assert_eq(event_base_dispatch(base), 1, "events left behind");
+
+	/* both in SIGTERM's grace, then the test's kill (counted as a
+	 * third) */
+	cr_assert_eq(c.terms_at_first_done, 3);
+	cr_assert_geq(c.note_events, 1);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(c.stops[i].calls, 1);
+		cr_assert_not(c.stops[i].failed, "%s", c.stops[i].err.message);
+		cr_assert_eq(c.stops[i].res.how, INSOMNIA_STOPPED_BY_TERM);
+		cr_assert_eq(c.stops[i].res.pid, c.pids[i]);
+		e2e_assert_group_gone(c.pids[i]);
+	}
+	cr_assert_eq(e2e_fd_count(), fds, "a stop leaked a descriptor");
+	event_free(c.ev_notes);
+	event_base_free(base);
+	close(c.fifo);
+}
+
+struct cancelling {
+	struct async_stop stop;
+	struct event *ev_notes;
+};
+
+static void cancel_on_request(evutil_socket_t fd, short what, void *arg)
+{
+	struct cancelling *c = arg;
+
+	(void)what;
+	if (count_notes(fd, "request") == 0)
+		return;
+	insomnia_stop_cancel(c->stop.handle);
+	event_del(c->ev_notes);
+}
+
+Test(stop, a_cancelled_stop_sends_nothing_more_and_leaves_no_event)
+{
+	struct cancelling c = {0};
+	struct event_base *base = event_base_new();
+	int fifo = open_notes_fifo(), fds;
+	pid_t pid = spawn_fake("web", "silent stay");
+	struct insomnia_pod_info info;
+
+	fds = e2e_fd_count();
+	c.ev_notes =
+	    event_new(base, fifo, EV_READ | EV_PERSIST, cancel_on_request, &c);
+	event_add(c.ev_notes, NULL);
+	start_stop(base, "web", 60000, &c.stop);
+
+	/* returns once no event is left: the cancel removed all of its own */
+	cr_assert_eq(event_base_dispatch(base), 1);
+
+	cr_assert_eq(c.stop.calls, 0, "done called after a cancel");
+	cr_assert_eq(e2e_fd_count(), fds, "a cancelled stop leaked");
+	cr_assert_eq(count_notes(fifo, "TERM"), 0, "signalled after cancel");
+	cr_assert_eq(insomnia_pod_find("web", &info, NULL), 0);
+	cr_assert(info.alive);
+	/* the blocking stop with every optional output NULL */
+	cr_assert_eq(insomnia_stop("web", 0, NULL, NULL, NULL), 0);
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", only_log);
+	event_free(c.ev_notes);
+	event_base_free(base);
+	close(fifo);
+}
+
+Test(stop, a_stop_cancelled_before_the_loop_runs_does_nothing)
+{
+	struct event_base *base = event_base_new();
+	pid_t pid = spawn_fake("web", "silent stay");
+	struct async_stop a = {0};
+	int fds = e2e_fd_count();
+
+	insomnia_stop_cancel(start_stop(base, "web", 0, &a));
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert_eq(a.calls, 0);
+	cr_assert_eq(e2e_fd_count(), fds);
+	cr_assert_str_eq(notes_text(), "");
+	cr_assert_eq(kill(pid, 0), 0, "grace 0 killed it all the same");
+	cr_assert_eq(insomnia_stop("web", 0, NULL, NULL, NULL), 0);
+	e2e_assert_group_gone(pid);
+	event_base_free(base);
+}
+
+Test(stop, in_the_loop_a_pod_ignoring_request_and_sigterm_is_killed)
+{
+	struct event_base *base = event_base_new();
+	pid_t pid = spawn_fake("web", "silent stay");
+	struct async_stop a = {0};
+
+	start_stop(base, "web", 100, &a);
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert_eq(a.calls, 1);
+	cr_assert_not(a.failed, "%s", a.err.message);
+	cr_assert_eq(a.res.how, INSOMNIA_STOPPED_BY_KILL);
+	cr_assert_eq(a.res.pid, pid);
+	cr_assert_str_eq(notes_text(), "request\nTERM\n");
+	e2e_assert_group_gone(pid);
+	e2e_assert_dir_holds("web", only_log);
+	event_base_free(base);
+}
+
+Test(stop, in_the_loop_a_busy_pod_gets_sigterm_at_once)
+{
+	struct event_base *base = event_base_new();
+	pid_t pid = spawn_fake("web", "busy exit");
+	struct async_stop a = {0};
+
+	start_stop(base, "web", 60000, &a);
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert_eq(a.res.how, INSOMNIA_STOPPED_BY_TERM);
+	e2e_assert_group_gone(pid);
+	event_base_free(base);
+}
+
+Test(stop, a_pod_not_running_is_reported_through_done_not_at_start)
+{
+	struct event_base *base = event_base_new();
+	struct async_stop a = {0};
+	struct insomnia_error err;
+
+	start_stop(base, "nobody", 100, &a);
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert_eq(a.calls, 1);
+	cr_assert(a.failed);
+	cr_assert_eq(a.err.kind, INSOMNIA_ERR_NOT_RUNNING, "%s", a.err.message);
+	cr_assert_str_eq(a.res.name, "nobody");
+	/* refused at once: no handle, no callback */
+	cr_assert_null(
+	    insomnia_stop_start(base, "-bad", 100, record_done, &a, &err));
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
+	cr_assert_null(
+	    insomnia_stop_start(base, "web", -1, record_done, &a, &err));
+	cr_assert_eq(err.kind, INSOMNIA_ERR_USAGE);
+	cr_assert_eq(insomnia_stop("nobody", 100, NULL, NULL, NULL), -1);
+	event_base_free(base);
+}
+
+struct chain {
+	struct async_stop first, second;
+	struct event_base *base;
+};
+
+/* done starts the next stop in the same loop. */
+static void start_next(const struct insomnia_stop_result *res,
+                       const struct insomnia_error *err, void *arg)
+{
+	struct chain *c = arg;
+
+	record_done(res, err, &c->first);
+	start_stop(c->base, "b", 60000, &c->second);
+}
+
+Test(stop, done_may_start_another_stop_in_the_same_loop)
+{
+	struct chain c = {.base = event_base_new()};
+	pid_t a = spawn_fake("a", "close exit"),
+	      b = spawn_fake("b", "close exit");
+	struct insomnia_error err;
+
+	c.first.handle =
+	    insomnia_stop_start(c.base, "a", 60000, start_next, &c, &err);
+	cr_assert_not_null(c.first.handle, "%s", err.message);
+	cr_assert_eq(event_base_dispatch(c.base), 1);
+	cr_assert_eq(c.first.calls, 1);
+	cr_assert_eq(c.second.calls, 1);
+	cr_assert_eq(c.first.res.how, INSOMNIA_STOPPED_BY_TERM);
+	cr_assert_eq(c.second.res.how, INSOMNIA_STOPPED_BY_TERM);
+	e2e_assert_group_gone(a);
+	e2e_assert_group_gone(b);
+	event_base_free(c.base);
+}
+
+/* ---- podctl stop with several pods ------------------------------------ */
+
+/* Wait (blocking reads: the FIFO's own event) until word was noted
+ * count times. */
+static void wait_notes(int fifo, const char *word, int count)
+{
+	struct pollfd p = {fifo, POLLIN, 0};
+	int seen = 0;
+
+	while (seen < count) {
+		cr_assert_eq(poll(&p, 1, -1), 1);
+		seen += count_notes(fifo, word);
+	}
+}
+
+/* podctl with stdout into a file, not waited for. */
+static pid_t podctl_start(const char *out_path, char *const argv[])
+{
+	pid_t pid = fork();
+	int fd;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		execv(getenv("INSOMNIA_TEST_PODCTL"), argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+Test(stop, podctl_stops_several_pods_at_once)
+{
+	char out_path[PATH_MAX], *out;
+	char *argv[] = {"podctl", "stop", "a", "b", "--grace", "60", NULL};
+	int fifo = open_notes_fifo(), status;
+	pid_t a = spawn_fake("a", "close stay"),
+	      b = spawn_fake("b", "close stay");
+	pid_t ctl;
+
+	snprintf(out_path, sizeof out_path, "%s/out", e2e_home);
+	ctl = podctl_start(out_path, argv);
+	/* both in SIGTERM's grace at once: one stop after the other would
+	 * wait out a's 60 s grace before touching b */
+	wait_notes(fifo, "TERM", 2);
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	cr_assert_eq(waitpid(ctl, &status, 0), ctl);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%#x", status);
+	out = e2e_read(out_path);
+	cr_assert_str_eq(out, "a: stopped (sigterm)\nb: stopped (sigterm)\n");
+	free(out);
+	e2e_assert_group_gone(a);
+	e2e_assert_group_gone(b);
+	close(fifo);
+}
+
+Test(stop, podctl_stop_exits_with_the_first_failure_and_stops_the_rest)
+{
+	pid_t a = spawn_fake("a", "close exit"),
+	      b = spawn_fake("b", "close exit");
+	char *out, *line2;
+	json_t *r;
+
+	cr_assert_eq(podctl(&out, "stop", "a", "nobody", "b", "--json", NULL),
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING), "%s",
+	             out);
+	/* one line per pod, in the order given */
+	line2 = strchr(out, '\n');
+	cr_assert_not_null(line2);
+	r = json_loads(line2 + 1, JSON_DISABLE_EOF_CHECK, NULL);
+	cr_assert_not_null(r, "%s", out);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "name")),
+	                 "nobody");
+	cr_assert_str_eq(error_field(r, "kind"), "not_running");
+	json_decref(r);
+	cr_assert(strstr(out, "{\"name\":\"a\",\"pid\""), "%s", out);
+	cr_assert(strstr(out, "{\"name\":\"b\",\"pid\""), "%s", out);
+	free(out);
+	e2e_assert_group_gone(a);
+	e2e_assert_group_gone(b);
+}
+
+Test(stop, podctl_stop_all_stops_every_running_pod_and_only_those)
+{
+	pid_t a = spawn_fake("a", "close exit"),
+	      b = spawn_fake("b", "close exit");
+	char *out;
+
+	cr_assert_eq(insomnia_stop("b", 60000, NULL, NULL, NULL), 0);
+	e2e_assert_group_gone(b);
+	/* b's dir stays (stopped): --all takes the running ones only */
+	cr_assert_eq(podctl(&out, "stop", "--all", NULL), 0, "%s", out);
+	cr_assert_str_eq(out, "a: stopped (sigterm)\n");
+	free(out);
+	e2e_assert_group_gone(a);
+	cr_assert_eq(podctl(&out, "stop", "--all", NULL), 0, "%s", out);
+	cr_assert_str_eq(out, "");
+	free(out);
+	cr_assert_eq(podctl(&out, "stop", "--all", "a", NULL),
+	             insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
+	free(out);
+	/* a bad name among good ones stops nothing */
+	a = spawn_fake("a", "close exit");
+	cr_assert_eq(podctl(&out, "stop", "a", "../x", NULL),
+	             insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME));
+	free(out);
+	cr_assert_eq(kill(a, 0), 0);
+	cr_assert_eq(insomnia_stop("a", 60000, NULL, NULL, NULL), 0);
+	e2e_assert_group_gone(a);
 }

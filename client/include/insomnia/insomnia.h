@@ -12,5 +12,6 @@
 #include <insomnia/spawn.h>
 #include <insomnia/stop.h>
 #include <insomnia/version.h>
+#include <insomnia/watch.h>
 
 #endif
