@@ -199,9 +199,13 @@ static void scan_line(const char *line, size_t len, struct session_info *out,
 	if (!ts || !ev)
 		goto out;
 	if (!sc->have_last) {
+		const char *e =
+		    json_string_value(json_object_get(rec, "error"));
 		snprintf(out->last_event, sizeof out->last_event, "%s", ev);
 		snprintf(out->last_event_at, sizeof out->last_event_at, "%s",
 		         ts);
+		snprintf(out->last_error, sizeof out->last_error, "%s",
+		         e && strcmp(ev, SESSION_EV_STOPPED) == 0 ? e : "");
 		sc->have_last = true;
 	}
 	if (strcmp(ev, SESSION_EV_STARTED) == 0 ||

@@ -49,7 +49,10 @@ struct session_info {
 	char created_at[SESSION_TIME_MAX];    /* as written in session.toml */
 	char last_event[SESSION_EVENT_MAX];   /* last valid journal record */
 	char last_event_at[SESSION_TIME_MAX]; /* its "ts" */
-	bool live;                            /* some process holds `lock` */
+	/* The "error" of the last record when it is "stopped" (a run that
+	 * failed after it journalled its start); "" otherwise. */
+	char last_error[INSOMNIA_ERROR_MESSAGE_MAX];
+	bool live; /* some process holds `lock` */
 	pid_t pid; /* of the last started/resumed record; 0 when none */
 };
 
