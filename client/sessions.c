@@ -115,6 +115,7 @@ static void unreadable(const char *id, const struct insomnia_error *err,
 	memset(out, 0, sizeof *out);
 	snprintf(out->id, sizeof out->id, "%s", id);
 	snprintf(out->error, sizeof out->error, "%s", err->message);
+	out->error_kind = err->kind;
 	out->state = INSOMNIA_SESSION_UNREADABLE;
 }
 

@@ -59,6 +59,10 @@ struct insomnia_session_info {
 	int64_t ended_ms;
 	/* FAILED: the error the pod journalled; UNREADABLE: why. */
 	char error[INSOMNIA_SESSION_ERROR_MAX];
+	/* UNREADABLE: the kind of that error (INSOMNIA_ERR_CONFIG for a
+	 * damaged session.toml, INSOMNIA_ERR_RUNTIME_DIR for an unsafe dir,
+	 * ...); else INSOMNIA_ERR_NONE. */
+	enum insomnia_error_kind error_kind;
 	bool live; /* its lock is held (state LIVE) */
 	pid_t pid; /* the live pod's pid as journalled; 0 when not live or
 	              not yet journalled */
