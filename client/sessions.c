@@ -263,12 +263,11 @@ struct matches {
  * readable or not): a dir still being created is none. */
 static bool is_candidate(int rootfd, const char *name, const char *prefix)
 {
-	char lower[SESSION_ID_LEN + 1], path[NAME_MAX + 16];
+	char path[NAME_MAX + 16];
 	struct stat st;
 
 	if (strncmp(name, prefix, strlen(prefix)) != 0 ||
-	    session_id_normalize(name, lower, NULL) < 0 ||
-	    strcmp(lower, name) != 0)
+	    !session_id_is_canonical(name))
 		return false;
 	snprintf(path, sizeof path, "%s/%s", name, SESSION_TOML);
 	return fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ||

@@ -56,6 +56,10 @@ int session_id_check(const char *id, struct insomnia_error *err);
  * into out, which holds SESSION_ID_LEN + 1 bytes. */
 int session_id_normalize(const char *id, char *out, struct insomnia_error *err);
 
+/* Is name a session directory's name: a UUID in lower case?  An
+ * upper-case twin is someone else's file. */
+bool session_id_is_canonical(const char *name);
+
 /* Open <data root>/sessions as a safe directory, creating it and the data
  * root (0700) when create is true.  path (may be NULL) gets its absolute
  * path, even on failure.  When create is false and it does not exist: -1 with

@@ -29,3 +29,11 @@ int session_id_normalize(const char *id, char *out, struct insomnia_error *err)
 		out[i] = (char)tolower((unsigned char)id[i]);
 	return 0;
 }
+
+bool session_id_is_canonical(const char *name)
+{
+	char lower[SESSION_ID_LEN + 1];
+
+	return session_id_normalize(name, lower, NULL) == 0 &&
+	       strcmp(lower, name) == 0;
+}

@@ -185,16 +185,6 @@ out:
 	return rc;
 }
 
-/* Only the lower-case spelling is a session's directory: an upper-case
- * twin is someone else's file. */
-static bool is_session_name(const char *name)
-{
-	char lower[SESSION_ID_LEN + 1];
-
-	return session_id_normalize(name, lower, NULL) == 0 &&
-	       strcmp(lower, name) == 0;
-}
-
 /* Read one entry and hand it to fn, or, when it cannot be read, to bad
  * (which decides whether to go on).  Without bad, the error stops the
  * listing. */
@@ -235,7 +225,7 @@ int session_list(int sessions_dirfd, const struct session_list_fns *fns,
 		return rc;
 	}
 	while (rc == 0 && (errno = 0, e = readdir(d))) {
-		if (!is_session_name(e->d_name) ||
+		if (!session_id_is_canonical(e->d_name) ||
 		    (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN &&
 		     !fns->bad))
 			continue;

@@ -637,3 +637,30 @@ Test(sessions_api, prune_never_removes_a_session_whose_lock_is_held)
 	             err.message);
 	cr_assert(!exists("aaaa1111-0000-4000-8000-000000000001"));
 }
+
+/* An overlay may rename a resumed run; the name given must then be the
+ * overlay's, not the session's. */
+Test(sessions_api, a_resume_renamed_by_its_overlay_checks_the_new_name)
+{
+	struct insomnia_spawn_options o = {0};
+	struct insomnia_spawn_result r;
+	struct insomnia_session_info info;
+	struct insomnia_error err;
+	char id[40];
+
+	use_real_pod();
+	ended_session("web", NULL, id);
+	o.session_id = id;
+	o.overlay = "[pod]\nname = \"renamed\"\n";
+	o.name = "web";
+	o.timeout_ms = 30000;
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_NAME_MISMATCH, "%s", err.message);
+	o.name = NULL;
+	cr_assert_eq(insomnia_spawn(&o, &r, &err), 0, "%s", err.message);
+	cr_assert_str_eq(r.name, "renamed");
+	cr_assert_eq(insomnia_session_find(id, &info, &err), 0);
+	cr_assert_str_eq(info.name, "web");
+	cr_assert_str_eq(info.run_name, "renamed");
+	e2e_stop(r.pid);
+}
