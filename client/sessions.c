@@ -397,22 +397,32 @@ static bool is_session_file(const char *name)
 	       strncmp(name, tmp, sizeof tmp - 1) == 0;
 }
 
+/* A listing of dirfd on an open file description of its own: a dup
+ * would share (and leave at the end) one offset for every listing. */
+static DIR *open_listing(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!d && fd >= 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return d;
+}
+
 /* Refuse before removing anything: a dir holding a stranger's file is
  * left whole. */
 static int check_contents(int dirfd, const char *id, struct insomnia_error *err)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = open_listing(dirfd);
 	struct dirent *e;
 	int rc = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
 		                       "session %s: cannot list it", id);
-	}
-	rewinddir(d);
 	while (rc == 0 && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
 		    !is_session_file(e->d_name))
@@ -430,39 +440,36 @@ static int unlink_files(int rootfd, int dirfd, const char *id,
                         struct insomnia_error *err)
 {
 	static const char *const order[] = {SESSION_JOURNAL, SESSION_TOML};
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = NULL;
 	struct dirent *e;
 
 	for (size_t i = 0; i < 2; i++)
 		if (unlinkat(dirfd, order[i], 0) < 0 && errno != ENOENT)
 			goto fail;
-	while (d && (e = readdir(d)))
+	if (!(d = open_listing(dirfd)))
+		goto fail;
+	while ((e = readdir(d)))
 		if (e->d_name[0] == '.' && is_session_file(e->d_name) &&
 		    unlinkat(dirfd, e->d_name, 0) < 0 && errno != ENOENT)
 			goto fail;
-	if (d)
-		closedir(d);
-	else if (fd >= 0)
-		close(fd);
+	closedir(d);
+	d = NULL;
 	/* the lock last, still held: a pod that opened it meanwhile finds
 	 * it unlinked once it gets it, and refuses (docs/sessions.md) */
 	if (unlinkat(dirfd, SESSION_LOCK, 0) < 0 && errno != ENOENT)
-		goto fail_closed;
+		goto fail;
 	/* ENOTEMPTY: a pod made a new lock in the instant before the
 	 * rmdir; it finds no session.toml and refuses, and what it leaves is
 	 * a creation's leftover for `podctl reap`.  The session is gone. */
 	if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY)
-		goto fail_closed;
+		goto fail;
 	return 0;
 fail:
+	error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+	                "session %s: cannot remove it", id);
 	if (d)
 		closedir(d);
-	else if (fd >= 0)
-		close(fd);
-fail_closed:
-	return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-	                       "session %s: cannot remove it", id);
+	return -1;
 }
 
 static bool wanted(const struct insomnia_session_info *s,

@@ -664,3 +664,28 @@ Test(sessions_api, a_resume_renamed_by_its_overlay_checks_the_new_name)
 	cr_assert_str_eq(info.run_name, "renamed");
 	e2e_stop(r.pid);
 }
+
+/* What a session dir may hold besides its two files: a temporary of
+ * session.toml and the lock; all of it goes, and the dir with it. */
+Test(sessions_api, prune_removes_the_whole_dir_temporaries_included)
+{
+	struct insomnia_prune_options po = {.name = "old"};
+	struct insomnia_error err;
+	static const char *const extra[] = {".session.toml.tmp.123", "lock",
+	                                    "journal.jsonl"};
+	char path[600];
+
+	fake_session("aaaa1111-0000-4000-8000-000000000001", "old");
+	for (size_t i = 0; i < 3; i++) {
+		int fd;
+		snprintf(path, sizeof path, "%s/%s/%s", sessions_dir(),
+		         "aaaa1111-0000-4000-8000-000000000001", extra[i]);
+		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		cr_assert_geq(fd, 0);
+		close(fd);
+	}
+	cr_assert_eq(insomnia_sessions_prune(&po, NULL, NULL, &err), 1, "%s",
+	             err.message);
+	cr_assert(!exists("aaaa1111-0000-4000-8000-000000000001"));
+	cr_assert_eq(count_entries(sessions_dir()), 0);
+}
