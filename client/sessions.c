@@ -484,8 +484,41 @@ static bool wanted(const struct insomnia_session_info *s,
 	       now_ms - moved_at(s) >= o->older_than_ms;
 }
 
-/* 1 removed, 0 left (it went live, or changed, meanwhile), -1 error.
- * Decided again under the lock: what the listing saw may be stale. */
+/* Read id while holding its lock: a probe reports our own lock as held,
+ * so it is judged by its journal alone. */
+static int read_locked(int rootfd, const char *id,
+                       struct insomnia_session_info *info,
+                       struct insomnia_error *err)
+{
+	struct session_info s;
+
+	if (session_read_info(rootfd, id, &s, err) < 0)
+		return -1;
+	s.live = false;
+	to_public(&s, info);
+	return 0;
+}
+
+/* Remove a session locked by us, if it is still wanted: 1 removed, 0
+ * left, -1 error. */
+static int remove_locked(int rootfd, int dirfd, const char *id,
+                         const struct insomnia_prune_options *o, int64_t now_ms,
+                         struct insomnia_session_info *info,
+                         struct insomnia_error *err)
+{
+	if (read_locked(rootfd, id, info, err) < 0)
+		return err->kind == INSOMNIA_ERR_SESSION_UNKNOWN ? 0 : -1;
+	if (!wanted(info, o, now_ms))
+		return 0;
+	if (check_contents(dirfd, id, err) < 0 ||
+	    unlink_files(rootfd, dirfd, id, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* 1 removed, 0 left (gone, live, or changed meanwhile), -1 error.
+ * Decided again under the session's lock, so no pod can start on it
+ * while it goes: what the listing saw may be stale.  err is not NULL. */
 static int prune_one(int rootfd, const char *id,
                      const struct insomnia_prune_options *o, int64_t now_ms,
                      struct insomnia_session_info *info,
@@ -494,31 +527,10 @@ static int prune_one(int rootfd, const char *id,
 	int dirfd = session_open_dir(rootfd, id, err), lockfd = -1, rc;
 
 	if (dirfd < 0)
-		return err && err->kind == INSOMNIA_ERR_SESSION_UNKNOWN ? 0
-		                                                        : -1;
+		return err->kind == INSOMNIA_ERR_SESSION_UNKNOWN ? 0 : -1;
 	rc = session_lock_try(dirfd, &lockfd, err);
-	if (rc == 1) {
-		/* we hold the lock: it reads as free to nobody, so judge
-		 * it as ended by its journal */
-		rc = read_public(rootfd, id, info, err);
-		if (rc == 0) {
-			info->live = false;
-			info->state = INSOMNIA_SESSION_CRASHED;
-			info->pid = 0;
-			if (strcmp(info->last_event, SESSION_EV_STOPPED) == 0)
-				info->state = info->error[0]
-				                  ? INSOMNIA_SESSION_FAILED
-				                  : INSOMNIA_SESSION_STOPPED;
-			else if (!info->last_event[0])
-				info->state = INSOMNIA_SESSION_NEW;
-			rc = !wanted(info, o, now_ms)                   ? 0
-			     : check_contents(dirfd, id, err) < 0       ? -1
-			     : unlink_files(rootfd, dirfd, id, err) < 0 ? -1
-			                                                : 1;
-		} else if (err && err->kind == INSOMNIA_ERR_SESSION_UNKNOWN) {
-			rc = 0;
-		}
-	}
+	if (rc == 1)
+		rc = remove_locked(rootfd, dirfd, id, o, now_ms, info, err);
 	if (lockfd >= 0)
 		close(lockfd);
 	close(dirfd);

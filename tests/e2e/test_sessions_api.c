@@ -512,6 +512,7 @@ Test(sessions_api, last_is_the_session_of_that_name_used_last)
 
 struct removed {
 	char ids[8][40];
+	struct insomnia_session_info last;
 	int n;
 };
 
@@ -521,6 +522,7 @@ static void note_removed(const struct insomnia_session_info *info, void *arg)
 
 	cr_assert_lt(r->n, 8);
 	strcpy(r->ids[r->n++], info->id);
+	r->last = *info;
 }
 
 static bool exists(const char *id)
@@ -548,6 +550,10 @@ Test(sessions_api, prune_by_name_removes_ended_ones_never_a_live_one)
 	             "%s", err.message);
 	cr_assert_eq(rm.n, 1);
 	cr_assert_str_eq(rm.ids[0], ended);
+	/* reported as it was: ended, not as live under the pruner's lock */
+	cr_assert_eq(rm.last.state, INSOMNIA_SESSION_STOPPED);
+	cr_assert(!rm.last.live);
+	cr_assert_gt(rm.last.ended_ms, 0);
 	cr_assert(!exists(ended));
 	cr_assert(exists(other));
 	cr_assert(exists(live.session_id));
