@@ -37,6 +37,7 @@
 #include "procsig.h"
 #include "ready.h"
 #include "rundir.h"
+#include "spawnopts.h"
 #include "unixsock.h"
 
 /* How long a SIGKILLed pod has to exit: only a process stuck in the
@@ -859,13 +860,10 @@ static int copy_options(struct insomnia_spawn *s,
 }
 
 /* Checks that need no waiting, so bad input fails before any file. */
-static int prepare(struct insomnia_spawn *s,
-                   const struct insomnia_spawn_options *opts,
-                   struct insomnia_error *err)
+static int prepare_resolved(struct insomnia_spawn *s,
+                            const struct insomnia_spawn_options *opts,
+                            struct insomnia_error *err)
 {
-	if (!opts->name)
-		return error_set(err, INSOMNIA_ERR_BAD_NAME,
-		                 "no pod name given");
 	if (insomnia_name_check(opts->name, err) < 0 ||
 	    (opts->overlay && podcmd_check_overlay(strlen(opts->overlay),
 	                                           "the overlay", err) < 0))
@@ -888,6 +886,22 @@ static int prepare(struct insomnia_spawn *s,
 	    open_dir(s, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* The name, overlay and cwd filled in (from the session, ...) first:
+ * spawnopts.h. */
+static int prepare(struct insomnia_spawn *s,
+                   const struct insomnia_spawn_options *opts,
+                   struct insomnia_error *err)
+{
+	struct spawnopts r;
+	int rc;
+
+	if (spawnopts_resolve(opts, &r, err) < 0)
+		return -1;
+	rc = prepare_resolved(s, &r.opts, err);
+	spawnopts_release(&r);
+	return rc;
 }
 
 static int add_events(struct insomnia_spawn *s)

@@ -119,14 +119,6 @@ out:
 	return done;
 }
 
-static bool is_session_name(const char *name)
-{
-	char lower[SESSION_ID_LEN + 1];
-
-	return session_id_normalize(name, lower, NULL) == 0 &&
-	       strcmp(lower, name) == 0;
-}
-
 int session_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),
                  void *arg, struct insomnia_error *err)
 {
@@ -156,7 +148,7 @@ int session_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),
 		return -1;
 	}
 	while ((e = readdir(d)))
-		if (is_session_name(e->d_name) &&
+		if (session_id_is_canonical(e->d_name) &&
 		    reap_one(rootfd, e->d_name, &r) && fn)
 			fn(&r, arg);
 	closedir(d);

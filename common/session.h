@@ -1,10 +1,12 @@
 /* session.h: the session directory <data root>/sessions/<uuid>/ as both
  * sides see it (DESIGN.md, "Sessions"; docs/sessions.md).
  *
- * The pod writes a session (pod/session.c); clients only read it, through
- * session_read_info() and session_list().  Everything the two sides must
- * agree on -- file names, the id's spelling, the journal's record shape,
- * the liveness test -- is defined here once. */
+ * The pod writes a session (pod/podsession.c); clients only read it,
+ * through session_read_info() and session_list().  The layout the two
+ * sides agree on -- file names, the id's spelling, the liveness test -- is
+ * defined here once; each file's format has its own owner:
+ * sessionfile.h (session.toml) and journalfmt.h (journal.jsonl).
+ * Implemented in sessionid.c, sessiondir.c and sessioninfo.c. */
 #ifndef INSOMNIA_SESSION_H
 #define INSOMNIA_SESSION_H
 
@@ -13,6 +15,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "journalfmt.h"
 #include "paths.h"
 #include <insomnia/dirs.h>
 
@@ -24,18 +27,6 @@
 
 /* A UUID in its canonical text form, without the NUL. */
 #define SESSION_ID_LEN 36
-
-/* Journal events (the "event" field of a record). */
-#define SESSION_EV_STARTED  "started"  /* a new session's first pod */
-#define SESSION_EV_RESUMED  "resumed"  /* a later pod of the same session */
-#define SESSION_EV_READY    "ready"    /* just before the ready line */
-#define SESSION_EV_STOPPING "stopping" /* asked to stop; has "reason" */
-#define SESSION_EV_STOPPED  "stopped"  /* released its name; may have "error" */
-
-/* "2024-05-01T12:00:00.123Z" and room to spare; also holds created_at as
- * written (any TOML offset date-time). */
-#define SESSION_TIME_MAX  48
-#define SESSION_EVENT_MAX 64
 
 /* What a client shows about one session.  Strings are "" when unknown. */
 struct session_info {
@@ -49,7 +40,10 @@ struct session_info {
 	char created_at[SESSION_TIME_MAX];    /* as written in session.toml */
 	char last_event[SESSION_EVENT_MAX];   /* last valid journal record */
 	char last_event_at[SESSION_TIME_MAX]; /* its "ts" */
-	bool live;                            /* some process holds `lock` */
+	/* The "error" of the last record when it is "stopped" (a run that
+	 * failed after it journalled its start); "" otherwise. */
+	char last_error[INSOMNIA_ERROR_MESSAGE_MAX];
+	bool live; /* some process holds `lock` */
 	pid_t pid; /* of the last started/resumed record; 0 when none */
 };
 
@@ -61,6 +55,10 @@ int session_id_check(const char *id, struct insomnia_error *err);
 /* session_id_check, then the lower-case spelling (the directory name)
  * into out, which holds SESSION_ID_LEN + 1 bytes. */
 int session_id_normalize(const char *id, char *out, struct insomnia_error *err);
+
+/* Is name a session directory's name: a UUID in lower case?  An
+ * upper-case twin is someone else's file. */
+bool session_id_is_canonical(const char *name);
 
 /* Open <data root>/sessions as a safe directory, creating it and the data
  * root (0700) when create is true.  path (may be NULL) gets its absolute
@@ -86,10 +84,6 @@ int session_is_live(int session_dirfd, struct insomnia_error *err);
  * close it to release), 0 held by someone else, -1 on error (a lock
  * that is not a regular file, ...). */
 int session_lock_try(int session_dirfd, int *fd, struct insomnia_error *err);
-
-/* The current time as a journal timestamp, RFC 3339 UTC with
- * milliseconds: "2024-05-01T12:00:00.123Z".  buf holds SESSION_TIME_MAX. */
-void session_timestamp(char *buf);
 
 /* Fill out for session id: session.toml's [session] table, the journal's
  * last valid record and last started/resumed record (read from the end

@@ -1,4 +1,5 @@
-/* journal.c: one record, one write(2). */
+/* journal.c: one record, one write(2).  The record's format is
+ * common/journalfmt.c's. */
 #include "journal.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "journalfmt.h"
 #include "session.h"
 
 void journal_init(struct journal *j)
@@ -59,34 +61,12 @@ int journal_open(struct journal *j, int session_dirfd,
 	return 0;
 }
 
-/* The record as one line, with a leading '\n' after a torn tail. */
-static char *encode(const struct journal *j, const char *event, json_t *fields,
-                    size_t *len)
-{
-	char ts[SESSION_TIME_MAX], *json, *line = NULL;
-	json_t *rec;
-
-	session_timestamp(ts);
-	rec = json_pack("{s:s, s:s}", "ts", ts, "event", event);
-	if (rec && fields && json_object_update(rec, fields) < 0) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-	json_decref(rec);
-	if (json && asprintf(&line, "%s%s\n", j->torn ? "\n" : "", json) < 0)
-		line = NULL;
-	free(json);
-	if (line)
-		*len = strlen(line);
-	return line;
-}
-
-int journal_append(struct journal *j, const char *event, json_t *fields,
+int journal_append(struct journal *j, const struct journal_entry *e,
                    struct insomnia_error *err)
 {
-	size_t len;
-	char *line = encode(j, event, fields, &len);
+	size_t len = 0;
+	char *line = journalfmt_encode(e, j->torn, &len);
+	const char *event = e->event;
 	ssize_t n;
 
 	if (!line)

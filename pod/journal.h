@@ -9,10 +9,10 @@
 #ifndef INSOMNIA_POD_JOURNAL_H
 #define INSOMNIA_POD_JOURNAL_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "error.h"
+#include "journalfmt.h"
 
 struct journal {
 	int fd;
@@ -26,9 +26,8 @@ void journal_init(struct journal *j);
 int journal_open(struct journal *j, int session_dirfd,
                  struct insomnia_error *err);
 
-/* Append {"ts":<now>,"event":event, ...fields} (fields may be NULL; it
- * is borrowed). */
-int journal_append(struct journal *j, const char *event, json_t *fields,
+/* Append e, stamped now (journalfmt.h), with one write(2). */
+int journal_append(struct journal *j, const struct journal_entry *e,
                    struct insomnia_error *err);
 
 /* fsync the journal. */

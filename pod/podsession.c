@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 
 #include "atomic_file.h"
 #include "fdio.h"
-#include "jsonstr.h"
 #include "livelock.h"
 #include "podlog.h"
 #include "safedir.h"
@@ -300,17 +298,13 @@ int podsession_create(struct podsession *s, const char *name, const char *cwd,
 int podsession_begin(struct podsession *s, const char *name,
                      struct insomnia_error *err)
 {
-	json_t *f =
-	    json_pack("{s:I, s:s}", "pid", (json_int_t)getpid(), "name", name);
-	int rc;
+	struct journal_entry e = {
+	    .event = s->resumed ? SESSION_EV_RESUMED : SESSION_EV_STARTED,
+	    .pid = getpid(),
+	    .name = name,
+	};
 
-	if (!f)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
-	rc = journal_append(
-	    &s->journal, s->resumed ? SESSION_EV_RESUMED : SESSION_EV_STARTED,
-	    f, err);
-	json_decref(f);
-	if (rc < 0)
+	if (journal_append(&s->journal, &e, err) < 0)
 		return -1;
 	s->began = true;
 	return 0;
@@ -318,7 +312,9 @@ int podsession_begin(struct podsession *s, const char *name,
 
 int podsession_ready(struct podsession *s, struct insomnia_error *err)
 {
-	if (journal_append(&s->journal, SESSION_EV_READY, NULL, err) < 0)
+	struct journal_entry e = {.event = SESSION_EV_READY};
+
+	if (journal_append(&s->journal, &e, err) < 0)
 		return -1;
 	s->ready = true;
 	return 0;
@@ -346,32 +342,26 @@ int podsession_settle(struct podsession *s, struct insomnia_error *err)
 void podsession_stopping(struct podsession *s, const char *reason,
                          const char *detail)
 {
-	json_t *f = json_pack("{s:s}", "reason", reason);
+	struct journal_entry e = {
+	    .event = SESSION_EV_STOPPING, .reason = reason, .detail = detail};
 	struct insomnia_error err;
 
-	if (!s->began)
-		return;
-	if (f && detail)
-		json_object_set_new(f, "detail", jsonstr_new(detail));
-	if (!f)
-		podlog("session %s: out of memory journalling stopping", s->id);
-	else if (journal_append(&s->journal, SESSION_EV_STOPPING, f, &err) < 0)
+	if (s->began && journal_append(&s->journal, &e, &err) < 0)
 		podlog("session %s: %s", s->id, err.message);
-	json_decref(f);
 }
 
 static void journal_stopped(struct podsession *s,
                             const struct insomnia_error *failure)
 {
-	json_t *f =
-	    failure ? json_pack("{s:o}", "error", jsonstr_new(failure->message))
-	            : NULL;
+	struct journal_entry e = {
+	    .event = SESSION_EV_STOPPED,
+	    .error = failure ? failure->message : NULL,
+	};
 	struct insomnia_error err;
 
-	if (journal_append(&s->journal, SESSION_EV_STOPPED, f, &err) < 0 ||
+	if (journal_append(&s->journal, &e, &err) < 0 ||
 	    journal_sync(&s->journal, &err) < 0)
 		podlog("session %s: %s", s->id, err.message);
-	json_decref(f);
 }
 
 /* Nobody but this pod ever learnt the id (it is published only with the

@@ -1,42 +1,29 @@
-/* podctl resume: a new pod for a recorded session. */
+/* podctl resume: a new pod for a recorded session.  Only the public API
+ * (insomnia/sessions.h, insomnia/spawn.h through podctl_spawn_run). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <insomnia/overlay.h>
+#include <insomnia/sessions.h>
+
 #include "podctl.h"
-#include "session.h"
 
-/* The session as recorded; a live one is refused here with its pod. */
-static int read_session(const char *id, struct session_info *info,
+/* The session an id, a unique id prefix or --last NAME means.  Whether
+ * it is live is the spawn's to say (before any pod starts), with the
+ * same error as `spawn --session`. */
+static int find_session(const char *id, const char *last,
+                        struct insomnia_session_info *info,
                         struct insomnia_error *err)
 {
-	char canon[SESSION_ID_LEN + 1];
-	int fd, rc;
-
-	if (session_id_normalize(id, canon, err) < 0)
-		return -1;
-	fd = session_open_root(false, NULL, 0, err);
-	if (fd < 0)
-		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                 "no session %s (no sessions yet)", canon);
-	rc = session_read_info(fd, canon, info, err);
-	close(fd);
-	if (rc < 0)
-		return -1;
-	if (info->live)
-		return error_set(
-		    err, INSOMNIA_ERR_SESSION_LIVE,
-		    "session %s is live in pod %s (pid %ld)", info->id,
-		    info->run_name[0] ? info->run_name : info->name,
-		    (long)info->pid);
-	return 0;
+	if (last)
+		return insomnia_session_last(last, info, err);
+	return insomnia_session_find(id, info, err);
 }
 
 static int exec_resume(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"last", required_argument, NULL, 'l'},
 	    {"overlay", required_argument, NULL, 'o'},
 	    {"overlay-file", required_argument, NULL, 'f'},
 	    {"timeout", required_argument, NULL, 't'},
@@ -46,15 +33,19 @@ static int exec_resume(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct spawn_args a = {0};
-	struct session_info info;
+	struct insomnia_session_info info;
 	struct insomnia_error err;
-	int c;
+	const char *last = NULL;
+	int c, operands;
 
 	for (int i = 1; i < argc; i++)
 		a.json |= strcmp(argv[i], "--json") == 0;
-	while ((c = getopt_long(argc, argv, "o:f:t:qjh", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "l:o:f:t:qjh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
+		case 'l':
+			last = optarg;
+			break;
 		case 'o':
 			a.overlay = optarg;
 			break;
@@ -79,29 +70,35 @@ static int exec_resume(int argc, char **argv)
 			                 "unknown option");
 		}
 	}
-	if (optind + 1 != argc)
+	operands = argc - optind;
+	if (last ? operands != 0 : operands != 1)
 		return cli_usage(&cmd_resume_entry, a.json,
-		                 "give one session id");
+		                 last ? "give --last NAME or an id, not both"
+		                      : "give one session id (or a unique "
+		                        "prefix of one), or --last NAME");
 	insomnia_error_clear(&err);
-	if (read_session(argv[optind], &info, &err) < 0)
+	if (find_session(last ? NULL : argv[optind], last, &info, &err) < 0)
 		return cli_fail(a.json, &err);
 	a.session = info.id;
-	a.cwd = info.cwd[0] ? info.cwd : NULL;
-	/* the session's name, unless an overlay renames the pod */
+	/* the session's name, unless an overlay renames the run; its cwd
+	 * comes with the session (the library fills it in) */
 	a.default_name = info.name;
 	return podctl_spawn_run(&a);
 }
 
 const struct cmd_entry cmd_resume_entry = {
     "resume",
-    "ID [--overlay-file FILE|-] [--overlay TOML] [--timeout SEC]\n"
-    "       [--quiet] [--json]",
+    "ID|PREFIX|--last NAME [--overlay-file FILE|-] [--overlay TOML]\n"
+    "       [--timeout SEC] [--quiet] [--json]",
     "start a pod for a recorded session",
     "Spawns a pod with --session ID in the session's working directory.\n"
-    "The pod layers the session's recorded config under the overlay and\n"
-    "appends to its journal; the pod keeps the session's name unless the\n"
-    "overlay sets [pod] name.  A session held by a live pod, an unknown\n"
-    "id and a malformed one are refused with their own exit codes.\n"
+    "The session is given by its id, a unique prefix of it (an ambiguous\n"
+    "one is refused naming the candidates), or --last NAME: the session\n"
+    "of pod NAME used last.  The pod layers the session's recorded config\n"
+    "under the overlay and appends to its journal; the pod keeps the\n"
+    "session's name unless the overlay sets [pod] name.  A session held\n"
+    "by a live pod (the same exit code as spawn --session), an unknown id\n"
+    "and a malformed one are refused with their own exit codes.\n"
     "Output as for spawn.\n",
     exec_resume,
 };

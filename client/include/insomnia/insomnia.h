@@ -9,6 +9,7 @@
 #include <insomnia/overlay.h>
 #include <insomnia/pods.h>
 #include <insomnia/reap.h>
+#include <insomnia/sessions.h>
 #include <insomnia/spawn.h>
 #include <insomnia/stop.h>
 #include <insomnia/version.h>

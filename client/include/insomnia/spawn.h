@@ -40,10 +40,19 @@ struct event_base;
  * take their defaults.  insomnia_spawn_start copies it, strings
  * included: nothing in it needs to outlive the call. */
 struct insomnia_spawn_options {
-	const char *name;        /* required; checked before any file */
-	const char *overlay;     /* TOML text given as --overlay; NULL: "" */
-	const char *cwd;         /* the pod's cwd; NULL: the caller's */
-	const char *session_id;  /* resume this session; NULL: a new one */
+	/* The pod's name, checked before any file.  Added to the overlay
+	 * as [pod] name when the overlay lacks it.  NULL: the overlay's,
+	 * or with session_id the session's (docs/sessions.md, "Resuming
+	 * with only the id"); given with session_id, it must be the run's
+	 * name, else INSOMNIA_ERR_NAME_MISMATCH before any pod starts. */
+	const char *name;
+	const char *overlay; /* TOML text given as --overlay; NULL: "" */
+	/* The pod's cwd; NULL: the session's with session_id, else the
+	 * caller's. */
+	const char *cwd;
+	/* Resume this session (its full id); NULL: a new one.  A live one
+	 * is INSOMNIA_ERR_SESSION_LIVE before any pod starts. */
+	const char *session_id;
 	int timeout_ms;          /* whole handshake; 0: the default (20 s) */
 	int grace_ms;            /* TERM to KILL on failure; 0: default */
 	const char *pod_command; /* NULL: INSOMNIA_POD_COMMAND, else PATH */

@@ -1,4 +1,5 @@
-/* sessionfile.c: writing session.toml, and reading it back on resume. */
+/* sessionfile.c: session.toml, written, loaded back on resume, and
+ * summarised for listings (sessionfile.h). */
 #include "sessionfile.h"
 
 #include <errno.h>
@@ -10,8 +11,18 @@
 #include "fdio.h"
 #include "session.h"
 
-/* The pod writes a few hundred bytes; anything bigger is not its file. */
+/* The pod writes a few hundred bytes; anything bigger is not its file
+ * (the one limit, for the pod's resume and every reader). */
 #define SESSIONFILE_MAX (1024 * 1024)
+
+/* The keys of [session]. */
+#define KEY_TABLE     "session"
+#define KEY_ID        "session.id"
+#define KEY_CWD       "session.cwd"
+#define KEY_CONFIG    "config"
+#define FIELD_NAME    "name"
+#define FIELD_CWD     "cwd"
+#define FIELD_CREATED "created_at"
 
 /* A TOML basic string.  Bytes >= 0x80 pass through: invalid UTF-8 is
  * caught by the parse-back. */
@@ -99,8 +110,8 @@ static int check_reads_back(const char *text, size_t len,
 		error_prefix(err, "cannot record the session");
 		return -1;
 	}
-	cwd = toml_lookup(doc, "session.cwd");
-	again = toml_write(toml_table_get(doc, "config"), NULL);
+	cwd = toml_lookup(doc, KEY_CWD);
+	again = toml_write(toml_table_get(doc, KEY_CONFIG), NULL);
 	same = toml_as_string(cwd, &s, NULL) && strcmp(s, h->cwd) == 0 &&
 	       again && strcmp(again, config) == 0;
 	free(again);
@@ -147,10 +158,10 @@ static struct toml_value *parse_layer(const char *text, size_t len,
 static int check_loaded(const struct toml_value *doc, const char *id,
                         struct insomnia_error *err)
 {
-	const struct toml_value *config = toml_table_get(doc, "config");
+	const struct toml_value *config = toml_table_get(doc, KEY_CONFIG);
 	const char *recorded;
 
-	if (!toml_as_string(toml_lookup(doc, "session.id"), &recorded, NULL) ||
+	if (!toml_as_string(toml_lookup(doc, KEY_ID), &recorded, NULL) ||
 	    strcmp(recorded, id) != 0)
 		return error_set(err, INSOMNIA_ERR_CONFIG,
 		                 "session %s: %s does not record this id", id,
@@ -180,8 +191,7 @@ int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
 	/* Twice: the recorded cwd, known only after a parse, is the
 	 * directory the layer's relative paths mean. */
 	first = parse_layer(text, len, id, NULL, err);
-	if (first &&
-	    toml_as_string(toml_lookup(first, "session.cwd"), &cwd, NULL) &&
+	if (first && toml_as_string(toml_lookup(first, KEY_CWD), &cwd, NULL) &&
 	    cwd[0] == '/')
 		*doc = parse_layer(text, len, id, cwd, err);
 	else if (first) {
@@ -198,6 +208,55 @@ int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
 		*doc = NULL;
 		return -1;
 	}
-	*config = toml_table_get(*doc, "config");
+	*config = toml_table_get(*doc, KEY_CONFIG);
+	return 0;
+}
+
+/* ---- the summary ------------------------------------------------------- */
+
+static void copy_string(const struct toml_value *table, const char *key,
+                        char *out, size_t size)
+{
+	const char *s;
+	size_t len;
+
+	if (toml_as_string(toml_table_get(table, key), &s, &len) &&
+	    len < size && strlen(s) == len)
+		memcpy(out, s, len + 1);
+}
+
+int sessionfile_read_summary(int session_dirfd, const char *id,
+                             struct sessionfile_summary *out,
+                             struct insomnia_error *err)
+{
+	const struct toml_value *sess, *at;
+	struct toml_value *doc;
+	struct toml_datetime dt;
+	char *text;
+	size_t len;
+
+	memset(out, 0, sizeof *out);
+	if (fd_read_file_at(session_dirfd, SESSION_TOML, SESSIONFILE_MAX, &text,
+	                    &len) < 0) {
+		if (errno == ENOENT)
+			return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
+			                 "session %s has no %s (still being "
+			                 "created, or damaged)",
+			                 id, SESSION_TOML);
+		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                       "session %s: cannot read %s", id,
+		                       SESSION_TOML);
+	}
+	doc = parse_layer(text, len, id, NULL, err);
+	free(text);
+	if (!doc)
+		return -1;
+	sess = toml_table_get(doc, KEY_TABLE);
+	copy_string(sess, FIELD_NAME, out->name, sizeof out->name);
+	copy_string(sess, FIELD_CWD, out->cwd, sizeof out->cwd);
+	at = toml_table_get(sess, FIELD_CREATED);
+	if (toml_as_datetime(at, &dt))
+		toml_datetime_format(toml_type(at), &dt, out->created_at);
+	toml_free(doc);
 	return 0;
 }

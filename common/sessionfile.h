@@ -1,5 +1,7 @@
-/* sessionfile.h: session.toml as the pod writes it and reads it back
- * (docs/sessions.md):
+/* sessionfile.h: the one owner of session.toml's format
+ * (docs/sessions.md): the pod renders it (pod/podsession.c) and loads it
+ * back on resume; clients read its [session] summary (sessioninfo.c).
+ * Its key strings live here only.
  *
  *   [session]
  *   id = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
@@ -10,13 +12,15 @@
  *   [config]
  *   <the effective configuration, as the schema accepted it>
  */
-#ifndef INSOMNIA_POD_SESSIONFILE_H
-#define INSOMNIA_POD_SESSIONFILE_H
+#ifndef INSOMNIA_SESSIONFILE_H
+#define INSOMNIA_SESSIONFILE_H
 
 #include <stddef.h>
 
 #include "error.h"
+#include "journalfmt.h"
 #include "toml.h"
+#include <insomnia/dirs.h>
 
 struct sessionfile_head {
 	const char *id, *name, *cwd;
@@ -37,5 +41,19 @@ char *sessionfile_render(const struct sessionfile_head *head,
 int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
                      const struct toml_value **config,
                      struct insomnia_error *err);
+
+/* [session] as a client shows it; strings "" when absent or too long. */
+struct sessionfile_summary {
+	char name[INSOMNIA_NAME_MAX + 1];
+	char cwd[INSOMNIA_PATH_MAX];
+	char created_at[SESSION_TIME_MAX]; /* as written */
+};
+
+/* Read the summary of session id's file in session_dirfd.  Errors:
+ * INSOMNIA_ERR_SESSION_UNKNOWN (no session.toml: still being created, or
+ * damaged), INSOMNIA_ERR_CONFIG (it does not parse), INSOMNIA_ERR_IO. */
+int sessionfile_read_summary(int session_dirfd, const char *id,
+                             struct sessionfile_summary *out,
+                             struct insomnia_error *err);
 
 #endif
