@@ -84,7 +84,10 @@ bool ctl_closing(const struct insomnia_control *c)
 	return c->closing;
 }
 
-/* Stop all I/O; the fd goes with the bufferevent. */
+/* Stop all I/O.  The fd is ours, not the bufferevent's: libevent
+ * finalises a freed bufferevent later, from the loop, and the socket
+ * must be closed now (the peer waits for our EOF; the caller counts its
+ * descriptors).  bufferevent_free removes its events at once. */
 static void stop_io(struct insomnia_control *c)
 {
 	if (c->wev)
@@ -92,9 +95,9 @@ static void stop_io(struct insomnia_control *c)
 	c->wev = NULL;
 	if (c->bev)
 		bufferevent_free(c->bev);
-	else if (c->fd >= 0)
-		close(c->fd);
 	c->bev = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	if (c->out)
 		evbuffer_free(c->out);
@@ -456,7 +459,7 @@ static int start_io(struct insomnia_control *c, struct insomnia_error *err)
 	c->out = evbuffer_new();
 	c->wev =
 	    event_new(c->base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
-	c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(c->base, c->fd, 0);
 	if (!c->out || !c->wev || !c->bev)
 		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	bufferevent_setcb(c->bev, on_read, NULL, on_bev_event, c);
