@@ -18,9 +18,11 @@
 
 #include <insomnia/control.h>
 #include <insomnia/spawn.h>
+#include <insomnia/version.h>
 
 #include "fdio.h"
 #include "harness.h"
+#include "podctl_run.h"
 #include "proto.h"
 #include "unixsock.h"
 
@@ -916,4 +918,55 @@ Test(control_pod, podctl_status_of_a_pod_that_is_gone)
 	cr_assert_null(c = insomnia_control_open("ghost", &err));
 	cr_assert_eq(err.kind, INSOMNIA_ERR_SOCKET_REFUSED);
 	cr_assert_eq(err.errnum, ENOENT);
+}
+
+/* --- podctl status, now a user of the control client ---------------------- */
+
+Test(control_pod, podctl_status_prints_the_pods_answers)
+{
+	struct podctl_run r = {0};
+	pid_t pid = spawn_pod("web");
+	char want[64];
+
+	podctl_run(&r, "status", "web", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "web: running\n", 13) == 0, "%s", r.out);
+	snprintf(want, sizeof want, "\n  pid          %d\n", (int)pid);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	snprintf(want, sizeof want, "\n  protocol     %d\n",
+	         INSOMNIA_PROTOCOL_VERSION);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	cr_assert(strstr(r.out, "\n  pod_version  "), "%s", r.out);
+	podctl_run_free(&r);
+	e2e_stop(pid);
+}
+
+Test(control_pod, podctl_status_of_a_missing_or_stopped_pod)
+{
+	struct podctl_run r = {0};
+	json_t *v;
+	pid_t pid;
+
+	podctl_run(&r, "status", "web", "--json", NULL);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING));
+	v = podctl_json(&r);
+	cr_assert_str_eq(json_string_value(json_object_get(
+	                     json_object_get(v, "error"), "kind")),
+	                 "not_running");
+	json_decref(v);
+	podctl_run_free(&r);
+	pid = spawn_pod("web");
+	e2e_stop(pid);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "status", "web", NULL);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING));
+	cr_assert(strstr(r.err, "pod web is not running (stopped)"), "%s",
+	          r.err);
+	podctl_run_free(&r);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "status", "../x", NULL);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME));
+	podctl_run_free(&r);
 }
