@@ -6,8 +6,9 @@
 #include "podctl.h"
 
 static const struct cmd_entry *const commands[] = {
-    &cmd_spawn_entry, &cmd_ls_entry,       &cmd_status_entry, &cmd_stop_entry,
-    &cmd_reap_entry,  &cmd_sessions_entry, &cmd_resume_entry, NULL,
+    &cmd_spawn_entry,  &cmd_ls_entry,   &cmd_status_entry,
+    &cmd_stop_entry,   &cmd_reap_entry, &cmd_sessions_entry,
+    &cmd_resume_entry, &cmd_call_entry, NULL,
 };
 
 static int usage(FILE *out, int code)

@@ -25,6 +25,7 @@ extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_reap_entry;
 extern const struct cmd_entry cmd_sessions_entry;
 extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_call_entry;
 
 /* What spawn and resume share. */
 struct spawn_args {

@@ -970,3 +970,37 @@ Test(control_pod, podctl_status_of_a_missing_or_stopped_pod)
 	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME));
 	podctl_run_free(&r);
 }
+
+Test(control_pod, podctl_call_prints_the_result_and_maps_errors)
+{
+	struct podctl_run r = {0};
+	pid_t pid = spawn_pod("web");
+	json_t *v;
+
+	podctl_run(&r, "call", "web", "ping", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "{\"pong\":true}\n");
+	podctl_run_free(&r);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "call", "web", "status", "{\"x\":1}", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	v = json_loads(r.out, 0, NULL);
+	cr_assert_eq(json_integer_value(json_object_get(v, "pid")), pid);
+	json_decref(v);
+	podctl_run_free(&r);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "call", "web", "nope", "--json", NULL);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_PROTOCOL));
+	cr_assert(strstr(r.out, "unknown method"), "%s", r.out);
+	podctl_run_free(&r);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "call", "web", "ping", "[1]", NULL);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
+	podctl_run_free(&r);
+	e2e_stop(pid);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "call", "web", "ping", NULL);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING));
+	podctl_run_free(&r);
+}
