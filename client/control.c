@@ -146,6 +146,8 @@ void insomnia_control_close(struct insomnia_control *c)
 void insomnia_control_on_end(struct insomnia_control *c,
                              insomnia_control_end_fn fn, void *arg)
 {
+	if (!c)
+		return;
 	c->on_end = fn;
 	c->end_arg = arg;
 }
@@ -444,6 +446,12 @@ static void on_bev_event(struct bufferevent *bev, short what, void *arg)
 			          "middle of a line");
 			fail(c, &err);
 		}
+	} else if ((what & BEV_EVENT_ERROR) &&
+	           EVUTIL_SOCKET_ERROR() == ECONNRESET) {
+		/* A pod that closed with our requests unread (after
+		 * "shutdown", say): what it wrote was read first, so this
+		 * is its EOF, and unanswered calls fail as on EOF. */
+		end_connection(c, NULL);
 	} else if (what & BEV_EVENT_ERROR) {
 		error_set_errno(&err, INSOMNIA_ERR_IO, EVUTIL_SOCKET_ERROR(),
 		                "cannot read from the pod's socket");
@@ -606,6 +614,10 @@ struct ctl_call *ctl_call_start(struct insomnia_control *c, const char *method,
 {
 	struct ctl_call *call;
 
+	if (!c) {
+		error_set(err, INSOMNIA_ERR_USAGE, "no connection");
+		return NULL;
+	}
 	if (c->closing || c->state != CTL_OPEN) {
 		error_set(err, INSOMNIA_ERR_PROTOCOL,
 		          "the connection to the pod is closed");
@@ -656,6 +668,8 @@ int insomnia_control_subscribe(struct insomnia_control *c, const char *method,
 {
 	struct ctl_call *call;
 
+	if (!c)
+		return error_set(err, INSOMNIA_ERR_USAGE, "no connection");
 	if (!stream || !stream->ended)
 		return error_set(err, INSOMNIA_ERR_USAGE,
 		                 "a subscription needs an ended callback");
@@ -675,7 +689,7 @@ int insomnia_control_subscribe(struct insomnia_control *c, const char *method,
 
 void insomnia_control_unsubscribe(struct insomnia_control *c)
 {
-	if (!c->has_stream)
+	if (!c || !c->has_stream)
 		return;
 	if (c->stream_call)
 		c->stream_call->orphaned = true;

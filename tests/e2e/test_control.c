@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,14 @@ static void srv_send(int fd, const char *text)
 		_exit(4);
 }
 
+/* For a peer that may have hung up on purpose. */
+static void srv_send_maybe(int fd, const char *text)
+{
+	if (fd_write_all(fd, text, strlen(text)) < 0 && errno != EPIPE &&
+	    errno != ECONNRESET)
+		_exit(4);
+}
+
 static long long srv_id(const char *line)
 {
 	json_t *r = json_loads(line, 0, NULL);
@@ -90,6 +99,8 @@ static void server_start_in(struct server *s, const char *dir, script_fn script)
 		int fd;
 		char buf[4096];
 
+		/* a client may hang up on purpose while we write */
+		signal(SIGPIPE, SIG_IGN);
 		fcntl(s->lfd, F_SETFL, 0);
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -296,11 +307,12 @@ static bool events_script(int fd)
 	         srv_id(line));
 	free(line);
 	srv_send(fd, buf);
-	/* several events in one write, then one per write, then EOF */
+	/* several events in one write, then one per write, then EOF; a
+	 * client that stopped listening may have hung up meanwhile */
 	srv_send(fd, "{\"event\":\"a\",\"data\":{\"n\":1}}\n"
 	             "{\"event\":\"b\",\"data\":{\"n\":2}}\n");
-	srv_send(fd, "{\"event\":\"c\"}\n");
-	srv_send(fd, "{\"event\":\"d\",\"data\":[4]}\n");
+	srv_send_maybe(fd, "{\"event\":\"c\"}\n");
+	srv_send_maybe(fd, "{\"event\":\"d\",\"data\":[4]}\n");
 	close(fd);
 	return false;
 }
@@ -1003,4 +1015,178 @@ Test(control_pod, podctl_call_prints_the_result_and_maps_errors)
 	cr_assert_eq(r.code,
 	             insomnia_error_exit_code(INSOMNIA_ERR_NOT_RUNNING));
 	podctl_run_free(&r);
+}
+
+/* --- The end of a connection ------------------------------------------------
+ */
+
+struct end_seen {
+	int calls;
+	bool clean;
+	char message[INSOMNIA_ERROR_MESSAGE_MAX];
+};
+
+static void on_end(struct insomnia_control *c, const struct insomnia_error *err,
+                   void *arg)
+{
+	struct end_seen *e = arg;
+
+	e->calls++;
+	e->clean = err == NULL;
+	snprintf(e->message, sizeof e->message, "%s", err ? err->message : "");
+	insomnia_control_close(c); /* allowed here too */
+}
+
+static bool hang_up_script(int fd)
+{
+	close(fd);
+	return false;
+}
+
+static bool garbage_script(int fd)
+{
+	srv_send(fd, "}{\n");
+	return true;
+}
+
+static void expect_end(script_fn script, bool clean, const char *what)
+{
+	int fds = e2e_fd_count();
+	struct event_base *base = event_base_new();
+	struct end_seen e = {0};
+	struct server srv;
+
+	server_start(&srv, script);
+	insomnia_control_on_end(connect_to(base, srv.path), on_end, &e);
+	event_base_dispatch(base);
+	cr_assert_eq(e.calls, 1);
+	cr_assert_eq(e.clean, clean, "%s", e.message);
+	cr_assert(strstr(e.message, what), "%s", e.message);
+	server_finish(&srv);
+	event_base_free(base);
+	cr_assert_eq(e2e_fd_count(), fds, "a descriptor leaked");
+}
+
+Test(control, the_owner_is_told_how_the_connection_ended)
+{
+	expect_end(hang_up_script, true, "");
+	expect_end(garbage_script, false, "malformed JSON");
+}
+
+/* Starts the stream, sends no event, then answers one more request. */
+static bool quiet_stream_script(int fd)
+{
+	char *line = srv_line(fd), buf[128];
+
+	snprintf(buf, sizeof buf, "{\"id\":%lld,\"result\":{}}\n",
+	         srv_id(line));
+	free(line);
+	srv_send(fd, buf);
+	line = srv_line(fd);
+	snprintf(buf, sizeof buf, "{\"id\":%lld,\"result\":\"pong\"}\n",
+	         srv_id(line));
+	free(line);
+	srv_send(fd, buf);
+	return true;
+}
+
+Test(control, a_quiet_stream_times_out_and_the_connection_lives_on)
+{
+	struct insomnia_error err;
+	struct insomnia_control *c;
+	struct server srv;
+	char *result;
+	int n = 0;
+
+	server_start(&srv, quiet_stream_script);
+	c = insomnia_control_open_path(srv.path, &err);
+	cr_assert_not_null(c, "%s", err.message);
+	cr_assert_eq(insomnia_control_follow(c, "subscribe", NULL, count_events,
+	                                     &n, 100, &err),
+	             -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_TIMEOUT, "%s", err.message);
+	cr_assert_eq(insomnia_control_call_wait(c, "ping", NULL, 5000, &result,
+	                                        NULL, &err),
+	             0, "%s", err.message);
+	cr_assert_str_eq(result, "\"pong\"");
+	free(result);
+	insomnia_control_close(c);
+	server_finish(&srv);
+}
+
+/* Answers one request and hangs up: the next request is written to a
+ * closed peer.  SIGPIPE keeps its default action here (it would kill
+ * the test): the client must write with MSG_NOSIGNAL. */
+static bool one_then_hang_up_script(int fd)
+{
+	char *line = srv_line(fd), buf[128];
+
+	snprintf(buf, sizeof buf, "{\"id\":%lld,\"result\":1}\n", srv_id(line));
+	free(line);
+	srv_send(fd, buf);
+	shutdown(fd, SHUT_RDWR);
+	close(fd);
+	return false;
+}
+
+Test(control, writing_to_a_pod_that_hung_up_raises_no_sigpipe)
+{
+	struct insomnia_error err;
+	struct insomnia_control *c;
+	struct server srv;
+	char *result;
+
+	signal(SIGPIPE, SIG_DFL);
+	server_start(&srv, one_then_hang_up_script);
+	c = insomnia_control_open_path(srv.path, &err);
+	cr_assert_not_null(c, "%s", err.message);
+	cr_assert_eq(
+	    insomnia_control_call_wait(c, "a", NULL, 5000, &result, NULL, &err),
+	    0, "%s", err.message);
+	free(result);
+	server_finish(&srv); /* the peer is gone for sure */
+	cr_assert_eq(
+	    insomnia_control_call_wait(c, "b", NULL, 5000, &result, NULL, &err),
+	    -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL, "%s", err.message);
+	insomnia_control_close(c);
+}
+
+/* Answers the first request only once the second one is queued, then
+ * closes with that one unread: the kernel resets the connection. */
+static bool reset_script(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char *line = srv_line(fd), buf[128];
+
+	if (poll(&p, 1, -1) != 1)
+		_exit(7);
+	snprintf(buf, sizeof buf, "{\"id\":%lld,\"result\":1}\n", srv_id(line));
+	free(line);
+	srv_send(fd, buf);
+	close(fd);
+	return false;
+}
+
+Test(control, a_reset_after_the_last_reply_is_an_end_not_an_io_error)
+{
+	struct event_base *base = event_base_new();
+	struct insomnia_control *c;
+	struct server srv;
+	struct seen s = {0};
+
+	server_start(&srv, reset_script);
+	c = connect_to(base, srv.path);
+	call(c, "shutdown", NULL, &s);
+	call(c, "ping", NULL, &s);
+	while (s.n < 2)
+		cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	cr_assert_eq(s.status[0], INSOMNIA_CONTROL_RESULT);
+	cr_assert_eq(s.status[1], INSOMNIA_CONTROL_FAILED);
+	cr_assert_eq(s.kind[1], INSOMNIA_ERR_PROTOCOL, "%s", s.message[1]);
+	cr_assert(strstr(s.message[1], "closed the connection before"), "%s",
+	          s.message[1]);
+	insomnia_control_close(c);
+	server_finish(&srv);
+	event_base_free(base);
 }
