@@ -173,8 +173,11 @@ INSOMNIA_API void insomnia_control_unsubscribe(struct insomnia_control *c);
 /* --- Blocking calls (connections from insomnia_control_open*) ---------
  *
  * timeout_ms <= 0 waits without limit.  While they wait, callbacks of
- * c's async calls made earlier run too.  Refused (INSOMNIA_ERR_USAGE) on
- * an async connection: they would turn the caller's loop. */
+ * c's async calls made earlier run too; those callbacks may close c (the
+ * wait then returns INSOMNIA_ERR_INTERRUPTED) but not wait on c again.
+ * Refused (INSOMNIA_ERR_USAGE) on an async connection: they would turn
+ * the caller's loop.  Another blocking connection may be used from
+ * anywhere, callbacks of an async one included. */
 
 /* Call and wait for the reply: 0 and *result (the "result" value as
  * malloc'd JSON text, NUL-terminated; free() it) and *len (may be NULL),
