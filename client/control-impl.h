@@ -31,4 +31,9 @@ void ctl_hold(struct insomnia_control *c);
 bool ctl_release(struct insomnia_control *c);
 bool ctl_closing(const struct insomnia_control *c);
 
+/* A blocking call turns c's private loop; a second one from inside a
+ * callback would turn it again.  false when one already waits. */
+bool ctl_wait_begin(struct insomnia_control *c);
+void ctl_wait_end(struct insomnia_control *c);
+
 #endif

@@ -56,6 +56,11 @@ static int check_blocking(struct insomnia_control *c,
 		return error_set(err, INSOMNIA_ERR_USAGE,
 		                 "a blocking call on a connection of the "
 		                 "caller's loop");
+	/* begun last: the callers end it on every path from here */
+	if (!ctl_wait_begin(c))
+		return error_set(err, INSOMNIA_ERR_USAGE,
+		                 "a blocking call from a callback of a "
+		                 "blocking call on the same connection");
 	return 0;
 }
 
@@ -70,6 +75,14 @@ static int start_timer(struct insomnia_control *c, struct waiter *w,
 		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	arm(w);
 	return 0;
+}
+
+static void stop_waiting(struct insomnia_control *c, struct waiter *w)
+{
+	if (w->timer)
+		event_free(w->timer);
+	w->timer = NULL;
+	ctl_wait_end(c);
 }
 
 /* Turn c's loop until w is done, timed out or c closed by a callback.
@@ -127,13 +140,15 @@ int insomnia_control_call_wait(struct insomnia_control *c, const char *method,
 	struct ctl_call *call;
 
 	*result = NULL;
-	if (check_blocking(c, err) < 0 ||
-	    start_timer(c, &w, timeout_ms, err) < 0)
+	if (check_blocking(c, err) < 0)
 		return -1;
+	if (start_timer(c, &w, timeout_ms, err) < 0) {
+		ctl_wait_end(c);
+		return -1;
+	}
 	call = ctl_call_start(c, method, params, call_done, &w, err);
 	if (!call) {
-		if (w.timer)
-			event_free(w.timer);
+		stop_waiting(c, &w);
 		return -1;
 	}
 	ctl_hold(c);
@@ -142,8 +157,7 @@ int insomnia_control_call_wait(struct insomnia_control *c, const char *method,
 		ctl_call_orphan(c, call);
 		unfinished(c, &w);
 	}
-	if (w.timer)
-		event_free(w.timer);
+	stop_waiting(c, &w);
 	ctl_release(c);
 	if (w.rc < 0) {
 		if (err)
@@ -205,12 +219,14 @@ int insomnia_control_follow(
 	    .arg = &w,
 	};
 
-	if (check_blocking(c, err) < 0 ||
-	    start_timer(c, &w, timeout_ms, err) < 0)
+	if (check_blocking(c, err) < 0)
 		return -1;
+	if (start_timer(c, &w, timeout_ms, err) < 0) {
+		ctl_wait_end(c);
+		return -1;
+	}
 	if (insomnia_control_subscribe(c, method, params, &stream, err) < 0) {
-		if (w.timer)
-			event_free(w.timer);
+		stop_waiting(c, &w);
 		return -1;
 	}
 	ctl_hold(c);
@@ -220,8 +236,7 @@ int insomnia_control_follow(
 			insomnia_control_unsubscribe(c);
 		unfinished(c, &w);
 	}
-	if (w.timer)
-		event_free(w.timer);
+	stop_waiting(c, &w);
 	ctl_release(c);
 	if (w.rc < 0 && err)
 		*err = w.err;

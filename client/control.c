@@ -64,6 +64,7 @@ struct insomnia_control {
 	void *end_arg;
 	int depth;    /* callbacks under way (ctl_hold) */
 	bool closing; /* insomnia_control_close was called */
+	bool waiting; /* a blocking call turns the private loop */
 };
 
 static void end_connection(struct insomnia_control *c,
@@ -116,6 +117,19 @@ static void destroy(struct insomnia_control *c)
 	if (c->own_base)
 		event_base_free(c->base);
 	free(c);
+}
+
+bool ctl_wait_begin(struct insomnia_control *c)
+{
+	if (c->waiting)
+		return false;
+	c->waiting = true;
+	return true;
+}
+
+void ctl_wait_end(struct insomnia_control *c)
+{
+	c->waiting = false;
 }
 
 void ctl_hold(struct insomnia_control *c)

@@ -1190,3 +1190,135 @@ Test(control, a_reset_after_the_last_reply_is_an_end_not_an_io_error)
 	server_finish(&srv);
 	event_base_free(base);
 }
+
+/* --- A stream and plain calls sharing one connection ------------------------
+ */
+
+static bool mixed_script(int fd)
+{
+	char *sub = srv_line(fd), *ping = srv_line(fd), buf[256];
+
+	snprintf(buf, sizeof buf,
+	         "{\"event\":\"early\"}\n"
+	         "{\"id\":%lld,\"result\":{}}\n"
+	         "{\"event\":\"one\",\"data\":1}\n"
+	         "{\"id\":%lld,\"result\":\"pong\"}\n"
+	         "{\"event\":\"two\",\"data\":2}\n",
+	         srv_id(sub), srv_id(ping));
+	free(sub);
+	free(ping);
+	srv_send(fd, buf);
+	close(fd);
+	return false;
+}
+
+struct mixed {
+	struct seen replies;
+	struct stream_seen stream;
+	int replies_at_event[16];
+};
+
+static void mixed_event(struct insomnia_control *c, const char *name,
+                        const char *data, size_t len, void *arg)
+{
+	struct mixed *m = arg;
+
+	m->replies_at_event[m->stream.events] = m->replies.n;
+	st_event(c, name, data, len, &m->stream);
+}
+
+static void mixed_started(struct insomnia_control *c,
+                          const struct insomnia_control_reply *r, void *arg)
+{
+	struct mixed *m = arg;
+
+	(void)c;
+	cr_assert_eq(r->status, INSOMNIA_CONTROL_RESULT);
+	m->stream.started = true;
+}
+
+static void mixed_ended(struct insomnia_control *c,
+                        const struct insomnia_error *err, void *arg)
+{
+	struct mixed *m = arg;
+
+	st_ended(c, err, &m->stream);
+}
+
+Test(control, events_and_replies_interleave_on_one_connection)
+{
+	int fds = e2e_fd_count();
+	struct event_base *base = event_base_new();
+	struct insomnia_control_stream st;
+	struct insomnia_error err;
+	struct insomnia_control *c;
+	struct server srv;
+	struct mixed m = {0};
+
+	st = (struct insomnia_control_stream){mixed_started, mixed_event,
+	                                      mixed_ended, &m};
+	server_start(&srv, mixed_script);
+	c = connect_to(base, srv.path);
+	cr_assert_eq(
+	    insomnia_control_subscribe(c, "subscribe", NULL, &st, &err), 0);
+	call(c, "ping", NULL, &m.replies);
+	event_base_dispatch(base);
+	cr_assert(m.stream.started);
+	cr_assert(m.stream.ended && m.stream.end_clean);
+	cr_assert_eq(m.stream.events, 3);
+	cr_assert_str_eq(m.stream.names[0], "early");
+	cr_assert_str_eq(m.stream.names[2], "two");
+	cr_assert_eq(m.replies.n, 1);
+	cr_assert_str_eq(m.replies.text[0], "\"pong\"");
+	/* in the order of the lines: pong between "one" and "two" */
+	cr_assert_eq(m.replies_at_event[1], 0);
+	cr_assert_eq(m.replies_at_event[2], 1);
+	insomnia_control_close(c);
+	server_finish(&srv);
+	event_base_free(base);
+	cr_assert_eq(e2e_fd_count(), fds, "a descriptor leaked");
+}
+
+/* --- A blocking wait inside a blocking wait ------------------------------- */
+
+struct nested {
+	struct insomnia_control *c;
+	struct insomnia_error err;
+	int rc;
+};
+
+static void nested_reply(struct insomnia_control *c,
+                         const struct insomnia_control_reply *r, void *arg)
+{
+	struct nested *n = arg;
+	char *result = NULL;
+
+	(void)r;
+	n->rc = insomnia_control_call_wait(c, "inner", NULL, 1000, &result,
+	                                   NULL, &n->err);
+	free(result);
+}
+
+Test(control, a_blocking_call_inside_a_wait_on_the_same_connection_is_refused)
+{
+	struct insomnia_error err;
+	struct nested n = {0};
+	struct server srv;
+	char *result;
+
+	server_start(&srv, echo_script);
+	n.c = insomnia_control_open_path(srv.path, &err);
+	cr_assert_not_null(n.c, "%s", err.message);
+	cr_assert_eq(
+	    insomnia_control_call(n.c, "async", NULL, nested_reply, &n, &err),
+	    0);
+	cr_assert_eq(insomnia_control_call_wait(n.c, "outer", NULL, 5000,
+	                                        &result, NULL, &err),
+	             0, "%s", err.message);
+	cr_assert_str_eq(result, "2");
+	free(result);
+	cr_assert_eq(n.rc, -1);
+	cr_assert_eq(n.err.kind, INSOMNIA_ERR_USAGE, "%s", n.err.message);
+	insomnia_control_close(n.c);
+	server_finish(&srv);
+}

@@ -174,7 +174,8 @@ INSOMNIA_API void insomnia_control_unsubscribe(struct insomnia_control *c);
  *
  * timeout_ms <= 0 waits without limit.  While they wait, callbacks of
  * c's async calls made earlier run too; those callbacks may close c (the
- * wait then returns INSOMNIA_ERR_INTERRUPTED) but not wait on c again.
+ * wait then returns INSOMNIA_ERR_INTERRUPTED); a blocking call on c from
+ * inside them is refused (INSOMNIA_ERR_USAGE).
  * Refused (INSOMNIA_ERR_USAGE) on an async connection: they would turn
  * the caller's loop.  Another blocking connection may be used from
  * anywhere, callbacks of an async one included. */
