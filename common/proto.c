@@ -387,3 +387,82 @@ out:
 	free(line);
 	return rc;
 }
+
+static bool is_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
+}
+
+/* An event: a string "event" and no "id" (see docs/protocol.md). */
+static int incoming_event(struct proto_incoming *in, struct insomnia_error *err)
+{
+	in->event = json_string_value(json_object_get(in->root, "event"));
+	if (!in->event)
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "event line whose event is not a string");
+	in->kind = PROTO_IN_EVENT;
+	in->value = json_object_get(in->root, "data");
+	return 0;
+}
+
+static int incoming_reply(struct proto_incoming *in, struct insomnia_error *err)
+{
+	json_t *r = json_object_get(in->root, "result");
+	json_t *e = json_object_get(in->root, "error");
+
+	in->id = json_object_get(in->root, "id");
+	if (r && !e) {
+		in->kind = PROTO_IN_RESULT;
+		in->value = r;
+		return 0;
+	}
+	if (!json_is_object(e) || r)
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "reply has neither a result nor an error");
+	in->kind = PROTO_IN_ERROR;
+	in->value = e;
+	if (!json_is_string(json_object_get(e, "code")) ||
+	    !json_is_string(json_object_get(e, "message")))
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "error reply without a code and a message");
+	reply_error(e, &in->error);
+	return 0;
+}
+
+int proto_parse_incoming(const char *line, size_t len,
+                         struct proto_incoming *in, struct insomnia_error *err)
+{
+	json_error_t jerr;
+	int rc;
+
+	memset(in, 0, sizeof *in);
+	if (is_blank(line, len)) {
+		in->kind = PROTO_IN_BLANK;
+		return 0;
+	}
+	in->root = json_loadb(line, len, 0, &jerr);
+	if (!in->root)
+		return error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                 "malformed JSON from the pod at column %d: %s",
+		                 jerr.column, jerr.text);
+	if (!json_is_object(in->root))
+		rc = error_set(err, INSOMNIA_ERR_PROTOCOL,
+		               "line from the pod is not a JSON object");
+	else if (json_object_get(in->root, "event") &&
+	         !json_object_get(in->root, "id"))
+		rc = incoming_event(in, err);
+	else
+		rc = incoming_reply(in, err);
+	if (rc < 0)
+		proto_incoming_free(in);
+	return rc;
+}
+
+void proto_incoming_free(struct proto_incoming *in)
+{
+	json_decref(in->root);
+	in->root = NULL;
+}

@@ -96,4 +96,32 @@ int proto_call(int fd, int64_t id, const char *method, json_t *params,
 int proto_read_line(int fd, char **line, size_t *len,
                     struct insomnia_error *err);
 
+/* --- Client side: every line a pod may send ------------------------- */
+
+enum proto_incoming_kind {
+	PROTO_IN_BLANK,  /* only spaces or tabs: ignored, like the pod does */
+	PROTO_IN_RESULT, /* {"id":..,"result":..} */
+	PROTO_IN_ERROR,  /* {"id":..,"error":{"code":..,"message":..}} */
+	PROTO_IN_EVENT,  /* {"event":"..","data":..}, no id */
+};
+
+/* One parsed line.  root owns the rest (borrowed pointers). */
+struct proto_incoming {
+	json_t *root;
+	enum proto_incoming_kind kind;
+	json_t *id;        /* RESULT, ERROR: the id, NULL when absent */
+	json_t *value;     /* RESULT: the result; ERROR: the error object;
+	                      EVENT: data (NULL when absent) */
+	const char *event; /* EVENT: its name */
+	struct insomnia_error error; /* ERROR: as proto_call reports it */
+};
+
+/* Classify one line from a pod (without its '\n').  0 and in filled
+ * (free with proto_incoming_free), or -1 and err (INSOMNIA_ERR_PROTOCOL:
+ * not JSON, not an object, or neither a reply nor an event); in needs
+ * no freeing then. */
+int proto_parse_incoming(const char *line, size_t len,
+                         struct proto_incoming *in, struct insomnia_error *err);
+void proto_incoming_free(struct proto_incoming *in);
+
 #endif

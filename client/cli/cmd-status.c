@@ -1,34 +1,55 @@
-/* podctl status: ask a pod itself how it is. */
-#include <errno.h>
+/* podctl status: ask a pod itself how it is, through the control client
+ * of the library (<insomnia/control.h>), as any program would. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
+#include <string.h>
 #include <unistd.h>
 
-#include "podlist.h"
-#include "podctl.h"
+#include <insomnia/control.h>
 #include <insomnia/pods.h>
-#include "proto.h"
-#include "rundir.h"
-#include "unixsock.h"
+
+#include "error.h" /* error_set, error_prefix: podctl's own messages */
+#include "podctl.h"
+
+/* How long the pod has to answer each request. */
+#define STATUS_TIMEOUT_MS 5000
+
+/* One blocking call, its result parsed. */
+static int call(struct insomnia_control *c, const char *method, json_t **out,
+                struct insomnia_error *err)
+{
+	json_error_t jerr;
+	char *text;
+	size_t len;
+
+	if (insomnia_control_call_wait(c, method, NULL, STATUS_TIMEOUT_MS,
+	                               &text, &len, err) < 0)
+		return -1;
+	*out = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+	free(text);
+	if (*out)
+		return 0;
+	return error_set(err, INSOMNIA_ERR_PROTOCOL,
+	                 "the %s reply does not parse: %s", method, jerr.text);
+}
 
 /* hello then status over one connection.  A pod whose accept queue is
  * full is busy (socket_refused, "busy"), not an I/O error. */
 static int ask(const struct insomnia_pod_info *info, json_t **hello,
                json_t **status, struct insomnia_error *err)
 {
-	struct timeval tv = {5, 0};
-	int fd, rc;
+	struct insomnia_control *c =
+	    insomnia_control_open_path(info->socket, err);
+	int rc;
 
-	if (unixsock_connect(info->socket, &fd, err) < 0) {
+	if (!c) {
 		error_prefix(err, "pod %s", info->name);
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	rc = proto_call(fd, 1, "hello", NULL, hello, err);
+	rc = call(c, "hello", hello, err);
 	if (rc == 0)
-		rc = proto_call(fd, 2, "status", NULL, status, err);
-	close(fd);
+		rc = call(c, "status", status, err);
+	insomnia_control_close(c);
 	return rc;
 }
 
@@ -58,26 +79,15 @@ static void print_human(json_t *hello, json_t *status)
 static int exec_status(int argc, char **argv)
 {
 	json_t *hello = NULL, *status = NULL;
-	char root[INSOMNIA_PATH_MAX];
 	struct insomnia_pod_info info;
 	struct insomnia_error err;
 	bool json = false;
-	int c, rootfd;
+	int c;
 
 	if (cli_json_only(&cmd_status_entry, argc, argv, 1, &json, &c))
 		return c;
 	insomnia_error_clear(&err);
-	if (insomnia_name_check(argv[optind], &err) < 0)
-		return cli_fail(json, &err);
-	rootfd = rundir_open_root(false, root, sizeof root, &err);
-	if (rootfd < 0 && err.errnum == ENOENT)
-		error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running", argv[optind]);
-	if (rootfd < 0)
-		return cli_fail(json, &err);
-	c = podlist_read(rootfd, root, argv[optind], &info, &err);
-	close(rootfd);
-	if (c < 0)
+	if (insomnia_pod_find(argv[optind], &info, &err) < 0)
 		return cli_fail(json, &err);
 	if (!info.alive) {
 		error_set(&err, INSOMNIA_ERR_NOT_RUNNING,

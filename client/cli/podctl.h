@@ -143,6 +143,7 @@ extern const struct cmd_entry cmd_reap_entry;
 extern const struct cmd_entry cmd_sessions_entry;
 extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_call_entry;
 
 /* What spawn and resume share. */
 struct spawn_args {

@@ -4,6 +4,7 @@
 #ifndef INSOMNIA_INSOMNIA_H
 #define INSOMNIA_INSOMNIA_H
 
+#include <insomnia/control.h>
 #include <insomnia/dirs.h>
 #include <insomnia/error.h>
 #include <insomnia/overlay.h>
