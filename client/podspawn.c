@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +36,7 @@
 #include "procsig.h"
 #include "ready.h"
 #include "rundir.h"
+#include "statefile.h"
 #include "unixsock.h"
 
 /* How long a SIGKILLed pod has to exit: only a process stuck in the
@@ -185,19 +185,12 @@ static void finish_error(struct insomnia_spawn *s)
 
 static void read_session_id(struct insomnia_spawn *s)
 {
-	char *text;
-	size_t len;
-	json_t *state, *id;
+	struct statefile sf;
 
-	if (fd_read_file_at(s->dir_fd, RUNDIR_STATE, 1 << 20, &text, &len) < 0)
-		return;
-	state = json_loadb(text, len, 0, NULL);
-	free(text);
-	id = json_object_get(state, "session_id");
-	if (json_is_string(id) &&
-	    json_string_length(id) < sizeof s->result.session_id)
-		strcpy(s->result.session_id, json_string_value(id));
-	json_decref(state);
+	if (statefile_read(s->dir_fd, &sf) == 0 &&
+	    (sf.known & STATEFILE_SESSION_ID))
+		memcpy(s->result.session_id, sf.session_id,
+		       sizeof sf.session_id);
 }
 
 /* The socket is the contract; pid and session come from the dir's files
