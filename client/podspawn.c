@@ -503,7 +503,7 @@ static void pod_exited(struct insomnia_spawn *s, int status)
 
 static struct launch_spec spec_of(struct insomnia_spawn *s)
 {
-	return (struct launch_spec){s->podcmd, NULL, -1, s->cwd};
+	return (struct launch_spec){s->podcmd, NULL, -1, s->cwd, NULL};
 }
 
 /* The monitor cannot collect the pod's status any more: stop the pod. */
@@ -631,14 +631,33 @@ static int build_argv(struct insomnia_spawn *s, const char **argv)
 	return n;
 }
 
+/* The pod's name and dir, set in its environment (podcmd.h). */
+struct pod_env {
+	char name[sizeof PODCMD_ENV_NAME "=" + INSOMNIA_NAME_MAX];
+	char dir[sizeof PODCMD_ENV_DIR "=" + INSOMNIA_PATH_MAX];
+	char *env[3];
+};
+
+static void build_env(struct insomnia_spawn *s, struct pod_env *pe)
+{
+	snprintf(pe->name, sizeof pe->name, "%s=%s", PODCMD_ENV_NAME, s->name);
+	snprintf(pe->dir, sizeof pe->dir, "%s=%s", PODCMD_ENV_DIR, s->dir_path);
+	pe->env[0] = pe->name;
+	pe->env[1] = pe->dir;
+	pe->env[2] = NULL;
+}
+
 static void launch_pod(struct insomnia_spawn *s)
 {
 	const char *argv[8];
-	struct launch_spec spec = {s->podcmd, (char *const *)argv, -1, s->cwd};
+	struct pod_env pe;
+	struct launch_spec spec = {s->podcmd, (char *const *)argv, -1, s->cwd,
+	                           pe.env};
 	struct insomnia_error e;
 	int rc;
 
 	build_argv(s, argv);
+	build_env(s, &pe);
 	drop_lock_watch(s);
 	if (open_log(s, &spec.stderr_fd, &e) < 0) {
 		if (spec.stderr_fd >= 0)
