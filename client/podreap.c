@@ -24,7 +24,7 @@
 #include "fdio.h"
 #include "paths.h"
 #include <insomnia/pods.h>
-#include "procsig.h"
+#include "podkill.h"
 #include "rundir.h"
 #include "sessionreap.h"
 
@@ -70,7 +70,11 @@ static pid_t kill_stale_group(const struct insomnia_pod_info *info)
 		return 0;
 	if (started_before_boot(info->started_at))
 		return 0;
-	return procsig_kill_leaderless_group(pgid, SIGKILL) == 0 ? pgid : 0;
+	/* dead (we hold its lock): only what is left of its group */
+	return podkill_signal(&(struct podkill){pgid, -1, NULL, true},
+	                      SIGKILL) == 0
+	           ? pgid
+	           : 0;
 }
 
 /* Notes are short by design: a cut one still says what went wrong. */
