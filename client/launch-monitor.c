@@ -27,10 +27,10 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "launchmsg.h"
 
 extern char **environ;
@@ -165,7 +165,7 @@ static pid_t start_pod(const char *path, char **argv)
  * news: it is our child, so its pid cannot be reused before we reap. */
 static int follow(pid_t pod)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pod, 0);
+	int pidfd = compat_pidfd_open(pod);
 	int saved = errno;
 
 	if (pidfd >= 0)
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	reset_signals();
-	close_range(LAUNCH_FD_LOG + 1, ~0U, 0);
+	compat_close_from(LAUNCH_FD_LOG + 1);
 	fcntl(LAUNCH_FD_REPORT, F_SETFL, O_NONBLOCK);
 	if (argc < 5 || strcmp(argv[1], LAUNCH_PROTO_VERSION) != 0)
 		fail(LAUNCH_STEP_ARGS, EINVAL);

@@ -133,6 +133,43 @@ static char **monitor_argv(const struct launch_spec *spec)
 	return argv;
 }
 
+/* Is entry ("NAME=value") the variable that set ("NAME=...") sets? */
+static bool same_name(const char *entry, const char *set)
+{
+	size_t len = strcspn(set, "=");
+
+	return strncmp(entry, set, len) == 0 && entry[len] == '=';
+}
+
+static bool overridden(const char *entry, char *const *env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		if (same_name(entry, env[i]))
+			return true;
+	return false;
+}
+
+/* The caller's environment with spec->env set over it: an array of
+ * pointers only (the strings stay the caller's), malloc'd. */
+static char **monitor_envp(const struct launch_spec *spec)
+{
+	size_t n = 0, extra = 0, used = 0;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	while (spec->env && spec->env[extra])
+		extra++;
+	envp = calloc(n + extra + 1, sizeof *envp);
+	if (!envp)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!overridden(environ[i], spec->env))
+			envp[used++] = environ[i];
+	memcpy(envp + used, spec->env, extra * sizeof *envp);
+	return envp;
+}
+
 static int spawn_monitor(const struct launch_spec *spec,
                          const struct handover *h, pid_t *pid,
                          struct insomnia_error *err)
@@ -141,24 +178,29 @@ static int spawn_monitor(const struct launch_spec *spec,
 	const char *path = launch_monitor_path(buf, sizeof buf);
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	char **argv = monitor_argv(spec);
+	char **argv = monitor_argv(spec), **envp = monitor_envp(spec);
 	int rc;
 
-	if (!argv)
+	if (!argv || !envp) {
+		free(argv);
+		free(envp);
 		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+	}
 	if ((rc = posix_spawn_file_actions_init(&fa))) {
 		free(argv);
+		free(envp);
 		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
 		                       "cannot prepare to start %s", path);
 	}
 	if (!(rc = posix_spawnattr_init(&attr))) {
 		rc = monitor_plan(&fa, &attr, h);
 		if (!rc)
-			rc = posix_spawn(pid, path, &fa, &attr, argv, environ);
+			rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
 		posix_spawnattr_destroy(&attr);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
+	free(envp);
 	if (rc)
 		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
 		                       "cannot start the launch monitor %s "

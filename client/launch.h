@@ -38,6 +38,10 @@ struct launch_spec {
 	char *const *argv; /* NULL-terminated */
 	int stderr_fd;     /* becomes the pod's fd 2 */
 	const char *cwd;   /* may be NULL */
+	/* "NAME=value" entries (NULL-terminated; may be NULL) set in the
+	 * pod's environment over the caller's, which is left untouched:
+	 * the monitor gets a copy (posix_spawn's envp) and hands it on. */
+	char *const *env;
 };
 
 /* The monitor's path: INSOMNIA_LAUNCH_MONITOR, else beside the running

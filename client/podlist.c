@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,68 +11,35 @@
 
 #include "fdio.h"
 #include "rundir.h"
+#include "statefile.h"
 
-static void copy_string(json_t *obj, const char *key, char *out, size_t size)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (json_is_string(v) && json_string_length(v) < size)
-		strcpy(out, json_string_value(v));
-}
-
-/* state.json's text: one read into buf when it fits (it is a few hundred
- * bytes), else a heap copy in *heap.  NULL when absent. */
-static const char *state_text(int dirfd, char *buf, size_t size, size_t *len,
-                              char **heap)
-{
-	/* a FIFO (or anything not a regular file) is no state: never
-	 * wait on it */
-	int fd =
-	    fd_open_regular_at(dirfd, RUNDIR_STATE, O_RDONLY | O_NOFOLLOW, 0);
-	ssize_t n;
-
-	*heap = NULL;
-	if (fd < 0)
-		return NULL;
-	n = fd_read_some(fd, buf, size);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	if ((size_t)n < size) {
-		*len = (size_t)n;
-		return buf;
-	}
-	if (fd_read_file_at(dirfd, RUNDIR_STATE, 1 << 20, heap, len) < 0)
-		return NULL;
-	return *heap;
-}
+/* Only what fits: insomnia_pod_info's fields hold statefile's. */
+_Static_assert(sizeof((struct insomnia_pod_info *)0)->session_id >=
+                   sizeof((struct statefile *)0)->session_id,
+               "session_id");
+_Static_assert(sizeof((struct insomnia_pod_info *)0)->started_at >=
+                   sizeof((struct statefile *)0)->started_at,
+               "started_at");
+_Static_assert(sizeof((struct insomnia_pod_info *)0)->state >=
+                   sizeof((struct statefile *)0)->state,
+               "state");
 
 /* state.json is optional: pods that do not write it still list. */
 static void read_state(int dirfd, struct insomnia_pod_info *info)
 {
-	char buf[8192], *heap;
-	const char *text;
-	size_t len;
-	json_t *st, *v;
+	struct statefile sf;
 
-	text = state_text(dirfd, buf, sizeof buf, &len, &heap);
-	if (!text)
+	if (statefile_read(dirfd, &sf) < 0)
 		return;
-	st = json_loadb(text, len, 0, NULL);
-	free(heap);
-	copy_string(st, "session_id", info->session_id,
-	            sizeof info->session_id);
-	copy_string(st, "started_at", info->started_at,
-	            sizeof info->started_at);
-	copy_string(st, "state", info->state, sizeof info->state);
+	/* unknown fields are "" and 0, as info's own unknowns */
+	memcpy(info->session_id, sf.session_id, sizeof sf.session_id);
+	memcpy(info->started_at, sf.started_at, sizeof sf.started_at);
+	memcpy(info->state, sf.state, sizeof sf.state);
 	/* Not "socket": it is <dir>/sock by contract, and JSON cannot hold
 	 * a path that is not UTF-8 (docs/errors.md), so the dir's own path
 	 * is the one that reaches it. */
-	if (json_is_integer(v = json_object_get(st, "pgid")))
-		info->pgid = (pid_t)json_integer_value(v);
-	if (json_is_integer(v = json_object_get(st, "pid")))
-		info->pid = (pid_t)json_integer_value(v);
-	json_decref(st);
+	info->pgid = sf.pgid;
+	info->pid = sf.pid;
 }
 
 int podlist_read(int rootfd, const char *root_path, const char *name,

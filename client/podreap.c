@@ -24,7 +24,7 @@
 #include "fdio.h"
 #include "paths.h"
 #include <insomnia/pods.h>
-#include "procsig.h"
+#include "podkill.h"
 #include "rundir.h"
 #include "sessionreap.h"
 
@@ -70,7 +70,11 @@ static pid_t kill_stale_group(const struct insomnia_pod_info *info)
 		return 0;
 	if (started_before_boot(info->started_at))
 		return 0;
-	return procsig_kill_leaderless_group(pgid, SIGKILL) == 0 ? pgid : 0;
+	/* dead (we hold its lock): only what is left of its group */
+	return podkill_signal(&(struct podkill){pgid, -1, NULL, true},
+	                      SIGKILL) == 0
+	           ? pgid
+	           : 0;
 }
 
 /* Notes are short by design: a cut one still says what went wrong. */
@@ -85,49 +89,18 @@ static void note(struct insomnia_reap_report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Unlink every file but `lock`, which the caller holds. */
-static void remove_files(int dirfd, struct insomnia_reap_report *r)
+static void note_kept(const char *msg, void *arg)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
-
-	if (!d) {
-		note(r, "cannot list the dir: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	rewinddir(d); /* the dup shares its offset with dirfd */
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strcmp(e->d_name, RUNDIR_LOCK))
-			continue;
-		/* a non-socket sock, a FIFO or dir named pid: not ours */
-		if (rundir_remove_entry(dirfd, e->d_name) < 0)
-			note(r, "kept %s: %s", e->d_name,
-			     errno == ENOTSOCK ? "not a socket"
-			                       : fd_strerror(errno));
-	}
-	closedir(d);
+	note(arg, "%s", msg);
 }
 
 /* We hold the spawn lock and `lock`: nothing runs or starts here. */
 static void remove_dir(int rootfd, int dirfd, struct insomnia_reap_report *r)
 {
-	remove_files(dirfd, r);
-	if (r->note[0])
-		return;
-	if (unlinkat(dirfd, RUNDIR_LOCK, 0) < 0 && errno != ENOENT) {
-		note(r, "cannot remove %s: %s", RUNDIR_LOCK, strerror(errno));
-		return;
-	}
-	/* a pod started by hand that made a new `lock` meanwhile keeps
-	 * the dir: it is live now, and that is no failure of ours */
-	if (unlinkat(rootfd, r->name, AT_REMOVEDIR) == 0)
-		r->removed = true;
-	else if (errno != ENOTEMPTY)
-		note(r, "cannot remove the dir: %s", strerror(errno));
+	struct rundir_removal how = {RUNDIR_REMOVE_ALL, rootfd, r->name,
+	                             note_kept, r};
+
+	r->removed = rundir_remove_held(dirfd, &how) == 1;
 }
 
 /* Take the pod's lock; 1 held (go on), 0 a live pod (leave it), with a

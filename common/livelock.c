@@ -81,3 +81,27 @@ int livelock_probe_at(int dirfd, const char *name, const char *what,
 		return livelock_error(err, saved, "probe", what);
 	return state;
 }
+
+int livelock_take_at(int dirfd, const char *name, const char *what, int *fd,
+                     struct insomnia_error *err)
+{
+	int rc, saved;
+
+	*fd = livelock_open(dirfd, name, true);
+	if (*fd < 0) {
+		saved = errno;
+		livelock_error(err, saved, "open", what);
+		errno = saved;
+		return -1;
+	}
+	rc = livelock_try(*fd);
+	if (rc == 0)
+		return 0;
+	saved = errno;
+	if (rc < 0)
+		livelock_error(err, saved, "lock", what);
+	close(*fd);
+	*fd = -1;
+	errno = saved;
+	return rc;
+}

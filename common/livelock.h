@@ -45,6 +45,14 @@ int livelock_probe(int fd);
 int livelock_probe_at(int dirfd, const char *name, const char *what,
                       struct insomnia_error *err);
 
+/* Open dirfd/name (created 0600 when absent) and take it: 0 taken, *fd
+ * set (close it to let go); 1 (LIVELOCK_HELD) when someone else holds
+ * it; -1 with errno and err ("cannot open WHAT: ...", "cannot lock WHAT:
+ * ...", INSOMNIA_ERR_RUNTIME_DIR).  *fd is -1 unless taken.  err may be
+ * NULL.  The one way to take a pod's or a session's `lock`. */
+int livelock_take_at(int dirfd, const char *name, const char *what, int *fd,
+                     struct insomnia_error *err);
+
 /* Fill err for a failed open, take or probe of a lock file: one kind
  * (INSOMNIA_ERR_RUNTIME_DIR, the dir is unusable) wherever it happens, e.g.
  * "cannot open /run/x/lock: not a regular file".  Returns -1. */

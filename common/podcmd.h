@@ -10,6 +10,13 @@
 
 #define PODCMD_ENV "INSOMNIA_POD_COMMAND"
 
+/* What the pod command finds in its environment besides the caller's
+ * (which the client leaves untouched): its name, and the absolute path
+ * of its runtime dir <runtime root>/<name>, so that a pod (a mock in a
+ * harness) need not re-implement the directory rules. */
+#define PODCMD_ENV_NAME "INSOMNIA_POD_NAME"
+#define PODCMD_ENV_DIR  "INSOMNIA_POD_DIR"
+
 /* The longest --overlay text, in bytes.  The kernel takes one argv
  * string of at most MAX_ARG_STRLEN (32 pages: 128 KiB with 4 KiB pages)
  * counting its NUL; a longer one fails exec with "Argument list too

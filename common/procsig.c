@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "fdio.h"
 
 int procsig_pidfd_open(pid_t pid)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	return compat_pidfd_open(pid);
 }
 
 /* State, group and session of pid from /proc/<pid>/stat. */
@@ -53,11 +53,6 @@ int procsig_stat(pid_t pid, char *state, pid_t *pgid)
 	return read_stat(pid, state, pgid, &sid);
 }
 
-static int pidfd_signal(int pidfd, int sig)
-{
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
 bool procsig_leads_group(int pidfd, pid_t pid)
 {
 	pid_t pgid;
@@ -66,7 +61,7 @@ bool procsig_leads_group(int pidfd, pid_t pid)
 	if (procsig_stat(pid, &state, &pgid) < 0 || pgid != pid)
 		return false;
 	/* still the process we hold, so what we read was about it */
-	return pidfd_signal(pidfd, 0) == 0;
+	return compat_pidfd_send_signal(pidfd, 0) == 0;
 }
 
 int procsig_send(int pidfd, pid_t pid, int sig, bool *group)
@@ -77,7 +72,7 @@ int procsig_send(int pidfd, pid_t pid, int sig, bool *group)
 		*group = leads;
 	if (leads && kill(-pid, sig) == 0)
 		return 0;
-	return pidfd_signal(pidfd, sig);
+	return compat_pidfd_send_signal(pidfd, sig);
 }
 
 /* Is fd (an entry of a /proc/<pid>/fd dir) the file dev/ino?  stat
@@ -116,7 +111,7 @@ bool procsig_has_open(int pidfd, pid_t pid, dev_t dev, ino_t ino)
 	if (fddir < 0 || !fd_dir_has(fddir, dev, ino))
 		return false;
 	/* still the process we hold, so the dir we read was its own */
-	return pidfd_signal(pidfd, 0) == 0;
+	return compat_pidfd_send_signal(pidfd, 0) == 0;
 }
 
 /* Is pid a live (not zombie) member of the session-led group pgid? */
@@ -140,7 +135,8 @@ static bool signal_member(pid_t pid, pid_t pgid, int sig)
 		return false;
 	/* a process that died after the check is a zombie or gone: the
 	 * signal is harmless or fails, never lands on a new owner of pid */
-	sent = in_session_group(pid, pgid) && pidfd_signal(pidfd, sig) == 0;
+	sent = in_session_group(pid, pgid) &&
+	       compat_pidfd_send_signal(pidfd, sig) == 0;
 	close(pidfd);
 	return sent;
 }

@@ -2,7 +2,10 @@
  * a pod's liveness lock, and removing what a dead pod left. */
 #include "rundir.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,28 +58,22 @@ enum take { TAKE_OK, TAKE_HELD, TAKE_FAILED, TAKE_AGAIN };
 static enum take take_once(int rootfd, const char *name, const char *path,
                            int dirfd, int *lockfd, struct insomnia_error *err)
 {
-	int fd = livelock_open(dirfd, RUNDIR_LOCK, true);
-	int rc;
+	char what[INSOMNIA_PATH_MAX + 32];
+	int fd, rc;
 
-	if (fd < 0) {
-		if (errno == ENOENT) /* the dir is gone: can't create in it */
-			return TAKE_AGAIN;
-		livelock_error(err, errno, "open the lock file in", path);
-		return TAKE_FAILED;
-	}
-	rc = livelock_try(fd);
-	if (rc == 0 && fd_linked_at(fd, dirfd, RUNDIR_LOCK) &&
+	snprintf(what, sizeof what, "the lock file in %s", path);
+	rc = livelock_take_at(dirfd, RUNDIR_LOCK, what, &fd, err);
+	if (rc < 0) /* ENOENT: the dir is gone, can't create in it */
+		return errno == ENOENT ? TAKE_AGAIN : TAKE_FAILED;
+	if (rc == LIVELOCK_HELD)
+		return TAKE_HELD;
+	if (fd_linked_at(fd, dirfd, RUNDIR_LOCK) &&
 	    fd_linked_at(dirfd, rootfd, name)) {
 		*lockfd = fd;
 		return TAKE_OK;
 	}
-	close(fd);
-	if (rc == 0) /* held a file a reaper had unlinked: worthless */
-		return TAKE_AGAIN;
-	if (rc == LIVELOCK_HELD)
-		return TAKE_HELD;
-	livelock_error(err, errno, "lock the lock file in", path);
-	return TAKE_FAILED;
+	close(fd); /* held a file a reaper had unlinked: worthless */
+	return TAKE_AGAIN;
 }
 
 int rundir_take_lock(int rootfd, const char *name, const char *path, int *dirfd,
@@ -155,38 +152,123 @@ int rundir_remove_entry(int dirfd, const char *name)
 	return 0;
 }
 
-void rundir_remove_state(int dirfd)
-{
-	rundir_remove_entry(dirfd, RUNDIR_SOCK);
-	rundir_remove_entry(dirfd, RUNDIR_PID);
-	rundir_remove_entry(dirfd, RUNDIR_STATE);
-}
-
 int rundir_hold_dead(int dirfd)
 {
-	int fd = livelock_open(dirfd, RUNDIR_LOCK, true);
-	int rc, saved;
+	int fd,
+	    rc = livelock_take_at(dirfd, RUNDIR_LOCK, RUNDIR_LOCK, &fd, NULL);
 
-	if (fd < 0)
-		return -1;
-	rc = livelock_try(fd);
-	if (rc == 0)
-		return fd;
-	saved = rc == LIVELOCK_HELD ? EAGAIN : errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	if (rc == LIVELOCK_HELD)
+		errno = EAGAIN;
+	return rc == 0 ? fd : -1;
+}
+
+/* ---- removing, under `lock` ------------------------------------------ */
+
+static void note(const struct rundir_removal *how, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void note(const struct rundir_removal *how, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!how->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	how->note(msg, how->arg);
+}
+
+/* One entry; false (with a note) when it was kept. */
+static bool remove_one(int dirfd, const char *name,
+                       const struct rundir_removal *how)
+{
+	if (rundir_remove_entry(dirfd, name) == 0)
+		return true;
+	/* a non-socket sock, a FIFO or dir named pid: not ours */
+	note(how, "kept %s: %s", name,
+	     errno == ENOTSOCK ? "not a socket" : fd_strerror(errno));
+	return false;
+}
+
+/* Every entry but `lock`, as rundir_remove_entry allows. */
+static bool remove_listed(int dirfd, const struct rundir_removal *how)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	bool all = true;
+
+	if (!d) {
+		note(how, "cannot list the dir: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	rewinddir(d); /* the dup shares its offset with dirfd */
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strcmp(e->d_name, RUNDIR_LOCK))
+			all &= remove_one(dirfd, e->d_name, how);
+	closedir(d);
+	return all;
+}
+
+/* What a pod publishes; its log stays, it explains the death. */
+static bool remove_published(int dirfd, const struct rundir_removal *how)
+{
+	static const char *const names[] = {RUNDIR_SOCK, RUNDIR_PID,
+	                                    RUNDIR_STATE};
+	bool all = true;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		all &= remove_one(dirfd, names[i], how);
+	return all;
+}
+
+/* `lock` (while held: see livelock.h, "Rule for removing"), then for
+ * RUNDIR_REMOVE_ALL the dir. */
+static int remove_lock_and_dir(int dirfd, const struct rundir_removal *how)
+{
+	if (unlinkat(dirfd, RUNDIR_LOCK, 0) < 0 && errno != ENOENT) {
+		note(how, "cannot remove %s: %s", RUNDIR_LOCK, strerror(errno));
+		return 0;
+	}
+	if (how->what != RUNDIR_REMOVE_ALL)
+		return 0;
+	/* a pod started by hand that made a new `lock` meanwhile keeps
+	 * the dir: it is live now, and that is no failure of ours */
+	if (unlinkat(how->rootfd, how->name, AT_REMOVEDIR) == 0)
+		return 1;
+	if (errno != ENOTEMPTY)
+		note(how, "cannot remove the dir: %s", strerror(errno));
+	return 0;
+}
+
+int rundir_remove_held(int dirfd, const struct rundir_removal *how)
+{
+	bool all = how->what == RUNDIR_REMOVE_ALL
+	               ? remove_listed(dirfd, how)
+	               : remove_published(dirfd, how);
+
+	/* anything kept keeps `lock` and the dir with it (reap) */
+	if (how->what == RUNDIR_REMOVE_STATE ||
+	    (how->what == RUNDIR_REMOVE_ALL && !all))
+		return 0;
+	return remove_lock_and_dir(dirfd, how);
 }
 
 int rundir_remove_leftovers_locked(int dirfd, bool keep_lock)
 {
+	struct rundir_removal how = {keep_lock ? RUNDIR_REMOVE_STATE
+	                                       : RUNDIR_REMOVE_STATE_LOCK,
+	                             -1, NULL, NULL, NULL};
 	int fd = rundir_hold_dead(dirfd);
 
 	if (fd < 0)
 		return errno == EAGAIN ? 0 : -1;
-	rundir_remove_state(dirfd);
-	if (!keep_lock) /* while held: see livelock.h, "Rule for removing" */
-		rundir_remove_entry(dirfd, RUNDIR_LOCK);
+	rundir_remove_held(dirfd, &how);
 	close(fd);
 	return 1;
 }

@@ -65,15 +65,40 @@ int rundir_read_pid(int dirfd, pid_t *pid);
  * ENOTSOCK or FD_ENOTREG when something else stands there (it is kept). */
 int rundir_remove_entry(int dirfd, const char *name);
 
-/* Remove a dead pod's published state: sock, pid, state.json, each only
- * as rundir_remove_entry allows. */
-void rundir_remove_state(int dirfd);
-
 /* Take a dead pod's `lock` (created when absent) so its files can be
  * removed: nobody can start on that lock while it is held.  The caller
  * holds the spawn lock.  The lock fd, or -1 with errno (EAGAIN: a live
  * pod holds it; FD_ENOTREG: `lock` is not a regular file). */
 int rundir_hold_dead(int dirfd);
+
+/* What rundir_remove_held removes. */
+enum rundir_remove_what {
+	/* sock, pid, state.json: before a launch (the new pod takes
+	 * `lock`; stderr.log is truncated for it) */
+	RUNDIR_REMOVE_STATE,
+	/* and `lock`: after a failed spawn or a kill (stderr.log stays,
+	 * it explains the death) */
+	RUNDIR_REMOVE_STATE_LOCK,
+	/* every file, `lock` last, then the dir itself (reap); anything
+	 * kept keeps `lock` and the dir */
+	RUNDIR_REMOVE_ALL,
+};
+
+struct rundir_removal {
+	enum rundir_remove_what what;
+	int rootfd;       /* RUNDIR_REMOVE_ALL: the dir's parent... */
+	const char *name; /* ...and its name there */
+	/* Each thing kept and why ("kept sock: not a socket", "cannot
+	 * remove the dir: ..."); may be NULL. */
+	void (*note)(const char *msg, void *arg);
+	void *arg;
+};
+
+/* The one way to remove what a dead pod left: each file only as
+ * rundir_remove_entry allows.  The caller holds the spawn lock and the
+ * pod's `lock` (rundir_hold_dead).  1 when the dir itself was removed,
+ * else 0. */
+int rundir_remove_held(int dirfd, const struct rundir_removal *how);
 
 /* Remove a dead pod's published state (sock, pid, state.json) and, unless
  * keep_lock, `lock` itself, holding `lock` meanwhile (rundir_hold_dead).

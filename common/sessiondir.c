@@ -54,19 +54,9 @@ int session_is_live(int session_dirfd, struct insomnia_error *err)
 
 int session_lock_try(int session_dirfd, int *fd, struct insomnia_error *err)
 {
-	int rc;
-
 	/* the same lock the pod takes (livelock.h) */
-	*fd = livelock_open(session_dirfd, SESSION_LOCK, true);
-	if (*fd < 0)
-		return livelock_error(err, errno, "open",
-		                      "the session's lock file");
-	rc = livelock_try(*fd);
-	if (rc == 0)
-		return 1;
-	if (rc < 0)
-		livelock_error(err, errno, "lock", "the session's lock file");
-	close(*fd);
-	*fd = -1;
-	return rc == LIVELOCK_HELD ? 0 : -1;
+	int rc = livelock_take_at(session_dirfd, SESSION_LOCK,
+	                          "the session's lock file", fd, err);
+
+	return rc == 0 ? 1 : rc == LIVELOCK_HELD ? 0 : -1;
 }

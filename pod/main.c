@@ -194,14 +194,8 @@ static int begin_session(struct pod *p, struct insomnia_error *err)
 
 static void fill_state(struct pod *p)
 {
-	struct pod_state *st = &p->state;
-
-	memcpy(st->name, p->cfg.name, sizeof st->name);
-	st->description = p->cfg.description;
-	memcpy(st->session_id, p->session.id, sizeof st->session_id);
-	snprintf(st->socket, sizeof st->socket, "%s", p->run.sock);
-	st->state = "running";
-	state_stamp(st);
+	state_init(&p->state, p->cfg.name, p->session.id, p->run.sock,
+	           p->cfg.description);
 }
 
 static int setup_loop(struct pod *p, struct insomnia_error *err)

@@ -11,8 +11,8 @@ static json_t *hello_run(struct method_env *env, json_t *params,
 
 	return json_pack("{s:i, s:s, s:s, s:I, s:s}", "protocol",
 	                 INSOMNIA_PROTOCOL_VERSION, "version", INSOMNIA_VERSION,
-	                 "name", st->name, "pid", (json_int_t)st->pid,
-	                 "session_id", st->session_id);
+	                 "name", st->file.name, "pid", (json_int_t)st->file.pid,
+	                 "session_id", st->file.session_id);
 }
 
 const struct method method_hello = {"hello", hello_run};

@@ -108,7 +108,7 @@ int podrun_publish(struct podrun *r, const struct pod_state *st,
                    struct insomnia_error *err)
 {
 	char pid[32];
-	int len = snprintf(pid, sizeof pid, "%ld\n", (long)st->pid);
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)st->file.pid);
 
 	/* Marked first: a half-done publish is cleaned up all the same. */
 	r->published = true;

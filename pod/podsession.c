@@ -100,14 +100,11 @@ static int take_lock(struct podsession *s, struct insomnia_error *err)
 	int rc;
 
 	snprintf(path, sizeof path, "%s/%s", s->dir, SESSION_LOCK);
-	s->lockfd = livelock_open(s->dirfd, SESSION_LOCK, true);
-	if (s->lockfd < 0)
-		return livelock_error(err, errno, "open", path);
-	rc = livelock_try(s->lockfd);
+	rc = livelock_take_at(s->dirfd, SESSION_LOCK, path, &s->lockfd, err);
 	if (rc == LIVELOCK_HELD)
 		return live_error(s, err);
 	if (rc < 0)
-		return livelock_error(err, errno, "lock", path);
+		return -1;
 	/* only a holder unlinks `lock`: linked now means ours for good */
 	if (!fd_linked_at(s->lockfd, s->dirfd, SESSION_LOCK))
 		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, ENOENT,

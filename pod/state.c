@@ -1,38 +1,44 @@
-/* state.c: the pod's state as JSON, and state.json. */
+/* state.c: the pod's state, and its state.json (common/statefile). */
 #include "state.h"
 
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
-#include "jsonstr.h"
-#include "rundir.h"
-
-void state_stamp(struct pod_state *st)
+static void stamp(struct pod_state *st)
 {
+	struct statefile *f = &st->file;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	st->pid = getpid();
-	st->pgid = getpgrp();
+	f->pid = getpid();
+	f->pgid = getpgrp();
 	clock_gettime(CLOCK_MONOTONIC, &st->started_mono);
 	if (!gmtime_r(&now, &tm) ||
-	    !strftime(st->started_at, sizeof st->started_at,
-	              "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(st->started_at, sizeof st->started_at,
+	    !strftime(f->started_at, sizeof f->started_at, "%Y-%m-%dT%H:%M:%SZ",
+	              &tm))
+		snprintf(f->started_at, sizeof f->started_at,
 		         "1970-01-01T00:00:00Z");
+}
+
+void state_init(struct pod_state *st, const char *name, const char *session_id,
+                const char *socket, const char *description)
+{
+	struct statefile *f = &st->file;
+
+	memset(st, 0, sizeof *st);
+	snprintf(f->name, sizeof f->name, "%s", name);
+	snprintf(f->session_id, sizeof f->session_id, "%s", session_id);
+	snprintf(f->socket, sizeof f->socket, "%s", socket);
+	snprintf(f->state, sizeof f->state, "running");
+	st->description = description;
+	stamp(st);
+	f->known = STATEFILE_ALL;
 }
 
 json_t *state_to_json(const struct pod_state *st)
 {
-	/* The socket path is bytes (the runtime root may hold any). */
-	return json_pack(
-	    "{s:o, s:I, s:I, s:o, s:o, s:o, s:o}", "name",
-	    jsonstr_new(st->name), "pid", (json_int_t)st->pid, "pgid",
-	    (json_int_t)st->pgid, "session_id", jsonstr_new(st->session_id),
-	    "socket", jsonstr_new(st->socket), "started_at",
-	    jsonstr_new(st->started_at), "state", jsonstr_new(st->state));
+	return statefile_to_json(&st->file);
 }
 
 int64_t state_uptime_ms(const struct pod_state *st)
@@ -47,24 +53,5 @@ int64_t state_uptime_ms(const struct pod_state *st)
 int state_write(int dirfd, const struct pod_state *st,
                 struct insomnia_error *err)
 {
-	json_t *obj = state_to_json(st);
-	char *json = obj ? json_dumps(obj, JSON_INDENT(2)) : NULL;
-	char *text = NULL;
-	int len, rc = -1;
-
-	/* A trailing newline keeps `cat state.json` tidy in a shell. */
-	if (!json || (len = asprintf(&text, "%s\n", json)) < 0) {
-		text = NULL;
-		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot encode %s",
-		          RUNDIR_STATE);
-		goto out;
-	}
-	/* no fsync: the runtime dir is rebuilt at every start */
-	rc = atomic_write_sync_at(dirfd, RUNDIR_STATE, text, (size_t)len, 0600,
-	                          ATOMIC_SYNC_NONE, err);
-out:
-	free(text);
-	free(json);
-	json_decref(obj);
-	return rc;
+	return statefile_write(dirfd, &st->file, err);
 }

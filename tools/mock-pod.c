@@ -50,6 +50,7 @@
 
 #include "fdio.h"
 #include "paths.h"
+#include "podcmd.h"
 #include "ready.h"
 #include "rundir.h"
 #include "safedir.h"
@@ -65,7 +66,7 @@ struct mock {
 	int die_signal;      /* > 0: raise before ready */
 	int listen_delay_ms; /* announce first, listen later */
 	bool malformed, no_listen, ignore_term, long_line, ready_twice,
-	    fork_child, hang;
+	    fork_child, hang, print_env;
 };
 
 static void usage(void)
@@ -75,6 +76,7 @@ static void usage(void)
 	      "  [--exit CODE [--message TEXT]] [--signal SIG] [--malformed]\n"
 	      "  [--no-listen] [--listen-delay MS] [--ignore-term]\n"
 	      "  [--long-line] [--ready-twice] [--fork-child] [--hang]\n"
+	      "  [--print-env]\n"
 	      "Flags are also read from MOCK_POD_ARGS.\n",
 	      stderr);
 	exit(64);
@@ -135,6 +137,7 @@ static int parse_flag(struct mock *m, char **argv, int left)
 		             : strcmp(f, "--ready-twice") == 0 ? &m->ready_twice
 		             : strcmp(f, "--fork-child") == 0  ? &m->fork_child
 		             : strcmp(f, "--hang") == 0        ? &m->hang
+		             : strcmp(f, "--print-env") == 0   ? &m->print_env
 		                                               : NULL;
 		if (!flag)
 			usage();
@@ -202,6 +205,11 @@ static void misbehave_before_ready(const struct mock *m)
 				pause(); /* outlives its parent, in its group */
 		fprintf(stderr, "mock-pod: child %ld\n", (long)child);
 	}
+	if (m->print_env) /* what the client told us (podcmd.h) */
+		fprintf(stderr, "mock-pod: env %s=%s %s=%s\n", PODCMD_ENV_NAME,
+		        getenv(PODCMD_ENV_NAME) ? getenv(PODCMD_ENV_NAME) : "",
+		        PODCMD_ENV_DIR,
+		        getenv(PODCMD_ENV_DIR) ? getenv(PODCMD_ENV_DIR) : "");
 	for (int i = 0; i < m->lines; i++)
 		fprintf(stderr, "mock-pod: progress line %d of %d\n", i + 1,
 		        m->lines);

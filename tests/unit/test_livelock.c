@@ -62,3 +62,28 @@ Test(livelock, a_probe_never_makes_the_owners_take_fail)
 	close(prober);
 	close(other);
 }
+
+/* The one take: created when absent, held by one description at a time,
+ * and a file that is not a lock is named in the error. */
+Test(livelock, take_at_takes_once_and_says_why_it_cannot)
+{
+	struct insomnia_error err;
+	int owner, other;
+
+	cr_assert_eq(
+	    livelock_take_at(tmp.fd, "lock", "the test lock", &owner, &err), 0);
+	cr_assert_geq(owner, 0);
+	cr_assert_eq(
+	    livelock_take_at(tmp.fd, "lock", "the test lock", &other, &err),
+	    LIVELOCK_HELD);
+	cr_assert_eq(other, -1);
+	close(owner);
+	cr_assert_eq(mkfifoat(tmp.fd, "fifo", 0600), 0);
+	cr_assert_eq(
+	    livelock_take_at(tmp.fd, "fifo", "the test lock", &other, &err),
+	    -1);
+	cr_assert_eq(other, -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR);
+	cr_assert(strstr(err.message, "cannot open the test lock"), "%s",
+	          err.message);
+}

@@ -1,0 +1,131 @@
+/* spawnfail.c: after a failure, the pod's group gets TERM, a grace, then
+ * KILL (podkill.h: by the safest handle held), the pod is reaped within a
+ * bounded wait, and what it left is removed before the error goes out. */
+#include "podspawn.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "deadline.h"
+#include "podkill.h"
+#include "procsig.h"
+#include "rundir.h"
+
+/* How long a SIGKILLed pod has to exit: only a process stuck in the
+ * kernel takes longer, and a spawn must end all the same. */
+#define SPAWN_KILL_WAIT_MS 5000
+
+void spawn_report_failure(struct insomnia_spawn *s)
+{
+	if (s->log_fd >= 0 && !s->have_ready) {
+		/* the pod is dead: its last words, even a line it never
+		 * finished, explain the failure */
+		s->exited = true;
+		spawn_read_log(s);
+		logtail_keep_partial(&s->tail);
+	}
+	if (s->launched) /* the pod is dead and reaped by now */
+		rundir_remove_leftovers_locked(s->dir_fd, false);
+	logtail_format(&s->tail, s->err.detail, sizeof s->err.detail);
+	spawn_finish_error(s);
+}
+
+/* By the safest handle we hold (podkill.h): the monitor while it has
+ * not reported the pod's exit, else our pidfd, else what is left of the
+ * group once the pod is dead. */
+static void signal_group(struct insomnia_spawn *s, int sig)
+{
+	struct podkill k = {s->pod, s->pidfd, &s->launch, s->exited};
+
+	if (s->pod > 0) /* none before the launch: nothing to signal */
+		podkill_signal(&k, sig);
+}
+
+/* Said after the failure's own message, which comes first. */
+static void note_survivor(struct insomnia_spawn *s)
+{
+	size_t len = strlen(s->err.message);
+
+	snprintf(s->err.message + len, sizeof s->err.message - len,
+	         " (pid %ld outlived SIGKILL for %d ms and may be left)",
+	         (long)s->pod, SPAWN_KILL_WAIT_MS);
+}
+
+/* The monitor is gone without reporting the pod's exit (killed, or it
+ * failed): our pidfd is what is left to signal and watch the pod by. */
+static void kill_by_pidfd(struct insomnia_spawn *s, int ms)
+{
+	struct pollfd pfd = {s->pidfd, POLLIN, 0};
+	int n;
+
+	if (s->pidfd < 0) { /* none only when the pod was already gone */
+		s->exited = true;
+		return;
+	}
+	procsig_send(s->pidfd, s->pod, SIGKILL, NULL);
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	s->exited = n > 0;
+}
+
+/* KILL the whole group (stragglers included) and wait for the pod's
+ * exit report, which after SIGKILL comes at once; never longer than
+ * SPAWN_KILL_WAIT_MS in all (a process stuck in the kernel, log reports
+ * that keep coming), so a spawn always ends: the error then says the pod
+ * may be left. */
+void spawn_kill_and_reap(struct insomnia_spawn *s)
+{
+	int64_t end = deadline_in(SPAWN_KILL_WAIT_MS);
+	struct launch_msg msg;
+	int rc;
+
+	signal_group(s, SIGKILL);
+	while (!s->exited) {
+		rc = launch_wait_msg(&s->launch, &msg, deadline_left_ms(end));
+		if (rc > 0) {
+			s->exited = msg.type == LAUNCH_MSG_EXITED;
+			continue;
+		}
+		if (rc == 0) /* the monitor's reports ended without an exit */
+			kill_by_pidfd(s, deadline_left_ms(end));
+		break;
+	}
+	if (!s->exited)
+		note_survivor(s);
+}
+
+void spawn_end_grace(struct insomnia_spawn *s)
+{
+	spawn_kill_and_reap(s);
+	spawn_report_failure(s);
+}
+
+static void grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+	spawn_end_grace(arg);
+}
+
+/* TERM to the group, then KILL after the grace (or as soon as the pod has
+ * exited: what is left of its group gets no more grace). */
+void spawn_stop_pod(struct insomnia_spawn *s)
+{
+	int ms = s->opts.grace_ms > 0 ? s->opts.grace_ms
+	                              : INSOMNIA_SPAWN_DEFAULT_GRACE_MS;
+	struct timeval grace = {ms / 1000, (ms % 1000) * 1000};
+
+	s->phase = PHASE_STOPPING;
+	spawn_free_event(&s->ev_inotify);
+	spawn_free_event(&s->ev_deadline);
+	if (s->exited || s->pod <= 0) {
+		spawn_end_grace(s);
+		return;
+	}
+	signal_group(s, SIGTERM);
+	s->ev_grace = evtimer_new(s->base, grace_expired, s);
+	if (!s->ev_grace || evtimer_add(s->ev_grace, &grace) < 0)
+		spawn_end_grace(s);
+}
