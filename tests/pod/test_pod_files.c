@@ -213,6 +213,7 @@ static void start_and_resume_under(mode_t mask)
 	assert_private(id);
 	assert_mode(in_home(".."), 0700); /* a missing parent we made */
 	th_stop(&p);
+	th_pod_free(&p);
 	cr_assert(th_start(&p, NULL, args), "resume under umask %04o:\n%s",
 	          (unsigned)mask, p.err);
 	assert_private(id);
