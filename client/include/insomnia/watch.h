@@ -30,7 +30,13 @@
  *             crashed or was killed (also by insomnia_stop's SIGKILL);
  *   GONE      its dir was removed (insomnia_reap).
  * A dir whose pod never took `lock` (a spawn that failed early) only
- * appears and, when reaped, goes.  A life too short to be seen between
+ * appears and, when reaped, goes; its spawner's record of the failure
+ * (state "failed", insomnia/pods.h) is no event.  A pod whose spawn
+ * failed after it took `lock` ends as STOPPED or DIED by the rule
+ * above (the spawner's SIGTERM or SIGKILL is a kill like any other);
+ * its info->state reads "failed" only once the spawner has written its
+ * record, which may be just after (docs/runtime-dir.md, "A failed
+ * start").  A life too short to be seen between
  * two looks (started and ended before the watcher read the events) is
  * not reported; its dir's state is. */
 #ifndef INSOMNIA_WATCH_H
