@@ -52,8 +52,8 @@ struct insomnia_spawn {
 	int inotify_fd, log_fd, watch;
 
 	struct launch launch;
-	bool attempted;  /* stderr.log made ready for a pod: a failure
-	                    from then on is recorded in state.json */
+	bool attempted; /* stderr.log made ready for a pod: a failure
+	                   from then on is recorded in state.json */
 	bool launched, exited;
 	bool have_status; /* wait_status is the pod's, from the monitor */
 	pid_t pod;

@@ -23,8 +23,7 @@
 
 /* The failed start as state.json says it (statefile.h): state
  * "failed", the pod's pid, and how it ended when the monitor said. */
-static void failure_record(const struct insomnia_spawn *s,
-                           struct statefile *sf)
+static void failure_record(const struct insomnia_spawn *s, struct statefile *sf)
 {
 	int st = s->wait_status;
 
@@ -52,8 +51,7 @@ static void failure_record(const struct insomnia_spawn *s,
  * SIGKILL still holds `lock`: then nothing is touched. */
 static void record_failure(struct insomnia_spawn *s)
 {
-	struct rundir_removal how = {RUNDIR_REMOVE_STATE, -1, NULL, NULL,
-	                             NULL};
+	struct rundir_removal how = {RUNDIR_REMOVE_STATE, -1, NULL, NULL, NULL};
 	int lockfd = rundir_hold_dead(s->dir_fd);
 	struct statefile sf;
 

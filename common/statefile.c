@@ -64,8 +64,8 @@ json_t *statefile_to_json(const struct statefile *sf)
 	    str_or_null(sf, STATEFILE_SOCKET, sf->socket), KEY_STARTED_AT,
 	    str_or_null(sf, STATEFILE_STARTED_AT, sf->started_at), KEY_STATE,
 	    str_or_null(sf, STATEFILE_STATE, sf->state), KEY_EXIT,
-	    int_or_null(sf, STATEFILE_EXIT_STATUS, sf->exit_status),
-	    KEY_SIGNAL, int_or_null(sf, STATEFILE_SIGNAL, sf->signal));
+	    int_or_null(sf, STATEFILE_EXIT_STATUS, sf->exit_status), KEY_SIGNAL,
+	    int_or_null(sf, STATEFILE_SIGNAL, sf->signal));
 }
 
 json_t *statefile_live_json(const struct statefile *sf)

@@ -286,7 +286,8 @@ Test(spawn_outcome, a_cancelled_spawn_records_no_failure)
 {
 	struct event_base *base = event_base_new();
 	struct insomnia_spawn *s = NULL;
-	struct insomnia_spawn_options o = e2e_options("web", "--lines 3 --hang");
+	struct insomnia_spawn_options o =
+	    e2e_options("web", "--lines 3 --hang");
 	struct insomnia_error err;
 
 	o.progress = cancel_at_first_line;

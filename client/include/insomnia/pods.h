@@ -26,8 +26,8 @@ INSOMNIA_BEGIN_DECLS
 struct insomnia_pod_info {
 	char name[INSOMNIA_NAME_MAX + 1];
 	bool alive;
-	pid_t pid;  /* 0 when unknown */
-	pid_t pgid; /* 0 when unknown */
+	pid_t pid;                                /* 0 when unknown */
+	pid_t pgid;                               /* 0 when unknown */
 	char session_id[INSOMNIA_SESSION_ID_MAX]; /* "" when unknown */
 	char socket[INSOMNIA_PATH_MAX];           /* <root>/<name>/sock */
 	char started_at[INSOMNIA_POD_TIME_MAX];   /* "" when unknown */
