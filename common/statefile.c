@@ -12,11 +12,6 @@
 #include "fdio.h"
 #include "jsonstr.h"
 #include "rundir.h"
-#include "session.h"
-
-/* One size, two names (the public one and session.h's): kept equal. */
-_Static_assert(INSOMNIA_SESSION_ID_MAX == SESSION_ID_LEN + 1,
-               "INSOMNIA_SESSION_ID_MAX and SESSION_ID_LEN disagree");
 
 /* The keys, once: the order is the file's. */
 #define KEY_NAME       "name"
