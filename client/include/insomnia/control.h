@@ -45,6 +45,7 @@ INSOMNIA_BEGIN_DECLS
 struct event_base;
 struct insomnia_control;
 
+/* Values fixed; new ones only appended. */
 enum insomnia_control_status {
 	INSOMNIA_CONTROL_RESULT = 0, /* the pod answered with a result */
 	INSOMNIA_CONTROL_ERROR = 1,  /* the pod answered with an error */

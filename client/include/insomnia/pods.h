@@ -57,9 +57,12 @@ INSOMNIA_API int insomnia_pod_find(const char *name,
 
 /* Call fn for every pod dir of the runtime root, sorted by name, those
  * whose lock cannot be probed included (state "unusable", alive false;
- * podlist_read says why).  A non-zero return from fn stops the walk and
- * is returned.  A missing runtime root is an empty list, err may be
- * NULL. */
+ * insomnia_pod_find on its name says why).  info lives until fn
+ * returns (copy it to keep it).  fn may call any function of the
+ * library, spawn, stop and reap included: the names were read first,
+ * and a dir gone meanwhile is skipped.  A non-zero return from fn stops
+ * the walk and is returned.  A missing runtime root is an empty list;
+ * -1 and err when the root cannot be read.  err may be NULL. */
 INSOMNIA_API int
 insomnia_pods_each(int (*fn)(const struct insomnia_pod_info *info, void *arg),
                    void *arg, struct insomnia_error *err);

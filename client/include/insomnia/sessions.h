@@ -106,7 +106,7 @@ INSOMNIA_API int insomnia_session_last(const char *name,
                                        struct insomnia_session_info *info,
                                        struct insomnia_error *err);
 
-struct insomnia_prune_options {
+struct insomnia_sessions_prune_options {
 	/* Ended sessions whose last record (else creation) is at least this
 	 * old; 0: any age. */
 	int64_t older_than_ms;
@@ -124,7 +124,7 @@ struct insomnia_prune_options {
  * INSOMNIA_ERR_RUNTIME_DIR naming it; those removed before stay
  * removed).  err may be NULL. */
 INSOMNIA_API int insomnia_sessions_prune(
-    const struct insomnia_prune_options *opts,
+    const struct insomnia_sessions_prune_options *opts,
     void (*removed)(const struct insomnia_session_info *info, void *arg),
     void *arg, struct insomnia_error *err);
 

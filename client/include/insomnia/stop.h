@@ -30,10 +30,11 @@ INSOMNIA_BEGIN_DECLS
 
 struct event_base;
 
+/* Values fixed; new ones only appended. */
 enum insomnia_stop_how {
-	INSOMNIA_STOPPED_BY_REQUEST,
-	INSOMNIA_STOPPED_BY_TERM,
-	INSOMNIA_STOPPED_BY_KILL,
+	INSOMNIA_STOPPED_BY_REQUEST = 0,
+	INSOMNIA_STOPPED_BY_TERM = 1,
+	INSOMNIA_STOPPED_BY_KILL = 2,
 };
 
 /* The name of a way, for output: "request", "sigterm", "sigkill". */
