@@ -16,6 +16,7 @@
 
 #include <insomnia/pods.h>
 #include <insomnia/reap.h>
+#include <insomnia/watch.h>
 
 #include "harness.h"
 
@@ -297,4 +298,66 @@ Test(spawn_outcome, a_cancelled_spawn_records_no_failure)
 	cr_assert_neq(event_base_dispatch(base), -1);
 	event_base_free(base);
 	cr_assert_str_eq(find("web").state, "stopped");
+}
+
+/* ---- what a watcher makes of a failed spawn --------------------------- */
+
+struct watched {
+	int n;
+	enum insomnia_watch_kind kind[16];
+	char name[16][INSOMNIA_NAME_MAX + 1];
+	char state[16][INSOMNIA_POD_STATE_MAX];
+};
+
+static void collect(const struct insomnia_watch_event *ev, void *arg)
+{
+	struct watched *w = arg;
+
+	cr_assert_lt(w->n, 16);
+	w->kind[w->n] = ev->kind;
+	snprintf(w->name[w->n], sizeof w->name[0], "%s",
+	         ev->name ? ev->name : "");
+	snprintf(w->state[w->n], sizeof w->state[0], "%s",
+	         ev->info ? ev->info->state : "");
+	w->n++;
+}
+
+/* Turn base until the watcher has reported n events. */
+static void wait_events(struct event_base *base, struct watched *w, int n)
+{
+	while (w->n < n)
+		cr_assert_geq(event_base_loop(base, EVLOOP_ONCE), 0);
+}
+
+/* A pod that failed before it took `lock` had no life: its dir appears
+ * (reading "failed"), and neither DIED nor STOPPED follows, the
+ * spawner's record of the failure included.  The marker dir made after
+ * it comes later in the one inotify queue, so once it is reported every
+ * event of the failed spawn has been handled. */
+Test(spawn_outcome, a_failed_start_is_no_death_to_a_watcher)
+{
+	struct insomnia_spawn_options o = {.name = "web",
+	                                   .overlay = "[pod]\nnmae = 1\n"};
+	struct event_base *base = event_base_new();
+	struct insomnia_watch *watch;
+	struct insomnia_error err;
+	struct watched w = {0};
+
+	use_real_pod();
+	watch = insomnia_watch_start(base, collect, &w, &err);
+	cr_assert_not_null(watch, "%s", err.message);
+	wait_events(base, &w, 1);
+	cr_assert_eq(w.kind[0], INSOMNIA_WATCH_SYNCED);
+	spawn_must_fail(&o);
+	cr_assert_eq(mkdir(e2e_rundir("zz-marker", NULL), 0700), 0);
+	wait_events(base, &w, 3);
+	cr_assert_eq(w.kind[1], INSOMNIA_WATCH_APPEARED);
+	cr_assert_str_eq(w.name[1], "web");
+	cr_assert_str_eq(w.state[1], "failed");
+	cr_assert_eq(w.kind[2], INSOMNIA_WATCH_APPEARED, "%s %s",
+	             insomnia_watch_kind_name(w.kind[2]), w.name[2]);
+	cr_assert_str_eq(w.name[2], "zz-marker");
+	insomnia_watch_free(watch);
+	event_base_free(base);
+	cr_assert_eq(rmdir(e2e_rundir("zz-marker", NULL)), 0);
 }

@@ -63,13 +63,14 @@ struct insomnia_spawn_options {
 	void *arg;
 };
 
+/* Plain data; every string NUL-terminated. */
 struct insomnia_spawn_result {
 	char name[INSOMNIA_NAME_MAX + 1];
 	char socket[INSOMNIA_PATH_MAX];
-	pid_t pid;                                /* 0 when unknown */
-	char session_id[INSOMNIA_SESSION_ID_MAX]; /* "" when the pod wrote none
-	                                           */
-	bool reused;                              /* an already live pod */
+	pid_t pid; /* 0 when unknown */
+	/* "" when the pod wrote none (pods other than ours may not) */
+	char session_id[INSOMNIA_SESSION_ID_MAX];
+	bool reused; /* an already live pod (opts.reuse) */
 };
 
 /* Blocking spawn.  0 and res filled, or -1 and err (kind, message, exit
