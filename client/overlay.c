@@ -309,7 +309,8 @@ static int name_from_file(const char *path, const char *what, char *name,
 	size_t len;
 	int rc;
 
-	if (fd_read_file_at(AT_FDCWD, path, 16 << 20, &text, &len) < 0)
+	if (fd_read_file_at(AT_FDCWD, path, PODCMD_MANIFEST_MAX, &text, &len) <
+	    0)
 		return errno == ENOENT
 		           ? 0
 		           : error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,

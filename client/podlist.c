@@ -24,12 +24,33 @@ _Static_assert(sizeof((struct insomnia_pod_info *)0)->state >=
                    sizeof((struct statefile *)0)->state,
                "state");
 
+/* A spawner's record of a failed start (statefile.h): how the pod
+ * ended, when known. */
+static void read_failure(const struct statefile *sf,
+                         struct insomnia_pod_info *info)
+{
+	if (sf->known & STATEFILE_EXIT_STATUS)
+		info->exit_status = sf->exit_status;
+	if (sf->known & STATEFILE_SIGNAL)
+		info->term_signal = sf->signal;
+}
+
+static bool is_failed(const struct statefile *sf)
+{
+	return (sf->known & STATEFILE_STATE) &&
+	       strcmp(sf->state, STATEFILE_FAILED) == 0;
+}
+
 /* state.json is optional: pods that do not write it still list. */
 static void read_state(int dirfd, struct insomnia_pod_info *info)
 {
 	struct statefile sf;
 
 	if (statefile_read(dirfd, &sf) < 0)
+		return;
+	/* a live pod over a failed predecessor's record (it removes it
+	 * right after taking `lock`): nothing in it is the live pod's */
+	if (info->alive && is_failed(&sf))
 		return;
 	/* unknown fields are "" and 0, as info's own unknowns */
 	memcpy(info->session_id, sf.session_id, sizeof sf.session_id);
@@ -40,6 +61,25 @@ static void read_state(int dirfd, struct insomnia_pod_info *info)
 	 * is the one that reaches it. */
 	info->pgid = sf.pgid;
 	info->pid = sf.pid;
+	if (!info->alive && is_failed(&sf))
+		read_failure(&sf, info);
+}
+
+/* What the state says of a dead pod: "failed" as its spawner recorded;
+ * else a state.json left behind means a crash ("stale"), none a clean
+ * stop. */
+static void dead_state(struct insomnia_pod_info *info)
+{
+	if (!strcmp(info->state, STATEFILE_FAILED))
+		return;
+	strcpy(info->state, info->state[0] ? "stale" : "stopped");
+}
+
+static void info_init(struct insomnia_pod_info *info, const char *name)
+{
+	memset(info, 0, sizeof *info);
+	snprintf(info->name, sizeof info->name, "%s", name);
+	info->exit_status = -1;
 }
 
 int podlist_read(int rootfd, const char *root_path, const char *name,
@@ -47,8 +87,7 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 {
 	int dirfd, live;
 
-	memset(info, 0, sizeof *info);
-	snprintf(info->name, sizeof info->name, "%s", name);
+	info_init(info, name);
 	dirfd = openat(rootfd, name,
 	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
@@ -67,10 +106,8 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 	if (!info->socket[0])
 		snprintf(info->socket, sizeof info->socket, "%s/%s/%s",
 		         root_path, name, RUNDIR_SOCK);
-	/* a dead pod that left its state behind crashed; one that cleaned
-	 * up after itself stopped */
 	if (!info->alive)
-		strcpy(info->state, info->state[0] ? "stale" : "stopped");
+		dead_state(info);
 	else if (!info->state[0])
 		strcpy(info->state, "running");
 	close(dirfd);
@@ -89,8 +126,7 @@ static bool read_row(int rootfd, const char *root, const char *name,
 		return true;
 	if (e.kind == INSOMNIA_ERR_NOT_RUNNING)
 		return false;
-	memset(info, 0, sizeof *info);
-	snprintf(info->name, sizeof info->name, "%s", name);
+	info_init(info, name);
 	strcpy(info->state, "unusable");
 	return true;
 }

@@ -52,7 +52,10 @@ struct insomnia_spawn {
 	int inotify_fd, log_fd, watch;
 
 	struct launch launch;
+	bool attempted; /* stderr.log made ready for a pod: a failure
+	                   from then on is recorded in state.json */
 	bool launched, exited;
+	bool have_status; /* wait_status is the pod's, from the monitor */
 	pid_t pod;
 	int pidfd; /* the pod's, opened on the monitor's pid report */
 	int wait_status;
@@ -126,7 +129,8 @@ void spawn_end_grace(struct insomnia_spawn *s);
 /* KILL the group and wait (bounded) for the pod's exit. */
 void spawn_kill_and_reap(struct insomnia_spawn *s);
 
-/* Report s->err with the log's tail, after cleaning the dir. */
+/* Report s->err with the log's tail, after cleaning the dir and, for a
+ * pod that was launched (or tried), recording its failure there. */
 void spawn_report_failure(struct insomnia_spawn *s);
 
 /* ---- small helpers ---- */

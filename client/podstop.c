@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "podlist.h"
+#include "podkill.h"
 #include "procsig.h"
 #include "proto.h"
 #include "rundir.h"
@@ -165,8 +166,11 @@ static int arm_timer(struct insomnia_stop *st, int ms)
 	return evtimer_add(st->ev_timer, &tv);
 }
 
-/* Signal (the pod's group only when it leads it, see procsig.h) and
- * start the step's timer. */
+/* Signal through the library's one group kill (podkill.h): the pod's
+ * group only while the live pod leads it, else the pod alone by its
+ * pidfd; a pod that exited since has_exited() looked gets nothing, only
+ * what is left of the session and group it led (podkill.h) does, as
+ * after a spawn's or a reap's kill.  Then start the step's timer. */
 static void signal_step(struct insomnia_stop *st, enum stop_phase phase,
                         int sig, int wait_ms)
 {
@@ -176,7 +180,8 @@ static void signal_step(struct insomnia_stop *st, enum stop_phase phase,
 		return;
 	}
 	st->phase = phase;
-	procsig_send(st->pidfd, st->res.pid, sig, NULL);
+	podkill_signal(&(struct podkill){st->res.pid, st->pidfd, NULL, false},
+	               sig);
 	if (arm_timer(st, wait_ms) < 0)
 		fail_internal(st, "cannot arm a timer");
 }

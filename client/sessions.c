@@ -473,7 +473,8 @@ fail:
 }
 
 static bool wanted(const struct insomnia_session_info *s,
-                   const struct insomnia_prune_options *o, int64_t now_ms)
+                   const struct insomnia_sessions_prune_options *o,
+                   int64_t now_ms)
 {
 	if (s->state == INSOMNIA_SESSION_LIVE ||
 	    s->state == INSOMNIA_SESSION_UNREADABLE)
@@ -502,8 +503,8 @@ static int read_locked(int rootfd, const char *id,
 /* Remove a session locked by us, if it is still wanted: 1 removed, 0
  * left, -1 error. */
 static int remove_locked(int rootfd, int dirfd, const char *id,
-                         const struct insomnia_prune_options *o, int64_t now_ms,
-                         struct insomnia_session_info *info,
+                         const struct insomnia_sessions_prune_options *o,
+                         int64_t now_ms, struct insomnia_session_info *info,
                          struct insomnia_error *err)
 {
 	if (read_locked(rootfd, id, info, err) < 0)
@@ -520,8 +521,8 @@ static int remove_locked(int rootfd, int dirfd, const char *id,
  * Decided again under the session's lock, so no pod can start on it
  * while it goes: what the listing saw may be stale.  err is not NULL. */
 static int prune_one(int rootfd, const char *id,
-                     const struct insomnia_prune_options *o, int64_t now_ms,
-                     struct insomnia_session_info *info,
+                     const struct insomnia_sessions_prune_options *o,
+                     int64_t now_ms, struct insomnia_session_info *info,
                      struct insomnia_error *err)
 {
 	int dirfd = session_open_dir(rootfd, id, err), lockfd = -1, rc;
@@ -546,7 +547,7 @@ static int64_t now_ms(void)
 }
 
 int insomnia_sessions_prune(
-    const struct insomnia_prune_options *opts,
+    const struct insomnia_sessions_prune_options *opts,
     void (*removed)(const struct insomnia_session_info *info, void *arg),
     void *arg, struct insomnia_error *err)
 {

@@ -8,15 +8,61 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "deadline.h"
 #include "podkill.h"
 #include "procsig.h"
 #include "rundir.h"
+#include "statefile.h"
 
 /* How long a SIGKILLed pod has to exit: only a process stuck in the
  * kernel takes longer, and a spawn must end all the same. */
 #define SPAWN_KILL_WAIT_MS 5000
+
+/* The failed start as state.json says it (statefile.h): state
+ * "failed", the pod's pid, and how it ended when the monitor said. */
+static void failure_record(const struct insomnia_spawn *s, struct statefile *sf)
+{
+	int st = s->wait_status;
+
+	memset(sf, 0, sizeof *sf);
+	sf->known = STATEFILE_NAME | STATEFILE_STATE;
+	snprintf(sf->name, sizeof sf->name, "%s", s->name);
+	snprintf(sf->state, sizeof sf->state, "%s", STATEFILE_FAILED);
+	if (s->pod > 0) {
+		sf->pid = s->pod;
+		sf->known |= STATEFILE_PID;
+	}
+	if (s->have_status && WIFEXITED(st)) {
+		sf->exit_status = WEXITSTATUS(st);
+		sf->known |= STATEFILE_EXIT_STATUS;
+	} else if (s->have_status && WIFSIGNALED(st)) {
+		sf->signal = WTERMSIG(st);
+		sf->known |= STATEFILE_SIGNAL;
+	}
+}
+
+/* Remove what the dead pod published and leave the record of its
+ * failure in its place, holding its `lock` meanwhile (so no pod starts
+ * on the dir between the two) and keeping it: `podctl ls` then tells a
+ * failed start from a clean stop and a crash.  A pod that outlived
+ * SIGKILL still holds `lock`: then nothing is touched. */
+static void record_failure(struct insomnia_spawn *s)
+{
+	struct rundir_removal how = {RUNDIR_REMOVE_STATE, -1, NULL, NULL, NULL};
+	int lockfd = rundir_hold_dead(s->dir_fd);
+	struct statefile sf;
+
+	if (lockfd < 0)
+		return;
+	rundir_remove_held(s->dir_fd, &how);
+	failure_record(s, &sf);
+	/* best effort: the error the caller gets is the spawn's */
+	statefile_write(s->dir_fd, &sf, NULL);
+	close(lockfd);
+}
 
 void spawn_report_failure(struct insomnia_spawn *s)
 {
@@ -27,8 +73,8 @@ void spawn_report_failure(struct insomnia_spawn *s)
 		spawn_read_log(s);
 		logtail_keep_partial(&s->tail);
 	}
-	if (s->launched) /* the pod is dead and reaped by now */
-		rundir_remove_leftovers_locked(s->dir_fd, false);
+	if (s->attempted) /* the pod is dead and reaped by now */
+		record_failure(s);
 	logtail_format(&s->tail, s->err.detail, sizeof s->err.detail);
 	spawn_finish_error(s);
 }
@@ -88,6 +134,10 @@ void spawn_kill_and_reap(struct insomnia_spawn *s)
 		rc = launch_wait_msg(&s->launch, &msg, deadline_left_ms(end));
 		if (rc > 0) {
 			s->exited = msg.type == LAUNCH_MSG_EXITED;
+			if (s->exited) {
+				s->wait_status = msg.value;
+				s->have_status = true;
+			}
 			continue;
 		}
 		if (rc == 0) /* the monitor's reports ended without an exit */

@@ -98,8 +98,10 @@ static void pod_died_before_ready(struct insomnia_spawn *s)
 		    WTERMSIG(st), strsignal(WTERMSIG(st)), last);
 		s->err.term_signal = WTERMSIG(st);
 	} else {
+		/* one exit code per failure: a pod's exit 2 is a config
+		 * error, as podctl's own check of the overlay says */
 		spawn_set_error(
-		    s, INSOMNIA_ERR_EXITED_EARLY,
+		    s, error_kind_of_pod_exit(WEXITSTATUS(st)),
 		    "pod exited before becoming ready (exit %d): %s",
 		    WEXITSTATUS(st), last);
 		s->err.exit_status = WEXITSTATUS(st);
@@ -111,6 +113,7 @@ static void pod_exited(struct insomnia_spawn *s, int status)
 {
 	s->exited = true;
 	s->wait_status = status;
+	s->have_status = true;
 	if (s->phase == PHASE_STOPPING) {
 		spawn_end_grace(s);
 		return;
@@ -195,12 +198,13 @@ void spawn_launch(struct insomnia_spawn *s)
 		spawn_fail_with(s, &e);
 		return;
 	}
+	s->attempted = true;
 	rc = launch_start(&spec, &s->launch, &e);
 	close(spec.stderr_fd);
 	if (rc < 0) {
 		/* a pod may have run before the monitor gave up on it (and
-		 * killed it): what it left goes as after any failure */
-		rundir_remove_leftovers_locked(s->dir_fd, false);
+		 * killed it): what it left goes as after any failure, and
+		 * the failure is recorded (spawn_report_failure) */
 		spawn_fail_with(s, &e);
 		return;
 	}

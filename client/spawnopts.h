@@ -22,7 +22,7 @@ struct spawnopts {
 	struct insomnia_spawn_options opts;
 	char name[INSOMNIA_NAME_MAX + 1];
 	char cwd[INSOMNIA_PATH_MAX];
-	char session_id[INSOMNIA_SESSION_ID_SIZE];
+	char session_id[INSOMNIA_SESSION_ID_MAX];
 	char *overlay; /* malloc'd when rewritten, else NULL */
 };
 

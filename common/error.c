@@ -38,6 +38,22 @@ static const struct kind_entry kinds[INSOMNIA_ERR_KIND_COUNT] = {
     [INSOMNIA_ERR_INTERRUPTED] = {"interrupted", 130},
 };
 
+/* The kinds a pod reports itself, by exiting with their code. */
+static const enum insomnia_error_kind pod_kinds[] = {
+    INSOMNIA_ERR_CONFIG,          INSOMNIA_ERR_ALREADY_RUNNING,
+    INSOMNIA_ERR_RUNTIME_DIR,     INSOMNIA_ERR_BAD_NAME,
+    INSOMNIA_ERR_SESSION_UNKNOWN, INSOMNIA_ERR_SESSION_LIVE,
+    INSOMNIA_ERR_BAD_SESSION_ID,  INSOMNIA_ERR_SESSION_AMBIGUOUS,
+};
+
+enum insomnia_error_kind error_kind_of_pod_exit(int exit_status)
+{
+	for (size_t i = 0; i < sizeof pod_kinds / sizeof pod_kinds[0]; i++)
+		if (kinds[pod_kinds[i]].exit_code == exit_status)
+			return pod_kinds[i];
+	return INSOMNIA_ERR_EXITED_EARLY;
+}
+
 void insomnia_error_clear(struct insomnia_error *err)
 {
 	if (!err)

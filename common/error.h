@@ -18,6 +18,14 @@ int error_set_errno(struct insomnia_error *err, enum insomnia_error_kind kind,
                     int errnum, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The kind a pod command's exit code before its ready line stands for:
+ * a code of one of the kinds a pod reports itself (config 2,
+ * already_running 3, runtime_dir 4, bad_name 5, session_unknown 15,
+ * session_live 16, bad_session_id 17, session_ambiguous 18: the real
+ * pod exits with these, docs/errors.md) is read as that kind, whatever
+ * the pod command; any other code, or -1, is INSOMNIA_ERR_EXITED_EARLY. */
+enum insomnia_error_kind error_kind_of_pod_exit(int exit_status);
+
 /* Put "context: " in front of the existing message. */
 void error_prefix(struct insomnia_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -16,6 +16,7 @@
 
 #include <insomnia/dirs.h>
 #include <insomnia/error.h>
+#include <insomnia/sessions.h>
 
 /* Journal events (the "event" field of a record). */
 #define SESSION_EV_STARTED  "started"  /* a new session's first pod */
@@ -26,8 +27,8 @@
 
 /* "2024-05-01T12:00:00.123Z" and room to spare; also holds created_at as
  * written (any TOML offset date-time). */
-#define SESSION_TIME_MAX  48
-#define SESSION_EVENT_MAX 64
+#define SESSION_TIME_MAX  INSOMNIA_SESSION_TIME_MAX
+#define SESSION_EVENT_MAX INSOMNIA_SESSION_EVENT_MAX
 
 /* What a record says.  Encoding: NULL / 0 fields are left out.  */
 struct journal_entry {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include <insomnia/overlay.h>
 
 #define PODCMD_ENV "INSOMNIA_POD_COMMAND"
 
@@ -22,7 +23,12 @@
  * counting its NUL; a longer one fails exec with "Argument list too
  * long".  The pod gets its overlay only on the command line, so a
  * longer one is refused before anything is started (docs/manifest.md). */
-#define PODCMD_OVERLAY_MAX (128 * 1024 - 1)
+#define PODCMD_OVERLAY_MAX INSOMNIA_OVERLAY_MAX /* <insomnia/overlay.h> */
+
+/* The largest manifest file, in bytes: the pod refuses a bigger one
+ * (a human-written file; anything bigger is a mistake), and the client
+ * reading a manifest for its [pod] name uses the same limit. */
+#define PODCMD_MANIFEST_MAX (1024 * 1024)
 
 /* Resolve to an executable path.  explicit (may be NULL) wins over the
  * environment.  Errors are INSOMNIA_ERR_LAUNCH_FAILED and name what was tried.

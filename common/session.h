@@ -25,8 +25,9 @@
 #define SESSION_JOURNAL "journal.jsonl"
 #define SESSION_LOCK    "lock"
 
-/* A UUID in its canonical text form, without the NUL. */
-#define SESSION_ID_LEN 36
+/* A UUID in its canonical text form, without the NUL: the public size
+ * less its NUL, one size under one name. */
+#define SESSION_ID_LEN (INSOMNIA_SESSION_ID_MAX - 1)
 
 /* What a client shows about one session.  Strings are "" when unknown. */
 struct session_info {

@@ -11,10 +11,6 @@
 #include "fdio.h"
 #include "session.h"
 
-/* The pod writes a few hundred bytes; anything bigger is not its file
- * (the one limit, for the pod's resume and every reader). */
-#define SESSIONFILE_MAX (1024 * 1024)
-
 /* The keys of [session]. */
 #define KEY_TABLE     "session"
 #define KEY_ID        "session.id"
@@ -134,7 +130,16 @@ char *sessionfile_render(const struct sessionfile_head *head,
 	if (!text)
 		error_set(err, INSOMNIA_ERR_INTERNAL,
 		          "out of memory writing %s", SESSION_TOML);
-	else if (check_reads_back(text, *len, head, cfg_text, err) < 0) {
+	else if (*len > SESSIONFILE_MAX) {
+		/* the resume would refuse to read it back */
+		error_set(err, INSOMNIA_ERR_CONFIG,
+		          "cannot record the session: the effective "
+		          "configuration makes %s %zu bytes, beyond its "
+		          "limit of %d",
+		          SESSION_TOML, *len, SESSIONFILE_MAX);
+		free(text);
+		text = NULL;
+	} else if (check_reads_back(text, *len, head, cfg_text, err) < 0) {
 		free(text);
 		text = NULL;
 	}

@@ -22,6 +22,12 @@
 #include "toml.h"
 #include <insomnia/dirs.h>
 
+/* The one limit of session.toml, for the pod that writes it, the pod
+ * that resumes from it and every reader: a file a reader would refuse
+ * is never written.  A pod writes a few hundred bytes plus its effective
+ * configuration (manifests are at most PODCMD_MANIFEST_MAX each). */
+#define SESSIONFILE_MAX (1024 * 1024)
+
 struct sessionfile_head {
 	const char *id, *name, *cwd;
 	const char *created_at; /* RFC 3339 UTC, written as a TOML date-time */
@@ -29,7 +35,9 @@ struct sessionfile_head {
 
 /* The whole file as malloc'd text.  It is parsed back before it is
  * returned: text that would not read back to the same [config] (a cwd
- * that is not UTF-8, say) is an error, never a file a resume chokes on. */
+ * that is not UTF-8, say), or that is beyond SESSIONFILE_MAX
+ * (INSOMNIA_ERR_CONFIG), is an error, never a file a resume chokes
+ * on. */
 char *sessionfile_render(const struct sessionfile_head *head,
                          const struct toml_value *config, size_t *len,
                          struct insomnia_error *err);

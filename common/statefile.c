@@ -12,11 +12,6 @@
 #include "fdio.h"
 #include "jsonstr.h"
 #include "rundir.h"
-#include "session.h"
-
-/* One size, two names (the public one and session.h's): kept equal. */
-_Static_assert(INSOMNIA_SESSION_ID_MAX == SESSION_ID_LEN + 1,
-               "INSOMNIA_SESSION_ID_MAX and SESSION_ID_LEN disagree");
 
 /* The keys, once: the order is the file's. */
 #define KEY_NAME       "name"
@@ -26,6 +21,8 @@ _Static_assert(INSOMNIA_SESSION_ID_MAX == SESSION_ID_LEN + 1,
 #define KEY_SOCKET     "socket"
 #define KEY_STARTED_AT "started_at"
 #define KEY_STATE      "state"
+#define KEY_EXIT       "exit_status"
+#define KEY_SIGNAL     "signal"
 
 /* A read into a buffer of this size covers every state.json we write in
  * one system call (podctl ls reads one per pod). */
@@ -46,17 +43,35 @@ static json_t *pid_or_null(const struct statefile *sf, unsigned bit,
 	return sf->known & bit ? json_integer((json_int_t)value) : json_null();
 }
 
+static json_t *int_or_null(const struct statefile *sf, unsigned bit, int value)
+{
+	return sf->known & bit ? json_integer(value) : json_null();
+}
+
 json_t *statefile_to_json(const struct statefile *sf)
 {
 	return json_pack(
-	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", KEY_NAME,
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", KEY_NAME,
 	    str_or_null(sf, STATEFILE_NAME, sf->name), KEY_PID,
 	    pid_or_null(sf, STATEFILE_PID, sf->pid), KEY_PGID,
 	    pid_or_null(sf, STATEFILE_PGID, sf->pgid), KEY_SESSION_ID,
 	    str_or_null(sf, STATEFILE_SESSION_ID, sf->session_id), KEY_SOCKET,
 	    str_or_null(sf, STATEFILE_SOCKET, sf->socket), KEY_STARTED_AT,
 	    str_or_null(sf, STATEFILE_STARTED_AT, sf->started_at), KEY_STATE,
-	    str_or_null(sf, STATEFILE_STATE, sf->state));
+	    str_or_null(sf, STATEFILE_STATE, sf->state), KEY_EXIT,
+	    int_or_null(sf, STATEFILE_EXIT_STATUS, sf->exit_status), KEY_SIGNAL,
+	    int_or_null(sf, STATEFILE_SIGNAL, sf->signal));
+}
+
+json_t *statefile_live_json(const struct statefile *sf)
+{
+	json_t *obj = statefile_to_json(sf);
+
+	if (obj) {
+		json_object_del(obj, KEY_EXIT);
+		json_object_del(obj, KEY_SIGNAL);
+	}
+	return obj;
 }
 
 int statefile_write(int dirfd, const struct statefile *sf,
@@ -116,6 +131,22 @@ static void get_pid(const json_t *obj, const char *key, pid_t *out,
 	*known |= bit;
 }
 
+/* An integer within [min, max]: an exit code or a signal number. */
+static void get_int(const json_t *obj, const char *key, int *out, int min,
+                    int max, unsigned bit, unsigned *known)
+{
+	json_t *v = json_object_get(obj, key);
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return;
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return;
+	*out = (int)n;
+	*known |= bit;
+}
+
 void statefile_from_json(const json_t *obj, struct statefile *sf)
 {
 	memset(sf, 0, sizeof *sf);
@@ -132,6 +163,10 @@ void statefile_from_json(const json_t *obj, struct statefile *sf)
 	get_str(obj, KEY_STARTED_AT, sf->started_at, sizeof sf->started_at,
 	        STATEFILE_STARTED_AT, &sf->known);
 	get_str(obj, KEY_STATE, sf->state, sizeof sf->state, STATEFILE_STATE,
+	        &sf->known);
+	get_int(obj, KEY_EXIT, &sf->exit_status, 0, 255, STATEFILE_EXIT_STATUS,
+	        &sf->known);
+	get_int(obj, KEY_SIGNAL, &sf->signal, 1, 127, STATEFILE_SIGNAL,
 	        &sf->known);
 }
 

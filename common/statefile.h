@@ -5,10 +5,16 @@
  *
  * The file is one JSON object:
  *   {"name": ..., "pid": N, "pgid": N, "session_id": ..., "socket": ...,
- *    "started_at": "2024-05-01T12:00:00Z", "state": "running"}
+ *    "started_at": "2024-05-01T12:00:00Z", "state": "running",
+ *    "exit_status": null, "signal": null}
  * rewritten atomically (temp + rename), never edited in place.  Pods
  * other than ours may write it with fewer keys, or none at all: every
- * field is optional to a reader, and `known` says which were there. */
+ * field is optional to a reader, and `known` says which were there.
+ *
+ * Two writers, never at once: the pod while it holds `lock`, and a
+ * spawner whose pod failed to start, which writes state "failed" with
+ * the pod's exit_status or signal (null when unknown) while it holds
+ * the spawn lock and the dead pod's `lock` (docs/runtime-dir.md). */
 #ifndef INSOMNIA_STATEFILE_H
 #define INSOMNIA_STATEFILE_H
 
@@ -17,16 +23,19 @@
 
 #include "error.h"
 #include <insomnia/dirs.h>
-#include <insomnia/spawn.h>
+#include <insomnia/pods.h>
 
 /* More than any state.json we write (a few hundred bytes, a socket path
  * at most INSOMNIA_PATH_MAX): a bigger file is not a pod's state. */
 #define STATEFILE_MAX (1024 * 1024)
 
-/* "2024-05-01T12:00:00Z" plus room. */
-#define STATEFILE_TIME_MAX 32
-/* "running", "stopping", or what another pod says. */
-#define STATEFILE_STATE_MAX 32
+/* "2024-05-01T12:00:00Z" plus room (insomnia/pods.h). */
+#define STATEFILE_TIME_MAX INSOMNIA_POD_TIME_MAX
+/* "running", "stopping", "failed", or what another pod says. */
+#define STATEFILE_STATE_MAX INSOMNIA_POD_STATE_MAX
+
+/* The state a spawner writes for a pod that failed to start. */
+#define STATEFILE_FAILED "failed"
 
 /* One bit per field, in statefile.known. */
 enum statefile_field {
@@ -37,7 +46,11 @@ enum statefile_field {
 	STATEFILE_SOCKET = 1 << 4,
 	STATEFILE_STARTED_AT = 1 << 5,
 	STATEFILE_STATE = 1 << 6,
-	STATEFILE_ALL = (1 << 7) - 1,
+	STATEFILE_EXIT_STATUS = 1 << 7, /* a failed start's exit code */
+	STATEFILE_SIGNAL = 1 << 8,      /* ... or the signal that killed it */
+	/* what a running pod knows (it has no exit yet) */
+	STATEFILE_RUNNING = (1 << 7) - 1,
+	STATEFILE_ALL = (1 << 9) - 1,
 };
 
 /* A field whose bit is clear in known is unknown: absent, JSON null, of
@@ -51,11 +64,17 @@ struct statefile {
 	char socket[INSOMNIA_PATH_MAX]; /* bytes; written as jsonstr.h says */
 	char started_at[STATEFILE_TIME_MAX];
 	char state[STATEFILE_STATE_MAX];
+	int exit_status; /* 0..255 */
+	int signal;      /* > 0 */
 };
 
 /* The object state.json holds (unknown fields as null): a new reference,
  * or NULL when out of memory.  The pod's status reply starts from it. */
 json_t *statefile_to_json(const struct statefile *sf);
+
+/* The same without the exit's keys: a live pod has no exit, and its
+ * status reply says nothing of one. */
+json_t *statefile_live_json(const struct statefile *sf);
 
 /* Decode such an object into *sf (cleared first); anything but an object
  * leaves every field unknown. */

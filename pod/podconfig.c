@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "fdio.h"
+#include "podcmd.h"
 
-/* A manifest is a human-written file; anything bigger is a mistake. */
-#define CONFIG_FILE_MAX (1024 * 1024)
+/* A manifest's limit, the client's too (podcmd.h). */
+#define CONFIG_FILE_MAX PODCMD_MANIFEST_MAX
 #define KEY_PATH_MAX    256
 
 /* What every pod gets before any manifest says otherwise. */

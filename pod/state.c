@@ -33,12 +33,12 @@ void state_init(struct pod_state *st, const char *name, const char *session_id,
 	snprintf(f->state, sizeof f->state, "running");
 	st->description = description;
 	stamp(st);
-	f->known = STATEFILE_ALL;
+	f->known = STATEFILE_RUNNING;
 }
 
 json_t *state_to_json(const struct pod_state *st)
 {
-	return statefile_to_json(&st->file);
+	return statefile_live_json(&st->file);
 }
 
 int64_t state_uptime_ms(const struct pod_state *st)

@@ -193,7 +193,7 @@ static void on_removed(const struct insomnia_session_info *s, void *arg)
 		p->failed = true;
 }
 
-static int prune(const struct insomnia_prune_options *po, bool json)
+static int prune(const struct insomnia_sessions_prune_options *po, bool json)
 {
 	struct pruned p = {json ? json_array() : NULL, false};
 	struct insomnia_error err;
@@ -225,7 +225,7 @@ static int exec_prune(int argc, char **argv, bool json)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct insomnia_prune_options po = {0};
+	struct insomnia_sessions_prune_options po = {0};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+o:n:jh", longopts, NULL)) != -1) {

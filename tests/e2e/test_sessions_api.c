@@ -536,7 +536,7 @@ static bool exists(const char *id)
 
 Test(sessions_api, prune_by_name_removes_ended_ones_never_a_live_one)
 {
-	struct insomnia_prune_options po = {.name = "web"};
+	struct insomnia_sessions_prune_options po = {.name = "web"};
 	struct insomnia_spawn_result live;
 	struct removed rm = {.n = 0};
 	struct insomnia_error err;
@@ -566,7 +566,7 @@ Test(sessions_api, prune_by_name_removes_ended_ones_never_a_live_one)
 
 Test(sessions_api, prune_by_age_keeps_the_young)
 {
-	struct insomnia_prune_options po = {.older_than_ms = 86400000};
+	struct insomnia_sessions_prune_options po = {.older_than_ms = 86400000};
 	struct removed rm = {.n = 0};
 	struct insomnia_error err;
 	char young[40];
@@ -587,7 +587,7 @@ Test(sessions_api, prune_by_age_keeps_the_young)
 
 Test(sessions_api, prune_without_a_filter_is_refused)
 {
-	struct insomnia_prune_options po = {0};
+	struct insomnia_sessions_prune_options po = {0};
 	struct insomnia_error err;
 	char id[40];
 
@@ -600,7 +600,7 @@ Test(sessions_api, prune_without_a_filter_is_refused)
 
 Test(sessions_api, prune_leaves_a_dir_holding_a_strangers_file_whole)
 {
-	struct insomnia_prune_options po = {.name = "old"};
+	struct insomnia_sessions_prune_options po = {.name = "old"};
 	struct insomnia_error err;
 	char path[600];
 	int fd;
@@ -623,7 +623,7 @@ Test(sessions_api, prune_leaves_a_dir_holding_a_strangers_file_whole)
  * prune decides under the lock, never from the listing alone. */
 Test(sessions_api, prune_never_removes_a_session_whose_lock_is_held)
 {
-	struct insomnia_prune_options po = {.name = "old"};
+	struct insomnia_sessions_prune_options po = {.name = "old"};
 	struct insomnia_error err;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	char path[600];
@@ -675,7 +675,7 @@ Test(sessions_api, a_resume_renamed_by_its_overlay_checks_the_new_name)
  * session.toml and the lock; all of it goes, and the dir with it. */
 Test(sessions_api, prune_removes_the_whole_dir_temporaries_included)
 {
-	struct insomnia_prune_options po = {.name = "old"};
+	struct insomnia_sessions_prune_options po = {.name = "old"};
 	struct insomnia_error err;
 	static const char *const extra[] = {".session.toml.tmp.123", "lock",
 	                                    "journal.jsonl"};

@@ -21,7 +21,10 @@
 
 TestSuite(spawn, .init = e2e_setup, .fini = e2e_teardown, .timeout = 20);
 
-static const char *const only_log[] = {"stderr.log", NULL};
+/* A failed spawn leaves its log and the record of the failure
+ * (state.json, state "failed"), and keeps `lock` as a clean stop does. */
+static const char *const failed_dir[] = {"lock", "stderr.log", "state.json",
+                                         NULL};
 
 struct captured {
 	char lines[16][256];
@@ -39,6 +42,7 @@ static void capture(const char *line, void *arg)
 static bool launched_a_pod(enum insomnia_error_kind kind)
 {
 	return kind == INSOMNIA_ERR_EXITED_EARLY ||
+	       kind == INSOMNIA_ERR_CONFIG ||
 	       kind == INSOMNIA_ERR_MALFORMED_READY ||
 	       kind == INSOMNIA_ERR_NAME_MISMATCH ||
 	       kind == INSOMNIA_ERR_SOCKET_REFUSED ||
@@ -124,7 +128,7 @@ Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 	struct insomnia_error err = spawn_fails(
 	    "web",
 	    "--lines 9 --exit 2 --message config:_line_3:_expected_=", 30000,
-	    INSOMNIA_ERR_EXITED_EARLY);
+	    INSOMNIA_ERR_CONFIG); /* exit 2 is a pod's config error */
 
 	cr_assert_eq(err.exit_status, 2);
 	cr_assert(strstr(err.message, "exit 2"), "%s", err.message);
@@ -134,7 +138,7 @@ Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 	cr_assert(strstr(err.detail, "progress line 3 of 9"), "%s", err.detail);
 	cr_assert_null(strstr(err.detail, "progress line 2 of 9"));
 	cr_assert(strstr(err.detail, "config:_line_3"), "%s", err.detail);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
@@ -144,7 +148,7 @@ Test(spawn, death_by_signal_is_reported_with_the_signal, .timeout = 5)
 
 	cr_assert_eq(err.term_signal, 9);
 	cr_assert(strstr(err.message, "signal 9"), "%s", err.message);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
@@ -154,7 +158,7 @@ Test(spawn, malformed_ready_line_is_an_error_and_the_pod_is_stopped,
 	                                        INSOMNIA_ERR_MALFORMED_READY);
 
 	cr_assert(strstr(err.message, "no socket field"), "%s", err.message);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, ready_line_with_another_name_is_a_mismatch, .timeout = 5)
@@ -163,13 +167,13 @@ Test(spawn, ready_line_with_another_name_is_a_mismatch, .timeout = 5)
 	                                        INSOMNIA_ERR_NAME_MISMATCH);
 
 	cr_assert(strstr(err.message, "\"db\""), "%s", err.message);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, ready_without_listening_socket_is_refused, .timeout = 5)
 {
 	spawn_fails("web", "--no-listen", 30000, INSOMNIA_ERR_SOCKET_REFUSED);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 /* The mock announces, then waits for a SIGUSR1 that never comes before
@@ -178,7 +182,7 @@ Test(spawn, ready_before_listening_is_refused, .timeout = 5)
 {
 	spawn_fails("web", "--listen-delay -1", 30000,
 	            INSOMNIA_ERR_SOCKET_REFUSED);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, pod_ignoring_sigterm_is_killed_after_the_grace, .timeout = 5)
@@ -188,7 +192,7 @@ Test(spawn, pod_ignoring_sigterm_is_killed_after_the_grace, .timeout = 5)
 	                INSOMNIA_ERR_MALFORMED_READY);
 
 	cr_assert_eq(err.kind, INSOMNIA_ERR_MALFORMED_READY);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, silent_pod_times_out_and_is_stopped, .timeout = 10)
@@ -204,7 +208,7 @@ Test(spawn, silent_pod_times_out_and_is_stopped, .timeout = 10)
 		cr_assert(strstr(err.detail, "progress line 1 of 1"), "%s",
 		          err.detail);
 	free(log);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, megabyte_line_without_newline_costs_no_memory_and_times_out,
@@ -222,7 +226,7 @@ Test(spawn, megabyte_line_without_newline_costs_no_memory_and_times_out,
 	}
 	free(log);
 	cr_assert_lt(strlen(err.detail), 1024);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, ready_line_printed_twice_is_still_one_success)
@@ -247,7 +251,7 @@ Test(spawn, child_left_in_the_group_is_killed_with_the_pod, .timeout = 5)
 	free(log);
 	cr_assert_gt(child, 0);
 	cr_assert_eq(kill(child, 0), -1, "the forked child survived");
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, exec_failure_is_a_launch_error_not_a_timeout, .timeout = 5)
@@ -553,7 +557,7 @@ Test(spawn, caller_ignoring_sigchld_with_signals_blocked_gets_the_exit_status,
      .timeout = 10)
 {
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, saved;
-	struct insomnia_spawn_options o = e2e_options("web", "--exit 3");
+	struct insomnia_spawn_options o = e2e_options("web", "--exit 42");
 	struct insomnia_spawn_result r;
 	struct insomnia_error err;
 	sigset_t all, old;
@@ -568,10 +572,10 @@ Test(spawn, caller_ignoring_sigchld_with_signals_blocked_gets_the_exit_status,
 	cr_assert_eq(rc, -1);
 	cr_assert_eq(err.kind, INSOMNIA_ERR_EXITED_EARLY, "%s: %s",
 	             insomnia_error_kind_name(err.kind), err.message);
-	cr_assert_eq(err.exit_status, 3);
-	cr_assert(strstr(err.message, "exited before becoming ready (exit 3)"),
+	cr_assert_eq(err.exit_status, 42);
+	cr_assert(strstr(err.message, "exited before becoming ready (exit 42)"),
 	          "%s", err.message);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 Test(spawn, missing_working_directory_is_named_not_the_pod_command)
@@ -639,7 +643,7 @@ Test(spawn, missing_launch_monitor_is_named)
 	cr_assert(strstr(err.message, "cannot start the launch monitor "
 	                              "/nonexistent/pod-launch-monitor"),
 	          "%s", err.message);
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 /* pidfd_open made to fail with ENOSYS, as on a kernel older than 5.3: a
@@ -690,5 +694,5 @@ Test(spawn, kernel_without_pidfd_open_is_reported_not_a_silent_death,
 	             WEXITSTATUS(status));
 	if (e2e_logged_pid("web") > 0)
 		e2e_assert_group_gone(e2e_logged_pid("web"));
-	e2e_assert_dir_holds("web", only_log);
+	e2e_assert_dir_holds("web", failed_dir);
 }

@@ -255,7 +255,7 @@ static void chain_next(struct chain *c)
 	if (i >= 6)
 		return;
 	snprintf(c->names[i], sizeof c->names[i], "chain%d-%d", c->id, i);
-	o = e2e_options(c->names[i], c->expect_exit ? "--exit 3" : NULL);
+	o = e2e_options(c->names[i], c->expect_exit ? "--exit 42" : NULL);
 	snprintf(c->overlays[i], sizeof c->overlays[i],
 	         "[pod]\nname = \"chain%d-%d\"\n", c->id, i);
 	o.overlay = c->overlays[i];
@@ -355,7 +355,7 @@ Test(spawn_event, a_spawn_holds_nothing_when_its_ready_callback_runs)
 
 Test(spawn_event, a_spawn_holds_nothing_when_its_error_callback_runs)
 {
-	probe("--exit 3");
+	probe("--exit 42");
 }
 
 /* Only a spawn that waits for another one's spawn lock watches the dir,

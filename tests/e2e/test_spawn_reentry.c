@@ -106,11 +106,14 @@ Test(spawn_reentry, cancel_from_the_failed_callback_does_nothing)
 {
 	struct ctx c = {.cancel_in_failed = true};
 
-	run(&c, "web", "--lines 2 --exit 4");
+	static const char *const failed_dir[] = {"lock", "stderr.log",
+	                                         "state.json", NULL};
+
+	run(&c, "web", "--lines 2 --exit 42");
 	cr_assert_eq(c.failed, 1);
 	cr_assert_eq(c.err.kind, INSOMNIA_ERR_EXITED_EARLY);
-	cr_assert_eq(c.err.exit_status, 4);
-	e2e_assert_dir_holds("web", only_log);
+	cr_assert_eq(c.err.exit_status, 42);
+	e2e_assert_dir_holds("web", failed_dir);
 }
 
 /* A progress callback may start another spawn and cancel it again, or

@@ -77,3 +77,29 @@ Test(sessionfile, a_missing_file_is_unknown_and_a_damaged_one_config)
 	cr_assert(strstr(err.message, "session " ID), "%s", err.message);
 	tmpdir_remove(&dir);
 }
+
+/* One limit for writer and readers: a configuration whose session.toml
+ * a resume would refuse to read (beyond SESSIONFILE_MAX) is refused
+ * when it is rendered, not found out at the resume. */
+Test(sessionfile, a_file_beyond_the_readers_limit_is_never_rendered)
+{
+	struct insomnia_error err;
+	size_t big = SESSIONFILE_MAX + 1, len;
+	char *src = malloc(big + 64), *text;
+	struct sessionfile_head h = {ID, "web", "/src/app",
+	                             "2024-05-01T12:00:00.123Z"};
+	struct toml_value *cfg;
+
+	cr_assert_not_null(src);
+	strcpy(src, "[pod]\ndescription = \"");
+	memset(src + strlen(src), 'x', big);
+	strcpy(src + strlen("[pod]\ndescription = \"") + big, "\"\n");
+	cfg = toml_parse(src, strlen(src), "t", NULL, &err);
+	cr_assert_not_null(cfg, "%s", err.message);
+	text = sessionfile_render(&h, cfg, &len, &err);
+	cr_assert_null(text, "a %zu-byte session.toml was rendered", len);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_CONFIG);
+	cr_assert(strstr(err.message, "beyond its limit"), "%s", err.message);
+	toml_free(cfg);
+	free(src);
+}

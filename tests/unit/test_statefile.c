@@ -41,7 +41,8 @@ static void put(const char *text)
 
 static struct statefile full(void)
 {
-	struct statefile sf = {.known = STATEFILE_ALL, .pid = 42, .pgid = 42};
+	struct statefile sf = {
+	    .known = STATEFILE_RUNNING, .pid = 42, .pgid = 42};
 
 	strcpy(sf.name, "web");
 	strcpy(sf.session_id, "0f3c2a1e-4b5d-4e6f-8a9b-0c1d2e3f4a5b");
@@ -141,4 +142,47 @@ Test(statefile, a_file_longer_than_one_read_is_read_whole)
 	cr_assert_eq(sf.known, STATEFILE_PID | STATEFILE_STATE);
 	cr_assert_eq(sf.pid, 7);
 	cr_assert_str_eq(sf.state, "running");
+}
+
+/* A spawner's record of a failed start: state "failed" and the exit
+ * status, the signal null; both read back as written. */
+Test(statefile, a_failed_start_is_written_with_its_exit_and_read_back)
+{
+	struct statefile in = {.known = STATEFILE_NAME | STATEFILE_PID |
+	                                STATEFILE_STATE | STATEFILE_EXIT_STATUS,
+	                       .pid = 42,
+	                       .exit_status = 2},
+	                 out;
+	char *text;
+
+	strcpy(in.name, "web");
+	strcpy(in.state, STATEFILE_FAILED);
+	cr_assert_eq(statefile_write(tmp.fd, &in, NULL), 0);
+	cr_assert_eq(fd_read_file_at(tmp.fd, RUNDIR_STATE, 4096, &text, NULL),
+	             0);
+	cr_assert(strstr(text, "\"exit_status\": 2"), "%s", text);
+	cr_assert(strstr(text, "\"signal\": null"), "%s", text);
+	free(text);
+	cr_assert_eq(statefile_read(tmp.fd, &out), 0);
+	cr_assert_eq(memcmp(&in, &out, sizeof in), 0);
+}
+
+/* An exit code beyond 0..255 or a signal that is no signal number is
+ * not trusted: unknown, never guessed. */
+Test(statefile, an_impossible_exit_status_or_signal_is_unknown)
+{
+	struct statefile sf;
+
+	put("{\"state\": \"failed\", \"exit_status\": 256, \"signal\": 0}");
+	cr_assert_eq(statefile_read(tmp.fd, &sf), 0);
+	cr_assert_eq(sf.known, (unsigned)STATEFILE_STATE);
+	put("{\"exit_status\": -1, \"signal\": \"9\"}");
+	cr_assert_eq(statefile_read(tmp.fd, &sf), 0);
+	cr_assert_eq(sf.known, 0u);
+	put("{\"exit_status\": 0, \"signal\": 9}");
+	cr_assert_eq(statefile_read(tmp.fd, &sf), 0);
+	cr_assert_eq(sf.known,
+	             (unsigned)(STATEFILE_EXIT_STATUS | STATEFILE_SIGNAL));
+	cr_assert_eq(sf.exit_status, 0);
+	cr_assert_eq(sf.signal, 9);
 }

@@ -45,6 +45,7 @@ INSOMNIA_BEGIN_DECLS
 struct event_base;
 struct insomnia_control;
 
+/* Values fixed; new ones only appended. */
 enum insomnia_control_status {
 	INSOMNIA_CONTROL_RESULT = 0, /* the pod answered with a result */
 	INSOMNIA_CONTROL_ERROR = 1,  /* the pod answered with an error */
@@ -151,8 +152,10 @@ INSOMNIA_API int insomnia_control_call(struct insomnia_control *c,
  *    the connection cleanly after starting the stream; else the error
  *    reply to the request (INSOMNIA_ERR_PROTOCOL, detail the pod's code)
  *    or the connection's failure.
- * Each may close c or make calls on c.  Returns 0, or -1 and err (no
- * callback), INSOMNIA_ERR_USAGE when c already has a subscription. */
+ * Each may close c or make calls on c.  stream is copied (it need not
+ * outlive the call; stream->arg is passed to each callback).  Returns 0,
+ * or -1 and err (no callback), INSOMNIA_ERR_USAGE when c already has a
+ * subscription. */
 struct insomnia_control_stream {
 	insomnia_control_reply_fn started;
 	insomnia_control_event_fn event;

@@ -16,6 +16,8 @@ INSOMNIA_BEGIN_DECLS
 #define INSOMNIA_PATH_MAX 4096
 /* Longest pod (and process) name, without its NUL. */
 #define INSOMNIA_NAME_MAX 63
+/* A session id's buffer: 36 characters of a canonical UUID and a NUL. */
+#define INSOMNIA_SESSION_ID_MAX 37
 
 /* The runtime root, where each live pod has <root>/<name>/:
  * INSOMNIA_RUNTIME_DIR, else $INSOMNIA_HOME/run, else

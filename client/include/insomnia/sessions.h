@@ -23,9 +23,12 @@
 
 INSOMNIA_BEGIN_DECLS
 
-/* A session id in its canonical text, NUL included. */
-#define INSOMNIA_SESSION_ID_SIZE   37
-#define INSOMNIA_SESSION_TIME_MAX  48
+/* Buffer sizes, NUL included.  A session id's is INSOMNIA_SESSION_ID_MAX
+ * (insomnia/dirs.h). */
+/* An RFC 3339 time as written, "2024-05-01T12:00:00.123Z", and room. */
+#define INSOMNIA_SESSION_TIME_MAX 48
+/* A journal event's name: "started", "stopped", ... */
+#define INSOMNIA_SESSION_EVENT_MAX 64
 #define INSOMNIA_SESSION_ERROR_MAX 1024
 
 /* What the journal and the lock say about a session.  Values are fixed;
@@ -43,7 +46,7 @@ enum insomnia_session_state {
 
 /* Strings are "" and numbers 0 when unknown. */
 struct insomnia_session_info {
-	char id[INSOMNIA_SESSION_ID_SIZE];    /* lower-case UUID */
+	char id[INSOMNIA_SESSION_ID_MAX];     /* lower-case UUID */
 	char name[INSOMNIA_NAME_MAX + 1];     /* the name a resume uses */
 	char run_name[INSOMNIA_NAME_MAX + 1]; /* the last run's (an overlay
 	                                         may have renamed it) */
@@ -51,8 +54,9 @@ struct insomnia_session_info {
 	char created_at[INSOMNIA_SESSION_TIME_MAX]; /* RFC 3339, as written */
 	int64_t created_ms;                         /* ms since the epoch */
 	enum insomnia_session_state state;
-	char last_event[64]; /* the journal's last record: "started",
-	                        "resumed", "ready", "stopping", "stopped" */
+	char last_event[INSOMNIA_SESSION_EVENT_MAX]; /* the journal's last
+	                        record: "started", "resumed", "ready",
+	                        "stopping", "stopped" */
 	char last_event_at[INSOMNIA_SESSION_TIME_MAX];
 	int64_t last_event_ms;
 	/* STOPPED, FAILED: when it stopped (the "stopped" record). */
@@ -102,7 +106,7 @@ INSOMNIA_API int insomnia_session_last(const char *name,
                                        struct insomnia_session_info *info,
                                        struct insomnia_error *err);
 
-struct insomnia_prune_options {
+struct insomnia_sessions_prune_options {
 	/* Ended sessions whose last record (else creation) is at least this
 	 * old; 0: any age. */
 	int64_t older_than_ms;
@@ -120,7 +124,7 @@ struct insomnia_prune_options {
  * INSOMNIA_ERR_RUNTIME_DIR naming it; those removed before stay
  * removed).  err may be NULL. */
 INSOMNIA_API int insomnia_sessions_prune(
-    const struct insomnia_prune_options *opts,
+    const struct insomnia_sessions_prune_options *opts,
     void (*removed)(const struct insomnia_session_info *info, void *arg),
     void *arg, struct insomnia_error *err);
 

@@ -34,7 +34,6 @@ INSOMNIA_BEGIN_DECLS
 struct event_base;
 
 #define INSOMNIA_SPAWN_DEFAULT_GRACE_MS 2000
-#define INSOMNIA_SESSION_ID_MAX         37
 
 /* Zero-initialise it (designated initialisers) so fields added later
  * take their defaults.  insomnia_spawn_start copies it, strings
@@ -64,17 +63,33 @@ struct insomnia_spawn_options {
 	void *arg;
 };
 
+/* Plain data; every string NUL-terminated. */
 struct insomnia_spawn_result {
 	char name[INSOMNIA_NAME_MAX + 1];
 	char socket[INSOMNIA_PATH_MAX];
-	pid_t pid;                                /* 0 when unknown */
-	char session_id[INSOMNIA_SESSION_ID_MAX]; /* "" when the pod wrote none
-	                                           */
-	bool reused;                              /* an already live pod */
+	pid_t pid; /* 0 when unknown */
+	/* "" when the pod wrote none (pods other than ours may not) */
+	char session_id[INSOMNIA_SESSION_ID_MAX];
+	bool reused; /* an already live pod (opts.reuse) */
 };
 
 /* Blocking spawn.  0 and res filled, or -1 and err (kind, message, exit
- * status or signal, and the last stderr lines in err->detail). */
+ * status or signal, and the last stderr lines in err->detail).
+ *
+ * A pod that exits before its ready line is INSOMNIA_ERR_EXITED_EARLY
+ * with err->exit_status, unless that status is the exit code of a kind a
+ * pod reports itself (config 2, already_running 3, runtime_dir 4,
+ * bad_name 5, session_unknown 15, session_live 16, bad_session_id 17,
+ * session_ambiguous 18: docs/errors.md): then err->kind is that kind,
+ * with the same message, tail and exit_status.  The rule holds for any
+ * pod command (a mock exiting 2 is a config error too), so one failure
+ * gives one kind, and one exit code, whichever layer catches it.  A pod
+ * killed by a signal is INSOMNIA_ERR_EXITED_EARLY with err->term_signal.
+ *
+ * A spawn that fails after the pod was launched (or its launch was
+ * tried) leaves stderr.log and a state.json of state "failed" with the
+ * exit status or signal when known (insomnia/pods.h); a cancelled spawn
+ * leaves only stderr.log. */
 INSOMNIA_API int insomnia_spawn(const struct insomnia_spawn_options *opts,
                                 struct insomnia_spawn_result *res,
                                 struct insomnia_error *err);

@@ -10,7 +10,10 @@
  * Signals go only where we own them (procsig.h): to the pod's process
  * group when the live pod leads it, else to the pod alone through its
  * pidfd, never to a group number read from state.json, which for a pod
- * started without job control is its starter's group.  And only to the
+ * started without job control is its starter's group; a pod that exits
+ * in the instant before a signal leaves it to what is left of the
+ * session and group it led, and to nothing else (the library's one group
+ * kill, as for a failed spawn and a reap).  And only to the
  * process that holds the pod's `lock` (checked through its pidfd before
  * anything is sent): a pid file naming anyone else is refused as
  * INSOMNIA_ERR_NOT_RUNNING. */
@@ -27,10 +30,11 @@ INSOMNIA_BEGIN_DECLS
 
 struct event_base;
 
+/* Values fixed; new ones only appended. */
 enum insomnia_stop_how {
-	INSOMNIA_STOPPED_BY_REQUEST,
-	INSOMNIA_STOPPED_BY_TERM,
-	INSOMNIA_STOPPED_BY_KILL,
+	INSOMNIA_STOPPED_BY_REQUEST = 0,
+	INSOMNIA_STOPPED_BY_TERM = 1,
+	INSOMNIA_STOPPED_BY_KILL = 2,
 };
 
 /* The name of a way, for output: "request", "sigterm", "sigkill". */

@@ -30,7 +30,13 @@
  *             crashed or was killed (also by insomnia_stop's SIGKILL);
  *   GONE      its dir was removed (insomnia_reap).
  * A dir whose pod never took `lock` (a spawn that failed early) only
- * appears and, when reaped, goes.  A life too short to be seen between
+ * appears and, when reaped, goes; its spawner's record of the failure
+ * (state "failed", insomnia/pods.h) is no event.  A pod whose spawn
+ * failed after it took `lock` ends as STOPPED or DIED by the rule
+ * above (the spawner's SIGTERM or SIGKILL is a kill like any other);
+ * its info->state reads "failed" only once the spawner has written its
+ * record, which may be just after (docs/runtime-dir.md, "A failed
+ * start").  A life too short to be seen between
  * two looks (started and ended before the watcher read the events) is
  * not reported; its dir's state is. */
 #ifndef INSOMNIA_WATCH_H
@@ -44,23 +50,25 @@ INSOMNIA_BEGIN_DECLS
 
 struct event_base;
 
+/* Values fixed; new ones only appended (a switch should have a
+ * default). */
 enum insomnia_watch_kind {
-	INSOMNIA_WATCH_APPEARED,
-	INSOMNIA_WATCH_READY,
-	INSOMNIA_WATCH_STOPPED,
-	INSOMNIA_WATCH_DIED,
-	INSOMNIA_WATCH_GONE,
+	INSOMNIA_WATCH_APPEARED = 0,
+	INSOMNIA_WATCH_READY = 1,
+	INSOMNIA_WATCH_STOPPED = 2,
+	INSOMNIA_WATCH_DIED = 3,
+	INSOMNIA_WATCH_GONE = 4,
 	/* The listing is complete: every pod dir there was has been
 	 * reported (APPEARED, and READY when it was).  Once after start,
 	 * and after each RESYNC. */
-	INSOMNIA_WATCH_SYNCED,
+	INSOMNIA_WATCH_SYNCED = 5,
 	/* Events were lost (the kernel's queue overflowed): the root is
 	 * listed again, what changed is reported as usual, then SYNCED. */
-	INSOMNIA_WATCH_RESYNC,
+	INSOMNIA_WATCH_RESYNC = 6,
 	/* The watch cannot go on (err says why: an unsafe runtime root
 	 * appeared, the inotify watch limit was reached, ...).  No event
 	 * follows; the watch must still be freed. */
-	INSOMNIA_WATCH_FAILED,
+	INSOMNIA_WATCH_FAILED = 7,
 };
 
 /* "appeared", "ready", "stopped", "died", "gone", "synced", "resync",
