@@ -291,11 +291,6 @@ static const char *duration_error(const char *text, long long max_ms, char *buf,
 	return buf;
 }
 
-const char *cli_duration_error(const char *text, char *buf, size_t size)
-{
-	return duration_error(text, DURATION_MAX_MS, buf, size);
-}
-
 void cli_format_age(long long ms, char *buf, size_t size)
 {
 	long long s = ms > 0 ? ms / 1000 : 0;
@@ -750,22 +745,22 @@ int cli_help(const struct cmd_entry *cmd)
 	return 0;
 }
 
-/* The subcommand argv[1] names ("prune" for "sessions prune"), or NULL. */
-static const struct cmd_entry *sub_named(const struct cmd_entry *cmd, int argc,
-                                         char **argv)
+const struct cmd_entry *cli_subcommand(const struct cmd_entry *cmd,
+                                       const char *word)
 {
-	const char *word;
+	const char *last;
 
-	if (!cmd->sub || argc < 2)
+	if (!cmd->sub)
 		return NULL;
-	word = strrchr(cmd->sub->name, ' ');
-	word = word ? word + 1 : cmd->sub->name;
-	return strcmp(argv[1], word) ? NULL : cmd->sub;
+	last = strrchr(cmd->sub->name, ' ');
+	last = last ? last + 1 : cmd->sub->name;
+	return strcmp(word, last) ? NULL : cmd->sub;
 }
 
 int cli_run(const struct cmd_entry *cmd, int argc, char **argv)
 {
-	const struct cmd_entry *sub = sub_named(cmd, argc, argv);
+	const struct cmd_entry *sub =
+	    argc > 1 ? cli_subcommand(cmd, argv[1]) : NULL;
 	struct cli_args a;
 	int code;
 

@@ -51,6 +51,12 @@ static int run_help(const struct cli_args *a)
 		              "help: unknown command \"%s\"", a->operands[0]);
 		return cli_fail(a->json, &err);
 	}
+	if (a->noperands == 2 && !(cmd = cli_subcommand(cmd, a->operands[1]))) {
+		cli_error_set(&err, INSOMNIA_ERR_USAGE,
+		              "help: %s has no subcommand \"%s\"",
+		              a->operands[0], a->operands[1]);
+		return cli_fail(a->json, &err);
+	}
 	return cli_help(cmd);
 }
 
@@ -58,9 +64,10 @@ static const struct cmd_entry cmd_help_entry = {
     .name = "help",
     .summary = "describe podctl or one of its commands",
     .help = "With no COMMAND, lists the commands; with one, prints its\n"
-            "usage, options and description (as COMMAND --help does).\n",
-    .operands = "[COMMAND]",
-    .max_operands = 1,
+            "usage, options and description (as COMMAND --help does);\n"
+            "`podctl help sessions prune` that of a subcommand.\n",
+    .operands = "[COMMAND [SUBCOMMAND]]",
+    .max_operands = 2,
     .run = run_help,
 };
 

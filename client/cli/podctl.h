@@ -118,6 +118,10 @@ int cli_parse(const struct cmd_entry *cmd, int argc, char **argv,
  * code. */
 int cli_run(const struct cmd_entry *cmd, int argc, char **argv);
 
+/* cmd's subcommand whose last word is word ("prune"), or NULL. */
+const struct cmd_entry *cli_subcommand(const struct cmd_entry *cmd,
+                                       const char *word);
+
 /* Print cmd's usage line(s) ("usage: podctl NAME ...\n") to out. */
 void cli_print_usage(const struct cmd_entry *cmd, FILE *out);
 
@@ -136,10 +140,6 @@ int cli_parse_duration_or_zero_ms(const char *text, long long *ms);
  * duration, but a unit is required (a bare "7" is more likely 7 days
  * than 7 seconds, and a wrong guess deletes) and up to 100 years. */
 int cli_parse_age_ms(const char *text, long long *ms);
-
-/* What a duration error says about text: "bad duration \"5q\" (use 1s,
- * 500ms, 2m, 1m30s; at most 30d)".  Writes into buf. */
-const char *cli_duration_error(const char *text, char *buf, size_t size);
 
 /* ms as a person reads an age: "5s", "3m", "2h", "4d" (truncated to the
  * largest unit, as ps and kubectl do); negative is "0s". */

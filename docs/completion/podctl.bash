@@ -133,6 +133,8 @@ _podctl()
 	help)
 		if ((nth == 0)); then
 			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_commands)" -- "$cur")
+		elif ((nth == 1)) && [ "${COMP_WORDS[COMP_CWORD - 1]}" = sessions ]; then
+			mapfile -t COMPREPLY < <(compgen -W "prune" -- "$cur")
 		fi ;;
 	esac
 	return 0

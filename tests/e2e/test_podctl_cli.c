@@ -66,6 +66,18 @@ Test(podctl_cli, help_command_is_each_commands_help)
 		podctl_run_free(&a);
 		podctl_run_free(&b);
 	}
+	podctl_run(&a, "help", "sessions", "prune", NULL);
+	podctl_run(&b, "sessions", "prune", "--help", NULL);
+	cr_assert_eq(a.code, 0, "%s", a.err);
+	cr_assert_str_eq(a.out, b.out);
+	cr_assert(!strncmp(a.out, "usage: podctl sessions prune ", 29), "%s",
+	          a.out);
+	podctl_run_free(&a);
+	podctl_run_free(&b);
+	podctl_run(&a, "help", "sessions", "nope", NULL);
+	cr_assert_eq(a.code, usage_code());
+	cr_assert(strstr(a.err, "no subcommand \"nope\""), "%s", a.err);
+	podctl_run_free(&a);
 	podctl_run(&a, "help", NULL);
 	cr_assert_eq(a.code, 0);
 	cr_assert(strstr(a.out, "  version "), "%s", a.out);
