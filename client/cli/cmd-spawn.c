@@ -214,27 +214,6 @@ static int pick_name(const struct spawn_args *a,
 	return rc < 0 ? -1 : 0;
 }
 
-/* The kinds a pod reports itself, by its exit code (docs/errors.md). */
-static const enum insomnia_error_kind pod_kinds[] = {
-    INSOMNIA_ERR_CONFIG,          INSOMNIA_ERR_ALREADY_RUNNING,
-    INSOMNIA_ERR_RUNTIME_DIR,     INSOMNIA_ERR_BAD_NAME,
-    INSOMNIA_ERR_SESSION_UNKNOWN, INSOMNIA_ERR_SESSION_LIVE,
-    INSOMNIA_ERR_BAD_SESSION_ID,  INSOMNIA_ERR_SESSION_AMBIGUOUS,
-};
-
-/* One exit code per failure, whichever layer catches it: a pod that
- * exited 2 (its overlay's schema) before its ready line is a config
- * error, as a syntax error podctl finds itself is.  The message, tail
- * and exit_status stay. */
-static void pod_exit_kind(struct insomnia_error *err)
-{
-	if (err->kind != INSOMNIA_ERR_EXITED_EARLY || err->exit_status < 0)
-		return;
-	for (size_t i = 0; i < sizeof pod_kinds / sizeof pod_kinds[0]; i++)
-		if (insomnia_error_exit_code(pod_kinds[i]) == err->exit_status)
-			err->kind = pod_kinds[i];
-}
-
 /* The spawn itself, with the manifest's path made absolute. */
 static int spawn_composed(const struct spawn_args *a, const char *manifest,
                           struct insomnia_error *err)
@@ -277,10 +256,8 @@ static int spawn_composed(const struct spawn_args *a, const char *manifest,
 	free(overlay);
 	if (sig)
 		return interrupted(a, name, sig);
-	if (rc < 0) {
-		pod_exit_kind(err);
+	if (rc < 0)
 		return cli_fail(a->json, err);
-	}
 	return print_result(&r, a->json);
 }
 
