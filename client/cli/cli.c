@@ -1,16 +1,83 @@
 /* cli.c: output and parsing helpers shared by podctl's commands. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
-#include "fdio.h"
 #include "jsonstr.h"
 #include "podctl.h"
+#include "utf8seq.h"
+
+/* ---- podctl's own errors ------------------------------------------- */
+
+/* fmt into err->message, cut on a character boundary so a quoted name
+ * never ends in half a character. */
+static void set_message(struct insomnia_error *err,
+                        enum insomnia_error_kind kind, const char *fmt,
+                        va_list ap)
+{
+	char longer[INSOMNIA_ERROR_MESSAGE_MAX + 4];
+	int n;
+
+	insomnia_error_clear(err);
+	err->kind = kind;
+	n = vsnprintf(longer, sizeof longer, fmt, ap);
+	n = (int)utf8_cut(longer, n < 0 ? 0 : strnlen(longer, sizeof longer),
+	                  sizeof err->message - 1);
+	memcpy(err->message, longer, (size_t)n);
+	err->message[n] = '\0';
+}
+
+int cli_error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
+                  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(err, kind, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cli_error_set_errno(struct insomnia_error *err,
+                        enum insomnia_error_kind kind, int errnum,
+                        const char *fmt, ...)
+{
+	size_t used;
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(err, kind, fmt, ap);
+	va_end(ap);
+	err->errnum = errnum;
+	used = strlen(err->message);
+	snprintf(err->message + used, sizeof err->message - used, ": %s",
+	         strerror(errnum));
+	return -1;
+}
+
+void cli_error_prefix(struct insomnia_error *err, const char *fmt, ...)
+{
+	char old[INSOMNIA_ERROR_MESSAGE_MAX];
+	size_t used, n;
+	va_list ap;
+
+	memcpy(old, err->message, sizeof old);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	used = strlen(err->message);
+	if (used + 3 >= sizeof err->message)
+		return;
+	n = utf8_cut(old, strlen(old), sizeof err->message - used - 3);
+	memcpy(err->message + used, ": ", 2);
+	memcpy(err->message + used + 2, old, n);
+	err->message[used + 2 + n] = '\0';
+}
+
+/* ---- output -------------------------------------------------------- */
 
 /* What a script gets when even the error object cannot be built. */
 static const char oom_json[] =
@@ -67,25 +134,6 @@ int cli_fail(bool json, const struct insomnia_error *err)
 	return insomnia_error_exit_code(err->kind);
 }
 
-int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
-{
-	struct insomnia_error err;
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (cmd->run)
-		error_set(&err, INSOMNIA_ERR_USAGE,
-		          "%s: %s (`podctl help %s` says more)", cmd->name, msg,
-		          cmd->name);
-	else
-		error_set(&err, INSOMNIA_ERR_USAGE, "%s (usage: podctl %s %s)",
-		          msg, cmd->name, cmd->usage);
-	return cli_fail(json, &err);
-}
-
 int cli_print_json(json_t *value)
 {
 	char *text =
@@ -113,33 +161,14 @@ int cli_exit(int code)
 		return code;
 	e = errno ? errno : EIO;
 	fprintf(stderr, "podctl: cannot write to standard output: %s\n",
-	        fd_strerror(e));
+	        strerror(e));
 	return code ? code : insomnia_error_exit_code(INSOMNIA_ERR_IO);
-}
-
-bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
-                   int nargs, bool *json, int *exit_code)
-{
-	/* The table parser, with the entry's own usage line: errors worded
-	 * and printed as for the converted commands. */
-	struct cmd_entry only = *cmd;
-	struct cli_args a;
-
-	only.options = NULL;
-	only.operands = nargs ? "NAME" : NULL;
-	only.min_operands = only.max_operands = nargs;
-	if (cli_parse(&only, argc, argv, &a, exit_code) != 0) {
-		*json = a.json;
-		return true;
-	}
-	*json = a.json;
-	optind = 1; /* the operands are gathered at argv[1] on */
-	return false;
 }
 
 /* ---- durations ----------------------------------------------------- */
 
 #define DURATION_MAX_MS (30LL * 86400 * 1000)
+#define AGE_MAX_MS      (36500LL * 86400 * 1000)
 
 struct unit {
 	const char *suffix;
@@ -148,19 +177,22 @@ struct unit {
 
 /* Longest suffix first: "ms" before "m". */
 static const struct unit units[] = {
-    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+    {"ms", 1},      {"s", 1000},     {"m", 60000},
+    {"h", 3600000}, {"d", 86400000}, {"w", 7 * 86400000LL},
 };
 
 /* Digits with an optional fraction at *p, times unit_ms, rounded up to
- * a whole millisecond, in integers: no float rounding to reason about. */
-static int scale(const char **p, long long unit_ms, long long *out)
+ * a whole millisecond, in integers: no float rounding to reason about.
+ * Past max_ms: -1, before anything can overflow. */
+static int scale(const char **p, long long unit_ms, long long max_ms,
+                 long long *out)
 {
 	long long whole = 0, frac = 0, div = 1;
 	const char *s = *p;
 	bool digits = false;
 
 	for (; *s >= '0' && *s <= '9'; s++, digits = true)
-		if ((whole = whole * 10 + (*s - '0')) > DURATION_MAX_MS)
+		if ((whole = whole * 10 + (*s - '0')) > max_ms)
 			return -1;
 	if (*s == '.')
 		for (s++; *s >= '0' && *s <= '9'; s++, digits = true)
@@ -168,7 +200,7 @@ static int scale(const char **p, long long unit_ms, long long *out)
 				frac = frac * 10 + (*s - '0');
 				div *= 10;
 			}
-	if (!digits)
+	if (!digits || whole > max_ms / unit_ms)
 		return -1;
 	*p = s;
 	*out = whole * unit_ms + (frac * unit_ms + div - 1) / div;
@@ -192,31 +224,30 @@ static const char *number_end(const char *p)
 	return p;
 }
 
-/* The sum, 0 included; -1 when it does not parse or is too long. */
-static int duration_total(const char *text, long long *ms)
+/* The sum, 0 included; -1 when it does not parse or is over max_ms.  A
+ * bare number is seconds when bare_ok (the form before units existed). */
+static int duration_total(const char *text, bool bare_ok, long long max_ms,
+                          long long *ms)
 {
 	const char *p = text;
 	const struct unit *u;
 	long long total = 0, part;
 
-	/* A bare number is seconds: the form before units existed. */
-	if (*p && !*number_end(p)) {
-		if (scale(&p, 1000, &total) < 0)
-			return -1;
-	} else if (!*p) {
+	if (!*p)
 		return -1;
+	if (!*number_end(p)) {
+		if (!bare_ok || scale(&p, 1000, max_ms, &total) < 0)
+			return -1;
 	}
 	while (*p) {
 		if (!(u = unit_at(number_end(p))))
 			return -1;
-		if (scale(&p, u->ms, &part) < 0)
+		if (scale(&p, u->ms, max_ms, &part) < 0)
 			return -1;
 		p += strlen(u->suffix);
-		if ((total += part) > DURATION_MAX_MS)
+		if ((total += part) > max_ms)
 			return -1;
 	}
-	if (total > DURATION_MAX_MS)
-		return -1;
 	*ms = total;
 	return 0;
 }
@@ -225,7 +256,8 @@ int cli_parse_duration_ms(const char *text, long long *ms)
 {
 	long long total;
 
-	if (duration_total(text, &total) < 0 || total == 0)
+	if (duration_total(text, true, DURATION_MAX_MS, &total) < 0 ||
+	    total == 0)
 		return -1;
 	*ms = total;
 	return 0;
@@ -233,24 +265,30 @@ int cli_parse_duration_ms(const char *text, long long *ms)
 
 int cli_parse_duration_or_zero_ms(const char *text, long long *ms)
 {
-	return duration_total(text, ms);
+	return duration_total(text, true, DURATION_MAX_MS, ms);
 }
 
-const char *cli_duration_error(const char *text, char *buf, size_t size)
+int cli_parse_age_ms(const char *text, long long *ms)
 {
-	snprintf(buf, size,
-	         "bad duration \"%s\" (use 1s, 500ms, 2m, 1m30s; at most 30d)",
-	         text);
-	return buf;
-}
+	long long total;
 
-int cli_parse_seconds(const char *text)
-{
-	long long ms;
-
-	if (cli_parse_duration_ms(text, &ms) < 0 || ms > 86400 * 1000)
+	if (duration_total(text, false, AGE_MAX_MS, &total) < 0 || total == 0)
 		return -1;
-	return (int)ms;
+	*ms = total;
+	return 0;
+}
+
+/* The error for a duration over max_ms or not one at all. */
+static const char *duration_error(const char *text, long long max_ms, char *buf,
+                                  size_t size)
+{
+	char most[24];
+
+	cli_format_age(max_ms, most, sizeof most);
+	snprintf(buf, size,
+	         "bad duration \"%s\" (use 1s, 500ms, 2m, 1m30s; at most %s)",
+	         text, most);
+	return buf;
 }
 
 void cli_format_age(long long ms, char *buf, size_t size)
@@ -267,13 +305,25 @@ void cli_format_age(long long ms, char *buf, size_t size)
 		snprintf(buf, size, "%lldd", s / 86400);
 }
 
+long long cli_parse_utc(const char *text)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	return (long long)timegm(&tm);
+}
+
 /* ---- options from the table ---------------------------------------- */
 
-/* The implicit options every new-style command takes. */
-static const struct cli_option opt_json = {"json", 0, CLI_ARG_NONE, NULL,
-                                           "print one JSON object on stdout"};
-static const struct cli_option opt_help = {"help", 'h', CLI_ARG_NONE, NULL,
-                                           "print this help"};
+/* The implicit options every command takes. */
+static const struct cli_option opt_json = {
+    .name = "json", .help = "print one JSON object on stdout"};
+static const struct cli_option opt_help = {
+    .name = "help", .letter = 'h', .help = "print this help"};
 
 static int count_options(const struct cmd_entry *cmd)
 {
@@ -285,20 +335,14 @@ static int count_options(const struct cmd_entry *cmd)
 }
 
 /* One usage error, printed once: the message, then how to call it. */
-static int parse_error(const struct cmd_entry *cmd, bool json, const char *fmt,
-                       ...) __attribute__((format(printf, 3, 4)));
-
-static int parse_error(const struct cmd_entry *cmd, bool json, const char *fmt,
-                       ...)
+static int usage_error(const struct cmd_entry *cmd, bool json, const char *fmt,
+                       va_list ap)
 {
 	struct insomnia_error err;
 	char msg[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	error_set(&err, INSOMNIA_ERR_USAGE, "%s: %s", cmd->name, msg);
+	cli_error_set(&err, INSOMNIA_ERR_USAGE, "%s: %s", cmd->name, msg);
 	if (json)
 		return cli_fail(true, &err);
 	fprintf(stderr, "podctl %s: %s\n", cmd->name, msg);
@@ -307,35 +351,83 @@ static int parse_error(const struct cmd_entry *cmd, bool json, const char *fmt,
 	return insomnia_error_exit_code(INSOMNIA_ERR_USAGE);
 }
 
+int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
+{
+	va_list ap;
+	int code;
+
+	va_start(ap, fmt);
+	code = usage_error(cmd, json, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* A duration of o's kind into *ms: 0, or -1 after printing why not. */
+static int take_duration(const struct cmd_entry *cmd, const struct cli_args *a,
+                         const struct cli_option *o, const char *value,
+                         long long *ms, int *exit_code)
+{
+	long long most = o->kind == CLI_ARG_AGE ? AGE_MAX_MS : DURATION_MAX_MS;
+	char why[256];
+	int rc;
+
+	if (o->max > 0 && o->max < most)
+		most = o->max;
+	if (o->kind == CLI_ARG_AGE)
+		rc = cli_parse_age_ms(value, ms);
+	else if (o->kind == CLI_ARG_DURATION0)
+		rc = cli_parse_duration_or_zero_ms(value, ms);
+	else
+		rc = cli_parse_duration_ms(value, ms);
+	if (rc == 0 && *ms <= most)
+		return 0;
+	if (o->kind == CLI_ARG_AGE)
+		*exit_code = cli_usage(cmd, a->json,
+		                       "--%s: bad age \"%s\" (a number and a "
+		                       "unit: 90s, 12h, 7d, 2w)",
+		                       o->name, value);
+	else
+		*exit_code =
+		    cli_usage(cmd, a->json, "--%s: %s", o->name,
+		              duration_error(value, most, why, sizeof why));
+	return -1;
+}
+
+static int take_count(const struct cmd_entry *cmd, const struct cli_args *a,
+                      const struct cli_option *o, const char *value,
+                      long long *n, int *exit_code)
+{
+	char *end;
+
+	errno = 0;
+	*n = strtoll(value, &end, 10);
+	if (!errno && end != value && !*end && *n >= 0 && *value != '+' &&
+	    *value != ' ')
+		return 0;
+	*exit_code = cli_usage(cmd, a->json,
+	                       "--%s: bad count \"%s\" (a whole number >= 0)",
+	                       o->name, value);
+	return -1;
+}
+
 /* Store opt's value; -1 after printing why it is bad. */
 static int take_value(const struct cmd_entry *cmd, struct cli_args *a, int i,
                       const char *value, int *exit_code)
 {
 	const struct cli_option *o = &cmd->options[i];
-	char why[256], *end;
 
 	a->set[i] = true;
 	a->value[i] = value;
-	if ((o->kind == CLI_ARG_DURATION &&
-	     cli_parse_duration_ms(value, &a->num[i]) < 0) ||
-	    (o->kind == CLI_ARG_DURATION0 &&
-	     cli_parse_duration_or_zero_ms(value, &a->num[i]) < 0)) {
-		*exit_code =
-		    parse_error(cmd, a->json, "--%s: %s", o->name,
-		                cli_duration_error(value, why, sizeof why));
-		return -1;
-	}
-	if (o->kind == CLI_ARG_COUNT) {
-		errno = 0;
-		a->num[i] = strtoll(value, &end, 10);
-		if (errno || end == value || *end || a->num[i] < 0 ||
-		    *value == '+' || *value == ' ') {
-			*exit_code = parse_error(
-			    cmd, a->json,
-			    "--%s: bad count \"%s\" (a whole number >= 0)",
-			    o->name, value);
-			return -1;
-		}
+	switch (o->kind) {
+	case CLI_ARG_DURATION:
+	case CLI_ARG_DURATION0:
+	case CLI_ARG_AGE:
+		return take_duration(cmd, a, o, value, &a->num[i], exit_code);
+	case CLI_ARG_COUNT:
+		return take_count(cmd, a, o, value, &a->num[i], exit_code);
+	case CLI_ARG_NONE:
+	case CLI_ARG_STRING:
+		break;
 	}
 	return 0;
 }
@@ -367,7 +459,7 @@ static int parse_long(const struct cmd_entry *cmd, struct cli_args *a,
 	snprintf(name, sizeof name, "%.*s", (int)len, arg);
 	if (eq && (!strcmp(name, "json") || !strcmp(name, "help"))) {
 		*exit_code =
-		    parse_error(cmd, a->json, "--%s takes no value", name);
+		    cli_usage(cmd, a->json, "--%s takes no value", name);
 		return -1;
 	}
 	if ((rc = implicit(cmd, a, name, 0, exit_code)) != -2)
@@ -380,16 +472,16 @@ static int parse_long(const struct cmd_entry *cmd, struct cli_args *a,
 		if (o->kind == CLI_ARG_NONE) {
 			if (eq) {
 				*exit_code =
-				    parse_error(cmd, a->json,
-				                "--%s takes no value", o->name);
+				    cli_usage(cmd, a->json,
+				              "--%s takes no value", o->name);
 				return -1;
 			}
 			a->set[i] = true;
 			return 1;
 		}
 		if (!eq && at + 1 >= argc) {
-			*exit_code = parse_error(cmd, a->json,
-			                         "--%s needs a value", o->name);
+			*exit_code = cli_usage(cmd, a->json,
+			                       "--%s needs a value", o->name);
 			return -1;
 		}
 		if (take_value(cmd, a, i, eq ? eq + 1 : argv[at + 1],
@@ -397,7 +489,7 @@ static int parse_long(const struct cmd_entry *cmd, struct cli_args *a,
 			return -1;
 		return eq ? 1 : 2;
 	}
-	*exit_code = parse_error(cmd, a->json, "unknown option \"--%s\"", name);
+	*exit_code = cli_usage(cmd, a->json, "unknown option \"--%s\"", name);
 	return -1;
 }
 
@@ -422,8 +514,8 @@ static int parse_short(const struct cmd_entry *cmd, struct cli_args *a,
 		if (i < 0) {
 			if (implicit(cmd, a, NULL, *p, exit_code) == -1)
 				return -1;
-			*exit_code = parse_error(cmd, a->json,
-			                         "unknown option \"-%c\"", *p);
+			*exit_code = cli_usage(cmd, a->json,
+			                       "unknown option \"-%c\"", *p);
 			return -1;
 		}
 		o = &cmd->options[i];
@@ -435,9 +527,9 @@ static int parse_short(const struct cmd_entry *cmd, struct cli_args *a,
 			return take_value(cmd, a, i, p + 1, exit_code) < 0 ? -1
 			                                                   : 1;
 		if (at + 1 >= argc) {
-			*exit_code = parse_error(cmd, a->json,
-			                         "-%c (--%s) needs a value", *p,
-			                         o->name);
+			*exit_code =
+			    cli_usage(cmd, a->json, "-%c (--%s) needs a value",
+			              *p, o->name);
 			return -1;
 		}
 		return take_value(cmd, a, i, argv[at + 1], exit_code) < 0 ? -1
@@ -446,19 +538,58 @@ static int parse_short(const struct cmd_entry *cmd, struct cli_args *a,
 	return 1;
 }
 
+/* The option given that stands for the operands (stop --all), or -1. */
+static int instead_given(const struct cmd_entry *cmd, const struct cli_args *a)
+{
+	for (int i = 0; cmd->options && cmd->options[i].name; i++)
+		if (cmd->options[i].instead_of_operands && a->set[i])
+			return i;
+	return -1;
+}
+
+/* " (or --all)", " (or --last NAME)": what may stand for the operands. */
+static void alternatives(const struct cmd_entry *cmd, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; cmd->options && cmd->options[i].name; i++) {
+		const struct cli_option *o = &cmd->options[i];
+		if (!o->instead_of_operands || used >= size)
+			continue;
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "%s--%s%s%s",
+		                     used ? ", " : " (or ", o->name,
+		                     o->kind != CLI_ARG_NONE ? " " : "",
+		                     o->kind != CLI_ARG_NONE ? o->metavar : "");
+	}
+	if (used && used < size)
+		snprintf(buf + used, size - used, ")");
+}
+
 static int check_operands(const struct cmd_entry *cmd, struct cli_args *a,
                           int *exit_code)
 {
-	if (a->noperands < cmd->min_operands) {
+	const char *names = cmd->operands ? cmd->operands : "argument";
+	int instead = instead_given(cmd, a);
+	char alt[128];
+
+	if (instead >= 0 && a->noperands > 0) {
 		*exit_code =
-		    parse_error(cmd, a->json, "missing %s",
-		                cmd->operands ? cmd->operands : "argument");
+		    cli_usage(cmd, a->json, "give %s or --%s, not both", names,
+		              cmd->options[instead].name);
+		return 1;
+	}
+	if (instead < 0 && a->noperands < cmd->min_operands) {
+		alternatives(cmd, alt, sizeof alt);
+		*exit_code =
+		    cli_usage(cmd, a->json, "missing %s%s", names, alt);
 		return 1;
 	}
 	if (cmd->max_operands >= 0 && a->noperands > cmd->max_operands) {
 		*exit_code =
-		    parse_error(cmd, a->json, "too many arguments (\"%s\")",
-		                a->operands[cmd->max_operands]);
+		    cli_usage(cmd, a->json, "too many arguments (\"%s\")",
+		              a->operands[cmd->max_operands]);
 		return 1;
 	}
 	return 0;
@@ -528,25 +659,49 @@ static void option_word(const struct cli_option *o, char *buf, size_t size)
 		snprintf(buf, size, "[--%s%s]", o->name, value);
 }
 
-void cli_print_usage(const struct cmd_entry *cmd, FILE *out)
+/* The operands with what may stand for them: "NAME...|--all". */
+static void operands_word(const struct cmd_entry *cmd, char *buf, size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "%s", cmd->operands);
+
+	for (int i = 0; cmd->options && cmd->options[i].name; i++) {
+		const struct cli_option *o = &cmd->options[i];
+		if (!o->instead_of_operands || used >= size)
+			continue;
+		used += (size_t)snprintf(
+		    buf + used, size - used, "|--%s%s%s", o->name,
+		    o->kind != CLI_ARG_NONE ? " " : "",
+		    o->kind != CLI_ARG_NONE ? o->metavar : "");
+	}
+}
+
+/* One line (wrapped) after lead ("usage:", or blanks as wide). */
+static void usage_line(const struct cmd_entry *cmd, const char *lead, FILE *out)
 {
 	size_t indent, col;
 	char word[128];
 
-	if (!cmd->run) {
-		fprintf(out, "usage: podctl %s %s\n", cmd->name, cmd->usage);
-		return;
-	}
-	col = (size_t)fprintf(out, "usage: podctl %s", cmd->name);
+	col = (size_t)fprintf(out, "%s podctl %s", lead, cmd->name);
 	indent = col > 24 ? 8 : col + 1;
 	for (int i = 0; cmd->options && cmd->options[i].name; i++) {
+		if (cmd->options[i].instead_of_operands)
+			continue;
 		option_word(&cmd->options[i], word, sizeof word);
 		usage_word(out, word, indent, &col);
 	}
 	usage_word(out, "[--json]", indent, &col);
-	if (cmd->operands)
-		usage_word(out, cmd->operands, indent, &col);
+	if (cmd->operands) {
+		operands_word(cmd, word, sizeof word);
+		usage_word(out, word, indent, &col);
+	}
 	fputc('\n', out);
+}
+
+void cli_print_usage(const struct cmd_entry *cmd, FILE *out)
+{
+	usage_line(cmd, "usage:", out);
+	if (cmd->sub)
+		usage_line(cmd->sub, "      ", out);
 }
 
 static void option_help(const struct cli_option *o)
@@ -565,29 +720,52 @@ static void option_help(const struct cli_option *o)
 		printf("%s\n%25s%s\n", left, "", o->help);
 }
 
+static void options_help(const struct cmd_entry *cmd, const char *title)
+{
+	printf("%s:\n", title);
+	for (int i = 0; cmd->options && cmd->options[i].name; i++)
+		option_help(&cmd->options[i]);
+}
+
 int cli_help(const struct cmd_entry *cmd)
 {
+	char title[64];
+
 	cli_print_usage(cmd, stdout);
 	printf("\n%s\n\n", cmd->summary);
-	if (cmd->run) {
-		fputs("options:\n", stdout);
-		for (int i = 0; cmd->options && cmd->options[i].name; i++)
-			option_help(&cmd->options[i]);
-		option_help(&opt_json);
-		option_help(&opt_help);
-		fputc('\n', stdout);
+	options_help(cmd, "options");
+	option_help(&opt_json);
+	option_help(&opt_help);
+	if (cmd->sub) {
+		snprintf(title, sizeof title, "options of %s", cmd->sub->name);
+		options_help(cmd->sub, title);
 	}
+	fputc('\n', stdout);
 	fputs(cmd->help, stdout);
 	return 0;
 }
 
+const struct cmd_entry *cli_subcommand(const struct cmd_entry *cmd,
+                                       const char *word)
+{
+	const char *last;
+
+	if (!cmd->sub)
+		return NULL;
+	last = strrchr(cmd->sub->name, ' ');
+	last = last ? last + 1 : cmd->sub->name;
+	return strcmp(word, last) ? NULL : cmd->sub;
+}
+
 int cli_run(const struct cmd_entry *cmd, int argc, char **argv)
 {
+	const struct cmd_entry *sub =
+	    argc > 1 ? cli_subcommand(cmd, argv[1]) : NULL;
 	struct cli_args a;
 	int code;
 
-	if (!cmd->run)
-		return cmd->exec(argc, argv);
+	if (sub)
+		return cli_run(sub, argc - 1, argv + 1);
 	if (cli_parse(cmd, argc, argv, &a, &code) != 0)
 		return code;
 	return cmd->run(&a);

@@ -1,13 +1,11 @@
 /* podctl call: send one request to a pod and print its result, through
  * the control client of the library (<insomnia/control.h>). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <insomnia/control.h>
 #include <insomnia/pods.h>
 
-#include "error.h" /* error_set: podctl's own messages */
 #include "podctl.h"
 
 #define CALL_DEFAULT_TIMEOUT_MS 10000
@@ -25,8 +23,9 @@ static int call_pod(const char *name, const char *method, const char *params,
 	if (insomnia_pod_find(name, &info, &err) < 0)
 		return cli_fail(json, &err);
 	if (!info.alive) {
-		error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running (%s)", info.name, info.state);
+		cli_error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
+		              "pod %s is not running (%s)", info.name,
+		              info.state);
 		return cli_fail(json, &err);
 	}
 	c = insomnia_control_open_path(info.socket, &err);
@@ -43,49 +42,45 @@ static int call_pod(const char *name, const char *method, const char *params,
 	return 0;
 }
 
-static int exec_call(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-	    {"timeout", required_argument, NULL, 't'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c, timeout_ms = CALL_DEFAULT_TIMEOUT_MS;
-	bool json = false;
+enum { OPT_TIMEOUT };
 
-	while ((c = getopt_long(argc, argv, "t:jh", longopts, NULL)) != -1) {
-		if (c == 't') {
-			if ((timeout_ms = cli_parse_seconds(optarg)) < 0)
-				return cli_usage(&cmd_call_entry, json,
-				                 "bad --timeout \"%s\"",
-				                 optarg);
-		} else if (c == 'j') {
-			json = true;
-		} else if (c == 'h') {
-			return cli_help(&cmd_call_entry);
-		} else {
-			return cli_usage(&cmd_call_entry, json,
-			                 "unknown option");
-		}
-	}
-	if (argc - optind < 2 || argc - optind > 3)
-		return cli_usage(&cmd_call_entry, json,
-		                 "give a pod name, a method and optional "
-		                 "params");
-	return call_pod(argv[optind], argv[optind + 1],
-	                argc - optind == 3 ? argv[optind + 2] : NULL,
-	                timeout_ms, json);
+/* The library's wait takes an int of milliseconds. */
+#define CALL_TIMEOUT_MAX_MS (24LL * 3600 * 1000)
+
+static const struct cli_option call_options[] = {
+    {.name = "timeout",
+     .letter = 't',
+     .kind = CLI_ARG_DURATION,
+     .metavar = "TIME",
+     .help = "wait at most TIME for the reply (default 10s)",
+     .max = CALL_TIMEOUT_MAX_MS},
+    {0},
+};
+
+static int run_call(const struct cli_args *a)
+{
+	int timeout_ms = CALL_DEFAULT_TIMEOUT_MS;
+
+	if (cli_has(a, OPT_TIMEOUT))
+		timeout_ms = (int)a->num[OPT_TIMEOUT];
+	return call_pod(a->operands[0], a->operands[1],
+	                a->noperands == 3 ? a->operands[2] : NULL, timeout_ms,
+	                a->json);
 }
 
 const struct cmd_entry cmd_call_entry = {
-    "call",
-    "NAME METHOD [PARAMS_JSON] [--timeout SECONDS] [--json]",
-    "send one request to a live pod",
-    "Sends METHOD with PARAMS_JSON (a JSON object; none: {}) on the pod's\n"
-    "control socket (see docs/protocol.md) and prints its result as one\n"
-    "line of compact JSON.  An error reply is an error of\n"
-    "kind protocol whose detail is the pod's code.  --timeout (default\n"
-    "10 s) bounds the wait for the reply.\n",
-    exec_call,
+    .name = "call",
+    .summary = "send one request to a live pod",
+    .help =
+        "Sends METHOD with PARAMS_JSON (a JSON object; none: {}) on the pod's\n"
+        "control socket (see docs/protocol.md: hello, ping, status,\n"
+        "shutdown) and prints its result as one line of compact JSON.  An\n"
+        "error reply is an error of kind protocol whose detail is the pod's\n"
+        "code.  --timeout (default 10s; TIME is 500ms, 10s, 1m...) bounds\n"
+        "the wait for the reply.\n",
+    .options = call_options,
+    .operands = "NAME METHOD [PARAMS_JSON]",
+    .min_operands = 2,
+    .max_operands = 3,
+    .run = run_call,
 };

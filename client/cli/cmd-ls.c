@@ -8,24 +8,10 @@
 #include "podctl.h"
 #include <insomnia/pods.h>
 
-/* started_at ("2026-01-02T03:04:05Z", UTC) as seconds since the epoch;
- * -1 when absent or not in that form. */
-static long long started_epoch(const char *started_at)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof tm);
-	end = strptime(started_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
-		return -1;
-	return (long long)timegm(&tm);
-}
-
 /* Seconds since it started; -1 when unknown. */
 static long long age_s(const struct insomnia_pod_info *p)
 {
-	long long t = started_epoch(p->started_at);
+	long long t = cli_parse_utc(p->started_at);
 
 	return t < 0 ? -1 : (long long)time(NULL) - t;
 }
@@ -149,7 +135,7 @@ static int run_ls(const struct cli_args *a)
 	insomnia_error_clear(&err);
 	rc = insomnia_pods_each(collect, &r, &err);
 	if (rc > 0)
-		error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		cli_error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	if (rc != 0)
 		rc = cli_fail(a->json, &err);
 	else if (a->json)

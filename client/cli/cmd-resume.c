@@ -1,6 +1,5 @@
 /* podctl resume: a new pod for a recorded session.  Only the public API
  * (insomnia/sessions.h, insomnia/spawn.h through podctl_spawn_run). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,64 +19,52 @@ static int find_session(const char *id, const char *last,
 	return insomnia_session_find(id, info, err);
 }
 
-static int exec_resume(int argc, char **argv)
+enum { OPT_LAST, OPT_OVERLAY, OPT_OVERLAY_FILE, OPT_TIMEOUT, OPT_QUIET };
+
+/* The handshake's deadline is an int of milliseconds. */
+#define TIMEOUT_MAX_MS (24LL * 3600 * 1000)
+
+static const struct cli_option resume_options[] = {
+    {.name = "last",
+     .letter = 'l',
+     .kind = CLI_ARG_STRING,
+     .metavar = "NAME",
+     .help = "the session of pod NAME used last",
+     .instead_of_operands = true},
+    {.name = "overlay",
+     .letter = 'o',
+     .kind = CLI_ARG_STRING,
+     .metavar = "TOML",
+     .help = "TOML text merged on top"},
+    {.name = "overlay-file",
+     .letter = 'f',
+     .kind = CLI_ARG_STRING,
+     .metavar = "FILE",
+     .help = "TOML overlay read from FILE (- for stdin)"},
+    {.name = "timeout",
+     .letter = 't',
+     .kind = CLI_ARG_DURATION,
+     .metavar = "TIME",
+     .help = "give up after TIME (default 20s)",
+     .max = TIMEOUT_MAX_MS},
+    {.name = "quiet", .letter = 'q', .help = "no progress lines on stderr"},
+    {0},
+};
+
+static int run_resume(const struct cli_args *c)
 {
-	static const struct option longopts[] = {
-	    {"last", required_argument, NULL, 'l'},
-	    {"overlay", required_argument, NULL, 'o'},
-	    {"overlay-file", required_argument, NULL, 'f'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct spawn_args a = {0};
+	const char *last = c->value[OPT_LAST];
 	struct insomnia_session_info info;
 	struct insomnia_error err;
-	const char *last = NULL;
-	int c, operands;
+	struct spawn_args a = {0};
 
-	for (int i = 1; i < argc; i++)
-		a.json |= strcmp(argv[i], "--json") == 0;
-	while ((c = getopt_long(argc, argv, "l:o:f:t:qjh", longopts, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'l':
-			last = optarg;
-			break;
-		case 'o':
-			a.overlay = optarg;
-			break;
-		case 'f':
-			a.overlay_file = optarg;
-			break;
-		case 't':
-			if ((a.timeout_ms = cli_parse_seconds(optarg)) < 0)
-				return cli_usage(&cmd_resume_entry, a.json,
-				                 "bad --timeout \"%s\"",
-				                 optarg);
-			break;
-		case 'q':
-			a.quiet = true;
-			break;
-		case 'j':
-			break;
-		case 'h':
-			return cli_help(&cmd_resume_entry);
-		default:
-			return cli_usage(&cmd_resume_entry, a.json,
-			                 "unknown option");
-		}
-	}
-	operands = argc - optind;
-	if (last ? operands != 0 : operands != 1)
-		return cli_usage(&cmd_resume_entry, a.json,
-		                 last ? "give --last NAME or an id, not both"
-		                      : "give one session id (or a unique "
-		                        "prefix of one), or --last NAME");
+	a.json = c->json;
+	a.overlay = c->value[OPT_OVERLAY];
+	a.overlay_file = c->value[OPT_OVERLAY_FILE];
+	a.timeout_ms = (int)c->num[OPT_TIMEOUT];
+	a.quiet = cli_has(c, OPT_QUIET);
 	insomnia_error_clear(&err);
-	if (find_session(last ? NULL : argv[optind], last, &info, &err) < 0)
+	if (find_session(last ? NULL : c->operands[0], last, &info, &err) < 0)
 		return cli_fail(a.json, &err);
 	a.session = info.id;
 	/* the session's name, unless an overlay renames the run; its cwd
@@ -87,18 +74,22 @@ static int exec_resume(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_resume_entry = {
-    "resume",
-    "ID|PREFIX|--last NAME [--overlay-file FILE|-] [--overlay TOML]\n"
-    "       [--timeout SEC] [--quiet] [--json]",
-    "start a pod for a recorded session",
-    "Spawns a pod with --session ID in the session's working directory.\n"
-    "The session is given by its id, a unique prefix of it (an ambiguous\n"
-    "one is refused naming the candidates), or --last NAME: the session\n"
-    "of pod NAME used last.  The pod layers the session's recorded config\n"
-    "under the overlay and appends to its journal; the pod keeps the\n"
-    "session's name unless the overlay sets [pod] name.  A session held\n"
-    "by a live pod (the same exit code as spawn --session), an unknown id\n"
-    "and a malformed one are refused with their own exit codes.\n"
-    "Output as for spawn.\n",
-    exec_resume,
+    .name = "resume",
+    .summary = "start a pod for a recorded session",
+    .help =
+        "Spawns a pod with --session ID in the session's working directory.\n"
+        "The session is given by its id, a unique prefix of it (an ambiguous\n"
+        "one is refused naming the candidates), or --last NAME: the session\n"
+        "of pod NAME used last.  The pod layers the session's recorded config\n"
+        "under the overlay and appends to its journal; the pod keeps the\n"
+        "session's name unless the overlay sets [pod] name.  A session held\n"
+        "by a live pod (the same exit code as spawn --session), an unknown id\n"
+        "and a malformed one are refused with their own exit codes.  TIME is\n"
+        "500ms, 20s, 2m, 1m30s... (a bare number is seconds), at most 1d.\n"
+        "Output as for spawn.\n",
+    .options = resume_options,
+    .operands = "ID|PREFIX",
+    .min_operands = 1,
+    .max_operands = 1,
+    .run = run_resume,
 };

@@ -1,8 +1,5 @@
 /* podctl sessions: the durable sessions of the data root, and pruning
  * the ended ones.  Only the public API (insomnia/sessions.h). */
-#include <errno.h>
-#include <getopt.h>
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,24 +35,29 @@ static int collect(const struct insomnia_session_info *info, void *arg)
 	return 0;
 }
 
-/* A time in ms since the epoch, or null when unknown. */
-static json_t *ms_json(int64_t ms)
+/* An unknown value is null, never 0 or "" (as in ls). */
+static json_t *int_or_null(long long v)
 {
-	return ms ? json_integer((json_int_t)ms) : json_null();
+	return v ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s[0] ? jsonstr_new(s) : json_null();
 }
 
 static json_t *info_json(const struct insomnia_session_info *s)
 {
 	return json_pack(
-	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:s, s:o, s:o}",
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:s, s:o, s:o}",
 	    "id", jsonstr_new(s->id), "name", jsonstr_new(s->name),
-	    "created_at", jsonstr_new(s->created_at), "last_event",
-	    jsonstr_new(s->last_event), "last_event_at",
-	    jsonstr_new(s->last_event_at), "run_name", jsonstr_new(s->run_name),
-	    "live", s->live, "pid", (json_int_t)s->pid, "cwd",
+	    "created_at", str_or_null(s->created_at), "last_event",
+	    str_or_null(s->last_event), "last_event_at",
+	    str_or_null(s->last_event_at), "run_name", str_or_null(s->run_name),
+	    "live", s->live, "pid", int_or_null(s->pid), "cwd",
 	    jsonstr_new(s->cwd), "state", insomnia_session_state_name(s->state),
-	    "ended_ms", ms_json(s->ended_ms), "error",
-	    s->error[0] ? jsonstr_new(s->error) : json_null());
+	    "ended_ms", int_or_null(s->ended_ms), "error",
+	    str_or_null(s->error));
 }
 
 static json_t *bad_json(const struct insomnia_session_info *s)
@@ -98,30 +100,70 @@ static void state_text(const struct insomnia_session_info *s, char *buf,
 		         insomnia_session_state_name(s->state));
 }
 
+/* ---- the table, in columns as wide as their longest value ------------- */
+
+enum col { C_ID, C_NAME, C_CREATED, C_STATE, C_LAST, C_CWD, NCOL };
+
+static const char *const headers[NCOL] = {"ID",    "NAME", "CREATED",
+                                          "STATE", "LAST", "CWD"};
+
+static void cells(const struct insomnia_session_info *s, char *state,
+                  size_t size, const char *out[NCOL])
+{
+	state_text(s, state, size);
+	out[C_ID] = s->id;
+	out[C_NAME] = s->name;
+	out[C_CREATED] = s->created_at[0] ? s->created_at : "-";
+	out[C_STATE] = state;
+	out[C_LAST] = s->last_event[0] ? s->last_event : "-";
+	out[C_CWD] = s->cwd;
+}
+
+static void print_row(const char *const c[NCOL], const size_t w[NCOL])
+{
+	/* the last column is not padded: no trailing blanks */
+	for (int k = 0; k < NCOL - 1; k++)
+		printf("%-*s  ", (int)w[k], c[k]);
+	printf("%s\n", c[NCOL - 1]);
+}
+
+static bool readable(const struct insomnia_session_info *s)
+{
+	return s->state != INSOMNIA_SESSION_UNREADABLE;
+}
+
 /* The others are still listed; unreadable ones are named on stderr and
  * the exit status is 0: the listing itself worked. */
 static void print_table(const struct collected *c)
 {
+	const char *cell[NCOL];
+	size_t w[NCOL];
 	char state[48];
 
 	for (size_t i = 0; i < c->count; i++)
-		if (c->items[i].state == INSOMNIA_SESSION_UNREADABLE)
+		if (!readable(&c->items[i]))
 			fprintf(stderr, "podctl: cannot read session %s: %s\n",
 			        c->items[i].id, c->items[i].error);
 	if (c->count == c->nbad) {
 		puts(c->nbad ? "no readable sessions" : "no sessions");
 		return;
 	}
-	printf("%-36s %-16s %-24s %-18s %-8s %s\n", "ID", "NAME", "CREATED",
-	       "STATE", "LAST", "CWD");
+	for (int k = 0; k < NCOL; k++)
+		w[k] = strlen(headers[k]);
 	for (size_t i = 0; i < c->count; i++) {
-		const struct insomnia_session_info *s = &c->items[i];
-		if (s->state == INSOMNIA_SESSION_UNREADABLE)
+		if (!readable(&c->items[i]))
 			continue;
-		state_text(s, state, sizeof state);
-		printf("%-36s %-16s %-24.24s %-18s %-8s %s\n", s->id, s->name,
-		       s->created_at, state,
-		       s->last_event[0] ? s->last_event : "-", s->cwd);
+		cells(&c->items[i], state, sizeof state, cell);
+		for (int k = 0; k < NCOL; k++)
+			if (strlen(cell[k]) > w[k])
+				w[k] = strlen(cell[k]);
+	}
+	print_row(headers, w);
+	for (size_t i = 0; i < c->count; i++) {
+		if (!readable(&c->items[i]))
+			continue;
+		cells(&c->items[i], state, sizeof state, cell);
+		print_row(cell, w);
 	}
 }
 
@@ -133,12 +175,10 @@ static int list_sessions(bool json)
 
 	insomnia_error_clear(&err);
 	rc = insomnia_sessions_each(collect, &c, &err);
-	if (rc > 0 || rc < 0) {
-		if (rc > 0) {
-			err.kind = INSOMNIA_ERR_INTERNAL;
-			snprintf(err.message, sizeof err.message,
-			         "out of memory");
-		}
+	if (rc != 0) {
+		if (rc > 0)
+			cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
+			              "out of memory");
 		code = cli_fail(json, &err);
 	} else if (json) {
 		code = cli_print_json(collected_json(&c));
@@ -151,30 +191,7 @@ static int list_sessions(bool json)
 
 /* ---- prune ------------------------------------------------------------- */
 
-/* "500ms", "1s", "2m", "3h", "7d" to milliseconds; -1 when invalid.  A
- * local parser: cli_parse_duration_ms (cli.c) was not there yet. */
-static int64_t parse_duration_ms(const char *text)
-{
-	static const struct {
-		const char *suffix;
-		int64_t ms;
-	} units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
-	             {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
-	char *end;
-	long long n;
-
-	if (text[0] < '0' || text[0] > '9')
-		return -1;
-	errno = 0;
-	n = strtoll(text, &end, 10);
-	if (errno || end == text || n <= 0)
-		return -1;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(end, units[i].suffix) == 0)
-			return n > INT64_MAX / units[i].ms ? -1
-			                                   : n * units[i].ms;
-	return -1;
-}
+static const struct cmd_entry cmd_sessions_prune_entry;
 
 struct pruned {
 	json_t *list; /* with --json */
@@ -216,84 +233,74 @@ static int prune(const struct insomnia_sessions_prune_options *po, bool json)
 	return 0;
 }
 
-static int exec_prune(int argc, char **argv, bool json)
+enum { OPT_OLDER_THAN, OPT_NAME };
+
+static const struct cli_option prune_options[] = {
+    {.name = "older-than",
+     .kind = CLI_ARG_AGE,
+     .metavar = "AGE",
+     .help = "ended at least AGE ago (90s, 12h, 7d, 2w)"},
+    {.name = "name",
+     .letter = 'n',
+     .kind = CLI_ARG_STRING,
+     .metavar = "NAME",
+     .help = "the sessions of pod NAME"},
+    {0},
+};
+
+static int run_prune(const struct cli_args *a)
 {
-	static const struct option longopts[] = {
-	    {"older-than", required_argument, NULL, 'o'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct insomnia_sessions_prune_options po = {0};
-	int c;
 
-	while ((c = getopt_long(argc, argv, "+o:n:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			po.older_than_ms = parse_duration_ms(optarg);
-			if (po.older_than_ms < 0)
-				return cli_usage(&cmd_sessions_entry, json,
-				                 "bad --older-than \"%s\" (a "
-				                 "duration such as 500ms, 2m, "
-				                 "7d)",
-				                 optarg);
-			break;
-		case 'n':
-			po.name = optarg;
-			break;
-		case 'j':
-			break;
-		case 'h':
-			return cli_help(&cmd_sessions_entry);
-		default:
-			return cli_usage(&cmd_sessions_entry, json,
-			                 "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(&cmd_sessions_entry, json,
-		                 "unexpected argument \"%s\"", argv[optind]);
-	if (!po.name && !po.older_than_ms)
-		return cli_usage(&cmd_sessions_entry, json,
-		                 "prune needs --older-than DURATION, --name "
-		                 "NAME, or both");
-	return prune(&po, json);
+	if (!cli_has(a, OPT_OLDER_THAN) && !cli_has(a, OPT_NAME))
+		return cli_usage(&cmd_sessions_prune_entry, a->json,
+		                 "give --older-than AGE, --name NAME, or both");
+	po.older_than_ms = a->num[OPT_OLDER_THAN];
+	po.name = a->value[OPT_NAME];
+	return prune(&po, a->json);
 }
 
-static int exec_sessions(int argc, char **argv)
+static int run_sessions(const struct cli_args *a)
 {
-	bool json = false;
-	int code = 0;
-
-	for (int i = 1; i < argc; i++)
-		json |= strcmp(argv[i], "--json") == 0;
-	if (argc > 1 && strcmp(argv[1], "prune") == 0)
-		return exec_prune(argc - 1, argv + 1, json);
-	if (cli_json_only(&cmd_sessions_entry, argc, argv, 0, &json, &code))
-		return code;
-	return list_sessions(json);
+	return list_sessions(a->json);
 }
+
+static const struct cmd_entry cmd_sessions_prune_entry = {
+    .name = "sessions prune",
+    .summary = "remove ended sessions",
+    .help =
+        "Removes ended sessions: those whose last journal record (else\n"
+        "creation) is at least AGE old, those of pod NAME, or with both\n"
+        "options those matching both; at least one is needed.  AGE needs a\n"
+        "unit: 90s, 30m, 12h, 7d, 2w (sums as 1d12h; up to 100 years).  A\n"
+        "live session is never removed.  Prints each removed session, or\n"
+        "with --json {\"removed\":[{...as `podctl sessions` lists}]}.\n",
+    .options = prune_options,
+    .max_operands = 0,
+    .run = run_prune,
+};
 
 const struct cmd_entry cmd_sessions_entry = {
-    "sessions",
-    "[--json]\n"
-    "       prune [--older-than DURATION] [--name NAME] [--json]",
-    "list sessions, live or ended; remove ended ones",
-    "Lists every session of the data root, oldest first: its id, name,\n"
-    "creation time, state (live with its pid, stopped, failed, crashed,\n"
-    "new: from the session's lock and its journal, never from a pid), its\n"
-    "last journal event and its working directory.\n"
-    "A session that cannot be read (damaged, foreign-owned) does not stop\n"
-    "the listing: it is named on stderr, and the others are listed.\n"
-    "--json prints {\"sessions\":[{id, name, run_name, created_at, state,\n"
-    "last_event, last_event_at, ended_ms, error, live, pid, cwd}],\n"
-    "\"unreadable\":[{id, kind, message}]}.\n"
-    "\n"
-    "prune removes ended sessions: those whose last journal record (else\n"
-    "creation) is older than DURATION (500ms, 30s, 2m, 3h, 7d, 2w), those\n"
-    "of pod NAME, or with both options those matching both.  A live\n"
-    "session is never removed.  It prints each removed session, or with\n"
-    "--json {\"removed\":[{...as listed}]}.\n",
-    exec_sessions,
+    .name = "sessions",
+    .summary = "list sessions, live or ended; remove ended ones",
+    .help =
+        "Lists every session of the data root, oldest first, in columns as\n"
+        "wide as their longest value: its id, name, creation time, state\n"
+        "(live with its pid, stopped, failed, crashed, new: from the\n"
+        "session's lock and its journal, never from a pid), its last\n"
+        "journal event and its working directory.\n"
+        "A session that cannot be read (damaged, foreign-owned) does not stop\n"
+        "the listing: it is named on stderr, and the others are listed.\n"
+        "--json prints {\"sessions\":[{id, name, run_name, created_at, state,\n"
+        "last_event, last_event_at, ended_ms, error, live, pid, cwd}],\n"
+        "\"unreadable\":[{id, kind, message}]}, an unknown value as null.\n"
+        "\n"
+        "prune removes ended sessions: those whose last journal record (else\n"
+        "creation) is at least AGE old (a unit is needed: 90s, 12h, 7d, 2w),\n"
+        "those of pod NAME, or with both options those matching both.  A live\n"
+        "session is never removed.  It prints each removed session, or with\n"
+        "--json {\"removed\":[{...as listed}]}.\n",
+    .max_operands = 0,
+    .run = run_sessions,
+    .sub = &cmd_sessions_prune_entry,
 };

@@ -7,11 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jsonstr.h"
+#include <insomnia/dirs.h>
 #include <insomnia/overlay.h>
-#include "paths.h"
-#include "podctl.h"
 #include <insomnia/spawn.h>
+
+#include "jsonstr.h"
+#include "podctl.h"
 
 static void show_progress(const char *line, void *arg)
 {
@@ -117,14 +118,15 @@ static int spawn_interruptible(const struct insomnia_spawn_options *o,
 
 	*sig = 0;
 	if (!(r.base = event_base_new()))
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot create an event loop");
+		return cli_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                     "cannot create an event loop");
 	for (int i = 0; i < NSTOP; i++) {
 		evs[i] = evsignal_new(r.base, stop_signals[i], run_signal, &r);
 		ok = ok && evs[i] && evsignal_add(evs[i], NULL) == 0;
 	}
 	if (!ok)
-		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot catch signals");
+		cli_error_set(err, INSOMNIA_ERR_INTERNAL,
+		              "cannot catch signals");
 	else if (!(r.s = insomnia_spawn_start(r.base, &opts, run_ready,
 	                                      run_failed, err)))
 		ok = 0; /* refused at once: err is filled */
@@ -168,8 +170,9 @@ static char *absolute(const char *path, struct insomnia_error *err)
 	if (path[0] == '/')
 		return strdup(path);
 	if (!(cwd = getcwd(NULL, 0)))
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot resolve --manifest %s", path),
+		return cli_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                           "cannot resolve --manifest %s",
+		                           path),
 		       NULL;
 	if (asprintf(&out, "%s/%s", cwd, path) < 0)
 		out = NULL;
@@ -204,31 +207,11 @@ static int pick_name(const struct spawn_args *a,
 		return rc < 0 ? -1 : 0;
 	rc = insomnia_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
-		return error_set(err, INSOMNIA_ERR_BAD_NAME,
-		                 "no pod name: give --name, or set [pod] name "
-		                 "in the overlay or a manifest");
+		return cli_error_set(
+		    err, INSOMNIA_ERR_BAD_NAME,
+		    "no pod name: give --name, or set [pod] name "
+		    "in the overlay or a manifest");
 	return rc < 0 ? -1 : 0;
-}
-
-/* The kinds a pod reports itself, by its exit code (docs/errors.md). */
-static const enum insomnia_error_kind pod_kinds[] = {
-    INSOMNIA_ERR_CONFIG,          INSOMNIA_ERR_ALREADY_RUNNING,
-    INSOMNIA_ERR_RUNTIME_DIR,     INSOMNIA_ERR_BAD_NAME,
-    INSOMNIA_ERR_SESSION_UNKNOWN, INSOMNIA_ERR_SESSION_LIVE,
-    INSOMNIA_ERR_BAD_SESSION_ID,  INSOMNIA_ERR_SESSION_AMBIGUOUS,
-};
-
-/* One exit code per failure, whichever layer catches it: a pod that
- * exited 2 (its overlay's schema) before its ready line is a config
- * error, as a syntax error podctl finds itself is.  The message, tail
- * and exit_status stay. */
-static void pod_exit_kind(struct insomnia_error *err)
-{
-	if (err->kind != INSOMNIA_ERR_EXITED_EARLY || err->exit_status < 0)
-		return;
-	for (size_t i = 0; i < sizeof pod_kinds / sizeof pod_kinds[0]; i++)
-		if (insomnia_error_exit_code(pod_kinds[i]) == err->exit_status)
-			err->kind = pod_kinds[i];
 }
 
 /* The spawn itself, with the manifest's path made absolute. */
@@ -273,10 +256,8 @@ static int spawn_composed(const struct spawn_args *a, const char *manifest,
 	free(overlay);
 	if (sig)
 		return interrupted(a, name, sig);
-	if (rc < 0) {
-		pod_exit_kind(err);
+	if (rc < 0)
 		return cli_fail(a->json, err);
-	}
 	return print_result(&r, a->json);
 }
 
@@ -289,7 +270,8 @@ int podctl_spawn_run(const struct spawn_args *a)
 	insomnia_error_clear(&err);
 	if (a->manifest && !(manifest = absolute(a->manifest, &err))) {
 		if (!err.message[0])
-			error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+			cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
+			              "out of memory");
 		return cli_fail(a->json, &err);
 	}
 	rc = spawn_composed(a, manifest, &err);
@@ -310,27 +292,56 @@ enum {
 	OPT_QUIET,
 };
 
-static const struct cli_option spawn_options[] = {
-    {"name", 'n', CLI_ARG_STRING, "NAME",
-     "the pod's name (else the overlay's or a manifest's)"},
-    {"overlay", 'o', CLI_ARG_STRING, "TOML", "TOML text merged on top"},
-    {"overlay-file", 'f', CLI_ARG_STRING, "FILE",
-     "TOML overlay read from FILE (- for stdin)"},
-    {"session", 's', CLI_ARG_STRING, "ID", "resume this session"},
-    {"cwd", 'C', CLI_ARG_STRING, "DIR", "the pod's working directory"},
-    {"manifest", 'm', CLI_ARG_STRING, "PATH",
-     "the pod's project manifest (else found from its cwd)"},
-    {"pod-command", 0, CLI_ARG_STRING, "PATH",
-     "the pod program (else $INSOMNIA_POD_COMMAND, else pod)"},
-    {"timeout", 't', CLI_ARG_DURATION, "TIME",
-     "give up after TIME (default 20s)"},
-    {"reuse", 'r', CLI_ARG_NONE, NULL, "a live pod of that name is success"},
-    {"quiet", 'q', CLI_ARG_NONE, NULL, "no progress lines on stderr"},
-    {NULL, 0, CLI_ARG_NONE, NULL, NULL},
-};
-
 /* The handshake's deadline is an int of milliseconds. */
 #define TIMEOUT_MAX_MS (24LL * 3600 * 1000)
+
+static const struct cli_option spawn_options[] = {
+    {.name = "name",
+     .letter = 'n',
+     .kind = CLI_ARG_STRING,
+     .metavar = "NAME",
+     .help = "the pod's name (else the overlay's or a manifest's)"},
+    {.name = "overlay",
+     .letter = 'o',
+     .kind = CLI_ARG_STRING,
+     .metavar = "TOML",
+     .help = "TOML text merged on top"},
+    {.name = "overlay-file",
+     .letter = 'f',
+     .kind = CLI_ARG_STRING,
+     .metavar = "FILE",
+     .help = "TOML overlay read from FILE (- for stdin)"},
+    {.name = "session",
+     .letter = 's',
+     .kind = CLI_ARG_STRING,
+     .metavar = "ID",
+     .help = "resume this session"},
+    {.name = "cwd",
+     .letter = 'C',
+     .kind = CLI_ARG_STRING,
+     .metavar = "DIR",
+     .help = "the pod's working directory"},
+    {.name = "manifest",
+     .letter = 'm',
+     .kind = CLI_ARG_STRING,
+     .metavar = "PATH",
+     .help = "the pod's project manifest (else found from its cwd)"},
+    {.name = "pod-command",
+     .kind = CLI_ARG_STRING,
+     .metavar = "PATH",
+     .help = "the pod program (else $INSOMNIA_POD_COMMAND, else pod)"},
+    {.name = "timeout",
+     .letter = 't',
+     .kind = CLI_ARG_DURATION,
+     .metavar = "TIME",
+     .help = "give up after TIME (default 20s)",
+     .max = TIMEOUT_MAX_MS},
+    {.name = "reuse",
+     .letter = 'r',
+     .help = "a live pod of that name is success"},
+    {.name = "quiet", .letter = 'q', .help = "no progress lines on stderr"},
+    {0},
+};
 
 static int run_spawn(const struct cli_args *c)
 {
@@ -346,9 +357,6 @@ static int run_spawn(const struct cli_args *c)
 	a.pod_command = c->value[OPT_POD_COMMAND];
 	a.reuse = cli_has(c, OPT_REUSE);
 	a.quiet = cli_has(c, OPT_QUIET);
-	if (cli_has(c, OPT_TIMEOUT) && c->num[OPT_TIMEOUT] > TIMEOUT_MAX_MS)
-		return cli_usage(&cmd_spawn_entry, a.json,
-		                 "--timeout: at most 24h");
 	a.timeout_ms = (int)c->num[OPT_TIMEOUT];
 	return podctl_spawn_run(&a);
 }
@@ -365,7 +373,8 @@ const struct cmd_entry cmd_spawn_entry = {
         "be left out when the overlay or a manifest sets [pod] name.\n"
         "--manifest is passed to the pod as its --manifest.  --reuse makes\n"
         "a live pod of that name a success.  TIME is 500ms, 20s, 2m,\n"
-        "1m30s... (a bare number is seconds); --timeout defaults to 20s.\n"
+        "1m30s... (a bare number is seconds); --timeout defaults to 20s,\n"
+        "at most 1d.\n"
         "--json prints {name, socket, pid, session_id, reused}.\n",
     .options = spawn_options,
     .max_operands = 0,

@@ -3,12 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <insomnia/control.h>
 #include <insomnia/pods.h>
 
-#include "error.h" /* error_set, error_prefix: podctl's own messages */
 #include "podctl.h"
 
 /* How long the pod has to answer each request. */
@@ -29,8 +28,9 @@ static int call(struct insomnia_control *c, const char *method, json_t **out,
 	free(text);
 	if (*out)
 		return 0;
-	return error_set(err, INSOMNIA_ERR_PROTOCOL,
-	                 "the %s reply does not parse: %s", method, jerr.text);
+	return cli_error_set(err, INSOMNIA_ERR_PROTOCOL,
+	                     "the %s reply does not parse: %s", method,
+	                     jerr.text);
 }
 
 /* hello then status over one connection.  A pod whose accept queue is
@@ -43,7 +43,7 @@ static int ask(const struct insomnia_pod_info *info, json_t **hello,
 	int rc;
 
 	if (!c) {
-		error_prefix(err, "pod %s", info->name);
+		cli_error_prefix(err, "pod %s", info->name);
 		return -1;
 	}
 	rc = call(c, "hello", hello, err);
@@ -53,52 +53,111 @@ static int ask(const struct insomnia_pod_info *info, json_t **hello,
 	return rc;
 }
 
+/* ---- the human form ---------------------------------------------------
+ *
+ *   web: running
+ *     uptime       3m
+ *     started_at   2026-01-02T03:04:05Z (3m ago)
+ *     pid          4242
+ *     ...
+ *
+ * Times as a person reads them; an unknown value (null) as "-"; fields
+ * this podctl does not know yet as the pod sent them. */
+
+/* "2026-01-02T03:04:05Z (3m ago)", or the text alone when it is not a
+ * time podctl can read. */
+static void started_text(const char *at, char *buf, size_t size)
+{
+	long long t = cli_parse_utc(at);
+	char age[24];
+
+	if (t < 0) {
+		snprintf(buf, size, "%s", at);
+		return;
+	}
+	cli_format_age(((long long)time(NULL) - t) * 1000, age, sizeof age);
+	snprintf(buf, size, "%s (%s ago)", at, age);
+}
+
+static void print_field(const char *key, json_t *v)
+{
+	char text[256], *dumped;
+
+	if (!v || json_is_null(v)) {
+		printf("  %-12s -\n", key);
+	} else if (!strcmp(key, "uptime_ms") && json_is_integer(v)) {
+		cli_format_age((long long)json_integer_value(v), text,
+		               sizeof text);
+		printf("  %-12s %s\n", "uptime", text);
+	} else if (!strcmp(key, "started_at") && json_is_string(v)) {
+		started_text(json_string_value(v), text, sizeof text);
+		printf("  %-12s %s\n", key, text);
+	} else if (json_is_string(v)) {
+		printf("  %-12s %s\n", key, json_string_value(v));
+	} else {
+		dumped = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		printf("  %-12s %s\n", key, dumped ? dumped : "?");
+		free(dumped);
+	}
+}
+
+/* The fields people look for first, in this order; then the rest. */
+static const char *const first_fields[] = {
+    "uptime_ms", "started_at", "pid", "pgid", "session_id", "socket", NULL,
+};
+
+static bool is_first(const char *key)
+{
+	for (int i = 0; first_fields[i]; i++)
+		if (!strcmp(key, first_fields[i]))
+			return true;
+	return !strcmp(key, "name") || !strcmp(key, "state");
+}
+
+static const char *string_or_dash(json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : "-";
+}
+
 static void print_human(json_t *hello, json_t *status)
 {
 	const char *key;
 	json_t *v;
 
-	printf("%s: %s\n", json_string_value(json_object_get(status, "name")),
-	       json_string_value(json_object_get(status, "state")));
+	printf("%s: %s\n", string_or_dash(json_object_get(status, "name")),
+	       string_or_dash(json_object_get(status, "state")));
+	for (int i = 0; first_fields[i]; i++)
+		if ((v = json_object_get(status, first_fields[i])))
+			print_field(first_fields[i], v);
 	json_object_foreach(status, key, v)
 	{
-		char *text = json_dumps(v, JSON_ENCODE_ANY);
-		if (json_is_string(v))
-			printf("  %-12s %s\n", key, json_string_value(v));
-		else
-			printf("  %-12s %s\n", key, text ? text : "?");
-		free(text);
+		if (!is_first(key))
+			print_field(key, v);
 	}
-	printf(
-	    "  %-12s %lld\n  %-12s %s\n", "protocol",
-	    (long long)json_integer_value(json_object_get(hello, "protocol")),
-	    "pod_version",
-	    json_string_value(json_object_get(hello, "version")));
+	print_field("protocol", json_object_get(hello, "protocol"));
+	print_field("pod_version", json_object_get(hello, "version"));
 }
 
-static int exec_status(int argc, char **argv)
+static int run_status(const struct cli_args *a)
 {
 	json_t *hello = NULL, *status = NULL;
 	struct insomnia_pod_info info;
 	struct insomnia_error err;
-	bool json = false;
-	int c;
 
-	if (cli_json_only(&cmd_status_entry, argc, argv, 1, &json, &c))
-		return c;
 	insomnia_error_clear(&err);
-	if (insomnia_pod_find(argv[optind], &info, &err) < 0)
-		return cli_fail(json, &err);
+	if (insomnia_pod_find(a->operands[0], &info, &err) < 0)
+		return cli_fail(a->json, &err);
 	if (!info.alive) {
-		error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running (%s)", info.name, info.state);
-		return cli_fail(json, &err);
+		cli_error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
+		              "pod %s is not running (%s)", info.name,
+		              info.state);
+		return cli_fail(a->json, &err);
 	}
 	if (ask(&info, &hello, &status, &err) < 0) {
 		json_decref(hello);
-		return cli_fail(json, &err);
+		return cli_fail(a->json, &err);
 	}
-	if (json)
+	if (a->json)
 		return cli_print_json(
 		    json_pack("{s:o, s:o}", "hello", hello, "status", status));
 	print_human(hello, status);
@@ -108,11 +167,17 @@ static int exec_status(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_status_entry = {
-    "status",
-    "NAME [--json]",
-    "ask a live pod for its status",
-    "Connects to the pod's socket and asks it for `hello` and `status`\n"
-    "(see docs/protocol.md).  --json prints {\"hello\":{...},\n"
-    "\"status\":{...}} exactly as the pod answered.\n",
-    exec_status,
+    .name = "status",
+    .summary = "ask a live pod for its status",
+    .help =
+        "Connects to the pod's socket and asks it for `hello` and `status`\n"
+        "(see docs/protocol.md), and prints the answer: its uptime (3m),\n"
+        "when it started (with how long ago), pid, process group, session,\n"
+        "socket, then the rest, and the protocol and version of the pod.\n"
+        "A value the pod does not know is shown as \"-\".  --json prints\n"
+        "{\"hello\":{...}, \"status\":{...}} exactly as the pod answered.\n",
+    .operands = "NAME",
+    .min_operands = 1,
+    .max_operands = 1,
+    .run = run_status,
 };

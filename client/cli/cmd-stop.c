@@ -1,7 +1,6 @@
 /* podctl stop: shut pods down (request, SIGTERM, SIGKILL), several at
  * once in one event loop (insomnia_stop_start). */
 #include <event2/event.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +29,6 @@ struct stop_run {
 	size_t count, cap, next;
 	int grace_ms;
 };
-
-/* Seconds as for every option, or exactly 0: SIGKILL at once. */
-static int parse_grace(const char *text)
-{
-	char *end;
-	double s = strtod(text, &end);
-
-	if (end != text && !*end && s == 0)
-		return 0;
-	return cli_parse_seconds(text);
-}
 
 /* ---- the targets ------------------------------------------------------ */
 
@@ -162,8 +150,8 @@ static int stop_all(struct stop_run *run, bool json)
 
 	run->base = event_base_new();
 	if (!run->base) {
-		error_set(&err, INSOMNIA_ERR_INTERNAL,
-		          "cannot create an event loop");
+		cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		              "cannot create an event loop");
 		return cli_fail(json, &err);
 	}
 	for (size_t i = 0; i < STOP_IN_FLIGHT; i++)
@@ -177,62 +165,22 @@ static int stop_all(struct stop_run *run, bool json)
 
 /* ---- the command ------------------------------------------------------- */
 
-struct stop_args {
-	int grace_ms;
-	bool json, all;
-};
-
-/* Options into a; returns -1 to go on, else the exit code. */
-static int parse_options(struct stop_args *a, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-	    {"grace", required_argument, NULL, 'g'},
-	    {"all", no_argument, NULL, 'a'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "g:ajh", longopts, NULL)) != -1) {
-		if (c == 'g') {
-			if ((a->grace_ms = parse_grace(optarg)) < 0)
-				return cli_usage(&cmd_stop_entry, a->json,
-				                 "bad --grace \"%s\"", optarg);
-		} else if (c == 'a') {
-			a->all = true;
-		} else if (c == 'j') {
-			a->json = true;
-		} else if (c == 'h') {
-			return cli_help(&cmd_stop_entry);
-		} else {
-			return cli_usage(&cmd_stop_entry, a->json,
-			                 "unknown option");
-		}
-	}
-	if (a->all == (optind < argc))
-		return cli_usage(&cmd_stop_entry, a->json,
-		                 a->all ? "give pod names or --all, not both"
-		                        : "give a pod name (or --all)");
-	return -1;
-}
-
 /* The named pods, each name checked before any pod is touched. */
-static int add_names(struct stop_run *run, bool json, int argc, char **argv)
+static int add_names(struct stop_run *run, const struct cli_args *a)
 {
 	struct insomnia_error err;
 
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < a->noperands; i++) {
 		insomnia_error_clear(&err);
-		if (insomnia_name_check(argv[i], &err) < 0)
-			return cli_fail(json, &err);
-		if (add_target(run, argv[i]) < 0)
-			goto oom;
+		if (insomnia_name_check(a->operands[i], &err) < 0)
+			return cli_fail(a->json, &err);
+		if (add_target(run, a->operands[i]) < 0) {
+			cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
+			              "out of memory");
+			return cli_fail(a->json, &err);
+		}
 	}
 	return -1;
-oom:
-	error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
-	return cli_fail(json, &err);
 }
 
 static int add_all(struct stop_run *run, bool json)
@@ -243,47 +191,69 @@ static int add_all(struct stop_run *run, bool json)
 	if (insomnia_pods_each(add_live, run, &err) == 0)
 		return -1;
 	if (err.kind == INSOMNIA_ERR_NONE)
-		error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		cli_error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	return cli_fail(json, &err);
 }
 
-static int exec_stop(int argc, char **argv)
-{
-	struct stop_args a = {.grace_ms = STOP_DEFAULT_GRACE_MS};
-	struct stop_run run = {0};
-	int code = parse_options(&a, argc, argv);
+enum { OPT_GRACE, OPT_ALL };
 
-	if (code >= 0)
-		return code;
-	run.grace_ms = a.grace_ms;
-	code =
-	    a.all ? add_all(&run, a.json) : add_names(&run, a.json, argc, argv);
+/* The library takes the grace as an int of milliseconds. */
+#define GRACE_MAX_MS (24LL * 3600 * 1000)
+
+static const struct cli_option stop_options[] = {
+    {.name = "grace",
+     .letter = 'g',
+     .kind = CLI_ARG_DURATION0,
+     .metavar = "TIME",
+     .help = "before SIGTERM, then SIGKILL (default 5s; 0: SIGKILL)",
+     .max = GRACE_MAX_MS},
+    {.name = "all",
+     .letter = 'a',
+     .help = "every pod running now",
+     .instead_of_operands = true},
+    {0},
+};
+
+static int run_stop(const struct cli_args *a)
+{
+	struct stop_run run = {.grace_ms = STOP_DEFAULT_GRACE_MS};
+	bool all = cli_has(a, OPT_ALL);
+	int code;
+
+	if (cli_has(a, OPT_GRACE))
+		run.grace_ms = (int)a->num[OPT_GRACE];
+	code = all ? add_all(&run, a->json) : add_names(&run, a);
 	if (code < 0)
-		code = stop_all(&run, a.json);
-	free_run(&run, a.all);
+		code = stop_all(&run, a->json);
+	free_run(&run, all);
 	return code;
 }
 
 const struct cmd_entry cmd_stop_entry = {
-    "stop",
-    "NAME... | --all [--grace SEC] [--json]",
-    "stop pods: request, then SIGTERM, then SIGKILL",
-    "Asks each pod to shut down over its socket; --grace seconds after the\n"
-    "request (default 5) it gets SIGTERM, and another grace later\n"
-    "SIGKILL.  A pod that cannot be asked or hangs up without replying\n"
-    "gets SIGTERM at once.  --grace 0 sends SIGKILL at once.  The signals\n"
-    "go to the pod's process group only when the pod leads it, else to\n"
-    "the pod alone.  Each wait is on the pod's pidfd, not a polling loop.\n"
-    "\n"
-    "Several names (or --all: every pod running now) are stopped at the\n"
-    "same time, in one event loop; podctl returns once all are done and\n"
-    "reports each in the order given (--all: by name): \"NAME: stopped\n"
-    "(HOW)\" on stdout, or the error on stderr.  --json prints one line\n"
-    "per pod: {\"name\", \"pid\", \"stopped_by\": "
-    "\"request\"|\"sigterm\"|\"sigkill\"}\n"
-    "or {\"name\", \"error\": {\"kind\", \"message\"}}.  The exit code is\n"
-    "that of the first pod (in that order) that could not be stopped, 0\n"
-    "when all were; --all with no pod running is a success.  A bad name\n"
-    "stops nothing.\n",
-    exec_stop,
+    .name = "stop",
+    .summary = "stop pods: request, then SIGTERM, then SIGKILL",
+    .help =
+        "Asks each pod to shut down over its socket; --grace after the\n"
+        "request (default 5s) it gets SIGTERM, and another grace later\n"
+        "SIGKILL.  A pod that cannot be asked or hangs up without replying\n"
+        "gets SIGTERM at once.  --grace 0 sends SIGKILL at once.  The signals\n"
+        "go to the pod's process group only when the pod leads it, else to\n"
+        "the pod alone.  Each wait is on the pod's pidfd, not a polling loop.\n"
+        "TIME is 500ms, 5s, 1m30s... (a bare number is seconds), at most 1d.\n"
+        "\n"
+        "Several names (or --all: every pod running now) are stopped at the\n"
+        "same time, in one event loop; podctl returns once all are done and\n"
+        "reports each in the order given (--all: by name): \"NAME: stopped\n"
+        "(HOW)\" on stdout, or the error on stderr.  --json prints one line\n"
+        "per pod: {\"name\", \"pid\", \"stopped_by\": "
+        "\"request\"|\"sigterm\"|\"sigkill\"}\n"
+        "or {\"name\", \"error\": {\"kind\", \"message\"}}.  The exit code is\n"
+        "that of the first pod (in that order) that could not be stopped, 0\n"
+        "when all were; --all with no pod running is a success.  A bad name\n"
+        "stops nothing.\n",
+    .options = stop_options,
+    .operands = "NAME...",
+    .min_operands = 1,
+    .max_operands = -1,
+    .run = run_stop,
 };

@@ -89,18 +89,16 @@ static int watch_run(struct watch_cli *c)
 	return c->code;
 }
 
-static int exec_watch(int argc, char **argv)
+static int run_watch(const struct cli_args *a)
 {
-	struct watch_cli c = {0};
+	struct watch_cli c = {.json = a->json};
 	struct insomnia_error err;
 	int code;
 
-	if (cli_json_only(&cmd_watch_entry, argc, argv, 0, &c.json, &code))
-		return code;
 	c.base = event_base_new();
 	if (!c.base) {
-		error_set(&err, INSOMNIA_ERR_INTERNAL,
-		          "cannot create an event loop");
+		cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		              "cannot create an event loop");
 		return cli_fail(c.json, &err);
 	}
 	code = watch_run(&c);
@@ -109,16 +107,17 @@ static int exec_watch(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_watch_entry = {
-    "watch",
-    "[--json]",
-    "print pods coming and going until interrupted",
-    "Prints the pods there are, then \"synced\", then every change as it\n"
-    "happens, one line each: \"KIND NAME [PID]\", KIND one of appeared,\n"
-    "ready, stopped (a clean shutdown), died (crashed or killed), gone\n"
-    "(its dir removed); \"resync\" when events were lost (a listing and\n"
-    "\"synced\" follow).  --json prints {\"event\", \"name\", \"alive\",\n"
-    "\"pid\", \"state\"} per line.  No polling: inotify on the runtime\n"
-    "root, which need not exist yet.  Runs until SIGINT, SIGTERM or\n"
-    "SIGHUP (exit 0).\n",
-    exec_watch,
+    .name = "watch",
+    .summary = "print pods coming and going until interrupted",
+    .help =
+        "Prints the pods there are, then \"synced\", then every change as it\n"
+        "happens, one line each: \"KIND NAME [PID]\", KIND one of appeared,\n"
+        "ready, stopped (a clean shutdown), died (crashed or killed), gone\n"
+        "(its dir removed); \"resync\" when events were lost (a listing and\n"
+        "\"synced\" follow).  --json prints {\"event\", \"name\", \"alive\",\n"
+        "\"pid\", \"state\"} per line.  No polling: inotify on the runtime\n"
+        "root, which need not exist yet.  Runs until SIGINT, SIGTERM or\n"
+        "SIGHUP (exit 0).\n",
+    .max_operands = 0,
+    .run = run_watch,
 };

@@ -1,11 +1,10 @@
 /* podctl: spawn, list, inspect and stop pods from a shell. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "podctl.h"
 #include <insomnia/version.h>
+
+#include "podctl.h"
 
 static const struct cmd_entry cmd_help_entry, cmd_version_entry;
 
@@ -48,8 +47,14 @@ static int run_help(const struct cli_args *a)
 	if (a->noperands == 0)
 		return usage(stdout, 0);
 	if (!(cmd = find(a->operands[0]))) {
-		error_set(&err, INSOMNIA_ERR_USAGE,
-		          "help: unknown command \"%s\"", a->operands[0]);
+		cli_error_set(&err, INSOMNIA_ERR_USAGE,
+		              "help: unknown command \"%s\"", a->operands[0]);
+		return cli_fail(a->json, &err);
+	}
+	if (a->noperands == 2 && !(cmd = cli_subcommand(cmd, a->operands[1]))) {
+		cli_error_set(&err, INSOMNIA_ERR_USAGE,
+		              "help: %s has no subcommand \"%s\"",
+		              a->operands[0], a->operands[1]);
 		return cli_fail(a->json, &err);
 	}
 	return cli_help(cmd);
@@ -59,21 +64,23 @@ static const struct cmd_entry cmd_help_entry = {
     .name = "help",
     .summary = "describe podctl or one of its commands",
     .help = "With no COMMAND, lists the commands; with one, prints its\n"
-            "usage, options and description (as COMMAND --help does).\n",
-    .operands = "[COMMAND]",
-    .max_operands = 1,
+            "usage, options and description (as COMMAND --help does);\n"
+            "`podctl help sessions prune` that of a subcommand.\n",
+    .operands = "[COMMAND [SUBCOMMAND]]",
+    .max_operands = 2,
     .run = run_help,
 };
 
 static int run_version(const struct cli_args *a)
 {
 	if (a->json)
-		return cli_print_json(json_pack("{s:s, s:s, s:i}", "podctl",
-		                                INSOMNIA_VERSION, "library",
-		                                insomnia_version(), "protocol",
-		                                insomnia_protocol_version()));
-	printf("podctl %s\nlibinsomnia %s (protocol %d)\n", INSOMNIA_VERSION,
-	       insomnia_version(), insomnia_protocol_version());
+		return cli_print_json(json_pack(
+		    "{s:s, s:s, s:i}", "podctl", INSOMNIA_VERSION_STRING,
+		    "library", insomnia_version(), "protocol",
+		    insomnia_protocol_version()));
+	printf("podctl %s\nlibinsomnia %s (protocol %d)\n",
+	       INSOMNIA_VERSION_STRING, insomnia_version(),
+	       insomnia_protocol_version());
 	return 0;
 }
 
@@ -110,8 +117,5 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	/* The commands not yet on cli_parse still use getopt: they word
-	 * their own errors, so getopt must not print one too. */
-	opterr = 0;
 	return cli_exit(run(argc, argv));
 }

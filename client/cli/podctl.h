@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "error.h"
+#include <insomnia/error.h>
 
 /* ---- options, parsed from the command's table entry ----------------
  *
@@ -19,9 +19,9 @@
  * every error is worded (and printed) once, the same way:
  *
  *   unknown option "--x"              --timeout needs a value
- *   --reuse takes no value            too many arguments
- *   --grace: bad duration "5q" (use 1s, 500ms, 2m)
- *   missing NAME
+ *   --reuse takes no value            too many arguments ("b")
+ *   --grace: bad duration "5q" (use 1s, 500ms, 2m, 1m30s; at most 30d)
+ *   missing NAME...                   give NAME... or --all, not both
  *
  * Every command also takes --json and -h/--help without listing them;
  * `podctl help CMD` is CMD --help.  Long options take their value as
@@ -30,11 +30,14 @@
  * ends the options.  The usage line and the option list of --help are
  * generated from the table, so they always match what is parsed.
  *
- * Converting a command (see cmd-ls.c, cmd-reap.c, cmd-spawn.c):
- *   enum { OPT_GRACE };                        (indexes into the table)
+ * A command:
+ *   enum { OPT_GRACE, OPT_ALL };               (indexes into the table)
  *   static const struct cli_option opts[] = {
- *       {"grace", 'g', CLI_ARG_DURATION0, "TIME", "grace (5s)"},
- *       {NULL},
+ *       {.name = "grace", .letter = 'g', .kind = CLI_ARG_DURATION0,
+ *        .metavar = "TIME", .help = "..."},
+ *       {.name = "all", .letter = 'a', .instead_of_operands = true,
+ *        .help = "every running pod"},
+ *       {0},
  *   };
  *   const struct cmd_entry cmd_stop_entry = {
  *       .name = "stop", .summary = "...", .help = "...",
@@ -44,11 +47,10 @@
  *   static int run_stop(const struct cli_args *a)
  *   {
  *       long long grace_ms = cli_has(a, OPT_GRACE) ? a->num[OPT_GRACE]
- *                                                   : 2000;
+ *                                                   : 5000;
  *       for (int i = 0; i < a->noperands; i++) ... a->operands[i] ...
  *       on error: return cli_fail(a->json, &err);
- *   }
- * .exec is then left NULL; main calls cli_parse and .run. */
+ *   } */
 
 enum cli_arg_kind {
 	CLI_ARG_NONE,      /* a flag: a->set[i] */
@@ -56,6 +58,7 @@ enum cli_arg_kind {
 	CLI_ARG_DURATION,  /* a->num[i] in milliseconds (cli_parse_duration_ms)
 	                    */
 	CLI_ARG_DURATION0, /* the same, 0 allowed (stop's --grace 0) */
+	CLI_ARG_AGE,       /* a->num[i] in milliseconds (cli_parse_age_ms) */
 	CLI_ARG_COUNT,     /* a->num[i], a decimal integer >= 0 */
 };
 
@@ -65,6 +68,13 @@ struct cli_option {
 	enum cli_arg_kind kind;
 	const char *metavar; /* the value's name in usage: "NAME" */
 	const char *help;    /* one line for --help and the man page */
+	/* Durations: the largest value taken, in ms (0: the kind's own
+	 * limit), e.g. 24h where the library takes an int of ms. */
+	long long max;
+	/* Given, it stands for the operands, which must then be absent:
+	 * stop's --all, resume's --last NAME.  Shown in the usage line as
+	 * an alternative to them ("NAME...|--all"), not among the options. */
+	bool instead_of_operands;
 };
 
 #define CLI_OPTIONS_MAX 24
@@ -83,25 +93,19 @@ static inline bool cli_has(const struct cli_args *a, int i)
 	return a->set[i];
 }
 
-/* The entries of status, stop, sessions and resume still list the first
- * five fields by position, which -Wextra flags as missing the new ones
- * (they are meant to be zero).  Drop this once they use designated
- * initialisers. */
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 struct cmd_entry {
-	const char *name;
-	const char *usage;   /* old style: options after the command name;
-	                        NULL: generated from .options and .operands */
+	const char *name;    /* "sessions"; a subcommand's "sessions prune" */
 	const char *summary; /* one line for `podctl help` */
 	const char *help;    /* the rest of `podctl help CMD` */
-	int (*exec)(int argc, char **argv); /* old style: parses itself */
-	/* New style (exec NULL): */
 	const struct cli_option *options; /* NULL: none but --json, --help */
 	const char *operands;             /* their names in usage, e.g.
 	                                     "NAME", "[NAME...]"; NULL: none */
 	int min_operands, max_operands;   /* max -1: no limit */
 	int (*run)(const struct cli_args *a);
+	/* A subcommand, chosen by its last word as the first argument
+	 * (`podctl sessions prune ...`): its own table, usage and errors;
+	 * the parent's help shows both.  NULL: none. */
+	const struct cmd_entry *sub;
 };
 
 /* Parse argv (argv[0] is the command's name) against cmd's table.  0 and
@@ -110,30 +114,41 @@ struct cmd_entry {
 int cli_parse(const struct cmd_entry *cmd, int argc, char **argv,
               struct cli_args *a, int *exit_code);
 
-/* Run a command, whichever style it is; returns the exit code. */
+/* Run a command (or its subcommand named by argv[1]); returns the exit
+ * code. */
 int cli_run(const struct cmd_entry *cmd, int argc, char **argv);
+
+/* cmd's subcommand whose last word is word ("prune"), or NULL. */
+const struct cmd_entry *cli_subcommand(const struct cmd_entry *cmd,
+                                       const char *word);
 
 /* Print cmd's usage line(s) ("usage: podctl NAME ...\n") to out. */
 void cli_print_usage(const struct cmd_entry *cmd, FILE *out);
 
-/* A duration: a number with a unit (ms, s, m, h, d), or several summed
- * ("1m30s"); a bare number is seconds, decimals allowed ("2", "0.5": the
- * old form, kept working).  Whitespace, signs and a zero total are
- * refused, as is anything over 30 days.  0 and *ms (rounded up to the
- * next millisecond), or -1. */
+/* A duration: a number with a unit (ms, s, m, h, d, w), or several
+ * summed ("1m30s"); a bare number is seconds, decimals allowed ("2",
+ * "0.5": the old form, kept working).  Whitespace, signs and a zero
+ * total are refused, as is anything over 30 days.  0 and *ms (rounded up
+ * to the next millisecond), or -1. */
 int cli_parse_duration_ms(const char *text, long long *ms);
 
 /* The same with 0 allowed ("0", "0s"): for a time where 0 means "at
  * once", as stop's --grace. */
 int cli_parse_duration_or_zero_ms(const char *text, long long *ms);
 
-/* What a duration error says about text: "bad duration \"5q\" (use 1s,
- * 500ms, 2m)".  Writes into buf. */
-const char *cli_duration_error(const char *text, char *buf, size_t size);
+/* An age to compare things with (sessions prune --older-than): as a
+ * duration, but a unit is required (a bare "7" is more likely 7 days
+ * than 7 seconds, and a wrong guess deletes) and up to 100 years. */
+int cli_parse_age_ms(const char *text, long long *ms);
 
 /* ms as a person reads an age: "5s", "3m", "2h", "4d" (truncated to the
  * largest unit, as ps and kubectl do); negative is "0s". */
 void cli_format_age(long long ms, char *buf, size_t size);
+
+/* "2026-01-02T03:04:05Z" (RFC 3339, UTC, whole seconds, as state.json
+ * and the pod's status carry it) as seconds since the epoch; -1 when
+ * not in that form. */
+long long cli_parse_utc(const char *text);
 
 extern const struct cmd_entry cmd_spawn_entry;
 extern const struct cmd_entry cmd_ls_entry;
@@ -159,21 +174,37 @@ struct spawn_args {
 /* Compose the overlay, spawn, print the result; returns the exit code. */
 int podctl_spawn_run(const struct spawn_args *a);
 
+/* ---- errors ----------------------------------------------------------
+ *
+ * podctl fills the library's public struct insomnia_error for its own
+ * failures too, so every error is reported the one way (cli_fail). */
+
+/* Set err to kind with a printf message (cut on a character boundary);
+ * returns -1. */
+int cli_error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
+                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The same, with ": strerror(errnum)" after the message. */
+int cli_error_set_errno(struct insomnia_error *err,
+                        enum insomnia_error_kind kind, int errnum,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Put "PREFIX: " before err's message (its kind and the rest stay). */
+void cli_error_prefix(struct insomnia_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Report err: on stdout as {"error":{kind,message,tail}} with json, else
  * as "podctl: message" plus the tail on stderr.  Returns the exit code of
  * its kind. */
 int cli_fail(bool json, const struct insomnia_error *err);
 
-/* A usage error for cmd, reported like any other error. */
+/* A usage error for cmd found after parsing (e.g. two options that
+ * exclude each other), worded and printed as the parser's own: "podctl
+ * CMD: message", the usage line and where to read more; with json one
+ * error object on stdout.  Returns the exit code (usage's). */
 int cli_usage(const struct cmd_entry *cmd, bool json, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Old style: parse a command that takes only --json and --help, and nargs
- * operands (new commands set .options/.run instead).  Returns true when the
- * command must end now, with *exit_code (after --help, or a usage error already
- * reported). */
-bool cli_json_only(const struct cmd_entry *cmd, int argc, char **argv,
-                   int nargs, bool *json, int *exit_code);
 
 /* Print `podctl CMD --help` for cmd; returns 0. */
 int cli_help(const struct cmd_entry *cmd);
@@ -190,10 +221,5 @@ int cli_print_json(json_t *value);
  * was written.  A write error is reported on stderr; the exit code is
  * code, or that of INSOMNIA_ERR_IO when code is 0. */
 int cli_exit(int code);
-
-/* Old: seconds (decimals allowed, > 0) to milliseconds; -1 when invalid.
- * Now cli_parse_duration_ms underneath (so "2s" and "500ms" work too);
- * kept for the commands not converted yet. */
-int cli_parse_seconds(const char *text);
 
 #endif

@@ -1,27 +1,52 @@
 # bash completion for podctl(1): commands, each command's options (read
-# from `podctl help COMMAND`, so they never drift from the parser), pod
-# names from `podctl ls` and session ids from `podctl sessions`.
+# from `podctl COMMAND --help`, so they never drift from the parser),
+# pod names from `podctl ls`, session ids and names from `podctl
+# sessions`, and `sessions prune`.
 # Installed into bash-completion's completionsdir; to try it without
 # installing: source docs/completion/podctl.bash
 
-# The first column of a podctl listing, its header line skipped ("no
-# pods" is one line, so it gives nothing).
+# Column N (1: the first) of a podctl listing, its header line skipped
+# ("no pods" is one line, so it gives nothing).
 _podctl_column()
 {
-	"${COMP_WORDS[0]}" "$@" 2>/dev/null | awk 'NR > 1 { print $1 }'
+	local n=$1
+	shift
+	"${COMP_WORDS[0]}" "$@" 2>/dev/null | awk -v n="$n" 'NR > 1 { print $n }' |
+		sort -u
 }
 
-# The long and short options of one command.
+# The option lines of a command's help: the "options:" block only (a
+# parent's help also lists its subcommand's, under "options of ...").
+_podctl_option_lines()
+{
+	"${COMP_WORDS[0]}" "$@" --help 2>/dev/null |
+		awk '/^options:/ { on = 1; next } /^[^ ]/ { on = 0 } on'
+}
+
+# The long and short options of a command (words: "stop", "sessions
+# prune").
 _podctl_options()
 {
-	"${COMP_WORDS[0]}" help "$1" 2>/dev/null |
-		grep -oE -- '(^|[ [|])--?[a-zA-Z][a-zA-Z-]*' |
-		sed 's/^[ [|]//' | sort -u
+	_podctl_option_lines "$@" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z-]+' |
+		tr -d ',' | tr ' ' '\n' | grep -- '^-'
+}
+
+# The options that take a value: those followed by a metavar.
+_podctl_valued()
+{
+	_podctl_option_lines "$@" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z-]+ [A-Z]' |
+		sed 's/ [A-Z]$//' | tr -d ',' | tr ' ' '\n' | grep -- '^-'
+}
+
+_podctl_commands()
+{
+	"${COMP_WORDS[0]}" help 2>/dev/null | sed -n 's/^  \([a-z]\+\) .*/\1/p'
 }
 
 _podctl()
 {
-	local cur prev cmd i
+	local cur prev cmd i w valued nth=0
+	local -a words
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -38,10 +63,15 @@ _podctl()
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "--help --version -V" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "$("${COMP_WORDS[0]}" help 2>/dev/null |
-				sed -n 's/^  \([a-z]\+\) .*/\1/p')" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_commands)" -- "$cur")
 		fi
 		return 0
+	fi
+	words=("$cmd")
+	if [ "$cmd" = sessions ] && [ "${COMP_WORDS[i + 1]}" = prune ] &&
+		((i + 1 < COMP_CWORD)); then
+		words=(sessions prune)
+		((i++))
 	fi
 
 	# An option's value.
@@ -52,28 +82,60 @@ _podctl()
 	--overlay-file | -f | --manifest | -m | --pod-command)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	--name | -n)
-		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column ls)" -- "$cur")
+	--name | -n | --last | -l)
+		# a pod's name: of the pods there are, or of the sessions
+		if [ "$cmd" = spawn ]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 2 sessions)" -- "$cur")
+		fi
 		return 0 ;;
 	--session | -s)
-		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column sessions)" -- "$cur")
-		return 0 ;;
-	--overlay | -o | --timeout | -t | --grace | -g)
+		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 sessions)" -- "$cur")
 		return 0 ;;
 	esac
+	valued=" $(_podctl_valued "${words[@]}" | tr '\n' ' ') "
+	[[ $valued == *" $prev "* ]] && return 0 # a value of no known kind
 
 	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_options "$cmd")" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_options "${words[@]}")" -- "$cur")
 		return 0
 	fi
+
+	# Which operand this is: the words after the command that are
+	# neither options nor their values.
+	for ((i = i + 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ $w == -* ]]; then
+			[[ $valued == *" $w "* ]] && ((i++))
+		else
+			((nth++))
+		fi
+	done
 	case $cmd in
-	status | stop)
-		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column ls)" -- "$cur") ;;
+	stop)
+		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur") ;;
+	status)
+		((nth == 0)) &&
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur") ;;
+	call)
+		if ((nth == 0)); then
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur")
+		elif ((nth == 1)); then
+			mapfile -t COMPREPLY < <(compgen -W "hello ping status shutdown" -- "$cur")
+		fi ;;
 	resume)
-		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column sessions)" -- "$cur") ;;
+		((nth == 0)) &&
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 sessions)" -- "$cur") ;;
+	sessions)
+		((nth == 0 && ${#words[@]} == 1)) &&
+			mapfile -t COMPREPLY < <(compgen -W "prune" -- "$cur") ;;
 	help)
-		mapfile -t COMPREPLY < <(compgen -W "$("${COMP_WORDS[0]}" help 2>/dev/null |
-			sed -n 's/^  \([a-z]\+\) .*/\1/p')" -- "$cur") ;;
+		if ((nth == 0)); then
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_commands)" -- "$cur")
+		elif ((nth == 1)) && [ "${COMP_WORDS[COMP_CWORD - 1]}" = sessions ]; then
+			mapfile -t COMPREPLY < <(compgen -W "prune" -- "$cur")
+		fi ;;
 	esac
 	return 0
 }

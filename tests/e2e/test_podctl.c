@@ -313,8 +313,9 @@ Test(podctl, each_error_kind_has_its_exit_code)
 
 Test(podctl, help_and_version_work_for_every_command)
 {
-	static const char *cmds[] = {"spawn", "ls",       "status", "stop",
-	                             "reap",  "sessions", "resume"};
+	static const char *cmds[] = {"spawn",  "ls",    "status",
+	                             "stop",   "reap",  "sessions",
+	                             "resume", "watch", "call"};
 	char *out;
 
 	cr_assert_eq(podctl(&out, "--version", NULL), 0);

@@ -3,6 +3,7 @@
  * --pod-command. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ static pid_t spawn(const char *name)
 Test(podctl_cli, help_command_is_each_commands_help)
 {
 	const char *cmds[] = {"spawn", "ls",       "status", "stop",
-	                      "reap",  "sessions", "resume", "version"};
+	                      "reap",  "sessions", "resume", "watch",
+	                      "call",  "version"};
 	struct podctl_run a = {0}, b = {0};
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -64,6 +66,18 @@ Test(podctl_cli, help_command_is_each_commands_help)
 		podctl_run_free(&a);
 		podctl_run_free(&b);
 	}
+	podctl_run(&a, "help", "sessions", "prune", NULL);
+	podctl_run(&b, "sessions", "prune", "--help", NULL);
+	cr_assert_eq(a.code, 0, "%s", a.err);
+	cr_assert_str_eq(a.out, b.out);
+	cr_assert(!strncmp(a.out, "usage: podctl sessions prune ", 29), "%s",
+	          a.out);
+	podctl_run_free(&a);
+	podctl_run_free(&b);
+	podctl_run(&a, "help", "sessions", "nope", NULL);
+	cr_assert_eq(a.code, usage_code());
+	cr_assert(strstr(a.err, "no subcommand \"nope\""), "%s", a.err);
+	podctl_run_free(&a);
 	podctl_run(&a, "help", NULL);
 	cr_assert_eq(a.code, 0);
 	cr_assert(strstr(a.out, "  version "), "%s", a.out);
@@ -100,17 +114,22 @@ Test(podctl_cli, version_names_podctl_library_and_protocol)
 	podctl_run_free(&r);
 }
 
-/* Each error once, on the first line of stderr, naming the problem. */
-static void error_once(const char *want, const char *a1, const char *a2,
-                       const char *a3)
+/* Each error once, on the first line of stderr, naming the problem; the
+ * arguments are NULL-terminated. */
+static void error_once(const char *want, ...)
 {
 	struct podctl_run r = {0};
+	va_list ap;
 
-	podctl_run(&r, a1, a2, a3, NULL);
+	va_start(ap, want);
+	podctl_runv(&r, ap);
+	va_end(ap);
 	cr_assert_eq(r.code, usage_code(), "%s", r.err);
 	cr_assert(!strncmp(r.err, want, strlen(want)), "want \"%s\" in:\n%s",
 	          want, r.err);
 	cr_assert_eq(count(r.err, want), 1, "printed twice:\n%s", r.err);
+	cr_assert(strstr(r.err, "\nusage: podctl "), "no usage line:\n%s",
+	          r.err);
 	cr_assert_str_eq(r.out, "");
 	podctl_run_free(&r);
 }
@@ -121,19 +140,186 @@ Test(podctl_cli, option_errors_are_printed_once_and_name_the_problem)
 	           "--timeout", NULL);
 	error_once("podctl spawn: --timeout: bad duration \"5q\" (use 1s, "
 	           "500ms, 2m",
-	           "spawn", "--timeout", "5q");
+	           "spawn", "--timeout", "5q", NULL);
 	error_once("podctl ls: unknown option \"--x\"", "ls", "--x", NULL);
 	error_once("podctl spawn: unknown option \"-j\"", "spawn", "-j", NULL);
 	error_once("podctl ls: too many arguments (\"web\")", "ls", "web",
 	           NULL);
 	error_once("podctl reap: --json takes no value", "reap", "--json=1",
 	           NULL);
-	/* the commands still on the old helper word them the same way */
-	error_once("podctl status: missing NAME", "status", NULL, NULL);
+	error_once("podctl status: missing NAME", "status", NULL);
 	error_once("podctl status: too many arguments (\"b\")", "status", "a",
-	           "b");
+	           "b", NULL);
 	error_once("podctl sessions: unknown option \"--x\"", "sessions", "--x",
 	           NULL);
+}
+
+/* The commands converted last, each error as the parser words it. */
+Test(podctl_cli, every_command_words_its_option_errors_once)
+{
+	error_once("podctl status: unknown option \"--grace\"", "status", "web",
+	           "--grace", "1s", NULL);
+	error_once("podctl stop: --grace: bad duration \"5q\"", "stop", "web",
+	           "--grace", "5q", NULL);
+	error_once("podctl stop: --grace: bad duration \"2d\" (use 1s, 500ms, "
+	           "2m, 1m30s; at most 1d)",
+	           "stop", "web", "-g", "2d", NULL);
+	error_once("podctl stop: -g (--grace) needs a value", "stop", "web",
+	           "-g", NULL);
+	error_once("podctl stop: missing NAME... (or --all)", "stop", NULL);
+	error_once("podctl stop: give NAME... or --all, not both", "stop",
+	           "--all", "web", NULL);
+	error_once("podctl stop: --all takes no value", "stop", "--all=1",
+	           NULL);
+	error_once("podctl sessions: too many arguments (\"x\")", "sessions",
+	           "x", NULL);
+	error_once("podctl sessions prune: --older-than: bad age \"7\" (a "
+	           "number and a unit",
+	           "sessions", "prune", "--older-than", "7", NULL);
+	error_once("podctl sessions prune: give --older-than AGE, --name NAME, "
+	           "or both",
+	           "sessions", "prune", NULL);
+	error_once("podctl sessions prune: unknown option \"--all\"",
+	           "sessions", "prune", "--all", NULL);
+	error_once("podctl resume: missing ID|PREFIX (or --last NAME)",
+	           "resume", NULL);
+	error_once("podctl resume: give ID|PREFIX or --last, not both",
+	           "resume", "--last", "web", "abc", NULL);
+	error_once("podctl resume: --timeout: bad duration \"soon\"", "resume",
+	           "abc", "--timeout", "soon", NULL);
+	error_once("podctl resume: -l (--last) needs a value", "resume", "-l",
+	           NULL);
+	error_once("podctl watch: unknown option \"-x\"", "watch", "-x", NULL);
+	error_once("podctl watch: too many arguments (\"web\")", "watch", "web",
+	           NULL);
+	error_once("podctl call: missing NAME METHOD [PARAMS_JSON]", "call",
+	           "web", NULL);
+	error_once("podctl call: too many arguments (\"d\")", "call", "a", "b",
+	           "{}", "d", NULL);
+	error_once("podctl call: --timeout: bad duration \"0\"", "call", "web",
+	           "ping", "--timeout", "0", NULL);
+}
+
+/* With --json, the one error is an object on stdout, nothing on stderr. */
+Test(podctl_cli, option_error_with_json_is_one_object)
+{
+	const char *cmds[][4] = {
+	    {"stop", "--grace", "x", "web"},
+	    {"resume", "--timeout", "x", "abc"},
+	    {"call", "--timeout", "x", "web"},
+	    {"sessions", "prune", "--older-than", "x"},
+	};
+	struct podctl_run r = {0};
+	json_t *v, *e;
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		podctl_run(&r, cmds[i][0], cmds[i][1], cmds[i][2], cmds[i][3],
+		           "--json", NULL);
+		cr_assert_eq(r.code, usage_code(), "%s", r.err);
+		cr_assert_str_eq(r.err, "");
+		v = podctl_json(&r);
+		e = json_object_get(v, "error");
+		cr_assert_str_eq(json_string_value(json_object_get(e, "kind")),
+		                 "usage");
+		cr_assert(
+		    strstr(json_string_value(json_object_get(e, "message")),
+		           "\"x\""),
+		    "%s", r.out);
+		json_decref(v);
+		podctl_run_free(&r);
+	}
+}
+
+/* Every usage line shows what is optional as the parser takes it. */
+Test(podctl_cli, usage_lines_match_what_is_parsed)
+{
+	static const char *const want[][2] = {
+	    {"stop", "usage: podctl stop [-g|--grace TIME] [--json] "
+	             "NAME...|--all\n"},
+	    {"status", "usage: podctl status [--json] NAME\n"},
+	    {"watch", "usage: podctl watch [--json]\n"},
+	    {"call", "usage: podctl call [-t|--timeout TIME] [--json] NAME "
+	             "METHOD [PARAMS_JSON]\n"},
+	    {"sessions", "usage: podctl sessions [--json]\n       podctl "
+	                 "sessions prune [--older-than AGE] [-n|--name NAME] "
+	                 "[--json]\n"},
+	    {"resume", "usage: podctl resume [-o|--overlay TOML] "
+	               "[-f|--overlay-file FILE]\n                     "
+	               "[-t|--timeout TIME] [-q|--quiet] [--json]\n        "
+	               "             ID|PREFIX|--last NAME\n"},
+	};
+	struct podctl_run r = {0};
+
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		podctl_run(&r, want[i][0], "--help", NULL);
+		cr_assert_eq(r.code, 0);
+		cr_assert(!strncmp(r.out, want[i][1], strlen(want[i][1])),
+		          "want:\n%sgot:\n%s", want[i][1], r.out);
+		podctl_run_free(&r);
+	}
+	podctl_run(&r, "sessions", "prune", "--help", NULL);
+	cr_assert(!strncmp(r.out, "usage: podctl sessions prune ", 29), "%s",
+	          r.out);
+	podctl_run_free(&r);
+}
+
+/* stop --grace and call --timeout take units (and stop 0). */
+Test(podctl_cli, stop_and_call_take_durations)
+{
+	struct podctl_run r = {0};
+	pid_t a, b;
+
+	setenv("INSOMNIA_POD_COMMAND", getenv("INSOMNIA_TEST_POD"), 1);
+	a = spawn("web");
+	podctl_run(&r, "call", "web", "ping", "--timeout", "1500ms", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "{\"pong\":true}\n");
+	podctl_run_free(&r);
+	podctl_run(&r, "stop", "web", "--grace", "500ms", "--json", NULL);
+	cr_assert_eq(r.code, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "\"stopped_by\":\"request\""), "%s", r.out);
+	podctl_run_free(&r);
+	e2e_assert_group_gone(a);
+	b = spawn("api");
+	podctl_run(&r, "stop", "-g0", "api", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "api: stopped (sigkill)\n");
+	podctl_run_free(&r);
+	e2e_assert_group_gone(b);
+}
+
+/* Times as durations, no raw null: the pod's description is unset. */
+Test(podctl_cli, status_shows_durations_and_no_null)
+{
+	struct podctl_run r = {0};
+	char *line, *save = NULL;
+	bool uptime = false, started = false, description = false;
+	pid_t pid;
+
+	setenv("INSOMNIA_POD_COMMAND", getenv("INSOMNIA_TEST_POD"), 1);
+	pid = spawn("web");
+	podctl_run(&r, "status", "web", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_null(strstr(r.out, "null"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "uptime_ms"), "%s", r.out);
+	cr_assert(!strncmp(r.out, "web: running\n", 13), "%s", r.out);
+	for (line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char unit = 0, extra = 0;
+		long n = -1;
+
+		if (sscanf(line, "  uptime %ld%c%c", &n, &unit, &extra) == 2)
+			uptime = n >= 0 && strchr("smhd", unit);
+		started |= !strncmp(line, "  started_at ", 13) &&
+		           strstr(line, "Z (") && strstr(line, " ago)");
+		description |= !strcmp(line, "  description  -");
+	}
+	cr_assert(uptime && started && description,
+	          "uptime %d started %d "
+	          "description %d",
+	          uptime, started, description);
+	podctl_run_free(&r);
+	e2e_stop(pid);
 }
 
 Test(podctl_cli, timeout_takes_a_unit)

@@ -277,3 +277,102 @@ Test(sessions_cli, prune_refuses_bad_or_missing_filters)
 	cr_assert_eq(r.code, 0, "%s", r.err);
 	podctl_run_free(&r);
 }
+
+/* resume --timeout takes a duration with a unit. */
+Test(sessions_cli, resume_timeout_takes_a_duration)
+{
+	struct podctl_run r = {0};
+	char id[40];
+
+	ended_session("web", id);
+	podctl_run(&r, "resume", id, "--timeout", "1m30s", "--json", NULL);
+	cr_assert_eq(r.code, 0, "%s%s", r.out, r.err);
+	e2e_stop(resumed(&r, id));
+	podctl_run_free(&r);
+	podctl_run(&r, "resume", id, "-t", "2d", NULL);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_USAGE));
+	cr_assert(strstr(r.err, "at most 1d"), "%s", r.err);
+	podctl_run_free(&r);
+}
+
+/* The column where header word starts, and where line has text there. */
+static void assert_aligned(const char *header, const char *line,
+                           const char *word)
+{
+	const char *at = strstr(header, word);
+	size_t col;
+
+	cr_assert_not_null(at, "%s", header);
+	col = (size_t)(at - header);
+	cr_assert_gt(strlen(line), col, "%s", line);
+	cr_assert_eq(line[col - 1], ' ', "%s not aligned:\n%s\n%s", word,
+	             header, line);
+	cr_assert_neq(line[col], ' ', "%s not aligned:\n%s\n%s", word, header,
+	              line);
+}
+
+/* Names of any length keep the columns, as in ls. */
+Test(sessions_cli, sessions_columns_fit_any_name)
+{
+	static const char *const cols[] = {"NAME", "CREATED", "STATE", "LAST",
+	                                   "CWD"};
+	char longname[INSOMNIA_NAME_MAX + 1];
+	struct podctl_run r = {0};
+	char *lines[4] = {NULL}, *save = NULL;
+	int n = 0;
+
+	memset(longname, 'x', INSOMNIA_NAME_MAX);
+	longname[INSOMNIA_NAME_MAX] = '\0';
+	fake_session("aaaa1111-0000-4000-8000-000000000001", "web");
+	fake_session("aaaa2222-0000-4000-8000-000000000002", longname);
+	podctl_run(&r, "sessions", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	for (char *l = strtok_r(r.out, "\n", &save); l && n < 4;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	cr_assert_eq(n, 3, "%s", r.out);
+	for (int i = 1; i < 3; i++)
+		for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
+			assert_aligned(lines[0], lines[i], cols[c]);
+	cr_assert(strstr(lines[2], longname), "%s", lines[2]);
+	podctl_run_free(&r);
+}
+
+/* What a session does not know is null in JSON, never 0 or "". */
+Test(sessions_cli, sessions_json_unknowns_are_null)
+{
+	struct podctl_run r = {0};
+	json_t *v, *s;
+
+	fake_session("aaaa1111-0000-4000-8000-000000000001", "web");
+	podctl_run(&r, "sessions", "--json", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	v = podctl_json(&r);
+	s = json_array_get(json_object_get(v, "sessions"), 0);
+	cr_assert(json_is_null(json_object_get(s, "pid")), "%s", r.out);
+	cr_assert(json_is_null(json_object_get(s, "last_event")), "%s", r.out);
+	cr_assert(json_is_null(json_object_get(s, "last_event_at")), "%s",
+	          r.out);
+	cr_assert(json_is_false(json_object_get(s, "live")), "%s", r.out);
+	cr_assert_str_eq(json_string_value(json_object_get(s, "name")), "web");
+	json_decref(v);
+	podctl_run_free(&r);
+}
+
+/* An age takes weeks, and more than the 30 days of a timeout. */
+Test(sessions_cli, prune_older_than_takes_weeks_and_long_ages)
+{
+	struct podctl_run r = {0};
+
+	fake_session("aaaa1111-0000-4000-8000-000000000001", "old");
+	podctl_run(&r, "sessions", "prune", "--older-than", "520w", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(exists("aaaa1111-0000-4000-8000-000000000001"));
+	podctl_run_free(&r);
+	podctl_run(&r, "sessions", "prune", "--older-than", "52w", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "aaaa1111-0000-4000-8000-000000000001"), "%s",
+	          r.out);
+	cr_assert(!exists("aaaa1111-0000-4000-8000-000000000001"));
+	podctl_run_free(&r);
+}

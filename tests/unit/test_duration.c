@@ -1,6 +1,7 @@
 /* podctl's durations, ages and option parser (client/cli/cli.c). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -87,13 +88,69 @@ Test(duration, at_most_thirty_days)
 	refused("720h1s");
 }
 
-Test(duration, old_seconds_helper_uses_it)
+Test(duration, weeks)
 {
-	cr_assert_eq(cli_parse_seconds("2"), 2000);
-	cr_assert_eq(cli_parse_seconds("0.3"), 300);
-	cr_assert_eq(cli_parse_seconds("250ms"), 250);
-	cr_assert_eq(cli_parse_seconds("2d"), -1); /* its old 1-day cap */
-	cr_assert_eq(cli_parse_seconds("x"), -1);
+	cr_assert_eq(ms_of("1w"), 7 * 86400000LL);
+	cr_assert_eq(ms_of("2w2d"), 16 * 86400000LL);
+	refused("5w"); /* over 30 days */
+}
+
+/* An age (prune --older-than) needs a unit: a bare "7" deletes too much
+ * if read as seconds when days were meant. */
+Test(duration, ages_need_a_unit_and_may_be_long)
+{
+	const char *bad[] = {"7",  "0.5", "",    "0d",    "d",
+	                     "7x", "-1d", "1 d", "36501d"};
+	long long ms = -7;
+
+	cr_assert_eq(cli_parse_age_ms("7d", &ms), 0);
+	cr_assert_eq(ms, 7 * 86400000LL);
+	cr_assert_eq(cli_parse_age_ms("500ms", &ms), 0);
+	cr_assert_eq(ms, 500);
+	cr_assert_eq(cli_parse_age_ms("52w", &ms), 0); /* past 30 days */
+	cr_assert_eq(ms, 364 * 86400000LL);
+	cr_assert_eq(cli_parse_age_ms("1d12h", &ms), 0);
+	cr_assert_eq(ms, 36 * 3600000LL);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ms = -7;
+		cr_assert_eq(cli_parse_age_ms(bad[i], &ms), -1, "%s", bad[i]);
+		cr_assert_eq(ms, -7, "%s", bad[i]);
+	}
+}
+
+Test(time, utc_as_state_json_writes_it)
+{
+	cr_assert_eq(cli_parse_utc("1970-01-01T00:01:00Z"), 60);
+	cr_assert_eq(cli_parse_utc("2024-05-01T12:00:00Z"), 1714564800LL);
+	cr_assert_eq(cli_parse_utc(""), -1);
+	cr_assert_eq(cli_parse_utc("2024-05-01T12:00:00"), -1);
+	cr_assert_eq(cli_parse_utc("2024-05-01T12:00:00Zx"), -1);
+}
+
+/* podctl's own errors fill the public struct as the library does. */
+Test(error, set_errno_and_prefix)
+{
+	struct insomnia_error err;
+	char big[2 * INSOMNIA_ERROR_MESSAGE_MAX];
+
+	cr_assert_eq(cli_error_set(&err, INSOMNIA_ERR_BAD_NAME, "bad %s", "x"),
+	             -1);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
+	cr_assert_str_eq(err.message, "bad x");
+	cr_assert_eq(err.exit_status, -1);
+	cr_assert_str_eq(err.detail, "");
+	cli_error_prefix(&err, "pod %s", "web");
+	cr_assert_str_eq(err.message, "pod web: bad x");
+	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
+	cli_error_set_errno(&err, INSOMNIA_ERR_IO, ENOENT, "open %s", "f");
+	cr_assert_str_eq(err.message, "open f: No such file or directory");
+	cr_assert_eq(err.errnum, ENOENT);
+	/* cut on a character boundary: never half of "é" */
+	memset(big, 'a', sizeof big);
+	memcpy(big + INSOMNIA_ERROR_MESSAGE_MAX - 2, "\xc3\xa9", 2);
+	big[sizeof big - 1] = '\0';
+	cli_error_set(&err, INSOMNIA_ERR_IO, "%s", big);
+	cr_assert_eq(strlen(err.message), INSOMNIA_ERROR_MESSAGE_MAX - 2);
 }
 
 Test(age, largest_unit_truncated)
@@ -121,12 +178,20 @@ Test(age, largest_unit_truncated)
 enum { O_NAME, O_GRACE, O_COUNT, O_FORCE, O_QUIET };
 
 static const struct cli_option opts[] = {
-    {"name", 'n', CLI_ARG_STRING, "NAME", "a name"},
-    {"grace", 'g', CLI_ARG_DURATION, "TIME", "a time"},
-    {"count", 0, CLI_ARG_COUNT, "N", "a count"},
-    {"force", 'f', CLI_ARG_NONE, NULL, "a flag"},
-    {"quiet", 'q', CLI_ARG_NONE, NULL, "another"},
-    {NULL, 0, CLI_ARG_NONE, NULL, NULL},
+    {.name = "name",
+     .letter = 'n',
+     .kind = CLI_ARG_STRING,
+     .metavar = "NAME",
+     .help = "a name"},
+    {.name = "grace",
+     .letter = 'g',
+     .kind = CLI_ARG_DURATION,
+     .metavar = "TIME",
+     .help = "a time"},
+    {.name = "count", .kind = CLI_ARG_COUNT, .metavar = "N", .help = "a count"},
+    {.name = "force", .letter = 'f', .help = "a flag"},
+    {.name = "quiet", .letter = 'q', .help = "another"},
+    {0},
 };
 
 static int never(const struct cli_args *a)
@@ -283,4 +348,160 @@ Test(parse, help_ends_the_command_with_zero, .init = cr_redirect_stdout)
 	    "  -q, --quiet            another\n"
 	    "      --json             print one JSON object on stdout\n"
 	    "  -h, --help             print this help\n\nh\n");
+}
+
+/* ---- alternatives to the operands, limits, subcommands ------------- */
+
+enum { S_GRACE, S_ALL, S_LAST };
+
+static const struct cli_option stop_opts[] = {
+    {.name = "grace",
+     .letter = 'g',
+     .kind = CLI_ARG_DURATION0,
+     .metavar = "TIME",
+     .help = "a grace",
+     .max = 86400000},
+    {.name = "all", .letter = 'a', .help = "all", .instead_of_operands = true},
+    {.name = "last",
+     .kind = CLI_ARG_STRING,
+     .metavar = "NAME",
+     .help = "last",
+     .instead_of_operands = true},
+    {0},
+};
+
+static int ran_sub(const struct cli_args *a)
+{
+	return 42 + a->noperands;
+}
+
+static const struct cli_option sub_opts[] = {
+    {.name = "older-than",
+     .kind = CLI_ARG_AGE,
+     .metavar = "AGE",
+     .help = "an age"},
+    {0},
+};
+
+static const struct cmd_entry sub = {
+    .name = "halt prune",
+    .summary = "sub",
+    .help = "sub help\n",
+    .options = sub_opts,
+    .max_operands = 0,
+    .run = ran_sub,
+};
+
+static const struct cmd_entry stop_cmd = {
+    .name = "halt",
+    .summary = "s",
+    .help = "h\n",
+    .options = stop_opts,
+    .operands = "NAME...",
+    .min_operands = 1,
+    .max_operands = -1,
+    .run = never,
+    .sub = &sub,
+};
+
+/* cli_run over the words (NULL-ended) after "halt"; stderr in *err_text. */
+static int run_halt(char **err_text, ...)
+{
+	static char *argv[32];
+	static char errbuf[4096];
+	int argc = 0, rc, saved;
+	va_list ap;
+	FILE *f;
+
+	argv[argc++] = "halt";
+	va_start(ap, err_text);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	fflush(stderr);
+	saved = dup(2);
+	f = tmpfile();
+	dup2(fileno(f), 2);
+	rc = cli_run(&stop_cmd, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	errbuf[fread(errbuf, 1, sizeof errbuf - 1, f)] = '\0';
+	fclose(f);
+	*err_text = errbuf;
+	return rc;
+}
+
+static void halt_error(const char *want, char *w1, char *w2, char *w3)
+{
+	char *err;
+	int code = run_halt(&err, w1, w2, w3, NULL);
+
+	cr_assert_eq(code, insomnia_error_exit_code(INSOMNIA_ERR_USAGE),
+	             "%d: %s", code, err);
+	cr_assert(!strncmp(err, want, strlen(want)), "want %s, got: %s", want,
+	          err);
+	cr_assert_null(strstr(err + 1, want), "printed twice: %s", err);
+}
+
+Test(parse, an_option_may_stand_for_the_operands)
+{
+	char *err;
+
+	cr_assert_eq(run_halt(&err, "--all", NULL), 99, "%s", err);
+	cr_assert_eq(run_halt(&err, "--last", "web", NULL), 99, "%s", err);
+	cr_assert_eq(run_halt(&err, "a", "b", "-g", "0", NULL), 99, "%s", err);
+	halt_error("podctl halt: give NAME... or --all, not both", "--all", "a",
+	           NULL);
+	halt_error("podctl halt: missing NAME... (or --all, --last NAME)", "-g",
+	           "1s", NULL);
+}
+
+Test(parse, an_options_own_limit_is_named)
+{
+	halt_error("podctl halt: --grace: bad duration \"2d\" (use 1s, 500ms, "
+	           "2m, 1m30s; at most 1d)",
+	           "a", "--grace", "2d");
+	halt_error("podctl halt: --grace: bad duration \"31d\" (use 1s, "
+	           "500ms, 2m, 1m30s; at most 1d)",
+	           "a", "--grace", "31d");
+}
+
+Test(parse, a_subcommand_has_its_own_table_and_errors)
+{
+	char *err;
+
+	cr_assert_eq(run_halt(&err, "prune", "--older-than", "7d", NULL), 42,
+	             "%s", err);
+	halt_error("podctl halt prune: --older-than: bad age \"7\" (a number "
+	           "and a unit",
+	           "prune", "--older-than", "7");
+	halt_error("podctl halt prune: unknown option \"--all\"", "prune",
+	           "--all", NULL);
+	halt_error("podctl halt prune: too many arguments (\"x\")", "prune",
+	           "x", NULL);
+	/* the parent's own options are not the subcommand's */
+	cr_assert_eq(run_halt(&err, "x", "prune", NULL), 99, "%s", err);
+}
+
+Test(parse, help_shows_the_alternatives_and_the_subcommand,
+     .init = cr_redirect_stdout)
+{
+	char *err;
+
+	cr_assert_eq(run_halt(&err, "--help", NULL), 0);
+	fflush(stdout);
+	cr_assert_stdout_eq_str(
+	    "usage: podctl halt [-g|--grace TIME] [--json] "
+	    "NAME...|--all|--last NAME\n"
+	    "       podctl halt prune [--older-than AGE] [--json]\n\n"
+	    "s\n\noptions:\n"
+	    "  -g, --grace TIME       a grace\n"
+	    "  -a, --all              all\n"
+	    "      --last NAME        last\n"
+	    "      --json             print one JSON object on stdout\n"
+	    "  -h, --help             print this help\n"
+	    "options of halt prune:\n"
+	    "      --older-than AGE   an age\n\nh\n");
 }
