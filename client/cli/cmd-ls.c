@@ -17,10 +17,22 @@ static long long age_s(const struct insomnia_pod_info *p)
 }
 
 /* A person's word for the state: a dead pod that left its state.json
- * behind died without cleaning up. */
-static const char *shown_state(const struct insomnia_pod_info *p)
+ * behind died without cleaning up; a failed start says how it ended
+ * when that is known: "failed (exit 2)", "failed (signal 9)". */
+static const char *shown_state(const struct insomnia_pod_info *p, char *buf,
+                               size_t size)
 {
-	return strcmp(p->state, "stale") ? p->state : "crashed";
+	if (!strcmp(p->state, "stale"))
+		return "crashed";
+	if (strcmp(p->state, "failed"))
+		return p->state;
+	if (p->exit_status >= 0)
+		snprintf(buf, size, "failed (exit %d)", p->exit_status);
+	else if (p->term_signal > 0)
+		snprintf(buf, size, "failed (signal %d)", p->term_signal);
+	else
+		return p->state;
+	return buf;
 }
 
 /* An unknown value is null, never 0 or "". */
@@ -37,12 +49,14 @@ static json_t *int_or_null(long long v, long long unknown)
 static json_t *info_json(const struct insomnia_pod_info *p)
 {
 	return json_pack(
-	    "{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+	    "{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
 	    jsonstr_new(p->name), "alive", p->alive, "state",
 	    jsonstr_new(p->state), "pid", int_or_null(p->pid, 0), "pgid",
 	    int_or_null(p->pgid, 0), "session_id", str_or_null(p->session_id),
 	    "socket", jsonstr_new(p->socket), "started_at",
-	    str_or_null(p->started_at), "age_s", int_or_null(age_s(p), -1));
+	    str_or_null(p->started_at), "age_s", int_or_null(age_s(p), -1),
+	    "exit_status", int_or_null(p->exit_status, -1), "signal",
+	    int_or_null(p->term_signal, 0));
 }
 
 struct rows {
@@ -73,7 +87,7 @@ static const char *const headers[NCOL] = {"NAME", "STATE",   "PID",
                                           "AGE",  "SESSION", "SOCKET"};
 
 static void cells(const struct insomnia_pod_info *p, char pid[24], char age[24],
-                  const char *out[NCOL])
+                  char state[48], const char *out[NCOL])
 {
 	long long a = age_s(p);
 
@@ -81,7 +95,7 @@ static void cells(const struct insomnia_pod_info *p, char pid[24], char age[24],
 	if (a >= 0)
 		cli_format_age(a * 1000, age, 24);
 	out[C_NAME] = p->name;
-	out[C_STATE] = shown_state(p);
+	out[C_STATE] = shown_state(p, state, 48);
 	out[C_PID] = p->pid ? pid : "-";
 	out[C_AGE] = a >= 0 ? age : "-";
 	out[C_SESSION] = p->session_id[0] ? p->session_id : "-";
@@ -92,12 +106,12 @@ static void print_table(const struct rows *r)
 {
 	size_t w[NCOL];
 	const char *c[NCOL];
-	char pid[24], age[24];
+	char pid[24], age[24], state[48];
 
 	for (int i = 0; i < NCOL; i++)
 		w[i] = strlen(headers[i]);
 	for (size_t i = 0; i < r->n; i++) {
-		cells(&r->v[i], pid, age, c);
+		cells(&r->v[i], pid, age, state, c);
 		for (int k = 0; k < NCOL; k++)
 			if (strlen(c[k]) > w[k])
 				w[k] = strlen(c[k]);
@@ -106,7 +120,7 @@ static void print_table(const struct rows *r)
 		if (i == 0)
 			memcpy(c, headers, sizeof c);
 		else
-			cells(&r->v[i - 1], pid, age, c);
+			cells(&r->v[i - 1], pid, age, state, c);
 		/* the last column is not padded: no trailing blanks */
 		for (int k = 0; k < NCOL - 1; k++)
 			printf("%-*s  ", (int)w[k], c[k]);
@@ -155,14 +169,15 @@ const struct cmd_entry cmd_ls_entry = {
         "Lists every pod dir of the runtime root: its name, state, pid,\n"
         "age (time since it started: 5s, 3m, 2h, 4d), session and socket.\n"
         "Alive means a process holds the pod's lock (never judged by pid).\n"
-        "A dead pod is \"stopped\" when it cleaned up after itself, and\n"
-        "\"crashed\" when it died leaving its state behind (killed, or a\n"
-        "crash); `podctl reap` removes both.  Its exit status is not\n"
-        "recorded anywhere, so it is not shown.\n"
+        "A dead pod is \"stopped\" when it cleaned up after itself,\n"
+        "\"failed\" when its start failed (with its exit code or signal\n"
+        "when known: \"failed (exit 2)\"), and \"crashed\" when it died\n"
+        "leaving its state behind (killed, or a crash); `podctl reap`\n"
+        "removes them.\n"
         "--json prints {\"pods\":[{name, alive, state, pid, pgid,\n"
-        "session_id, socket, started_at, age_s}]}, where state is the\n"
-        "pod's own, \"stopped\", \"stale\" (shown as crashed) or\n"
-        "\"unusable\", and an unknown value is null.\n",
+        "session_id, socket, started_at, age_s, exit_status, signal}]},\n"
+        "where state is the pod's own, \"stopped\", \"failed\", \"stale\"\n"
+        "(shown as crashed) or \"unusable\", and an unknown value is null.\n",
     .max_operands = 0,
     .run = run_ls,
 };

@@ -496,3 +496,42 @@ Test(podctl_cli, manifest_is_the_pods_and_may_name_it)
 	json_decref(v);
 	podctl_run_free(&r);
 }
+
+/* A failed start is "failed" with how it ended, not "crashed". */
+Test(podctl_cli, ls_tells_a_failed_start_and_its_exit)
+{
+	struct podctl_run r = {0};
+	json_t *v, *p;
+
+	setenv("MOCK_POD_ARGS", "--exit 5", 1);
+	podctl_run(&r, "spawn", "--name", "web", NULL);
+	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_BAD_NAME),
+	             "%s", r.err);
+	podctl_run_free(&r);
+	setenv("MOCK_POD_ARGS", "--signal 9", 1);
+	podctl_run(&r, "spawn", "--name", "api", NULL);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_EXITED_EARLY), "%s",
+	             r.err);
+	podctl_run_free(&r);
+	podctl_run(&r, "ls", NULL);
+	cr_assert(strstr(r.out, "failed (exit 5)"), "%s", r.out);
+	cr_assert(strstr(r.out, "failed (signal 9)"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "crashed"), "%s", r.out);
+	podctl_run_free(&r);
+	podctl_run(&r, "ls", "--json", NULL);
+	v = podctl_json(&r);
+	for (size_t i = 0; i < 2; i++) {
+		p = json_array_get(json_object_get(v, "pods"), i);
+		cr_assert_str_eq(json_string_value(json_object_get(p, "state")),
+		                 "failed");
+	}
+	p = json_array_get(json_object_get(v, "pods"), 0); /* api */
+	cr_assert(json_is_null(json_object_get(p, "exit_status")), "%s", r.out);
+	cr_assert_eq(json_integer_value(json_object_get(p, "signal")), 9);
+	p = json_array_get(json_object_get(v, "pods"), 1); /* web */
+	cr_assert_eq(json_integer_value(json_object_get(p, "exit_status")), 5);
+	cr_assert(json_is_null(json_object_get(p, "signal")), "%s", r.out);
+	json_decref(v);
+	podctl_run_free(&r);
+}
