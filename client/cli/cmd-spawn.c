@@ -9,6 +9,7 @@
 
 #include <insomnia/dirs.h>
 #include <insomnia/overlay.h>
+#include <insomnia/sessions.h>
 #include <insomnia/spawn.h>
 
 #include "jsonstr.h"
@@ -180,10 +181,22 @@ static char *absolute(const char *path, struct insomnia_error *err)
 	return out;
 }
 
-/* No --name: the overlay's (--overlay over --overlay-file, as they
- * merge), else the default (a resumed session's), else the one the
- * manifests set: the client must know it to find the pod's dir before
- * the pod says it. */
+/* The name a session's pod had, never one of podctl's own cwd. */
+static int session_name(const char *id, char *name, size_t size,
+                        struct insomnia_error *err)
+{
+	struct insomnia_session_info info;
+
+	if (insomnia_session_find(id, &info, err) < 0)
+		return -1;
+	snprintf(name, size, "%s", info.name);
+	return 0;
+}
+
+/* The run's name: the overlay's (--overlay over --overlay-file, as they
+ * merge), else the default (resume's), else a resumed session's, else
+ * the one the manifests set: the client must know it to find the pod's
+ * dir before the pod says it. */
 static int pick_name(const struct spawn_args *a,
                      const struct insomnia_overlay_part *parts, char *name,
                      size_t size, struct insomnia_error *err)
@@ -202,6 +215,8 @@ static int pick_name(const struct spawn_args *a,
 		snprintf(name, size, "%s", a->default_name);
 		return 0;
 	}
+	if (a->session) /* a resumed run is the session's pod */
+		return session_name(a->session, name, size, err);
 	if (a->manifest &&
 	    (rc = manifest_file_name(a->manifest, name, size, err)) != 0)
 		return rc < 0 ? -1 : 0;
@@ -234,16 +249,20 @@ static int spawn_composed(const struct spawn_args *a, const char *manifest,
 			return cli_fail(a->json, err);
 		parts[0] = (struct insomnia_overlay_part){file_text, source};
 	}
-	if (!a->name && pick_name(a, parts, found, sizeof found, err) < 0) {
+	/* With a session, --name is what the caller expects the run to be,
+	 * checked by the library (name_mismatch), never a rename. */
+	if ((!a->name || a->session) &&
+	    pick_name(a, parts, found, sizeof found, err) < 0) {
 		free(file_text);
 		return cli_fail(a->json, err);
 	}
-	overlay = insomnia_overlay_compose(parts, 2, a->name ? a->name : found,
-	                                   name, sizeof name, err);
+	overlay = insomnia_overlay_compose(
+	    parts, 2, a->name && !a->session ? a->name : found, name,
+	    sizeof name, err);
 	free(file_text);
 	if (!overlay)
 		return cli_fail(a->json, err);
-	o.name = name;
+	o.name = a->session && a->name ? a->name : name;
 	o.overlay = overlay;
 	o.cwd = a->cwd;
 	o.session_id = a->session;

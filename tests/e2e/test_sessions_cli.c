@@ -162,6 +162,43 @@ Test(sessions_cli, spawn_session_and_resume_of_a_live_id_exit_alike)
 	e2e_stop(live.pid);
 }
 
+/* spawn --session ID is the session's pod: not the one a manifest in
+ * podctl's cwd names, and --name is checked against it, never a
+ * rename. */
+Test(sessions_cli, spawn_session_takes_the_sessions_name)
+{
+	char id[40], dir[600], manifest[700];
+	struct podctl_run r = {0};
+	FILE *f;
+
+	ended_session("web", id);
+	snprintf(dir, sizeof dir, "%s/elsewhere", e2e_home);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(manifest, sizeof manifest, "%s/.insomnia", dir);
+	cr_assert_eq(mkdir(manifest, 0700), 0);
+	snprintf(manifest, sizeof manifest, "%s/.insomnia/manifest.toml", dir);
+	cr_assert_not_null(f = fopen(manifest, "w"));
+	fputs("[pod]\nname = \"other\"\n", f);
+	fclose(f);
+
+	r.cwd = dir;
+	podctl_run(&r, "spawn", "--session", id, "--name", "other", NULL);
+	cr_assert_eq(r.code,
+	             insomnia_error_exit_code(INSOMNIA_ERR_NAME_MISMATCH),
+	             "%s%s", r.out, r.err);
+	podctl_run_free(&r);
+
+	r = (struct podctl_run){.cwd = dir};
+	podctl_run(&r, "spawn", "--json", "--session", id, NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"name\":\"web\""), "%s", r.out);
+	podctl_run_free(&r);
+	r = (struct podctl_run){0};
+	podctl_run(&r, "stop", "web", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	podctl_run_free(&r);
+}
+
 Test(sessions_cli, sessions_lists_state_and_liveness)
 {
 	struct insomnia_spawn_result live;
