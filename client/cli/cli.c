@@ -99,14 +99,25 @@ static json_t *tail_lines(const char *detail)
 	return lines;
 }
 
+/* A pod's error reply carries its stable code in detail
+ * (insomnia/control.h); every other kind, the pod's stderr tail. */
+static bool detail_is_code(const struct insomnia_error *err)
+{
+	return err->kind == INSOMNIA_ERR_PROTOCOL && err->detail[0] &&
+	       !strchr(err->detail, '\n');
+}
+
 static json_t *error_json(const struct insomnia_error *err)
 {
 	json_t *e = json_object();
+	bool code = detail_is_code(err);
 
 	json_object_set_new(e, "kind",
 	                    json_string(insomnia_error_kind_name(err->kind)));
 	json_object_set_new(e, "message", jsonstr_new(err->message));
-	json_object_set_new(e, "tail", tail_lines(err->detail));
+	if (code)
+		json_object_set_new(e, "code", jsonstr_new(err->detail));
+	json_object_set_new(e, "tail", tail_lines(code ? "" : err->detail));
 	if (err->exit_status >= 0)
 		json_object_set_new(e, "exit_status",
 		                    json_integer(err->exit_status));
@@ -118,6 +129,11 @@ static json_t *error_json(const struct insomnia_error *err)
 
 static void print_prose(const struct insomnia_error *err)
 {
+	if (detail_is_code(err)) {
+		fprintf(stderr, "podctl: %s (code %s)\n", err->message,
+		        err->detail);
+		return;
+	}
 	fprintf(stderr, "podctl: %s\n", err->message);
 	if (err->detail[0])
 		fprintf(stderr, "last lines of the pod's stderr:\n%s",

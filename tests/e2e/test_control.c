@@ -1004,6 +1004,14 @@ Test(control_pod, podctl_call_prints_the_result_and_maps_errors)
 	podctl_run(&r, "call", "web", "nope", "--json", NULL);
 	cr_assert_eq(r.code, insomnia_error_exit_code(INSOMNIA_ERR_PROTOCOL));
 	cr_assert(strstr(r.out, "unknown method"), "%s", r.out);
+	/* the pod's code is its code, not a line of its stderr */
+	cr_assert(strstr(r.out, "\"code\":\"unknown_method\",\"tail\":[]"),
+	          "%s", r.out);
+	podctl_run_free(&r);
+	memset(&r, 0, sizeof r);
+	podctl_run(&r, "call", "web", "nope", NULL);
+	cr_assert(strstr(r.err, "(code unknown_method)"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "stderr"), "%s", r.err);
 	podctl_run_free(&r);
 	memset(&r, 0, sizeof r);
 	podctl_run(&r, "call", "web", "ping", "[1]", NULL);
