@@ -33,8 +33,8 @@ static int usage(FILE *out, int code)
 		        commands[i]->summary);
 	fputs("\n`podctl help COMMAND` (or `podctl COMMAND --help`) describes "
 	      "each one;\nevery command takes --json.  Times take units: "
-	      "500ms, 2s, 1m30s, 7d\n(a bare number is seconds).  Exit codes: "
-	      "see podctl(1).\n",
+	      "500ms, 2s, 1m30s, 7d\n(a bare timeout or grace is seconds; an "
+	      "age needs its unit).  Exit codes:\nsee podctl(1).\n",
 	      out);
 	return code;
 }
