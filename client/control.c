@@ -57,6 +57,7 @@ struct insomnia_control {
 	/* The subscription: stream_call is its pending request, NULL once
 	 * answered; stream_live says events go to it. */
 	bool has_stream;
+	bool stream_dropped; /* unsubscribed: the pod may still stream */
 	bool stream_live;
 	struct ctl_call *stream_call;
 	struct insomnia_control_stream stream;
@@ -88,14 +89,20 @@ bool ctl_closing(const struct insomnia_control *c)
 /* Stop all I/O.  The fd is ours, not the bufferevent's: libevent
  * finalises a freed bufferevent later, from the loop, and the socket
  * must be closed now (the peer waits for our EOF; the caller counts its
- * descriptors).  bufferevent_free removes its events at once. */
+ * descriptors).  Inside the bufferevent's own callback, freeing it
+ * leaves its read event registered until the callback returns: on a
+ * closed fd whose number the caller may reuse at once (a pipe it then
+ * adds read-only would never fire), so the events are disabled first,
+ * which removes them now. */
 static void stop_io(struct insomnia_control *c)
 {
 	if (c->wev)
 		event_free(c->wev);
 	c->wev = NULL;
-	if (c->bev)
+	if (c->bev) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		bufferevent_free(c->bev);
+	}
 	c->bev = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
@@ -690,6 +697,11 @@ int insomnia_control_subscribe(struct insomnia_control *c, const char *method,
 	if (c->has_stream)
 		return error_set(err, INSOMNIA_ERR_USAGE,
 		                 "this connection already has a subscription");
+	if (c->stream_dropped)
+		return error_set(err, INSOMNIA_ERR_USAGE,
+		                 "this connection's pod may still send the "
+		                 "events of a dropped subscription: subscribe "
+		                 "on a new connection");
 	call = ctl_call_start(c, method, params, NULL, NULL, err);
 	if (!call)
 		return -1;
@@ -710,4 +722,5 @@ void insomnia_control_unsubscribe(struct insomnia_control *c)
 	c->stream_call = NULL;
 	c->has_stream = false;
 	c->stream_live = false;
+	c->stream_dropped = true;
 }

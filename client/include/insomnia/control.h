@@ -155,7 +155,7 @@ INSOMNIA_API int insomnia_control_call(struct insomnia_control *c,
  * Each may close c or make calls on c.  stream is copied (it need not
  * outlive the call; stream->arg is passed to each callback).  Returns 0,
  * or -1 and err (no callback), INSOMNIA_ERR_USAGE when c already has a
- * subscription. */
+ * subscription or had one dropped by insomnia_control_unsubscribe. */
 struct insomnia_control_stream {
 	insomnia_control_reply_fn started;
 	insomnia_control_event_fn event;
@@ -168,9 +168,12 @@ INSOMNIA_API int insomnia_control_subscribe(
     const struct insomnia_control_stream *stream, struct insomnia_error *err);
 
 /* Stop delivering c's subscription: no further callback of it runs
- * (ended neither), later event lines are discarded, and c may subscribe
- * again.  The pod is not told: close c to stop its stream.  Safe from
- * inside the subscription's callbacks.  Nothing when none. */
+ * (ended neither) and later event lines are discarded; plain calls on c
+ * go on working.  The pod is not told and goes on streaming, so c
+ * cannot subscribe again (the old stream's events could not be told
+ * from the new one's): open another connection for that, or close c to
+ * stop the pod's stream.  Safe from inside the subscription's
+ * callbacks.  Nothing when none. */
 INSOMNIA_API void insomnia_control_unsubscribe(struct insomnia_control *c);
 
 /* --- Blocking calls (connections from insomnia_control_open*) ---------
