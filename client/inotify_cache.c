@@ -10,20 +10,41 @@
 #define CACHE_MAX 8 /* enough for a TUI starting a handful at once */
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static int cache_fds[CACHE_MAX];
 static int cache_count;
-static pid_t cache_owner;
 
-/* A forked child sees its parent's instances: they are not its own to
- * reuse.  Dropping its references is cheap (the parent still holds the
- * instances, so nothing is torn down). */
-static void forget_if_inherited(void)
+/* A forked child must not reuse its parent's instances (they are the
+ * parent's, watches and events included).  It drops them in the fork
+ * itself, while the numbers still name them: later, after the child has
+ * closed and reused its descriptors (a daemon's first steps), closing
+ * those numbers would close files of its own. */
+static void before_fork(void)
 {
-	if (cache_owner == getpid())
-		return;
+	pthread_mutex_lock(&cache_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static void after_fork_child(void)
+{
 	while (cache_count > 0)
 		close(cache_fds[--cache_count]);
-	cache_owner = getpid();
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static void register_fork_handlers(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+static void lock_cache(void)
+{
+	pthread_once(&fork_once, register_fork_handlers);
+	pthread_mutex_lock(&cache_lock);
 }
 
 /* Events queued before the last watch was removed (IN_IGNORED at least)
@@ -41,8 +62,7 @@ int inotify_cache_get(void)
 {
 	int fd = -1;
 
-	pthread_mutex_lock(&cache_lock);
-	forget_if_inherited();
+	lock_cache();
 	if (cache_count > 0)
 		fd = cache_fds[--cache_count];
 	pthread_mutex_unlock(&cache_lock);
@@ -57,8 +77,7 @@ void inotify_cache_put(int fd)
 {
 	if (fd < 0)
 		return;
-	pthread_mutex_lock(&cache_lock);
-	forget_if_inherited();
+	lock_cache();
 	if (cache_count < CACHE_MAX) {
 		cache_fds[cache_count++] = fd;
 		fd = -1;
@@ -70,7 +89,7 @@ void inotify_cache_put(int fd)
 
 void inotify_cache_clear(void)
 {
-	pthread_mutex_lock(&cache_lock);
+	lock_cache();
 	while (cache_count > 0)
 		close(cache_fds[--cache_count]);
 	pthread_mutex_unlock(&cache_lock);

@@ -6,8 +6,9 @@
  * is done removes its watch (inotify_rm_watch does not wait) and gives
  * the instance back; the next spawn takes it.  This is the one piece of
  * process-wide state in the library: a cache of idle descriptors, with no
- * effect on behaviour, guarded by a mutex and by the owner's pid so that
- * a forked child never shares its parent's instance. */
+ * effect on behaviour, guarded by a mutex; a forked child drops its
+ * copies in the fork itself (pthread_atfork), so it never shares its
+ * parent's instances nor later closes numbers it reused. */
 #ifndef INSOMNIA_INOTIFY_CACHE_H
 #define INSOMNIA_INOTIFY_CACHE_H
 

@@ -65,6 +65,9 @@ struct insomnia_stop {
 const char *insomnia_stop_how_name(enum insomnia_stop_how how)
 {
 	static const char *const names[] = {"request", "sigterm", "sigkill"};
+
+	if ((unsigned)how >= sizeof names / sizeof names[0])
+		return "unknown";
 	return names[how];
 }
 

@@ -13,8 +13,11 @@ static int allowed(unsigned char c)
 
 int insomnia_name_check(const char *name, struct insomnia_error *err)
 {
-	size_t len = strlen(name);
+	size_t len = name ? strlen(name) : 0;
 
+	if (!name)
+		return error_set(err, INSOMNIA_ERR_BAD_NAME,
+		                 "no pod name given");
 	if (len == 0)
 		return error_set(err, INSOMNIA_ERR_BAD_NAME,
 		                 "pod name is empty");

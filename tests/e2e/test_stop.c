@@ -981,3 +981,13 @@ Test(stop, podctl_stop_all_stops_every_running_pod_and_only_those)
 	cr_assert_eq(insomnia_stop("a", 60000, NULL, NULL, NULL), 0);
 	e2e_assert_group_gone(a);
 }
+
+Test(stop, a_way_out_of_range_has_a_name_too)
+{
+	cr_assert_str_eq(insomnia_stop_how_name(INSOMNIA_STOPPED_BY_KILL),
+	                 "sigkill");
+	cr_assert_str_eq(insomnia_stop_how_name((enum insomnia_stop_how)99),
+	                 "unknown");
+	cr_assert_str_eq(insomnia_stop_how_name((enum insomnia_stop_how) - 1),
+	                 "unknown");
+}

@@ -51,3 +51,9 @@ Test(podname, refuses_non_ascii_and_control_characters)
 	refused("a b", "0x20");
 	refused("a\x7f", "0x7f");
 }
+
+/* Every public call taking a name checks it first: NULL included. */
+Test(podname, refuses_null)
+{
+	refused(NULL, "no pod name");
+}

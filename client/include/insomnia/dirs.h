@@ -37,7 +37,8 @@ INSOMNIA_API int insomnia_data_root(char *out, size_t size,
 /* The name rule for pods and processes: 1 to INSOMNIA_NAME_MAX of
  * [A-Za-z0-9._-], not starting with '.' or '-'.  Names become directory
  * names, so this is what keeps path traversal out.  0 when valid, else
- * -1 and err (INSOMNIA_ERR_BAD_NAME, saying why; may be NULL). */
+ * -1 and err (INSOMNIA_ERR_BAD_NAME, saying why; may be NULL).  A NULL
+ * name is refused the same way, so every call taking a name does. */
 INSOMNIA_API int insomnia_name_check(const char *name,
                                      struct insomnia_error *err);
 
