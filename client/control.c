@@ -28,6 +28,7 @@
 
 #include "error.h"
 #include "proto.h"
+#include "rundir.h"
 #include "unixsock.h"
 
 struct ctl_call {
@@ -528,16 +529,28 @@ static struct insomnia_control *connect_in(struct event_base *base,
 	return c;
 }
 
-/* <runtime root>/<name>/sock */
+/* <runtime root>/<name>/sock, in a root checked as every reader checks
+ * it (ours, 0700, not a symlink): a name never leads to a socket that
+ * another user could have planted in a shared root. */
 static int socket_of(const char *name, char *path, size_t size,
                      struct insomnia_error *err)
 {
 	char root[INSOMNIA_PATH_MAX];
-	int n;
+	struct insomnia_error local;
+	int n, rootfd;
 
-	if (insomnia_name_check(name, err) < 0 ||
-	    insomnia_runtime_root(root, sizeof root, err) < 0)
+	if (insomnia_name_check(name, err) < 0)
 		return -1;
+	rootfd = rundir_open_root(false, root, sizeof root, &local);
+	if (rootfd >= 0)
+		close(rootfd);
+	else if (local.errnum != ENOENT) {
+		if (err)
+			*err = local;
+		return -1;
+	} else if (insomnia_runtime_root(root, sizeof root, err) < 0) {
+		return -1; /* a missing root: no listener, as connect says */
+	}
 	n = snprintf(path, size, "%s/%s/sock", root, name);
 	if (n < 0 || (size_t)n >= size)
 		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,

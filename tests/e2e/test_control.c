@@ -1389,3 +1389,29 @@ Test(control, a_blocking_call_inside_a_wait_on_the_same_connection_is_refused)
 	insomnia_control_close(n.c);
 	server_finish(&srv);
 }
+
+/* By name, the socket is looked up in a root checked like every other
+ * reader checks it: a root another user could write to is refused
+ * before any connect, so a planted socket is never talked to. */
+Test(control_pod, a_name_in_an_unsafe_runtime_root_is_refused)
+{
+	struct event_base *base = event_base_new();
+	struct insomnia_control *c;
+	struct insomnia_error err;
+	char root[600];
+	pid_t pid = spawn_pod("web");
+
+	snprintf(root, sizeof root, "%s/run", e2e_home);
+	cr_assert_eq(chmod(root, 0777), 0);
+	c = insomnia_control_connect(base, "web", &err);
+	cr_assert_null(c, "connected through a world-writable root");
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR, "%s", err.message);
+	cr_assert_null(insomnia_control_open("web", &err));
+	cr_assert_eq(err.kind, INSOMNIA_ERR_RUNTIME_DIR, "%s", err.message);
+	cr_assert_eq(chmod(root, 0700), 0);
+	c = insomnia_control_open("web", &err);
+	cr_assert_not_null(c, "%s", err.message);
+	insomnia_control_close(c);
+	event_base_free(base);
+	e2e_stop(pid);
+}
