@@ -67,6 +67,7 @@ struct insomnia_spawn {
 	bool in_progress; /* inside the caller's progress callback */
 	bool cancelled;   /* insomnia_spawn_cancel() from that callback */
 	struct event *ev_kick, *ev_inotify, *ev_report, *ev_deadline, *ev_grace;
+	struct event *ev_more; /* stderr.log holds more than one chunk */
 	struct insomnia_spawn_result result;
 	struct insomnia_error err;
 };
@@ -111,9 +112,16 @@ void spawn_launch(struct insomnia_spawn *s);
 
 /* ---- spawnlog.c ---- */
 
-/* Read what stderr.log holds beyond what was read; stops at the ready
- * line. */
+/* Bytes of stderr.log read per event, so that a pod flooding it cannot
+ * hold the caller's loop: the rest is read at the loop's next turn. */
+#define SPAWN_LOG_CHUNK (256 * 1024)
+
+/* Read what stderr.log holds beyond what was read, to its end; stops at
+ * the ready line.  For a dead pod (its file no longer grows). */
 void spawn_read_log(struct insomnia_spawn *s);
+
+/* Same, up to SPAWN_LOG_CHUNK bytes: 1 when more may be left. */
+int spawn_read_log_some(struct insomnia_spawn *s);
 
 /* The log grew: read it, then act on a cancel or the ready line. */
 void spawn_on_log_event(struct insomnia_spawn *s);

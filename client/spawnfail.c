@@ -170,6 +170,7 @@ void spawn_stop_pod(struct insomnia_spawn *s)
 	s->phase = PHASE_STOPPING;
 	spawn_free_event(&s->ev_inotify);
 	spawn_free_event(&s->ev_deadline);
+	spawn_free_event(&s->ev_more);
 	if (s->exited || s->pod <= 0) {
 		spawn_end_grace(s);
 		return;

@@ -152,14 +152,20 @@ static void monitor_gone(struct insomnia_spawn *s)
 	           "the launch monitor exited unexpectedly");
 }
 
+/* Reports read per event: the rest waits for the loop's next turn (the
+ * event is level-triggered), so a stream of "it grew" cannot hold it. */
+#define REPORTS_PER_EVENT 64
+
 static void on_report(evutil_socket_t fd, short what, void *arg)
 {
 	struct insomnia_spawn *s = arg;
 	struct launch_msg msg;
 	bool grew = false;
-	int rc;
+	int rc = -1;
 
-	while ((rc = launch_read_msg(&s->launch, &msg)) > 0) {
+	for (int i = 0; i < REPORTS_PER_EVENT &&
+	                (rc = launch_read_msg(&s->launch, &msg)) > 0;
+	     i++) {
 		if (msg.type == LAUNCH_MSG_EXITED) {
 			pod_exited(s, msg.value);
 			return;

@@ -104,7 +104,8 @@ struct insomnia_spawn;
 /* Start a spawn in base.  Exactly one of ready or failed is called later
  * from the loop (never from inside insomnia_spawn_start), unless the spawn is
  * cancelled first.  Returns NULL (err filled, no callback) when the
- * options are refused at once.  opts is copied, strings included;
+ * options are refused at once (a NULL base, opts, ready or failed is
+ * INSOMNIA_ERR_USAGE).  opts is copied, strings included;
  * opts->progress and opts->arg are used for all callbacks.
  *
  * The callbacks, and what they may do:
