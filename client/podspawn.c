@@ -50,6 +50,7 @@ static void spawn_teardown(struct insomnia_spawn *s)
 	spawn_free_event(&s->ev_deadline);
 	spawn_free_event(&s->ev_grace);
 	spawn_free_event(&s->ev_more);
+	spawn_free_event(&s->ev_pidfd);
 	if (s->launched)
 		launch_release(&s->launch);
 	if (s->inotify_fd >= 0 && s->watch >= 0)

@@ -114,6 +114,10 @@ static void pod_exited(struct insomnia_spawn *s, int status)
 	s->exited = true;
 	s->wait_status = status;
 	s->have_status = true;
+	if (s->phase == PHASE_KILLING) {
+		spawn_kill_exited(s);
+		return;
+	}
 	if (s->phase == PHASE_STOPPING) {
 		spawn_end_grace(s);
 		return;
@@ -134,7 +138,7 @@ static void monitor_failed(struct insomnia_spawn *s,
 	struct insomnia_error e;
 
 	launch_failed(&spec, msg, &e);
-	if (s->phase == PHASE_STOPPING)
+	if (s->phase == PHASE_STOPPING || s->phase == PHASE_KILLING)
 		return; /* its end of stream follows, which ends the grace */
 	spawn_fail(s, e.kind, "%s", e.message);
 }
@@ -144,6 +148,10 @@ static void monitor_failed(struct insomnia_spawn *s,
  * pidfd (kill_and_reap), never assumed dead. */
 static void monitor_gone(struct insomnia_spawn *s)
 {
+	if (s->phase == PHASE_KILLING) {
+		spawn_kill_monitor_gone(s);
+		return;
+	}
 	if (s->phase == PHASE_STOPPING) {
 		spawn_end_grace(s);
 		return;

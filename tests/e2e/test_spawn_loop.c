@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -192,4 +194,74 @@ Test(spawn_loop, null_base_or_callbacks_are_usage_errors)
 	cr_assert_eq(err.kind, INSOMNIA_ERR_USAGE);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	event_base_free(base);
+}
+
+/* The monitor, stopped by the test, cannot report the pod's exit nor
+ * deliver the KILL: the spawn's wait after KILL must leave the loop
+ * running, and the test's own timer (run only while the spawn is in
+ * that wait) lets the monitor go on. */
+struct killwait {
+	struct watcher w; /* first: on_ready and on_failed take it */
+	struct insomnia_spawn *s;
+	struct event *timer;
+	pid_t monitor, pod;
+	int continued;
+};
+
+static void stop_monitor(const char *line, void *arg)
+{
+	struct killwait *k = arg;
+	int st;
+
+	if (strncmp(line, "mock-pod: pid ", 14) != 0 || k->monitor)
+		return;
+	k->pod = (pid_t)atol(line + 14);
+	k->monitor = k->s->launch.monitor;
+	cr_assert_gt(k->monitor, 0);
+	cr_assert_eq(kill(k->monitor, SIGSTOP), 0);
+	cr_assert_eq(waitpid(k->monitor, &st, WUNTRACED), k->monitor);
+	cr_assert(WIFSTOPPED(st));
+}
+
+static void continue_monitor(evutil_socket_t fd, short what, void *arg)
+{
+	struct killwait *k = arg;
+	struct timeval again = {0, 100 * 1000};
+
+	if (k->s->phase != PHASE_KILLING) { /* a slow machine: not yet */
+		cr_assert_eq(evtimer_add(k->timer, &again), 0);
+		return;
+	}
+	cr_assert_eq(kill(k->monitor, SIGCONT), 0);
+	k->continued++;
+}
+
+Test(spawn_loop, the_wait_after_kill_leaves_the_loop_running)
+{
+	struct killwait k = {0};
+	struct insomnia_spawn_options opts = e2e_options("web", "--hang");
+	struct event *ev = watch_start(&k.w);
+	struct timeval later = {1, 0}; /* after deadline + grace, below 5 s */
+	static const char *const left[] = {"lock", "state.json", "stderr.log",
+	                                   NULL};
+
+	opts.progress = stop_monitor;
+	opts.arg = &k;
+	opts.timeout_ms = 200;
+	opts.grace_ms = 50;
+	k.s = insomnia_spawn_start(k.w.base, &opts, on_ready, on_failed, NULL);
+	cr_assert_not_null(k.s);
+	k.timer = evtimer_new(k.w.base, continue_monitor, &k);
+	cr_assert_eq(evtimer_add(k.timer, &later), 0);
+	event_base_dispatch(k.w.base);
+	cr_assert_eq(k.w.failed, 1);
+	cr_assert_eq(k.w.err.kind, INSOMNIA_ERR_TIMEOUT, "%s", k.w.err.message);
+	cr_assert_eq(k.continued, 1, "the loop was held after KILL: %s",
+	             k.w.err.message);
+	cr_assert_null(strstr(k.w.err.message, "outlived"), "%s",
+	               k.w.err.message);
+	event_free(k.timer);
+	watch_end(&k.w, ev);
+	e2e_assert_group_gone(k.pod);
+	e2e_assert_dir_holds("web", left);
 }

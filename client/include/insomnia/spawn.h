@@ -134,6 +134,11 @@ INSOMNIA_API struct insomnia_spawn *insomnia_spawn_start(
  * its dir cleaned as on failure, no callback is made, and s is freed;
  * from inside its own progress callback, this happens once the callback
  * returns; from inside its ready or failed callback, it does nothing.
+ * The cancel is synchronous, so base may be freed right after it: it
+ * waits for the killed pod's exit, at once in practice and never more
+ * than 5 s (a process stuck in the kernel, which may then be left).  A
+ * failing spawn's own stop (TERM, grace, KILL and that wait) runs as
+ * events of the loop instead, never holding it.
  * NULL is ignored. */
 INSOMNIA_API void insomnia_spawn_cancel(struct insomnia_spawn *s);
 
