@@ -10,7 +10,10 @@
  *
  * Two ways to call it: insomnia_spawn() blocks; insomnia_spawn_start() runs
  * inside the caller's libevent loop and reports through callbacks.  Neither
- * polls.
+ * polls.  One wait still holds the caller's loop: starting the pod waits
+ * for the launch monitor's first report (the pod's pid, or why there is
+ * none), which a working directory or pod command on a hung filesystem
+ * can delay beyond timeout_ms.
  *
  * The pod is started by an exec'd helper, pod-launch-monitor (see
  * launch.h): found through INSOMNIA_LAUNCH_MONITOR, else at its installed
