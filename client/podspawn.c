@@ -49,6 +49,8 @@ static void spawn_teardown(struct insomnia_spawn *s)
 	spawn_free_event(&s->ev_report);
 	spawn_free_event(&s->ev_deadline);
 	spawn_free_event(&s->ev_grace);
+	spawn_free_event(&s->ev_more);
+	spawn_free_event(&s->ev_pidfd);
 	if (s->launched)
 		launch_release(&s->launch);
 	if (s->inotify_fd >= 0 && s->watch >= 0)
@@ -269,8 +271,15 @@ struct insomnia_spawn *insomnia_spawn_start(
     insomnia_spawn_ready_fn ready, insomnia_spawn_failed_fn failed,
     struct insomnia_error *err)
 {
-	struct insomnia_spawn *s = calloc(1, sizeof *s);
+	struct insomnia_spawn *s;
 
+	if (!base || !opts || !ready || !failed) {
+		error_set(err, INSOMNIA_ERR_USAGE,
+		          "insomnia_spawn_start needs a base, options and "
+		          "both callbacks");
+		return NULL;
+	}
+	s = calloc(1, sizeof *s);
 	if (!s) {
 		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;

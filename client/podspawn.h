@@ -33,6 +33,7 @@ enum phase {
 	PHASE_LOCK,     /* waiting for the spawn lock */
 	PHASE_READY,    /* the pod runs; following its log */
 	PHASE_STOPPING, /* failed: TERM sent, grace running */
+	PHASE_KILLING,  /* failed: KILL sent, waiting (bounded) for the exit */
 	PHASE_DONE,     /* torn down; in the ready or failed callback */
 };
 
@@ -67,6 +68,8 @@ struct insomnia_spawn {
 	bool in_progress; /* inside the caller's progress callback */
 	bool cancelled;   /* insomnia_spawn_cancel() from that callback */
 	struct event *ev_kick, *ev_inotify, *ev_report, *ev_deadline, *ev_grace;
+	struct event *ev_more;  /* stderr.log holds more than one chunk */
+	struct event *ev_pidfd; /* PHASE_KILLING with the monitor gone */
 	struct insomnia_spawn_result result;
 	struct insomnia_error err;
 };
@@ -111,9 +114,16 @@ void spawn_launch(struct insomnia_spawn *s);
 
 /* ---- spawnlog.c ---- */
 
-/* Read what stderr.log holds beyond what was read; stops at the ready
- * line. */
+/* Bytes of stderr.log read per event, so that a pod flooding it cannot
+ * hold the caller's loop: the rest is read at the loop's next turn. */
+#define SPAWN_LOG_CHUNK (256 * 1024)
+
+/* Read what stderr.log holds beyond what was read, to its end; stops at
+ * the ready line.  For a dead pod (its file no longer grows). */
 void spawn_read_log(struct insomnia_spawn *s);
+
+/* Same, up to SPAWN_LOG_CHUNK bytes: 1 when more may be left. */
+int spawn_read_log_some(struct insomnia_spawn *s);
 
 /* The log grew: read it, then act on a cancel or the ready line. */
 void spawn_on_log_event(struct insomnia_spawn *s);
@@ -123,10 +133,18 @@ void spawn_on_log_event(struct insomnia_spawn *s);
 /* TERM to the group, then KILL after the grace; then report. */
 void spawn_stop_pod(struct insomnia_spawn *s);
 
-/* The grace is over (or the pod exited meanwhile): KILL, report. */
+/* The grace is over (or the pod exited meanwhile): KILL, then report
+ * once the pod's exit is seen (PHASE_KILLING, events of the loop). */
 void spawn_end_grace(struct insomnia_spawn *s);
 
-/* KILL the group and wait (bounded) for the pod's exit. */
+/* In PHASE_KILLING: the monitor reported the pod's exit (s->exited). */
+void spawn_kill_exited(struct insomnia_spawn *s);
+
+/* In PHASE_KILLING: the monitor's reports ended; wait on our pidfd. */
+void spawn_kill_monitor_gone(struct insomnia_spawn *s);
+
+/* KILL the group and wait, blocking (bounded), for the pod's exit: for a
+ * cancel, which frees the handle at once. */
 void spawn_kill_and_reap(struct insomnia_spawn *s);
 
 /* Report s->err with the log's tail, after cleaning the dir and, for a

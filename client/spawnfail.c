@@ -1,6 +1,7 @@
 /* spawnfail.c: after a failure, the pod's group gets TERM, a grace, then
  * KILL (podkill.h: by the safest handle held), the pod is reaped within a
- * bounded wait, and what it left is removed before the error goes out. */
+ * bounded wait (as events of the loop; a cancel's is synchronous), and what it
+ * left is removed before the error goes out. */
 #include "podspawn.h"
 
 #include <errno.h>
@@ -118,8 +119,8 @@ static void kill_by_pidfd(struct insomnia_spawn *s, int ms)
 	s->exited = n > 0;
 }
 
-/* KILL the whole group (stragglers included) and wait for the pod's
- * exit report, which after SIGKILL comes at once; never longer than
+/* KILL the whole group (stragglers included) and wait, blocking, for the
+ * pod's exit report, which after SIGKILL comes at once; never longer than
  * SPAWN_KILL_WAIT_MS in all (a process stuck in the kernel, log reports
  * that keep coming), so a spawn always ends: the error then says the pod
  * may be left. */
@@ -148,10 +149,76 @@ void spawn_kill_and_reap(struct insomnia_spawn *s)
 		note_survivor(s);
 }
 
+/* ---- after KILL, without holding the loop ---------------------------- */
+
+/* The pod is dead (or outlived the bound): report. */
+static void kill_done(struct insomnia_spawn *s)
+{
+	spawn_free_event(&s->ev_grace);
+	spawn_free_event(&s->ev_pidfd);
+	if (!s->exited)
+		note_survivor(s);
+	spawn_report_failure(s);
+}
+
+static void kill_wait_expired(evutil_socket_t fd, short what, void *arg)
+{
+	kill_done(arg);
+}
+
+static void pidfd_exited(evutil_socket_t fd, short what, void *arg)
+{
+	struct insomnia_spawn *s = arg;
+
+	s->exited = true;
+	kill_done(s);
+}
+
+void spawn_kill_exited(struct insomnia_spawn *s)
+{
+	kill_done(s);
+}
+
+/* The monitor's reports ended without the pod's exit: KILL by our pidfd
+ * and wait for it to be readable, within the same bound. */
+void spawn_kill_monitor_gone(struct insomnia_spawn *s)
+{
+	spawn_free_event(&s->ev_report); /* its end of stream stays ready */
+	if (s->pidfd < 0) {              /* none only when the pod was gone */
+		s->exited = true;
+		kill_done(s);
+		return;
+	}
+	procsig_send(s->pidfd, s->pod, SIGKILL, NULL);
+	s->ev_pidfd = event_new(s->base, s->pidfd, EV_READ, pidfd_exited, s);
+	if (!s->ev_pidfd || event_add(s->ev_pidfd, NULL) < 0)
+		kill_done(s); /* cannot wait: said as a possible survivor */
+}
+
+/* KILL the group, then wait for the pod's exit as events of the loop:
+ * the monitor's exit report (on_report, PHASE_KILLING), or our pidfd
+ * once the monitor is gone, and a SPAWN_KILL_WAIT_MS timer, so a spawn
+ * always ends, its error then saying the pod may be left.  Without the
+ * events (out of memory, or no report event), the bounded synchronous
+ * wait of spawn_kill_and_reap. */
 void spawn_end_grace(struct insomnia_spawn *s)
 {
-	spawn_kill_and_reap(s);
-	spawn_report_failure(s);
+	struct timeval wait = {SPAWN_KILL_WAIT_MS / 1000,
+	                       (SPAWN_KILL_WAIT_MS % 1000) * 1000};
+
+	spawn_free_event(&s->ev_grace);
+	s->phase = PHASE_KILLING;
+	if (s->exited || !s->ev_report) {
+		spawn_kill_and_reap(s);
+		spawn_report_failure(s);
+		return;
+	}
+	signal_group(s, SIGKILL);
+	s->ev_grace = evtimer_new(s->base, kill_wait_expired, s);
+	if (!s->ev_grace || evtimer_add(s->ev_grace, &wait) < 0) {
+		spawn_kill_and_reap(s);
+		spawn_report_failure(s);
+	}
 }
 
 static void grace_expired(evutil_socket_t fd, short what, void *arg)
@@ -170,6 +237,7 @@ void spawn_stop_pod(struct insomnia_spawn *s)
 	s->phase = PHASE_STOPPING;
 	spawn_free_event(&s->ev_inotify);
 	spawn_free_event(&s->ev_deadline);
+	spawn_free_event(&s->ev_more);
 	if (s->exited || s->pod <= 0) {
 		spawn_end_grace(s);
 		return;

@@ -114,6 +114,10 @@ static void pod_exited(struct insomnia_spawn *s, int status)
 	s->exited = true;
 	s->wait_status = status;
 	s->have_status = true;
+	if (s->phase == PHASE_KILLING) {
+		spawn_kill_exited(s);
+		return;
+	}
 	if (s->phase == PHASE_STOPPING) {
 		spawn_end_grace(s);
 		return;
@@ -134,7 +138,7 @@ static void monitor_failed(struct insomnia_spawn *s,
 	struct insomnia_error e;
 
 	launch_failed(&spec, msg, &e);
-	if (s->phase == PHASE_STOPPING)
+	if (s->phase == PHASE_STOPPING || s->phase == PHASE_KILLING)
 		return; /* its end of stream follows, which ends the grace */
 	spawn_fail(s, e.kind, "%s", e.message);
 }
@@ -144,6 +148,10 @@ static void monitor_failed(struct insomnia_spawn *s,
  * pidfd (kill_and_reap), never assumed dead. */
 static void monitor_gone(struct insomnia_spawn *s)
 {
+	if (s->phase == PHASE_KILLING) {
+		spawn_kill_monitor_gone(s);
+		return;
+	}
 	if (s->phase == PHASE_STOPPING) {
 		spawn_end_grace(s);
 		return;
@@ -152,14 +160,20 @@ static void monitor_gone(struct insomnia_spawn *s)
 	           "the launch monitor exited unexpectedly");
 }
 
+/* Reports read per event: the rest waits for the loop's next turn (the
+ * event is level-triggered), so a stream of "it grew" cannot hold it. */
+#define REPORTS_PER_EVENT 64
+
 static void on_report(evutil_socket_t fd, short what, void *arg)
 {
 	struct insomnia_spawn *s = arg;
 	struct launch_msg msg;
 	bool grew = false;
-	int rc;
+	int rc = -1;
 
-	while ((rc = launch_read_msg(&s->launch, &msg)) > 0) {
+	for (int i = 0; i < REPORTS_PER_EVENT &&
+	                (rc = launch_read_msg(&s->launch, &msg)) > 0;
+	     i++) {
 		if (msg.type == LAUNCH_MSG_EXITED) {
 			pod_exited(s, msg.value);
 			return;

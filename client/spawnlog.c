@@ -33,15 +33,26 @@ static int on_line(const char *line, size_t len, bool cut, void *arg)
 }
 
 /* Everything the file holds beyond what was read; stops at the ready line
- * (whatever follows it belongs to the running pod, not to us). */
+ * (whatever follows it belongs to the running pod, not to us).  Only for
+ * a dead pod, whose file no longer grows. */
 void spawn_read_log(struct insomnia_spawn *s)
 {
-	char buf[65536];
-	ssize_t n;
+	while (spawn_read_log_some(s) > 0)
+		;
+}
 
-	while (!s->have_ready && !s->cancelled &&
-	       (n = fd_read_some(s->log_fd, buf, sizeof buf)) > 0)
+int spawn_read_log_some(struct insomnia_spawn *s)
+{
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n = 0;
+
+	while (!s->have_ready && !s->cancelled && total < SPAWN_LOG_CHUNK &&
+	       (n = fd_read_some(s->log_fd, buf, sizeof buf)) > 0) {
 		logtail_feed(&s->tail, buf, (size_t)n, on_line, s);
+		total += (size_t)n;
+	}
+	return !s->have_ready && !s->cancelled && total >= SPAWN_LOG_CHUNK;
 }
 
 static void handle_ready(struct insomnia_spawn *s)
@@ -75,15 +86,43 @@ static void handle_ready(struct insomnia_spawn *s)
 	spawn_succeed(s, rl.socket, false);
 }
 
+static void on_more(evutil_socket_t fd, short what, void *arg)
+{
+	struct insomnia_spawn *s = arg;
+
+	if (s->phase == PHASE_READY)
+		spawn_on_log_event(s);
+}
+
+/* More may be there: go on at the loop's next turn, after its other
+ * events and the deadline (a zero-delay timer waits for the next poll,
+ * where event_active would run again before any I/O event). */
+static int read_later(struct insomnia_spawn *s)
+{
+	struct timeval now = {0, 0};
+
+	if (!s->ev_more)
+		s->ev_more = evtimer_new(s->base, on_more, s);
+	return s->ev_more ? evtimer_add(s->ev_more, &now) : -1;
+}
+
 /* The only place progress callbacks run: a cancel from one of them takes
- * effect here, once the callback has returned. */
+ * effect here, once the callback has returned.  At most SPAWN_LOG_CHUNK
+ * bytes per call: a pod flooding its stderr must not hold the caller's
+ * loop nor outrun the deadline. */
 void spawn_on_log_event(struct insomnia_spawn *s)
 {
-	spawn_read_log(s);
+	int more = spawn_read_log_some(s);
+
 	if (s->cancelled) {
 		spawn_cancel_now(s);
 		return;
 	}
-	if (s->have_ready)
+	if (s->have_ready) {
 		handle_ready(s);
+		return;
+	}
+	if (more && read_later(s) < 0)
+		spawn_fail(s, INSOMNIA_ERR_INTERNAL,
+		           "cannot schedule reading stderr.log");
 }

@@ -10,7 +10,10 @@
  *
  * Two ways to call it: insomnia_spawn() blocks; insomnia_spawn_start() runs
  * inside the caller's libevent loop and reports through callbacks.  Neither
- * polls.
+ * polls.  One wait still holds the caller's loop: starting the pod waits
+ * for the launch monitor's first report (the pod's pid, or why there is
+ * none), which a working directory or pod command on a hung filesystem
+ * can delay beyond timeout_ms.
  *
  * The pod is started by an exec'd helper, pod-launch-monitor (see
  * launch.h): found through INSOMNIA_LAUNCH_MONITOR, else at its installed
@@ -104,7 +107,8 @@ struct insomnia_spawn;
 /* Start a spawn in base.  Exactly one of ready or failed is called later
  * from the loop (never from inside insomnia_spawn_start), unless the spawn is
  * cancelled first.  Returns NULL (err filled, no callback) when the
- * options are refused at once.  opts is copied, strings included;
+ * options are refused at once (a NULL base, opts, ready or failed is
+ * INSOMNIA_ERR_USAGE).  opts is copied, strings included;
  * opts->progress and opts->arg are used for all callbacks.
  *
  * The callbacks, and what they may do:
@@ -133,6 +137,11 @@ INSOMNIA_API struct insomnia_spawn *insomnia_spawn_start(
  * its dir cleaned as on failure, no callback is made, and s is freed;
  * from inside its own progress callback, this happens once the callback
  * returns; from inside its ready or failed callback, it does nothing.
+ * The cancel is synchronous, so base may be freed right after it: it
+ * waits for the killed pod's exit, at once in practice and never more
+ * than 5 s (a process stuck in the kernel, which may then be left).  A
+ * failing spawn's own stop (TERM, grace, KILL and that wait) runs as
+ * events of the loop instead, never holding it.
  * NULL is ignored. */
 INSOMNIA_API void insomnia_spawn_cancel(struct insomnia_spawn *s);
 
