@@ -182,8 +182,8 @@ static char *absolute(const char *path, struct insomnia_error *err)
 }
 
 /* The name a session's pod had, never one of podctl's own cwd. */
-static int session_name(const char *id, char *name, size_t size,
-                        struct insomnia_error *err)
+static int resumed_session_name(const char *id, char *name, size_t size,
+                                struct insomnia_error *err)
 {
 	struct insomnia_session_info info;
 
@@ -216,7 +216,7 @@ static int pick_name(const struct spawn_args *a,
 		return 0;
 	}
 	if (a->session) /* a resumed run is the session's pod */
-		return session_name(a->session, name, size, err);
+		return resumed_session_name(a->session, name, size, err);
 	if (a->manifest &&
 	    (rc = manifest_file_name(a->manifest, name, size, err)) != 0)
 		return rc < 0 ? -1 : 0;
