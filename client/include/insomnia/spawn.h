@@ -5,8 +5,10 @@
  * <rundir>/<name>/stderr.log, follow that file (inotify), the pod's exit
  * (a pidfd, in the launch monitor) and one deadline, check the ready line
  * and that the socket accepts, then let the pod go.  On any failure the
- * pod's whole process group is stopped (TERM, grace, KILL) and what it left
- * is removed, except stderr.log.
+ * pod's whole process group is stopped (TERM, grace, KILL) and what it
+ * published is removed; stderr.log stays (it explains the failure), and a
+ * state.json records it as "failed" with the exit status or signal
+ * (insomnia_pod_find reads it back; docs/runtime-dir.md).
  *
  * Two ways to call it: insomnia_spawn() blocks; insomnia_spawn_start() runs
  * inside the caller's libevent loop and reports through callbacks.  Neither
