@@ -51,16 +51,19 @@ static int check_blocking(struct insomnia_control *c,
                           struct insomnia_error *err)
 {
 	if (!c)
-		return error_set(err, INSOMNIA_ERR_USAGE, "no connection");
+		return insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                          "no connection");
 	if (!ctl_is_blocking(c))
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "a blocking call on a connection of the "
-		                 "caller's loop");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "a blocking call on a connection of the "
+		    "caller's loop");
 	/* begun last: the callers end it on every path from here */
 	if (!ctl_wait_begin(c))
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "a blocking call from a callback of a "
-		                 "blocking call on the same connection");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "a blocking call from a callback of a "
+		    "blocking call on the same connection");
 	return 0;
 }
 
@@ -72,7 +75,8 @@ static int start_timer(struct insomnia_control *c, struct waiter *w,
 		return 0;
 	w->timer = evtimer_new(ctl_base(c), on_timeout, w);
 	if (!w->timer)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	arm(w);
 	return 0;
 }
@@ -99,14 +103,16 @@ static void unfinished(struct insomnia_control *c, struct waiter *w)
 {
 	w->rc = -1;
 	if (ctl_closing(c))
-		error_set(&w->err, INSOMNIA_ERR_INTERRUPTED,
-		          "the connection was closed by a callback");
+		insomnia_error_set(&w->err, INSOMNIA_ERR_INTERRUPTED,
+		                   "the connection was closed by a callback");
 	else if (w->timed_out)
-		error_set(&w->err, INSOMNIA_ERR_TIMEOUT,
-		          "no reply from the pod within %d ms", w->timeout_ms);
+		insomnia_error_set(&w->err, INSOMNIA_ERR_TIMEOUT,
+		                   "no reply from the pod within %d ms",
+		                   w->timeout_ms);
 	else
-		error_set(&w->err, INSOMNIA_ERR_INTERNAL,
-		          "the connection has nothing left to wait for");
+		insomnia_error_set(
+		    &w->err, INSOMNIA_ERR_INTERNAL,
+		    "the connection has nothing left to wait for");
 }
 
 static void call_done(struct insomnia_control *c,
@@ -123,8 +129,8 @@ static void call_done(struct insomnia_control *c,
 	}
 	w->result = malloc(r->len + 1);
 	if (!w->result) {
-		w->rc =
-		    error_set(&w->err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		w->rc = insomnia_error_set(&w->err, INSOMNIA_ERR_INTERNAL,
+		                           "out of memory");
 		return;
 	}
 	memcpy(w->result, r->json, r->len + 1);

@@ -200,8 +200,9 @@ static void flush_out(struct insomnia_control *c)
 			break;
 		}
 		if (n < 0) {
-			error_set_errno(&err, INSOMNIA_ERR_IO, errno,
-			                "cannot write to the pod's socket");
+			insomnia_error_set_errno(
+			    &err, INSOMNIA_ERR_IO, errno,
+			    "cannot write to the pod's socket");
 			end_connection(c, &err);
 			return;
 		}
@@ -294,8 +295,8 @@ static void end_connection(struct insomnia_control *c,
 		return;
 	c->state = CTL_ENDED;
 	stop_io(c);
-	error_set(&closed, INSOMNIA_ERR_PROTOCOL,
-	          "the pod closed the connection before replying");
+	insomnia_error_set(&closed, INSOMNIA_ERR_PROTOCOL,
+	                   "the pod closed the connection before replying");
 	while (!c->closing && (call = TAILQ_FIRST(&c->calls))) {
 		TAILQ_REMOVE(&c->calls, call, link);
 		deliver_failure(c, call, why ? why : &closed);
@@ -323,7 +324,8 @@ static void handle_event(struct insomnia_control *c,
 	data = dump(in->value, &len);
 	if (!data) {
 		struct insomnia_error err;
-		error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		                   "out of memory");
 		fail(c, &err);
 		return;
 	}
@@ -356,9 +358,9 @@ static void unknown_id(struct insomnia_control *c,
 	struct insomnia_error err;
 	char *id = in->id ? json_dumps(in->id, JSON_ENCODE_ANY) : NULL;
 
-	error_set(&err, INSOMNIA_ERR_PROTOCOL,
-	          "the pod replied to a request never sent (id %s)",
-	          id ? id : "missing");
+	insomnia_error_set(&err, INSOMNIA_ERR_PROTOCOL,
+	                   "the pod replied to a request never sent (id %s)",
+	                   id ? id : "missing");
 	free(id);
 	fail(c, &err);
 }
@@ -423,9 +425,9 @@ static bool take_line(struct insomnia_control *c, struct evbuffer *in)
 		return false;
 	if (len > PROTO_LINE_MAX) {
 		free(line);
-		error_set(&err, INSOMNIA_ERR_PROTOCOL,
-		          "the pod sent a line longer than %d bytes",
-		          PROTO_LINE_MAX);
+		insomnia_error_set(&err, INSOMNIA_ERR_PROTOCOL,
+		                   "the pod sent a line longer than %d bytes",
+		                   PROTO_LINE_MAX);
 		fail(c, &err);
 		return false;
 	}
@@ -445,9 +447,9 @@ static void on_read(struct bufferevent *bev, void *arg)
 		;
 	/* What is left has no newline: past the limit it never will. */
 	if (usable(c) && evbuffer_get_length(in) > PROTO_LINE_MAX) {
-		error_set(&err, INSOMNIA_ERR_PROTOCOL,
-		          "the pod sent a line longer than %d bytes",
-		          PROTO_LINE_MAX);
+		insomnia_error_set(&err, INSOMNIA_ERR_PROTOCOL,
+		                   "the pod sent a line longer than %d bytes",
+		                   PROTO_LINE_MAX);
 		fail(c, &err);
 	}
 	ctl_release(c);
@@ -463,9 +465,10 @@ static void on_bev_event(struct bufferevent *bev, short what, void *arg)
 		if (evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
 			end_connection(c, NULL);
 		} else {
-			error_set(&err, INSOMNIA_ERR_PROTOCOL,
-			          "the pod closed the connection in the "
-			          "middle of a line");
+			insomnia_error_set(
+			    &err, INSOMNIA_ERR_PROTOCOL,
+			    "the pod closed the connection in the "
+			    "middle of a line");
 			fail(c, &err);
 		}
 	} else if ((what & BEV_EVENT_ERROR) &&
@@ -475,8 +478,9 @@ static void on_bev_event(struct bufferevent *bev, short what, void *arg)
 		 * is its EOF, and unanswered calls fail as on EOF. */
 		end_connection(c, NULL);
 	} else if (what & BEV_EVENT_ERROR) {
-		error_set_errno(&err, INSOMNIA_ERR_IO, EVUTIL_SOCKET_ERROR(),
-		                "cannot read from the pod's socket");
+		insomnia_error_set_errno(&err, INSOMNIA_ERR_IO,
+		                         EVUTIL_SOCKET_ERROR(),
+		                         "cannot read from the pod's socket");
 		fail(c, &err);
 	}
 	ctl_release(c);
@@ -491,13 +495,14 @@ static int start_io(struct insomnia_control *c, struct insomnia_error *err)
 	    event_new(c->base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
 	c->bev = bufferevent_socket_new(c->base, c->fd, 0);
 	if (!c->out || !c->wev || !c->bev)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	bufferevent_setcb(c->bev, on_read, NULL, on_bev_event, c);
 	/* One maximal line and its newline, and a byte to see it is more. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_LINE_MAX + 2);
 	if (bufferevent_enable(c->bev, EV_READ) < 0)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot watch the pod's socket");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot watch the pod's socket");
 	return 0;
 }
 
@@ -511,7 +516,7 @@ static struct insomnia_control *connect_in(struct event_base *base,
 		free(c);
 		if (own_base && base)
 			event_base_free(base);
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	c->base = base;
@@ -522,7 +527,8 @@ static struct insomnia_control *connect_in(struct event_base *base,
 	if (!path || unixsock_connect_nonblock(path, &c->fd, err) < 0 ||
 	    start_io(c, err) < 0) {
 		if (!path)
-			error_set(err, INSOMNIA_ERR_USAGE, "no socket path");
+			insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+			                   "no socket path");
 		destroy(c);
 		return NULL;
 	}
@@ -553,8 +559,9 @@ static int socket_of(const char *name, char *path, size_t size,
 	}
 	n = snprintf(path, size, "%s/%s/sock", root, name);
 	if (n < 0 || (size_t)n >= size)
-		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-		                 "the socket path of pod %s is too long", name);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_RUNTIME_DIR,
+		    "the socket path of pod %s is too long", name);
 	return 0;
 }
 
@@ -563,7 +570,7 @@ insomnia_control_connect_path(struct event_base *base, const char *path,
                               struct insomnia_error *err)
 {
 	if (!base) {
-		error_set(err, INSOMNIA_ERR_USAGE, "no event base");
+		insomnia_error_set(err, INSOMNIA_ERR_USAGE, "no event base");
 		return NULL;
 	}
 	return connect_in(base, false, path, err);
@@ -611,9 +618,9 @@ static int parse_params(const char *params, json_t **out,
 		return 0;
 	json_decref(*out);
 	*out = NULL;
-	return error_set(err, INSOMNIA_ERR_USAGE,
-	                 "params must be a JSON object: %s",
-	                 jerr.text[0] ? jerr.text : "not an object");
+	return insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+	                          "params must be a JSON object: %s",
+	                          jerr.text[0] ? jerr.text : "not an object");
 }
 
 static int send_request(struct insomnia_control *c, int64_t id,
@@ -626,18 +633,20 @@ static int send_request(struct insomnia_control *c, int64_t id,
 	int rc;
 
 	if (!method || !method[0])
-		return error_set(err, INSOMNIA_ERR_USAGE, "no method");
+		return insomnia_error_set(err, INSOMNIA_ERR_USAGE, "no method");
 	if (parse_params(params, &p, err) < 0)
 		return -1;
 	line = proto_request_line(id, method, p, &len);
 	json_decref(p);
 	if (!line)
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "cannot encode the %s request", method);
+		return insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                          "cannot encode the %s request",
+		                          method);
 	rc = evbuffer_add(c->out, line, len);
 	free(line);
 	if (rc < 0 || event_add(c->wev, NULL) < 0)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	return 0;
 }
 
@@ -649,17 +658,17 @@ struct ctl_call *ctl_call_start(struct insomnia_control *c, const char *method,
 	struct ctl_call *call;
 
 	if (!c) {
-		error_set(err, INSOMNIA_ERR_USAGE, "no connection");
+		insomnia_error_set(err, INSOMNIA_ERR_USAGE, "no connection");
 		return NULL;
 	}
 	if (c->closing || c->state != CTL_OPEN) {
-		error_set(err, INSOMNIA_ERR_PROTOCOL,
-		          "the connection to the pod is closed");
+		insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                   "the connection to the pod is closed");
 		return NULL;
 	}
 	call = calloc(1, sizeof *call);
 	if (!call) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	call->id = c->next_id;
@@ -691,7 +700,8 @@ int insomnia_control_call(struct insomnia_control *c, const char *method,
                           void *arg, struct insomnia_error *err)
 {
 	if (!reply)
-		return error_set(err, INSOMNIA_ERR_USAGE, "no reply callback");
+		return insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                          "no reply callback");
 	return ctl_call_start(c, method, params, reply, arg, err) ? 0 : -1;
 }
 
@@ -703,18 +713,22 @@ int insomnia_control_subscribe(struct insomnia_control *c, const char *method,
 	struct ctl_call *call;
 
 	if (!c)
-		return error_set(err, INSOMNIA_ERR_USAGE, "no connection");
+		return insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                          "no connection");
 	if (!stream || !stream->ended)
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "a subscription needs an ended callback");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "a subscription needs an ended callback");
 	if (c->has_stream)
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "this connection already has a subscription");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "this connection already has a subscription");
 	if (c->stream_dropped)
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "this connection's pod may still send the "
-		                 "events of a dropped subscription: subscribe "
-		                 "on a new connection");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "this connection's pod may still send the "
+		    "events of a dropped subscription: subscribe "
+		    "on a new connection");
 	call = ctl_call_start(c, method, params, NULL, NULL, err);
 	if (!call)
 		return -1;

@@ -184,13 +184,15 @@ static int spawn_monitor(const struct launch_spec *spec,
 	if (!argv || !envp) {
 		free(argv);
 		free(envp);
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	}
 	if ((rc = posix_spawn_file_actions_init(&fa))) {
 		free(argv);
 		free(envp);
-		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
-		                       "cannot prepare to start %s", path);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
+		    "cannot prepare to start %s", path);
 	}
 	if (!(rc = posix_spawnattr_init(&attr))) {
 		rc = monitor_plan(&fa, &attr, h);
@@ -202,11 +204,12 @@ static int spawn_monitor(const struct launch_spec *spec,
 	free(argv);
 	free(envp);
 	if (rc)
-		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
-		                       "cannot start the launch monitor %s "
-		                       "(INSOMNIA_LAUNCH_MONITOR "
-		                       "overrides its path)",
-		                       path);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
+		    "cannot start the launch monitor %s "
+		    "(INSOMNIA_LAUNCH_MONITOR "
+		    "overrides its path)",
+		    path);
 	return 0;
 }
 
@@ -219,28 +222,33 @@ int launch_failed(const struct launch_spec *spec, const struct launch_msg *msg,
 
 	switch (msg->step) {
 	case LAUNCH_STEP_CHDIR:
-		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
-		                       "cannot use working directory %s",
-		                       spec->cwd ? spec->cwd : ".");
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, e,
+		    "cannot use working directory %s",
+		    spec->cwd ? spec->cwd : ".");
 	case LAUNCH_STEP_EXEC:
-		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
-		                       "cannot execute %s", spec->path);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED,
+		                                e, "cannot execute %s",
+		                                spec->path);
 	case LAUNCH_STEP_PIDFD:
-		return error_set_errno(
+		return insomnia_error_set_errno(
 		    err, INSOMNIA_ERR_LAUNCH_FAILED, e,
 		    "cannot follow the pod's exit: pidfd_open "
 		    "(Linux 5.3 or later is needed)");
 	case LAUNCH_STEP_INOTIFY:
-		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
-		                       "cannot watch the pod's stderr.log");
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, e,
+		    "cannot watch the pod's stderr.log");
 	case LAUNCH_STEP_FORK:
-		return error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, e,
-		                       "the launch monitor cannot fork");
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, e,
+		    "the launch monitor cannot fork");
 	case LAUNCH_STEP_WAIT:
-		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, e,
-		                       "the launch monitor lost the pod");
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_INTERNAL, e,
+		    "the launch monitor lost the pod");
 	default:
-		return error_set(
+		return insomnia_error_set(
 		    err, INSOMNIA_ERR_LAUNCH_FAILED,
 		    "the launch monitor does not match this library "
 		    "(protocol %s)",
@@ -258,13 +266,15 @@ static int monitor_died(struct launch *l, struct insomnia_error *err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
-		                 "the launch monitor was killed by signal %d",
-		                 WTERMSIG(status));
-	return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
-	                 "the launch monitor exited (status %d) without "
-	                 "starting the pod",
-	                 WEXITSTATUS(status));
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED,
+		    "the launch monitor was killed by signal %d",
+		    WTERMSIG(status));
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_LAUNCH_FAILED,
+	    "the launch monitor exited (status %d) without "
+	    "starting the pod",
+	    WEXITSTATUS(status));
 }
 
 /* The first report that counts: the pid, or why there is none.  Log
@@ -288,9 +298,9 @@ static int first_report(const struct launch_spec *spec, struct launch *l,
 	else if (rc == 0)
 		monitor_died(l, err);
 	else
-		error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED,
-		                rc < 0 ? errno : 0,
-		                "unexpected report from the launch monitor");
+		insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, rc < 0 ? errno : 0,
+		    "unexpected report from the launch monitor");
 	launch_release(l);
 	return -1;
 }
@@ -307,13 +317,13 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
 	 * writes to it means EPIPE, never a SIGPIPE to the client */
 	if (pipe2(report, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
-		                "cannot create pipes");
+		insomnia_error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
+		                         "cannot create pipes");
 		goto out;
 	}
 	if (handover_init(&h, report[1], release[0], spec->stderr_fd) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
-		                "cannot prepare descriptors");
+		insomnia_error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
+		                         "cannot prepare descriptors");
 		goto out;
 	}
 	rc = spawn_monitor(spec, &h, &out->monitor, err);

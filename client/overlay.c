@@ -25,10 +25,12 @@ static int check_type(const struct toml_value *root, const char *path,
 
 	if (!v || toml_type(v) == want)
 		return 0;
-	error_set(err, INSOMNIA_ERR_CONFIG, "%s: expected %s, found %s", path,
-	          toml_type_name(want), toml_type_name(toml_type(v)));
+	insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+	                   "%s: expected %s, found %s", path,
+	                   toml_type_name(want), toml_type_name(toml_type(v)));
 	if (o && o->source)
-		error_prefix(err, "%s:%d:%d", o->source, o->line, o->col);
+		insomnia_error_prefix(err, "%s:%d:%d", o->source, o->line,
+		                      o->col);
 	return -1;
 }
 
@@ -137,10 +139,11 @@ static char *append_name(const char *text, const char *name,
 		if ((out = try_append(text, line, name)))
 			return out;
 	}
-	error_set(err, INSOMNIA_ERR_CONFIG,
-	          "cannot add the pod name to the overlay without moving "
-	          "its lines: set name = \"%s\" in its [pod] table",
-	          name);
+	insomnia_error_set(
+	    err, INSOMNIA_ERR_CONFIG,
+	    "cannot add the pod name to the overlay without moving "
+	    "its lines: set name = \"%s\" in its [pod] table",
+	    name);
 	return NULL;
 }
 
@@ -156,7 +159,7 @@ static char *rewrite_with_name(const struct toml_value *tree, const char *name,
 	merged = named ? toml_merge(tree, named, err) : NULL;
 	text = merged ? toml_write(merged, NULL) : NULL;
 	if (merged && !text)
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	toml_free(named);
 	toml_free(merged);
 	return text;
@@ -191,7 +194,7 @@ static char *finish(const struct toml_value *tree, const char *name, bool named,
 	else if (!named)
 		out = append_name(last ? last : "", name, err);
 	else if (!(out = strdup(last ? last : "")))
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 	if (out && podcmd_check_overlay(strlen(out), "the overlay", err) < 0) {
 		free(out);
 		out = NULL;
@@ -211,16 +214,18 @@ char *insomnia_overlay_compose(const struct insomnia_overlay_part *parts,
 		return NULL;
 	set = name_in(tree);
 	if (!name && !set) {
-		error_set(err, INSOMNIA_ERR_BAD_NAME,
-		          "no pod name: give one, or set [pod] name in the "
-		          "overlay");
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_BAD_NAME,
+		    "no pod name: give one, or set [pod] name in the "
+		    "overlay");
 		goto out;
 	}
 	if (name && set && strcmp(name, set) != 0) {
-		error_set(err, INSOMNIA_ERR_CONFIG,
-		          "the overlay names pod \"%s\" but \"%s\" was asked "
-		          "for",
-		          set, name);
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_CONFIG,
+		    "the overlay names pod \"%s\" but \"%s\" was asked "
+		    "for",
+		    set, name);
 		goto out;
 	}
 	if (!name)
@@ -259,10 +264,11 @@ static int check_no_nul(const char *text, size_t len, const char *source,
 	if (!nul)
 		return 0;
 	position(text, (size_t)(nul - text), &line, &col);
-	return error_set(err, INSOMNIA_ERR_CONFIG,
-	                 "%s: NUL byte at offset %zu (line %zu, column %zu): "
-	                 "TOML text cannot hold one",
-	                 source, (size_t)(nul - text), line, col);
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_CONFIG,
+	    "%s: NUL byte at offset %zu (line %zu, column %zu): "
+	    "TOML text cannot hold one",
+	    source, (size_t)(nul - text), line, col);
 }
 
 static int read_overlay(const char *path, char **text, size_t *len)
@@ -283,14 +289,14 @@ char *insomnia_overlay_read_file(const char *path, char *source, size_t size,
 	         strcmp(path, "-") ? path : "(stdin)");
 	if (read_overlay(path, &text, &len) < 0) {
 		if (errno == EFBIG)
-			error_set(
+			insomnia_error_set(
 			    err, INSOMNIA_ERR_CONFIG,
 			    "%s is longer than %d bytes, the most overlay "
 			    "a pod takes on its command line",
 			    source, PODCMD_OVERLAY_MAX);
 		else
-			error_set_errno(err, INSOMNIA_ERR_IO, errno,
-			                "cannot read %s", source);
+			insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+			                         "cannot read %s", source);
 		return NULL;
 	}
 	if (check_no_nul(text, len, source, err) < 0) {
@@ -311,9 +317,9 @@ static int name_from_file(const char *path, const char *what, char *name,
 
 	if (fd_read_file_at(AT_FDCWD, path, PODCMD_MANIFEST_MAX, &text, &len) <
 	    0)
-		return errno == ENOENT
-		           ? 0
-		           : error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
+		return errno == ENOENT ? 0
+		                       : insomnia_error_set_errno(
+		                             err, INSOMNIA_ERR_CONFIG, errno,
 		                             "cannot read %s %s", what, path);
 	snprintf(source, sizeof source, "%s %s", what, path);
 	rc = check_no_nul(text, len, source, err);

@@ -91,9 +91,9 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 	dirfd = openat(rootfd, name,
 	               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
-		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		                 "pod %s is not running (no dir in %s)", name,
-		                 root_path);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_NOT_RUNNING,
+		    "pod %s is not running (no dir in %s)", name, root_path);
 	live = rundir_is_live(dirfd, err);
 	if (live < 0) {
 		close(dirfd);
@@ -183,15 +183,15 @@ static char **read_names(int rootfd, const char *root, size_t *count,
 		int saved = errno;
 		if (fd >= 0)
 			close(fd);
-		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, saved,
-		                "cannot list %s", root);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, saved,
+		                         "cannot list %s", root);
 		return NULL;
 	}
 	names = list_names(d, count);
 	closedir(d);
 	if (!names)
-		error_set(err, INSOMNIA_ERR_INTERNAL,
-		          "out of memory listing %s", root);
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "out of memory listing %s", root);
 	return names;
 }
 
@@ -242,8 +242,8 @@ int insomnia_pod_find(const char *name, struct insomnia_pod_info *info,
 	insomnia_error_clear(&local);
 	rootfd = rundir_open_root(false, root, sizeof root, &local);
 	if (rootfd < 0 && local.errnum == ENOENT)
-		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		                 "pod %s is not running", name);
+		return insomnia_error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		                          "pod %s is not running", name);
 	if (rootfd < 0) {
 		if (err)
 			*err = local;

@@ -167,8 +167,8 @@ static int list_root(int rootfd, const char *root, DIR **d,
 		close(fd);
 		errno = saved;
 	}
-	return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-	                       "cannot list %s", root);
+	return insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+	                                "cannot list %s", root);
 }
 
 int insomnia_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),

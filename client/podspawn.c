@@ -215,12 +215,13 @@ static int prepare_resolved(struct insomnia_spawn *s,
 	                                           "the overlay", err) < 0))
 		return -1;
 	if (copy_options(s, opts) < 0)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	if (podcmd_resolve(opts->pod_command, s->podcmd, sizeof s->podcmd,
 	                   err) < 0)
 		return -1;
 	if (opts->cwd && !opts->cwd[0])
-		return error_set(
+		return insomnia_error_set(
 		    err, INSOMNIA_ERR_LAUNCH_FAILED,
 		    "cannot use working directory \"\": empty path");
 	s->root_fd =
@@ -274,14 +275,15 @@ struct insomnia_spawn *insomnia_spawn_start(
 	struct insomnia_spawn *s;
 
 	if (!base || !opts || !ready || !failed) {
-		error_set(err, INSOMNIA_ERR_USAGE,
-		          "insomnia_spawn_start needs a base, options and "
-		          "both callbacks");
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "insomnia_spawn_start needs a base, options and "
+		    "both callbacks");
 		return NULL;
 	}
 	s = calloc(1, sizeof *s);
 	if (!s) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	s->base = base;
@@ -294,7 +296,8 @@ struct insomnia_spawn *insomnia_spawn_start(
 	if (prepare(s, opts, err) < 0)
 		goto fail;
 	if (add_events(s) < 0) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot register events");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot register events");
 		goto fail;
 	}
 	return s;

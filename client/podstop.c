@@ -124,8 +124,8 @@ static void fail_internal(struct insomnia_stop *st, const char *what)
 {
 	struct insomnia_error err;
 
-	error_set(&err, INSOMNIA_ERR_INTERNAL, "pod %s: %s", st->res.name,
-	          what);
+	insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL, "pod %s: %s",
+	                   st->res.name, what);
 	finish(st, &err);
 }
 
@@ -215,9 +215,10 @@ static void kill_wait_over(struct insomnia_stop *st)
 		exited(st);
 		return;
 	}
-	error_set(&err, INSOMNIA_ERR_TIMEOUT,
-	          "pod %s: pid %ld survived SIGKILL for %d ms", st->res.name,
-	          (long)st->res.pid, INSOMNIA_STOP_KILL_WAIT_MS);
+	insomnia_error_set(&err, INSOMNIA_ERR_TIMEOUT,
+	                   "pod %s: pid %ld survived SIGKILL for %d ms",
+	                   st->res.name, (long)st->res.pid,
+	                   INSOMNIA_STOP_KILL_WAIT_MS);
 	finish(st, &err);
 }
 
@@ -387,15 +388,17 @@ static int pidfd_of(const struct insomnia_pod_info *info,
 	int pidfd = info->pid > 0 ? procsig_pidfd_open(info->pid) : -1;
 
 	if (pidfd < 0 && info->pid > 0 && errno == ENOSYS)
-		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-		                       "cannot watch pod %s: pidfd_open needs "
-		                       "Linux 5.3 or later",
-		                       info->name);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_INTERNAL, errno,
+		    "cannot watch pod %s: pidfd_open needs "
+		    "Linux 5.3 or later",
+		    info->name);
 	if (pidfd < 0)
-		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		                 "pod %s holds its lock but has no live pid "
-		                 "to stop",
-		                 info->name);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_NOT_RUNNING,
+		    "pod %s holds its lock but has no live pid "
+		    "to stop",
+		    info->name);
 	return pidfd;
 }
 
@@ -414,13 +417,14 @@ static int open_pod(int dirfd, const struct insomnia_pod_info *info,
 		return pidfd;
 	close(pidfd);
 	if (live == 1)
-		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s holds its lock but pid %ld is not the "
-		          "process holding it",
-		          info->name, (long)info->pid);
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_NOT_RUNNING,
+		    "pod %s holds its lock but pid %ld is not the "
+		    "process holding it",
+		    info->name, (long)info->pid);
 	else if (live == 0)
-		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running", info->name);
+		insomnia_error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		                   "pod %s is not running", info->name);
 	return -1;
 }
 
@@ -433,23 +437,24 @@ static int find_pod(struct insomnia_stop *st, struct insomnia_error *err)
 
 	rootfd = rundir_open_root(false, root, sizeof root, err);
 	if (rootfd < 0 && err->errnum == ENOENT)
-		return error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		                 "pod %s is not running (no runtime dir %s)",
-		                 st->res.name, root);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_NOT_RUNNING,
+		    "pod %s is not running (no runtime dir %s)", st->res.name,
+		    root);
 	if (rootfd < 0)
 		return -1;
 	if (podlist_read(rootfd, root, st->res.name, &info, err) < 0)
 		goto out;
 	if (!info.alive) {
-		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running", st->res.name);
+		insomnia_error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		                   "pod %s is not running", st->res.name);
 		goto out;
 	}
 	st->dirfd = openat(rootfd, st->res.name,
 	                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (st->dirfd < 0) {
-		error_set(err, INSOMNIA_ERR_NOT_RUNNING,
-		          "pod %s is not running", st->res.name);
+		insomnia_error_set(err, INSOMNIA_ERR_NOT_RUNNING,
+		                   "pod %s is not running", st->res.name);
 		goto out;
 	}
 	st->res.pid = info.pid;
@@ -496,18 +501,19 @@ struct insomnia_stop *insomnia_stop_start(struct event_base *base,
 	struct insomnia_stop *st;
 
 	if (!base || !done) {
-		error_set(err, INSOMNIA_ERR_USAGE, "no event base or callback");
+		insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                   "no event base or callback");
 		return NULL;
 	}
 	if (insomnia_name_check(name, err) < 0)
 		return NULL;
 	if (grace_ms < 0) {
-		error_set(err, INSOMNIA_ERR_USAGE, "negative grace %d ms",
-		          grace_ms);
+		insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                   "negative grace %d ms", grace_ms);
 		return NULL;
 	}
 	if (!(st = calloc(1, sizeof *st))) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	*st = (struct insomnia_stop){.base = base,
@@ -523,7 +529,8 @@ struct insomnia_stop *insomnia_stop_start(struct event_base *base,
 	 * called from inside this function */
 	st->ev_timer = evtimer_new(base, on_timer, st);
 	if (!st->ev_timer || arm_timer(st, 0) < 0) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot register events");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot register events");
 		stop_teardown(st);
 		free(st);
 		return NULL;
@@ -565,8 +572,8 @@ int insomnia_stop(const char *name, int grace_ms, enum insomnia_stop_how *how,
 	struct event_base *base = event_base_new();
 
 	if (!base)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot create an event loop");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot create an event loop");
 	insomnia_error_clear(&b.err);
 	if (!insomnia_stop_start(base, name, grace_ms, blocking_done, &b,
 	                         &b.err))

@@ -140,8 +140,8 @@ int session_reap(void (*fn)(const struct insomnia_reap_report *r, void *arg),
 	d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
 	if (!d) {
 		/* as for the runtime root: one kind for an unlistable dir */
-		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                "cannot list the sessions directory");
+		insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		                         "cannot list the sessions directory");
 		if (dupfd >= 0)
 			close(dupfd);
 		close(rootfd);

@@ -206,8 +206,9 @@ static int gather(struct gathered *g, struct insomnia_error *err)
 	close(fd);
 	if (rc != 0)
 		return rc < 0 ? -1
-		              : error_set(err, INSOMNIA_ERR_INTERNAL,
-		                          "out of memory listing sessions");
+		              : insomnia_error_set(
+		                    err, INSOMNIA_ERR_INTERNAL,
+		                    "out of memory listing sessions");
 	if (g->count > 1) /* qsort(NULL, 0) is undefined */
 		qsort(g->items, g->count, sizeof *g->items, by_creation);
 	return 0;
@@ -247,7 +248,7 @@ static int prefix_normalize(const char *text, char *out,
 	out[i] = '\0';
 	if (i > 0 && text[i] == '\0')
 		return 0;
-	return error_set(
+	return insomnia_error_set(
 	    err, INSOMNIA_ERR_BAD_SESSION_ID,
 	    "\"%.64s%s\" is not a session id or the start of one "
 	    "(a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
@@ -282,8 +283,8 @@ static int match_prefix(int rootfd, const char *prefix, struct matches *m,
 	struct dirent *e;
 
 	if (!d) {
-		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                "cannot list the sessions directory");
+		insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		                         "cannot list the sessions directory");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -309,11 +310,11 @@ static int ambiguous(const char *prefix, const struct matches *m,
 		strcat(list, i ? ", " : "");
 		strcat(list, m->ids[i]);
 	}
-	return error_set(err, INSOMNIA_ERR_SESSION_AMBIGUOUS,
-	                 "session id \"%s\" is ambiguous: %zu sessions start "
-	                 "with it (%s%s)",
-	                 prefix, m->count, list,
-	                 m->count > shown ? ", ..." : "");
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_SESSION_AMBIGUOUS,
+	    "session id \"%s\" is ambiguous: %zu sessions start "
+	    "with it (%s%s)",
+	    prefix, m->count, list, m->count > shown ? ", ..." : "");
 }
 
 int insomnia_session_find(const char *id_or_prefix,
@@ -331,16 +332,17 @@ int insomnia_session_find(const char *id_or_prefix,
 		return -1;
 	fd = open_root(&none, err);
 	if (fd < 0)
-		return none ? error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                        "no session %s (no sessions yet)",
-		                        prefix)
+		return none ? insomnia_error_set(
+		                  err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		                  "no session %s (no sessions yet)", prefix)
 		            : -1;
 	if (strlen(prefix) == SESSION_ID_LEN) {
 		rc = read_public(fd, prefix, info, err);
 	} else if (match_prefix(fd, prefix, &m, err) == 0) {
 		if (m.count == 0)
-			error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-			          "no session id starts with \"%s\"", prefix);
+			insomnia_error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
+			                   "no session id starts with \"%s\"",
+			                   prefix);
 		else if (m.count > 1)
 			ambiguous(prefix, &m, err);
 		else
@@ -379,8 +381,8 @@ int insomnia_session_last(const char *name, struct insomnia_session_info *info,
 		*info = *best;
 	free(g.items);
 	if (!best)
-		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                 "pod %s has no session", name);
+		return insomnia_error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		                          "pod %s has no session", name);
 	return 0;
 }
 
@@ -421,15 +423,17 @@ static int check_contents(int dirfd, const char *id, struct insomnia_error *err)
 	int rc = 0;
 
 	if (!d)
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "session %s: cannot list it", id);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		    "session %s: cannot list it", id);
 	while (rc == 0 && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
 		    !is_session_file(e->d_name))
-			rc = error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-			               "session %s: not removed: it holds %s, "
-			               "which is not a session's file",
-			               id, e->d_name);
+			rc = insomnia_error_set(
+			    err, INSOMNIA_ERR_RUNTIME_DIR,
+			    "session %s: not removed: it holds %s, "
+			    "which is not a session's file",
+			    id, e->d_name);
 	closedir(d);
 	return rc;
 }
@@ -465,8 +469,8 @@ static int unlink_files(int rootfd, int dirfd, const char *id,
 		goto fail;
 	return 0;
 fail:
-	error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-	                "session %s: cannot remove it", id);
+	insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+	                         "session %s: cannot remove it", id);
 	if (d)
 		closedir(d);
 	return -1;
@@ -561,9 +565,10 @@ int insomnia_sessions_prune(
 	if (!err)
 		err = &local; /* prune_one reads the kind */
 	if (!opts || (opts->older_than_ms <= 0 && !opts->name))
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "prune needs an age or a name: refusing to "
-		                 "remove every ended session");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_USAGE,
+		    "prune needs an age or a name: refusing to "
+		    "remove every ended session");
 	if (opts->name && insomnia_name_check(opts->name, err) < 0)
 		return -1;
 	if (gather(&g, err) < 0)

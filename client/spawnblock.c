@@ -47,8 +47,8 @@ int insomnia_spawn(const struct insomnia_spawn_options *opts,
 	struct insomnia_spawn *s;
 
 	if (!base)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot create an event loop");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot create an event loop");
 	/* all callbacks get one arg: b carries the caller's progress and
 	 * our result slots */
 	inner.progress = opts->progress ? relay_progress : NULL;

@@ -31,15 +31,15 @@ static int open_log(struct insomnia_spawn *s, int *write_fd,
 	 * free, so no live pod writes this file */
 	if (s->log_fd < 0 || ftruncate(s->log_fd, 0) < 0 ||
 	    fchmod(s->log_fd, 0600) < 0) /* whatever the caller's umask */
-		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-		                 "cannot create %s/%s: %s", s->dir_path,
-		                 RUNDIR_STDERR, fd_strerror(errno));
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_RUNTIME_DIR, "cannot create %s/%s: %s",
+		    s->dir_path, RUNDIR_STDERR, fd_strerror(errno));
 	snprintf(self, sizeof self, "/proc/self/fd/%d", s->log_fd);
 	*write_fd = open(self, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
 	if (*write_fd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "cannot reopen %s/%s", s->dir_path,
-		                       RUNDIR_STDERR);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR,
+		                                errno, "cannot reopen %s/%s",
+		                                s->dir_path, RUNDIR_STDERR);
 	return 0;
 }
 

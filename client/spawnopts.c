@@ -60,16 +60,18 @@ static int resolve_new(const struct insomnia_spawn_options *in,
 		return -1;
 	}
 	if (rc == 0 && !in->name)
-		return error_set(err, INSOMNIA_ERR_BAD_NAME,
-		                 "no pod name given (set the name option, or "
-		                 "[pod] name in the overlay)");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_BAD_NAME,
+		    "no pod name given (set the name option, or "
+		    "[pod] name in the overlay)");
 	if (rc == 0)
 		return add_name(in, out, err);
 	if (in->name && strcmp(in->name, set) != 0)
-		return error_set(err, INSOMNIA_ERR_CONFIG,
-		                 "the overlay names pod \"%s\" but \"%s\" was "
-		                 "asked for",
-		                 set, in->name);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_CONFIG,
+		    "the overlay names pod \"%s\" but \"%s\" was "
+		    "asked for",
+		    set, in->name);
 	snprintf(out->name, sizeof out->name, "%s", set);
 	return insomnia_name_check(out->name, err);
 }
@@ -82,12 +84,13 @@ static int live_error(const struct session_info *s, struct insomnia_error *err)
 	const char *name = s->run_name[0] ? s->run_name : s->name;
 
 	if (s->pid > 0 && strcmp(s->last_event, SESSION_EV_STOPPED) != 0)
-		return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
-		                 "session %s is live in pod %s (pid %ld)",
-		                 s->id, name, (long)s->pid);
-	return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
-	                 "session %s is live in pod %s (pid unknown)", s->id,
-	                 name);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_SESSION_LIVE,
+		    "session %s is live in pod %s (pid %ld)", s->id, name,
+		    (long)s->pid);
+	return insomnia_error_set(err, INSOMNIA_ERR_SESSION_LIVE,
+	                          "session %s is live in pod %s (pid unknown)",
+	                          s->id, name);
 }
 
 static int read_session(const char *id, struct session_info *s,
@@ -101,7 +104,7 @@ static int read_session(const char *id, struct session_info *s,
 		return -1;
 	fd = session_open_root(false, NULL, 0, &e);
 	if (fd < 0 && e.errnum == ENOENT)
-		return error_set(
+		return insomnia_error_set(
 		    err, INSOMNIA_ERR_SESSION_UNKNOWN,
 		    "unknown session %s: there are no sessions yet", canon);
 	if (fd < 0) {
@@ -131,7 +134,7 @@ static int resolve_session(const struct insomnia_spawn_options *in,
 	run = overlay_name(in->overlay, set, sizeof set, NULL) == 1 ? set
 	                                                            : s.name;
 	if (in->name && strcmp(in->name, run) != 0)
-		return error_set(
+		return insomnia_error_set(
 		    err, INSOMNIA_ERR_NAME_MISMATCH,
 		    "session %s is pod \"%s\"'s, not \"%s\": leave "
 		    "the name out, or rename the run with [pod] "

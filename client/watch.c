@@ -209,14 +209,14 @@ static struct pod *pod_add(struct insomnia_watch *w, const char *name,
 	wd = inotify_add_watch(w->ifd, path, POD_MASK);
 	close(fd);
 	if (wd < 0) {
-		error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-		                "cannot watch pod dir %s/%s (see "
-		                "fs.inotify.max_user_watches)",
-		                w->root, name);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
+		                         "cannot watch pod dir %s/%s (see "
+		                         "fs.inotify.max_user_watches)",
+		                         w->root, name);
 		return NULL;
 	}
 	if (!(p = calloc(1, sizeof *p))) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	*p = (struct pod){.next = w->pods, .w = w, .wd = wd, .pidfd = -1};
@@ -411,8 +411,8 @@ static int open_root(struct insomnia_watch *w, struct insomnia_error *err)
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(w->ifd, path, ROOT_MASK);
 	if (wd < 0) {
-		error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-		                "cannot watch %s", w->root);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
+		                         "cannot watch %s", w->root);
 		close(fd);
 		return -1;
 	}
@@ -434,14 +434,16 @@ static int watch_parent(struct insomnia_watch *w, struct insomnia_error *err)
 	snprintf(dir, sizeof dir, "%s", w->root);
 	do {
 		if (!(slash = strrchr(dir, '/')))
-			return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-			                 "no parent of %s exists", w->root);
+			return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+			                          "no parent of %s exists",
+			                          w->root);
 		*slash = '\0';
 	} while (dir[0] && stat(dir, &st) < 0);
 	wd = inotify_add_watch(w->ifd, dir[0] ? dir : "/", PARENT_MASK);
 	if (wd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "cannot watch %s", dir[0] ? dir : "/");
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR,
+		                                errno, "cannot watch %s",
+		                                dir[0] ? dir : "/");
 	if (w->parent_wd >= 0 && w->parent_wd != wd)
 		inotify_rm_watch(w->ifd, w->parent_wd);
 	w->parent_wd = wd;
@@ -465,8 +467,8 @@ static int attach(struct insomnia_watch *w, struct insomnia_error *err)
 		if ((rc = watch_parent(w, err)) != 0)
 			return rc > 0 ? 0 : -1;
 	}
-	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-	                 "%s keeps changing under the watch", w->root);
+	return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+	                          "%s keeps changing under the watch", w->root);
 }
 
 /* Something happened in the root's parent: perhaps the next level. */
@@ -509,8 +511,8 @@ static bool scan(struct insomnia_watch *w)
 	bool go = true;
 
 	if (!d) {
-		error_set_errno(&err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                "cannot list %s", w->root);
+		insomnia_error_set_errno(&err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		                         "cannot list %s", w->root);
 		fail_watch(w, &err);
 		return false;
 	}
@@ -743,8 +745,9 @@ static int setup(struct insomnia_watch *w, struct insomnia_error *err)
 		return -1;
 	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->ifd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-		                       "cannot create an inotify instance");
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_INTERNAL, errno,
+		    "cannot create an inotify instance");
 	/* watches first, listing after (on the loop's first turn): nothing
 	 * that happens in between is missed */
 	if (attach(w, err) < 0)
@@ -753,8 +756,8 @@ static int setup(struct insomnia_watch *w, struct insomnia_error *err)
 	    event_new(w->base, w->ifd, EV_READ | EV_PERSIST, on_inotify, w);
 	w->ev_kick = event_new(w->base, -1, 0, on_kick, w);
 	if (!w->ev_inotify || !w->ev_kick || event_add(w->ev_inotify, NULL) < 0)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot register events");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot register events");
 	event_active(w->ev_kick, EV_TIMEOUT, 0);
 	return 0;
 }
@@ -767,11 +770,12 @@ struct insomnia_watch *insomnia_watch_start(struct event_base *base,
 	struct insomnia_watch *w;
 
 	if (!base || !fn) {
-		error_set(err, INSOMNIA_ERR_USAGE, "no event base or callback");
+		insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                   "no event base or callback");
 		return NULL;
 	}
 	if (!(w = calloc(1, sizeof *w))) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	*w = (struct insomnia_watch){.base = base,

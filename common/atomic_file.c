@@ -38,25 +38,26 @@ int atomic_write_sync_at(int dirfd, const char *name, const void *data,
 
 	fd = make_temp(dirfd, name, mode, tmp, sizeof tmp);
 	if (fd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot create a temporary file for %s",
-		                       name);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_IO, errno,
+		    "cannot create a temporary file for %s", name);
 	/* The mode asked for, whatever the caller's umask. */
 	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 ||
 	    ((sync & ATOMIC_SYNC_FILE) && fsync(fd) < 0)) {
-		error_set_errno(err, INSOMNIA_ERR_IO, errno, "cannot write %s",
-		                name);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                         "cannot write %s", name);
 		goto out;
 	}
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                "cannot rename over %s", name);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                         "cannot rename over %s", name);
 		goto out;
 	}
 	tmp[0] = '\0';
 	if ((sync & ATOMIC_SYNC_DIR) && fsync(dirfd) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                "cannot sync the directory of %s", name);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                         "cannot sync the directory of %s",
+		                         name);
 		goto out;
 	}
 	rc = 0;

@@ -86,8 +86,8 @@ static void set_message(struct insomnia_error *err,
 	err->message[n] = '\0';
 }
 
-int error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
-              const char *fmt, ...)
+int insomnia_error_set(struct insomnia_error *err,
+                       enum insomnia_error_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,8 +99,9 @@ int error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
 	return -1;
 }
 
-int error_set_errno(struct insomnia_error *err, enum insomnia_error_kind kind,
-                    int errnum, const char *fmt, ...)
+int insomnia_error_set_errno(struct insomnia_error *err,
+                             enum insomnia_error_kind kind, int errnum,
+                             const char *fmt, ...)
 {
 	va_list ap;
 	size_t used;
@@ -117,7 +118,7 @@ int error_set_errno(struct insomnia_error *err, enum insomnia_error_kind kind,
 	return -1;
 }
 
-void error_prefix(struct insomnia_error *err, const char *fmt, ...)
+void insomnia_error_prefix(struct insomnia_error *err, const char *fmt, ...)
 {
 	char old[INSOMNIA_ERROR_MESSAGE_MAX];
 	size_t used;

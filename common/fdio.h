@@ -15,8 +15,8 @@ ssize_t fd_read_some(int fd, void *buf, size_t len);
 
 /* errno for "exists but is not a regular file" (a FIFO, a socket, a
  * device, a directory).  Linux has no such errno; this one is never
- * returned by open(2) on a local file, and error_set_errno() prints it as
- * "not a regular file". */
+ * returned by open(2) on a local file, and insomnia_error_set_errno() prints it
+ * as "not a regular file". */
 #define FD_ENOTREG EMEDIUMTYPE
 
 /* Open dirfd/name for flags (O_RDONLY, O_RDWR or O_WRONLY, optionally

@@ -59,8 +59,8 @@ int livelock_probe(int fd)
 int livelock_error(struct insomnia_error *err, int errnum, const char *verb,
                    const char *what)
 {
-	return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errnum,
-	                       "cannot %s %s", verb, what);
+	return insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errnum,
+	                                "cannot %s %s", verb, what);
 }
 
 int livelock_probe_at(int dirfd, const char *name, const char *what,

@@ -19,8 +19,8 @@ int paths_join(char *out, size_t size, const char *dir, const char *name,
 {
 	int n = snprintf(out, size, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= size)
-		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-		                 "path too long: %s/%s", dir, name);
+		return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+		                          "path too long: %s/%s", dir, name);
 	return 0;
 }
 
@@ -35,14 +35,15 @@ static int root_from(const char *var, const char *suffix, char *out,
 	const char *v = paths_env(var);
 
 	if (v[0] != '/')
-		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-		                 "%s=%s is a relative path; set it to an "
-		                 "absolute one",
-		                 var, v);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_RUNTIME_DIR,
+		    "%s=%s is a relative path; set it to an "
+		    "absolute one",
+		    var, v);
 	if (!suffix) {
 		if (strlen(v) >= size)
-			return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-			                 "path too long: %s", v);
+			return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+			                          "path too long: %s", v);
 		strcpy(out, v);
 		return 0;
 	}
@@ -62,9 +63,10 @@ int insomnia_runtime_root(char *out, size_t size, struct insomnia_error *err)
 		return paths_join(out, size, v, "insomnia", err);
 	if (paths_env("HOME"))
 		return root_from("HOME", ".insomnia/run", out, size, err);
-	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-	                 "no runtime directory: set INSOMNIA_RUNTIME_DIR, "
-	                 "INSOMNIA_HOME, XDG_RUNTIME_DIR (absolute) or HOME");
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_RUNTIME_DIR,
+	    "no runtime directory: set INSOMNIA_RUNTIME_DIR, "
+	    "INSOMNIA_HOME, XDG_RUNTIME_DIR (absolute) or HOME");
 }
 
 int insomnia_data_root(char *out, size_t size, struct insomnia_error *err)
@@ -75,9 +77,9 @@ int insomnia_data_root(char *out, size_t size, struct insomnia_error *err)
 		return root_from("INSOMNIA_HOME", NULL, out, size, err);
 	if (paths_env("HOME"))
 		return root_from("HOME", ".insomnia", out, size, err);
-	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-	                 "no data directory: set INSOMNIA_DATA_DIR, "
-	                 "INSOMNIA_HOME or HOME");
+	return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+	                          "no data directory: set INSOMNIA_DATA_DIR, "
+	                          "INSOMNIA_HOME or HOME");
 }
 
 /* A relative HOME is ignored here, as a relative XDG_CONFIG_HOME is:
@@ -92,9 +94,10 @@ int paths_user_manifest(char *out, size_t size, struct insomnia_error *err)
 	if (v && v[0] == '/')
 		return paths_join(out, size, v,
 		                  ".config/insomnia/manifest.toml", err);
-	return error_set(err, INSOMNIA_ERR_CONFIG,
-	                 "no user manifest location: set XDG_CONFIG_HOME "
-	                 "or HOME (absolute)");
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_CONFIG,
+	    "no user manifest location: set XDG_CONFIG_HOME "
+	    "or HOME (absolute)");
 }
 
 /* cwd, made absolute against the current directory. */
@@ -105,14 +108,15 @@ static int absolute_cwd(char *out, size_t size, const char *cwd,
 
 	if (cwd[0] == '/') {
 		if (strlen(cwd) >= size)
-			return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-			                 "path too long: %s", cwd);
+			return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+			                          "path too long: %s", cwd);
 		strcpy(out, cwd);
 		return 0;
 	}
 	if (!getcwd(here, sizeof here))
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "cannot resolve relative path %s", cwd);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		    "cannot resolve relative path %s", cwd);
 	return paths_join(out, size, here, cwd, err);
 }
 

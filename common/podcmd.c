@@ -20,13 +20,13 @@ static int check_path(const char *path, const char *from, char *out,
                       size_t size, struct insomnia_error *err)
 {
 	if (!is_executable_file(path))
-		return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
-		                 "pod command %s (from %s) is not an "
-		                 "executable file",
-		                 path, from);
+		return insomnia_error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
+		                          "pod command %s (from %s) is not an "
+		                          "executable file",
+		                          path, from);
 	if (strlen(path) >= size)
-		return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
-		                 "pod command path is too long");
+		return insomnia_error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
+		                          "pod command path is too long");
 	strcpy(out, path);
 	return 0;
 }
@@ -53,10 +53,11 @@ static int search_path(char *out, size_t size, struct insomnia_error *err)
 		if (*path == ':')
 			path++;
 	}
-	return error_set(err, INSOMNIA_ERR_LAUNCH_FAILED,
-	                 "no executable \"pod\" on PATH; install it or set "
-	                 "%s to its path",
-	                 PODCMD_ENV);
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_LAUNCH_FAILED,
+	    "no executable \"pod\" on PATH; install it or set "
+	    "%s to its path",
+	    PODCMD_ENV);
 }
 
 int podcmd_resolve(const char *explicit, char *out, size_t size,
@@ -77,8 +78,9 @@ int podcmd_check_overlay(size_t len, const char *what,
 {
 	if (len <= PODCMD_OVERLAY_MAX)
 		return 0;
-	return error_set(err, INSOMNIA_ERR_CONFIG,
-	                 "%s is too long: %zu bytes, and a pod takes at most "
-	                 "%d bytes of overlay on its command line",
-	                 what, len, PODCMD_OVERLAY_MAX);
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_CONFIG,
+	    "%s is too long: %zu bytes, and a pod takes at most "
+	    "%d bytes of overlay on its command line",
+	    what, len, PODCMD_OVERLAY_MAX);
 }

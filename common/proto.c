@@ -102,18 +102,18 @@ static int check_request_body(struct proto_request *req,
 	json_t *params = json_object_get(req->root, "params");
 
 	if (!method)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "request has no method");
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "request has no method");
 	if (!json_is_string(method))
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "method must be a string");
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "method must be a string");
 	if (params && !json_is_object(params))
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "params must be an object");
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "params must be an object");
 	if (!params) {
 		if (json_object_set_new(req->root, "params", json_object()) < 0)
-			return error_set(err, INSOMNIA_ERR_INTERNAL,
-			                 "out of memory");
+			return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+			                          "out of memory");
 		params = json_object_get(req->root, "params");
 	}
 	req->method = json_string_value(method);
@@ -131,16 +131,17 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	req->id = json_null();
 	req->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->root)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "malformed JSON at column %d: %s", jerr.column,
-		                 jerr.text);
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "malformed JSON at column %d: %s",
+		                          jerr.column, jerr.text);
 	if (!json_is_object(req->root))
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "request is not a JSON object");
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "request is not a JSON object");
 	id = json_object_get(req->root, "id");
 	if (id && !id_type_ok(id))
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "id must be an integer, a string or null");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "id must be an integer, a string or null");
 	if (id)
 		req->id = id;
 	return check_request_body(req, err);
@@ -159,9 +160,10 @@ static int reply_error(const json_t *e, struct insomnia_error *err)
 	const char *message = json_string_value(json_object_get(e, "message"));
 
 	if (!code || !message)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "error reply without a code and a message");
-	error_set(err, INSOMNIA_ERR_PROTOCOL, "%s", message);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "error reply without a code and a message");
+	insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL, "%s", message);
 	if (err)
 		snprintf(err->detail, sizeof err->detail, "%s", code);
 	return -1;
@@ -178,8 +180,8 @@ int proto_parse_response(const char *line, size_t len, json_t **id,
 	if (id)
 		*id = NULL;
 	if (!json_is_object(root)) {
-		error_set(err, INSOMNIA_ERR_PROTOCOL,
-		          "reply is not a JSON object");
+		insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                   "reply is not a JSON object");
 		goto out;
 	}
 	if (id)
@@ -192,8 +194,8 @@ int proto_parse_response(const char *line, size_t len, json_t **id,
 	} else if (json_is_object(e) && !r) {
 		reply_error(e, err);
 	} else {
-		error_set(err, INSOMNIA_ERR_PROTOCOL,
-		          "reply has neither a result nor an error");
+		insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                   "reply has neither a result nor an error");
 	}
 out:
 	json_decref(root);
@@ -221,10 +223,10 @@ static int send_all(int fd, const char *buf, size_t len)
 static int read_error(int errnum, struct insomnia_error *err)
 {
 	if (errnum == EAGAIN || errnum == EWOULDBLOCK)
-		return error_set(err, INSOMNIA_ERR_TIMEOUT,
-		                 "no reply from the pod in time");
-	return error_set_errno(err, INSOMNIA_ERR_IO, errnum,
-	                       "cannot read from the pod's socket");
+		return insomnia_error_set(err, INSOMNIA_ERR_TIMEOUT,
+		                          "no reply from the pod in time");
+	return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errnum,
+	                                "cannot read from the pod's socket");
 }
 
 /* Look at what is queued without taking it, so nothing past the line is
@@ -268,12 +270,13 @@ static int grow(char **buf, size_t *cap, size_t used,
 	if (want > PROTO_LINE_MAX + 2)
 		want = PROTO_LINE_MAX + 2;
 	if (want <= *cap)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "reply line longer than %d bytes",
-		                 PROTO_LINE_MAX);
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "reply line longer than %d bytes",
+		                          PROTO_LINE_MAX);
 	bigger = realloc(*buf, want);
 	if (!bigger)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	*buf = bigger;
 	*cap = want;
 	return 0;
@@ -294,8 +297,8 @@ static int read_step(int fd, char **buf, size_t *cap, size_t *used,
 	if (n < 0)
 		return read_error(errno, err);
 	if (n == 0)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "connection closed before a reply");
+		return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+		                          "connection closed before a reply");
 	nl = memchr(*buf + *used, '\n', (size_t)n);
 	take = nl ? (size_t)(nl - (*buf + *used)) + 1 : (size_t)n;
 	if (*is_sock && consume(fd, *buf + *used, take) < 0)
@@ -313,7 +316,8 @@ int proto_read_line(int fd, char **line, size_t *len,
 	int rc;
 
 	if (!buf)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	while ((rc = read_step(fd, &buf, &cap, &used, &is_sock, err)) == 0)
 		;
 	if (rc < 0) {
@@ -358,8 +362,9 @@ static int read_reply(int fd, int64_t want_id, json_t **result,
 			json_decref(*result);
 			*result = NULL;
 		}
-		rc = error_set(err, INSOMNIA_ERR_PROTOCOL,
-		               "reply for another request (id mismatch)");
+		rc = insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "reply for another request (id mismatch)");
 	}
 	json_decref(id);
 	free(line);
@@ -375,11 +380,12 @@ int proto_call(int fd, int64_t id, const char *method, json_t *params,
 
 	*result = NULL;
 	if (!line)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot encode the %s request", method);
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot encode the %s request",
+		                          method);
 	if (send_all(fd, line, len) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                "cannot send the %s request", method);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                         "cannot send the %s request", method);
 		goto out;
 	}
 	rc = read_reply(fd, id, result, err);
@@ -401,8 +407,9 @@ static int incoming_event(struct proto_incoming *in, struct insomnia_error *err)
 {
 	in->event = json_string_value(json_object_get(in->root, "event"));
 	if (!in->event)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "event line whose event is not a string");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "event line whose event is not a string");
 	in->kind = PROTO_IN_EVENT;
 	in->value = json_object_get(in->root, "data");
 	return 0;
@@ -420,14 +427,16 @@ static int incoming_reply(struct proto_incoming *in, struct insomnia_error *err)
 		return 0;
 	}
 	if (!json_is_object(e) || r)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "reply has neither a result nor an error");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "reply has neither a result nor an error");
 	in->kind = PROTO_IN_ERROR;
 	in->value = e;
 	if (!json_is_string(json_object_get(e, "code")) ||
 	    !json_is_string(json_object_get(e, "message")))
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "error reply without a code and a message");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "error reply without a code and a message");
 	reply_error(e, &in->error);
 	return 0;
 }
@@ -445,12 +454,14 @@ int proto_parse_incoming(const char *line, size_t len,
 	}
 	in->root = json_loadb(line, len, 0, &jerr);
 	if (!in->root)
-		return error_set(err, INSOMNIA_ERR_PROTOCOL,
-		                 "malformed JSON from the pod at column %d: %s",
-		                 jerr.column, jerr.text);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "malformed JSON from the pod at column %d: %s", jerr.column,
+		    jerr.text);
 	if (!json_is_object(in->root))
-		rc = error_set(err, INSOMNIA_ERR_PROTOCOL,
-		               "line from the pod is not a JSON object");
+		rc = insomnia_error_set(
+		    err, INSOMNIA_ERR_PROTOCOL,
+		    "line from the pod is not a JSON object");
 	else if (json_object_get(in->root, "event") &&
 	         !json_object_get(in->root, "id"))
 		rc = incoming_event(in, err);

@@ -14,21 +14,24 @@ int ready_has_prefix(const char *line, size_t len)
 static int socket_path_ok(const char *p, size_t len, struct insomnia_error *err)
 {
 	if (len == 0)
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line has an empty socket path");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_MALFORMED_READY,
+		    "ready line has an empty socket path");
 	if (p[0] != '/')
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line socket path is not absolute");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_MALFORMED_READY,
+		    "ready line socket path is not absolute");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
 		if (c < 0x20 || c == 0x7f)
-			return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-			                 "ready line socket path holds a "
-			                 "control character (0x%02x)%s",
-			                 c,
-			                 c == '\t'   ? ": too many fields"
-			                 : c == '\r' ? ": CR before LF"
-			                             : "");
+			return insomnia_error_set(
+			    err, INSOMNIA_ERR_MALFORMED_READY,
+			    "ready line socket path holds a "
+			    "control character (0x%02x)%s",
+			    c,
+			    c == '\t'   ? ": too many fields"
+			    : c == '\r' ? ": CR before LF"
+			                : "");
 	}
 	return 0;
 }
@@ -41,31 +44,33 @@ int ready_parse(const char *line, size_t len, struct ready_line *out,
 	struct insomnia_error name_err;
 
 	if (len + 1 > READY_LINE_MAX)
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line is %zu bytes; at most %d allowed",
-		                 len + 1, READY_LINE_MAX);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_MALFORMED_READY,
+		    "ready line is %zu bytes; at most %d allowed", len + 1,
+		    READY_LINE_MAX);
 	if (!ready_has_prefix(line, len))
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line does not start with "
-		                 "\"INSOMNIA-READY\\t\"");
+		return insomnia_error_set(err, INSOMNIA_ERR_MALFORMED_READY,
+		                          "ready line does not start with "
+		                          "\"INSOMNIA-READY\\t\"");
 	name = line + PREFIX_LEN;
 	tab = memchr(name, '\t', len - PREFIX_LEN);
 	if (!tab)
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line has no socket field");
+		return insomnia_error_set(err, INSOMNIA_ERR_MALFORMED_READY,
+		                          "ready line has no socket field");
 	name_len = (size_t)(tab - name);
 	if (name_len > INSOMNIA_NAME_MAX)
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line name is too long");
+		return insomnia_error_set(err, INSOMNIA_ERR_MALFORMED_READY,
+		                          "ready line name is too long");
 	memcpy(out->name, name, name_len);
 	out->name[name_len] = '\0';
 	if (memchr(name, '\0', name_len))
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line has a NUL byte in the name");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_MALFORMED_READY,
+		    "ready line has a NUL byte in the name");
 	if (insomnia_name_check(out->name, &name_err) < 0)
-		return error_set(err, INSOMNIA_ERR_MALFORMED_READY,
-		                 "ready line has an invalid pod name: %s",
-		                 name_err.message);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_MALFORMED_READY,
+		    "ready line has an invalid pod name: %s", name_err.message);
 	sock = tab + 1;
 	sock_len = len - (size_t)(sock - line);
 	if (socket_path_ok(sock, sock_len, err) < 0)
@@ -84,8 +89,8 @@ int ready_format(char *buf, size_t size, const char *name, const char *socket,
 		return -1;
 	n = snprintf(buf, size, "%s%s\t%s\n", READY_PREFIX, name, socket);
 	if (n < 0 || (size_t)n >= size || n > READY_LINE_MAX)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "ready line for socket %s is too long",
-		                 socket);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_INTERNAL,
+		    "ready line for socket %s is too long", socket);
 	return n;
 }

@@ -97,8 +97,9 @@ int rundir_take_lock(int rootfd, const char *name, const char *path, int *dirfd,
 			break;
 		}
 	}
-	return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-	                 "%s kept being removed while the pod started", path);
+	return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+	                          "%s kept being removed while the pod started",
+	                          path);
 }
 
 int rundir_spawn_lock_try(int dirfd)

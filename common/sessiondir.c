@@ -39,10 +39,10 @@ int session_open_dir(int sessions_dirfd, const char *id,
 		return -1;
 	fd = safedir_openat(sessions_dirfd, lower, lower, false, err);
 	if (fd < 0 && err && err->errnum == ENOENT)
-		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                 "no session %s", lower);
+		return insomnia_error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		                          "no session %s", lower);
 	if (fd < 0)
-		error_prefix(err, "session %s", lower);
+		insomnia_error_prefix(err, "session %s", lower);
 	return fd;
 }
 

@@ -103,7 +103,7 @@ static int check_reads_back(const char *text, size_t len,
 	bool same;
 
 	if (!doc) {
-		error_prefix(err, "cannot record the session");
+		insomnia_error_prefix(err, "cannot record the session");
 		return -1;
 	}
 	cwd = toml_lookup(doc, KEY_CWD);
@@ -113,10 +113,11 @@ static int check_reads_back(const char *text, size_t len,
 	free(again);
 	toml_free(doc);
 	if (!same)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot record the session: %s does not read "
-		                 "back to the effective configuration",
-		                 SESSION_TOML);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_INTERNAL,
+		    "cannot record the session: %s does not read "
+		    "back to the effective configuration",
+		    SESSION_TOML);
 	return 0;
 }
 
@@ -128,15 +129,16 @@ char *sessionfile_render(const struct sessionfile_head *head,
 	char *text = cfg_text ? compose(head, cfg_text, len) : NULL;
 
 	if (!text)
-		error_set(err, INSOMNIA_ERR_INTERNAL,
-		          "out of memory writing %s", SESSION_TOML);
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "out of memory writing %s", SESSION_TOML);
 	else if (*len > SESSIONFILE_MAX) {
 		/* the resume would refuse to read it back */
-		error_set(err, INSOMNIA_ERR_CONFIG,
-		          "cannot record the session: the effective "
-		          "configuration makes %s %zu bytes, beyond its "
-		          "limit of %d",
-		          SESSION_TOML, *len, SESSIONFILE_MAX);
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_CONFIG,
+		    "cannot record the session: the effective "
+		    "configuration makes %s %zu bytes, beyond its "
+		    "limit of %d",
+		    SESSION_TOML, *len, SESSIONFILE_MAX);
 		free(text);
 		text = NULL;
 	} else if (check_reads_back(text, *len, head, cfg_text, err) < 0) {
@@ -168,13 +170,13 @@ static int check_loaded(const struct toml_value *doc, const char *id,
 
 	if (!toml_as_string(toml_lookup(doc, KEY_ID), &recorded, NULL) ||
 	    strcmp(recorded, id) != 0)
-		return error_set(err, INSOMNIA_ERR_CONFIG,
-		                 "session %s: %s does not record this id", id,
-		                 SESSION_TOML);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_CONFIG,
+		    "session %s: %s does not record this id", id, SESSION_TOML);
 	if (!config || toml_type(config) != TOML_TABLE)
-		return error_set(err, INSOMNIA_ERR_CONFIG,
-		                 "session %s: %s has no [config] table", id,
-		                 SESSION_TOML);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_CONFIG,
+		    "session %s: %s has no [config] table", id, SESSION_TOML);
 	return 0;
 }
 
@@ -190,9 +192,9 @@ int sessionfile_load(int session_dirfd, const char *id, struct toml_value **doc,
 	*doc = NULL;
 	if (fd_read_file_at(session_dirfd, SESSION_TOML, SESSIONFILE_MAX, &text,
 	                    &len) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "session %s: cannot read %s", id,
-		                       SESSION_TOML);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "session %s: cannot read %s",
+		                                id, SESSION_TOML);
 	/* Twice: the recorded cwd, known only after a parse, is the
 	 * directory the layer's relative paths mean. */
 	first = parse_layer(text, len, id, NULL, err);
@@ -244,13 +246,14 @@ int sessionfile_read_summary(int session_dirfd, const char *id,
 	if (fd_read_file_at(session_dirfd, SESSION_TOML, SESSIONFILE_MAX, &text,
 	                    &len) < 0) {
 		if (errno == ENOENT)
-			return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-			                 "session %s has no %s (still being "
-			                 "created, or damaged)",
-			                 id, SESSION_TOML);
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "session %s: cannot read %s", id,
-		                       SESSION_TOML);
+			return insomnia_error_set(
+			    err, INSOMNIA_ERR_SESSION_UNKNOWN,
+			    "session %s has no %s (still being "
+			    "created, or damaged)",
+			    id, SESSION_TOML);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "session %s: cannot read %s",
+		                                id, SESSION_TOML);
 	}
 	doc = parse_layer(text, len, id, NULL, err);
 	free(text);

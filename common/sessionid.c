@@ -15,10 +15,11 @@ int session_id_check(const char *id, struct insomnia_error *err)
 	}
 	if (i == SESSION_ID_LEN && id[i] == '\0')
 		return 0;
-	return error_set(err, INSOMNIA_ERR_BAD_SESSION_ID,
-	                 "\"%.64s%s\" is not a session id (a UUID such as "
-	                 "1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
-	                 id, strlen(id) > 64 ? "..." : "");
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_BAD_SESSION_ID,
+	    "\"%.64s%s\" is not a session id (a UUID such as "
+	    "1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
+	    id, strlen(id) > 64 ? "..." : "");
 }
 
 int session_id_normalize(const char *id, char *out, struct insomnia_error *err)

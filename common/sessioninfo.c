@@ -105,9 +105,9 @@ static int read_journal(int dirfd, struct session_info *out,
 	if (fd < 0 && errno == ENOENT)
 		return 0; /* created, no pod run yet */
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                "session %s: cannot read %s", out->id,
-		                SESSION_JOURNAL);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                         "session %s: cannot read %s", out->id,
+		                         SESSION_JOURNAL);
 		goto out;
 	}
 	for (;;) {
@@ -118,14 +118,15 @@ static int read_journal(int dirfd, struct session_info *out,
 		char *bigger = realloc(buf, len ? len : 1);
 
 		if (!bigger) {
-			error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+			insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+			                   "out of memory");
 			goto out;
 		}
 		buf = bigger;
 		if (read_at(fd, buf, len, (off_t)(size - len)) < 0) {
-			error_set_errno(err, INSOMNIA_ERR_IO, errno,
-			                "session %s: cannot read %s", out->id,
-			                SESSION_JOURNAL);
+			insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+			                         "session %s: cannot read %s",
+			                         out->id, SESSION_JOURNAL);
 			goto out;
 		}
 		sc.have_last = false;
@@ -175,7 +176,7 @@ int session_read_info(int sessions_dirfd, const char *id,
 		goto out;
 	live = session_is_live(dirfd, err);
 	if (live < 0) {
-		error_prefix(err, "session %s", out->id);
+		insomnia_error_prefix(err, "session %s", out->id);
 		goto out;
 	}
 	out->live = live == 1;
@@ -218,8 +219,9 @@ int session_list(int sessions_dirfd, const struct session_list_fns *fns,
 		err = &local;
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
-		rc = error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                     "cannot list the sessions directory");
+		rc = insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_IO, errno,
+		    "cannot list the sessions directory");
 		if (fd >= 0)
 			close(fd);
 		return rc;
@@ -232,8 +234,9 @@ int session_list(int sessions_dirfd, const struct session_list_fns *fns,
 		rc = visit(sessions_dirfd, e->d_name, fns, arg, err);
 	}
 	if (rc == 0 && errno != 0)
-		rc = error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                     "cannot list the sessions directory");
+		rc = insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_IO, errno,
+		    "cannot list the sessions directory");
 	closedir(d);
 	return rc;
 }

@@ -85,8 +85,8 @@ int statefile_write(int dirfd, const struct statefile *sf,
 	/* A trailing newline keeps `cat state.json` tidy in a shell. */
 	if (!json || (len = asprintf(&text, "%s\n", json)) < 0) {
 		text = NULL;
-		error_set(err, INSOMNIA_ERR_INTERNAL, "cannot encode %s",
-		          RUNDIR_STATE);
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot encode %s", RUNDIR_STATE);
 		goto out;
 	}
 	rc = atomic_write_sync_at(dirfd, RUNDIR_STATE, text, (size_t)len, 0600,

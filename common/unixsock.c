@@ -31,10 +31,11 @@ static int make_addr(struct sockaddr_un *addr, int dirfd, const char *dir,
 		n = snprintf(addr->sun_path, sizeof addr->sun_path,
 		             "/proc/self/fd/%d/%s", dirfd, name);
 	if (n < 0 || (size_t)n >= sizeof addr->sun_path)
-		return error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
-		                 "socket name too long even through its "
-		                 "directory: %s",
-		                 path_for_errors);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_SOCKET_REFUSED,
+		    "socket name too long even through its "
+		    "directory: %s",
+		    path_for_errors);
 	return 0;
 }
 
@@ -48,17 +49,19 @@ int unixsock_listen_at(int dirfd, const char *name, const char *path_for_errors,
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-		                       "cannot create a socket");
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                errno,
+		                                "cannot create a socket");
 	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                "cannot bind %s", path_for_errors);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		                         "cannot bind %s", path_for_errors);
 		goto fail;
 	}
 	/* The dir is 0700 already; 0600 on the socket is the second wall. */
 	if (fchmodat(dirfd, name, 0600, 0) < 0 || listen(fd, backlog) < 0) {
-		error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                "cannot listen on %s", path_for_errors);
+		insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		                         "cannot listen on %s",
+		                         path_for_errors);
 		unlinkat(dirfd, name, 0);
 		goto fail;
 	}
@@ -71,8 +74,8 @@ fail:
 /* errnum EAGAIN is what unixsock_is_busy() looks for. */
 static int busy(const char *path, struct insomnia_error *err)
 {
-	error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
-	          "socket %s is busy: its accept queue is full", path);
+	insomnia_error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
+	                   "socket %s is busy: its accept queue is full", path);
 	if (err)
 		err->errnum = EAGAIN;
 	return -1;
@@ -89,8 +92,9 @@ static int connect_addr(const struct sockaddr_un *addr, const char *path,
 	int rc;
 
 	if (fd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, errno,
-		                       "cannot create a socket");
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                errno,
+		                                "cannot create a socket");
 	do
 		rc = connect(fd, (const struct sockaddr *)addr, sizeof *addr);
 	while (rc < 0 && errno == EINTR);
@@ -99,16 +103,17 @@ static int connect_addr(const struct sockaddr_un *addr, const char *path,
 		close(fd);
 		if (saved == EAGAIN)
 			return busy(path, err);
-		return error_set_errno(err, INSOMNIA_ERR_SOCKET_REFUSED, saved,
-		                       "socket %s does not accept connections",
-		                       path);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_SOCKET_REFUSED, saved,
+		    "socket %s does not accept connections", path);
 	}
 	if (blocking &&
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 		int saved = errno;
 		close(fd);
-		return error_set_errno(err, INSOMNIA_ERR_INTERNAL, saved,
-		                       "cannot make socket %s blocking", path);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_INTERNAL, saved,
+		    "cannot make socket %s blocking", path);
 	}
 	*fd_out = fd;
 	return 0;
@@ -123,8 +128,8 @@ static int connect_path(const char *path, bool blocking, int *fd_out,
 	int dirfd = -1, rc = -1;
 
 	if (!slash || (size_t)(slash - path) >= sizeof dir)
-		return error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
-		                 "socket path %s is not usable", path);
+		return insomnia_error_set(err, INSOMNIA_ERR_SOCKET_REFUSED,
+		                          "socket path %s is not usable", path);
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	if (strlen(path) < sizeof addr.sun_path) {
@@ -134,9 +139,9 @@ static int connect_path(const char *path, bool blocking, int *fd_out,
 	}
 	dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_SOCKET_REFUSED, errno,
-		                       "cannot open the directory of socket %s",
-		                       path);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_SOCKET_REFUSED, errno,
+		    "cannot open the directory of socket %s", path);
 	if (make_addr(&addr, dirfd, NULL, slash + 1, path, err) == 0)
 		rc = connect_addr(&addr, path, blocking, fd_out, err);
 	close(dirfd);

@@ -48,16 +48,19 @@ int journal_open(struct journal *j, int session_dirfd,
 	    fd_open_regular_at(session_dirfd, SESSION_JOURNAL,
 	                       O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
 	if (j->fd < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot open %s", SESSION_JOURNAL);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot open %s",
+		                                SESSION_JOURNAL);
 	/* 0600 whatever the umask it was created under: the next pod
 	 * opens it for writing. */
 	if (fchmod(j->fd, 0600) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot chmod %s", SESSION_JOURNAL);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot chmod %s",
+		                                SESSION_JOURNAL);
 	if (tail_is_torn(j->fd, &j->torn) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot read %s", SESSION_JOURNAL);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot read %s",
+		                                SESSION_JOURNAL);
 	return 0;
 }
 
@@ -70,9 +73,9 @@ int journal_append(struct journal *j, const struct journal_entry *e,
 	ssize_t n;
 
 	if (!line)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot encode the journal record \"%s\"",
-		                 event);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_INTERNAL,
+		    "cannot encode the journal record \"%s\"", event);
 	do
 		n = write(j->fd, line, len);
 	while (n < 0 && errno == EINTR);
@@ -84,16 +87,17 @@ int journal_append(struct journal *j, const struct journal_entry *e,
 	/* Whatever part reached the file is a torn line now. */
 	if (n > 0)
 		j->torn = true;
-	return error_set_errno(err, INSOMNIA_ERR_IO, n < 0 ? errno : ENOSPC,
-	                       "cannot append \"%s\" to %s", event,
-	                       SESSION_JOURNAL);
+	return insomnia_error_set_errno(
+	    err, INSOMNIA_ERR_IO, n < 0 ? errno : ENOSPC,
+	    "cannot append \"%s\" to %s", event, SESSION_JOURNAL);
 }
 
 int journal_sync(struct journal *j, struct insomnia_error *err)
 {
 	if (fsync(j->fd) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot sync %s", SESSION_JOURNAL);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot sync %s",
+		                                SESSION_JOURNAL);
 	return 0;
 }
 

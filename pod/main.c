@@ -95,14 +95,16 @@ static int parse_args(int argc, char **argv, struct options *o,
 			printf("pod %s\n", INSOMNIA_VERSION);
 			return 1;
 		default:
-			return error_set(err, INSOMNIA_ERR_USAGE,
-			                 "unknown or incomplete option \"%s\"",
-			                 argv[optind - 1]);
+			return insomnia_error_set(
+			    err, INSOMNIA_ERR_USAGE,
+			    "unknown or incomplete option \"%s\"",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return error_set(err, INSOMNIA_ERR_USAGE,
-		                 "unexpected argument \"%s\"", argv[optind]);
+		return insomnia_error_set(err, INSOMNIA_ERR_USAGE,
+		                          "unexpected argument \"%s\"",
+		                          argv[optind]);
 	return 0;
 }
 
@@ -168,8 +170,9 @@ static int load_config(struct pod *p, const struct options *o,
 	                           p->session.layer};
 
 	if (!getcwd(p->cwd, sizeof p->cwd))
-		return error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
-		                       "cannot read the working directory");
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_CONFIG, errno,
+		    "cannot read the working directory");
 	if (podconfig_load(&a, &p->cfg, err) < 0)
 		return -1;
 	p->cfg_loaded = true;
@@ -202,14 +205,14 @@ static int setup_loop(struct pod *p, struct insomnia_error *err)
 {
 	p->base = event_base_new();
 	if (!p->base)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot create the event loop");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot create the event loop");
 	p->sigterm = evsignal_new(p->base, SIGTERM, on_signal, p);
 	p->sigint = evsignal_new(p->base, SIGINT, on_signal, p);
 	if (!p->sigterm || !p->sigint || evsignal_add(p->sigterm, NULL) < 0 ||
 	    evsignal_add(p->sigint, NULL) < 0)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "cannot watch SIGTERM and SIGINT");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot watch SIGTERM and SIGINT");
 	p->server = server_new(p->base, p->run.listenfd, &p->state,
 	                       on_stop_request, p, err);
 	return p->server ? 0 : -1;
@@ -225,8 +228,8 @@ static int announce_ready(struct pod *p, struct insomnia_error *err)
 	if (len < 0)
 		return -1;
 	if (fd_write_all(2, line, (size_t)len) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot write the ready line");
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot write the ready line");
 	return 0;
 }
 
@@ -270,8 +273,9 @@ static int pod_serve(struct pod *p, struct insomnia_error *err)
 	rc = event_base_dispatch(p->base);
 	block_stop_signals(SIG_BLOCK);
 	if (rc < 0 || !p->served)
-		return error_set(err, INSOMNIA_ERR_INTERNAL,
-		                 "the event loop stopped unexpectedly");
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_INTERNAL,
+		    "the event loop stopped unexpectedly");
 	return 0;
 }
 

@@ -58,7 +58,8 @@ static int at_origin(struct insomnia_error *err, const struct toml_value *v)
 	const struct toml_origin *o = toml_origin(v);
 
 	if (o && o->source)
-		error_prefix(err, "%s:%d:%d", o->source, o->line, o->col);
+		insomnia_error_prefix(err, "%s:%d:%d", o->source, o->line,
+		                      o->col);
 	return -1;
 }
 
@@ -86,13 +87,14 @@ static int check_entry(const char *path, bool bare, const struct toml_value *v,
 	const struct schema_key *k = bare ? schema_find(path) : NULL;
 
 	if (!k) {
-		error_set(err, INSOMNIA_ERR_CONFIG, "unknown key \"%s\"", path);
+		insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+		                   "unknown key \"%s\"", path);
 		return at_origin(err, v);
 	}
 	if (toml_type(v) != k->type) {
-		error_set(err, INSOMNIA_ERR_CONFIG, "%s: expected %s, found %s",
-		          path, toml_type_name(k->type),
-		          toml_type_name(toml_type(v)));
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_CONFIG, "%s: expected %s, found %s", path,
+		    toml_type_name(k->type), toml_type_name(toml_type(v)));
 		return at_origin(err, v);
 	}
 	if (k->type == TOML_TABLE)
@@ -128,10 +130,11 @@ static int schema_apply(const struct toml_value *tree, struct pod_config *cfg,
 	for (size_t i = 0; i < SCHEMA_LEN; i++) {
 		const struct toml_value *v = toml_lookup(tree, schema[i].path);
 		if (!v && schema[i].required)
-			return error_set(err, INSOMNIA_ERR_CONFIG,
-			                 "%s is required: set it in a manifest "
-			                 "or in the overlay",
-			                 schema[i].path);
+			return insomnia_error_set(
+			    err, INSOMNIA_ERR_CONFIG,
+			    "%s is required: set it in a manifest "
+			    "or in the overlay",
+			    schema[i].path);
 		if (v && schema[i].apply && schema[i].apply(cfg, v, err) < 0)
 			return -1;
 	}
@@ -146,12 +149,12 @@ static int apply_name(struct pod_config *cfg, const struct toml_value *v,
 
 	toml_as_string(v, &name, &len);
 	if (strlen(name) != len) {
-		error_set(err, INSOMNIA_ERR_BAD_NAME,
-		          "pod.name: holds a NUL character");
+		insomnia_error_set(err, INSOMNIA_ERR_BAD_NAME,
+		                   "pod.name: holds a NUL character");
 		return at_origin(err, v);
 	}
 	if (insomnia_name_check(name, err) < 0) {
-		error_prefix(err, "pod.name");
+		insomnia_error_prefix(err, "pod.name");
 		return at_origin(err, v);
 	}
 	memcpy(cfg->name, name, len + 1);
@@ -168,7 +171,8 @@ static int apply_description(struct pod_config *cfg, const struct toml_value *v,
 	free(cfg->description);
 	cfg->description = strndup(text, len);
 	if (!cfg->description)
-		return error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
 	return 0;
 }
 
@@ -216,11 +220,11 @@ static int merge_file(struct toml_value **acc, struct pod_config *cfg,
 		if (errno == ENOENT && missing_ok)
 			return 1;
 		if (errno == EFBIG)
-			return error_set(err, INSOMNIA_ERR_CONFIG,
-			                 "%s: larger than %d bytes", source,
-			                 CONFIG_FILE_MAX);
-		return error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
-		                       "%s: cannot read", source);
+			return insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+			                          "%s: larger than %d bytes",
+			                          source, CONFIG_FILE_MAX);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_CONFIG, errno,
+		                                "%s: cannot read", source);
 	}
 	snprintf(dir, sizeof dir, "%s", path);
 	slash = strrchr(dir, '/');

@@ -42,12 +42,12 @@ static int already_running(struct podrun *r, const char *name,
 
 	/* The holder may not have written its pid yet. */
 	if (rundir_read_pid(r->dirfd, &pid) < 0)
-		return error_set(err, INSOMNIA_ERR_ALREADY_RUNNING,
-		                 "pod %s is already running (pid unknown)",
-		                 name);
-	return error_set(err, INSOMNIA_ERR_ALREADY_RUNNING,
-	                 "pod %s is already running (pid %ld)", name,
-	                 (long)pid);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_ALREADY_RUNNING,
+		    "pod %s is already running (pid unknown)", name);
+	return insomnia_error_set(err, INSOMNIA_ERR_ALREADY_RUNNING,
+	                          "pod %s is already running (pid %ld)", name,
+	                          (long)pid);
 }
 
 int podrun_lock(struct podrun *r, const char *name, struct insomnia_error *err)
@@ -75,20 +75,21 @@ static int remove_stale_sock(struct podrun *r, struct insomnia_error *err)
 	if (fstatat(r->dirfd, RUNDIR_SOCK, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "cannot inspect %s", r->sock);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR,
+		                                errno, "cannot inspect %s",
+		                                r->sock);
 	}
 	/* Anything else under that name was put there by someone else,
 	 * and deleting it could destroy their data. */
 	if (!S_ISSOCK(st.st_mode))
-		return error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
-		                 "%s exists and is not a socket; "
-		                 "refusing to remove it",
-		                 r->sock);
+		return insomnia_error_set(err, INSOMNIA_ERR_RUNTIME_DIR,
+		                          "%s exists and is not a socket; "
+		                          "refusing to remove it",
+		                          r->sock);
 	if (unlinkat(r->dirfd, RUNDIR_SOCK, 0) < 0 && errno != ENOENT)
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "cannot remove stale socket %s",
-		                       r->sock);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		    "cannot remove stale socket %s", r->sock);
 	return 0;
 }
 

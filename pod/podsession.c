@@ -39,7 +39,7 @@ int podsession_choose(struct podsession *s, const char *requested,
 	 * agree that this is a UUID. */
 	if (session_id_normalize(requested, s->id, NULL) < 0 ||
 	    uuid_parse(s->id, u) < 0)
-		return error_set(
+		return insomnia_error_set(
 		    err, INSOMNIA_ERR_BAD_SESSION_ID,
 		    "--session: \"%.64s\" is not a UUID (expected "
 		    "the form 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
@@ -81,15 +81,16 @@ static int live_error(struct podsession *s, struct insomnia_error *err)
 	pid_known =
 	    info.pid > 0 && strcmp(info.last_event, SESSION_EV_STOPPED) != 0;
 	if (!name[0])
-		return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
-		                 "session %s is live in another pod", s->id);
+		return insomnia_error_set(err, INSOMNIA_ERR_SESSION_LIVE,
+		                          "session %s is live in another pod",
+		                          s->id);
 	if (!pid_known)
-		return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
-		                 "session %s is live in pod %s (pid unknown)",
-		                 s->id, name);
-	return error_set(err, INSOMNIA_ERR_SESSION_LIVE,
-	                 "session %s is live in pod %s (pid %ld)", s->id, name,
-	                 (long)info.pid);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_SESSION_LIVE,
+		    "session %s is live in pod %s (pid unknown)", s->id, name);
+	return insomnia_error_set(err, INSOMNIA_ERR_SESSION_LIVE,
+	                          "session %s is live in pod %s (pid %ld)",
+	                          s->id, name, (long)info.pid);
 }
 
 /* The session's `lock`, an OFD lock like the pod's (livelock.h): a
@@ -107,9 +108,9 @@ static int take_lock(struct podsession *s, struct insomnia_error *err)
 		return -1;
 	/* only a holder unlinks `lock`: linked now means ours for good */
 	if (!fd_linked_at(s->lockfd, s->dirfd, SESSION_LOCK))
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, ENOENT,
-		                       "%s was removed while being locked",
-		                       path);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_RUNTIME_DIR, ENOENT,
+		    "%s was removed while being locked", path);
 	return 0;
 }
 
@@ -124,18 +125,19 @@ static int open_existing(struct podsession *s, struct insomnia_error *err)
 
 	s->rootfd = session_open_root(false, root, sizeof root, &e);
 	if (s->rootfd < 0 && e.errnum == ENOENT)
-		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                 "unknown session %s: there are no sessions "
-		                 "yet (no directory %s)",
-		                 s->id, root);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		    "unknown session %s: there are no sessions "
+		    "yet (no directory %s)",
+		    s->id, root);
 	if (s->rootfd < 0 ||
 	    paths_join(s->dir, sizeof s->dir, root, s->id, &e) < 0)
 		return pass_on(err, &e);
 	s->dirfd = session_open_dir(s->rootfd, s->id, &e);
 	if (s->dirfd < 0 && e.kind == INSOMNIA_ERR_SESSION_UNKNOWN)
-		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                 "unknown session %s: no directory %s", s->id,
-		                 s->dir);
+		return insomnia_error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		                          "unknown session %s: no directory %s",
+		                          s->id, s->dir);
 	return s->dirfd < 0 ? pass_on(err, &e) : 0;
 }
 
@@ -149,10 +151,11 @@ int podsession_resume(struct podsession *s, struct insomnia_error *err)
 	 * dir that never became a session. */
 	if (fstatat(s->dirfd, SESSION_TOML, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
-		return error_set(err, INSOMNIA_ERR_SESSION_UNKNOWN,
-		                 "unknown session %s: %s has no %s (its "
-		                 "creation never finished)",
-		                 s->id, s->dir, SESSION_TOML);
+		return insomnia_error_set(
+		    err, INSOMNIA_ERR_SESSION_UNKNOWN,
+		    "unknown session %s: %s has no %s (its "
+		    "creation never finished)",
+		    s->id, s->dir, SESSION_TOML);
 	if (sessionfile_load(s->dirfd, s->id, &s->recorded, &s->layer, err) < 0)
 		return -1;
 	return journal_open(&s->journal, s->dirfd, err);
@@ -180,8 +183,9 @@ static int make_dir(struct podsession *s, struct insomnia_error *err)
 	if (paths_join(s->dir, sizeof s->dir, s->root, s->id, err) < 0)
 		return -1;
 	if (mkdirat(s->rootfd, s->id, 0700) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_RUNTIME_DIR, errno,
-		                       "cannot create directory %s", s->dir);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_RUNTIME_DIR, errno,
+		    "cannot create directory %s", s->dir);
 	s->created = true;
 	s->dirfd = safedir_openat(s->rootfd, s->id, s->dir, false, err);
 	return s->dirfd < 0 ? -1 : 0;
@@ -232,10 +236,11 @@ static int make_locked_dir(struct podsession *s, struct insomnia_error *err)
 		}
 		start_over(s);
 	}
-	return error_set(err, INSOMNIA_ERR_IO,
-	                 "cannot create a session in %s: reaped under this "
-	                 "pod %d times",
-	                 s->root, CREATE_TRIES);
+	return insomnia_error_set(
+	    err, INSOMNIA_ERR_IO,
+	    "cannot create a session in %s: reaped under this "
+	    "pod %d times",
+	    s->root, CREATE_TRIES);
 }
 
 static int write_toml(struct podsession *s, const char *name, const char *cwd,
@@ -270,7 +275,7 @@ static int check_recordable(const char *cwd, struct insomnia_error *err)
 
 	for (size_t i = 0; i < len; i += step)
 		if (!(step = utf8_seq_valid(cwd + i, len - i)))
-			return error_set(
+			return insomnia_error_set(
 			    err, INSOMNIA_ERR_CONFIG,
 			    "cannot record the session: the working "
 			    "directory %s is not valid UTF-8, which "
@@ -331,8 +336,8 @@ int podsession_settle(struct podsession *s, struct insomnia_error *err)
 	if (!s->created)
 		return 0;
 	if (fsync(s->dirfd) < 0 || fsync(s->rootfd) < 0)
-		return error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                       "cannot sync %s", s->dir);
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot sync %s", s->dir);
 	return 0;
 }
 

@@ -422,7 +422,7 @@ struct server *server_new(struct event_base *base, int listenfd,
 	struct server *s = calloc(1, sizeof *s);
 
 	if (!s) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	s->base = base;
@@ -433,8 +433,8 @@ struct server *server_new(struct event_base *base, int listenfd,
 	s->listener = evconnlistener_new(base, accept_cb, s,
 	                                 LEV_OPT_CLOSE_ON_EXEC, 0, listenfd);
 	if (!s->listener) {
-		error_set(err, INSOMNIA_ERR_INTERNAL,
-		          "cannot serve the control socket");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot serve the control socket");
 		free(s);
 		return NULL;
 	}

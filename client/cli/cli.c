@@ -8,74 +8,6 @@
 
 #include "jsonstr.h"
 #include "podctl.h"
-#include "utf8seq.h"
-
-/* ---- podctl's own errors ------------------------------------------- */
-
-/* fmt into err->message, cut on a character boundary so a quoted name
- * never ends in half a character. */
-static void set_message(struct insomnia_error *err,
-                        enum insomnia_error_kind kind, const char *fmt,
-                        va_list ap)
-{
-	char longer[INSOMNIA_ERROR_MESSAGE_MAX + 4];
-	int n;
-
-	insomnia_error_clear(err);
-	err->kind = kind;
-	n = vsnprintf(longer, sizeof longer, fmt, ap);
-	n = (int)utf8_cut(longer, n < 0 ? 0 : strnlen(longer, sizeof longer),
-	                  sizeof err->message - 1);
-	memcpy(err->message, longer, (size_t)n);
-	err->message[n] = '\0';
-}
-
-int cli_error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
-                  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	set_message(err, kind, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int cli_error_set_errno(struct insomnia_error *err,
-                        enum insomnia_error_kind kind, int errnum,
-                        const char *fmt, ...)
-{
-	size_t used;
-	va_list ap;
-
-	va_start(ap, fmt);
-	set_message(err, kind, fmt, ap);
-	va_end(ap);
-	err->errnum = errnum;
-	used = strlen(err->message);
-	snprintf(err->message + used, sizeof err->message - used, ": %s",
-	         strerror(errnum));
-	return -1;
-}
-
-void cli_error_prefix(struct insomnia_error *err, const char *fmt, ...)
-{
-	char old[INSOMNIA_ERROR_MESSAGE_MAX];
-	size_t used, n;
-	va_list ap;
-
-	memcpy(old, err->message, sizeof old);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	used = strlen(err->message);
-	if (used + 3 >= sizeof err->message)
-		return;
-	n = utf8_cut(old, strlen(old), sizeof err->message - used - 3);
-	memcpy(err->message + used, ": ", 2);
-	memcpy(err->message + used + 2, old, n);
-	err->message[used + 2 + n] = '\0';
-}
 
 /* ---- output -------------------------------------------------------- */
 
@@ -358,7 +290,7 @@ static int usage_error(const struct cmd_entry *cmd, bool json, const char *fmt,
 	char msg[512];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	cli_error_set(&err, INSOMNIA_ERR_USAGE, "%s: %s", cmd->name, msg);
+	insomnia_error_set(&err, INSOMNIA_ERR_USAGE, "%s: %s", cmd->name, msg);
 	if (json)
 		return cli_fail(true, &err);
 	fprintf(stderr, "podctl %s: %s\n", cmd->name, msg);

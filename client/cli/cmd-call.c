@@ -23,9 +23,9 @@ static int call_pod(const char *name, const char *method, const char *params,
 	if (insomnia_pod_find(name, &info, &err) < 0)
 		return cli_fail(json, &err);
 	if (!info.alive) {
-		cli_error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
-		              "pod %s is not running (%s)", info.name,
-		              info.state);
+		insomnia_error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
+		                   "pod %s is not running (%s)", info.name,
+		                   info.state);
 		return cli_fail(json, &err);
 	}
 	c = insomnia_control_open_path(info.socket, &err);
@@ -44,16 +44,13 @@ static int call_pod(const char *name, const char *method, const char *params,
 
 enum { OPT_TIMEOUT };
 
-/* The library's wait takes an int of milliseconds. */
-#define CALL_TIMEOUT_MAX_MS (24LL * 3600 * 1000)
-
 static const struct cli_option call_options[] = {
     {.name = "timeout",
      .letter = 't',
      .kind = CLI_ARG_DURATION,
      .metavar = "TIME",
      .help = "wait at most TIME for the reply (default 10s)",
-     .max = CALL_TIMEOUT_MAX_MS},
+     .max = CLI_MS_OPTION_MAX},
     {0},
 };
 

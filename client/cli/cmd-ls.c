@@ -149,7 +149,8 @@ static int run_ls(const struct cli_args *a)
 	insomnia_error_clear(&err);
 	rc = insomnia_pods_each(collect, &r, &err);
 	if (rc > 0)
-		cli_error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		                   "out of memory");
 	if (rc != 0)
 		rc = cli_fail(a->json, &err);
 	else if (a->json)

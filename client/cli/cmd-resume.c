@@ -21,9 +21,6 @@ static int find_session(const char *id, const char *last,
 
 enum { OPT_LAST, OPT_OVERLAY, OPT_OVERLAY_FILE, OPT_TIMEOUT, OPT_QUIET };
 
-/* The handshake's deadline is an int of milliseconds. */
-#define TIMEOUT_MAX_MS (24LL * 3600 * 1000)
-
 static const struct cli_option resume_options[] = {
     {.name = "last",
      .letter = 'l',
@@ -31,23 +28,10 @@ static const struct cli_option resume_options[] = {
      .metavar = "NAME",
      .help = "the session of pod NAME used last",
      .instead_of_operands = true},
-    {.name = "overlay",
-     .letter = 'o',
-     .kind = CLI_ARG_STRING,
-     .metavar = "TOML",
-     .help = "TOML text merged on top"},
-    {.name = "overlay-file",
-     .letter = 'f',
-     .kind = CLI_ARG_STRING,
-     .metavar = "FILE",
-     .help = "TOML overlay read from FILE (- for stdin)"},
-    {.name = "timeout",
-     .letter = 't',
-     .kind = CLI_ARG_DURATION,
-     .metavar = "TIME",
-     .help = "give up after TIME (default 20s)",
-     .max = TIMEOUT_MAX_MS},
-    {.name = "quiet", .letter = 'q', .help = "no progress lines on stderr"},
+    CLI_OPTION_OVERLAY,
+    CLI_OPTION_OVERLAY_FILE,
+    CLI_OPTION_TIMEOUT,
+    CLI_OPTION_QUIET,
     {0},
 };
 

@@ -177,8 +177,8 @@ static int list_sessions(bool json)
 	rc = insomnia_sessions_each(collect, &c, &err);
 	if (rc != 0) {
 		if (rc > 0)
-			cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
-			              "out of memory");
+			insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+			                   "out of memory");
 		code = cli_fail(json, &err);
 	} else if (json) {
 		code = cli_print_json(collected_json(&c));

@@ -119,15 +119,15 @@ static int spawn_interruptible(const struct insomnia_spawn_options *o,
 
 	*sig = 0;
 	if (!(r.base = event_base_new()))
-		return cli_error_set(err, INSOMNIA_ERR_INTERNAL,
-		                     "cannot create an event loop");
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "cannot create an event loop");
 	for (int i = 0; i < NSTOP; i++) {
 		evs[i] = evsignal_new(r.base, stop_signals[i], run_signal, &r);
 		ok = ok && evs[i] && evsignal_add(evs[i], NULL) == 0;
 	}
 	if (!ok)
-		cli_error_set(err, INSOMNIA_ERR_INTERNAL,
-		              "cannot catch signals");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot catch signals");
 	else if (!(r.s = insomnia_spawn_start(r.base, &opts, run_ready,
 	                                      run_failed, err)))
 		ok = 0; /* refused at once: err is filled */
@@ -171,9 +171,9 @@ static char *absolute(const char *path, struct insomnia_error *err)
 	if (path[0] == '/')
 		return strdup(path);
 	if (!(cwd = getcwd(NULL, 0)))
-		return cli_error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                           "cannot resolve --manifest %s",
-		                           path),
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot resolve --manifest %s",
+		                                path),
 		       NULL;
 	if (asprintf(&out, "%s/%s", cwd, path) < 0)
 		out = NULL;
@@ -222,7 +222,7 @@ static int pick_name(const struct spawn_args *a,
 		return rc < 0 ? -1 : 0;
 	rc = insomnia_manifest_name(a->cwd, name, size, err);
 	if (rc == 0)
-		return cli_error_set(
+		return insomnia_error_set(
 		    err, INSOMNIA_ERR_BAD_NAME,
 		    "no pod name: give --name, or set [pod] name "
 		    "in the overlay or a manifest");
@@ -289,8 +289,8 @@ int podctl_spawn_run(const struct spawn_args *a)
 	insomnia_error_clear(&err);
 	if (a->manifest && !(manifest = absolute(a->manifest, &err))) {
 		if (!err.message[0])
-			cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
-			              "out of memory");
+			insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+			                   "out of memory");
 		return cli_fail(a->json, &err);
 	}
 	rc = spawn_composed(a, manifest, &err);
@@ -311,25 +311,14 @@ enum {
 	OPT_QUIET,
 };
 
-/* The handshake's deadline is an int of milliseconds. */
-#define TIMEOUT_MAX_MS (24LL * 3600 * 1000)
-
 static const struct cli_option spawn_options[] = {
     {.name = "name",
      .letter = 'n',
      .kind = CLI_ARG_STRING,
      .metavar = "NAME",
      .help = "the pod's name (else the overlay's or a manifest's)"},
-    {.name = "overlay",
-     .letter = 'o',
-     .kind = CLI_ARG_STRING,
-     .metavar = "TOML",
-     .help = "TOML text merged on top"},
-    {.name = "overlay-file",
-     .letter = 'f',
-     .kind = CLI_ARG_STRING,
-     .metavar = "FILE",
-     .help = "TOML overlay read from FILE (- for stdin)"},
+    CLI_OPTION_OVERLAY,
+    CLI_OPTION_OVERLAY_FILE,
     {.name = "session",
      .letter = 's',
      .kind = CLI_ARG_STRING,
@@ -349,16 +338,11 @@ static const struct cli_option spawn_options[] = {
      .kind = CLI_ARG_STRING,
      .metavar = "PATH",
      .help = "the pod program (else $INSOMNIA_POD_COMMAND, else pod)"},
-    {.name = "timeout",
-     .letter = 't',
-     .kind = CLI_ARG_DURATION,
-     .metavar = "TIME",
-     .help = "give up after TIME (default 20s)",
-     .max = TIMEOUT_MAX_MS},
+    CLI_OPTION_TIMEOUT,
     {.name = "reuse",
      .letter = 'r',
      .help = "a live pod of that name is success"},
-    {.name = "quiet", .letter = 'q', .help = "no progress lines on stderr"},
+    CLI_OPTION_QUIET,
     {0},
 };
 

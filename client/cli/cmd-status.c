@@ -28,9 +28,9 @@ static int call(struct insomnia_control *c, const char *method, json_t **out,
 	free(text);
 	if (*out)
 		return 0;
-	return cli_error_set(err, INSOMNIA_ERR_PROTOCOL,
-	                     "the %s reply does not parse: %s", method,
-	                     jerr.text);
+	return insomnia_error_set(err, INSOMNIA_ERR_PROTOCOL,
+	                          "the %s reply does not parse: %s", method,
+	                          jerr.text);
 }
 
 /* hello then status over one connection.  A pod whose accept queue is
@@ -43,7 +43,7 @@ static int ask(const struct insomnia_pod_info *info, json_t **hello,
 	int rc;
 
 	if (!c) {
-		cli_error_prefix(err, "pod %s", info->name);
+		insomnia_error_prefix(err, "pod %s", info->name);
 		return -1;
 	}
 	rc = call(c, "hello", hello, err);
@@ -148,9 +148,9 @@ static int run_status(const struct cli_args *a)
 	if (insomnia_pod_find(a->operands[0], &info, &err) < 0)
 		return cli_fail(a->json, &err);
 	if (!info.alive) {
-		cli_error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
-		              "pod %s is not running (%s)", info.name,
-		              info.state);
+		insomnia_error_set(&err, INSOMNIA_ERR_NOT_RUNNING,
+		                   "pod %s is not running (%s)", info.name,
+		                   info.state);
 		return cli_fail(a->json, &err);
 	}
 	if (ask(&info, &hello, &status, &err) < 0) {

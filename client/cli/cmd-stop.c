@@ -150,8 +150,8 @@ static int stop_all(struct stop_run *run, bool json)
 
 	run->base = event_base_new();
 	if (!run->base) {
-		cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
-		              "cannot create an event loop");
+		insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot create an event loop");
 		return cli_fail(json, &err);
 	}
 	for (size_t i = 0; i < STOP_IN_FLIGHT; i++)
@@ -175,8 +175,8 @@ static int add_names(struct stop_run *run, const struct cli_args *a)
 		if (insomnia_name_check(a->operands[i], &err) < 0)
 			return cli_fail(a->json, &err);
 		if (add_target(run, a->operands[i]) < 0) {
-			cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
-			              "out of memory");
+			insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+			                   "out of memory");
 			return cli_fail(a->json, &err);
 		}
 	}
@@ -191,14 +191,12 @@ static int add_all(struct stop_run *run, bool json)
 	if (insomnia_pods_each(add_live, run, &err) == 0)
 		return -1;
 	if (err.kind == INSOMNIA_ERR_NONE)
-		cli_error_set(&err, INSOMNIA_ERR_INTERNAL, "out of memory");
+		insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		                   "out of memory");
 	return cli_fail(json, &err);
 }
 
 enum { OPT_GRACE, OPT_ALL };
-
-/* The library takes the grace as an int of milliseconds. */
-#define GRACE_MAX_MS (24LL * 3600 * 1000)
 
 static const struct cli_option stop_options[] = {
     {.name = "grace",
@@ -206,7 +204,7 @@ static const struct cli_option stop_options[] = {
      .kind = CLI_ARG_DURATION0,
      .metavar = "TIME",
      .help = "before SIGTERM, then SIGKILL (default 5s; 0: SIGKILL)",
-     .max = GRACE_MAX_MS},
+     .max = CLI_MS_OPTION_MAX},
     {.name = "all",
      .letter = 'a',
      .help = "every pod running now",

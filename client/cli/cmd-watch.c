@@ -97,8 +97,8 @@ static int run_watch(const struct cli_args *a)
 
 	c.base = event_base_new();
 	if (!c.base) {
-		cli_error_set(&err, INSOMNIA_ERR_INTERNAL,
-		              "cannot create an event loop");
+		insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
+		                   "cannot create an event loop");
 		return cli_fail(c.json, &err);
 	}
 	code = watch_run(&c);

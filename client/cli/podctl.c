@@ -47,14 +47,15 @@ static int run_help(const struct cli_args *a)
 	if (a->noperands == 0)
 		return usage(stdout, 0);
 	if (!(cmd = find(a->operands[0]))) {
-		cli_error_set(&err, INSOMNIA_ERR_USAGE,
-		              "help: unknown command \"%s\"", a->operands[0]);
+		insomnia_error_set(&err, INSOMNIA_ERR_USAGE,
+		                   "help: unknown command \"%s\"",
+		                   a->operands[0]);
 		return cli_fail(a->json, &err);
 	}
 	if (a->noperands == 2 && !(cmd = cli_subcommand(cmd, a->operands[1]))) {
-		cli_error_set(&err, INSOMNIA_ERR_USAGE,
-		              "help: %s has no subcommand \"%s\"",
-		              a->operands[0], a->operands[1]);
+		insomnia_error_set(&err, INSOMNIA_ERR_USAGE,
+		                   "help: %s has no subcommand \"%s\"",
+		                   a->operands[0], a->operands[1]);
 		return cli_fail(a->json, &err);
 	}
 	return cli_help(cmd);

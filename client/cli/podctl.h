@@ -79,6 +79,33 @@ struct cli_option {
 
 #define CLI_OPTIONS_MAX 24
 
+/* The library takes times as an int of milliseconds: a day at most. */
+#define CLI_MS_OPTION_MAX (24LL * 3600 * 1000)
+
+/* The options spawn and resume share, worded once. */
+#define CLI_OPTION_OVERLAY                                                     \
+	{                                                                      \
+		.name = "overlay", .letter = 'o', .kind = CLI_ARG_STRING,      \
+		.metavar = "TOML", .help = "TOML text merged on top"           \
+	}
+#define CLI_OPTION_OVERLAY_FILE                                                \
+	{                                                                      \
+		.name = "overlay-file", .letter = 'f', .kind = CLI_ARG_STRING, \
+		.metavar = "FILE",                                             \
+		.help = "TOML overlay read from FILE (- for stdin)"            \
+	}
+#define CLI_OPTION_TIMEOUT                                                     \
+	{                                                                      \
+		.name = "timeout", .letter = 't', .kind = CLI_ARG_DURATION,    \
+		.metavar = "TIME", .help = "give up after TIME (default 20s)", \
+		.max = CLI_MS_OPTION_MAX                                       \
+	}
+#define CLI_OPTION_QUIET                                                       \
+	{                                                                      \
+		.name = "quiet", .letter = 'q',                                \
+		.help = "no progress lines on stderr"                          \
+	}
+
 struct cli_args {
 	bool set[CLI_OPTIONS_MAX];          /* given (the last one counts) */
 	const char *value[CLI_OPTIONS_MAX]; /* its text; NULL for a flag */
@@ -177,22 +204,8 @@ int podctl_spawn_run(const struct spawn_args *a);
 /* ---- errors ----------------------------------------------------------
  *
  * podctl fills the library's public struct insomnia_error for its own
- * failures too, so every error is reported the one way (cli_fail). */
-
-/* Set err to kind with a printf message (cut on a character boundary);
- * returns -1. */
-int cli_error_set(struct insomnia_error *err, enum insomnia_error_kind kind,
-                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The same, with ": strerror(errnum)" after the message. */
-int cli_error_set_errno(struct insomnia_error *err,
-                        enum insomnia_error_kind kind, int errnum,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Put "PREFIX: " before err's message (its kind and the rest stay). */
-void cli_error_prefix(struct insomnia_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+ * failures too (insomnia_error_set), so every error is reported the one
+ * way (cli_fail). */
 
 /* Report err: on stdout as {"error":{kind,message,tail}} with json, else
  * as "podctl: message" plus the tail on stderr.  Returns the exit code of

@@ -212,9 +212,9 @@ struct toml_value *toml_merge(const struct toml_value *base,
 
 	if (!base || !overlay || base->type != TOML_TABLE ||
 	    overlay->type != TOML_TABLE) {
-		error_set(err, INSOMNIA_ERR_INTERNAL,
-		          "toml_merge: both sides must be "
-		          "tables");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "toml_merge: both sides must be "
+		                   "tables");
 		return NULL;
 	}
 	M.doc = doc_new(base->origin.source, base->origin.dir);
@@ -230,7 +230,7 @@ struct toml_value *toml_merge(const struct toml_value *base,
 		return &M.doc->root;
 	if (M.doc)
 		toml_free(&M.doc->root);
-	error_set(err, INSOMNIA_ERR_INTERNAL,
-	          "out of memory merging configuration");
+	insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+	                   "out of memory merging configuration");
 	return NULL;
 }

@@ -69,15 +69,15 @@ bool parse_fail(struct parser *P, const char *at, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	position_of(P, at, &line, &col);
-	error_set(P->err, INSOMNIA_ERR_CONFIG, "%s:%d:%d: %.900s", P->name,
-	          line, col, msg);
+	insomnia_error_set(P->err, INSOMNIA_ERR_CONFIG, "%s:%d:%d: %.900s",
+	                   P->name, line, col, msg);
 	return false;
 }
 
 bool parse_oom(struct parser *P)
 {
-	error_set(P->err, INSOMNIA_ERR_INTERNAL,
-	          "%s: out of memory while parsing", P->name);
+	insomnia_error_set(P->err, INSOMNIA_ERR_INTERNAL,
+	                   "%s: out of memory while parsing", P->name);
 	return false;
 }
 
@@ -289,20 +289,21 @@ struct toml_value *toml_parse(const char *buf, size_t len, const char *source,
 	memset(&P, 0, sizeof P);
 	P.err = err;
 	if (!buf && len) {
-		error_set(err, INSOMNIA_ERR_INTERNAL, "%s: no buffer to parse",
-		          source ? source : "input");
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "%s: no buffer to parse",
+		                   source ? source : "input");
 		return NULL;
 	}
 	if (len >= UINT32_MAX) {
-		error_set(err, INSOMNIA_ERR_CONFIG,
-		          "%s: document is larger than 4 GiB",
-		          source ? source : "input");
+		insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+		                   "%s: document is larger than 4 GiB",
+		                   source ? source : "input");
 		return NULL;
 	}
 	ok = parser_init(&P, buf, len, source, dir);
 	if (!ok)
-		error_set(err, INSOMNIA_ERR_INTERNAL,
-		          "out of memory parsing %s", P.name);
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "out of memory parsing %s", P.name);
 	ok = ok && check_text(&P) && parse_document(&P);
 	free(P.text);
 	free(P.stack);

@@ -133,23 +133,23 @@ Test(error, set_errno_and_prefix)
 	struct insomnia_error err;
 	char big[2 * INSOMNIA_ERROR_MESSAGE_MAX];
 
-	cr_assert_eq(cli_error_set(&err, INSOMNIA_ERR_BAD_NAME, "bad %s", "x"),
-	             -1);
+	cr_assert_eq(
+	    insomnia_error_set(&err, INSOMNIA_ERR_BAD_NAME, "bad %s", "x"), -1);
 	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
 	cr_assert_str_eq(err.message, "bad x");
 	cr_assert_eq(err.exit_status, -1);
 	cr_assert_str_eq(err.detail, "");
-	cli_error_prefix(&err, "pod %s", "web");
+	insomnia_error_prefix(&err, "pod %s", "web");
 	cr_assert_str_eq(err.message, "pod web: bad x");
 	cr_assert_eq(err.kind, INSOMNIA_ERR_BAD_NAME);
-	cli_error_set_errno(&err, INSOMNIA_ERR_IO, ENOENT, "open %s", "f");
+	insomnia_error_set_errno(&err, INSOMNIA_ERR_IO, ENOENT, "open %s", "f");
 	cr_assert_str_eq(err.message, "open f: No such file or directory");
 	cr_assert_eq(err.errnum, ENOENT);
 	/* cut on a character boundary: never half of "é" */
 	memset(big, 'a', sizeof big);
 	memcpy(big + INSOMNIA_ERROR_MESSAGE_MAX - 2, "\xc3\xa9", 2);
 	big[sizeof big - 1] = '\0';
-	cli_error_set(&err, INSOMNIA_ERR_IO, "%s", big);
+	insomnia_error_set(&err, INSOMNIA_ERR_IO, "%s", big);
 	cr_assert_eq(strlen(err.message), INSOMNIA_ERROR_MESSAGE_MAX - 2);
 }
 

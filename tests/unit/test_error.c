@@ -29,8 +29,8 @@ Test(error, design_fixed_exit_codes_hold)
 Test(error, set_errno_appends_the_system_reason)
 {
 	struct insomnia_error err;
-	cr_assert_eq(error_set_errno(&err, INSOMNIA_ERR_IO, ENOENT,
-	                             "cannot open %s", "x"),
+	cr_assert_eq(insomnia_error_set_errno(&err, INSOMNIA_ERR_IO, ENOENT,
+	                                      "cannot open %s", "x"),
 	             -1);
 	cr_assert_eq(err.kind, INSOMNIA_ERR_IO);
 	cr_assert_eq(err.errnum, ENOENT);
@@ -41,8 +41,8 @@ Test(error, set_errno_appends_the_system_reason)
 Test(error, prefix_puts_context_in_front)
 {
 	struct insomnia_error err;
-	error_set(&err, INSOMNIA_ERR_CONFIG, "line 3: expected '='");
-	error_prefix(&err, "overlay");
+	insomnia_error_set(&err, INSOMNIA_ERR_CONFIG, "line 3: expected '='");
+	insomnia_error_prefix(&err, "overlay");
 	cr_assert_str_eq(err.message, "overlay: line 3: expected '='");
 	cr_assert_eq(err.kind, INSOMNIA_ERR_CONFIG);
 }

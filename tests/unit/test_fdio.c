@@ -72,7 +72,7 @@ Test(fdio, error_message_names_a_non_regular_file)
 {
 	struct insomnia_error err;
 
-	error_set_errno(&err, INSOMNIA_ERR_IO, FD_ENOTREG, "cannot read %s",
-	                "x");
+	insomnia_error_set_errno(&err, INSOMNIA_ERR_IO, FD_ENOTREG,
+	                         "cannot read %s", "x");
 	cr_assert_str_eq(err.message, "cannot read x: not a regular file");
 }

@@ -80,8 +80,8 @@ Test(jsonstr, a_long_error_message_is_cut_on_a_character_boundary)
 	for (size_t i = 0; i + 3 < sizeof name; i += 3)
 		strcat(name, "\xe2\x82\xac");
 	for (int shift = 0; shift < 3; shift++) {
-		error_set(&err, INSOMNIA_ERR_CONFIG, "%.*s%s", shift, "xx",
-		          name);
+		insomnia_error_set(&err, INSOMNIA_ERR_CONFIG, "%.*s%s", shift,
+		                   "xx", name);
 		len = strlen(err.message);
 		cr_assert_gt(len, INSOMNIA_ERROR_MESSAGE_MAX - 4);
 		cr_assert_eq((len - (size_t)shift) % 3, 0,
@@ -99,8 +99,8 @@ Test(jsonstr, a_prefixed_error_message_is_cut_on_a_character_boundary)
 	for (size_t i = 0; i + 3 < sizeof name; i += 3)
 		strcat(name, "\xe2\x82\xac");
 	for (int shift = 0; shift < 3; shift++) {
-		error_set(&err, INSOMNIA_ERR_CONFIG, "%s", name);
-		error_prefix(&err, "%.*s", shift + 1, "xyz");
+		insomnia_error_set(&err, INSOMNIA_ERR_CONFIG, "%s", name);
+		insomnia_error_prefix(&err, "%.*s", shift + 1, "xyz");
 		len = strlen(err.message) - (size_t)shift - 3; /* "x: " */
 		cr_assert_gt(len, INSOMNIA_ERROR_MESSAGE_MAX - 9);
 		cr_assert_eq(len % 3, 0, "half a character kept (shift %d)",

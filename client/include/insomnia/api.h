@@ -15,6 +15,13 @@
 #define INSOMNIA_API
 #endif
 
+/* printf-style checking of a public function's format argument. */
+#if defined(__GNUC__) || defined(__clang__)
+#define INSOMNIA_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define INSOMNIA_PRINTF(fmt, args)
+#endif
+
 #ifdef __cplusplus
 #define INSOMNIA_BEGIN_DECLS extern "C" {
 #define INSOMNIA_END_DECLS   }

@@ -65,6 +65,29 @@ struct insomnia_error {
 /* Reset err to INSOMNIA_ERR_NONE with empty texts.  NULL is ignored. */
 INSOMNIA_API void insomnia_error_clear(struct insomnia_error *err);
 
+/* Fill err: kind and a printf-style message, cut on a UTF-8 character
+ * boundary to fit (so a quoted name never ends in half a character);
+ * errnum 0, no exit status or signal, no detail.  Returns -1, so a
+ * function can `return insomnia_error_set(...)`.  A NULL err is
+ * ignored.  For an application's own failures, so that it reports every
+ * error one way. */
+INSOMNIA_API int insomnia_error_set(struct insomnia_error *err,
+                                    enum insomnia_error_kind kind,
+                                    const char *fmt, ...) INSOMNIA_PRINTF(3, 4);
+
+/* The same, with ": <strerror(errnum)>" after the message and errnum
+ * kept. */
+INSOMNIA_API int insomnia_error_set_errno(struct insomnia_error *err,
+                                          enum insomnia_error_kind kind,
+                                          int errnum, const char *fmt, ...)
+    INSOMNIA_PRINTF(4, 5);
+
+/* Put "<context>: " before err's message (cut to fit); the kind and the
+ * rest stay.  A NULL err is ignored. */
+INSOMNIA_API void insomnia_error_prefix(struct insomnia_error *err,
+                                        const char *fmt, ...)
+    INSOMNIA_PRINTF(2, 3);
+
 /* The stable lower-case name of a kind, e.g. "already_running"; a
  * static string.  An out-of-range kind gives "internal". */
 INSOMNIA_API const char *
