@@ -36,6 +36,9 @@ static const struct kind_entry kinds[INSOMNIA_ERR_KIND_COUNT] = {
     [INSOMNIA_ERR_BAD_SESSION_ID] = {"bad_session_id", 17},
     [INSOMNIA_ERR_SESSION_AMBIGUOUS] = {"session_ambiguous", 18},
     [INSOMNIA_ERR_INTERRUPTED] = {"interrupted", 130},
+    [INSOMNIA_ERR_PROCESS_FAILED] = {"process_failed", 19},
+    [INSOMNIA_ERR_UNKNOWN_PROCESS] = {"unknown_process", 20},
+    [INSOMNIA_ERR_PROCESS_STATE] = {"process_state", 21},
 };
 
 /* The kinds a pod reports itself, by exiting with their code. */
@@ -44,6 +47,7 @@ static const enum insomnia_error_kind pod_kinds[] = {
     INSOMNIA_ERR_RUNTIME_DIR,     INSOMNIA_ERR_BAD_NAME,
     INSOMNIA_ERR_SESSION_UNKNOWN, INSOMNIA_ERR_SESSION_LIVE,
     INSOMNIA_ERR_BAD_SESSION_ID,  INSOMNIA_ERR_SESSION_AMBIGUOUS,
+    INSOMNIA_ERR_PROCESS_FAILED,
 };
 
 enum insomnia_error_kind error_kind_of_pod_exit(int exit_status)

@@ -45,6 +45,12 @@ enum insomnia_error_kind {
 	                                        id prefix of several sessions */
 	INSOMNIA_ERR_INTERRUPTED = 20,       /* "interrupted" (130): cancelled
 	                                        by a signal or the caller */
+	INSOMNIA_ERR_PROCESS_FAILED = 21,    /* "process_failed" (19): a
+	                                        process of the pod failed */
+	INSOMNIA_ERR_UNKNOWN_PROCESS = 22,   /* "unknown_process" (20) */
+	INSOMNIA_ERR_PROCESS_STATE = 23,     /* "process_state" (21): already
+	                                        in the asked state, or the
+	                                        pod is stopping */
 	INSOMNIA_ERR_KIND_COUNT
 };
 

@@ -1,0 +1,62 @@
+/* childstart.h: starting a child process correctly, the one way the
+ * client (its launch monitor, which starts the pod) and the pod (which
+ * starts its processes) both do it.
+ *
+ * The child gets exactly the descriptors it is given (every other one is
+ * closed), default signal dispositions and an empty signal mask whatever
+ * the caller did, its own process group or session, optionally a parent-
+ * death signal, a working directory and an environment.  Starting costs
+ * the same whatever the caller's size (no page tables are copied: the
+ * child shares the caller's memory until it execs, as vfork and
+ * posix_spawn do).  A failure before exec (chdir, exec itself) is
+ * reported as such, naming the step and errno, never as an exit status. */
+#ifndef INSOMNIA_CHILDSTART_H
+#define INSOMNIA_CHILDSTART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum childstart_group {
+	CHILDSTART_NEW_SESSION, /* setsid(): session, group id == pid */
+	CHILDSTART_NEW_GROUP,   /* setpgid(0, 0): group id == pid */
+};
+
+/* What failed before the child could exec (childstart_failure.step). */
+enum childstart_step {
+	CHILDSTART_STEP_NONE,
+	CHILDSTART_STEP_CLONE, /* in the caller: no child */
+	CHILDSTART_STEP_SETUP, /* session/group, fds, signals, death signal */
+	CHILDSTART_STEP_CHDIR,
+	CHILDSTART_STEP_EXEC,
+};
+
+struct childstart_spec {
+	/* Executable: a path, or a bare name searched in PATH (of envp when
+	 * given, else the caller's), as execvp does. */
+	const char *path;
+	char *const *argv; /* NULL-terminated */
+	char *const *envp; /* the whole environment; NULL: the caller's */
+	const char *cwd;   /* NULL: the caller's */
+	/* The child's descriptors 0..nfds-1: fds[i] becomes fd i (the
+	 * caller's descriptor is left open in the caller); -1 puts
+	 * /dev/null there (read-only for 0, write-only otherwise).  fds 0-2
+	 * beyond nfds are /dev/null too; everything else is closed. */
+	const int *fds;
+	size_t nfds;
+	enum childstart_group group;
+	int death_signal; /* PR_SET_PDEATHSIG, or 0 */
+	bool want_pidfd;  /* fill *pidfd (close-on-exec) */
+};
+
+/* Start the child.  0 with *pid (and *pidfd when asked); -1 with err:
+ * INSOMNIA_ERR_LAUNCH_FAILED, message naming the step and the program
+ * ("cannot execute redis-server: No such file or directory", "cannot use
+ * working directory /x: ..."), err->errnum the errno.  *step (may be NULL)
+ * tells which step failed.  A child that failed is already reaped. */
+int childstart(const struct childstart_spec *spec, pid_t *pid, int *pidfd,
+               enum childstart_step *step, struct insomnia_error *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* proctree.h: a pod's processes and everything they started, found
+ * wherever they moved, and signalled without ever touching a stranger.
+ *
+ * Every process the pod starts carries INSOMNIA_PROCESS_TOKEN=<token> in
+ * its environment (proctree_token), and everything it starts inherits it,
+ * whether it double-forks or calls setsid().  The token names the session
+ * and the process, so it is unique to this pod's work: a stranger that
+ * reused a pid does not carry it.  /proc/<pid>/environ is the initial
+ * environment, which a process cannot lose by unsetenv(). */
+#ifndef INSOMNIA_PROCTREE_H
+#define INSOMNIA_PROCTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROCTREE_TOKEN_VAR "INSOMNIA_PROCESS_TOKEN"
+/* "<session uuid>/<process name>" */
+#define PROCTREE_TOKEN_MAX 128
+
+/* The token of a process: "<session id>/<process name>". */
+void proctree_token(char *buf, size_t size, const char *session_id,
+                    const char *process);
+
+/* Start time of pid in clock ticks since boot (/proc/<pid>/stat field
+ * 22): with the pid, what names one process for the life of the boot.
+ * 0, or -1 with errno. */
+int proctree_start_time(pid_t pid, uint64_t *ticks);
+
+/* Send sig to every process of ours (same uid, not the caller) whose
+ * environment carries the token whose prefix is token_prefix: a whole
+ * token ("<session>/<process>") for one process's leftovers, or
+ * "<session>/" for all of a pod's.  Each through a pidfd opened and then
+ * checked again (the environment re-read), so a pid reused meanwhile is
+ * left alone.  *count (may be NULL) is how many were signalled.  0, or -1
+ * with errno when /proc cannot be read. */
+int proctree_signal_marked(const char *token_prefix, int sig, size_t *count);
+
+#endif

@@ -1,0 +1,49 @@
+/* events.h: what happened in the pod, told once: to the session journal
+ * (common/journalfmt.h owns the record) and to every control connection
+ * that subscribed (docs/protocol.md, "Events").
+ *
+ * An event line is {"event":"<kind>","data":{...}} with kinds:
+ *   "pod"     {"state":"ready"|"stopping"|..., "reason"?}
+ *   "process" {"process":"db","state":"backoff","pid"?,"exit"?,
+ *              "delay_ms"?,"reason"?,"restarts"}
+ *   "log"     {"process":"db","time":"...","stream":"out","text":"..."}
+ *   "overflow" {"lost":N}  (the last one a slow subscriber gets)
+ * pod and process events are journalled; log events are not (the log
+ * files hold them). */
+#ifndef INSOMNIA_POD_EVENTS_H
+#define INSOMNIA_POD_EVENTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum event_kind {
+	EVENT_POD = 1 << 0,
+	EVENT_PROCESS = 1 << 1,
+	EVENT_LOG = 1 << 2,
+};
+
+struct events;
+struct podsession;
+struct server;
+
+/* journal: the pod's session (borrowed, outlives events). */
+struct events *events_new(struct podsession *session);
+
+/* The server whose subscribers get the events (set once it exists;
+ * NULL before: events are then only journalled). */
+void events_set_server(struct events *ev, struct server *server);
+
+/* Would anyone receive an event of kind about process (NULL: pod-wide)?
+ * Cheap: lets the log path skip building JSON nobody reads. */
+bool events_wanted(const struct events *ev, enum event_kind kind,
+                   const char *process);
+
+/* Journal (pod and process kinds) and send to every subscriber whose
+ * filter takes it.  data is stolen (may be NULL on out-of-memory: then
+ * nothing is sent). */
+void events_publish(struct events *ev, enum event_kind kind,
+                    const char *process, json_t *data);
+
+void events_free(struct events *ev);
+
+#endif
