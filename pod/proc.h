@@ -23,6 +23,19 @@
 #ifndef INSOMNIA_POD_PROC_H
 #define INSOMNIA_POD_PROC_H
 
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "error.h"
+#include "manifest.h"
+#include "placeholder.h"
+#include "proctree.h"
+
 enum proc_state {
 	PROC_STOPPED,
 	PROC_WAITING,
@@ -38,5 +51,76 @@ enum proc_state {
 
 /* "stopped", "waiting", ... */
 const char *proc_state_name(enum proc_state st);
+
+/* One process: its spec, where its state machine is, and its current run
+ * (pid != 0 from a successful start until it is reaped). */
+struct proc {
+	const struct proc_spec *spec;
+	void *owner;  /* the supervisor, for the timer's callback */
+	size_t index; /* in the manifest */
+	enum proc_state state;
+	bool want_up; /* the goal: run (start, autostart) or not (stop) */
+	pid_t pid;    /* 0: no run to reap */
+	pid_t pgid;
+	int pidfd;     /* -1 when no run */
+	int restarts;  /* within the window (backoff.h) */
+	uint64_t runs; /* successful starts, ever */
+	bool has_exit; /* the last run's end, for ps and events */
+	int exit_code; /* >= 0, or -1 when killed by exit_signal */
+	int exit_signal;
+	struct timespec started_mono; /* for reset_after */
+	struct timespec started_real; /* ps "started_at" */
+	int *ports;                   /* spec->nports, for the pod's life */
+	struct event *timer;          /* backoff delay, or stop grace */
+	bool killed;                  /* the grace ran out: KILL sent */
+	struct proclog *log;
+	char reason[INSOMNIA_ERROR_MESSAGE_MAX];
+	char token[PROCTREE_TOKEN_MAX];
+};
+
+/* What every run of every process shares. */
+struct proc_env {
+	const char *pod_name;
+	const char *pod_dir;
+	const char *session_dir;
+	int pod_dirfd; /* procrec */
+};
+
+/* Does the state mean a run is on (a pid to reap)? */
+bool proc_state_live(enum proc_state st);
+
+/* Start one run: placeholders expanded (ports: own and dependencies'),
+ * environment and cwd built, stdout and stderr piped to p->log, the
+ * record written.  0 with p->pid set; -1 with err (the exec error
+ * "cannot execute x: ..." as childstart words it). */
+int proc_spawn(struct proc *p, const struct proc_env *env,
+               const struct placeholder_port *ports, size_t nports,
+               struct insomnia_error *err);
+
+/* sig to the process's group while it leads it, else to it alone
+ * (procsig_send).  0, or -1 with errno. */
+int proc_signal(struct proc *p, int sig);
+
+/* The run was reaped with wait status: remember how it ended, close the
+ * pidfd, remove the record, and SIGKILL what it left (everything that
+ * carries its token, and its group if members remain) so a double-forked
+ * daemon does not outlive it. */
+void proc_reaped(struct proc *p, int status, int pod_dirfd);
+
+/* Kill what is left of p (its run, if any, then its leftovers).  For
+ * supervisor_free. */
+void proc_kill_all(struct proc *p);
+
+/* Milliseconds the run that just ended lasted. */
+int64_t proc_run_ms(const struct proc *p);
+
+/* {"code":N} | {"signal":"TERM"} | null (json_null when none). */
+json_t *proc_exit_json(const struct proc *p);
+
+/* "exited with status 3" / "killed by signal KILL". */
+void proc_exit_text(const struct proc *p, char *buf, size_t size);
+
+/* "KILL" for SIGKILL; "SIG<n>" for an unnamed one (buf holds it). */
+const char *proc_signal_name(int sig, char *buf, size_t size);
 
 #endif

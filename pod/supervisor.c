@@ -1,0 +1,1049 @@
+/* supervisor.c: a pod's processes, driven towards their goals on the
+ * loop (supervisor.h; the rules are in docs/supervision.md).
+ *
+ * Each process has a goal (want_up) and a state (proc.h).  Every change
+ * of either ends in reconcile(), which walks the processes in dependency
+ * order and moves each one step towards its goal: stops in reverse order
+ * (a process only once no dependent of it still runs), starts in order (a
+ * process only once each dependency reached its condition).  Hooks and
+ * the completion of operations are told from one deferred event, never
+ * from inside a call of the caller's. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "ports.h"
+#include "proc.h"
+#include "proclog.h"
+#include "procrec.h"
+#include "proctree.h"
+#include "reaper.h"
+#include "safedir.h"
+
+enum sup_phase {
+	SUP_IDLE,     /* made, not started */
+	SUP_STARTING, /* autostart processes on their way */
+	SUP_READY,    /* the ready hook was called */
+	SUP_STOPPING, /* everything on its way down */
+};
+
+struct supervisor_op {
+	struct supervisor *s;
+	enum supervisor_verb verb;
+	size_t *idx;
+	uint64_t *runs0; /* each target's runs when asked */
+	size_t n;
+	supervisor_done_fn done;
+	void *arg;
+	bool cancelled;
+	struct supervisor_op *next;
+};
+
+struct supervisor {
+	struct event_base *base;
+	const struct manifest *m;
+	char *pod_name, *pod_dir, *session_id, *session_dir;
+	int pod_dirfd;
+	int logs_dirfd;
+	struct events *ev;
+	struct supervisor_hooks hooks;
+	struct proc *procs;
+	size_t n;
+	struct reaper *reaper;
+	struct event *notify;
+	uint64_t rng;
+	enum sup_phase phase;
+	bool in_reconcile, again;
+	bool ready_sent, fail_pending, fail_sent, stopped_sent;
+	struct insomnia_error fail_err;
+	struct supervisor_op *ops;
+};
+
+static void reconcile(struct supervisor *s);
+static void start_failure(struct supervisor *s, struct proc *p,
+                          const char *what);
+
+/* ---- events ---------------------------------------------------------- */
+
+static void publish(struct supervisor *s, struct proc *p, int64_t delay_ms)
+{
+	json_t *d;
+
+	if (!s->ev)
+		return;
+	d = json_pack("{s:s, s:s, s:i}", "process", p->spec->name, "state",
+	              proc_state_name(p->state), "restarts", p->restarts);
+	if (d && p->pid)
+		json_object_set_new(d, "pid", json_integer(p->pid));
+	if (d && p->has_exit &&
+	    (p->state == PROC_EXITED || p->state == PROC_BACKOFF ||
+	     p->state == PROC_FAILED || p->state == PROC_STOPPED))
+		json_object_set_new(d, "exit", proc_exit_json(p));
+	if (d && delay_ms >= 0)
+		json_object_set_new(d, "delay_ms", json_integer(delay_ms));
+	if (d && p->reason[0])
+		json_object_set_new(d, "reason", json_string(p->reason));
+	events_publish(s->ev, EVENT_PROCESS, p->spec->name, d);
+}
+
+/* Every state change goes through here: journalled, evented, and
+ * reconciled again. */
+static void set_state(struct supervisor *s, struct proc *p, enum proc_state st,
+                      const char *reason)
+{
+	p->state = st;
+	snprintf(p->reason, sizeof p->reason, "%s", reason ? reason : "");
+	s->again = true;
+	publish(s, p, -1);
+}
+
+static void kick(struct supervisor *s)
+{
+	if (s->notify)
+		event_active(s->notify, 0, 0);
+}
+
+/* ---- dependencies ---------------------------------------------------- */
+
+enum dep_verdict { DEP_MET, DEP_WAIT, DEP_BLOCK };
+
+static enum dep_verdict dep_check(const struct proc *d, enum dep_condition c,
+                                  char *why, size_t size)
+{
+	const char *name = d->spec->name;
+	char how[64];
+
+	if (d->state == PROC_FAILED) {
+		snprintf(why, size, "dependency %s failed", name);
+		return DEP_BLOCK;
+	}
+	if (!d->want_up && !proc_state_live(d->state) &&
+	    d->state != PROC_EXITED) {
+		snprintf(why, size, "dependency %s is stopped", name);
+		return DEP_BLOCK;
+	}
+	switch (c) {
+	case DEP_STARTED:
+		/* An exited dependency did start: it ran to its end. */
+		return d->state == PROC_RUNNING || d->state == PROC_READY ||
+		               d->state == PROC_EXITED
+		           ? DEP_MET
+		           : DEP_WAIT;
+	case DEP_READY:
+		return d->state == PROC_READY || d->state == PROC_EXITED
+		           ? DEP_MET
+		           : DEP_WAIT;
+	case DEP_EXITED:
+		return d->state == PROC_EXITED ? DEP_MET : DEP_WAIT;
+	case DEP_SUCCEEDED:
+		if (d->state != PROC_EXITED)
+			return DEP_WAIT;
+		if (d->exit_code == 0)
+			return DEP_MET;
+		proc_exit_text(d, how, sizeof how);
+		snprintf(why, size, "dependency %s %s", name, how);
+		return DEP_BLOCK;
+	}
+	return DEP_WAIT;
+}
+
+/* Met when every dependency is; blocked as soon as one is (why says
+ * which). */
+static enum dep_verdict deps_verdict(struct supervisor *s, struct proc *p,
+                                     char *why, size_t size)
+{
+	enum dep_verdict v = DEP_MET;
+
+	for (size_t i = 0; i < p->spec->ndeps; i++) {
+		const struct proc_dep *dep = &p->spec->deps[i];
+		enum dep_verdict dv =
+		    dep_check(&s->procs[dep->index], dep->cond, why, size);
+		if (dv == DEP_BLOCK)
+			return DEP_BLOCK;
+		if (dv == DEP_WAIT)
+			v = DEP_WAIT;
+	}
+	return v;
+}
+
+static bool depends_on(const struct proc *q, size_t index)
+{
+	for (size_t i = 0; i < q->spec->ndeps; i++)
+		if (q->spec->deps[i].index == index)
+			return true;
+	return false;
+}
+
+/* Is a dependent of p still running (so p must wait to stop)? */
+static bool has_live_dependent(struct supervisor *s, const struct proc *p)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (depends_on(&s->procs[i], p->index) &&
+		    proc_state_live(s->procs[i].state))
+			return true;
+	return false;
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+static void arm_timer(struct proc *p, int64_t ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000,
+	                     .tv_usec = (ms % 1000) * 1000};
+
+	evtimer_add(p->timer, &tv);
+}
+
+static void disarm_timer(struct proc *p)
+{
+	evtimer_del(p->timer);
+}
+
+/* ---- starting -------------------------------------------------------- */
+
+/* The ports in reach of p: its own and its dependencies'.  *n set; NULL
+ * on OOM. */
+static struct placeholder_port *ports_in_reach(struct supervisor *s,
+                                               const struct proc *p, size_t *n)
+{
+	size_t total = p->spec->nports, k = 0;
+	struct placeholder_port *v;
+
+	for (size_t i = 0; i < p->spec->ndeps; i++)
+		total += s->procs[p->spec->deps[i].index].spec->nports;
+	v = calloc(total + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < p->spec->nports; i++)
+		v[k++] =
+		    (struct placeholder_port){p->spec->ports[i], p->ports[i]};
+	for (size_t i = 0; i < p->spec->ndeps; i++) {
+		const struct proc *d = &s->procs[p->spec->deps[i].index];
+		for (size_t j = 0; j < d->spec->nports; j++)
+			v[k++] = (struct placeholder_port){d->spec->ports[j],
+			                                   d->ports[j]};
+	}
+	*n = k;
+	return v;
+}
+
+static void start_run(struct supervisor *s, struct proc *p)
+{
+	struct proc_env env = {s->pod_name, s->pod_dir, s->session_dir,
+	                       s->pod_dirfd};
+	struct insomnia_error err;
+	struct placeholder_port *ports;
+	size_t nports = 0;
+	int rc = -1;
+
+	set_state(s, p, PROC_STARTING, NULL);
+	ports = ports_in_reach(s, p, &nports);
+	if (!ports)
+		insomnia_error_set_errno(&err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "cannot start %s", p->spec->name);
+	else
+		rc = proc_spawn(p, &env, ports, nports, &err);
+	free(ports);
+	if (rc < 0) {
+		proclog_note(p->log, err.message);
+		set_state(s, p, PROC_FAILED, err.message);
+		start_failure(s, p, err.message);
+		return;
+	}
+	set_state(s, p, PROC_RUNNING, NULL);
+}
+
+static void up_step(struct supervisor *s, struct proc *p)
+{
+	char why[sizeof p->reason] = "";
+
+	/* Until readiness probes exist, running is ready; on the walk's next
+	 * pass, so independent processes all start before any is ready. */
+	if (p->state == PROC_RUNNING) {
+		set_state(s, p, PROC_READY, NULL);
+		return;
+	}
+	if (p->state != PROC_STOPPED && p->state != PROC_WAITING &&
+	    p->state != PROC_BLOCKED)
+		return;
+	switch (deps_verdict(s, p, why, sizeof why)) {
+	case DEP_MET:
+		start_run(s, p);
+		break;
+	case DEP_WAIT:
+		if (p->state != PROC_WAITING)
+			set_state(s, p, PROC_WAITING, NULL);
+		break;
+	case DEP_BLOCK:
+		if (p->state != PROC_BLOCKED || strcmp(p->reason, why) != 0)
+			set_state(s, p, PROC_BLOCKED, why);
+		break;
+	}
+}
+
+/* ---- stopping -------------------------------------------------------- */
+
+static void begin_stop(struct supervisor *s, struct proc *p)
+{
+	char sig[16], note[64];
+
+	p->killed = false;
+	/* ESRCH: it is exiting on its own; its reaping ends the stop. */
+	proc_signal(p, p->spec->stop.signal);
+	set_state(s, p, PROC_STOPPING, NULL);
+	snprintf(note, sizeof note, "stopping: sent %s",
+	         proc_signal_name(p->spec->stop.signal, sig, sizeof sig));
+	proclog_note(p->log, note);
+	arm_timer(p, p->spec->stop.grace_ms);
+}
+
+static void grace_over(struct supervisor *s, struct proc *p)
+{
+	char why[128];
+
+	p->killed = true;
+	proc_signal(p, SIGKILL);
+	snprintf(why, sizeof why, "grace of %lld ms over: sent KILL",
+	         (long long)p->spec->stop.grace_ms);
+	proclog_note(p->log, why);
+	/* Still stopping; told so nobody wonders why it took the grace. */
+	snprintf(p->reason, sizeof p->reason, "%s", why);
+	publish(s, p, -1);
+}
+
+static void down_step(struct supervisor *s, struct proc *p)
+{
+	switch (p->state) {
+	case PROC_WAITING:
+	case PROC_BLOCKED:
+	case PROC_BACKOFF:
+		disarm_timer(p);
+		set_state(s, p, PROC_STOPPED, NULL);
+		break;
+	case PROC_STARTING:
+	case PROC_RUNNING:
+	case PROC_READY:
+		if (!has_live_dependent(s, p))
+			begin_stop(s, p);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the walk -------------------------------------------------------- */
+
+static void reconcile(struct supervisor *s)
+{
+	if (s->in_reconcile) {
+		s->again = true;
+		return;
+	}
+	s->in_reconcile = true;
+	do {
+		s->again = false;
+		for (size_t k = s->n; k-- > 0;) {
+			struct proc *p = &s->procs[s->m->order[k]];
+			if (!p->want_up)
+				down_step(s, p);
+		}
+		for (size_t k = 0; k < s->n; k++) {
+			struct proc *p = &s->procs[s->m->order[k]];
+			if (p->want_up)
+				up_step(s, p);
+		}
+	} while (s->again);
+	s->in_reconcile = false;
+	kick(s);
+}
+
+/* ---- exits ----------------------------------------------------------- */
+
+static void start_failure(struct supervisor *s, struct proc *p,
+                          const char *what)
+{
+	const char *lines[PROCLOG_TAIL_LINES];
+	size_t n, off = 0;
+	struct insomnia_error *e = &s->fail_err;
+
+	if (s->phase != SUP_STARTING)
+		return;
+	insomnia_error_set(e, INSOMNIA_ERR_PROCESS_FAILED,
+	                   "process %s failed before the pod was ready: %s",
+	                   p->spec->name, what);
+	n = proclog_tail(p->log, lines, PROCLOG_TAIL_LINES);
+	for (size_t i = 0; i < n && off < sizeof e->detail; i++) {
+		int w = snprintf(e->detail + off, sizeof e->detail - off,
+		                 "%s\n", lines[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	s->fail_pending = true;
+	supervisor_stop_all(s);
+}
+
+/* A run ended that nobody asked to stop. */
+static void exited_alone(struct supervisor *s, struct proc *p, int64_t run_ms)
+{
+	const struct restart_conf *rc = &p->spec->restart;
+	int code = p->exit_code;
+	char how[64], why[sizeof p->reason];
+	int64_t delay = 0;
+
+	proc_exit_text(p, how, sizeof how);
+	if (!p->want_up) {
+		set_state(s, p, PROC_STOPPED, NULL);
+	} else if (s->phase == SUP_STARTING &&
+	           (code != 0 || rc->policy == RESTART_ALWAYS)) {
+		set_state(s, p, PROC_FAILED, how);
+		start_failure(s, p, how);
+	} else if (!backoff_wants_restart(rc->policy, code)) {
+		set_state(s, p, PROC_EXITED, NULL);
+	} else if (backoff_on_exit(rc, &p->restarts, run_ms,
+	                           backoff_random(&s->rng),
+	                           &delay) == BACKOFF_GIVE_UP) {
+		snprintf(why, sizeof why, "%s after %d restarts", how,
+		         p->restarts);
+		set_state(s, p, PROC_FAILED, why);
+	} else {
+		p->state = PROC_BACKOFF;
+		p->reason[0] = '\0';
+		s->again = true;
+		publish(s, p, delay);
+		arm_timer(p, delay);
+	}
+}
+
+static struct proc *find_pid(struct supervisor *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+static void on_reaped(void *arg, pid_t pid, int status)
+{
+	struct supervisor *s = arg;
+	struct proc *p = find_pid(s, pid);
+	char how[64];
+	int64_t run_ms;
+
+	if (!p)
+		return; /* an orphan of one of ours, come back to us */
+	run_ms = proc_run_ms(p);
+	proc_reaped(p, status, s->pod_dirfd);
+	disarm_timer(p);
+	/* Its last words first: they explain the exit. */
+	proclog_drain(p->log);
+	proc_exit_text(p, how, sizeof how);
+	proclog_note(p->log, how);
+	if (p->state == PROC_STOPPING)
+		set_state(s, p, PROC_STOPPED, NULL);
+	else
+		exited_alone(s, p, run_ms);
+	reconcile(s);
+}
+
+/* The one timer of a process: the grace of a stop, or the delay of a
+ * backoff. */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+	struct supervisor *s = p->owner;
+
+	if (p->state == PROC_STOPPING) {
+		grace_over(s, p);
+	} else if (p->state == PROC_BACKOFF) {
+		/* Back through the dependency check: waiting or starting. */
+		p->state = PROC_STOPPED;
+		reconcile(s);
+	}
+}
+
+/* ---- deferred: hooks and operations ---------------------------------- */
+
+static bool all_down(const struct supervisor *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].pid || proc_state_live(s->procs[i].state))
+			return false;
+	return true;
+}
+
+static bool completed(const struct proc *p)
+{
+	return p->state == PROC_EXITED && p->has_exit && p->exit_code == 0;
+}
+
+static bool pod_ready(const struct supervisor *s)
+{
+	if (s->phase != SUP_STARTING)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct proc *p = &s->procs[i];
+		if (p->spec->autostart && p->state != PROC_READY &&
+		    !completed(p))
+			return false;
+	}
+	return true;
+}
+
+/* Is target k of op over?  0 not yet, 1 done, -1 failed (err says). */
+static int op_target(struct supervisor_op *op, size_t k,
+                     struct insomnia_error *err)
+{
+	struct supervisor *s = op->s;
+	struct proc *p = &s->procs[op->idx[k]];
+	const char *name = p->spec->name;
+
+	if (op->verb == SUPERVISOR_STOP)
+		return !p->pid && !proc_state_live(p->state);
+	if (!p->want_up && s->phase == SUP_STOPPING)
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "the pod is stopping");
+	if (!p->want_up)
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
+		                          "process %s was stopped", name);
+	if (p->state == PROC_FAILED || p->state == PROC_BLOCKED)
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
+		                          "process %s %s: %s", name,
+		                          proc_state_name(p->state), p->reason);
+	return p->runs > op->runs0[k] && p->state != PROC_STARTING;
+}
+
+static json_t *ps_of(const struct supervisor *s, const size_t *idx, size_t n);
+
+static void op_free(struct supervisor_op *op)
+{
+	free(op->idx);
+	free(op->runs0);
+	free(op);
+}
+
+/* Call done for op if it is over; true when it was (and is freed). */
+static bool op_settle(struct supervisor_op *op)
+{
+	struct insomnia_error err;
+	bool failed = false;
+	json_t *result;
+
+	insomnia_error_clear(&err);
+	for (size_t k = 0; k < op->n; k++) {
+		int r = op_target(op, k, failed ? NULL : &err);
+		if (r == 0)
+			return false;
+		failed |= r < 0;
+	}
+	if (!op->cancelled) {
+		result = ps_of(op->s, op->idx, op->n);
+		op->done(op->arg, result, failed ? &err : NULL);
+		json_decref(result);
+	}
+	op_free(op);
+	return true;
+}
+
+static void settle_ops(struct supervisor *s)
+{
+	struct supervisor_op **pp = &s->ops;
+
+	while (*pp) {
+		struct supervisor_op *op = *pp;
+		/* Unlink first: done may start another operation. */
+		*pp = op->next;
+		if (!op_settle(op)) {
+			op->next = *pp;
+			*pp = op;
+			pp = &op->next;
+		}
+	}
+}
+
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *s = arg;
+
+	if (s->fail_pending && !s->fail_sent) {
+		s->fail_sent = true;
+		if (s->hooks.start_failed)
+			s->hooks.start_failed(s->hooks.arg, &s->fail_err);
+	}
+	if (pod_ready(s)) {
+		s->phase = SUP_READY;
+		s->ready_sent = true;
+		if (s->hooks.ready)
+			s->hooks.ready(s->hooks.arg);
+	}
+	settle_ops(s);
+	/* Last: the caller may free the supervisor from stopped. */
+	if (s->phase == SUP_STOPPING && !s->stopped_sent && all_down(s)) {
+		s->stopped_sent = true;
+		if (s->hooks.stopped)
+			s->hooks.stopped(s->hooks.arg);
+	}
+}
+
+/* ---- ps -------------------------------------------------------------- */
+
+static json_t *started_at(const struct proc *p)
+{
+	struct tm tm;
+	char sec[32], buf[48];
+
+	if (!p->runs || !gmtime_r(&p->started_real.tv_sec, &tm) ||
+	    !strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm))
+		return json_null();
+	snprintf(buf, sizeof buf, "%s.%03ldZ", sec,
+	         p->started_real.tv_nsec / 1000000);
+	return json_string(buf);
+}
+
+static json_t *proc_json(const struct proc *p)
+{
+	json_t *ports = json_object();
+
+	for (size_t i = 0; ports && i < p->spec->nports; i++)
+		json_object_set_new(ports, p->spec->ports[i],
+		                    json_integer(p->ports[i]));
+	return json_pack(
+	    "{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}", "name",
+	    p->spec->name, "state", proc_state_name(p->state), "pid",
+	    p->pid ? json_integer(p->pid) : json_null(), "pgid",
+	    p->pgid ? json_integer(p->pgid) : json_null(), "restarts",
+	    p->restarts, "exit", proc_exit_json(p), "started_at", started_at(p),
+	    "ready", p->state == PROC_READY, "ports", ports, "reason",
+	    p->reason[0] ? json_string(p->reason) : json_null(), "autostart",
+	    p->spec->autostart);
+}
+
+/* {"processes":[...]} for idx (in manifest order as given). */
+static json_t *ps_of(const struct supervisor *s, const size_t *idx, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t k = 0; list && k < n; k++) {
+		json_t *one = proc_json(&s->procs[idx[k]]);
+		if (!one || json_array_append_new(list, one) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list ? json_pack("{s:o}", "processes", list) : NULL;
+}
+
+/* Indexes of names (all when NULL), in manifest order, duplicates
+ * dropped.  NULL with err. */
+static size_t *pick(const struct supervisor *s, const char *const *names,
+                    size_t n, size_t *count, struct insomnia_error *err)
+{
+	bool *want = calloc(s->n + 1, sizeof *want);
+	size_t *idx = calloc(s->n + 1, sizeof *idx);
+	size_t k = 0;
+
+	if (!want || !idx) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n && names; i++) {
+		size_t j = 0;
+		while (j < s->n && strcmp(s->procs[j].spec->name, names[i]))
+			j++;
+		if (j == s->n) {
+			insomnia_error_set(err, INSOMNIA_ERR_UNKNOWN_PROCESS,
+			                   "no process %s in pod %s", names[i],
+			                   s->pod_name);
+			goto fail;
+		}
+		want[j] = true;
+	}
+	for (size_t j = 0; j < s->n; j++)
+		if (!names || want[j])
+			idx[k++] = j;
+	free(want);
+	*count = k;
+	return idx;
+fail:
+	free(want);
+	free(idx);
+	return NULL;
+}
+
+json_t *supervisor_ps(const struct supervisor *s, const char *const *names,
+                      size_t n, struct insomnia_error *err)
+{
+	size_t count = 0;
+	size_t *idx = pick(s, names, n, &count, err);
+	json_t *r;
+
+	if (!idx)
+		return NULL;
+	r = ps_of(s, idx, count);
+	free(idx);
+	if (!r)
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "out of memory");
+	return r;
+}
+
+void supervisor_counts(const struct supervisor *s, size_t *ready, size_t *total)
+{
+	size_t r = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		r += s->procs[i].state == PROC_READY;
+	*ready = r;
+	*total = s->n;
+}
+
+int supervisor_logs_dirfd(const struct supervisor *s)
+{
+	return s->logs_dirfd;
+}
+
+bool supervisor_has(const struct supervisor *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->procs[i].spec->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* ---- goals ----------------------------------------------------------- */
+
+/* Forget a finished or waiting run so the walk starts it afresh, with a
+ * new restart count. */
+static void rearm(struct supervisor *s, struct proc *p)
+{
+	p->restarts = 0;
+	switch (p->state) {
+	case PROC_BACKOFF:
+		disarm_timer(p);
+		/* fall through */
+	case PROC_EXITED:
+	case PROC_FAILED:
+		p->state = PROC_STOPPED;
+		break;
+	default:
+		break;
+	}
+}
+
+/* p and what it depends on should run; a failed dependency tries again
+ * (an exited one has done its part). */
+static void mark_up(struct supervisor *s, struct proc *p, bool target)
+{
+	p->want_up = true;
+	if (target || p->state == PROC_FAILED)
+		rearm(s, p);
+	for (size_t i = 0; i < p->spec->ndeps; i++)
+		mark_up(s, &s->procs[p->spec->deps[i].index], false);
+}
+
+/* p and everything depending on it should not run. */
+static void mark_down(struct supervisor *s, struct proc *p)
+{
+	p->want_up = false;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].want_up && depends_on(&s->procs[i], p->index))
+			mark_down(s, &s->procs[i]);
+}
+
+static void restart_one(struct supervisor *s, struct proc *p)
+{
+	mark_up(s, p, false);
+	p->restarts = 0;
+	if (p->state == PROC_RUNNING || p->state == PROC_READY ||
+	    p->state == PROC_STARTING)
+		begin_stop(s, p); /* reaped while wanted up: started again */
+	else if (p->state != PROC_STOPPING)
+		rearm(s, p);
+}
+
+/* ---- operations ------------------------------------------------------ */
+
+static int check_verb(const struct supervisor *s, enum supervisor_verb verb,
+                      const struct proc *p, struct insomnia_error *err)
+{
+	const char *name = p->spec->name;
+	enum proc_state st = p->state;
+
+	if (verb == SUPERVISOR_START && p->want_up &&
+	    (st == PROC_RUNNING || st == PROC_READY || st == PROC_STARTING ||
+	     st == PROC_WAITING))
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "process %s is already %s", name,
+		                          proc_state_name(st));
+	if (verb == SUPERVISOR_STOP &&
+	    (st == PROC_STOPPED || st == PROC_EXITED || st == PROC_FAILED ||
+	     (st == PROC_STOPPING && !p->want_up)))
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "process %s is already %s", name,
+		                          proc_state_name(st));
+	return 0;
+}
+
+static struct supervisor_op *op_new(struct supervisor *s,
+                                    enum supervisor_verb verb, size_t *idx,
+                                    size_t n, supervisor_done_fn done,
+                                    void *arg)
+{
+	struct supervisor_op *op = calloc(1, sizeof *op);
+
+	if (!op || !(op->runs0 = calloc(n + 1, sizeof *op->runs0))) {
+		free(op);
+		return NULL;
+	}
+	*op = (struct supervisor_op){s,    verb, idx,   op->runs0, n,
+	                             done, arg,  false, NULL};
+	for (size_t k = 0; k < n; k++)
+		op->runs0[k] = s->procs[idx[k]].runs;
+	return op;
+}
+
+static void apply(struct supervisor *s, enum supervisor_verb verb,
+                  struct proc *p)
+{
+	switch (verb) {
+	case SUPERVISOR_START:
+		mark_up(s, p, true);
+		break;
+	case SUPERVISOR_STOP:
+		mark_down(s, p);
+		break;
+	case SUPERVISOR_RESTART:
+		restart_one(s, p);
+		break;
+	}
+}
+
+struct supervisor_op *supervisor_act(struct supervisor *s,
+                                     enum supervisor_verb verb,
+                                     const char *const *names, size_t n,
+                                     supervisor_done_fn done, void *arg,
+                                     struct insomnia_error *err)
+{
+	struct supervisor_op *op;
+	size_t count = 0, *idx;
+
+	if (s->phase == SUP_STOPPING || s->phase == SUP_IDLE) {
+		insomnia_error_set(
+		    err, INSOMNIA_ERR_PROCESS_STATE, "the pod is %s",
+		    s->phase == SUP_IDLE ? "not started" : "stopping");
+		return NULL;
+	}
+	if (!names || n == 0 || !done) {
+		insomnia_error_set(err, INSOMNIA_ERR_USAGE, "no process named");
+		return NULL;
+	}
+	idx = pick(s, names, n, &count, err);
+	if (!idx)
+		return NULL;
+	for (size_t k = 0; k < count; k++)
+		if (check_verb(s, verb, &s->procs[idx[k]], err) < 0)
+			goto fail;
+	op = op_new(s, verb, idx, count, done, arg);
+	if (!op) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "out of memory");
+		goto fail;
+	}
+	for (size_t k = 0; k < count; k++)
+		apply(s, verb, &s->procs[idx[k]]);
+	op->next = s->ops;
+	s->ops = op;
+	reconcile(s);
+	return op;
+fail:
+	free(idx);
+	return NULL;
+}
+
+void supervisor_op_cancel(struct supervisor_op *op)
+{
+	if (op)
+		op->cancelled = true;
+}
+
+/* ---- life ------------------------------------------------------------ */
+
+static int copy_env(struct supervisor *s, const struct supervisor_env *env)
+{
+	s->pod_name = strdup(env->pod_name ? env->pod_name : "");
+	s->pod_dir = strdup(env->pod_dir ? env->pod_dir : "");
+	s->session_id = strdup(env->session_id ? env->session_id : "");
+	s->session_dir = strdup(env->session_dir ? env->session_dir : "");
+	s->pod_dirfd = env->pod_dirfd;
+	return s->pod_name && s->pod_dir && s->session_id && s->session_dir
+	           ? 0
+	           : -1;
+}
+
+static int open_logs(struct supervisor *s, const struct supervisor_env *env,
+                     struct insomnia_error *err)
+{
+	char path[INSOMNIA_PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/logs", s->session_dir);
+	s->logs_dirfd =
+	    safedir_openat(env->session_dirfd, "logs", path, true, err);
+	return s->logs_dirfd < 0 ? -1 : 0;
+}
+
+static int init_proc(struct supervisor *s, size_t i, struct insomnia_error *err)
+{
+	struct proc *p = &s->procs[i];
+	struct proclog_hooks lh = {NULL, NULL, NULL};
+
+	p->spec = &s->m->procs[i];
+	p->owner = s;
+	p->index = i;
+	p->pidfd = -1;
+	proctree_token(p->token, sizeof p->token, s->session_id, p->spec->name);
+	p->ports = calloc(p->spec->nports + 1, sizeof *p->ports);
+	p->timer = evtimer_new(s->base, on_timer, p);
+	if (!p->ports || !p->timer)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "out of memory");
+	p->log = proclog_new(s->base, s->logs_dirfd, p->spec->name,
+	                     &p->spec->logs, &lh, err);
+	return p->log ? 0 : -1;
+}
+
+struct supervisor *
+supervisor_new(struct event_base *base, const struct manifest *m,
+               const struct supervisor_env *env, struct events *ev,
+               const struct supervisor_hooks *hooks, struct insomnia_error *err)
+{
+	struct supervisor *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "out of memory");
+		return NULL;
+	}
+	s->base = base;
+	s->m = m;
+	s->ev = ev;
+	s->logs_dirfd = -1;
+	s->pod_dirfd = -1;
+	s->n = m->nprocs;
+	if (hooks)
+		s->hooks = *hooks;
+	backoff_seed(&s->rng);
+	s->procs = calloc(s->n + 1, sizeof *s->procs);
+	s->notify = event_new(base, -1, 0, on_notify, s);
+	if (!s->procs || !s->notify || copy_env(s, env) < 0) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "out of memory");
+		goto fail;
+	}
+	if (open_logs(s, env, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < s->n; i++)
+		if (init_proc(s, i, err) < 0)
+			goto fail;
+	return s;
+fail:
+	supervisor_free(s);
+	return NULL;
+}
+
+static int alloc_ports(struct supervisor *s, struct insomnia_error *err)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct proc *p = &s->procs[i];
+		if (ports_alloc(p->ports, p->spec->nports, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int supervisor_start(struct supervisor *s, struct insomnia_error *err)
+{
+	if (s->phase != SUP_IDLE)
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "the supervisor was started already");
+	s->reaper = reaper_new(s->base, on_reaped, s, err);
+	if (!s->reaper || alloc_ports(s, err) < 0)
+		return -1;
+	s->phase = SUP_STARTING;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].spec->autostart)
+			mark_up(s, &s->procs[i], false);
+	reconcile(s);
+	return 0;
+}
+
+void supervisor_stop_all(struct supervisor *s)
+{
+	if (s->phase == SUP_STOPPING)
+		return;
+	s->phase = SUP_STOPPING;
+	for (size_t i = 0; i < s->n; i++)
+		s->procs[i].want_up = false;
+	reconcile(s);
+}
+
+/* SIGKILL a run and wait for it: it cannot ignore that, so the wait is
+ * the kernel's, not the process's. */
+static void kill_run(struct proc *p)
+{
+	pid_t pid = p->pid;
+
+	proc_kill_all(p);
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void free_proc(struct proc *p)
+{
+	if (p->pid)
+		kill_run(p);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	if (p->timer)
+		event_free(p->timer);
+	proclog_free(p->log);
+	free(p->ports);
+}
+
+void supervisor_free(struct supervisor *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; s->procs && i < s->n; i++)
+		free_proc(&s->procs[i]);
+	/* Orphans that came back to us and were killed above. */
+	if (s->reaper)
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	while (s->ops) {
+		struct supervisor_op *op = s->ops;
+		s->ops = op->next;
+		op_free(op);
+	}
+	if (s->pod_dirfd >= 0 && s->procs)
+		procrec_remove_all(s->pod_dirfd);
+	reaper_free(s->reaper);
+	if (s->notify)
+		event_free(s->notify);
+	if (s->logs_dirfd >= 0)
+		close(s->logs_dirfd);
+	free(s->procs);
+	free(s->pod_name);
+	free(s->pod_dir);
+	free(s->session_id);
+	free(s->session_dir);
+	free(s);
+}

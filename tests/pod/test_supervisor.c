@@ -1,0 +1,619 @@
+/* The supervisor on a real loop with real children (sh -c scripts):
+ * every test synchronises on the supervisor's hooks and events, or on a
+ * FIFO a child writes, never on time.  The event stream is recorded here
+ * (this file is the events module the supervisor talks to). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "compat.h"
+#include "events.h"
+#include "manifest.h"
+#include "supervisor.h"
+
+/* ---- the recorded event stream --------------------------------------- */
+
+#define MAX_EVENTS 512
+
+struct rec {
+	char process[64];
+	char state[16];
+	long long delay_ms; /* -1 when absent */
+	int restarts;
+	pid_t pid;
+	char exit[32]; /* "code 3", "signal KILL", "" */
+	char reason[256];
+	struct timespec at;
+};
+
+static struct rec recs[MAX_EVENTS];
+static size_t nrecs;
+
+void events_publish(struct events *ev, enum event_kind kind,
+                    const char *process, json_t *data)
+{
+	struct rec *r = &recs[nrecs < MAX_EVENTS ? nrecs++ : MAX_EVENTS - 1];
+	json_t *x, *e;
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->process, sizeof r->process, "%s",
+	         json_string_value(json_object_get(data, "process")));
+	snprintf(r->state, sizeof r->state, "%s",
+	         json_string_value(json_object_get(data, "state")));
+	x = json_object_get(data, "delay_ms");
+	r->delay_ms = x ? json_integer_value(x) : -1;
+	r->restarts =
+	    (int)json_integer_value(json_object_get(data, "restarts"));
+	r->pid = (pid_t)json_integer_value(json_object_get(data, "pid"));
+	e = json_object_get(data, "exit");
+	if ((x = json_object_get(e, "code")))
+		snprintf(r->exit, sizeof r->exit, "code %lld",
+		         (long long)json_integer_value(x));
+	else if ((x = json_object_get(e, "signal")))
+		snprintf(r->exit, sizeof r->exit, "signal %s",
+		         json_string_value(x));
+	if ((x = json_object_get(data, "reason")))
+		snprintf(r->reason, sizeof r->reason, "%s",
+		         json_string_value(x));
+	clock_gettime(CLOCK_MONOTONIC, &r->at);
+	if (getenv("SUPERVISOR_TRACE")) {
+		char *line = json_dumps(data, JSON_COMPACT);
+		fprintf(stderr, "event %s\n", line);
+		free(line);
+	}
+	json_decref(data);
+}
+
+/* Index of the first event of process in state from start (reason
+ * containing what, when given), or -1. */
+static long find_from(size_t start, const char *process, const char *state,
+                      const char *what)
+{
+	for (size_t i = start; i < nrecs; i++)
+		if (!strcmp(recs[i].process, process) &&
+		    !strcmp(recs[i].state, state) &&
+		    (!what || strstr(recs[i].reason, what)))
+			return (long)i;
+	return -1;
+}
+
+static long find(const char *process, const char *state)
+{
+	return find_from(0, process, state, NULL);
+}
+
+static size_t count(const char *process, const char *state)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrecs; i++)
+		n += !strcmp(recs[i].process, process) &&
+		     !strcmp(recs[i].state, state);
+	return n;
+}
+
+/* ---- a manifest by hand ---------------------------------------------- */
+
+static struct proc_spec specs[8];
+static size_t order[8];
+static struct manifest man = {specs, 0, order};
+
+static char **strv(const char *a, const char *b, const char *c)
+{
+	char **v = calloc(4, sizeof *v);
+
+	v[0] = strdup(a);
+	v[1] = b ? strdup(b) : NULL;
+	v[2] = c ? strdup(c) : NULL;
+	return v;
+}
+
+/* A process running script under /bin/sh; added in dependency order. */
+static struct proc_spec *add(const char *name, const char *script)
+{
+	struct proc_spec *p = &specs[man.nprocs];
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->argv = strv("/bin/sh", "-c", script);
+	p->argc = 3;
+	p->shell = true;
+	p->env = calloc(1, sizeof *p->env);
+	p->ports = calloc(1, sizeof *p->ports);
+	p->autostart = true;
+	p->restart = (struct restart_conf){RESTART_NO, 100, 30000, 5, 60000};
+	p->stop = (struct stop_conf){SIGTERM, 5000};
+	p->logs = (struct logs_conf){10000000, 3};
+	order[man.nprocs] = man.nprocs;
+	man.nprocs++;
+	return p;
+}
+
+static void depend(struct proc_spec *p, size_t on, enum dep_condition c)
+{
+	p->deps = realloc(p->deps, (p->ndeps + 1) * sizeof *p->deps);
+	p->deps[p->ndeps++] = (struct proc_dep){on, c};
+}
+
+static void free_manifest(void)
+{
+	for (size_t i = 0; i < man.nprocs; i++) {
+		for (size_t k = 0; specs[i].argv[k]; k++)
+			free(specs[i].argv[k]);
+		free(specs[i].argv);
+		free(specs[i].env);
+		free(specs[i].ports);
+		free(specs[i].deps);
+	}
+	man.nprocs = 0;
+}
+
+/* ---- the pod around it ----------------------------------------------- */
+
+static char tmp[] = "/tmp/test-supervisor-XXXXXX";
+static char fifo[sizeof tmp + 16];
+static int tmpfd = -1;
+static struct event_base *base;
+static struct event *deadline;
+static struct supervisor *sup;
+static bool got_ready, got_stopped, timed_out;
+static struct insomnia_error failed_why;
+static bool got_failed;
+
+static void on_ready(void *arg)
+{
+	got_ready = true;
+}
+
+static void on_start_failed(void *arg, const struct insomnia_error *why)
+{
+	got_failed = true;
+	failed_why = *why;
+}
+
+static void on_stopped(void *arg)
+{
+	got_stopped = true;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	timed_out = true;
+}
+
+static void setup(void)
+{
+	struct timeval tv = {30, 0};
+
+	nrecs = 0;
+	got_ready = got_stopped = got_failed = timed_out = false;
+	cr_assert(mkdtemp(tmp));
+	tmpfd = open(tmp, O_DIRECTORY | O_CLOEXEC);
+	snprintf(fifo, sizeof fifo, "%s/fifo", tmp);
+	cr_assert(mkfifo(fifo, 0600) == 0);
+	base = event_base_new();
+	/* A safety net only: every wait below ends on an event. */
+	deadline = evtimer_new(base, on_deadline, NULL);
+	evtimer_add(deadline, &tv);
+}
+
+static void teardown(void)
+{
+	char path[sizeof tmp + 16];
+
+	supervisor_free(sup);
+	sup = NULL;
+	event_free(deadline);
+	event_base_free(base);
+	free_manifest();
+	close(tmpfd);
+	unlink(fifo);
+	snprintf(path, sizeof path, "%s/logs", tmp);
+	rmdir(path);
+	cr_expect(rmdir(tmp) == 0, "temporary dir left with files: %s",
+	          strerror(errno));
+	memcpy(tmp + sizeof tmp - 7, "XXXXXX", 6);
+	/* No child of ours left, running or zombie. */
+	cr_expect(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
+	          "a child process was left behind");
+}
+
+static void start(void)
+{
+	struct supervisor_env env = {"web", tmp, tmpfd, "sess-1", tmp, tmpfd};
+	struct supervisor_hooks hooks = {on_ready, on_start_failed, on_stopped,
+	                                 NULL};
+	struct insomnia_error err;
+
+	static char recorder; /* events_publish above is the events module */
+
+	sup = supervisor_new(base, &man, &env, (struct events *)&recorder,
+	                     &hooks, &err);
+	cr_assert(sup, "%s", err.message);
+	cr_assert(supervisor_start(sup, &err) == 0, "%s", err.message);
+}
+
+static void run_until(const bool *flag)
+{
+	while (!*flag && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "timed out waiting");
+}
+
+static bool has_event(const char *process, const char *state)
+{
+	return find(process, state) >= 0;
+}
+
+static void run_until_event(const char *process, const char *state)
+{
+	while (!has_event(process, state) && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "timed out waiting for %s %s", process, state);
+}
+
+static void stop_and_wait(void)
+{
+	supervisor_stop_all(sup);
+	run_until(&got_stopped);
+}
+
+/* A line a child wrote to the FIFO (the open blocks until it opens it). */
+static void read_fifo(char *buf, size_t size)
+{
+	int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	cr_assert(fd >= 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	cr_assert(n > 0);
+	buf[n] = '\0';
+}
+
+static char *script(const char *fmt)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof buf, fmt, fifo);
+	return buf;
+}
+
+TestSuite(supervisor, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- start ----------------------------------------------------------- */
+
+Test(supervisor, dependents_start_after_their_dependency_independents_at_once)
+{
+	add("db", "exec sleep 1000");
+	add("cache", "exec sleep 1000");
+	depend(add("api", "exec sleep 1000"), 0, DEP_READY);
+	depend(add("web", "exec sleep 1000"), 2, DEP_STARTED);
+	start();
+	run_until(&got_ready);
+
+	/* api waited for db's ready, web for api's running. */
+	cr_expect(find("api", "waiting") >= 0);
+	cr_expect(find("api", "starting") > find("db", "ready"));
+	cr_expect(find("web", "starting") > find("api", "running"));
+	/* db and cache both run before either is ready. */
+	cr_expect(find("cache", "running") < find("db", "ready"));
+	cr_expect(find("db", "running") < find("cache", "ready"));
+	stop_and_wait();
+}
+
+Test(supervisor, pod_is_ready_with_no_autostart_process)
+{
+	add("manual", "exec sleep 1000")->autostart = false;
+	start();
+	run_until(&got_ready);
+	cr_expect_eq(count("manual", "starting"), 0);
+	stop_and_wait();
+}
+
+Test(supervisor, failure_before_ready_names_the_process_and_its_output)
+{
+	add("sleeper", "exec sleep 1000");
+	add("bad", "echo first words; echo last words >&2; exit 3");
+	/* The pod cannot be ready before bad has exited. */
+	depend(add("after", "exec sleep 1000"), 1, DEP_SUCCEEDED);
+	start();
+	run_until(&got_stopped);
+
+	cr_assert(got_failed);
+	cr_expect(!got_ready);
+	cr_expect_eq(failed_why.kind, INSOMNIA_ERR_PROCESS_FAILED);
+	cr_expect_str_eq(failed_why.message,
+	                 "process bad failed before the pod was ready: "
+	                 "exited with status 3");
+	cr_expect(strstr(failed_why.detail, "first words\n"));
+	cr_expect(strstr(failed_why.detail, "last words\n"));
+	cr_expect(find("sleeper", "stopped") > find("bad", "failed"));
+	cr_expect_eq(count("after", "starting"), 0);
+}
+
+Test(supervisor, exec_failure_before_ready_fails_the_start)
+{
+	struct proc_spec *p = add("ghost", "unused");
+
+	free(p->argv[0]);
+	p->argv[0] = strdup("/nonexistent/ghost");
+	start();
+	run_until(&got_stopped);
+	cr_assert(got_failed);
+	cr_expect(strstr(failed_why.message, "process ghost failed before "
+	                                     "the pod was ready: cannot "
+	                                     "execute /nonexistent/ghost"),
+	          "%s", failed_why.message);
+}
+
+/* ---- restart --------------------------------------------------------- */
+
+static bool op_done;
+static struct insomnia_error op_err;
+static bool op_failed;
+static char op_result[4096];
+
+static void on_done(void *arg, json_t *result, const struct insomnia_error *e)
+{
+	char *s = json_dumps(result, JSON_COMPACT);
+
+	op_done = true;
+	op_failed = e != NULL;
+	if (e)
+		op_err = *e;
+	snprintf(op_result, sizeof op_result, "%s", s ? s : "");
+	free(s);
+}
+
+static void act(enum supervisor_verb verb, const char *name)
+{
+	struct insomnia_error err;
+	const char *names[] = {name};
+
+	op_done = false;
+	cr_assert(supervisor_act(sup, verb, names, 1, on_done, NULL, &err),
+	          "%s", err.message);
+}
+
+Test(supervisor, crash_loop_backs_off_within_bounds_then_fails_after_max)
+{
+	struct proc_spec *c;
+
+	add("sleeper", "exec sleep 1000");
+	c = add("crash", "exit 3");
+	c->autostart = false;
+	c->restart = (struct restart_conf){RESTART_ON_FAILURE, 2, 8, 3, 60000};
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "crash");
+	run_until_event("crash", "failed");
+
+	cr_expect_eq(count("crash", "starting"), 4, "one run and 3 restarts");
+	cr_assert_eq(count("crash", "backoff"), 3);
+	for (size_t i = 0, n = 0; i < nrecs; i++) {
+		long long cap = 2LL << n;
+		if (strcmp(recs[i].process, "crash") ||
+		    strcmp(recs[i].state, "backoff"))
+			continue;
+		cr_expect_eq(recs[i].restarts, (int)n + 1);
+		cr_expect_str_eq(recs[i].exit, "code 3");
+		cr_expect(recs[i].delay_ms >= 2 &&
+		              recs[i].delay_ms <= (cap < 8 ? cap : 8),
+		          "delay %lld of restart %zu", recs[i].delay_ms, n + 1);
+		n++;
+	}
+	cr_expect(strstr(recs[find("crash", "failed")].reason,
+	                 "exited with status 3 after 3 restarts"));
+	stop_and_wait();
+}
+
+Test(supervisor, restart_resets_the_count)
+{
+	char flag[sizeof tmp + 16], sh[512];
+	struct proc_spec *c;
+	int fd;
+
+	snprintf(flag, sizeof flag, "%s/flag", tmp);
+	snprintf(sh, sizeof sh, "test -e %s || exit 3; exec sleep 1000", flag);
+	add("sleeper", "exec sleep 1000");
+	c = add("flaky", sh);
+	c->autostart = false;
+	c->restart = (struct restart_conf){RESTART_ON_FAILURE, 1, 2, 2, 60000};
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "flaky");
+	run_until_event("flaky", "failed");
+	run_until(&op_done);
+	cr_expect_eq(recs[find("flaky", "failed")].restarts, 2);
+
+	fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	close(fd);
+	act(SUPERVISOR_RESTART, "flaky");
+	run_until(&op_done);
+	cr_expect(!op_failed, "%s", op_err.message);
+	cr_expect(strstr(op_result, "\"name\":\"flaky\",\"state\":\"ready\""),
+	          "%s", op_result);
+	cr_expect(strstr(op_result, "\"restarts\":0"), "%s", op_result);
+	unlink(flag);
+	stop_and_wait();
+}
+
+/* ---- stop ------------------------------------------------------------ */
+
+Test(supervisor, stop_goes_in_reverse_dependency_order)
+{
+	add("db", "exec sleep 1000");
+	depend(add("api", "exec sleep 1000"), 0, DEP_STARTED);
+	start();
+	run_until(&got_ready);
+	stop_and_wait();
+
+	cr_expect(find("api", "stopped") >= 0);
+	cr_expect(find("api", "stopped") < find("db", "stopping"));
+	cr_expect_str_eq(recs[find("db", "stopped")].exit, "signal TERM");
+}
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1000 +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+Test(supervisor, a_process_ignoring_term_is_killed_after_its_grace)
+{
+	char line[64];
+	long stopping, grace, stopped;
+
+	add("stubborn", script("trap '' TERM; echo up > %s; exec sleep 1000"))
+	    ->stop.grace_ms = 300;
+	start();
+	read_fifo(line, sizeof line); /* TERM is ignored from now on */
+	run_until(&got_ready);
+	stop_and_wait();
+
+	stopping = find("stubborn", "stopping");
+	grace = find_from(0, "stubborn", "stopping", "grace");
+	stopped = find("stubborn", "stopped");
+	cr_assert(stopping >= 0 && grace > stopping && stopped > grace,
+	          "TERM, then the grace ran out, then it was reaped");
+	cr_expect_str_eq(recs[stopped].exit, "signal KILL");
+	cr_expect(ms_between(&recs[stopping].at, &recs[grace].at) >= 300);
+}
+
+Test(supervisor, a_double_forked_setsid_daemon_does_not_outlive_stop)
+{
+	char line[64];
+	pid_t daemon;
+	int pidfd;
+	struct pollfd pfd;
+
+	add("forker", script("(setsid sleep 1000 & echo $! > %s); "
+	                     "exec sleep 1000"));
+	start();
+	read_fifo(line, sizeof line);
+	daemon = (pid_t)atoi(line);
+	cr_assert(daemon > 0);
+	pidfd = compat_pidfd_open(daemon);
+	cr_assert(pidfd >= 0, "the daemon runs");
+	run_until(&got_ready);
+	stop_and_wait();
+
+	pfd = (struct pollfd){.fd = pidfd, .events = POLLIN};
+	cr_expect_eq(poll(&pfd, 1, 10000), 1, "the daemon was killed");
+	close(pidfd);
+}
+
+Test(supervisor, stopping_one_process_stops_its_dependents_first)
+{
+	add("db", "exec sleep 1000");
+	depend(add("api", "exec sleep 1000"), 0, DEP_STARTED);
+	add("other", "exec sleep 1000");
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_STOP, "db");
+	run_until(&op_done);
+
+	cr_expect(!op_failed);
+	cr_expect(find("api", "stopped") < find("db", "stopping"));
+	cr_expect_eq(count("other", "stopping"), 0);
+	cr_expect(strstr(op_result, "\"state\":\"stopped\""), "%s", op_result);
+	stop_and_wait();
+}
+
+/* ---- ps and ops ------------------------------------------------------ */
+
+Test(supervisor, ps_lists_processes_in_manifest_order)
+{
+	struct insomnia_error err;
+	const char *bad[] = {"nope"};
+	json_t *ps, *first;
+
+	add("db", "exec sleep 1000");
+	add("job", "exec sleep 1000")->autostart = false;
+	start();
+	run_until(&got_ready);
+	ps = supervisor_ps(sup, NULL, 0, &err);
+	cr_assert(ps);
+	cr_expect_eq(json_array_size(json_object_get(ps, "processes")), 2);
+	first = json_array_get(json_object_get(ps, "processes"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(first, "name")),
+	                 "db");
+	cr_expect_str_eq(json_string_value(json_object_get(first, "state")),
+	                 "ready");
+	cr_expect(json_is_true(json_object_get(first, "ready")));
+	cr_expect(json_integer_value(json_object_get(first, "pid")) > 0);
+	cr_expect(json_is_string(json_object_get(first, "started_at")));
+	cr_expect(json_is_null(json_object_get(first, "exit")));
+	cr_expect(json_is_null(json_object_get(
+	    json_array_get(json_object_get(ps, "processes"), 1), "pid")));
+	json_decref(ps);
+
+	cr_expect_null(supervisor_ps(sup, bad, 1, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_UNKNOWN_PROCESS);
+	cr_expect_null(
+	    supervisor_act(sup, SUPERVISOR_START, bad, 1, on_done, NULL, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_UNKNOWN_PROCESS);
+	bad[0] = "db";
+	cr_expect_null(
+	    supervisor_act(sup, SUPERVISOR_START, bad, 1, on_done, NULL, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	stop_and_wait();
+}
+
+/* ---- backoff.c ------------------------------------------------------- */
+
+Test(backoff, delays_stay_between_min_and_the_doubled_cap)
+{
+	for (unsigned n = 0; n < 12; n++) {
+		int64_t cap = 100LL << n < 30000 ? 100LL << n : 30000;
+		cr_expect_eq(backoff_delay(100, 30000, n, 0), 100);
+		cr_expect_eq(backoff_delay(100, 30000, n, (uint64_t)cap - 100),
+		             cap);
+		cr_expect_eq(backoff_delay(100, 30000, n, UINT64_MAX) <= cap,
+		             true);
+	}
+	cr_expect_eq(backoff_delay(100, 30000, 1000, UINT64_MAX) <= 30000,
+	             true);
+	cr_expect_eq(backoff_delay(0, 30000, 5, 12345), 0);
+}
+
+Test(backoff, gives_up_after_max_restarts_and_a_long_run_resets)
+{
+	struct restart_conf c = {RESTART_ON_FAILURE, 10, 1000, 2, 5000};
+	int restarts = 0;
+	int64_t delay = -1;
+
+	cr_expect_eq(backoff_on_exit(&c, &restarts, 10, 0, &delay),
+	             BACKOFF_RESTART);
+	cr_expect_eq(restarts, 1);
+	cr_expect_eq(delay, 10);
+	cr_expect_eq(backoff_on_exit(&c, &restarts, 10, 0, &delay),
+	             BACKOFF_RESTART);
+	cr_expect_eq(restarts, 2);
+	cr_expect_eq(backoff_on_exit(&c, &restarts, 4999, 0, &delay),
+	             BACKOFF_GIVE_UP);
+	/* A run of reset_after was healthy: counting starts again. */
+	cr_expect_eq(backoff_on_exit(&c, &restarts, 5000, 0, &delay),
+	             BACKOFF_RESTART);
+	cr_expect_eq(restarts, 1);
+}
+
+Test(backoff, policies)
+{
+	cr_expect(!backoff_wants_restart(RESTART_NO, 3));
+	cr_expect(backoff_wants_restart(RESTART_ON_FAILURE, 3));
+	cr_expect(backoff_wants_restart(RESTART_ON_FAILURE, -1));
+	cr_expect(!backoff_wants_restart(RESTART_ON_FAILURE, 0));
+	cr_expect(backoff_wants_restart(RESTART_ALWAYS, 0));
+}
