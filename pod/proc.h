@@ -60,6 +60,7 @@ struct proc {
 	size_t index; /* in the manifest */
 	enum proc_state state;
 	bool want_up; /* the goal: run (start, autostart) or not (stop) */
+	bool boot;    /* needed for the pod's ready: failing fails the start */
 	pid_t pid;    /* 0: no run to reap */
 	pid_t pgid;
 	int pidfd;     /* -1 when no run */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "jsonstr.h"
 #include "ports.h"
 #include "proc.h"
 #include "proclog.h"
@@ -374,7 +375,7 @@ static void start_failure(struct supervisor *s, struct proc *p,
 	size_t n, off = 0;
 	struct insomnia_error *e = &s->fail_err;
 
-	if (s->phase != SUP_STARTING)
+	if (s->phase != SUP_STARTING || !p->boot)
 		return;
 	insomnia_error_set(e, INSOMNIA_ERR_PROCESS_FAILED,
 	                   "process %s failed before the pod was ready: %s",
@@ -402,7 +403,7 @@ static void exited_alone(struct supervisor *s, struct proc *p, int64_t run_ms)
 	proc_exit_text(p, how, sizeof how);
 	if (!p->want_up) {
 		set_state(s, p, PROC_STOPPED, NULL);
-	} else if (s->phase == SUP_STARTING &&
+	} else if (s->phase == SUP_STARTING && p->boot &&
 	           (code != 0 || rc->policy == RESTART_ALWAYS)) {
 		set_state(s, p, PROC_FAILED, how);
 		start_failure(s, p, how);
@@ -900,10 +901,29 @@ static int open_logs(struct supervisor *s, const struct supervisor_env *env,
 	return s->logs_dirfd < 0 ? -1 : 0;
 }
 
+/* A line of a process's output, for subscribers of log events. */
+static void on_log_line(void *arg, const struct logline *line)
+{
+	struct proc *p = arg;
+	struct supervisor *s = p->owner;
+	const char *name = p->spec->name;
+	json_t *d;
+
+	if (!s->ev || !events_wanted(s->ev, EVENT_LOG, name))
+		return;
+	d = json_pack("{s:s, s:s, s:s, s:o}", "process", name, "time",
+	              line->time, "stream",
+	              line->stream == LOGLINE_ERR ? "err" : "out", "text",
+	              jsonstr_newn(line->text, line->len));
+	if (d && line->continued)
+		json_object_set_new(d, "continued", json_true());
+	events_publish(s->ev, EVENT_LOG, name, d);
+}
+
 static int init_proc(struct supervisor *s, size_t i, struct insomnia_error *err)
 {
 	struct proc *p = &s->procs[i];
-	struct proclog_hooks lh = {NULL, NULL, NULL};
+	struct proclog_hooks lh = {on_log_line, NULL, p};
 
 	p->spec = &s->m->procs[i];
 	p->owner = s;
@@ -981,6 +1001,8 @@ int supervisor_start(struct supervisor *s, struct insomnia_error *err)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->procs[i].spec->autostart)
 			mark_up(s, &s->procs[i], false);
+	for (size_t i = 0; i < s->n; i++)
+		s->procs[i].boot = s->procs[i].want_up;
 	reconcile(s);
 	return 0;
 }

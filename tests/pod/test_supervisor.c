@@ -74,6 +74,12 @@ void events_publish(struct events *ev, enum event_kind kind,
 	json_decref(data);
 }
 
+bool events_wanted(const struct events *ev, enum event_kind kind,
+                   const char *process)
+{
+	return false;
+}
+
 /* Index of the first event of process in state from start (reason
  * containing what, when given), or -1. */
 static long find_from(size_t start, const char *process, const char *state,
@@ -445,6 +451,46 @@ Test(supervisor, restart_resets_the_count)
 	cr_expect(strstr(op_result, "\"name\":\"flaky\",\"state\":\"ready\""),
 	          "%s", op_result);
 	cr_expect(strstr(op_result, "\"restarts\":0"), "%s", op_result);
+	unlink(flag);
+	stop_and_wait();
+}
+
+Test(supervisor, a_failed_dependency_blocks_its_dependent_until_restarted)
+{
+	char flag[sizeof tmp + 16], sh[512];
+	struct proc_spec *dep, *user;
+	int fd;
+
+	snprintf(flag, sizeof flag, "%s/flag", tmp);
+	snprintf(sh, sizeof sh, "test -e %s && exit 0; exit 3", flag);
+	add("sleeper", "exec sleep 1000");
+	dep = add("migrate", sh);
+	dep->autostart = false;
+	dep->restart =
+	    (struct restart_conf){RESTART_ON_FAILURE, 1, 1, 0, 60000};
+	user = add("app", "exec sleep 1000");
+	user->autostart = false;
+	depend(user, 1, DEP_SUCCEEDED);
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "app");
+	run_until(&op_done);
+
+	cr_expect(op_failed);
+	cr_expect_eq(op_err.kind, INSOMNIA_ERR_PROCESS_FAILED);
+	cr_expect(strstr(op_err.message, "dependency migrate failed"), "%s",
+	          op_err.message);
+	cr_expect(find("app", "blocked") > find("migrate", "failed"));
+	cr_expect_str_eq(recs[find("app", "blocked")].reason,
+	                 "dependency migrate failed");
+
+	fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	close(fd);
+	act(SUPERVISOR_RESTART, "migrate");
+	run_until_event("app", "ready");
+	cr_expect(find_from((size_t)find("app", "blocked"), "app", "waiting",
+	                    NULL) >= 0);
+	cr_expect(find("app", "starting") > find("migrate", "exited"));
 	unlink(flag);
 	stop_and_wait();
 }
