@@ -335,14 +335,25 @@ int proc_signal(struct proc *p, int sig)
 /* Everything carrying the token, then the group if members remain (the
  * leader is reaped, so procsig only signals a group that is still the
  * session this run led). */
-static void kill_leftovers(struct proc *p, pid_t pgid)
+static size_t kill_leftovers(struct proc *p, pid_t pgid)
 {
-	proctree_signal_marked(p->token, SIGKILL, NULL);
-	if (pgid > 0)
-		procsig_kill_leaderless_group(pgid, SIGKILL);
+	size_t n = proc_kill_marked(p);
+
+	if (pgid > 0 && procsig_kill_leaderless_group(pgid, SIGKILL) == 0)
+		n++;
+	return n;
 }
 
-void proc_reaped(struct proc *p, int status, int pod_dirfd)
+size_t proc_kill_marked(struct proc *p)
+{
+	size_t n = 0;
+
+	if (proctree_signal_marked(p->token, SIGKILL, &n) < 0)
+		return 0;
+	return n;
+}
+
+size_t proc_reaped(struct proc *p, int status, int pod_dirfd)
 {
 	pid_t pgid = p->pgid;
 
@@ -360,7 +371,7 @@ void proc_reaped(struct proc *p, int status, int pod_dirfd)
 	p->pid = 0;
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
-	kill_leftovers(p, pgid);
+	return kill_leftovers(p, pgid);
 }
 
 void proc_kill_all(struct proc *p)

@@ -74,6 +74,11 @@ struct proc {
 	int *ports;                   /* spec->nports, for the pod's life */
 	struct event *timer;          /* backoff delay, or stop grace */
 	bool killed;                  /* the grace ran out: KILL sent */
+	/* Reaped, its leftovers SIGKILLed but not all gone yet: the end of
+	 * the run is handled once they are (their deaths come back to us,
+	 * the subreaper, as SIGCHLD). */
+	bool draining;
+	int64_t drained_run_ms;
 	struct proclog *log;
 	char reason[INSOMNIA_ERROR_MESSAGE_MAX];
 	char token[PROCTREE_TOKEN_MAX];
@@ -105,8 +110,12 @@ int proc_signal(struct proc *p, int sig);
 /* The run was reaped with wait status: remember how it ended, close the
  * pidfd, remove the record, and SIGKILL what it left (everything that
  * carries its token, and its group if members remain) so a double-forked
- * daemon does not outlive it. */
-void proc_reaped(struct proc *p, int status, int pod_dirfd);
+ * daemon does not outlive it.  Returns how many were signalled. */
+size_t proc_reaped(struct proc *p, int status, int pod_dirfd);
+
+/* SIGKILL again whatever still carries p's token (a zombie does not:
+ * its environment is gone); how many.  0 means the leftovers are gone. */
+size_t proc_kill_marked(struct proc *p);
 
 /* Kill what is left of p (its run, if any, then its leftovers).  For
  * supervisor_free. */

@@ -29,6 +29,17 @@
 #include "reaper.h"
 #include "safedir.h"
 
+/* How long the leftovers of a run may take to die after SIGKILL before
+ * the run's end is handled anyway (a bound, not a wait: their deaths come
+ * back as SIGCHLD). */
+#define DRAIN_MAX_MS 2000
+
+/* Until readiness probes exist a process is ready once it runs, and one
+ * that dies at once would already count.  The pod tells it is ready only
+ * after every autostart process stayed ready this long, so such a process
+ * fails the start (with its output) instead of a "ready" pod. */
+#define SETTLE_MS 200
+
 enum sup_phase {
 	SUP_IDLE,     /* made, not started */
 	SUP_STARTING, /* autostart processes on their way */
@@ -60,6 +71,9 @@ struct supervisor {
 	size_t n;
 	struct reaper *reaper;
 	struct event *notify;
+	struct event *settle; /* before the ready hook (SETTLE_MS) */
+	int64_t settle_ms;
+	bool settle_armed;
 	uint64_t rng;
 	enum sup_phase phase;
 	bool in_reconcile, again;
@@ -332,7 +346,8 @@ static void down_step(struct supervisor *s, struct proc *p)
 	case PROC_STARTING:
 	case PROC_RUNNING:
 	case PROC_READY:
-		if (!has_live_dependent(s, p))
+		/* A draining run has ended already: its end sees the goal. */
+		if (!p->draining && !has_live_dependent(s, p))
 			begin_stop(s, p);
 		break;
 	default:
@@ -432,27 +447,53 @@ static struct proc *find_pid(struct supervisor *s, pid_t pid)
 	return NULL;
 }
 
+/* The run and what it left are gone: stopped, or what its exit means. */
+static void run_ended(struct supervisor *s, struct proc *p)
+{
+	p->draining = false;
+	disarm_timer(p);
+	if (p->state == PROC_STOPPING)
+		set_state(s, p, PROC_STOPPED, NULL);
+	else
+		exited_alone(s, p, p->drained_run_ms);
+	reconcile(s);
+}
+
+/* An orphan died: the leftovers of a process may all be gone now. */
+static void recheck_draining(struct supervisor *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct proc *p = &s->procs[i];
+		if (p->draining && proc_kill_marked(p) == 0)
+			run_ended(s, p);
+	}
+}
+
 static void on_reaped(void *arg, pid_t pid, int status)
 {
 	struct supervisor *s = arg;
 	struct proc *p = find_pid(s, pid);
 	char how[64];
-	int64_t run_ms;
 
-	if (!p)
-		return; /* an orphan of one of ours, come back to us */
-	run_ms = proc_run_ms(p);
-	proc_reaped(p, status, s->pod_dirfd);
+	if (!p) {
+		/* An orphan of one of ours, come back to us. */
+		recheck_draining(s);
+		return;
+	}
+	p->drained_run_ms = proc_run_ms(p);
 	disarm_timer(p);
+	if (proc_reaped(p, status, s->pod_dirfd) > 0) {
+		/* Killed leftovers are descendants of ours (subreaper): each
+		 * death comes back as SIGCHLD; the timer is a bound only. */
+		p->draining = true;
+		arm_timer(p, DRAIN_MAX_MS);
+	}
 	/* Its last words first: they explain the exit. */
 	proclog_drain(p->log);
 	proc_exit_text(p, how, sizeof how);
 	proclog_note(p->log, how);
-	if (p->state == PROC_STOPPING)
-		set_state(s, p, PROC_STOPPED, NULL);
-	else
-		exited_alone(s, p, run_ms);
-	reconcile(s);
+	if (!p->draining)
+		run_ended(s, p);
 }
 
 /* The one timer of a process: the grace of a stop, or the delay of a
@@ -462,7 +503,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct proc *p = arg;
 	struct supervisor *s = p->owner;
 
-	if (p->state == PROC_STOPPING) {
+	if (p->draining) {
+		proclog_note(p->log, "what it left was still there after "
+		                     "SIGKILL; carrying on");
+		run_ended(s, p);
+	} else if (p->state == PROC_STOPPING) {
 		grace_over(s, p);
 	} else if (p->state == PROC_BACKOFF) {
 		/* Back through the dependency check: waiting or starting. */
@@ -570,6 +615,44 @@ static void settle_ops(struct supervisor *s)
 	}
 }
 
+static bool has_autostart(const struct supervisor *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].spec->autostart)
+			return true;
+	return false;
+}
+
+/* Everything the start needs is up: wait the settle, unless a process
+ * falls back meanwhile. */
+static void watch_settle(struct supervisor *s)
+{
+	int64_t ms = has_autostart(s) ? s->settle_ms : 0;
+	struct timeval tv = {.tv_sec = ms / 1000,
+	                     .tv_usec = (ms % 1000) * 1000};
+
+	if (pod_ready(s) && !s->settle_armed) {
+		s->settle_armed = true;
+		evtimer_add(s->settle, &tv);
+	} else if (!pod_ready(s) && s->settle_armed) {
+		s->settle_armed = false;
+		evtimer_del(s->settle);
+	}
+}
+
+static void on_settle(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *s = arg;
+
+	s->settle_armed = false;
+	if (!pod_ready(s))
+		return;
+	s->phase = SUP_READY;
+	s->ready_sent = true;
+	if (s->hooks.ready)
+		s->hooks.ready(s->hooks.arg);
+}
+
 static void on_notify(evutil_socket_t fd, short what, void *arg)
 {
 	struct supervisor *s = arg;
@@ -579,12 +662,7 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 		if (s->hooks.start_failed)
 			s->hooks.start_failed(s->hooks.arg, &s->fail_err);
 	}
-	if (pod_ready(s)) {
-		s->phase = SUP_READY;
-		s->ready_sent = true;
-		if (s->hooks.ready)
-			s->hooks.ready(s->hooks.arg);
-	}
+	watch_settle(s);
 	settle_ops(s);
 	/* Last: the caller may free the supervisor from stopped. */
 	if (s->phase == SUP_STOPPING && !s->stopped_sent && all_down(s)) {
@@ -764,8 +842,10 @@ static void restart_one(struct supervisor *s, struct proc *p)
 {
 	mark_up(s, p, false);
 	p->restarts = 0;
-	if (p->state == PROC_RUNNING || p->state == PROC_READY ||
-	    p->state == PROC_STARTING)
+	if (p->draining)
+		p->state = PROC_STOPPING; /* ended: start it afresh */
+	else if (p->state == PROC_RUNNING || p->state == PROC_READY ||
+	         p->state == PROC_STARTING)
 		begin_stop(s, p); /* reaped while wanted up: started again */
 	else if (p->state != PROC_STOPPING)
 		rearm(s, p);
@@ -963,7 +1043,9 @@ supervisor_new(struct event_base *base, const struct manifest *m,
 	backoff_seed(&s->rng);
 	s->procs = calloc(s->n + 1, sizeof *s->procs);
 	s->notify = event_new(base, -1, 0, on_notify, s);
-	if (!s->procs || !s->notify || copy_env(s, env) < 0) {
+	s->settle = evtimer_new(base, on_settle, s);
+	s->settle_ms = SETTLE_MS;
+	if (!s->procs || !s->notify || !s->settle || copy_env(s, env) < 0) {
 		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
 		                         "out of memory");
 		goto fail;
@@ -1060,6 +1142,8 @@ void supervisor_free(struct supervisor *s)
 	reaper_free(s->reaper);
 	if (s->notify)
 		event_free(s->notify);
+	if (s->settle)
+		event_free(s->settle);
 	if (s->logs_dirfd >= 0)
 		close(s->logs_dirfd);
 	free(s->procs);
@@ -1068,4 +1152,9 @@ void supervisor_free(struct supervisor *s)
 	free(s->session_id);
 	free(s->session_dir);
 	free(s);
+}
+
+void supervisor_set_settle(struct supervisor *s, int64_t ms)
+{
+	s->settle_ms = ms < 0 ? 0 : ms;
 }

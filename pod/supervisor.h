@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "events.h"
@@ -57,6 +58,11 @@ struct supervisor *supervisor_new(struct event_base *base,
                                   struct events *ev,
                                   const struct supervisor_hooks *hooks,
                                   struct insomnia_error *err);
+
+/* How long every autostart process must stay ready before the ready hook
+ * (default 200 ms; docs/supervision.md, "Ready").  Before
+ * supervisor_start. */
+void supervisor_set_settle(struct supervisor *s, int64_t ms);
 
 /* Become a child subreaper, allocate ports, start autostart processes. */
 int supervisor_start(struct supervisor *s, struct insomnia_error *err);
