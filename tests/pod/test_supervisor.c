@@ -39,6 +39,10 @@ struct rec {
 static struct rec recs[MAX_EVENTS];
 static size_t nrecs;
 
+/* A pidfd to look at when a backoff event comes: was it dead by then? */
+static int watch_fd = -1;
+static int dead_at_backoff = -1;
+
 void events_publish(struct events *ev, enum event_kind kind,
                     const char *process, json_t *data)
 {
@@ -66,6 +70,10 @@ void events_publish(struct events *ev, enum event_kind kind,
 		snprintf(r->reason, sizeof r->reason, "%s",
 		         json_string_value(x));
 	clock_gettime(CLOCK_MONOTONIC, &r->at);
+	if (watch_fd >= 0 && !strcmp(r->state, "backoff")) {
+		struct pollfd pfd = {.fd = watch_fd, .events = POLLIN};
+		dead_at_backoff = poll(&pfd, 1, 0) == 1;
+	}
 	if (getenv("SUPERVISOR_TRACE")) {
 		char *line = json_dumps(data, JSON_COMPACT);
 		fprintf(stderr, "event %d %s\n", (int)getpid(), line);
@@ -496,6 +504,35 @@ Test(supervisor, a_failed_dependency_blocks_its_dependent_until_restarted)
 	cr_expect(find_from((size_t)find("app", "blocked"), "app", "waiting",
 	                    NULL) >= 0);
 	cr_expect(find("app", "starting") > find("migrate", "exited"));
+	unlink(flag);
+	stop_and_wait();
+}
+
+Test(supervisor, what_an_exited_process_left_is_killed_before_its_restart)
+{
+	char flag[sizeof tmp + 16], sh[1024], line[64];
+	struct proc_spec *c;
+
+	snprintf(flag, sizeof flag, "%s/flag", tmp);
+	snprintf(sh, sizeof sh,
+	         "test -e %s && exec sleep 1000; touch %s; "
+	         "(setsid sleep 1000 & echo $! > %s); exit 3",
+	         flag, flag, fifo);
+	add("sleeper", "exec sleep 1000");
+	c = add("leaky", sh);
+	c->autostart = false;
+	c->restart = (struct restart_conf){RESTART_ON_FAILURE, 1, 1, 5, 60000};
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "leaky");
+	read_fifo(line, sizeof line);
+	watch_fd = compat_pidfd_open((pid_t)atoi(line));
+	cr_assert(watch_fd >= 0, "the daemon runs");
+	run_until_event("leaky", "backoff");
+	cr_expect_eq(dead_at_backoff, 1, "the daemon outlived its parent");
+	run_until(&op_done);
+	close(watch_fd);
+	watch_fd = -1;
 	unlink(flag);
 	stop_and_wait();
 }
