@@ -3,6 +3,7 @@
  * FIFO a child writes, never on time.  The event stream is recorded here
  * (this file is the events module the supervisor talks to). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -177,6 +178,8 @@ static void free_manifest(void)
 static char tmp[] = "/tmp/test-supervisor-XXXXXX";
 static char fifo[sizeof tmp + 16];
 static int tmpfd = -1;
+static bool tmp_removed;
+static size_t fds_at_start;
 static struct event_base *base;
 static struct event *deadline;
 static struct supervisor *sup;
@@ -205,6 +208,18 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	timed_out = true;
 }
 
+static size_t open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static void setup(void)
 {
 	struct timeval tv = {30, 0};
@@ -219,27 +234,49 @@ static void setup(void)
 	/* A safety net only: every wait below ends on an event. */
 	deadline = evtimer_new(base, on_deadline, NULL);
 	evtimer_add(deadline, &tv);
+	tmp_removed = false;
+	fds_at_start = open_fds();
+}
+
+/* Remove the temporary dir (the logs dir the supervisor made too); true
+ * when nothing else was in it. */
+static bool remove_tmp(void)
+{
+	char path[sizeof tmp + 16];
+	bool ok;
+
+	unlink(fifo);
+	snprintf(path, sizeof path, "%s/logs", tmp);
+	rmdir(path);
+	ok = rmdir(tmp) == 0;
+	tmp_removed = true;
+	return ok;
+}
+
+/* The end of every test, in its body (Criterion ignores assertions in
+ * .fini): nothing left behind, no process, no descriptor, no file. */
+static void end_test(void)
+{
+	supervisor_free(sup);
+	sup = NULL;
+	cr_expect(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
+	          "a child process was left behind");
+	cr_expect_eq(open_fds(), fds_at_start, "a descriptor was left open");
+	cr_expect(remove_tmp(), "the temporary dir held more: %s",
+	          strerror(errno));
 }
 
 static void teardown(void)
 {
-	char path[sizeof tmp + 16];
-
 	supervisor_free(sup);
 	sup = NULL;
 	event_free(deadline);
 	event_base_free(base);
 	free_manifest();
 	close(tmpfd);
-	unlink(fifo);
-	snprintf(path, sizeof path, "%s/logs", tmp);
-	rmdir(path);
-	cr_expect(rmdir(tmp) == 0, "temporary dir left with files: %s",
-	          strerror(errno));
+	if (!tmp_removed)
+		remove_tmp();
 	memcpy(tmp + sizeof tmp - 7, "XXXXXX", 6);
-	/* No child of ours left, running or zombie. */
-	cr_expect(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
-	          "a child process was left behind");
 }
 
 static void start(void)
@@ -329,6 +366,7 @@ Test(supervisor, dependents_start_after_their_dependency_independents_at_once)
 	cr_expect(find("cache", "running") < find("db", "ready"));
 	cr_expect(find("db", "running") < find("cache", "ready"));
 	stop_and_wait();
+	end_test();
 }
 
 Test(supervisor, pod_is_ready_with_no_autostart_process)
@@ -338,6 +376,7 @@ Test(supervisor, pod_is_ready_with_no_autostart_process)
 	run_until(&got_ready);
 	cr_expect_eq(count("manual", "starting"), 0);
 	stop_and_wait();
+	end_test();
 }
 
 Test(supervisor, failure_before_ready_names_the_process_and_its_output)
@@ -359,6 +398,7 @@ Test(supervisor, failure_before_ready_names_the_process_and_its_output)
 	cr_expect(strstr(failed_why.detail, "last words\n"));
 	cr_expect(find("sleeper", "stopped") > find("bad", "failed"));
 	cr_expect_eq(count("after", "starting"), 0);
+	end_test();
 }
 
 Test(supervisor, exec_failure_before_ready_fails_the_start)
@@ -374,6 +414,7 @@ Test(supervisor, exec_failure_before_ready_fails_the_start)
 	                                     "the pod was ready: cannot "
 	                                     "execute /nonexistent/ghost"),
 	          "%s", failed_why.message);
+	end_test();
 }
 
 /* ---- restart --------------------------------------------------------- */
@@ -435,6 +476,7 @@ Test(supervisor, crash_loop_backs_off_within_bounds_then_fails_after_max)
 	cr_expect(strstr(recs[find("crash", "failed")].reason,
 	                 "exited with status 3 after 3 restarts"));
 	stop_and_wait();
+	end_test();
 }
 
 Test(supervisor, restart_resets_the_count)
@@ -466,6 +508,7 @@ Test(supervisor, restart_resets_the_count)
 	cr_expect(strstr(op_result, "\"restarts\":0"), "%s", op_result);
 	unlink(flag);
 	stop_and_wait();
+	end_test();
 }
 
 Test(supervisor, a_failed_dependency_blocks_its_dependent_until_restarted)
@@ -506,6 +549,7 @@ Test(supervisor, a_failed_dependency_blocks_its_dependent_until_restarted)
 	cr_expect(find("app", "starting") > find("migrate", "exited"));
 	unlink(flag);
 	stop_and_wait();
+	end_test();
 }
 
 Test(supervisor, what_an_exited_process_left_is_killed_before_its_restart)
@@ -535,6 +579,7 @@ Test(supervisor, what_an_exited_process_left_is_killed_before_its_restart)
 	watch_fd = -1;
 	unlink(flag);
 	stop_and_wait();
+	end_test();
 }
 
 /* ---- stop ------------------------------------------------------------ */
@@ -618,6 +663,7 @@ Test(supervisor, stopping_one_process_stops_its_dependents_first)
 	cr_expect_eq(count("other", "stopping"), 0);
 	cr_expect(strstr(op_result, "\"state\":\"stopped\""), "%s", op_result);
 	stop_and_wait();
+	end_test();
 }
 
 /* ---- ps and ops ------------------------------------------------------ */
@@ -658,6 +704,7 @@ Test(supervisor, ps_lists_processes_in_manifest_order)
 	    supervisor_act(sup, SUPERVISOR_START, bad, 1, on_done, NULL, &err));
 	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
 	stop_and_wait();
+	end_test();
 }
 
 /* ---- backoff.c ------------------------------------------------------- */
