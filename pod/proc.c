@@ -353,7 +353,7 @@ size_t proc_kill_marked(struct proc *p)
 	return n;
 }
 
-size_t proc_reaped(struct proc *p, int status, int pod_dirfd)
+size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
 {
 	pid_t pgid = p->pgid;
 
@@ -371,7 +371,7 @@ size_t proc_reaped(struct proc *p, int status, int pod_dirfd)
 	p->pid = 0;
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
-	return kill_leftovers(p, pgid);
+	return strays ? kill_leftovers(p, pgid) : 0;
 }
 
 void proc_kill_all(struct proc *p)

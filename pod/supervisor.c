@@ -11,6 +11,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,6 +460,40 @@ static void run_ended(struct supervisor *s, struct proc *p)
 	reconcile(s);
 }
 
+/* Could a process that just ended have left anything alive?  Whatever it
+ * started that outlived it came to us (the subreaper) as a child when it
+ * died, or lives under such a child: so when every child of ours is a
+ * process of the manifest, nothing was left, and the search of /proc
+ * (a read of every process's environment) is not needed.  The children
+ * come from /proc/self/task/<tid>/children (the pod's one thread starts
+ * them all); when it cannot be read, search. */
+static bool has_strays(const struct supervisor *s)
+{
+	char path[64], buf[4096], *at, *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/children",
+	         (int)gettid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	do
+		n = read(fd, buf, sizeof buf - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0 || n == (ssize_t)sizeof buf - 1)
+		return true; /* unreadable, or more than one read holds */
+	buf[n] = '\0';
+	for (at = buf;; at = end) {
+		long pid = strtol(at, &end, 10);
+		if (end == at)
+			return false;
+		if (!find_pid((struct supervisor *)s, (pid_t)pid))
+			return true;
+	}
+}
+
 /* An orphan died: the leftovers of a process may all be gone now. */
 static void recheck_draining(struct supervisor *s)
 {
@@ -482,7 +517,7 @@ static void on_reaped(void *arg, pid_t pid, int status)
 	}
 	p->drained_run_ms = proc_run_ms(p);
 	disarm_timer(p);
-	if (proc_reaped(p, status, s->pod_dirfd) > 0) {
+	if (proc_reaped(p, status, s->pod_dirfd, has_strays(s)) > 0) {
 		/* Killed leftovers are descendants of ours (subreaper): each
 		 * death comes back as SIGCHLD; the timer is a bound only. */
 		p->draining = true;
