@@ -238,13 +238,21 @@ static void setup(void)
 	fds_at_start = open_fds();
 }
 
-/* Remove the temporary dir (the logs dir the supervisor made too); true
- * when nothing else was in it. */
+/* Remove the temporary dir and the logs the processes wrote in it; true
+ * when nothing else was there (the process records gone, say). */
 static bool remove_tmp(void)
 {
 	char path[sizeof tmp + 16];
+	struct dirent *de;
+	int logs = openat(tmpfd, "logs", O_DIRECTORY | O_CLOEXEC);
+	DIR *d = logs >= 0 ? fdopendir(logs) : NULL;
 	bool ok;
 
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(logs, de->d_name, 0);
+	if (d)
+		closedir(d);
 	unlink(fifo);
 	snprintf(path, sizeof path, "%s/logs", tmp);
 	rmdir(path);
