@@ -30,8 +30,8 @@ struct supervisor_op;
 /* Where the processes live. */
 struct supervisor_env {
 	const char *pod_name;
-	const char *pod_dir;     /* runtime dir (${pod.dir}) */
-	int pod_dirfd;           /* its fd, for procrec (borrowed) */
+	const char *pod_dir; /* runtime dir (${pod.dir}) */
+	int pod_dirfd;       /* its fd, for procrec (borrowed) */
 	const char *session_id;
 	const char *session_dir; /* ${session.dir}; logs/ is made inside */
 	int session_dirfd;       /* borrowed */
