@@ -1,0 +1,590 @@
+/* proclog.c: a process's stdout and stderr, cut into records
+ * (common/logline.h) and appended to its log file (proclog.h).
+ *
+ * The path of a byte: a pipe's fixed buffer (one read per callback, so a
+ * busy process cannot starve the loop), cut into records stamped once
+ * per read, copied into the log's fixed staging buffer, written in one
+ * write(2) per callback (or when the stage is full, or before a
+ * rotation), then shown to the line hook.  Every buffer has a fixed size,
+ * so the memory of a log is bounded whatever the process writes; the
+ * regular file's write blocks, so a pipe is read only as fast as the
+ * disk takes it and a fast process waits on its full pipe.
+ *
+ * When a write fails (ENOSPC, EDQUOT, EIO, the file cannot be reopened
+ * after a rotation) the records of that write are dropped, any half of
+ * them that reached the file is cut off again (the file holds whole
+ * records only), the count is kept, and the next write that succeeds is
+ * preceded by one "N bytes of output lost: <why>" note.  Dropping was
+ * chosen over holding the pipe: nothing tells the pod when space comes
+ * back without polling, and a service frozen on a full pipe because its
+ * log disk is full turns a logging problem into an outage. */
+#include "proclog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "podlog.h"
+#include "utf8seq.h"
+
+/* Half of it always stays free for a read: a partial line is cut into a
+ * record once it passes LOGLINE_TEXT_MAX (64 KiB), and a pipe holds
+ * 64 KiB by default. */
+#define PIPE_BUF_CAP (2 * LOGLINE_TEXT_MAX)
+/* Holds one read's records (a full pipe buffer cut into lines of one
+ * byte would not fit, and is then written in several goes). */
+#define STAGE_CAP  (PIPE_BUF_CAP + 32 * 1024)
+#define RECORD_MAX (LOGLINE_PREFIX_MAX + LOGLINE_TEXT_MAX + 1)
+/* A tail line is for an error message: its start is enough. */
+#define TAIL_LINE_MAX 512
+/* proclog_drain reads at most this much per pipe. */
+#define DRAIN_MAX     (1024 * 1024)
+#define FILE_NAME_MAX (INSOMNIA_NAME_MAX + sizeof ".log.4294967295")
+
+struct pipe_in {
+	struct pipe_in *next;
+	struct proclog *log;
+	struct event *ev;
+	int fd;
+	unsigned run;
+	enum logline_stream stream;
+	bool in_line; /* the last record ended with '+' */
+	size_t len;   /* bytes of a partial line at buf */
+	char buf[PIPE_BUF_CAP];
+};
+
+struct proclog {
+	struct event_base *base;
+	int dirfd;
+	char name[INSOMNIA_NAME_MAX + 1];
+	struct logs_conf conf;
+	struct proclog_hooks hooks;
+	int fd;       /* the log file, or -1 after a failed reopen */
+	int64_t size; /* of the log file, as this proclog wrote it */
+	struct pipe_in *pipes;
+	unsigned run;
+	struct event *eof_ev; /* the eof hook, always from the loop */
+	char *stage;          /* STAGE_CAP, only while a pipe is open */
+	size_t staged;
+	char last_time[LOGLINE_TIME_LEN + 1];
+	uint64_t lost; /* bytes dropped since the last good write */
+	int lost_errno;
+	char tail[PROCLOG_TAIL_LINES][TAIL_LINE_MAX + 1];
+	size_t tail_next, tail_count;
+};
+
+/* The two prefixes of one read's records: stamped once per read. */
+struct batch {
+	char pre[2][LOGLINE_PREFIX_MAX];
+	size_t plen[2];
+};
+
+/* ---- the file ------------------------------------------------------ */
+
+static void file_name(char *buf, const char *name, unsigned index)
+{
+	if (index == 0)
+		snprintf(buf, FILE_NAME_MAX, "%s.log", name);
+	else
+		snprintf(buf, FILE_NAME_MAX, "%s.log.%u", name, index);
+}
+
+/* Refuses a symlink (O_NOFOLLOW) and anything not a regular file. */
+static int file_open(struct proclog *l)
+{
+	char fname[FILE_NAME_MAX];
+	struct stat st;
+	int fd;
+
+	file_name(fname, l->name, 0);
+	fd = fd_open_regular_at(
+	    l->dirfd, fname, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	l->fd = fd;
+	l->size = st.st_size;
+	return 0;
+}
+
+/* Write all of buf or nothing: a failed write's first part is cut off
+ * the file again, so the file never ends inside a record. */
+static int file_write(struct proclog *l, const char *buf, size_t len)
+{
+	size_t done = 0;
+	struct stat st;
+	ssize_t n;
+	int e;
+
+	while (done < len) {
+		n = write(l->fd, buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	l->size += (int64_t)len;
+	return 0;
+fail:
+	e = n < 0 ? errno : ENOSPC;
+	if (done > 0 && fstat(l->fd, &st) == 0 && st.st_size >= (off_t)done)
+		(void)ftruncate(l->fd, st.st_size - (off_t)done);
+	errno = e;
+	return -1;
+}
+
+/* name.log.<keep-1> -> name.log.<keep> ... name.log -> name.log.1, then
+ * a new name.log; keep 0 empties the file instead.  A rename that fails
+ * (other than for a missing file) falls back to emptying it: the disk
+ * use stays bounded, which is what max_size promises. */
+static void file_rotate(struct proclog *l)
+{
+	char from[FILE_NAME_MAX], to[FILE_NAME_MAX];
+	unsigned keep = l->conf.keep > 0 ? (unsigned)l->conf.keep : 0;
+
+	for (unsigned i = keep; i > 0; i--) {
+		file_name(from, l->name, i - 1);
+		file_name(to, l->name, i);
+		if (renameat(l->dirfd, from, l->dirfd, to) < 0 &&
+		    errno != ENOENT) {
+			podlog("%s: rotating %s: %s", l->name, from,
+			       strerror(errno));
+			break;
+		}
+		if (i == 1) {
+			if (l->fd >= 0)
+				close(l->fd);
+			l->fd = -1;
+			l->size = 0;
+			/* a failure is seen, and counted, at the next write */
+			(void)file_open(l);
+			return;
+		}
+	}
+	if (l->fd >= 0 && ftruncate(l->fd, 0) == 0)
+		l->size = 0;
+}
+
+/* ---- records ------------------------------------------------------- */
+
+static void lose(struct proclog *l, size_t bytes, int errnum)
+{
+	l->lost += bytes;
+	l->lost_errno = errnum;
+}
+
+/* The "N bytes lost" note, before the first write that works again. */
+static int write_lost_note(struct proclog *l)
+{
+	char rec[256];
+	size_t n = logline_prefix(rec, NULL, LOGLINE_ERR, false);
+
+	n += (size_t)snprintf(rec + n, sizeof rec - n,
+	                      "pod: %" PRIu64 " bytes of output lost: %s\n",
+	                      l->lost, fd_strerror(l->lost_errno));
+	if (file_write(l, rec, n) < 0)
+		return -1;
+	l->lost = 0;
+	return 0;
+}
+
+/* Show each record just written to the line hook.  The hook must not
+ * call back into this proclog. */
+static void call_line_hook(struct proclog *l, const char *s, size_t len)
+{
+	struct logline line;
+	const char *nl;
+
+	while (len > 0 && (nl = memchr(s, '\n', len)) != NULL) {
+		if (logline_decode(s, (size_t)(nl - s), &line))
+			l->hooks.line(l->hooks.arg, &line);
+		len -= (size_t)(nl + 1 - s);
+		s = nl + 1;
+	}
+}
+
+static void flush(struct proclog *l)
+{
+	size_t n = l->staged;
+
+	if (n == 0)
+		return;
+	l->staged = 0;
+	if ((l->fd < 0 && file_open(l) < 0) ||
+	    (l->lost > 0 && write_lost_note(l) < 0) ||
+	    file_write(l, l->stage, n) < 0) {
+		lose(l, n, errno);
+		return;
+	}
+	if (l->hooks.line)
+		call_line_hook(l, l->stage, n);
+}
+
+/* Stage one record; a record is never split across two files, and one
+ * larger than max_size goes whole into a file of its own. */
+static void stage_record(struct proclog *l, const char *pre, size_t plen,
+                         const char *text, size_t len)
+{
+	size_t rec = plen + len + 1;
+	int64_t used = l->size + (int64_t)l->staged;
+
+	if (l->conf.max_size > 0 && used > 0 &&
+	    used + (int64_t)rec > l->conf.max_size) {
+		flush(l);
+		file_rotate(l);
+	}
+	if (l->staged + rec > STAGE_CAP)
+		flush(l);
+	memcpy(l->stage + l->staged, pre, plen);
+	memcpy(l->stage + l->staged + plen, text, len);
+	l->stage[l->staged + plen + len] = '\n';
+	l->staged += rec;
+}
+
+/* Stamp a read: once per batch, and never before the last stamp, so the
+ * times in a file only go forward even when the clock is set back. */
+static void batch_init(struct proclog *l, enum logline_stream stream,
+                       struct batch *b)
+{
+	char now[LOGLINE_TIME_LEN + 1];
+
+	logline_now(now);
+	if (strcmp(now, l->last_time) < 0)
+		memcpy(now, l->last_time, sizeof now);
+	else
+		memcpy(l->last_time, now, sizeof now);
+	b->plen[0] = logline_prefix(b->pre[0], now, stream, false);
+	b->plen[1] = logline_prefix(b->pre[1], now, stream, true);
+}
+
+static void tail_push(struct proclog *l, const char *text, size_t len)
+{
+	char *t = l->tail[l->tail_next];
+	size_t n = utf8_cut(text, len, TAIL_LINE_MAX);
+
+	memcpy(t, text, n);
+	t[n] = '\0';
+	l->tail_next = (l->tail_next + 1) % PROCLOG_TAIL_LINES;
+	if (l->tail_count < PROCLOG_TAIL_LINES)
+		l->tail_count++;
+}
+
+static void emit(struct pipe_in *p, const struct batch *b, const char *text,
+                 size_t len, bool continued)
+{
+	if (!p->in_line)
+		tail_push(p->log, text, len);
+	p->in_line = continued;
+	stage_record(p->log, b->pre[continued], b->plen[continued], text, len);
+}
+
+/* One whole line: split into records of at most LOGLINE_TEXT_MAX bytes,
+ * cut between characters when it is UTF-8. */
+static void emit_line(struct pipe_in *p, const struct batch *b, const char *s,
+                      size_t len)
+{
+	size_t n;
+
+	while (len > LOGLINE_TEXT_MAX) {
+		n = utf8_cut(s, len, LOGLINE_TEXT_MAX);
+		emit(p, b, s, n, true);
+		s += n;
+		len -= n;
+	}
+	emit(p, b, s, len, false);
+}
+
+/* Records for the whole lines in the buffer; a partial line stays, unless
+ * it is too long to wait (then its head goes out "+"-continued) or the
+ * pipe is at its end (then it is a line of its own). */
+static void cut_lines(struct pipe_in *p, const struct batch *b, bool eof)
+{
+	char *s = p->buf, *nl;
+	size_t left = p->len, n;
+
+	while ((nl = memchr(s, '\n', left)) != NULL) {
+		emit_line(p, b, s, (size_t)(nl - s));
+		left -= (size_t)(nl + 1 - s);
+		s = nl + 1;
+	}
+	while (left > LOGLINE_TEXT_MAX) {
+		n = utf8_cut(s, left, LOGLINE_TEXT_MAX);
+		emit(p, b, s, n, true);
+		s += n;
+		left -= n;
+	}
+	if (eof && left > 0) {
+		emit_line(p, b, s, left);
+		left = 0;
+	}
+	memmove(p->buf, s, left);
+	p->len = left;
+}
+
+/* ---- pipes --------------------------------------------------------- */
+
+static bool run_open(const struct proclog *l, unsigned run)
+{
+	for (const struct pipe_in *p = l->pipes; p; p = p->next)
+		if (p->run == run)
+			return true;
+	return false;
+}
+
+static void pipe_close(struct pipe_in *p)
+{
+	struct proclog *l = p->log;
+	struct pipe_in **pp = &l->pipes;
+
+	while (*pp != p)
+		pp = &(*pp)->next;
+	*pp = p->next;
+	event_free(p->ev);
+	close(p->fd);
+	if (p->run == l->run && !run_open(l, l->run))
+		event_active(l->eof_ev, EV_TIMEOUT, 0);
+	free(p);
+	if (!l->pipes) {
+		free(l->stage);
+		l->stage = NULL;
+	}
+}
+
+/* One read, its records written.  Returns the bytes read, 0 once the
+ * pipe is closed (end of file, or an error, which ends it too), -1 when
+ * it is empty for now. */
+static ssize_t pipe_read(struct pipe_in *p)
+{
+	struct batch b;
+	ssize_t n;
+
+	n = fd_read_some(p->fd, p->buf + p->len, PIPE_BUF_CAP - p->len);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1;
+	batch_init(p->log, p->stream, &b);
+	if (n > 0)
+		p->len += (size_t)n;
+	cut_lines(p, &b, n <= 0);
+	flush(p->log);
+	if (n <= 0) {
+		if (n < 0)
+			podlog("%s: reading its output: %s", p->log->name,
+			       strerror(errno));
+		pipe_close(p);
+		return 0;
+	}
+	return n;
+}
+
+/* One read per callback and back to the loop: the other processes'
+ * pipes and the control socket get their turn. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)pipe_read(arg);
+}
+
+static void on_eof(evutil_socket_t fd, short what, void *arg)
+{
+	struct proclog *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->hooks.eof)
+		l->hooks.eof(l->hooks.arg);
+}
+
+static int pipe_add(struct proclog *l, int fd, enum logline_stream stream,
+                    struct insomnia_error *err)
+{
+	struct pipe_in *p;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                errno, "%s: its pipe", l->name);
+	p = malloc(sizeof *p);
+	if (!p)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "%s: its pipe",
+		                                l->name);
+	/* field by field: the buffer is left untouched (not resident) */
+	p->next = NULL;
+	p->log = l;
+	p->fd = fd;
+	p->run = l->run;
+	p->stream = stream;
+	p->in_line = false;
+	p->len = 0;
+	p->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, on_readable, p);
+	if (!p->ev || event_add(p->ev, NULL) < 0) {
+		if (p->ev)
+			event_free(p->ev);
+		free(p);
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "%s: libevent refused its pipe",
+		                          l->name);
+	}
+	p->next = l->pipes;
+	l->pipes = p;
+	return 0;
+}
+
+/* ---- the API ------------------------------------------------------- */
+
+struct proclog *proclog_new(struct event_base *base, int logs_dirfd,
+                            const char *name, const struct logs_conf *conf,
+                            const struct proclog_hooks *hooks,
+                            struct insomnia_error *err)
+{
+	struct proclog *l = calloc(1, sizeof *l);
+
+	if (!l) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "%s: its log", name);
+		return NULL;
+	}
+	l->base = base;
+	l->dirfd = logs_dirfd;
+	snprintf(l->name, sizeof l->name, "%s", name);
+	l->conf = *conf;
+	if (hooks)
+		l->hooks = *hooks;
+	l->fd = -1;
+	l->eof_ev = event_new(base, -1, 0, on_eof, l);
+	if (!l->eof_ev) {
+		insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                   "%s: libevent refused its log", name);
+		goto fail;
+	}
+	if (file_open(l) < 0) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                         "logs/%s.log", name);
+		goto fail;
+	}
+	return l;
+fail:
+	proclog_free(l);
+	return NULL;
+}
+
+/* The fds are ours from here on, even when this fails: the caller has
+ * one thing less to clean up. */
+int proclog_attach(struct proclog *l, int out_fd, int err_fd,
+                   struct insomnia_error *err)
+{
+	int rc = 0;
+
+	l->run++;
+	if (!l->stage && (out_fd >= 0 || err_fd >= 0)) {
+		l->stage = malloc(STAGE_CAP);
+		if (!l->stage)
+			rc = insomnia_error_set_errno(
+			    err, INSOMNIA_ERR_INTERNAL, ENOMEM, "%s: its log",
+			    l->name);
+	}
+	if (rc == 0 && out_fd >= 0 && pipe_add(l, out_fd, LOGLINE_OUT, err) < 0)
+		rc = -1;
+	else if (rc == 0)
+		out_fd = -1;
+	if (rc == 0 && err_fd >= 0 && pipe_add(l, err_fd, LOGLINE_ERR, err) < 0)
+		rc = -1;
+	else if (rc == 0)
+		err_fd = -1;
+	if (out_fd >= 0)
+		close(out_fd);
+	if (err_fd >= 0)
+		close(err_fd);
+	if (!run_open(l, l->run))
+		event_active(l->eof_ev, EV_TIMEOUT, 0);
+	return rc;
+}
+
+void proclog_note(struct proclog *l, const char *text)
+{
+	char pre[LOGLINE_PREFIX_MAX];
+	size_t plen = logline_prefix(pre, NULL, LOGLINE_ERR, false);
+	size_t len = strlen(text), n;
+	bool own_stage = !l->stage;
+
+	if (own_stage && !(l->stage = malloc(STAGE_CAP)))
+		return;
+	for (const char *s = text, *nl; len > 0; s += n, len -= n) {
+		nl = memchr(s, '\n', len);
+		n = nl ? (size_t)(nl - s) : len;
+		n = utf8_cut(s, n, LOGLINE_TEXT_MAX);
+		stage_record(l, pre, plen, s, n);
+		if (n < len && s[n] == '\n')
+			n++;
+	}
+	flush(l);
+	if (own_stage) {
+		free(l->stage);
+		l->stage = NULL;
+	}
+}
+
+size_t proclog_tail(const struct proclog *l, const char **lines, size_t n)
+{
+	size_t first;
+
+	if (n > l->tail_count)
+		n = l->tail_count;
+	first = (l->tail_next + PROCLOG_TAIL_LINES - n) % PROCLOG_TAIL_LINES;
+	for (size_t i = 0; i < n; i++)
+		lines[i] = l->tail[(first + i) % PROCLOG_TAIL_LINES];
+	return n;
+}
+
+void proclog_drain(struct proclog *l)
+{
+	struct pipe_in *p = l->pipes, *next;
+	size_t got;
+	ssize_t n;
+
+	for (; p; p = next) {
+		next = p->next;
+		got = 0;
+		while (got < DRAIN_MAX && (n = pipe_read(p)) > 0)
+			got += (size_t)n;
+	}
+}
+
+bool proclog_open(const struct proclog *l)
+{
+	return l->pipes != NULL;
+}
+
+void proclog_free(struct proclog *l)
+{
+	struct pipe_in *p, *next;
+
+	if (!l)
+		return;
+	for (p = l->pipes; p; p = next) {
+		next = p->next;
+		event_free(p->ev);
+		close(p->fd);
+		free(p);
+	}
+	if (l->eof_ev)
+		event_free(l->eof_ev);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->stage);
+	free(l);
+}
