@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -587,4 +588,193 @@ void proclog_free(struct proclog *l)
 		close(l->fd);
 	free(l->stage);
 	free(l);
+}
+
+/* ---- reading back -------------------------------------------------- */
+
+#define READ_CHUNK (64 * 1024)
+/* Longer lines are not records: their head is shown, the rest skipped. */
+#define READ_LINE_MAX (2 * RECORD_MAX)
+
+typedef void (*read_fn)(void *arg, const char *line, size_t len);
+
+/* Where the last n records start: in file `file` (0 the current log,
+ * i name.log.i) at offset off, then every newer file whole. */
+struct read_start {
+	int file; /* -1: no records */
+	off_t off;
+};
+
+/* dirfd/name.log[.index] for reading: the fd, -2 when missing, or -1. */
+static int open_read(int dirfd, const char *name, unsigned index,
+                     struct insomnia_error *err)
+{
+	char fname[FILE_NAME_MAX];
+	int fd;
+
+	file_name(fname, name, index);
+	fd = fd_open_regular_at(dirfd, fname, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd >= 0 || errno == ENOENT)
+		return fd >= 0 ? fd : -2;
+	return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno, "logs/%s",
+	                                fname);
+}
+
+static int pread_full(int fd, char *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* the file shrank under us */
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Count the lines of fd backwards from its end, at most need of them,
+ * reading chunk by chunk: how many there are, and where the first one
+ * counted starts.  An unterminated last line counts as a line. */
+static ssize_t count_back(int fd, size_t need, char *chunk, off_t *start)
+{
+	struct stat st;
+	off_t pos;
+	size_t found = 0, len;
+	char *nl, *end;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	*start = 0;
+	pos = st.st_size;
+	if (pos == 0)
+		return 0;
+	if (pread_full(fd, chunk, 1, pos - 1) < 0)
+		return -1;
+	if (chunk[0] == '\n')
+		pos--; /* the last line's own end */
+	while (pos > 0) {
+		len = pos < READ_CHUNK ? (size_t)pos : READ_CHUNK;
+		pos -= (off_t)len;
+		if (pread_full(fd, chunk, len, pos) < 0)
+			return -1;
+		for (end = chunk + len;
+		     (nl = memrchr(chunk, '\n', (size_t)(end - chunk)));
+		     end = nl) {
+			if (++found == need) {
+				*start = pos + (nl - chunk) + 1;
+				return (ssize_t)found;
+			}
+		}
+	}
+	return (ssize_t)found + 1; /* the first line of the file */
+}
+
+static int find_start(int dirfd, const char *name, size_t n,
+                      struct read_start *rs, struct insomnia_error *err)
+{
+	char *chunk = malloc(READ_CHUNK);
+	ssize_t got;
+	int fd, rc = 0;
+
+	rs->file = -1;
+	rs->off = 0;
+	if (!chunk)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "reading a log");
+	for (unsigned i = 0; n > 0 && i < INT32_MAX; i++) {
+		fd = open_read(dirfd, name, i, err);
+		if (fd == -2)
+			break;
+		if (fd < 0) {
+			rc = -1;
+			break;
+		}
+		got = count_back(fd, n, chunk, &rs->off);
+		close(fd);
+		if (got < 0) {
+			rc = insomnia_error_set_errno(
+			    err, INSOMNIA_ERR_IO, errno, "logs/%s.log", name);
+			break;
+		}
+		rs->file = (int)i;
+		n -= (size_t)got;
+	}
+	free(chunk);
+	return rc;
+}
+
+/* Pass each line of fd from off on to fn. */
+static int emit_from(int fd, off_t off, char *buf, read_fn fn, void *arg)
+{
+	size_t len = 0;
+	bool skipping = false;
+	char *s, *nl;
+	ssize_t n;
+
+	while ((n = pread(fd, buf + len, READ_LINE_MAX - len, off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		off += n;
+		len += (size_t)n;
+		for (s = buf; (nl = memchr(s, '\n', len - (size_t)(s - buf)));
+		     s = nl + 1) {
+			if (!skipping)
+				fn(arg, s, (size_t)(nl - s));
+			skipping = false;
+		}
+		len -= (size_t)(s - buf);
+		memmove(buf, s, len);
+		if (len == READ_LINE_MAX) {
+			if (!skipping)
+				fn(arg, buf, len);
+			skipping = true;
+			len = 0;
+		}
+	}
+	if (len > 0 && !skipping)
+		fn(arg, buf, len);
+	return 0;
+}
+
+int proclog_read_last(int logs_dirfd, const char *name, size_t n,
+                      void (*fn)(void *arg, const char *line, size_t len),
+                      void *arg, struct insomnia_error *err)
+{
+	struct read_start rs;
+	char *buf = NULL;
+	int fd, rc = 0;
+
+	if (find_start(logs_dirfd, name, n, &rs, err) < 0)
+		return -1;
+	if (rs.file < 0)
+		return 0;
+	buf = malloc(READ_LINE_MAX);
+	if (!buf)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "reading a log");
+	for (int i = rs.file; i >= 0 && rc == 0; i--) {
+		fd = open_read(logs_dirfd, name, (unsigned)i, err);
+		if (fd == -2)
+			continue; /* gone meanwhile: nothing left of it */
+		if (fd < 0) {
+			rc = -1;
+			break;
+		}
+		if (emit_from(fd, i == rs.file ? rs.off : 0, buf, fn, arg) < 0)
+			rc = insomnia_error_set_errno(
+			    err, INSOMNIA_ERR_IO, errno, "logs/%s.log", name);
+		close(fd);
+	}
+	free(buf);
+	return rc;
 }
