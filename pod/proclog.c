@@ -411,7 +411,7 @@ static void on_eof(evutil_socket_t fd, short what, void *arg)
 static int pipe_add(struct proclog *l, int fd, enum logline_stream stream,
                     struct insomnia_error *err)
 {
-	struct pipe_in *p;
+	struct pipe_in *p, **pp;
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
@@ -440,8 +440,10 @@ static int pipe_add(struct proclog *l, int fd, enum logline_stream stream,
 		                          "%s: libevent refused its pipe",
 		                          l->name);
 	}
-	p->next = l->pipes;
-	l->pipes = p;
+	/* appended: drained in the order they were attached */
+	for (pp = &l->pipes; *pp; pp = &(*pp)->next)
+		;
+	*pp = p;
 	return 0;
 }
 
