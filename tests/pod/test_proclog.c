@@ -541,3 +541,50 @@ Test(proclog, memory_stays_bounded_whatever_the_line_length)
 	             len + 1024 * (LOGLINE_PREFIX_MAX + 1) - 1);
 	free(data);
 }
+
+/* The file size limit stands in for a full disk (a write fails once
+ * part of it is in): what fails is dropped whole and counted, and a note
+ * of the count goes before the next write that succeeds.  Every byte of
+ * output is in the file or in a note's count. */
+Test(proclog, a_failed_write_is_dropped_whole_and_noted_once_space_returns)
+{
+	char *argv[] = {"seq", "1", "2000", NULL};
+	/* 2000 records of a 29-byte prefix, the digits and '\n' */
+	size_t all = 2000 * 30 + (9 + 90 * 2 + 900 * 3 + 1001 * 4);
+	size_t kept = 0, counted = 0, notes = 0;
+	struct rlimit small = {.rlim_cur = 1000, .rlim_max = RLIM_INFINITY};
+	struct rlimit big = {.rlim_cur = RLIM_INFINITY,
+	                     .rlim_max = RLIM_INFINITY};
+	unsigned long long lost;
+	struct logline l;
+	struct file f;
+	char note[128];
+
+	cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+	open_log(1 << 30, 1, false);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	run_to_eof(spawn(argv));
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &big), 0);
+	proclog_note(plog, "after");
+	f = file_of("p.log"); /* whole records only */
+	while (next_record(&f, &l)) {
+		if (l.stream == LOGLINE_OUT) {
+			kept += LOGLINE_PREFIX_MAX + l.len;
+			continue;
+		}
+		snprintf(note, sizeof note, "%.*s", (int)l.len, l.text);
+		if (strcmp(note, "after") == 0)
+			break;
+		cr_assert_eq(
+		    sscanf(note, "pod: %llu bytes of output lost: ", &lost), 1,
+		    "%s", note);
+		cr_assert_not_null(strstr(note, "File too large"), "%s", note);
+		counted += lost;
+		notes++;
+	}
+	cr_assert_gt(notes, 0);
+	cr_assert_eq(kept + counted, all, "%zu + %zu", kept, counted);
+	cr_assert_str_eq(note, "after");
+	cr_assert_not(next_record(&f, &l));
+	free(f.data);
+}
