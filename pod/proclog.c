@@ -180,6 +180,8 @@ static void file_rotate(struct proclog *l)
 
 /* ---- records ------------------------------------------------------- */
 
+static void stamp(struct proclog *l, char *now);
+
 static void lose(struct proclog *l, size_t bytes, int errnum)
 {
 	l->lost += bytes;
@@ -189,8 +191,11 @@ static void lose(struct proclog *l, size_t bytes, int errnum)
 /* The "N bytes lost" note, before the first write that works again. */
 static int write_lost_note(struct proclog *l)
 {
-	char rec[256];
-	size_t n = logline_prefix(rec, NULL, LOGLINE_ERR, false);
+	char rec[256], now[LOGLINE_TIME_LEN + 1];
+	size_t n;
+
+	stamp(l, now);
+	n = logline_prefix(rec, now, LOGLINE_ERR, false);
 
 	n += (size_t)snprintf(rec + n, sizeof rec - n,
 	                      "pod: %" PRIu64 " bytes of output lost: %s\n",
@@ -254,18 +259,24 @@ static void stage_record(struct proclog *l, const char *pre, size_t plen,
 	l->staged += rec;
 }
 
-/* Stamp a read: once per batch, and never before the last stamp, so the
+/* The time for records written now, never before the last one, so the
  * times in a file only go forward even when the clock is set back. */
+static void stamp(struct proclog *l, char *now)
+{
+	logline_now(now);
+	if (strcmp(now, l->last_time) < 0)
+		memcpy(now, l->last_time, LOGLINE_TIME_LEN + 1);
+	else
+		memcpy(l->last_time, now, LOGLINE_TIME_LEN + 1);
+}
+
+/* Stamp a read: once for all of its records. */
 static void batch_init(struct proclog *l, enum logline_stream stream,
                        struct batch *b)
 {
 	char now[LOGLINE_TIME_LEN + 1];
 
-	logline_now(now);
-	if (strcmp(now, l->last_time) < 0)
-		memcpy(now, l->last_time, sizeof now);
-	else
-		memcpy(l->last_time, now, sizeof now);
+	stamp(l, now);
 	b->plen[0] = logline_prefix(b->pre[0], now, stream, false);
 	b->plen[1] = logline_prefix(b->pre[1], now, stream, true);
 }
@@ -517,12 +528,19 @@ int proclog_attach(struct proclog *l, int out_fd, int err_fd,
 	return rc;
 }
 
+/* Each line "pod: <text>", so the pod's words stand apart from the
+ * process's. */
 void proclog_note(struct proclog *l, const char *text)
 {
-	char pre[LOGLINE_PREFIX_MAX];
-	size_t plen = logline_prefix(pre, NULL, LOGLINE_ERR, false);
-	size_t len = strlen(text), n;
+	char pre[LOGLINE_PREFIX_MAX + sizeof "pod: "],
+	    now[LOGLINE_TIME_LEN + 1];
+	size_t plen, len = strlen(text), n;
 	bool own_stage = !l->stage;
+
+	stamp(l, now);
+	plen = logline_prefix(pre, now, LOGLINE_ERR, false);
+	memcpy(pre + plen, "pod: ", 5);
+	plen += 5;
 
 	if (own_stage && !(l->stage = malloc(STAGE_CAP)))
 		return;

@@ -188,6 +188,11 @@ static bool exists(const char *name)
 	return fstatat(dir.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+static bool text_is(const struct logline *l, const char *text)
+{
+	return l->len == strlen(text) && memcmp(l->text, text, l->len) == 0;
+}
+
 static long number_of(const struct logline *l)
 {
 	char text[32];
@@ -316,7 +321,7 @@ Test(proclog, a_record_larger_than_max_size_goes_whole_in_a_file)
 	free(f.data);
 	f = file_of("p.log.1");
 	cr_assert(next_record(&f, &l));
-	cr_assert_eq(memcmp(l.text, "before", l.len), 0);
+	cr_assert(text_is(&l, "pod: before"), "%.*s", (int)l.len, l.text);
 	free(f.data);
 }
 
@@ -332,10 +337,12 @@ Test(proclog, stdout_and_stderr_are_tagged)
 	while (next_record(&f, &l)) {
 		if (l.stream == LOGLINE_OUT) {
 			outs++;
-			cr_assert_eq(memcmp(l.text, "to-out", l.len), 0);
+			cr_assert(text_is(&l, "to-out"), "%.*s", (int)l.len,
+			          l.text);
 		} else {
 			errs++;
-			cr_assert_eq(memcmp(l.text, "to-err", l.len), 0);
+			cr_assert(text_is(&l, "to-err"), "%.*s", (int)l.len,
+			          l.text);
 		}
 	}
 	cr_assert_eq(outs, 1);
@@ -353,7 +360,7 @@ Test(proclog, an_unterminated_last_line_is_kept_at_eof)
 	run_to_eof(spawn_writer(data, sizeof data - 1));
 	f = file_of("p.log");
 	cr_assert(next_record(&f, &l));
-	cr_assert_eq(memcmp(l.text, "first", l.len), 0);
+	cr_assert(text_is(&l, "first"), "%.*s", (int)l.len, l.text);
 	cr_assert(next_record(&f, &l));
 	cr_assert_eq(l.len, 10);
 	cr_assert_eq(memcmp(l.text, "no newline", 10), 0);
@@ -477,7 +484,7 @@ Test(proclog, the_line_hook_sees_each_record_once_it_is_in_the_file)
 	cr_assert_eq(hooked, 3);
 	proclog_note(plog, "exited with status 3");
 	cr_assert_eq(hooked, 4);
-	cr_assert_str_eq(hook_last, "exited with status 3");
+	cr_assert_str_eq(hook_last, "pod: exited with status 3");
 }
 
 Test(proclog, a_note_is_an_err_record_one_per_line)
@@ -490,9 +497,9 @@ Test(proclog, a_note_is_an_err_record_one_per_line)
 	f = file_of("p.log");
 	cr_assert(next_record(&f, &l));
 	cr_assert_eq(l.stream, LOGLINE_ERR);
-	cr_assert_eq(memcmp(l.text, "first", l.len), 0);
+	cr_assert(text_is(&l, "pod: first"), "%.*s", (int)l.len, l.text);
 	cr_assert(next_record(&f, &l));
-	cr_assert_eq(memcmp(l.text, "second", l.len), 0);
+	cr_assert(text_is(&l, "pod: second"), "%.*s", (int)l.len, l.text);
 	cr_assert_not(next_record(&f, &l));
 	free(f.data);
 }
@@ -573,7 +580,7 @@ Test(proclog, a_failed_write_is_dropped_whole_and_noted_once_space_returns)
 			continue;
 		}
 		snprintf(note, sizeof note, "%.*s", (int)l.len, l.text);
-		if (strcmp(note, "after") == 0)
+		if (strcmp(note, "pod: after") == 0)
 			break;
 		cr_assert_eq(
 		    sscanf(note, "pod: %llu bytes of output lost: ", &lost), 1,
@@ -584,7 +591,7 @@ Test(proclog, a_failed_write_is_dropped_whole_and_noted_once_space_returns)
 	}
 	cr_assert_gt(notes, 0);
 	cr_assert_eq(kept + counted, all, "%zu + %zu", kept, counted);
-	cr_assert_str_eq(note, "after");
+	cr_assert_str_eq(note, "pod: after");
 	cr_assert_not(next_record(&f, &l));
 	free(f.data);
 }
