@@ -155,6 +155,13 @@ static void file_rotate(struct proclog *l)
 	char from[FILE_NAME_MAX], to[FILE_NAME_MAX];
 	unsigned keep = l->conf.keep > 0 ? (unsigned)l->conf.keep : 0;
 
+	/* The oldest goes first, so no rename replaces a file: ext4 writes
+	 * out at once a file renamed over another (auto_da_alloc), which
+	 * made rotating on disk about twice as slow. */
+	if (keep > 0) {
+		file_name(to, l->name, keep);
+		(void)unlinkat(l->dirfd, to, 0);
+	}
 	for (unsigned i = keep; i > 0; i--) {
 		file_name(from, l->name, i - 1);
 		file_name(to, l->name, i);

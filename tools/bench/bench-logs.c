@@ -16,9 +16,11 @@
  * wall time is from the writer's fork to the end (cat's exit, or the
  * log's end-of-file hook) and both children reaped; the throughput is
  * the writer's bytes over that time.  Printed: median and p95 (the slow
- * end) of each, and the ratio of the medians.  The files are removed
- * after each run (they are in a private dir under DIR).  This process's maximum
- * RSS is printed at the end: run it under /usr/bin/time -v to see the
+ * end) of each, the ratio of the medians, and the median CPU time of the
+ * reader alone (cat's from wait4, the proclog's from this process's
+ * rusage): steadier than the wall time on a busy machine.  The files are
+ * removed after each run (they are in a private dir under DIR).  This process's
+ * maximum RSS is printed at the end: run it under /usr/bin/time -v to see the
  * children's too. */
 #include <errno.h>
 #include <event2/event.h>
@@ -111,19 +113,32 @@ static pid_t start_writer(uint64_t bytes, int *rd)
 	return pid;
 }
 
-static void reap(pid_t pid, const char *what)
+static double cpu_secs(const struct rusage *ru)
 {
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
+/* Reap pid; returns the CPU time it used. */
+static double reap(pid_t pid, const char *what)
+{
+	struct rusage ru;
 	int st;
 
-	if (bench_waitpid(pid, &st) < 0)
-		bench_fail("waitpid %s: %s", what, strerror(errno));
+	while (wait4(pid, &st, 0, &ru) < 0) {
+		if (errno != EINTR)
+			bench_fail("waitpid %s: %s", what, strerror(errno));
+		bench_check_signal();
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		bench_fail("%s failed (status %d)", what, st);
+	return cpu_secs(&ru);
 }
 
 /* ---- the readers --------------------------------------------------- */
 
-static void run_cat(int dirfd, int rd)
+/* Each returns the CPU time the reader used. */
+static double run_cat(int dirfd, int rd)
 {
 	char *argv[] = {"cat", NULL};
 	posix_spawn_file_actions_t fa;
@@ -142,7 +157,7 @@ static void run_cat(int dirfd, int rd)
 	posix_spawn_file_actions_destroy(&fa);
 	close(out);
 	close(rd);
-	reap(pid, "cat");
+	return reap(pid, "cat");
 }
 
 static void on_log_eof(void *arg)
@@ -150,15 +165,17 @@ static void on_log_eof(void *arg)
 	event_base_loopbreak(arg);
 }
 
-static void run_proclog(int dirfd, int rd, bool rotate)
+static double run_proclog(int dirfd, int rd, bool rotate)
 {
 	struct logs_conf conf = {.max_size = rotate ? 10000000 : INT64_MAX,
 	                         .keep = 3};
 	struct event_base *base = event_base_new();
 	struct proclog_hooks hooks = {.eof = on_log_eof, .arg = base};
 	struct insomnia_error err;
+	struct rusage before, after;
 	struct proclog *l;
 
+	getrusage(RUSAGE_SELF, &before);
 	if (!base)
 		bench_fail("event_base_new");
 	l = proclog_new(base, dirfd, "bench", &conf, &hooks, &err);
@@ -168,6 +185,8 @@ static void run_proclog(int dirfd, int rd, bool rotate)
 		bench_fail("event_base_dispatch");
 	proclog_free(l);
 	event_base_free(base);
+	getrusage(RUSAGE_SELF, &after);
+	return cpu_secs(&after) - cpu_secs(&before);
 }
 
 static void remove_files(int dirfd)
@@ -180,18 +199,19 @@ static void remove_files(int dirfd)
 		(void)unlinkat(dirfd, names[i], 0);
 }
 
-/* Seconds for one run of reader over bytes. */
-static double run_once(enum reader r, int dirfd, uint64_t bytes)
+/* One run of reader over bytes: wall seconds, the reader's CPU seconds
+ * into *cpu. */
+static double run_once(enum reader r, int dirfd, uint64_t bytes, double *cpu)
 {
 	int64_t t0 = bench_now_ns();
 	int rd;
 	pid_t writer = start_writer(bytes, &rd);
 
 	if (r == READER_CAT)
-		run_cat(dirfd, rd);
+		*cpu = run_cat(dirfd, rd);
 	else
-		run_proclog(dirfd, rd, r == READER_PROCLOG_ROTATE);
-	reap(writer, "the writer");
+		*cpu = run_proclog(dirfd, rd, r == READER_PROCLOG_ROTATE);
+	(void)reap(writer, "the writer");
 	bench_check_signal();
 	return bench_ms_since(t0) / 1000;
 }
@@ -199,25 +219,26 @@ static double run_once(enum reader r, int dirfd, uint64_t bytes)
 /* ---- the report ---------------------------------------------------- */
 
 struct result {
-	double median_mbs, p95_mbs;
+	double median_mbs, p95_mbs, cpu_s;
 };
 
 /* From seconds: the median, and the 95th percentile of the time (the
  * slow end), as MB/s (10^6 bytes). */
-static struct result result_of(double *secs, int n, uint64_t bytes)
+static struct result result_of(double *secs, double *cpu, int n, uint64_t bytes)
 {
 	struct bench_stat s = bench_stat_of(secs, n);
 	int rank = (95 * n + 99) / 100;
 
 	return (struct result){.median_mbs = (double)bytes / 1e6 / s.median,
-	                       .p95_mbs = (double)bytes / 1e6 / secs[rank - 1]};
+	                       .p95_mbs = (double)bytes / 1e6 / secs[rank - 1],
+	                       .cpu_s = bench_stat_of(cpu, n).median};
 }
 
 static void bench_dir(const struct opts *o, const char *dir)
 {
 	uint64_t bytes = (uint64_t)o->mib * 1024 * 1024 / LINE_LEN * LINE_LEN;
 	int nreaders = o->rotate ? 3 : 2;
-	double *secs[3];
+	double *secs[3], *cpu[3];
 	struct result res[3];
 	int dirfd;
 
@@ -227,24 +248,29 @@ static void bench_dir(const struct opts *o, const char *dir)
 	dirfd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		bench_fail("%s: %s", work, strerror(errno));
-	for (int r = 0; r < nreaders; r++)
+	for (int r = 0; r < nreaders; r++) {
 		secs[r] = bench_samples(o->reps);
+		cpu[r] = bench_samples(o->reps);
+	}
 	for (int i = 0; i < o->reps; i++) {
 		for (int r = 0; r < nreaders; r++) {
-			secs[r][i] = run_once((enum reader)r, dirfd, bytes);
+			secs[r][i] =
+			    run_once((enum reader)r, dirfd, bytes, &cpu[r][i]);
 			remove_files(dirfd);
 		}
 	}
 	printf("\n%s: %.0f MiB of %d-byte lines, %d runs each\n", dir,
 	       (double)bytes / 1048576, LINE_LEN, o->reps);
-	printf("  %-20s %12s %12s %8s\n", "reader", "median MB/s", "p95 MB/s",
-	       "vs cat");
+	printf("  %-20s %12s %12s %8s %10s\n", "reader", "median MB/s",
+	       "p95 MB/s", "vs cat", "CPU s");
 	for (int r = 0; r < nreaders; r++) {
-		res[r] = result_of(secs[r], o->reps, bytes);
-		printf("  %-20s %12.0f %12.0f %7.0f%%\n", reader_names[r],
-		       res[r].median_mbs, res[r].p95_mbs,
-		       100 * res[r].median_mbs / res[0].median_mbs);
+		res[r] = result_of(secs[r], cpu[r], o->reps, bytes);
+		printf("  %-20s %12.0f %12.0f %7.0f%% %10.2f\n",
+		       reader_names[r], res[r].median_mbs, res[r].p95_mbs,
+		       100 * res[r].median_mbs / res[0].median_mbs,
+		       res[r].cpu_s);
 		free(secs[r]);
+		free(cpu[r]);
 	}
 	close(dirfd);
 	bench_remove_home(work);
