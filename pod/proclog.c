@@ -187,12 +187,36 @@ static void file_rotate(struct proclog *l)
 
 /* ---- records ------------------------------------------------------- */
 
-static void stamp(struct proclog *l, char *now);
+/* The time for records written now, never before the last one, so the
+ * times in a file only go forward even when the clock is set back. */
+static void stamp(struct proclog *l, char *now)
+{
+	logline_now(now);
+	if (strcmp(now, l->last_time) < 0)
+		memcpy(now, l->last_time, LOGLINE_TIME_LEN + 1);
+	else
+		memcpy(l->last_time, now, LOGLINE_TIME_LEN + 1);
+}
 
 static void lose(struct proclog *l, size_t bytes, int errnum)
 {
 	l->lost += bytes;
 	l->lost_errno = errnum;
+}
+
+/* Show each record just written to the line hook.  The hook must not
+ * call back into this proclog. */
+static void call_line_hook(struct proclog *l, const char *s, size_t len)
+{
+	struct logline line;
+	const char *nl;
+
+	while (len > 0 && (nl = memchr(s, '\n', len)) != NULL) {
+		if (logline_decode(s, (size_t)(nl - s), &line))
+			l->hooks.line(l->hooks.arg, &line);
+		len -= (size_t)(nl + 1 - s);
+		s = nl + 1;
+	}
 }
 
 /* The "N bytes lost" note, before the first write that works again. */
@@ -210,22 +234,9 @@ static int write_lost_note(struct proclog *l)
 	if (file_write(l, rec, n) < 0)
 		return -1;
 	l->lost = 0;
+	if (l->hooks.line)
+		call_line_hook(l, rec, n);
 	return 0;
-}
-
-/* Show each record just written to the line hook.  The hook must not
- * call back into this proclog. */
-static void call_line_hook(struct proclog *l, const char *s, size_t len)
-{
-	struct logline line;
-	const char *nl;
-
-	while (len > 0 && (nl = memchr(s, '\n', len)) != NULL) {
-		if (logline_decode(s, (size_t)(nl - s), &line))
-			l->hooks.line(l->hooks.arg, &line);
-		len -= (size_t)(nl + 1 - s);
-		s = nl + 1;
-	}
 }
 
 static void flush(struct proclog *l)
@@ -264,17 +275,6 @@ static void stage_record(struct proclog *l, const char *pre, size_t plen,
 	memcpy(l->stage + l->staged + plen, text, len);
 	l->stage[l->staged + plen + len] = '\n';
 	l->staged += rec;
-}
-
-/* The time for records written now, never before the last one, so the
- * times in a file only go forward even when the clock is set back. */
-static void stamp(struct proclog *l, char *now)
-{
-	logline_now(now);
-	if (strcmp(now, l->last_time) < 0)
-		memcpy(now, l->last_time, LOGLINE_TIME_LEN + 1);
-	else
-		memcpy(l->last_time, now, LOGLINE_TIME_LEN + 1);
 }
 
 /* Stamp a read: once for all of its records. */
