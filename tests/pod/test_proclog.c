@@ -595,3 +595,45 @@ Test(proclog, a_failed_write_is_dropped_whole_and_noted_once_space_returns)
 	cr_assert_not(next_record(&f, &l));
 	free(f.data);
 }
+
+static void count_line(void *arg, const char *line, size_t len)
+{
+	size_t *lens = arg;
+
+	lens[++lens[0]] = len;
+	(void)line;
+}
+
+/* A file damaged by hand: a line far longer than any record (its head
+ * is shown, counted once) and a last line without its newline. */
+Test(proclog, read_last_counts_odd_lines_as_lines)
+{
+	size_t big = 300 * 1024, lens[8] = {0};
+	char *data = malloc(big + 64);
+	struct insomnia_error err;
+	size_t n = 0;
+	int fd;
+
+	cr_assert_not_null(data);
+	n += (size_t)sprintf(data, "one\n");
+	memset(data + n, 'x', big);
+	n += big;
+	n += (size_t)sprintf(data + n, "\ntwo\nthree");
+	fd = openat(dir.fd, "p.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fd_write_all(fd, data, n), 0);
+	close(fd);
+	cr_assert_eq(proclog_read_last(dir.fd, "p", 3, count_line, lens, &err),
+	             0);
+	cr_assert_eq(lens[0], 3);
+	cr_assert_lt(lens[1], big); /* the head of the long line only */
+	cr_assert_gt(lens[1], LOGLINE_TEXT_MAX);
+	cr_assert_eq(lens[2], 3);
+	cr_assert_eq(lens[3], 5);
+	memset(lens, 0, sizeof lens);
+	cr_assert_eq(proclog_read_last(dir.fd, "p", 7, count_line, lens, &err),
+	             0);
+	cr_assert_eq(lens[0], 4);
+	cr_assert_eq(lens[1], 3);
+	free(data);
+}
