@@ -2,6 +2,7 @@
  * file, on a real libevent loop with real pipes and children.  Every
  * wait is on the log's end-of-file hook or on waitpid, never a sleep. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -52,11 +53,37 @@ static void on_line(void *arg, const struct logline *line)
 	free(data);
 }
 
+static int fds_at_start;
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void setup(void)
 {
 	tmpdir_make(&dir, "test-proclog");
 	base = event_base_new();
 	cr_assert_not_null(base);
+	fds_at_start = open_fds();
+}
+
+/* The end of each test (Criterion does not fail a test on an assertion
+ * in .fini): every pipe and file of the log closed, no child left. */
+static void nothing_left(void)
+{
+	proclog_free(plog);
+	plog = NULL;
+	cr_assert_eq(open_fds(), fds_at_start);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
 }
 
 static void teardown(void)
@@ -225,6 +252,7 @@ Test(proclog, a_hundred_thousand_lines_are_all_in_the_file_in_order)
 	}
 	cr_assert_eq(n, 100000);
 	free(f.data);
+	nothing_left();
 }
 
 /* 1 MiB of "xé" (3 bytes: a cut at 64 KiB would fall inside a
@@ -257,6 +285,7 @@ Test(proclog, a_1mib_line_is_split_into_records_that_join_back)
 	cr_assert_geq(records, len / LOGLINE_TEXT_MAX);
 	free(f.data);
 	free(line);
+	nothing_left();
 }
 
 /* Each file: whole records, under max_size, the numbers running on from
@@ -291,6 +320,7 @@ Test(proclog, rotation_keeps_keep_files_of_whole_records)
 	next = check_rotated("p.log.1", next, 10000);
 	next = check_rotated("p.log", next, 10000);
 	cr_assert_eq(next, 20001);
+	nothing_left();
 }
 
 Test(proclog, keep_zero_starts_the_file_afresh)
@@ -301,6 +331,7 @@ Test(proclog, keep_zero_starts_the_file_afresh)
 	run_to_eof(spawn(argv));
 	cr_assert_not(exists("p.log.1"));
 	cr_assert_eq(check_rotated("p.log", -1, 10000), 20001);
+	nothing_left();
 }
 
 Test(proclog, a_record_larger_than_max_size_goes_whole_in_a_file)
@@ -323,6 +354,7 @@ Test(proclog, a_record_larger_than_max_size_goes_whole_in_a_file)
 	cr_assert(next_record(&f, &l));
 	cr_assert(text_is(&l, "pod: before"), "%.*s", (int)l.len, l.text);
 	free(f.data);
+	nothing_left();
 }
 
 Test(proclog, stdout_and_stderr_are_tagged)
@@ -348,6 +380,7 @@ Test(proclog, stdout_and_stderr_are_tagged)
 	cr_assert_eq(outs, 1);
 	cr_assert_eq(errs, 1);
 	free(f.data);
+	nothing_left();
 }
 
 Test(proclog, an_unterminated_last_line_is_kept_at_eof)
@@ -367,6 +400,7 @@ Test(proclog, an_unterminated_last_line_is_kept_at_eof)
 	cr_assert_not(l.continued);
 	cr_assert_not(next_record(&f, &l));
 	free(f.data);
+	nothing_left();
 }
 
 Test(proclog, the_tail_holds_the_last_lines_cut_between_characters)
@@ -397,6 +431,7 @@ Test(proclog, the_tail_holds_the_last_lines_cut_between_characters)
 	got = proclog_tail(plog, lines, 2);
 	cr_assert_eq(got, 2);
 	cr_assert_str_eq(lines[0], "line 20");
+	nothing_left();
 }
 
 struct collected {
@@ -452,6 +487,7 @@ Test(proclog, read_last_reads_across_rotated_files_oldest_first)
 	cr_assert_eq(c.next, 20001);
 	c = read_last(0);
 	cr_assert_eq(c.count, 0);
+	nothing_left();
 }
 
 Test(proclog, read_last_of_a_missing_log_is_nothing)
@@ -459,6 +495,7 @@ Test(proclog, read_last_of_a_missing_log_is_nothing)
 	struct collected c = read_last(10);
 
 	cr_assert_eq(c.count, 0);
+	nothing_left();
 }
 
 Test(proclog, a_symlink_or_a_fifo_at_the_log_path_is_refused)
@@ -475,6 +512,7 @@ Test(proclog, a_symlink_or_a_fifo_at_the_log_path_is_refused)
 	cr_assert_null(proclog_new(base, dir.fd, "q", &conf, NULL, &err));
 	cr_assert_neq(err.errnum, 0);
 	cr_assert_eq(err.kind, INSOMNIA_ERR_IO, "errno %d", err.errnum);
+	nothing_left();
 }
 
 Test(proclog, the_line_hook_sees_each_record_once_it_is_in_the_file)
@@ -485,6 +523,7 @@ Test(proclog, the_line_hook_sees_each_record_once_it_is_in_the_file)
 	proclog_note(plog, "exited with status 3");
 	cr_assert_eq(hooked, 4);
 	cr_assert_str_eq(hook_last, "pod: exited with status 3");
+	nothing_left();
 }
 
 Test(proclog, a_note_is_an_err_record_one_per_line)
@@ -502,6 +541,7 @@ Test(proclog, a_note_is_an_err_record_one_per_line)
 	cr_assert(text_is(&l, "pod: second"), "%.*s", (int)l.len, l.text);
 	cr_assert_not(next_record(&f, &l));
 	free(f.data);
+	nothing_left();
 }
 
 /* The process is gone and the loop has not run: drain reads its last
@@ -522,6 +562,7 @@ Test(proclog, drain_reads_what_an_exited_process_left_in_its_pipes)
 	cr_assert_eq(eofs, 0);
 	cr_assert_geq(event_base_dispatch(base), 0);
 	cr_assert_eq(eofs, 1);
+	nothing_left();
 }
 
 /* 64 MiB in one line: memory must not follow the line (each pipe has a
@@ -547,6 +588,7 @@ Test(proclog, memory_stays_bounded_whatever_the_line_length)
 	cr_assert_eq((size_t)st.st_size,
 	             len + 1024 * (LOGLINE_PREFIX_MAX + 1) - 1);
 	free(data);
+	nothing_left();
 }
 
 /* The file size limit stands in for a full disk (a write fails once
@@ -594,6 +636,7 @@ Test(proclog, a_failed_write_is_dropped_whole_and_noted_once_space_returns)
 	cr_assert_str_eq(note, "pod: after");
 	cr_assert_not(next_record(&f, &l));
 	free(f.data);
+	nothing_left();
 }
 
 static void count_line(void *arg, const char *line, size_t len)
@@ -636,4 +679,5 @@ Test(proclog, read_last_counts_odd_lines_as_lines)
 	cr_assert_eq(lens[0], 4);
 	cr_assert_eq(lens[1], 3);
 	free(data);
+	nothing_left();
 }
