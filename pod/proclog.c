@@ -198,8 +198,13 @@ static void stamp(struct proclog *l, char *now)
 		memcpy(l->last_time, now, LOGLINE_TIME_LEN + 1);
 }
 
+/* Said once on the pod's stderr when the losing starts, not per write. */
 static void lose(struct proclog *l, size_t bytes, int errnum)
 {
+	if (l->lost == 0)
+		podlog("%s: writing logs/%s.log failed, dropping its output "
+		       "until a write works again: %s",
+		       l->name, l->name, fd_strerror(errnum));
 	l->lost += bytes;
 	l->lost_errno = errnum;
 }
