@@ -104,8 +104,8 @@ static int file_open(struct proclog *l)
 	int fd;
 
 	file_name(fname, l->name, 0);
-	fd = fd_open_regular_at(
-	    l->dirfd, fname, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+	fd = fd_open_regular_at(l->dirfd, fname,
+	                        O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0) {
@@ -117,6 +117,29 @@ static int file_open(struct proclog *l)
 	l->fd = fd;
 	l->size = st.st_size;
 	return 0;
+}
+
+/* Start last_time at the time of the file's last record: times go on
+ * from there even when the clock was set back since a previous pod wrote
+ * it (a resumed session appends). */
+static void file_last_time(struct proclog *l)
+{
+	size_t len = l->size < RECORD_MAX ? (size_t)l->size : RECORD_MAX;
+	char *buf = len > 1 ? malloc(len) : NULL, *nl;
+	struct logline line;
+	size_t at;
+
+	if (!buf)
+		return;
+	if (pread(l->fd, buf, len, l->size - (off_t)len) == (ssize_t)len &&
+	    buf[len - 1] == '\n') {
+		nl = memrchr(buf, '\n', len - 1);
+		at = nl ? (size_t)(nl - buf) + 1 : 0;
+		if ((nl || len == (size_t)l->size) &&
+		    logline_decode(buf + at, len - 1 - at, &line))
+			memcpy(l->last_time, line.time, sizeof l->last_time);
+	}
+	free(buf);
 }
 
 /* Write all of buf or nothing: a failed write's first part is cut off
@@ -502,6 +525,7 @@ struct proclog *proclog_new(struct event_base *base, int logs_dirfd,
 		                         "logs/%s.log", name);
 		goto fail;
 	}
+	file_last_time(l);
 	return l;
 fail:
 	proclog_free(l);

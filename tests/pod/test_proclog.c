@@ -681,3 +681,27 @@ Test(proclog, read_last_counts_odd_lines_as_lines)
 	free(data);
 	nothing_left();
 }
+
+/* A previous pod wrote a later time (the clock was set back since):
+ * the times in the file still only go forward. */
+Test(proclog, times_go_on_from_the_last_record_of_an_existing_file)
+{
+	const char rec[] = "2999-01-01T00:00:00.000Z out from the future\n";
+	struct logline l;
+	struct file f;
+	int fd;
+
+	fd = openat(dir.fd, "p.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fd_write_all(fd, rec, sizeof rec - 1), 0);
+	close(fd);
+	open_log(1 << 20, 1, false);
+	proclog_note(plog, "now");
+	f = file_of("p.log");
+	cr_assert(next_record(&f, &l));
+	cr_assert(next_record(&f, &l));
+	cr_assert(text_is(&l, "pod: now"));
+	cr_assert_str_eq(l.time, "2999-01-01T00:00:00.000Z");
+	free(f.data);
+	nothing_left();
+}
