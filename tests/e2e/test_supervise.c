@@ -324,6 +324,9 @@ static void shutdown_pod(const char *name, pid_t pid)
 		cr_assert_eq(errno, EINTR);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	          "pod status %d", status);
+	e2e_assert_no_children();
+	e2e_assert_dir_holds(name,
+	                     (const char *const[]){"lock", "stderr.log", NULL});
 }
 
 static char *session_file(const struct insomnia_spawn_result *res,
@@ -616,6 +619,7 @@ Test(supervise, reap_after_a_sigkilled_pod_leaves_no_process)
 		;
 	cr_assert(!alive(daemon), "the daemon survived the reap");
 	cr_assert(!alive(main_pid), "process plain survived the reap");
+	e2e_assert_no_children();
 }
 
 /* ---- logs ---------------------------------------------------------------- */
@@ -673,4 +677,5 @@ Test(supervise, a_process_failing_before_ready_fails_the_spawn_naming_it)
 	cr_assert(strstr(err.detail, "api"), "%s", err.detail);
 	cr_assert(strstr(err.detail, "status 3"), "%s", err.detail);
 	cr_assert(strstr(err.detail, "no config"), "%s", err.detail);
+	e2e_assert_no_children();
 }
