@@ -51,8 +51,17 @@ static int print_lines(struct logs_out *o, const char *json, size_t len)
 {
 	json_t *v = json_loadb(json, len, 0, NULL), *rec;
 	json_t *omitted = json_object_get(v, "omitted");
+
 	size_t i;
 
+	/* the reply's names are known: one width for all its lines */
+	json_array_foreach(json_object_get(v, "lines"), i, rec)
+	{
+		const char *p =
+		    json_string_value(json_object_get(rec, "process"));
+		if (p && (int)strlen(p) > o->width)
+			o->width = (int)strlen(p);
+	}
 	if (json_is_integer(omitted) && !o->json)
 		printf("(%lld older lines left out: the reply holds 1 MiB)\n",
 		       (long long)json_integer_value(omitted));

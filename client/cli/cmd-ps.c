@@ -8,8 +8,11 @@
 #include <insomnia/control.h>
 
 #include "podctl.h"
+#include "utf8seq.h"
 
 #define PS_TIMEOUT_MS 5000
+#define PS_WIDTH      80 /* a reason is cut to fit */
+#define REASON_MIN    10 /* ...but never shorter */
 
 /* The pod's result as text (malloc'd): 0, or -1 and err. */
 static int ask_ps(const char *pod, char **text, size_t *len,
@@ -144,7 +147,22 @@ static void print_row(const char *const cells[NCOL], const size_t w[NCOL],
 	printf("%s\n", cells[ncol - 1]);
 }
 
-static void print_table(const struct row *rows, size_t n)
+/* The reason, the last column, cut so the row fits the width people's
+ * terminals have (on a character boundary: it is the pod's text). */
+static void fit_reason(char *reason, const size_t w[NCOL])
+{
+	size_t used = 0, room, len = strlen(reason);
+
+	for (int k = 0; k < C_REASON; k++)
+		used += w[k] + 2;
+	room = used + REASON_MIN < PS_WIDTH ? PS_WIDTH - used : REASON_MIN;
+	if (len <= room)
+		return;
+	len = utf8_cut(reason, len, room - 3);
+	memcpy(reason + len, "...", 4);
+}
+
+static void print_table(struct row *rows, size_t n)
 {
 	const char *cells[NCOL];
 	size_t w[NCOL];
@@ -154,13 +172,14 @@ static void print_table(const struct row *rows, size_t n)
 		w[k] = strlen(headers[k]);
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < NCOL; k++) {
-			if (strlen(rows[i].cell[k]) > w[k])
+			if (k < C_REASON && strlen(rows[i].cell[k]) > w[k])
 				w[k] = strlen(rows[i].cell[k]);
 			if (k == C_REASON && rows[i].cell[k][0])
 				ncol = NCOL;
 		}
 	print_row(headers, w, ncol);
 	for (size_t i = 0; i < n; i++) {
+		fit_reason(rows[i].cell[C_REASON], w);
 		for (int k = 0; k < NCOL; k++)
 			cells[k] = rows[i].cell[k];
 		print_row(cells, w, ncol);
