@@ -40,9 +40,13 @@ struct fake_pod {
 	int requests; /* read end: "METHOD PARAMS\n" per request read */
 };
 
+/* A reply starting with this is sent without it, and then the fake pod
+ * reads until the client hangs up (a stream the client ends). */
+#define HOLD "hold:"
+
 /* One connection: read a request, record it, send the reply (a printf
  * format whose one %lld is the request's id; more lines, e.g. events,
- * may follow in it), then close. */
+ * may follow in it), then close, or with HOLD wait for the client to. */
 static void serve_one(int fd, const char *reply, int record)
 {
 	struct insomnia_error err;
@@ -60,11 +64,18 @@ static void serve_one(int fd, const char *reply, int record)
 	if (dprintf(record, "%s %s\n",
 	            json_string_value(json_object_get(req, "method")), p) < 0)
 		_exit(5);
+	bool hold = !strncmp(reply, HOLD, strlen(HOLD));
+	char buf[256];
+
+	if (hold)
+		reply += strlen(HOLD);
 	if (asprintf(&out, reply,
 	             (long long)json_integer_value(
 	                 json_object_get(req, "id"))) < 0 ||
 	    fd_write_all(fd, out, strlen(out)) < 0)
 		_exit(6);
+	while (hold && read(fd, buf, sizeof buf) > 0)
+		;
 	free(out);
 	free(p);
 	free(line);
@@ -625,4 +636,83 @@ Test(podctl_procs, help_of_each_new_command)
 		podctl_run_free(&a);
 		podctl_run_free(&b);
 	}
+}
+
+/* --- interrupted ------------------------------------------------------------
+ */
+
+/* podctl with its stdout on a pipe (the read end in *out). */
+static pid_t podctl_start(int *out, const char *a, const char *b, const char *c)
+{
+	const char *podctl = getenv("INSOMNIA_TEST_PODCTL");
+	int p[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (dup2(p[1], 1) < 0)
+			_exit(126);
+		execl(podctl, podctl, a, b, c, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = p[0];
+	return pid;
+}
+
+/* Read from fd until want has come in full (the reader's event). */
+static void read_until(int fd, const char *want)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < strlen(want)) {
+		n = read(fd, buf + got, sizeof buf - 1 - got);
+		cr_assert_gt(n, 0, "podctl ended before printing \"%s\"", want);
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	cr_assert_str_eq(buf, want);
+}
+
+static void assert_interrupt_ends_quietly(const char *a, const char *b,
+                                          const char *c, const char *first,
+                                          int sig)
+{
+	int out, status;
+	pid_t pid = podctl_start(&out, a, b, c);
+
+	read_until(out, first); /* it follows: the stream has started */
+	cr_assert_eq(kill(pid, sig), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "stopped by signal %d: a success (status %#x)", sig, status);
+	close(out);
+}
+
+Test(podctl_procs, following_ends_with_exit_0_on_sigint_and_sigterm)
+{
+	static const char *const web[] = {
+	    HOLD RESULT("{\"lines\":[]}") LOG_EVENT("one"),
+	    HOLD RESULT("{\"subscribed\":true}") "{\"event\":\"pod\",\"data\":"
+	                                         "{\"state\":\"ready\"}}\n",
+	    NULL};
+	struct fake_pod a;
+	int fds = e2e_fd_count();
+
+	setenv("TZ", "UTC", 1);
+	fake_pod_start(&a, "web", web);
+	assert_interrupt_ends_quietly("logs", "-f", "web",
+	                              "05:21:29.000 db | one\n", SIGINT);
+	assert_interrupt_ends_quietly("events", "web", "--json",
+	                              "{\"event\":\"pod\",\"data\":{\"state\":"
+	                              "\"ready\"}}\n",
+	                              SIGTERM);
+	/* the fake pod saw each hang up: it has served both */
+	finish_expect(&a, "logs {\"follow\":true,\"lines\":10}\n"
+	                  "subscribe {}\n");
+	cr_assert_eq(e2e_fd_count(), fds, "a descriptor leaked");
 }
