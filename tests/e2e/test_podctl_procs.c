@@ -43,15 +43,16 @@ struct fake_pod {
 /* A reply starting with this is sent without it, and then the fake pod
  * reads until the client hangs up (a stream the client ends). */
 #define HOLD "hold:"
+/* Between the replies to several requests on one connection. */
+#define NEXT "\x1e"
 
-/* One connection: read a request, record it, send the reply (a printf
- * format whose one %lld is the request's id; more lines, e.g. events,
- * may follow in it), then close, or with HOLD wait for the client to. */
-static void serve_one(int fd, const char *reply, int record)
+/* Read a request, record it ("METHOD PARAMS\n"); its id. */
+static long long take_request(int fd, int record)
 {
 	struct insomnia_error err;
 	json_t *req, *params;
-	char *line, *p, *out;
+	long long id;
+	char *line, *p;
 	size_t len;
 
 	if (proto_read_line(fd, &line, &len, &err) < 0)
@@ -59,27 +60,39 @@ static void serve_one(int fd, const char *reply, int record)
 	if (!(req = json_loadb(line, len, 0, NULL)))
 		_exit(4);
 	params = json_object_get(req, "params");
-	p = json_dumps(params ? params : json_object(),
-	               JSON_COMPACT | JSON_SORT_KEYS);
-	if (dprintf(record, "%s %s\n",
+	p = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS)
+	           : strdup("{}");
+	if (!p ||
+	    dprintf(record, "%s %s\n",
 	            json_string_value(json_object_get(req, "method")), p) < 0)
 		_exit(5);
-	bool hold = !strncmp(reply, HOLD, strlen(HOLD));
-	char buf[256];
-
-	if (hold)
-		reply += strlen(HOLD);
-	if (asprintf(&out, reply,
-	             (long long)json_integer_value(
-	                 json_object_get(req, "id"))) < 0 ||
-	    fd_write_all(fd, out, strlen(out)) < 0)
-		_exit(6);
-	while (hold && read(fd, buf, sizeof buf) > 0)
-		;
-	free(out);
+	id = (long long)json_integer_value(json_object_get(req, "id"));
 	free(p);
 	free(line);
 	json_decref(req);
+	return id;
+}
+
+/* One connection: for each reply (several split by NEXT), read a
+ * request, record it and send the reply: a printf format whose one
+ * %lld is the request's id (more lines, e.g. events, may follow in it).
+ * Then close, or with HOLD wait for the client to. */
+static void serve_one(int fd, const char *replies, int record)
+{
+	bool hold = !strncmp(replies, HOLD, strlen(HOLD));
+	char *all = strdup(replies + (hold ? strlen(HOLD) : 0)), *save, *out;
+	char buf[256];
+
+	for (char *r = strtok_r(all, NEXT, &save); r;
+	     r = strtok_r(NULL, NEXT, &save)) {
+		if (asprintf(&out, r, take_request(fd, record)) < 0 ||
+		    fd_write_all(fd, out, strlen(out)) < 0)
+			_exit(6);
+		free(out);
+	}
+	while (hold && read(fd, buf, sizeof buf) > 0)
+		;
+	free(all);
 }
 
 /* A live pod called name that answers one connection per reply, in
@@ -715,4 +728,25 @@ Test(podctl_procs, following_ends_with_exit_0_on_sigint_and_sigterm)
 	finish_expect(&a, "logs {\"follow\":true,\"lines\":10}\n"
 	                  "subscribe {}\n");
 	cr_assert_eq(e2e_fd_count(), fds, "a descriptor leaked");
+}
+
+/* --- status ------------------------------------------------------------- */
+
+Test(podctl_procs, status_says_how_many_processes_are_ready)
+{
+	static const char *const web[] = {
+	    RESULT("{\"protocol\":1,\"version\":\"x\"}") NEXT RESULT(
+	        "{\"name\":\"web\",\"state\":\"ready\",\"processes\":{"
+	        "\"ready\":1,\"total\":3}}"),
+	    NULL};
+	struct podctl_run r = {0};
+	struct fake_pod a;
+
+	fake_pod_start(&a, "web", web);
+	podctl_run(&r, "status", "web", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\n  processes    1 ready of 3\n"), "%s",
+	          r.out);
+	podctl_run_free(&r);
+	finish_expect(&a, "hello {}\nstatus {}\n");
 }
