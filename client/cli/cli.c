@@ -259,8 +259,12 @@ long long cli_parse_utc(const char *text)
 	const char *end;
 
 	memset(&tm, 0, sizeof tm);
-	end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
+	end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* a fraction of a second (processes' times carry milliseconds) */
+	if (end && *end == '.' && end[1] >= '0' && end[1] <= '9')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (!end || strcmp(end, "Z"))
 		return -1;
 	return (long long)timegm(&tm);
 }
