@@ -569,27 +569,35 @@ static const struct toml_value *port_value(struct loader *l, size_t proc,
 	return toml_array_at(toml_table_get(t, "ports"), port);
 }
 
+/* The process that declared port j of process i earlier (an earlier
+ * process, or i itself before j), or -1. */
+static ptrdiff_t earlier_owner(const struct manifest *m, size_t i, size_t j)
+{
+	const char *name = m->procs[i].ports[j];
+
+	for (size_t a = 0; a <= i; a++)
+		for (size_t b = 0; b < (a == i ? j : m->procs[a].nports); b++)
+			if (!strcmp(name, m->procs[a].ports[b]))
+				return (ptrdiff_t)a;
+	return -1;
+}
+
 /* A port name is the pod's: ${port.http} and PORT_HTTP then mean one
  * port wherever they are read. */
 static int check_ports(struct loader *l)
 {
 	const struct manifest *m = l->m;
+	ptrdiff_t a;
 
 	for (size_t i = 0; i < m->nprocs; i++)
 		for (size_t j = 0; j < m->procs[i].nports; j++)
-			for (size_t a = 0; a <= i; a++)
-				for (size_t b = 0;
-				     b < (a == i ? j : m->procs[a].nports); b++)
-					if (!strcmp(m->procs[i].ports[j],
-					            m->procs[a].ports[b]))
-						return fail(
-						    l, port_value(l, i, j),
-						    "process.%s.ports: "
-						    "duplicate port name \"%s\""
-						    " (also process %s's)",
-						    m->procs[i].name,
-						    m->procs[i].ports[j],
-						    m->procs[a].name);
+			if ((a = earlier_owner(m, i, j)) >= 0)
+				return fail(l, port_value(l, i, j),
+				            "process.%s.ports: duplicate port "
+				            "name \"%s\" (also process %s's)",
+				            m->procs[i].name,
+				            m->procs[i].ports[j],
+				            m->procs[a].name);
 	return 0;
 }
 
@@ -611,46 +619,62 @@ static const struct toml_value *dep_value(struct loader *l, size_t proc,
 	return d;
 }
 
-/* Placeholders of one process, with its own and its dependencies'
- * ports in reach. */
+/* The port names process i may use: its own, then its direct
+ * dependencies', NULL-terminated; malloc'd (the strings are borrowed). */
+static const char **ports_in_reach(const struct manifest *m, size_t i)
+{
+	const struct proc_spec *p = &m->procs[i];
+	size_t n = p->nports, k = 0;
+	const char **names;
+
+	for (size_t d = 0; d < p->ndeps; d++)
+		n += m->procs[p->deps[d].index].nports;
+	if (!(names = calloc(n + 1, sizeof *names)))
+		return NULL;
+	for (size_t j = 0; j < p->nports; j++)
+		names[k++] = p->ports[j];
+	for (size_t d = 0; d < p->ndeps; d++) {
+		const struct proc_spec *dep = &m->procs[p->deps[d].index];
+		for (size_t j = 0; j < dep->nports; j++)
+			names[k++] = dep->ports[j];
+	}
+	return names;
+}
+
+/* text, set by the value v of process p's key, checked. */
+static int check_text(struct loader *l, const char *text,
+                      const char *const *names, const struct proc_spec *p,
+                      const char *key, const struct toml_value *v)
+{
+	if (placeholder_check(text, names, l->err) == 0)
+		return 0;
+	return fail(l, v, "process.%s.%s: %s", p->name, key, l->err->message);
+}
+
+/* Placeholders of process i, with the ports in its reach. */
 static int check_placeholders(struct loader *l, size_t i)
 {
 	const struct proc_spec *p = &l->m->procs[i];
 	const struct toml_value *t = toml_table_value(l->procs, i);
-	const char **names;
-	size_t n = p->nports, k = 0;
+	const struct toml_value *cmd = toml_table_get(t, "command");
+	const struct toml_value *env = toml_table_get(t, "env");
+	const char **names = ports_in_reach(l->m, i);
 	int rc = 0;
 
-	for (size_t d = 0; d < p->ndeps; d++)
-		n += l->m->procs[p->deps[d].index].nports;
-	if (!(names = calloc(n + 1, sizeof *names)))
+	if (!names)
 		return oom(l);
-	for (size_t j = 0; j < p->nports; j++)
-		names[k++] = p->ports[j];
-	for (size_t d = 0; d < p->ndeps; d++)
-		for (size_t j = 0; j < l->m->procs[p->deps[d].index].nports;
-		     j++)
-			names[k++] = l->m->procs[p->deps[d].index].ports[j];
-	/* argv[2] of a shell process is its shell string: both checked as
-	 * what the user wrote, element by element. */
-	for (size_t a = p->shell ? 2 : 0; rc == 0 && a < p->argc; a++)
-		if (placeholder_check(p->argv[a], names, l->err) < 0)
-			rc = fail(
-			    l,
-			    p->shell ? toml_table_get(t, "shell")
-			             : toml_array_at(
-			                   toml_table_get(t, "command"), a),
-			    "process.%s.%s: %s", p->name,
-			    p->shell ? "shell" : "command", l->err->message);
+	if (p->shell)
+		rc = check_text(l, p->argv[2], names, p, "shell",
+		                toml_table_get(t, "shell"));
+	for (size_t a = 0; !p->shell && rc == 0 && a < p->argc; a++)
+		rc = check_text(l, p->argv[a], names, p, "command",
+		                toml_array_at(cmd, a));
 	for (size_t e = 0; rc == 0 && e < p->nenv; e++)
-		if (placeholder_check(strchr(p->env[e], '=') + 1, names,
-		                      l->err) < 0)
-			rc = fail(
-			    l, toml_table_value(toml_table_get(t, "env"), e),
-			    "process.%s.env: %s", p->name, l->err->message);
-	if (rc == 0 && p->cwd && placeholder_check(p->cwd, names, l->err) < 0)
-		rc = fail(l, toml_table_get(t, "cwd"), "process.%s.cwd: %s",
-		          p->name, l->err->message);
+		rc = check_text(l, strchr(p->env[e], '=') + 1, names, p, "env",
+		                toml_table_value(env, e));
+	if (rc == 0 && p->cwd)
+		rc = check_text(l, p->cwd, names, p, "cwd",
+		                toml_table_get(t, "cwd"));
 	free(names);
 	return rc;
 }
@@ -665,15 +689,37 @@ static bool deps_placed(const struct proc_spec *p, const bool *placed)
 	return true;
 }
 
-/* Every process left is on a cycle or leads to one: follow unplaced
- * dependencies from the first until one repeats, and name that loop. */
+/* Every process left is on a cycle or leads to one: from the first,
+ * follow unplaced dependencies until a process repeats.  walk[k] is the
+ * k-th process met and via[k] the dependency taken from it; returns
+ * where the loop starts in walk (it ends at *n). */
+static size_t find_cycle(const struct manifest *m, const bool *placed,
+                         size_t *walk, size_t *via, size_t *n)
+{
+	size_t cur = 0, d;
+
+	while (placed[cur])
+		cur++;
+	for (*n = 0;; (*n)++) {
+		for (size_t k = 0; k < *n; k++)
+			if (walk[k] == cur)
+				return k;
+		for (d = 0; placed[m->procs[cur].deps[d].index]; d++)
+			;
+		walk[*n] = cur;
+		via[*n] = d;
+		cur = m->procs[cur].deps[d].index;
+	}
+}
+
+/* "dependency cycle: api -> db -> api", at its first depends_on entry. */
 static int name_cycle(struct loader *l, const bool *placed)
 {
 	const struct manifest *m = l->m;
-	size_t *walk = calloc(m->nprocs + 1, sizeof *walk), n = 0, start = 0;
+	size_t *walk = calloc(m->nprocs + 1, sizeof *walk);
 	size_t *via = calloc(m->nprocs + 1, sizeof *via);
 	char names[INSOMNIA_ERROR_MESSAGE_MAX] = "";
-	size_t used = 0;
+	size_t n, start, used = 0;
 	int rc;
 
 	if (!walk || !via) {
@@ -681,22 +727,7 @@ static int name_cycle(struct loader *l, const bool *placed)
 		free(via);
 		return oom(l);
 	}
-	while (placed[start])
-		start++;
-	for (size_t cur = start;;) {
-		size_t d = 0;
-		for (size_t k = 0; k < n; k++)
-			if (walk[k] == cur) {
-				start = k;
-				goto found;
-			}
-		walk[n] = cur;
-		while (placed[m->procs[cur].deps[d].index])
-			d++;
-		via[n++] = d;
-		cur = m->procs[cur].deps[d].index;
-	}
-found:
+	start = find_cycle(m, placed, walk, via, &n);
 	for (size_t k = start; k <= n && used < sizeof names; k++)
 		used +=
 		    (size_t)snprintf(names + used, sizeof names - used, "%s%s",
