@@ -192,35 +192,30 @@ static char **strv_new(size_t n)
 	return calloc(n + 1, sizeof(char *));
 }
 
-static int load_command(struct loader *l, struct proc_spec *p,
-                        const struct toml_value *t, const char *prefix)
+/* shell = "...": argv is {"/bin/sh", "-c", shell}. */
+static int load_shell(struct loader *l, struct proc_spec *p,
+                      const struct toml_value *sh, const char *path)
 {
-	const struct toml_value *cmd = toml_table_get(t, "command");
-	const struct toml_value *sh = toml_table_get(t, "shell");
-	const char *s;
-	char path[128];
+	const char *s = text_of(l, sh, path);
 
-	if (cmd && sh)
-		return fail(l, sh,
-		            "%s: both command and shell are set (set one)",
-		            prefix);
-	if (!cmd && !sh)
-		return fail(l, t, "%s: neither command nor shell is set",
-		            prefix);
-	snprintf(path, sizeof path, "%s.%s", prefix, cmd ? "command" : "shell");
-	if (sh) {
-		if (!(s = text_of(l, sh, path)))
-			return -1;
-		if (!*s)
-			return fail(l, sh, "%s: empty", path);
-		p->shell = true;
-		p->argc = 3;
-		if (!(p->argv = strv_new(3)) ||
-		    !(p->argv[0] = strdup("/bin/sh")) ||
-		    !(p->argv[1] = strdup("-c")) || !(p->argv[2] = strdup(s)))
-			return oom(l);
-		return 0;
-	}
+	if (!s)
+		return -1;
+	if (!*s)
+		return fail(l, sh, "%s: empty", path);
+	p->shell = true;
+	if (!(p->argv = strv_new(3)) || !(p->argv[0] = strdup("/bin/sh")) ||
+	    !(p->argv[1] = strdup("-c")) || !(p->argv[2] = strdup(s)))
+		return oom(l);
+	p->argc = 3;
+	return 0;
+}
+
+/* command = ["prog", "arg", ...]: not empty, prog not empty. */
+static int load_argv(struct loader *l, struct proc_spec *p,
+                     const struct toml_value *cmd, const char *path)
+{
+	const char *s;
+
 	if (!toml_len(cmd))
 		return fail(l, cmd, "%s: empty command", path);
 	if (!(p->argv = strv_new(toml_len(cmd))))
@@ -236,6 +231,25 @@ static int load_command(struct loader *l, struct proc_spec *p,
 		return fail(l, toml_array_at(cmd, 0), "%s: empty program name",
 		            path);
 	return 0;
+}
+
+/* Exactly one of command and shell. */
+static int load_command(struct loader *l, struct proc_spec *p,
+                        const struct toml_value *t, const char *prefix)
+{
+	const struct toml_value *cmd = toml_table_get(t, "command");
+	const struct toml_value *sh = toml_table_get(t, "shell");
+	char path[128];
+
+	if (cmd && sh)
+		return fail(l, sh,
+		            "%s: both command and shell are set (set one)",
+		            prefix);
+	if (!cmd && !sh)
+		return fail(l, t, "%s: neither command nor shell is set",
+		            prefix);
+	snprintf(path, sizeof path, "%s.%s", prefix, cmd ? "command" : "shell");
+	return sh ? load_shell(l, p, sh, path) : load_argv(l, p, cmd, path);
 }
 
 static int load_cwd(struct loader *l, struct proc_spec *p,

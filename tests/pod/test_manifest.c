@@ -158,6 +158,16 @@ Test(manifest, empty_command)
 	        "overlay:4:11: process.db.command: empty command");
 }
 
+Test(manifest, empty_program_and_empty_shell)
+{
+	refused(POD "[process.db]\ncommand = [\"\", \"x\"]\n",
+	        "overlay:4:12: process.db.command: empty program name");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.db]\nshell = \"\"\n",
+	        "overlay:4:9: process.db.shell: empty");
+}
+
 Test(manifest, both_command_and_shell)
 {
 	refused(POD "[process.db]\ncommand = [\"x\"]\nshell = \"y\"\n",
