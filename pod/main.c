@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "fds.h"
+#include "manifest.h"
 #include "podconfig.h"
 #include "podlog.h"
 #include "podrun.h"
@@ -35,6 +36,7 @@ struct pod {
 	char cwd[INSOMNIA_PATH_MAX];
 	struct pod_config cfg;
 	bool cfg_loaded;
+	struct manifest manifest; /* valid once cfg_loaded */
 	struct podrun run;
 	struct pod_state state;
 	struct event_base *base;
@@ -175,6 +177,10 @@ static int load_config(struct pod *p, const struct options *o,
 		    "cannot read the working directory");
 	if (podconfig_load(&a, &p->cfg, err) < 0)
 		return -1;
+	if (manifest_load(p->cfg.tree, p->cwd, &p->manifest, err) < 0) {
+		podconfig_free(&p->cfg);
+		return -1;
+	}
 	p->cfg_loaded = true;
 	for (size_t i = 0; i < p->cfg.nlayers; i++)
 		podlog("config: %s", p->cfg.layers[i]);
@@ -292,8 +298,10 @@ static void pod_release(struct pod *p, const struct insomnia_error *failure)
 		event_base_free(p->base);
 	podrun_close(&p->run);
 	podsession_close(&p->session, failure);
-	if (p->cfg_loaded)
+	if (p->cfg_loaded) {
+		manifest_free(&p->manifest);
 		podconfig_free(&p->cfg);
+	}
 }
 
 /* A pod leads its own process group, however it was started (a spawner
