@@ -933,7 +933,7 @@ Test(control_pod, pipelined_hello_status_ping_and_an_unknown_method)
 	json_decref(v);
 	v = json_loads(s.text[1], 0, NULL);
 	cr_assert_str_eq(json_string_value(json_object_get(v, "state")),
-	                 "running");
+	                 "ready");
 	json_decref(v);
 	for (int i = 2; i < 22; i++)
 		cr_assert_str_eq(s.text[i], "{\"pong\":true}");
@@ -1001,7 +1001,7 @@ Test(control_pod, podctl_status_prints_the_pods_answers)
 
 	podctl_run(&r, "status", "web", NULL);
 	cr_assert_eq(r.code, 0, "%s", r.err);
-	cr_assert(strncmp(r.out, "web: running\n", 13) == 0, "%s", r.out);
+	cr_assert(strncmp(r.out, "web: ready\n", 11) == 0, "%s", r.out);
 	snprintf(want, sizeof want, "\n  pid          %d\n", (int)pid);
 	cr_assert(strstr(r.out, want), "%s", r.out);
 	snprintf(want, sizeof want, "\n  protocol     %d\n",

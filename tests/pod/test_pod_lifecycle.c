@@ -68,7 +68,7 @@ Test(pod_lifecycle, pod_prints_ready_line_and_publishes_pid_state_and_socket)
 	cr_assert_str_eq(str(state, "socket"), p.sock);
 	cr_assert_eq(strlen(str(state, "started_at")), 20);
 	cr_assert_eq(str(state, "started_at")[19], 'Z');
-	cr_assert_str_eq(str(state, "state"), "running");
+	cr_assert_str_eq(str(state, "state"), "ready");
 	th_assert_dir_holds("alpha", "lock pid sock state.json");
 	th_stop(&p);
 	th_assert_dir_holds("alpha", "lock");
@@ -132,7 +132,7 @@ Test(pod_lifecycle, pod_status_reports_state_uptime_and_connections)
 	cr_assert_eq(num(r, "pid"), p.pid);
 	cr_assert_eq(num(r, "pgid"), getpgid(p.pid));
 	cr_assert_str_eq(str(r, "socket"), p.sock);
-	cr_assert_str_eq(str(r, "state"), "running");
+	cr_assert_str_eq(str(r, "state"), "ready");
 	cr_assert_str_eq(str(r, "description"), "a pod");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	/* not a timing assumption: the pod cannot have been up longer
