@@ -774,11 +774,32 @@ struct server *server_new(struct event_base *base, int listenfd,
 	return s;
 }
 
+/* The pod is going: what each connection has queued (the last events,
+ * the stopping one) goes out now, as far as its socket takes it without
+ * waiting, since the loop will not run again to send it. */
+static void flush_now(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->dead || fd < 0)
+		return;
+	/* The bufferevent keeps its output's start frozen: only it drains
+	 * it.  It is about to be freed, so we may. */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) <= 0)
+			break;
+	evbuffer_freeze(out, 1);
+}
+
 void server_free(struct server *s)
 {
 	if (!s)
 		return;
 	s->accept_paused = false;
+	for (struct conn *c = s->conns; c; c = c->next)
+		flush_now(c);
 	while (s->conns)
 		conn_free(s->conns);
 	if (s->listener)
