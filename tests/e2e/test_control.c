@@ -138,7 +138,7 @@ static void server_finish(struct server *s)
 struct seen {
 	int n;
 	enum insomnia_control_status status[MAX_SEEN];
-	char text[MAX_SEEN][256];
+	char text[MAX_SEEN][512]; /* a whole status reply */
 	enum insomnia_error_kind kind[MAX_SEEN];
 	char message[MAX_SEEN][INSOMNIA_ERROR_MESSAGE_MAX];
 	struct insomnia_control *close_on; /* close it at the first reply */
@@ -967,9 +967,9 @@ Test(control_pod, blocking_calls_and_a_subscription_the_pod_refuses)
 	             -1);
 	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert_str_eq(err.detail, "unknown_method");
-	/* this pod has no subscribe yet: the stream ends with its error */
-	cr_assert_eq(insomnia_control_follow(c, "subscribe", NULL, count_events,
-	                                     &n, 5000, &err),
+	/* a stream the pod does not have ends with its error */
+	cr_assert_eq(insomnia_control_follow(c, "nosuchstream", NULL,
+	                                     count_events, &n, 5000, &err),
 	             -1);
 	cr_assert_str_eq(err.detail, "unknown_method");
 	cr_assert_eq(n, 0);
