@@ -77,7 +77,8 @@ void reply_on_cancel(struct reply *r, void (*cancel)(void *arg), void *arg);
  * the processes in names (NULL / n 0: all; copied; pod-wide events pass
  * any names).  It reads no further requests: what it sends is read and
  * discarded, so its closing is seen.  Its output is bounded
- * (SERVER_SUBSCRIBER_MAX queued); events beyond are counted as lost,
+ * (SERVER_SUBSCRIBER_MAX queued, on top of what was queued when it
+ * subscribed until that drains: a logs history); events beyond are lost,
  * and once the output drains it gets {"event":"overflow",
  * "data":{"lost":N}} and is closed.  -1 on out of memory. */
 int method_subscribe(struct method_env *env, unsigned kinds,

@@ -51,6 +51,9 @@ struct conn {
 	struct filter *sub; /* set: a subscriber (after its reply) */
 	bool subscribed;    /* the subscribe reply is out: events flow */
 	size_t lost;        /* events dropped since the output filled */
+	/* Output queued when the subscription began (the subscribe reply, a
+	 * logs history): allowed on top of the bound until it drains. */
+	size_t slack;
 };
 
 struct server {
@@ -386,7 +389,8 @@ bool server_has_subscriber(const struct server *s, unsigned kind,
  * the subscriber how many and closes it. */
 static void send_event(struct conn *c, const char *line, size_t len)
 {
-	if (c->lost == 0 && output_length(c) + len <= SERVER_SUBSCRIBER_MAX) {
+	if (c->lost == 0 &&
+	    output_length(c) + len <= SERVER_SUBSCRIBER_MAX + c->slack) {
 		conn_send(c, line, len);
 		return;
 	}
@@ -455,8 +459,10 @@ static void after_reply(struct conn *c, const struct method_env *env)
 		c->stop_after = true;
 		c->closing = true;
 	}
-	if (c->sub)
+	if (c->sub && !c->subscribed) {
 		c->subscribed = true;
+		c->slack = output_length(c);
+	}
 }
 
 static int dispatch(struct conn *c, struct proto_request *req)
@@ -622,6 +628,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	c->slack = 0; /* all of it is out */
 	if (c->lost > 0) {
 		send_overflow(c);
 		return; /* closed once that is out too */

@@ -96,6 +96,48 @@ static json_t *subscribe_run(struct method_env *env, json_t *params,
 	return json_pack("{s:b}", "subscribed", 1);
 }
 
+static struct reply *waiter; /* await_subscriber's, until there is one */
+
+static void wake_waiter(evutil_socket_t fd, short what, void *arg)
+{
+	if (waiter && server_has_subscriber(server, EVENT_LOG, NULL)) {
+		reply_result(waiter, json_pack("{s:b}", "subscribed", 1));
+		waiter = NULL;
+	}
+}
+
+/* Answers once some connection subscribed to logs (a deferred reply
+ * itself): orders a request on one connection after another's. */
+static json_t *await_subscriber_run(struct method_env *env, json_t *params,
+                                    struct method_fail *fail)
+{
+	if (server_has_subscriber(server, EVENT_LOG, NULL))
+		return json_pack("{s:b}", "subscribed", 1);
+	waiter = method_defer(env);
+	return waiter ? METHOD_LATER : NULL;
+}
+
+/* A subscribe whose reply is big (a logs history): params {"size":N}. */
+static json_t *subscribe_big_run(struct method_env *env, json_t *params,
+                                 struct method_fail *fail)
+{
+	size_t size =
+	    (size_t)json_integer_value(json_object_get(params, "size"));
+	char *history = malloc(size + 1);
+	json_t *r;
+
+	cr_assert_not_null(history);
+	memset(history, 'h', size);
+	history[size] = '\0';
+	cr_assert_eq(method_subscribe(env, EVENT_LOG, NULL, 0), 0);
+	r = json_pack("{s:s}", "history", history);
+	free(history);
+	/* subscribed once this run's reply is queued: tell the waiter then */
+	event_base_once(base, -1, EV_TIMEOUT, wake_waiter, NULL,
+	                &(struct timeval){0, 0});
+	return r;
+}
+
 static void broadcast_event(unsigned kind, const char *process, const char *tag,
                             size_t pad)
 {
@@ -150,9 +192,15 @@ static json_t *quit_run(struct method_env *env, json_t *params,
 }
 
 static const struct method fake_methods[] = {
-    {"later", later_run},         {"answer", answer_run}, {"ping", ping_run},
-    {"subscribe", subscribe_run}, {"flood", flood_run},   {"emit", emit_run},
+    {"later", later_run},
+    {"answer", answer_run},
+    {"ping", ping_run},
+    {"subscribe", subscribe_run},
+    {"flood", flood_run},
+    {"emit", emit_run},
     {"quit", quit_run},
+    {"subscribe_big", subscribe_big_run},
+    {"await_subscriber", await_subscriber_run},
 };
 
 const struct method *methods_find(const char *name)
@@ -430,5 +478,50 @@ Test(server, events_reach_only_the_subscribers_whose_filter_takes_them)
 	free(tag);
 	close(db);
 	close(logs);
+	close(b);
+}
+
+/* The reply that began the subscription does not count against the
+ * bound: events still fit while a big history drains. */
+Test(server, a_big_subscribe_reply_does_not_eat_the_event_bound)
+{
+	int s = client(), b = client();
+	size_t line_len = strlen("{\"event\":\"x\",\"data\":{\"tag\":\"flood\","
+	                         "\"pad\":\"\"}}\n") +
+	                  FLOOD_PAD;
+	size_t fit = SERVER_SUBSCRIBER_MAX / line_len, got = 0;
+	json_int_t lost = 0;
+	json_t *r;
+	char *line, request[128];
+
+	send_str(s, "{\"id\":1,\"method\":\"subscribe_big\","
+	            "\"params\":{\"size\":600000}}\n");
+	snprintf(request, sizeof request,
+	         "{\"id\":2,\"method\":\"flood\",\"params\":{\"count\":%d,"
+	         "\"pad\":%d}}\n",
+	         FLOOD_COUNT, FLOOD_PAD);
+	json_decref(call(b, "{\"id\":1,\"method\":\"await_subscriber\"}\n"));
+	/* s has not read its reply yet: most of it is still queued */
+	r = call(b, request);
+	cr_assert_leq(num(r, "buffered"), 600000 + 64 + SERVER_SUBSCRIBER_MAX);
+	json_decref(r);
+	r = read_json(s);
+	cr_assert_eq(strlen(str(json_object_get(r, "result"), "history")),
+	             600000);
+	json_decref(r);
+	while ((line = read_line(s)) && strstr(line, "\"flood\"")) {
+		got++;
+		free(line);
+	}
+	if (line) {
+		r = json_loads(line, 0, NULL);
+		free(line);
+		cr_assert_str_eq(str(r, "event"), "overflow");
+		lost = num(json_object_get(r, "data"), "lost");
+		json_decref(r);
+	}
+	cr_assert_geq(got, fit, "events lost to the history's bytes");
+	cr_assert_eq((json_int_t)got + lost, FLOOD_COUNT);
+	close(s);
 	close(b);
 }
