@@ -8,6 +8,7 @@ static const struct method *const methods[] = {
     &method_ping,
     &method_shutdown,
     &method_status,
+    &method_subscribe_method,
 };
 
 const struct method *methods_find(const char *name)

@@ -55,7 +55,7 @@ static int ask(const struct insomnia_pod_info *info, json_t **hello,
 
 /* ---- the human form ---------------------------------------------------
  *
- *   web: running
+ *   web: ready
  *     uptime       3m
  *     started_at   2026-01-02T03:04:05Z (3m ago)
  *     pid          4242
