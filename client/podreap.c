@@ -25,8 +25,11 @@
 #include "paths.h"
 #include <insomnia/pods.h>
 #include "podkill.h"
+#include "procrec.h"
+#include "proctree.h"
 #include "rundir.h"
 #include "sessionreap.h"
+#include "statefile.h"
 
 /* Kill what a dead pod left in its group: only a group the pod led
  * (recorded pgid == pid; a pod that wrote no pgid was started in its own
@@ -75,6 +78,56 @@ static pid_t kill_stale_group(const struct insomnia_pod_info *info)
 	                      SIGKILL) == 0
 	           ? pgid
 	           : 0;
+}
+
+/* What the dead pod's processes left (procrec.h): each recorded group
+ * while its leader is the recorded process, and all that carries the
+ * process's token.  After a reboot a pid and start time may name
+ * another's process again; the token, which names the session, never
+ * does. */
+struct remains {
+	int dirfd;
+	bool old_boot; /* the pod started before this boot */
+};
+
+static int kill_process(const struct procrec *rec, void *arg)
+{
+	struct remains *rm = arg;
+
+	if (!rm->old_boot) {
+		procrec_kill_remains(rm->dirfd, rec);
+	} else {
+		proctree_signal_marked(rec->token, SIGKILL, NULL);
+		procrec_remove(rm->dirfd, rec->name);
+	}
+	return 0;
+}
+
+/* A session id goes into a token prefix: one with a '/' would widen it
+ * to another's. */
+static bool session_ok(const struct statefile *sf)
+{
+	return (sf->known & STATEFILE_SESSION_ID) && sf->session_id[0] &&
+	       !strchr(sf->session_id, '/');
+}
+
+static void kill_remains(int dirfd)
+{
+	char prefix[INSOMNIA_SESSION_ID_MAX + 1];
+	struct statefile sf;
+	struct remains rm = {dirfd, false};
+
+	if (statefile_read(dirfd, &sf) < 0)
+		memset(&sf, 0, sizeof sf);
+	rm.old_boot = (sf.known & STATEFILE_STARTED_AT) &&
+	              started_before_boot(sf.started_at);
+	procrec_each(dirfd, kill_process, &rm);
+	/* a record the pod had no time to write, or one unreadable: its
+	 * process still carries the session in its token */
+	if (session_ok(&sf)) {
+		snprintf(prefix, sizeof prefix, "%s/", sf.session_id);
+		proctree_signal_marked(prefix, SIGKILL, NULL);
+	}
 }
 
 /* Notes are short by design: a cut one still says what went wrong. */
@@ -140,6 +193,7 @@ static int reap_one(int rootfd, const char *root, const char *name,
 	/* read under our lock: what the last pod left is final */
 	if (podlist_read(rootfd, root, name, &info, NULL) == 0)
 		r->killed_group = kill_stale_group(&info);
+	kill_remains(dirfd);
 	remove_dir(rootfd, dirfd, r);
 	done = 1;
 out:
