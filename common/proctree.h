@@ -31,10 +31,11 @@ int proctree_start_time(pid_t pid, uint64_t *ticks);
  * environment carries the token whose prefix is token_prefix: a whole
  * token ("<session>/<process>", matched whole: "<s>/web" is not
  * "<s>/web2") for one process's leftovers, or "<session>/" (ending in
- * '/': a prefix) for all of a pod's.  An empty one is EINVAL.  Each through a pidfd opened and then
- * checked again (the environment re-read), so a pid reused meanwhile is
- * left alone.  *count (may be NULL) is how many were signalled.  0, or -1
- * with errno when /proc cannot be read. */
+ * '/': a prefix) for all of a pod's.  An empty one is EINVAL.  Each
+ * through a pidfd opened and then checked again (the environment
+ * re-read), so a pid reused meanwhile is left alone.  *count (may be
+ * NULL) is how many were signalled.  0, or -1 with errno when /proc
+ * cannot be read. */
 int proctree_signal_marked(const char *token_prefix, int sig, size_t *count);
 
 #endif
