@@ -111,6 +111,21 @@ static bool session_ok(const struct statefile *sf)
 	       !strchr(sf->session_id, '/');
 }
 
+/* A process may fork while a pass reads /proc, its child listed where
+ * the pass has already been: pass again while one finds someone.  One
+ * SIGKILLed but not yet exited is found again, so the passes are
+ * bounded; a zombie carries no environment and ends them. */
+#define KILL_PASSES 8
+
+static void kill_marked(const char *prefix)
+{
+	size_t n = 1;
+
+	for (int i = 0; i < KILL_PASSES && n > 0; i++)
+		if (proctree_signal_marked(prefix, SIGKILL, &n) < 0)
+			break;
+}
+
 static void kill_remains(int dirfd)
 {
 	char prefix[INSOMNIA_SESSION_ID_MAX + 1];
@@ -126,7 +141,7 @@ static void kill_remains(int dirfd)
 	 * process still carries the session in its token */
 	if (session_ok(&sf)) {
 		snprintf(prefix, sizeof prefix, "%s/", sf.session_id);
-		proctree_signal_marked(prefix, SIGKILL, NULL);
+		kill_marked(prefix);
 	}
 }
 
