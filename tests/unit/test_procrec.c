@@ -17,6 +17,7 @@
 
 #include "fdio.h"
 #include "procrec.h"
+#include "rundir.h"
 #include "tmpdir.h"
 
 static struct tmpdir tmp;
@@ -256,4 +257,114 @@ Test(procrec, kill_remains_spares_a_stranger_with_the_recorded_pid)
 	cr_assert_eq(kill(-leader, SIGTERM), 0);
 	assert_killed(leader, SIGTERM);
 	assert_killed(member, SIGTERM);
+}
+
+/* sh -c script in a group of its own, the token in its environment, fd 3
+ * the write end out3; returns once it has exec'd. */
+static pid_t run_sh(const char *script, const char *tok, int out3)
+{
+	char var[PROCTREE_TOKEN_MAX + 32];
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", var, NULL};
+	int sync[2], null;
+	char c;
+	pid_t pid;
+
+	snprintf(var, sizeof var, "%s=%s", PROCTREE_TOKEN_VAR, tok);
+	cr_assert_eq(pipe2(sync, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* not Criterion's output pipe */
+		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    setpgid(0, 0) < 0)
+			_exit(127);
+		/* dup2 onto itself would keep close-on-exec */
+		if (out3 == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(out3, 3) < 0)
+			_exit(127);
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	close(sync[1]);
+	cr_assert_eq(read(sync[0], &c, 1), 0, "no exec");
+	close(sync[0]);
+	return pid;
+}
+
+/* Read two pids sent as "<tag><pid>\n" in any order: the one tagged
+ * 'p' into *plain, 'm' into *marked. */
+static void read_pids(int fd, pid_t *plain, pid_t *marked)
+{
+	char buf[32];
+	size_t len;
+
+	*plain = *marked = 0;
+	for (int i = 0; i < 2; i++) {
+		len = 0;
+		while (len < sizeof buf - 1 && read(fd, buf + len, 1) == 1 &&
+		       buf[len] != '\n')
+			len++;
+		buf[len] = '\0';
+		if (buf[0] == 'p')
+			*plain = (pid_t)atol(buf + 1);
+		else if (buf[0] == 'm')
+			*marked = (pid_t)atol(buf + 1);
+	}
+	cr_assert(*plain > 0 && *marked > 0);
+}
+
+/* The recorded leader is gone: its group's id may be anyone's pipeline's
+ * soon, so no group kill; only the member carrying the token dies. */
+Test(procrec, a_leaderless_group_loses_only_its_members_with_the_token)
+{
+	/* the plain member tells its pid only once it runs without
+	 * the token: before its exec it still carried it */
+	const char *script = "env -u " PROCTREE_TOKEN_VAR
+	                     " sh -c 'echo p$$ >&3; exec sleep 1000' & "
+	                     "sleep 1000 & echo m$! >&3";
+	struct procrec r = record("web", 1, 1, 0);
+	pid_t leader, plain, marked;
+	struct insomnia_error err;
+	int p[2], status;
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	leader = run_sh(script, r.token, p[1]);
+	close(p[1]);
+	read_pids(p[0], &plain, &marked);
+	close(p[0]);
+	cr_assert_eq(proctree_start_time(leader, &r.start_time), 0);
+	r.pid = r.pgid = leader;
+	cr_assert_eq(waitpid(leader, &status, 0), leader);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(getpgid(plain), leader, "not in the group");
+	cr_assert_eq(procrec_write(tmp.fd, &r, &err), 0, "%s", err.message);
+	procrec_kill_remains(tmp.fd, &r);
+	assert_killed(marked, SIGKILL);
+	cr_assert_eq(kill(plain, SIGTERM), 0);
+	assert_killed(plain, SIGTERM);
+}
+
+/* What is not a record keeps the dir (rundir then keeps the pod's dir
+ * and says why); records and a crash's temporaries go. */
+Test(procrec, remove_all_keeps_a_dir_holding_what_is_not_a_record)
+{
+	struct procrec r = record("web", 42, 42, 1);
+	struct insomnia_error err;
+	int dirfd;
+
+	cr_assert_eq(procrec_write(tmp.fd, &r, &err), 0, "%s", err.message);
+	dirfd = openat(tmp.fd, PROCREC_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dirfd, 0);
+	put(dirfd, ".web.tmp.1.2", "");
+	cr_assert_eq(mkdirat(dirfd, "theirs", 0700), 0);
+	cr_assert_eq(rundir_remove_entry(tmp.fd, PROCREC_DIR), -1);
+	cr_assert_eq(errno, ENOTEMPTY);
+	cr_assert_not(exists(dirfd, "web"));
+	cr_assert_not(exists(dirfd, ".web.tmp.1.2"));
+	cr_assert(exists(dirfd, "theirs"));
+	cr_assert_eq(unlinkat(dirfd, "theirs", AT_REMOVEDIR), 0);
+	close(dirfd);
+	cr_assert_eq(rundir_remove_entry(tmp.fd, PROCREC_DIR), 0);
+	cr_assert_not(exists(tmp.fd, PROCREC_DIR));
 }
