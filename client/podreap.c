@@ -5,7 +5,9 @@
  * runs, none can start on that file).  `lock` goes last of the files,
  * still held: a pod that opened it before can take it only once it is
  * unlinked, sees that, and starts over on a fresh dir
- * (rundir_take_lock). */
+ * (rundir_take_lock).  Before removing anything, while nothing can
+ * start there, it kills what the dead pod's processes left (procrec.h,
+ * docs/runtime-dir.md "Process records"). */
 #include <insomnia/reap.h>
 
 #include <dirent.h>
