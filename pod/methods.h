@@ -85,9 +85,14 @@ int method_subscribe(struct method_env *env, unsigned kinds,
                      const char *const *names, size_t n);
 
 extern const struct method method_hello;
+extern const struct method method_logs;
 extern const struct method method_ping;
+extern const struct method method_ps;
+extern const struct method method_restart;
 extern const struct method method_shutdown;
+extern const struct method method_start;
 extern const struct method method_status;
+extern const struct method method_stop;
 extern const struct method method_subscribe_method;
 
 /* The method called name, or NULL. */
