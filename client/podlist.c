@@ -109,7 +109,7 @@ int podlist_read(int rootfd, const char *root_path, const char *name,
 	if (!info->alive)
 		dead_state(info);
 	else if (!info->state[0])
-		strcpy(info->state, "running");
+		strcpy(info->state, STATEFILE_STARTING);
 	close(dirfd);
 	return 0;
 }

@@ -5,7 +5,9 @@
  * runs, none can start on that file).  `lock` goes last of the files,
  * still held: a pod that opened it before can take it only once it is
  * unlinked, sees that, and starts over on a fresh dir
- * (rundir_take_lock). */
+ * (rundir_take_lock).  Before removing anything, while nothing can
+ * start there, it kills what the dead pod's processes left (procrec.h,
+ * docs/runtime-dir.md "Process records"). */
 #include <insomnia/reap.h>
 
 #include <dirent.h>
@@ -25,8 +27,11 @@
 #include "paths.h"
 #include <insomnia/pods.h>
 #include "podkill.h"
+#include "procrec.h"
+#include "proctree.h"
 #include "rundir.h"
 #include "sessionreap.h"
+#include "statefile.h"
 
 /* Kill what a dead pod left in its group: only a group the pod led
  * (recorded pgid == pid; a pod that wrote no pgid was started in its own
@@ -75,6 +80,71 @@ static pid_t kill_stale_group(const struct insomnia_pod_info *info)
 	                      SIGKILL) == 0
 	           ? pgid
 	           : 0;
+}
+
+/* What the dead pod's processes left (procrec.h): each recorded group
+ * while its leader is the recorded process, and all that carries the
+ * process's token.  After a reboot a pid and start time may name
+ * another's process again; the token, which names the session, never
+ * does. */
+struct remains {
+	int dirfd;
+	bool old_boot; /* the pod started before this boot */
+};
+
+static int kill_process(const struct procrec *rec, void *arg)
+{
+	struct remains *rm = arg;
+
+	if (!rm->old_boot) {
+		procrec_kill_remains(rm->dirfd, rec);
+	} else {
+		proctree_signal_marked(rec->token, SIGKILL, NULL);
+		procrec_remove(rm->dirfd, rec->name);
+	}
+	return 0;
+}
+
+/* A session id goes into a token prefix: one with a '/' would widen it
+ * to another's. */
+static bool session_ok(const struct statefile *sf)
+{
+	return (sf->known & STATEFILE_SESSION_ID) && sf->session_id[0] &&
+	       !strchr(sf->session_id, '/');
+}
+
+/* A process may fork while a pass reads /proc, its child listed where
+ * the pass has already been: pass again while one finds someone.  One
+ * SIGKILLed but not yet exited is found again, so the passes are
+ * bounded; a zombie carries no environment and ends them. */
+#define KILL_PASSES 8
+
+static void kill_marked(const char *prefix)
+{
+	size_t n = 1;
+
+	for (int i = 0; i < KILL_PASSES && n > 0; i++)
+		if (proctree_signal_marked(prefix, SIGKILL, &n) < 0)
+			break;
+}
+
+static void kill_remains(int dirfd)
+{
+	char prefix[INSOMNIA_SESSION_ID_MAX + 1];
+	struct statefile sf;
+	struct remains rm = {dirfd, false};
+
+	if (statefile_read(dirfd, &sf) < 0)
+		memset(&sf, 0, sizeof sf);
+	rm.old_boot = (sf.known & STATEFILE_STARTED_AT) &&
+	              started_before_boot(sf.started_at);
+	procrec_each(dirfd, kill_process, &rm);
+	/* a record the pod had no time to write, or one unreadable: its
+	 * process still carries the session in its token */
+	if (session_ok(&sf)) {
+		snprintf(prefix, sizeof prefix, "%s/", sf.session_id);
+		kill_marked(prefix);
+	}
 }
 
 /* Notes are short by design: a cut one still says what went wrong. */
@@ -140,6 +210,7 @@ static int reap_one(int rootfd, const char *root, const char *name,
 	/* read under our lock: what the last pod left is final */
 	if (podlist_read(rootfd, root, name, &info, NULL) == 0)
 		r->killed_group = kill_stale_group(&info);
+	kill_remains(dirfd);
 	remove_dir(rootfd, dirfd, r);
 	done = 1;
 out:

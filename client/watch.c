@@ -67,6 +67,7 @@ struct pod {
 	enum life life;
 	bool announced;   /* APPEARED reported for this dir or life */
 	bool lock_closed; /* `lock` closed for writing during this life */
+	bool resynced;    /* files read afresh: no close event to wait for */
 	bool seen;        /* found by the current scan */
 	unsigned files;   /* enum published bits, as the events say */
 	unsigned files_at_close; /* ... when `lock` was last closed */
@@ -287,6 +288,7 @@ static bool alive_seen(struct pod *p)
 	if (p->life == LIFE_NONE) {
 		p->life = LIFE_STARTING;
 		p->lock_closed = false;
+		p->resynced = false;
 		if (!p->announced) {
 			p->announced = true;
 			if (!emit_pod(p, INSOMNIA_WATCH_APPEARED))
@@ -332,6 +334,11 @@ static bool evaluate(struct insomnia_watch *w, struct pod *p)
 		return e.kind == INSOMNIA_ERR_NOT_RUNNING ? gone(w, p) : true;
 	if (p->info.alive)
 		return alive_seen(p);
+	/* Dead, but an event older than its death got us here (the pod
+	 * rewrote state.json while stopping): what it left is known only
+	 * once its close of `lock`, queued behind, is read. */
+	if (p->life != LIFE_NONE && !p->lock_closed && !p->resynced)
+		return true;
 	if (p->life != LIFE_NONE)
 		return ended(p);
 	return true;
@@ -546,6 +553,7 @@ static bool resync(struct insomnia_watch *w)
 	for (struct pod *p = w->pods; p; p = p->next) {
 		p->files = files_now(w, p->name);
 		p->lock_closed = false;
+		p->resynced = true;
 	}
 	if (w->root_fd >= 0 && !scan(w))
 		return false;

@@ -29,6 +29,21 @@ static bool put(json_t *rec, const char *key, const char *value)
 	return !value || json_object_set_new(rec, key, jsonstr_new(value)) == 0;
 }
 
+static bool put_int(json_t *rec, const char *key, bool set, json_int_t v)
+{
+	return !set || json_object_set_new(rec, key, json_integer(v)) == 0;
+}
+
+/* A process record's own fields, in their documented order. */
+static bool put_process(json_t *rec, const struct journal_entry *e)
+{
+	return put(rec, "process", e->process) && put(rec, "state", e->state) &&
+	       put_int(rec, "exit_code", e->exited, e->exit_code) &&
+	       put(rec, "signal", e->signal) &&
+	       put_int(rec, "delay_ms", e->delayed, e->delay_ms) &&
+	       put_int(rec, "restarts", e->restarts > 0, e->restarts);
+}
+
 static json_t *build(const struct journal_entry *e)
 {
 	char ts[SESSION_TIME_MAX];
@@ -40,8 +55,9 @@ static json_t *build(const struct journal_entry *e)
 	    json_object_set_new(rec, "pid", json_integer(e->pid)) < 0)
 		goto fail;
 	if (rec &&
-	    (!put(rec, "name", e->name) || !put(rec, "reason", e->reason) ||
-	     !put(rec, "detail", e->detail) || !put(rec, "error", e->error)))
+	    (!put(rec, "name", e->name) || !put_process(rec, e) ||
+	     !put(rec, "reason", e->reason) || !put(rec, "detail", e->detail) ||
+	     !put(rec, "error", e->error)))
 		goto fail;
 	return rec;
 fail:
@@ -69,6 +85,29 @@ static void copy(char *out, size_t size, const char *s)
 		strcpy(out, s);
 }
 
+/* An integer in [min, max], else dflt. */
+static json_int_t get_int(const json_t *rec, const char *key, json_int_t min,
+                          json_int_t max, json_int_t dflt)
+{
+	const json_t *v = json_object_get(rec, key);
+	json_int_t i = json_integer_value(v);
+
+	return json_is_integer(v) && i >= min && i <= max ? i : dflt;
+}
+
+static void decode_process(const json_t *rec, struct journal_record *out)
+{
+	copy(out->process, sizeof out->process,
+	     json_string_value(json_object_get(rec, "process")));
+	copy(out->state, sizeof out->state,
+	     json_string_value(json_object_get(rec, "state")));
+	copy(out->signal, sizeof out->signal,
+	     json_string_value(json_object_get(rec, "signal")));
+	out->exit_code = (int)get_int(rec, "exit_code", 0, 255, -1);
+	out->delay_ms = get_int(rec, "delay_ms", 0, INT64_MAX, -1);
+	out->restarts = (int)get_int(rec, "restarts", 0, INT32_MAX, 0);
+}
+
 bool journalfmt_decode(const char *line, size_t len, struct journal_record *out)
 {
 	json_t *rec = json_loadb(line, len, 0, NULL);
@@ -85,6 +124,10 @@ bool journalfmt_decode(const char *line, size_t len, struct journal_record *out)
 		     json_string_value(json_object_get(rec, "name")));
 		copy(out->error, sizeof out->error,
 		     json_string_value(json_object_get(rec, "error")));
+		decode_process(rec, out);
+	} else {
+		out->exit_code = -1;
+		out->delay_ms = -1;
 	}
 	json_decref(rec);
 	return ts && ev;

@@ -29,11 +29,13 @@ int proctree_start_time(pid_t pid, uint64_t *ticks);
 
 /* Send sig to every process of ours (same uid, not the caller) whose
  * environment carries the token whose prefix is token_prefix: a whole
- * token ("<session>/<process>") for one process's leftovers, or
- * "<session>/" for all of a pod's.  Each through a pidfd opened and then
- * checked again (the environment re-read), so a pid reused meanwhile is
- * left alone.  *count (may be NULL) is how many were signalled.  0, or -1
- * with errno when /proc cannot be read. */
+ * token ("<session>/<process>", matched whole: "<s>/web" is not
+ * "<s>/web2") for one process's leftovers, or "<session>/" (ending in
+ * '/': a prefix) for all of a pod's.  An empty one is EINVAL.  Each
+ * through a pidfd opened and then checked again (the environment
+ * re-read), so a pid reused meanwhile is left alone.  *count (may be
+ * NULL) is how many were signalled.  0, or -1 with errno when /proc
+ * cannot be read. */
 int proctree_signal_marked(const char *token_prefix, int sig, size_t *count);
 
 #endif

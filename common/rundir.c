@@ -16,6 +16,7 @@
 #include "fdio.h"
 #include "livelock.h"
 #include "paths.h"
+#include "procrec.h"
 #include "safedir.h"
 
 /* A reap can remove a dir at most once per spawn lock it gets; a dir
@@ -133,6 +134,20 @@ int rundir_read_pid(int dirfd, pid_t *pid)
 	return 0;
 }
 
+/* The process records' dir (procrec.h): its records, then itself;
+ * anything else found in it keeps it. */
+static int remove_procs(int dirfd)
+{
+	struct stat st;
+
+	procrec_remove_all(dirfd);
+	if (fstatat(dirfd, PROCREC_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = ENOTEMPTY;
+		return -1;
+	}
+	return 0;
+}
+
 /* Only what a pod makes under these names is ours to delete: `sock` a
  * socket, every other file a regular file.  Anything else (a directory,
  * a FIFO, a regular file where the socket goes) was put there by someone
@@ -144,6 +159,8 @@ int rundir_remove_entry(int dirfd, const char *name)
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
+	if (strcmp(name, PROCREC_DIR) == 0 && S_ISDIR(st.st_mode))
+		return remove_procs(dirfd);
 	if (sock ? !S_ISSOCK(st.st_mode) : !S_ISREG(st.st_mode)) {
 		errno = sock ? ENOTSOCK : FD_ENOTREG;
 		return -1;

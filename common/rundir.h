@@ -61,8 +61,10 @@ int rundir_read_pid(int dirfd, pid_t *pid);
 
 /* Remove dirfd/name when it is what a pod makes under that name: `sock`
  * only when it is a socket, anything else only when it is a regular file
- * (lstat, never followed).  0 when removed or absent; else -1 with errno,
- * ENOTSOCK or FD_ENOTREG when something else stands there (it is kept). */
+ * (lstat, never followed); `procs` (procrec.h) when it is a directory,
+ * with the regular files in it.  0 when removed or absent; else -1 with
+ * errno, ENOTSOCK, FD_ENOTREG or ENOTEMPTY when something else stands
+ * there (it is kept). */
 int rundir_remove_entry(int dirfd, const char *name);
 
 /* Take a dead pod's `lock` (created when absent) so its files can be

@@ -5,7 +5,7 @@
  *
  * The file is one JSON object:
  *   {"name": ..., "pid": N, "pgid": N, "session_id": ..., "socket": ...,
- *    "started_at": "2024-05-01T12:00:00Z", "state": "running",
+ *    "started_at": "2024-05-01T12:00:00Z", "state": "ready",
  *    "exit_status": null, "signal": null}
  * rewritten atomically (temp + rename), never edited in place.  Pods
  * other than ours may write it with fewer keys, or none at all: every
@@ -31,8 +31,13 @@
 
 /* "2024-05-01T12:00:00Z" plus room (insomnia/pods.h). */
 #define STATEFILE_TIME_MAX INSOMNIA_POD_TIME_MAX
-/* "running", "stopping", "failed", or what another pod says. */
+/* "starting", "ready", "stopping", "failed", or what another pod says. */
 #define STATEFILE_STATE_MAX INSOMNIA_POD_STATE_MAX
+
+/* A live pod's states (pod/state.h has its state machine). */
+#define STATEFILE_STARTING "starting"
+#define STATEFILE_READY    "ready"
+#define STATEFILE_STOPPING "stopping"
 
 /* The state a spawner writes for a pod that failed to start. */
 #define STATEFILE_FAILED "failed"

@@ -8,7 +8,10 @@
  *              "delay_ms"?,"reason"?,"restarts"}
  *   "log"     {"process":"db","time":"...","stream":"out","text":"..."}
  *   "overflow" {"lost":N}  (the last one a slow subscriber gets)
- * pod and process events are journalled; log events are not (the log
+ * process events are journalled here (journalfmt.h, SESSION_EV_PROCESS);
+ * pod events are journalled by podsession (its ready and stopping
+ * records, which readers of the session already know), so
+ * events_publish only sends them; log events are not journalled (the log
  * files hold them). */
 #ifndef INSOMNIA_POD_EVENTS_H
 #define INSOMNIA_POD_EVENTS_H

@@ -1,6 +1,8 @@
 /* main.c: the pod's command line and the order of its life: session id,
- * resumed session, config, runtime dir, lock, new session, socket, state,
- * ready line, serve, clean up (docs/man/pod.1, START-UP). */
+ * resumed session, config, runtime dir, lock, new session, socket, state
+ * (starting), loop and processes; then, from the loop, the ready line
+ * when the supervisor says so, the stopping phase, and the loop's end
+ * when every process has stopped; clean up (docs/man/pod.1, START-UP). */
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -13,15 +15,19 @@
 
 #include "config.h"
 #include "error.h"
+#include "events.h"
 #include "fdio.h"
 #include "fds.h"
+#include "manifest.h"
 #include "podconfig.h"
+#include "podctx.h"
 #include "podlog.h"
 #include "podrun.h"
+#include "podsession.h"
 #include "ready.h"
 #include "server.h"
-#include "podsession.h"
 #include "state.h"
+#include "supervisor.h"
 
 struct options {
 	const char *overlay;
@@ -31,16 +37,24 @@ struct options {
 
 /* Everything the pod owns, so one function can release it all. */
 struct pod {
+	struct podctx ctx; /* first: the methods' handle is the pod */
 	struct podsession session;
 	char cwd[INSOMNIA_PATH_MAX];
 	struct pod_config cfg;
 	bool cfg_loaded;
+	struct manifest manifest;
+	bool manifest_loaded;
 	struct podrun run;
 	struct pod_state state;
 	struct event_base *base;
 	struct event *sigterm, *sigint;
+	struct events *events;
 	struct server *server;
-	bool served; /* the loop ran and ended on request */
+	struct supervisor *supervisor;
+	bool stopped;       /* the supervisor's stopped hook ended the loop */
+	bool told_stopping; /* a signal during stopping was logged once */
+	bool failed;        /* failure holds why the pod could not serve */
+	struct insomnia_error failure;
 };
 
 static const char usage_text[] =
@@ -123,30 +137,166 @@ static void block_stop_signals(int how)
 	sigprocmask(how, &set, NULL);
 }
 
-/* log_reason goes to stderr; the journal gets the short, stable
- * journal_reason and, when there is one, the detail. */
-static void stop_pod(struct pod *p, const char *log_reason,
-                     const char *journal_reason, const char *detail)
+/* state.json follows the state; a failure to rewrite it is logged, the
+ * pod carries on (the socket and status still tell the truth). */
+static void publish_state(struct pod *p)
 {
-	if (p->served)
-		return; /* a signal and a request raced: one stop is enough */
-	podlog("shutting down: %s", log_reason);
-	podsession_stopping(&p->session, journal_reason, detail);
-	p->served = true;
-	event_base_loopbreak(p->base);
+	struct insomnia_error err;
+
+	if (state_write(p->run.dirfd, &p->state, &err) < 0)
+		podlog("%s", err.message);
 }
 
-static void on_stop_request(void *arg, const char *reason)
+static void publish_pod_event(struct pod *p, const char *reason)
 {
-	stop_pod(arg, reason, "shutdown request", reason);
+	json_t *data =
+	    json_pack("{s:s}", "state", state_phase_name(p->state.phase));
+
+	if (data && reason &&
+	    json_object_set_new(data, "reason", json_string(reason)) < 0) {
+		json_decref(data);
+		data = NULL;
+	}
+	events_publish(p->events, EVENT_POD, NULL, data);
+}
+
+/* Remember the first reason the pod could not serve (its exit code). */
+static void remember_failure(struct pod *p, const struct insomnia_error *why)
+{
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->failure = *why;
+}
+
+/* The stopping phase: told everywhere, then the processes stop, and only
+ * the supervisor's stopped hook ends the loop.  false when the pod was
+ * stopping already. */
+static bool enter_stopping(struct pod *p, const char *journal_reason,
+                           const char *detail)
+{
+	if (!state_enter(&p->state, POD_STOPPING))
+		return false;
+	podsession_stopping(&p->session, journal_reason, detail);
+	publish_state(p);
+	publish_pod_event(p, journal_reason);
+	supervisor_stop_all(p->supervisor);
+	return true;
+}
+
+/* log_reason goes to stderr; the journal gets the short, stable
+ * journal_reason and, when there is one, the detail. */
+static void request_stop(struct podctx *ctx, const char *log_reason,
+                         const char *journal_reason, const char *detail)
+{
+	struct pod *p = (struct pod *)ctx;
+
+	if (p->state.phase == POD_STOPPING)
+		return; /* a signal and a request raced: one stop is enough */
+	podlog("shutting down: %s", log_reason);
+	enter_stopping(p, journal_reason, detail);
 }
 
 static void on_signal(evutil_socket_t signo, short what, void *arg)
 {
-	if (signo == SIGTERM)
-		stop_pod(arg, "SIGTERM", "signal SIGTERM", NULL);
-	else
-		stop_pod(arg, "SIGINT", "signal SIGINT", NULL);
+	struct pod *p = arg;
+	const char *name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	char reason[32];
+
+	if (p->state.phase == POD_STOPPING) {
+		/* The stop is under way; SIGKILL is the hard way (pod(1)). */
+		if (!p->told_stopping)
+			podlog("%s while stopping: ignored (the processes are "
+			       "stopping; SIGKILL stops the pod at once)",
+			       name);
+		p->told_stopping = true;
+		return;
+	}
+	snprintf(reason, sizeof reason, "signal %s", name);
+	request_stop(&p->ctx, name, reason, NULL);
+}
+
+/* ---- the supervisor's hooks ------------------------------------------- */
+
+/* One write(2), so a tailing client never sees half the line. */
+static int announce_ready(struct pod *p, struct insomnia_error *err)
+{
+	char line[READY_LINE_MAX];
+	int len =
+	    ready_format(line, sizeof line, p->cfg.name, p->run.sock, err);
+
+	if (len < 0)
+		return -1;
+	if (fd_write_all(2, line, (size_t)len) < 0)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
+		                                "cannot write the ready line");
+	return 0;
+}
+
+/* Off the path to ready: the session's fsyncs.  The pod is announced,
+ * so a failure is logged, not fatal. */
+static void settle_session(struct pod *p)
+{
+	struct insomnia_error err;
+
+	if (podsession_settle(&p->session, &err) < 0)
+		podlog("session %s: %s", p->session.id, err.message);
+}
+
+/* Every autostart process is ready: state.json first, so a client that
+ * saw the ready line reads "ready" there; then the journal, the line. */
+static void on_ready(void *arg)
+{
+	struct pod *p = arg;
+	struct insomnia_error err;
+
+	if (!state_enter(&p->state, POD_READY))
+		return; /* stopping already: no ready line */
+	publish_state(p);
+	if (podsession_ready(&p->session, &err) < 0 ||
+	    announce_ready(p, &err) < 0) {
+		podlog("%s", err.message);
+		remember_failure(p, &err);
+		enter_stopping(p, "start failed", err.message);
+		return;
+	}
+	publish_pod_event(p, NULL);
+	settle_session(p);
+}
+
+/* Each line of text on its own log line (a process's last output). */
+static void log_lines(const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		if (!nl) {
+			podlog("  %s", text);
+			return;
+		}
+		podlog("  %.*s", (int)(nl - text), text);
+	}
+}
+
+static void on_start_failed(void *arg, const struct insomnia_error *why)
+{
+	struct pod *p = arg;
+	struct insomnia_error failure = *why;
+
+	podlog("%s", why->message);
+	log_lines(why->detail);
+	failure.kind = INSOMNIA_ERR_PROCESS_FAILED;
+	remember_failure(p, &failure);
+	enter_stopping(p, "start failed", why->message);
+}
+
+static void on_stopped(void *arg)
+{
+	struct pod *p = arg;
+
+	p->stopped = true;
+	event_base_loopbreak(p->base);
 }
 
 /* ---- start-up -------------------------------------------------------- */
@@ -176,6 +326,9 @@ static int load_config(struct pod *p, const struct options *o,
 	if (podconfig_load(&a, &p->cfg, err) < 0)
 		return -1;
 	p->cfg_loaded = true;
+	if (manifest_load(p->cfg.tree, p->cwd, &p->manifest, err) < 0)
+		return -1;
+	p->manifest_loaded = true;
 	for (size_t i = 0; i < p->cfg.nlayers; i++)
 		podlog("config: %s", p->cfg.layers[i]);
 	podlog("pod %s, session %s (%s)", p->cfg.name, p->session.id,
@@ -213,34 +366,42 @@ static int setup_loop(struct pod *p, struct insomnia_error *err)
 	    evsignal_add(p->sigint, NULL) < 0)
 		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
 		                          "cannot watch SIGTERM and SIGINT");
-	p->server = server_new(p->base, p->run.listenfd, &p->state,
-	                       on_stop_request, p, err);
-	return p->server ? 0 : -1;
-}
-
-/* One write(2), so a tailing client never sees half the line. */
-static int announce_ready(struct pod *p, struct insomnia_error *err)
-{
-	char line[READY_LINE_MAX];
-	int len =
-	    ready_format(line, sizeof line, p->cfg.name, p->run.sock, err);
-
-	if (len < 0)
+	p->events = events_new(&p->session);
+	if (!p->events)
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
+	p->ctx.state = &p->state;
+	p->ctx.events = p->events;
+	p->ctx.request_stop = request_stop;
+	p->server = server_new(p->base, p->run.listenfd, &p->ctx, err);
+	if (!p->server)
 		return -1;
-	if (fd_write_all(2, line, (size_t)len) < 0)
-		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, errno,
-		                                "cannot write the ready line");
+	events_set_server(p->events, p->server);
 	return 0;
 }
 
-/* Off the path to ready: the session's fsyncs.  The pod is announced,
- * so a failure is logged, not fatal. */
-static void settle_session(struct pod *p)
+/* The processes start; what follows comes from the loop (the hooks). */
+static int start_processes(struct pod *p, struct insomnia_error *err)
 {
-	struct insomnia_error err;
+	const struct supervisor_env env = {
+	    p->cfg.name,   p->run.dir,     p->run.dirfd,
+	    p->session.id, p->session.dir, p->session.dirfd,
+	};
+	const struct supervisor_hooks hooks = {on_ready, on_start_failed,
+	                                       on_stopped, p};
 
-	if (podsession_settle(&p->session, &err) < 0)
-		podlog("session %s: %s", p->session.id, err.message);
+	p->supervisor =
+	    supervisor_new(p->base, &p->manifest, &env, p->events, &hooks, err);
+	if (!p->supervisor)
+		return -1;
+	p->ctx.supervisor = p->supervisor;
+	if (supervisor_start(p->supervisor, err) < 0) {
+		/* Some may run already: stop them, from the loop. */
+		podlog("%s", err->message);
+		remember_failure(p, err);
+		enter_stopping(p, "start failed", err->message);
+	}
+	return 0;
 }
 
 static int pod_start(struct pod *p, const struct options *o,
@@ -257,12 +418,9 @@ static int pod_start(struct pod *p, const struct options *o,
 	podlog("listening on %s", p->run.sock);
 	fill_state(p);
 	if (podrun_publish(&p->run, &p->state, err) < 0 ||
-	    setup_loop(p, err) < 0 || podsession_ready(&p->session, err) < 0)
+	    setup_loop(p, err) < 0)
 		return -1;
-	if (announce_ready(p, err) < 0)
-		return -1;
-	settle_session(p);
-	return 0;
+	return start_processes(p, err);
 }
 
 static int pod_serve(struct pod *p, struct insomnia_error *err)
@@ -272,10 +430,14 @@ static int pod_serve(struct pod *p, struct insomnia_error *err)
 	block_stop_signals(SIG_UNBLOCK);
 	rc = event_base_dispatch(p->base);
 	block_stop_signals(SIG_BLOCK);
-	if (rc < 0 || !p->served)
+	if (rc < 0 || !p->stopped)
 		return insomnia_error_set(
 		    err, INSOMNIA_ERR_INTERNAL,
 		    "the event loop stopped unexpectedly");
+	if (p->failed) {
+		*err = p->failure;
+		return -1;
+	}
 	return 0;
 }
 
@@ -283,7 +445,14 @@ static int pod_serve(struct pod *p, struct insomnia_error *err)
  * session goes last: its "stopped" record means the name is free. */
 static void pod_release(struct pod *p, const struct insomnia_error *failure)
 {
+	/* Connections first: their pending replies' cancels reach the
+	 * supervisor, which must still be there. */
+	if (p->events)
+		events_set_server(p->events, NULL);
 	server_free(p->server);
+	if (p->supervisor)
+		supervisor_free(p->supervisor);
+	events_free(p->events);
 	if (p->sigterm)
 		event_free(p->sigterm);
 	if (p->sigint)
@@ -292,6 +461,8 @@ static void pod_release(struct pod *p, const struct insomnia_error *failure)
 		event_base_free(p->base);
 	podrun_close(&p->run);
 	podsession_close(&p->session, failure);
+	if (p->manifest_loaded)
+		manifest_free(&p->manifest);
 	if (p->cfg_loaded)
 		podconfig_free(&p->cfg);
 }
@@ -341,7 +512,9 @@ int main(int argc, char **argv)
 	rc = pod_start(&p, &o, &err) < 0 || pod_serve(&p, &err) < 0 ? -1 : 0;
 	pod_release(&p, rc < 0 ? &err : NULL);
 	if (rc < 0) {
-		podlog("%s", err.message);
+		/* A failure the loop met was logged as it happened. */
+		if (!p.failed)
+			podlog("%s", err.message);
 		return insomnia_error_exit_code(err.kind);
 	}
 	podlog("stopped");

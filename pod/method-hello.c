@@ -7,7 +7,7 @@
 static json_t *hello_run(struct method_env *env, json_t *params,
                          struct method_fail *fail)
 {
-	const struct pod_state *st = env->state;
+	const struct pod_state *st = env->pod->state;
 
 	return json_pack("{s:i, s:s, s:s, s:I, s:s}", "protocol",
 	                 INSOMNIA_PROTOCOL_VERSION, "version", INSOMNIA_VERSION,

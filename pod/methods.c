@@ -4,10 +4,11 @@
 #include <string.h>
 
 static const struct method *const methods[] = {
-    &method_hello,
-    &method_ping,
-    &method_shutdown,
-    &method_status,
+    &method_hello,   &method_logs,
+    &method_ping,    &method_ps,
+    &method_restart, &method_shutdown,
+    &method_start,   &method_status,
+    &method_stop,    &method_subscribe_method,
 };
 
 const struct method *methods_find(const char *name)

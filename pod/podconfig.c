@@ -10,6 +10,7 @@
 
 #include "fdio.h"
 #include "podcmd.h"
+#include "podlog.h"
 
 /* A manifest's limit, the client's too (podcmd.h). */
 #define CONFIG_FILE_MAX PODCMD_MANIFEST_MAX
@@ -20,37 +21,83 @@ static const char builtin_defaults[] = "[pod]\n";
 
 /* ---- the schema ------------------------------------------------------ */
 
+/* The shapes a value may take; a key may allow several (a size is a
+ * string or an integer). */
+enum shape {
+	SHAPE_STRING = 1 << 0,
+	SHAPE_INTEGER = 1 << 1,
+	SHAPE_BOOL = 1 << 2,
+	SHAPE_STRINGS = 1 << 3,      /* an array of strings */
+	SHAPE_STRING_TABLE = 1 << 4, /* a table of strings, any keys */
+	SHAPE_TABLE = 1 << 5,        /* a table of the keys in .keys */
+	/* a table of tables named by the user (pod-name rules), each of
+	 * the keys in .keys: [process.<name>] */
+	SHAPE_NAMED_TABLES = 1 << 6,
+	SHAPE_TABLE_ARRAY = 1 << 7, /* [[x]]: tables of the keys in .keys */
+};
+
 struct schema_key {
-	const char *path; /* dotted path of bare keys */
-	enum toml_type type;
-	bool required;
-	/* Copies a present, well-typed value into the config. */
-	int (*apply)(struct pod_config *cfg, const struct toml_value *v,
-	             struct insomnia_error *err);
+	const char *name; /* NULL ends a list */
+	unsigned shapes;
+	const struct schema_key *keys; /* of a table's entries */
 };
 
-static int apply_name(struct pod_config *cfg, const struct toml_value *v,
-                      struct insomnia_error *err);
-static int apply_description(struct pod_config *cfg, const struct toml_value *v,
-                             struct insomnia_error *err);
+#define END                                                                    \
+	{                                                                      \
+		NULL, 0, NULL                                                  \
+	}
 
-/* Every key the pod knows.  A new key is one line here (and, when the
- * pod must act on it, one apply function). */
-static const struct schema_key schema[] = {
-    {"pod", TOML_TABLE, false, NULL},
-    {"pod.name", TOML_STRING, true, apply_name},
-    {"pod.description", TOML_STRING, false, apply_description},
+/* What pod/manifest.c reads; it checks the values (durations, signal
+ * names, dependencies), this checks the keys and the shapes. */
+static const struct schema_key logs_keys[] = {
+    {"max_size", SHAPE_STRING | SHAPE_INTEGER, NULL},
+    {"keep", SHAPE_INTEGER, NULL},
+    END,
 };
 
-#define SCHEMA_LEN (sizeof schema / sizeof schema[0])
+static const struct schema_key restart_keys[] = {
+    {"policy", SHAPE_STRING, NULL},
+    {"backoff", SHAPE_STRING, NULL},
+    {"max", SHAPE_INTEGER, NULL},
+    {"reset_after", SHAPE_STRING, NULL},
+    END,
+};
 
-static const struct schema_key *schema_find(const char *path)
-{
-	for (size_t i = 0; i < SCHEMA_LEN; i++)
-		if (strcmp(schema[i].path, path) == 0)
-			return &schema[i];
-	return NULL;
-}
+static const struct schema_key stop_keys[] = {
+    {"signal", SHAPE_STRING, NULL},
+    {"grace", SHAPE_STRING, NULL},
+    END,
+};
+
+static const struct schema_key process_keys[] = {
+    {"command", SHAPE_STRINGS, NULL},
+    {"shell", SHAPE_STRING, NULL},
+    {"cwd", SHAPE_STRING, NULL},
+    {"env", SHAPE_STRING_TABLE, NULL},
+    {"env_clear", SHAPE_BOOL, NULL},
+    {"autostart", SHAPE_BOOL, NULL},
+    {"restart", SHAPE_TABLE, restart_keys},
+    {"stop", SHAPE_TABLE, stop_keys},
+    {"logs", SHAPE_TABLE, logs_keys},
+    {"depends_on", SHAPE_STRING_TABLE | SHAPE_STRINGS, NULL},
+    {"ports", SHAPE_STRINGS, NULL},
+    END,
+};
+
+static const struct schema_key pod_keys[] = {
+    {"name", SHAPE_STRING, NULL},
+    {"description", SHAPE_STRING, NULL},
+    {"logs", SHAPE_TABLE, logs_keys},
+    END,
+};
+
+/* Every top-level key the pod knows.  A new key is one line in its
+ * table's list. */
+static const struct schema_key root_keys[] = {
+    {"pod", SHAPE_TABLE, pod_keys},
+    {"process", SHAPE_NAMED_TABLES, process_keys},
+    END,
+};
 
 /* Prefix err's message with where v was set: "overlay:2:1: ". */
 static int at_origin(struct insomnia_error *err, const struct toml_value *v)
@@ -63,9 +110,9 @@ static int at_origin(struct insomnia_error *err, const struct toml_value *v)
 	return -1;
 }
 
-static bool key_is_bare(const char *key)
+static bool key_is_bare(const char *key, size_t len)
 {
-	if (!*key)
+	if (!len || strlen(key) != len)
 		return false;
 	for (; *key; key++)
 		if (!(('a' <= *key && *key <= 'z') ||
@@ -76,66 +123,286 @@ static bool key_is_bare(const char *key)
 	return true;
 }
 
-static int check_table(const struct toml_value *table, const char *prefix,
-                       struct insomnia_error *err);
-
-/* One entry of a table: known, of the right type, and (for a table) with
- * known contents. */
-static int check_entry(const char *path, bool bare, const struct toml_value *v,
-                       struct insomnia_error *err)
+/* "prefix.key", quoted when the key is not bare; a path too long for
+ * the buffer is cut (it names no known key anyway). */
+static void key_path(char *path, size_t size, const char *prefix,
+                     const struct toml_value *table, size_t i)
 {
-	const struct schema_key *k = bare ? schema_find(path) : NULL;
+	const char *key = toml_table_key(table, i);
+	const char *dot = *prefix ? "." : "";
 
-	if (!k) {
-		insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
-		                   "unknown key \"%s\"", path);
-		return at_origin(err, v);
-	}
-	if (toml_type(v) != k->type) {
-		insomnia_error_set(
-		    err, INSOMNIA_ERR_CONFIG, "%s: expected %s, found %s", path,
-		    toml_type_name(k->type), toml_type_name(toml_type(v)));
-		return at_origin(err, v);
-	}
-	if (k->type == TOML_TABLE)
-		return check_table(v, path, err);
+	if (key_is_bare(key, toml_table_key_len(table, i)))
+		snprintf(path, size, "%s%s%s", prefix, dot, key);
+	else
+		snprintf(path, size, "%s%s\\\"%s\\\"", prefix, dot, key);
+}
+
+static const struct schema_key *key_find(const struct schema_key *keys,
+                                         const struct toml_value *table,
+                                         size_t i)
+{
+	const char *key = toml_table_key(table, i);
+
+	if (strlen(key) != toml_table_key_len(table, i))
+		return NULL;
+	for (; keys->name; keys++)
+		if (!strcmp(keys->name, key))
+			return keys;
+	return NULL;
+}
+
+static bool is_array_of(const struct toml_value *v, enum toml_type t)
+{
+	if (toml_type(v) != TOML_ARRAY)
+		return false;
+	for (size_t i = 0; i < toml_len(v); i++)
+		if (toml_type(toml_array_at(v, i)) != t)
+			return false;
+	return true;
+}
+
+static bool is_table_of(const struct toml_value *v, enum toml_type t)
+{
+	if (toml_type(v) != TOML_TABLE)
+		return false;
+	for (size_t i = 0; i < toml_len(v); i++)
+		if (toml_type(toml_table_value(v, i)) != t)
+			return false;
+	return true;
+}
+
+/* The shape of v among shapes, or 0. */
+static unsigned shape_of(const struct toml_value *v, unsigned shapes)
+{
+	static const struct {
+		unsigned shape;
+		enum toml_type type;
+	} scalars[] = {{SHAPE_STRING, TOML_STRING},
+	               {SHAPE_INTEGER, TOML_INTEGER},
+	               {SHAPE_BOOL, TOML_BOOL}};
+
+	for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+		if ((shapes & scalars[i].shape) &&
+		    toml_type(v) == scalars[i].type)
+			return scalars[i].shape;
+	if ((shapes & SHAPE_STRINGS) && is_array_of(v, TOML_STRING))
+		return SHAPE_STRINGS;
+	if ((shapes & SHAPE_STRING_TABLE) && is_table_of(v, TOML_STRING))
+		return SHAPE_STRING_TABLE;
+	if ((shapes & SHAPE_NAMED_TABLES) && is_table_of(v, TOML_TABLE))
+		return SHAPE_NAMED_TABLES;
+	if ((shapes & SHAPE_TABLE_ARRAY) && is_array_of(v, TOML_TABLE))
+		return SHAPE_TABLE_ARRAY;
+	if ((shapes & SHAPE_TABLE) && toml_type(v) == TOML_TABLE)
+		return SHAPE_TABLE;
 	return 0;
 }
 
+/* "string or integer" */
+static void shapes_text(unsigned shapes, char *buf, size_t size)
+{
+	static const char *const names[] = {
+	    "string",           "integer",          "boolean",
+	    "array of strings", "table of strings", "table",
+	    "table of tables",  "array of tables"};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if ((shapes & (1u << i)) && used < size)
+			used +=
+			    (size_t)snprintf(buf + used, size - used, "%s%s",
+			                     used ? " or " : "", names[i]);
+}
+
+/* The offending element of an array or table that is not all of one
+ * type: where to point. */
+static const struct toml_value *culprit(const struct toml_value *v,
+                                        unsigned shapes)
+{
+	bool strings = shapes & (SHAPE_STRINGS | SHAPE_STRING_TABLE);
+	enum toml_type want = strings ? TOML_STRING : TOML_TABLE;
+
+	for (size_t i = 0; i < toml_len(v); i++) {
+		const struct toml_value *e = toml_type(v) == TOML_ARRAY
+		                                 ? toml_array_at(v, i)
+		                                 : toml_table_value(v, i);
+		if (toml_type(e) != want)
+			return e;
+	}
+	return v;
+}
+
+static int wrong_shape(const char *path, unsigned shapes,
+                       const struct toml_value *v, struct insomnia_error *err)
+{
+	const struct toml_value *bad = culprit(v, shapes);
+	char want[128];
+
+	shapes_text(shapes, want, sizeof want);
+	if (bad != v) {
+		insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+		                   "%s: expected %s, found %s in it", path,
+		                   want, toml_type_name(toml_type(bad)));
+		return at_origin(err, bad);
+	}
+	insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+	                   "%s: expected %s, found %s", path, want,
+	                   toml_type_name(toml_type(v)));
+	return at_origin(err, v);
+}
+
 static int check_table(const struct toml_value *table, const char *prefix,
+                       const struct schema_key *keys,
+                       struct insomnia_error *err);
+
+/* Each user-named table: a valid name, known keys. */
+static int check_named(const struct toml_value *v, const char *prefix,
+                       const struct schema_key *keys,
                        struct insomnia_error *err)
 {
-	for (size_t i = 0; i < toml_len(table); i++) {
-		const char *key = toml_table_key(table, i);
+	for (size_t i = 0; i < toml_len(v); i++) {
+		const struct toml_value *t = toml_table_value(v, i);
+		const char *name = toml_table_key(v, i);
 		char path[KEY_PATH_MAX];
-		int n = snprintf(path, sizeof path, "%s%s%s", prefix,
-		                 *prefix ? "." : "", key);
-		/* A path too long for the buffer cannot be a known key. */
-		bool bare =
-		    key_is_bare(key) && n > 0 && (size_t)n < sizeof path;
 
-		if (!bare)
-			snprintf(path, sizeof path, "%s%s\\\"%s\\\"", prefix,
-			         *prefix ? "." : "", key);
-		if (check_entry(path, bare, toml_table_value(table, i), err) <
-		    0)
+		key_path(path, sizeof path, prefix, v, i);
+		if (strlen(name) != toml_table_key_len(v, i) ||
+		    insomnia_name_check(name, NULL) < 0) {
+			insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+			                   "%s: not a valid name (1 to %d of "
+			                   "A-Z a-z 0-9 . _ -, "
+			                   "not starting with '.' or '-')",
+			                   path, INSOMNIA_NAME_MAX);
+			return at_origin(err, t);
+		}
+		if (check_table(t, path, keys, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+static int check_value(const char *path, const struct schema_key *k,
+                       const struct toml_value *v, struct insomnia_error *err)
+{
+	switch (shape_of(v, k->shapes)) {
+	case 0:
+		return wrong_shape(path, k->shapes, v, err);
+	case SHAPE_TABLE:
+		return check_table(v, path, k->keys, err);
+	case SHAPE_NAMED_TABLES:
+		return check_named(v, path, k->keys, err);
+	case SHAPE_TABLE_ARRAY:
+		for (size_t i = 0; i < toml_len(v); i++)
+			if (check_table(toml_array_at(v, i), path, k->keys,
+			                err) < 0)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int unknown_key(const char *path, const struct toml_value *v,
+                       struct insomnia_error *err)
+{
+	insomnia_error_set(err, INSOMNIA_ERR_CONFIG, "unknown key \"%s\"",
+	                   path);
+	return at_origin(err, v);
+}
+
+static int check_table(const struct toml_value *table, const char *prefix,
+                       const struct schema_key *keys,
+                       struct insomnia_error *err)
+{
+	for (size_t i = 0; i < toml_len(table); i++) {
+		const struct schema_key *k = key_find(keys, table, i);
+		const struct toml_value *v = toml_table_value(table, i);
+		char path[KEY_PATH_MAX];
+
+		key_path(path, sizeof path, prefix, table, i);
+		if (!k)
+			return unknown_key(path, v, err);
+		if (check_value(path, k, v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One warning line for a top-level table another tool wrote. */
+static void warn_kept(const char *path, const struct toml_value *v)
+{
+	const struct toml_origin *o = toml_origin(v);
+	bool array = toml_type(v) == TOML_ARRAY;
+
+	if (o && o->source)
+		podlog("warning: %s:%d:%d: unknown table %s%s%s kept, not used",
+		       o->source, o->line, o->col, array ? "[[" : "[", path,
+		       array ? "]]" : "]");
+	else
+		podlog("warning: unknown table %s%s%s kept, not used",
+		       array ? "[[" : "[", path, array ? "]]" : "]");
+}
+
+/* The root: known tables are checked; an unknown table (or array of
+ * tables) is another tool's, kept in the tree (and so in the session's
+ * recorded config) and warned about; an unknown plain key is a typo. */
+static int check_root(const struct toml_value *root, struct insomnia_error *err)
+{
+	for (size_t i = 0; i < toml_len(root); i++) {
+		const struct schema_key *k = key_find(root_keys, root, i);
+		const struct toml_value *v = toml_table_value(root, i);
+		char path[KEY_PATH_MAX];
+
+		key_path(path, sizeof path, "", root, i);
+		if (k) {
+			if (check_value(path, k, v, err) < 0)
+				return -1;
+		} else if (toml_type(v) == TOML_TABLE ||
+		           (is_array_of(v, TOML_TABLE) && toml_len(v))) {
+			warn_kept(path, v);
+		} else {
+			return unknown_key(path, v, err);
+		}
+	}
+	return 0;
+}
+
+/* ---- what the pod itself takes ---------------------------------------- */
+
+static int apply_name(struct pod_config *cfg, const struct toml_value *v,
+                      struct insomnia_error *err);
+static int apply_description(struct pod_config *cfg, const struct toml_value *v,
+                             struct insomnia_error *err);
+
+struct applied_key {
+	const char *path; /* dotted path of bare keys */
+	bool required;
+	/* Copies a present, well-shaped value into the config. */
+	int (*apply)(struct pod_config *cfg, const struct toml_value *v,
+	             struct insomnia_error *err);
+};
+
+/* The rest ([process.*], [pod] logs) is pod/manifest.c's. */
+static const struct applied_key applied[] = {
+    {"pod.name", true, apply_name},
+    {"pod.description", false, apply_description},
+};
+
+#define APPLIED_LEN (sizeof applied / sizeof applied[0])
+
 static int schema_apply(const struct toml_value *tree, struct pod_config *cfg,
                         struct insomnia_error *err)
 {
-	for (size_t i = 0; i < SCHEMA_LEN; i++) {
-		const struct toml_value *v = toml_lookup(tree, schema[i].path);
-		if (!v && schema[i].required)
+	for (size_t i = 0; i < APPLIED_LEN; i++) {
+		const struct toml_value *v = toml_lookup(tree, applied[i].path);
+		if (!v && applied[i].required)
 			return insomnia_error_set(
 			    err, INSOMNIA_ERR_CONFIG,
 			    "%s is required: set it in a manifest "
 			    "or in the overlay",
-			    schema[i].path);
-		if (v && schema[i].apply && schema[i].apply(cfg, v, err) < 0)
+			    applied[i].path);
+		if (v && applied[i].apply(cfg, v, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -322,7 +589,7 @@ int podconfig_load(const struct podconfig_args *args, struct pod_config *cfg,
 	    merge_session(&acc, cfg, args, err) < 0 ||
 	    merge_overlay(&acc, cfg, args, err) < 0)
 		goto out;
-	if (check_table(acc, "", err) < 0 || schema_apply(acc, cfg, err) < 0)
+	if (check_root(acc, err) < 0 || schema_apply(acc, cfg, err) < 0)
 		goto out;
 	cfg->tree = acc;
 	acc = NULL;

@@ -35,9 +35,15 @@ struct pod_config {
 	size_t nlayers;
 };
 
-/* Read, merge and check every layer.  Errors are INSOMNIA_ERR_CONFIG with
- * "<layer>:<line>:<col>: " in front when a value is to blame, or
- * INSOMNIA_ERR_BAD_NAME for a name the pod name rule refuses. */
+/* Read, merge and check every layer against the schema: the keys of
+ * [pod] and of each [process.<name>] (a user-chosen name, checked by the
+ * pod-name rule) and the shapes of their values; what the values mean is
+ * manifest.h's.  Errors are INSOMNIA_ERR_CONFIG with "<layer>:<line>:<col>: "
+ * in front when a value is to blame, or INSOMNIA_ERR_BAD_NAME for a pod
+ * name the name rule refuses.  A top-level table the schema does not know
+ * (another tool's, e.g. [[scope.allow]]) is kept in cfg->tree and warned
+ * about, one line on stderr per table; any other unknown key is an
+ * error. */
 int podconfig_load(const struct podconfig_args *args, struct pod_config *cfg,
                    struct insomnia_error *err);
 

@@ -7,8 +7,9 @@
  * <name>.log.<keep>; keep 0 starts it afresh).  Memory is bounded: each
  * pipe has a fixed buffer, and a pipe is read only as fast as the file
  * takes the bytes, so a process that writes faster than the disk is
- * slowed by its full pipe, and nothing is ever dropped.  The last
- * PROCLOG_TAIL_LINES lines are kept for error messages.
+ * slowed by its full pipe, and nothing is ever dropped (but for a write
+ * that fails, e.g. a full disk: counted and noted, see proclog.c).  The
+ * last PROCLOG_TAIL_LINES lines are kept for error messages.
  *
  * One proclog lives as long as its process's entry in the supervisor
  * (across restarts); proclog_attach hands it each run's pipes. */
@@ -31,7 +32,8 @@ struct proclog;
  * NUL-ended and lives only during the call.  For `logs -f` and, later,
  * readiness by log line. */
 typedef void (*proclog_line_fn)(void *arg, const struct logline *line);
-/* Both pipes of the current run reached end of file. */
+/* Both pipes of the current run reached end of file.  Always called
+ * from the loop (never from inside a proclog_* call). */
 typedef void (*proclog_eof_fn)(void *arg);
 
 struct proclog_hooks {
@@ -48,13 +50,13 @@ struct proclog *proclog_new(struct event_base *base, int logs_dirfd,
                             struct insomnia_error *err);
 
 /* Start reading a new run's pipes (read ends, taken over: closed at EOF
- * or by proclog_free).  A previous run's pipes still open keep being
- * read until their EOF. */
+ * or by proclog_free, or at once when this fails; -1 for none).  A
+ * previous run's pipes still open keep being read until their EOF. */
 int proclog_attach(struct proclog *l, int out_fd, int err_fd,
                    struct insomnia_error *err);
 
 /* Append a line of the pod's own about this process (e.g. "exited with
- * status 3"), tagged "err".  Best effort. */
+ * status 3"), tagged "err", written "pod: <text>".  Best effort. */
 void proclog_note(struct proclog *l, const char *text);
 
 /* The last n (<= PROCLOG_TAIL_LINES) lines, oldest first, each a

@@ -30,10 +30,40 @@ void state_init(struct pod_state *st, const char *name, const char *session_id,
 	snprintf(f->name, sizeof f->name, "%s", name);
 	snprintf(f->session_id, sizeof f->session_id, "%s", session_id);
 	snprintf(f->socket, sizeof f->socket, "%s", socket);
-	snprintf(f->state, sizeof f->state, "running");
+	st->phase = POD_STARTING;
+	snprintf(f->state, sizeof f->state, "%s", STATEFILE_STARTING);
 	st->description = description;
 	stamp(st);
 	f->known = STATEFILE_RUNNING;
+}
+
+const char *state_phase_name(enum pod_phase phase)
+{
+	switch (phase) {
+	case POD_STARTING:
+		return STATEFILE_STARTING;
+	case POD_READY:
+		return STATEFILE_READY;
+	case POD_STOPPING:
+		return STATEFILE_STOPPING;
+	}
+	return "unknown";
+}
+
+static bool allowed(enum pod_phase from, enum pod_phase to)
+{
+	return (from == POD_STARTING && to == POD_READY) ||
+	       (from != POD_STOPPING && to == POD_STOPPING);
+}
+
+bool state_enter(struct pod_state *st, enum pod_phase phase)
+{
+	if (!allowed(st->phase, phase))
+		return false;
+	st->phase = phase;
+	snprintf(st->file.state, sizeof st->file.state, "%s",
+	         state_phase_name(phase));
+	return true;
 }
 
 json_t *state_to_json(const struct pod_state *st)

@@ -55,7 +55,7 @@ static int ask(const struct insomnia_pod_info *info, json_t **hello,
 
 /* ---- the human form ---------------------------------------------------
  *
- *   web: running
+ *   web: ready
  *     uptime       3m
  *     started_at   2026-01-02T03:04:05Z (3m ago)
  *     pid          4242
@@ -89,6 +89,12 @@ static void print_field(const char *key, json_t *v)
 		cli_format_age((long long)json_integer_value(v), text,
 		               sizeof text);
 		printf("  %-12s %s\n", "uptime", text);
+	} else if (!strcmp(key, "processes") && json_is_object(v)) {
+		/* {"ready":1,"total":2}: `podctl ps` has the rest */
+		printf(
+		    "  %-12s %lld ready of %lld\n", key,
+		    (long long)json_integer_value(json_object_get(v, "ready")),
+		    (long long)json_integer_value(json_object_get(v, "total")));
 	} else if (!strcmp(key, "started_at") && json_is_string(v)) {
 		started_text(json_string_value(v), text, sizeof text);
 		printf("  %-12s %s\n", key, text);
@@ -173,7 +179,8 @@ const struct cmd_entry cmd_status_entry = {
         "Connects to the pod's socket and asks it for `hello` and `status`\n"
         "(see docs/protocol.md), and prints the answer: its uptime (3m),\n"
         "when it started (with how long ago), pid, process group, session,\n"
-        "socket, then the rest, and the protocol and version of the pod.\n"
+        "socket, then the rest (processes: \"1 ready of 3\"), and the\n"
+        "protocol and version of the pod.\n"
         "A value the pod does not know is shown as \"-\".  --json prints\n"
         "{\"hello\":{...}, \"status\":{...}} exactly as the pod answered.\n",
     .operands = "NAME",

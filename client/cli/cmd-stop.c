@@ -165,16 +165,21 @@ static int stop_all(struct stop_run *run, bool json)
 
 /* ---- the command ------------------------------------------------------- */
 
-/* The named pods, each name checked before any pod is touched. */
-static int add_names(struct stop_run *run, const struct cli_args *a)
+/* The named pods and POD/PROC processes, each name checked before any
+ * pod is touched. */
+static int add_names(struct stop_run *run, struct cli_groups *procs,
+                     const struct cli_args *a)
 {
 	struct insomnia_error err;
+	struct cli_target t;
 
 	for (int i = 0; i < a->noperands; i++) {
 		insomnia_error_clear(&err);
-		if (insomnia_name_check(a->operands[i], &err) < 0)
+		if (cli_target_parse(a->operands[i], CLI_TARGET_POD, &t, &err) <
+		    0)
 			return cli_fail(a->json, &err);
-		if (add_target(run, a->operands[i]) < 0) {
+		if (t.proc[0] ? cli_groups_add(procs, &t) < 0
+		              : add_target(run, a->operands[i]) < 0) {
 			insomnia_error_set(&err, INSOMNIA_ERR_INTERNAL,
 			                   "out of memory");
 			return cli_fail(a->json, &err);
@@ -212,24 +217,36 @@ static const struct cli_option stop_options[] = {
     {0},
 };
 
+/* Processes first, then whole pods: "web/db web" stops db, then web. */
+static int stop_both(struct stop_run *run, const struct cli_groups *procs,
+                     bool json)
+{
+	int code = procs->n ? cli_procs_act("stop", procs, json) : 0;
+	int rc = run->count ? stop_all(run, json) : 0;
+
+	return code ? code : rc;
+}
+
 static int run_stop(const struct cli_args *a)
 {
 	struct stop_run run = {.grace_ms = STOP_DEFAULT_GRACE_MS};
+	struct cli_groups procs = {NULL, 0, 0};
 	bool all = cli_has(a, OPT_ALL);
 	int code;
 
 	if (cli_has(a, OPT_GRACE))
 		run.grace_ms = (int)a->num[OPT_GRACE];
-	code = all ? add_all(&run, a->json) : add_names(&run, a);
+	code = all ? add_all(&run, a->json) : add_names(&run, &procs, a);
 	if (code < 0)
-		code = stop_all(&run, a->json);
+		code = stop_both(&run, &procs, a->json);
 	free_run(&run, all);
+	cli_groups_free(&procs);
 	return code;
 }
 
 const struct cmd_entry cmd_stop_entry = {
     .name = "stop",
-    .summary = "stop pods: request, then SIGTERM, then SIGKILL",
+    .summary = "stop pods (request, SIGTERM, SIGKILL) or processes",
     .help =
         "Asks each pod to shut down over its socket; --grace after the\n"
         "request (default 5s) it gets SIGTERM, and another grace later\n"
@@ -248,7 +265,17 @@ const struct cmd_entry cmd_stop_entry = {
         "or {\"name\", \"error\": {\"kind\", \"message\"}}.  The exit code is\n"
         "that of the first pod (in that order) that could not be stopped, 0\n"
         "when all were; --all with no pod running is a success.  A bad name\n"
-        "stops nothing.\n",
+        "stops nothing.\n"
+        "\n"
+        "A NAME of the form POD/PROC stops that process of the pod (the\n"
+        "`stop` method: its stop signal to its group, its own grace from\n"
+        "the manifest, then SIGKILL; --grace does not apply) and waits\n"
+        "until it has stopped; the pod runs on.  The processes of one pod\n"
+        "go in one request.  Pods and processes may be mixed: processes\n"
+        "are stopped and reported first (\"POD/PROC: stopped\"; --json\n"
+        "{\"pod\", \"processes\"} or {\"pod\", \"error\"} per pod), then\n"
+        "the pods.  A process already stopped is an error (process_state,\n"
+        "exit 21), as is an unknown one (unknown_process, exit 20).\n",
     .options = stop_options,
     .operands = "NAME...",
     .min_operands = 1,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <insomnia/dirs.h>
 #include <insomnia/error.h>
 
 /* ---- options, parsed from the command's table entry ----------------
@@ -172,9 +173,9 @@ int cli_parse_age_ms(const char *text, long long *ms);
  * largest unit, as ps and kubectl do); negative is "0s". */
 void cli_format_age(long long ms, char *buf, size_t size);
 
-/* "2026-01-02T03:04:05Z" (RFC 3339, UTC, whole seconds, as state.json
- * and the pod's status carry it) as seconds since the epoch; -1 when
- * not in that form. */
+/* "2026-01-02T03:04:05Z" (RFC 3339, UTC, as state.json and the pod's
+ * status carry it; a fraction of a second, "05.123Z", is allowed and
+ * dropped) as seconds since the epoch; -1 when not in that form. */
 long long cli_parse_utc(const char *text);
 
 extern const struct cmd_entry cmd_spawn_entry;
@@ -186,6 +187,11 @@ extern const struct cmd_entry cmd_sessions_entry;
 extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_call_entry;
+extern const struct cmd_entry cmd_ps_entry;
+extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 /* What spawn and resume share. */
 struct spawn_args {
@@ -200,6 +206,88 @@ struct spawn_args {
 
 /* Compose the overlay, spawn, print the result; returns the exit code. */
 int podctl_spawn_run(const struct spawn_args *a);
+
+/* ---- POD/PROC targets and talking to a pod (podconn.c) -------------
+ *
+ * A process inside a pod is addressed as POD/PROC, like tmux's targets
+ * (a slash never occurs in a name); both parts follow the name rule. */
+
+struct cli_target {
+	char pod[INSOMNIA_NAME_MAX + 1];
+	char proc[INSOMNIA_NAME_MAX + 1]; /* "" for the pod itself */
+};
+
+enum cli_target_form {
+	CLI_TARGET_POD,  /* POD[/PROC]: the PROC part optional */
+	CLI_TARGET_PROC, /* POD/PROC only */
+};
+
+/* Parse text as form says: 0, or -1 and err: a target of the wrong
+ * shape (no PROC where one is needed, an empty part, two slashes) is a
+ * usage error, a part that breaks the name rule INSOMNIA_ERR_BAD_NAME;
+ * either message quotes text. */
+int cli_target_parse(const char *text, enum cli_target_form form,
+                     struct cli_target *t, struct insomnia_error *err);
+
+/* Targets grouped by pod, in the order each pod first appears, with
+ * each pod's process names once, in the order given: start, stop and
+ * restart send one request per pod. */
+struct cli_pod_group {
+	const char *pod;
+	json_t *names; /* array of strings */
+};
+
+struct cli_groups {
+	struct cli_pod_group *v;
+	size_t n, cap;
+};
+
+/* Add t (a POD/PROC target): 0, or -1 out of memory. */
+int cli_groups_add(struct cli_groups *g, const struct cli_target *t);
+void cli_groups_free(struct cli_groups *g);
+
+/* The socket of the live pod called name: 0, or -1 and err
+ * (INSOMNIA_ERR_NOT_RUNNING "pod NAME is not running (stopped)"). */
+int cli_pod_socket(const char *name, char *path, size_t size,
+                   struct insomnia_error *err);
+
+/* A pod's error reply names a kind of insomnia/error.h by its code
+ * (unknown_process, process_state, process_failed, ...): make err that
+ * kind, so the exit code is that kind's.  Other errors stay as they are. */
+void cli_pod_error(struct insomnia_error *err);
+
+/* Start, stop or restart processes: method sent to every pod of g at
+ * once, one request each ({"names":[...]}), waiting for every reply.
+ * Reports each pod in g's order: "POD/PROC: STATE (pid N)" per process
+ * on stdout (with json, {"pod","processes"} per pod), or the error
+ * ({"pod","error":{"kind","message"}}).  Returns the exit code of the
+ * first pod that failed, 0 when none did. */
+int cli_procs_act(const char *method, const struct cli_groups *g, bool json);
+
+/* Every operand of a as a POD/PROC target into g: -1 when all were
+ * added, else the exit code after reporting the first bad one (nothing
+ * is sent then). */
+int cli_procs_targets(const struct cli_args *a, struct cli_groups *g);
+
+/* start and restart: the targets of a, then cli_procs_act. */
+int cli_procs_command(const char *method, const struct cli_args *a);
+
+/* A stream from a pod (logs -f, events): started gets the reply's
+ * result text, event each event; both return 0, or an exit code to end
+ * with.  Runs until the pod closes the stream (0), SIGINT, SIGTERM or
+ * SIGHUP (0, as watch) or a failure (its exit code, reported). */
+struct cli_stream {
+	int (*started)(const char *json, size_t len, void *arg);
+	int (*event)(const char *name, const char *data, size_t len, void *arg);
+	void *arg;
+};
+
+int cli_follow(const char *pod, const char *method, const char *params,
+               const struct cli_stream *s, bool json);
+
+/* "05:21:28.123" in local time from a record's RFC 3339 UTC time
+ * ("2026-12-02T05:21:28.123Z"); the text itself when it is not one. */
+void cli_format_clock(const char *rfc3339, char *buf, size_t size);
 
 /* ---- errors ----------------------------------------------------------
  *

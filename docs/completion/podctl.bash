@@ -1,7 +1,8 @@
 # bash completion for podctl(1): commands, each command's options (read
 # from `podctl COMMAND --help`, so they never drift from the parser),
-# pod names from `podctl ls`, session ids and names from `podctl
-# sessions`, and `sessions prune`.
+# pod names from `podctl ls`, process names (POD/PROC) from `podctl ps
+# POD`, session ids and names from `podctl sessions`, and `sessions
+# prune`.
 # Installed into bash-completion's completionsdir; to try it without
 # installing: source docs/completion/podctl.bash
 
@@ -36,6 +37,24 @@ _podctl_valued()
 {
 	_podctl_option_lines "$@" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z-]+ [A-Z]' |
 		sed 's/ [A-Z]$//' | tr -d ',' | tr ' ' '\n' | grep -- '^-'
+}
+
+# A target: POD/PROC once a slash is typed (the pod's processes, from
+# its ps table); before it, pods, as "web/" when only a process will do
+# (start, restart: no space after it, the PROC comes next).
+_podctl_targets()
+{
+	local form=$1 cur=$2 pod
+	if [[ $cur == */* ]]; then
+		pod=${cur%%/*}
+		mapfile -t COMPREPLY < <(compgen -P "$pod/" \
+			-W "$(_podctl_column 1 ps "$pod")" -- "${cur#*/}")
+	elif [ "$form" = proc ]; then
+		mapfile -t COMPREPLY < <(compgen -S / -W "$(_podctl_column 1 ls)" -- "$cur")
+		compopt -o nospace 2>/dev/null
+	else
+		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur")
+	fi
 }
 
 _podctl_commands()
@@ -74,8 +93,8 @@ _podctl()
 		((i++))
 	fi
 
-	# An option's value.
-	case $prev in
+	# An option's value (not logs': its -n is a count, its -f a flag).
+	[ "$cmd" = logs ] || case $prev in
 	--cwd | -C)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0 ;;
@@ -114,7 +133,14 @@ _podctl()
 	done
 	case $cmd in
 	stop)
-		mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur") ;;
+		_podctl_targets any "$cur" ;;
+	start | restart)
+		_podctl_targets proc "$cur" ;;
+	ps)
+		((nth == 0)) &&
+			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur") ;;
+	logs | events)
+		((nth == 0)) && _podctl_targets any "$cur" ;;
 	status)
 		((nth == 0)) &&
 			mapfile -t COMPREPLY < <(compgen -W "$(_podctl_column 1 ls)" -- "$cur") ;;

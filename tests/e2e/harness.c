@@ -39,12 +39,14 @@ void e2e_setup(void)
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 }
 
-static void kill_children(void)
+/* Call fn(pid) for every live process whose parent is this test. */
+static int each_child(bool (*fn)(pid_t pid))
 {
 	char path[300], buf[512], *p;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	long ppid;
+	int found = 0;
 
 	while (d && (e = readdir(d))) {
 		int fd, n;
@@ -59,12 +61,53 @@ static void kill_children(void)
 			continue;
 		buf[n] = '\0';
 		p = strrchr(buf, ')');
-		if (p && sscanf(p + 2, "%*c %ld", &ppid) == 1 &&
-		    ppid == getpid())
-			kill((pid_t)atol(e->d_name), SIGKILL);
+		if (p && p[2] != 'Z' && sscanf(p + 2, "%*c %ld", &ppid) == 1 &&
+		    ppid == getpid() && fn((pid_t)atol(e->d_name)))
+			found++;
 	}
 	if (d)
 		closedir(d);
+	return found;
+}
+
+static bool kill_one(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	return true;
+}
+
+static void kill_children(void)
+{
+	each_child(kill_one);
+}
+
+static bool name_one(pid_t pid)
+{
+	char path[64], comm[64] = "?";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, comm, sizeof comm - 1);
+		comm[n > 0 ? n - 1 : 0] = '\0';
+		close(fd);
+	}
+	cr_log_error("left behind: pid %ld (%s)", (long)pid, comm);
+	return true;
+}
+
+void e2e_assert_no_children(void)
+{
+	int left;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	left = each_child(name_one);
+	cr_assert_eq(left, 0,
+	             "%d processes left behind (re-parented to the "
+	             "test)",
+	             left);
 }
 
 void e2e_teardown(void)

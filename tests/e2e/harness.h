@@ -33,6 +33,11 @@ void e2e_stop(pid_t pid);
  * process at all is left in it. */
 void e2e_assert_group_gone(pid_t pgid);
 
+/* Reap zombies, then assert that no live process is a child of the test:
+ * the test is every pod's subreaper, so whatever a pod or its processes
+ * left behind ends up here. */
+void e2e_assert_no_children(void);
+
 /* The pod dir holds exactly these files (NULL-terminated list). */
 void e2e_assert_dir_holds(const char *name, const char *const *files);
 

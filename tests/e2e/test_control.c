@@ -138,7 +138,7 @@ static void server_finish(struct server *s)
 struct seen {
 	int n;
 	enum insomnia_control_status status[MAX_SEEN];
-	char text[MAX_SEEN][256];
+	char text[MAX_SEEN][512]; /* a whole status reply */
 	enum insomnia_error_kind kind[MAX_SEEN];
 	char message[MAX_SEEN][INSOMNIA_ERROR_MESSAGE_MAX];
 	struct insomnia_control *close_on; /* close it at the first reply */
@@ -933,7 +933,7 @@ Test(control_pod, pipelined_hello_status_ping_and_an_unknown_method)
 	json_decref(v);
 	v = json_loads(s.text[1], 0, NULL);
 	cr_assert_str_eq(json_string_value(json_object_get(v, "state")),
-	                 "running");
+	                 "ready");
 	json_decref(v);
 	for (int i = 2; i < 22; i++)
 		cr_assert_str_eq(s.text[i], "{\"pong\":true}");
@@ -967,9 +967,9 @@ Test(control_pod, blocking_calls_and_a_subscription_the_pod_refuses)
 	             -1);
 	cr_assert_eq(err.kind, INSOMNIA_ERR_PROTOCOL);
 	cr_assert_str_eq(err.detail, "unknown_method");
-	/* this pod has no subscribe yet: the stream ends with its error */
-	cr_assert_eq(insomnia_control_follow(c, "subscribe", NULL, count_events,
-	                                     &n, 5000, &err),
+	/* a stream the pod does not have ends with its error */
+	cr_assert_eq(insomnia_control_follow(c, "nosuchstream", NULL,
+	                                     count_events, &n, 5000, &err),
 	             -1);
 	cr_assert_str_eq(err.detail, "unknown_method");
 	cr_assert_eq(n, 0);
@@ -1001,7 +1001,7 @@ Test(control_pod, podctl_status_prints_the_pods_answers)
 
 	podctl_run(&r, "status", "web", NULL);
 	cr_assert_eq(r.code, 0, "%s", r.err);
-	cr_assert(strncmp(r.out, "web: running\n", 13) == 0, "%s", r.out);
+	cr_assert(strncmp(r.out, "web: ready\n", 11) == 0, "%s", r.out);
 	snprintf(want, sizeof want, "\n  pid          %d\n", (int)pid);
 	cr_assert(strstr(r.out, want), "%s", r.out);
 	snprintf(want, sizeof want, "\n  protocol     %d\n",

@@ -321,8 +321,7 @@ Test(overlay_real, the_pods_positions_are_the_users_whatever_the_pod_table)
 	assert_pod_says("# mine\n\npod.description = \"d\"\npod.nmae = 1",
 	                "overlay:4:12: unknown key \"pod.nmae\"");
 	/* no pod table at all */
-	assert_pod_says("# mine\n\n[x]\ny = 1\n",
-	                "overlay:3:1: unknown key \"x\"");
+	assert_pod_says("# mine\n\nx = 1\n", "overlay:3:5: unknown key \"x\"");
 }
 
 Test(overlay_real, a_pod_table_the_name_cannot_be_appended_to_is_refused)

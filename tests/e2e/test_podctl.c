@@ -148,7 +148,7 @@ Test(podctl, ls_json_lists_live_pods_with_the_documented_fields)
 			                   "no field %s", fields[f]);
 		cr_assert(json_is_true(json_object_get(p, "alive")));
 		cr_assert_str_eq(json_string_value(json_object_get(p, "state")),
-		                 "running");
+		                 "ready");
 	}
 	cr_assert_str_eq(
 	    json_string_value(json_object_get(json_array_get(pods, 0), "name")),
@@ -238,7 +238,7 @@ Test(podctl, status_json_is_the_pods_own_answer)
 	             pid);
 	cr_assert_str_eq(json_string_value(json_object_get(
 	                     json_object_get(r, "status"), "state")),
-	                 "running");
+	                 "ready");
 	json_decref(r);
 	free(out);
 	e2e_stop(pid);

@@ -302,7 +302,7 @@ Test(podctl_cli, status_shows_durations_and_no_null)
 	cr_assert_eq(r.code, 0, "%s", r.err);
 	cr_assert_null(strstr(r.out, "null"), "%s", r.out);
 	cr_assert_null(strstr(r.out, "uptime_ms"), "%s", r.out);
-	cr_assert(!strncmp(r.out, "web: running\n", 13), "%s", r.out);
+	cr_assert(!strncmp(r.out, "web: ready\n", 11), "%s", r.out);
 	for (line = strtok_r(r.out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char unit = 0, extra = 0;

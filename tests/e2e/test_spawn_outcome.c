@@ -263,7 +263,7 @@ Test(spawn_outcome, a_later_spawn_of_the_name_replaces_the_failed_record)
 	r = spawn_real("web");
 	info = find("web");
 	cr_assert(info.alive);
-	cr_assert_str_eq(info.state, "running");
+	cr_assert_str_eq(info.state, "ready");
 	cr_assert_eq(info.exit_status, -1);
 	cr_assert_eq(info.pid, r.pid);
 	e2e_stop(r.pid);

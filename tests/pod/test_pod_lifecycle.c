@@ -68,7 +68,7 @@ Test(pod_lifecycle, pod_prints_ready_line_and_publishes_pid_state_and_socket)
 	cr_assert_str_eq(str(state, "socket"), p.sock);
 	cr_assert_eq(strlen(str(state, "started_at")), 20);
 	cr_assert_eq(str(state, "started_at")[19], 'Z');
-	cr_assert_str_eq(str(state, "state"), "running");
+	cr_assert_str_eq(str(state, "state"), "ready");
 	th_assert_dir_holds("alpha", "lock pid sock state.json");
 	th_stop(&p);
 	th_assert_dir_holds("alpha", "lock");
@@ -132,7 +132,7 @@ Test(pod_lifecycle, pod_status_reports_state_uptime_and_connections)
 	cr_assert_eq(num(r, "pid"), p.pid);
 	cr_assert_eq(num(r, "pgid"), getpgid(p.pid));
 	cr_assert_str_eq(str(r, "socket"), p.sock);
-	cr_assert_str_eq(str(r, "state"), "running");
+	cr_assert_str_eq(str(r, "state"), "ready");
 	cr_assert_str_eq(str(r, "description"), "a pod");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	/* not a timing assumption: the pod cannot have been up longer
@@ -140,12 +140,81 @@ Test(pod_lifecycle, pod_status_reports_state_uptime_and_connections)
 	cr_assert_geq(num(r, "uptime_ms"), 0);
 	cr_assert_leq(num(r, "uptime_ms"), ms_between(&started, &now) + 1);
 	cr_assert_eq(num(r, "connections"), 2);
+	/* no [process] table: nothing to wait for, nothing ready */
+	cr_assert_eq(num(json_object_get(r, "processes"), "ready"), 0);
+	cr_assert_eq(num(json_object_get(r, "processes"), "total"), 0);
 	cr_assert_eq(strlen(str(r, "started_at")), 20);
 	cr_assert_eq(strlen(str(r, "session_id")), 36);
 	json_decref(r);
 	close(fd);
 	close(other);
 	th_stop(&p);
+	th_pod_free(&p);
+}
+
+/* A subscriber of pod events on p; returns its socket. */
+static int subscribe_pod_events(struct th_pod *p)
+{
+	int fd = th_connect(p->sock);
+	json_t *r;
+
+	th_send(fd,
+	        "{\"id\":1,\"method\":\"subscribe\","
+	        "\"params\":{\"kinds\":[\"pod\"]}}\n",
+	        strlen("{\"id\":1,\"method\":\"subscribe\","
+	               "\"params\":{\"kinds\":[\"pod\"]}}\n"));
+	r = th_read_json_line(fd);
+	cr_assert(json_is_true(json_object_get(json_object_get(r, "result"),
+	                                       "subscribed")),
+	          "not subscribed");
+	json_decref(r);
+	return fd;
+}
+
+/* The next line on fd is the pod event "stopping" with reason; then the
+ * stream ends with the pod. */
+static void assert_stopping_then_closed(int fd, const char *reason)
+{
+	json_t *ev = th_read_json_line(fd), *data;
+
+	cr_assert_not_null(ev, "closed without a stopping event");
+	data = json_object_get(ev, "data");
+	cr_assert_str_eq(str(ev, "event"), "pod");
+	cr_assert_str_eq(str(data, "state"), "stopping");
+	cr_assert_str_eq(str(data, "reason"), reason);
+	json_decref(ev);
+	cr_assert_null(th_read_json_line(fd), "events after stopping");
+}
+
+Test(pod_lifecycle, shutdown_goes_through_the_stopping_state_then_exits)
+{
+	struct th_pod p;
+	int sub, fd;
+
+	th_start_named(&p, "phases");
+	sub = subscribe_pod_events(&p);
+	fd = th_connect(p.sock);
+	json_decref(th_call(fd, "shutdown"));
+	assert_stopping_then_closed(sub, "shutdown request");
+	cr_assert_eq(th_wait(&p), 0, "%s", p.err);
+	th_assert_err_has(&p, "shutting down: shutdown requested");
+	th_assert_dir_holds("phases", "lock");
+	close(sub);
+	close(fd);
+	th_pod_free(&p);
+}
+
+Test(pod_lifecycle, sigterm_goes_through_the_stopping_state_then_exits)
+{
+	struct th_pod p;
+	int sub;
+
+	th_start_named(&p, "phases");
+	sub = subscribe_pod_events(&p);
+	cr_assert_eq(kill(p.pid, SIGTERM), 0);
+	assert_stopping_then_closed(sub, "signal SIGTERM");
+	cr_assert_eq(th_wait(&p), 0, "%s", p.err);
+	close(sub);
 	th_pod_free(&p);
 }
 

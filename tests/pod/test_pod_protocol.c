@@ -367,3 +367,28 @@ Test(pod_protocol, slow_reader_does_not_grow_the_pods_memory)
 	close(other);
 	stop_quietly(&p, "flooded");
 }
+
+Test(pod_protocol,
+     subscribe_refuses_an_unknown_kind_or_process_and_stays_usable)
+{
+	struct th_pod p;
+	json_t *r;
+	int fd;
+
+	th_start_named(&p, "subs");
+	fd = th_connect(p.sock);
+	send_str(fd, "{\"id\":1,\"method\":\"subscribe\","
+	             "\"params\":{\"kinds\":[\"pod\",\"weather\"]}}\n");
+	assert_error_reply(th_read_json_line(fd), PROTO_ERR_BAD_REQUEST, 1);
+	send_str(fd, "{\"id\":2,\"method\":\"subscribe\","
+	             "\"params\":{\"names\":[\"nope\"]}}\n");
+	assert_error_reply(th_read_json_line(fd), "unknown_process", 2);
+	/* a refused subscribe leaves an ordinary connection */
+	send_str(fd, "{\"id\":3,\"method\":\"ping\"}\n");
+	r = th_read_json_line(fd);
+	cr_assert_eq(json_integer_value(json_object_get(r, "id")), 3);
+	json_decref(r);
+	close(fd);
+	th_stop(&p);
+	th_pod_free(&p);
+}

@@ -1,4 +1,5 @@
-/* podctl's durations, ages and option parser (client/cli/cli.c). */
+/* podctl's durations, ages and option parser (client/cli/cli.c), and the
+ * parser it shares with the manifest (common/duration.c). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "duration.h"
 #include "podctl.h"
 
 static long long ms_of(const char *text)
@@ -504,4 +506,39 @@ Test(parse, help_shows_the_alternatives_and_the_subcommand,
 	    "  -h, --help             print this help\n"
 	    "options of halt prune:\n"
 	    "      --older-than AGE   an age\n\nh\n");
+}
+
+/* ---- the shared parser (common/duration.c) --------------------------- */
+
+Test(duration_core, zero_and_units_without_bare_numbers)
+{
+	long long ms = -7;
+
+	cr_assert_eq(duration_parse_ms("0ms", false, DURATION_MAX_MS, &ms), 0);
+	cr_assert_eq(ms, 0);
+	cr_assert_eq(duration_parse_ms("250ms", false, DURATION_MAX_MS, &ms),
+	             0);
+	cr_assert_eq(ms, 250);
+	cr_assert_eq(duration_parse_ms("1m30s", false, DURATION_MAX_MS, &ms),
+	             0);
+	cr_assert_eq(ms, 90000);
+	ms = -7;
+	/* the manifest's form: a unit is required */
+	cr_assert_eq(duration_parse_ms("5", false, DURATION_MAX_MS, &ms), -1);
+	cr_assert_eq(ms, -7);
+	cr_assert_eq(duration_parse_ms("5", true, DURATION_MAX_MS, &ms), 0);
+	cr_assert_eq(ms, 5000);
+}
+
+Test(duration_core, the_limit_is_inclusive)
+{
+	long long ms = -7;
+
+	cr_assert_eq(duration_parse_ms("30d", false, DURATION_MAX_MS, &ms), 0);
+	cr_assert_eq(ms, DURATION_MAX_MS);
+	cr_assert_eq(duration_parse_ms("30d1ms", false, DURATION_MAX_MS, &ms),
+	             -1);
+	cr_assert_eq(duration_parse_ms("2s", false, 1999, &ms), -1);
+	cr_assert_eq(duration_parse_ms("1999ms", false, 1999, &ms), 0);
+	cr_assert_eq(ms, 1999);
 }

@@ -122,3 +122,60 @@ Test(journalfmt, a_negative_or_huge_pid_reads_as_unknown)
 	cr_assert(journalfmt_decode(big, strlen(big), &r));
 	cr_assert_eq(r.pid, 0);
 }
+
+Test(journalfmt, a_process_record_round_trips_with_a_zero_exit_and_delay)
+{
+	struct journal_entry e = {.event = SESSION_EV_PROCESS,
+	                          .pid = 77,
+	                          .process = "db",
+	                          .state = "backoff",
+	                          .exited = true,
+	                          .exit_code = 0,
+	                          .delayed = true,
+	                          .delay_ms = 0,
+	                          .reason = "exited",
+	                          .restarts = 2};
+	struct journal_record r = round_trip(&e);
+
+	cr_assert_str_eq(r.event, "process");
+	cr_assert_str_eq(r.process, "db");
+	cr_assert_str_eq(r.state, "backoff");
+	cr_assert_eq(r.pid, 77);
+	/* 0 is a value here, not "absent" */
+	cr_assert_eq(r.exit_code, 0);
+	cr_assert_eq(r.delay_ms, 0);
+	cr_assert_eq(r.restarts, 2);
+	cr_assert_str_eq(r.signal, "");
+	cr_assert(!journalfmt_is_start(&r));
+}
+
+Test(journalfmt, a_process_record_spells_its_keys_as_documented)
+{
+	struct journal_entry e = {.event = SESSION_EV_PROCESS,
+	                          .pid = 9,
+	                          .process = "api",
+	                          .state = "exited",
+	                          .signal = "TERM"};
+	size_t len;
+	char *line = journalfmt_encode(&e, false, &len);
+
+	cr_assert(strstr(line, "\"event\":\"process\",\"pid\":9,"
+	                       "\"process\":\"api\",\"state\":\"exited\","
+	                       "\"signal\":\"TERM\"}\n"),
+	          "%s", line);
+	free(line);
+}
+
+Test(journalfmt, absent_process_fields_read_as_absent)
+{
+	const char *line = "{\"ts\":\"2024-05-01T12:00:00.000Z\","
+	                   "\"event\":\"process\",\"process\":\"db\","
+	                   "\"state\":\"ready\",\"exit_code\":300}";
+	struct journal_record r;
+
+	cr_assert(journalfmt_decode(line, strlen(line), &r));
+	cr_assert_str_eq(r.state, "ready");
+	cr_assert_eq(r.exit_code, -1, "out of range is unknown");
+	cr_assert_eq(r.delay_ms, -1);
+	cr_assert_eq(r.restarts, 0);
+}

@@ -48,7 +48,7 @@ static struct statefile full(void)
 	strcpy(sf.session_id, "0f3c2a1e-4b5d-4e6f-8a9b-0c1d2e3f4a5b");
 	strcpy(sf.socket, "/run/x/web/sock");
 	strcpy(sf.started_at, "2024-05-01T12:00:00Z");
-	strcpy(sf.state, "running");
+	strcpy(sf.state, "ready");
 	return sf;
 }
 
@@ -135,13 +135,13 @@ Test(statefile, a_file_longer_than_one_read_is_read_whole)
 
 	cr_assert_not_null(text);
 	memset(text, ' ', pad);
-	strcpy(text + pad, "{\"pid\": 7, \"state\": \"running\"}");
+	strcpy(text + pad, "{\"pid\": 7, \"state\": \"ready\"}");
 	put(text);
 	free(text);
 	cr_assert_eq(statefile_read(tmp.fd, &sf), 0);
 	cr_assert_eq(sf.known, STATEFILE_PID | STATEFILE_STATE);
 	cr_assert_eq(sf.pid, 7);
-	cr_assert_str_eq(sf.state, "running");
+	cr_assert_str_eq(sf.state, "ready");
 }
 
 /* A spawner's record of a failed start: state "failed" and the exit

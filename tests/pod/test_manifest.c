@@ -1,0 +1,526 @@
+/* The manifest: the schema (pod/podconfig.c) and manifest_load
+ * (pod/manifest.c) on real layers, every refusal at its exact
+ * layer:line:col. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "podconfig.h"
+
+static char dir[64];       /* this test's temporary dir */
+static char manifest[256]; /* <dir>/proj/.insomnia/manifest.toml */
+static struct pod_config cfg;
+static struct manifest m;
+static struct insomnia_error err;
+
+static void setup(void)
+{
+	char path[128];
+
+	snprintf(dir, sizeof dir, "/tmp/test-manifest-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	/* no user manifest */
+	snprintf(path, sizeof path, "%s/xdg", dir);
+	setenv("XDG_CONFIG_HOME", path, 1);
+	snprintf(path, sizeof path, "%s/proj", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/proj/.insomnia", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(manifest, sizeof manifest, "%s/manifest.toml", path);
+	memset(&cfg, 0, sizeof cfg);
+	memset(&m, 0, sizeof m);
+}
+
+static void teardown(void)
+{
+	char path[128];
+
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	unlink(manifest);
+	snprintf(path, sizeof path, "%s/proj/.insomnia", dir);
+	rmdir(path);
+	snprintf(path, sizeof path, "%s/proj", dir);
+	rmdir(path);
+	cr_assert_eq(rmdir(dir), 0, "something left in %s", dir);
+}
+
+TestSuite(manifest, .init = setup, .fini = teardown);
+
+/* Load the overlay text (and the project manifest text, when not NULL)
+ * as the pod does; 0 or -1 with err. */
+static int load(const char *project, const char *overlay)
+{
+	struct podconfig_args a = {overlay, NULL, dir, NULL};
+
+	if (project) {
+		FILE *f = fopen(manifest, "w");
+		cr_assert_not_null(f);
+		fputs(project, f);
+		cr_assert_eq(fclose(f), 0);
+		a.manifest = manifest;
+	}
+	memset(&err, 0, sizeof err);
+	if (podconfig_load(&a, &cfg, &err) < 0)
+		return -1;
+	return manifest_load(cfg.tree, "/pod/cwd", &m, &err);
+}
+
+static void ok(const char *overlay)
+{
+	cr_assert_eq(load(NULL, overlay), 0, "refused: %s", err.message);
+}
+
+static void refused(const char *overlay, const char *message)
+{
+	cr_assert_eq(load(NULL, overlay), -1, "accepted:\n%s", overlay);
+	cr_assert_eq(err.kind, INSOMNIA_ERR_CONFIG, "kind %d: %s", err.kind,
+	             err.message);
+	cr_assert_str_eq(err.message, message);
+}
+
+#define POD "[pod]\nname = \"web\"\n"
+
+/* ---- the schema --------------------------------------------------- */
+
+Test(manifest, unknown_key_in_pod)
+{
+	refused(POD "nmae = 1\n", "overlay:3:8: unknown key \"pod.nmae\"");
+}
+
+Test(manifest, unknown_key_in_a_process)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\ncomand = [\"y\"]\n",
+	        "overlay:5:10: unknown key \"process.db.comand\"");
+}
+
+Test(manifest, unknown_key_in_a_process_subtable)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "stop = { signal = \"TERM\", grase = \"1s\" }\n",
+	        "overlay:5:35: unknown key \"process.db.stop.grase\"");
+}
+
+Test(manifest, bad_process_name)
+{
+	refused(POD "[process.\".db\"]\ncommand = [\"x\"]\n",
+	        "overlay:3:1: process.\\\".db\\\": not a valid name (1 to 63 "
+	        "of A-Z a-z 0-9 . _ -, not starting with '.' or '-')");
+}
+
+Test(manifest, wrong_shape_names_the_element)
+{
+	refused(POD "[process.db]\ncommand = [\"x\", 1]\n",
+	        "overlay:4:17: process.db.command: expected array of "
+	        "strings, found integer in it");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.db]\ncommand = \"x\"\n",
+	        "overlay:4:11: process.db.command: expected array of "
+	        "strings, found string");
+}
+
+Test(manifest, unknown_top_level_key_is_refused)
+{
+	refused("x = 1\n" POD, "overlay:1:5: unknown key \"x\"");
+}
+
+Test(manifest, unknown_top_level_table_is_kept_and_warned_once)
+{
+	const struct toml_value *allow;
+
+	cr_redirect_stderr();
+	ok(POD "[[scope.allow]]\npath = \"/a\"\n[[scope.allow]]\n"
+	       "path = \"/b\"\n[other]\nk = 1\n");
+	allow = toml_lookup(cfg.tree, "scope.allow");
+	cr_assert_eq(toml_type(allow), TOML_ARRAY);
+	cr_assert_eq(toml_len(allow), 2);
+	cr_assert_not_null(toml_lookup(cfg.tree, "other.k"));
+	fflush(stderr);
+	cr_assert_stderr_eq_str(
+	    "pod: warning: overlay:3:3: unknown table [scope] kept, not used\n"
+	    "pod: warning: overlay:7:1: unknown table [other] kept, not "
+	    "used\n");
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+Test(manifest, empty_command)
+{
+	refused(POD "[process.db]\ncommand = []\n",
+	        "overlay:4:11: process.db.command: empty command");
+}
+
+Test(manifest, empty_program_and_empty_shell)
+{
+	refused(POD "[process.db]\ncommand = [\"\", \"x\"]\n",
+	        "overlay:4:12: process.db.command: empty program name");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.db]\nshell = \"\"\n",
+	        "overlay:4:9: process.db.shell: empty");
+}
+
+Test(manifest, both_command_and_shell)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\nshell = \"y\"\n",
+	        "overlay:5:9: process.db: both command and shell are set "
+	        "(set one)");
+}
+
+Test(manifest, neither_command_nor_shell)
+{
+	refused(POD "[process.db]\nautostart = false\n",
+	        "overlay:3:1: process.db: neither command nor shell is set");
+}
+
+Test(manifest, shell_runs_under_sh)
+{
+	ok(POD "[process.db]\nshell = \"exec redis-server\"\n");
+	cr_assert_eq(m.nprocs, 1);
+	cr_assert(m.procs[0].shell);
+	cr_assert_eq(m.procs[0].argc, 3);
+	cr_assert_str_eq(m.procs[0].argv[0], "/bin/sh");
+	cr_assert_str_eq(m.procs[0].argv[1], "-c");
+	cr_assert_str_eq(m.procs[0].argv[2], "exec redis-server");
+	cr_assert_null(m.procs[0].argv[3]);
+}
+
+Test(manifest, nul_in_command_is_refused)
+{
+	refused(POD "[process.db]\ncommand = [\"a\\u0000b\"]\n",
+	        "overlay:4:12: process.db.command: holds a NUL character");
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+Test(manifest, bad_duration)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "stop = { grace = \"5q\" }\n",
+	        "overlay:5:18: process.db.stop.grace: bad duration \"5q\" "
+	        "(use 250ms, 5s, 2m, 1h, 1m30s; at most 30d)");
+}
+
+Test(manifest, a_bare_number_is_not_a_duration)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "restart = { reset_after = \"60\" }\n",
+	        "overlay:5:27: process.db.restart.reset_after: bad duration "
+	        "\"60\" (use 250ms, 5s, 2m, 1h, 1m30s; at most 30d)");
+}
+
+Test(manifest, bad_backoff)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "restart = { backoff = \"30s..1s\" }\n",
+	        "overlay:5:23: process.db.restart.backoff: 30s is more than "
+	        "1s");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "restart = { backoff = \"1s\" }\n",
+	        "overlay:5:23: process.db.restart.backoff: expected "
+	        "\"MIN..MAX\" (e.g. \"100ms..30s\"), found \"1s\"");
+}
+
+Test(manifest, bad_signal)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "stop = { signal = \"TREM\" }\n",
+	        "overlay:5:19: process.db.stop.signal: unknown signal "
+	        "\"TREM\" (e.g. TERM, INT, QUIT, HUP, USR1, KILL)");
+}
+
+Test(manifest, bad_policy_and_condition)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "restart = { policy = \"sometimes\" }\n",
+	        "overlay:5:22: process.db.restart.policy: unknown policy "
+	        "\"sometimes\" (no, on-failure, always)");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "[process.api]\ncommand = [\"y\"]\n"
+	            "depends_on = { db = \"healthy\" }\n",
+	        "overlay:7:21: process.api.depends_on: unknown condition "
+	        "\"healthy\" (started, ready, exited, succeeded)");
+}
+
+Test(manifest, bad_size)
+{
+	refused(POD "logs = { max_size = \"10XB\" }\n",
+	        "overlay:3:21: pod.logs.max_size: bad size (bytes, or a "
+	        "number with KB, MB, GB, KiB, MiB, GiB; from 1 byte to 1 "
+	        "TiB)");
+}
+
+Test(manifest, bad_env_name)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "env = { \"1X\" = \"y\" }\n",
+	        "overlay:5:16: process.db.env: \"1X\" is not a variable name "
+	        "(A-Z a-z 0-9 _, not starting with a digit)");
+}
+
+Test(manifest, sizes_and_their_units)
+{
+	ok(POD "logs = { max_size = \"2KiB\", keep = 0 }\n"
+	       "[process.a]\ncommand = [\"x\"]\n"
+	       "[process.b]\ncommand = [\"x\"]\nlogs = { max_size = \"1MB\" }\n"
+	       "[process.c]\ncommand = [\"x\"]\nlogs = { max_size = 512 }\n");
+	cr_assert_eq(m.procs[0].logs.max_size, 2048);
+	cr_assert_eq(m.procs[0].logs.keep, 0);
+	/* a process's logs table overrides [pod]'s key by key */
+	cr_assert_eq(m.procs[1].logs.max_size, 1000000);
+	cr_assert_eq(m.procs[1].logs.keep, 0);
+	cr_assert_eq(m.procs[2].logs.max_size, 512);
+}
+
+/* ---- dependencies ----------------------------------------------------- */
+
+Test(manifest, unknown_dependency)
+{
+	refused(POD "[process.api]\ncommand = [\"x\"]\n"
+	            "depends_on = { dbb = \"started\" }\n",
+	        "overlay:5:22: process.api.depends_on: unknown process "
+	        "\"dbb\"");
+}
+
+Test(manifest, unknown_dependency_in_the_array_form)
+{
+	refused(POD "[process.api]\ncommand = [\"x\"]\n"
+	            "depends_on = [\"dbb\"]\n",
+	        "overlay:5:15: process.api.depends_on: unknown process "
+	        "\"dbb\"");
+}
+
+Test(manifest, cycle_names_every_member)
+{
+	refused(POD "[process.api]\ncommand = [\"x\"]\n"
+	            "depends_on = { db = \"started\" }\n"
+	            "[process.db]\ncommand = [\"x\"]\n"
+	            "depends_on = { cache = \"ready\" }\n"
+	            "[process.cache]\ncommand = [\"x\"]\n"
+	            "depends_on = [\"api\"]\n",
+	        "overlay:5:21: dependency cycle: api -> db -> cache -> api");
+}
+
+Test(manifest, cycle_reached_through_an_outsider)
+{
+	/* web is not on the cycle: it is not named */
+	refused(POD "[process.web]\ncommand = [\"x\"]\n"
+	            "depends_on = [\"a\"]\n"
+	            "[process.a]\ncommand = [\"x\"]\ndepends_on = [\"b\"]\n"
+	            "[process.b]\ncommand = [\"x\"]\ndepends_on = [\"a\"]\n",
+	        "overlay:8:15: dependency cycle: a -> b -> a");
+}
+
+Test(manifest, self_dependency_is_a_cycle)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "depends_on = [\"db\"]\n",
+	        "overlay:5:15: dependency cycle: db -> db");
+}
+
+Test(manifest, topological_order_keeps_manifest_order_among_independents)
+{
+	ok(POD "[process.api]\ncommand = [\"x\"]\n"
+	       "depends_on = { db = \"ready\", cache = \"started\" }\n"
+	       "[process.worker]\ncommand = [\"x\"]\n"
+	       "[process.db]\ncommand = [\"x\"]\n"
+	       "[process.cache]\ncommand = [\"x\"]\n"
+	       "depends_on = { db = \"succeeded\" }\n"
+	       "[process.cron]\ncommand = [\"x\"]\n");
+	/* manifest: api worker db cache cron */
+	size_t want[] = {1, 2, 3, 0, 4};
+	cr_assert_eq(m.nprocs, 5);
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_eq(m.order[i], want[i], "order[%zu] = %zu", i,
+		             m.order[i]);
+	cr_assert_eq(m.procs[0].ndeps, 2);
+	cr_assert_eq(m.procs[0].deps[0].index, 2);
+	cr_assert_eq(m.procs[0].deps[0].cond, DEP_READY);
+	cr_assert_eq(m.procs[0].deps[1].index, 3);
+	cr_assert_eq(m.procs[0].deps[1].cond, DEP_STARTED);
+	cr_assert_eq(m.procs[3].deps[0].cond, DEP_SUCCEEDED);
+	size_t i = 99;
+	cr_assert_eq(manifest_find(&m, "cache", &i), &m.procs[3]);
+	cr_assert_eq(i, 3);
+	cr_assert_null(manifest_find(&m, "nope", NULL));
+}
+
+/* ---- ports and placeholders ------------------------------------------- */
+
+Test(manifest, duplicate_port_in_a_process)
+{
+	refused(POD "[process.api]\ncommand = [\"x\"]\n"
+	            "ports = [\"http\", \"http\"]\n",
+	        "overlay:5:18: process.api.ports: duplicate port name \"http\" "
+	        "(also process api's)");
+}
+
+Test(manifest, duplicate_port_across_processes)
+{
+	refused(POD "[process.a]\ncommand = [\"x\"]\nports = [\"http\"]\n"
+	            "[process.b]\ncommand = [\"x\"]\nports = [\"http\"]\n",
+	        "overlay:8:10: process.b.ports: duplicate port name \"http\" "
+	        "(also process a's)");
+}
+
+Test(manifest, bad_port_name)
+{
+	refused(
+	    POD "[process.a]\ncommand = [\"x\"]\nports = [\"Http\"]\n",
+	    "overlay:5:10: process.a.ports: bad port name \"Http\" (1 to 32 "
+	    "of a-z 0-9 _)");
+}
+
+Test(manifest, unknown_placeholder)
+{
+	refused(POD "[process.api]\ncommand = [\"x\", \"${port.htp}\"]\n"
+	            "ports = [\"http\"]\n",
+	        "overlay:4:17: process.api.command: unknown placeholder "
+	        "${port.htp}");
+}
+
+Test(manifest, placeholders_in_env_and_cwd_are_checked)
+{
+	refused(POD "[process.api]\ncommand = [\"x\"]\n"
+	            "env = { A = \"${pod.nam}\" }\n",
+	        "overlay:5:13: process.api.env: unknown placeholder "
+	        "${pod.nam}");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.api]\ncommand = [\"x\"]\ncwd = \"${x\"\n",
+	        "overlay:5:7: process.api.cwd: unterminated \"${\" at byte 1 "
+	        "(write \"$${\" for a literal \"${\")");
+}
+
+Test(manifest, ports_in_reach_are_own_and_direct_dependencies)
+{
+	ok(POD "[process.db]\ncommand = [\"x\"]\nports = [\"db\"]\n"
+	       "[process.api]\nshell = \"x ${port.db} ${port.http} "
+	       "${pod.name} ${pod.dir} ${session.dir} $${x}\"\n"
+	       "ports = [\"http\"]\ndepends_on = [\"db\"]\n");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	/* a dependency's dependency is out of reach */
+	refused(POD "[process.db]\ncommand = [\"x\"]\nports = [\"db\"]\n"
+	            "[process.api]\ncommand = [\"x\"]\ndepends_on = [\"db\"]\n"
+	            "[process.web]\ncommand = [\"${port.db}\"]\n"
+	            "depends_on = [\"api\"]\n",
+	        "overlay:10:12: process.web.command: unknown placeholder "
+	        "${port.db}");
+}
+
+/* ---- defaults and the rest ------------------------------------------- */
+
+Test(manifest, defaults)
+{
+	const struct proc_spec *p;
+
+	ok(POD "[process.db]\ncommand = [\"redis-server\"]\n");
+	p = &m.procs[0];
+	cr_assert_str_eq(p->name, "db");
+	cr_assert_eq(p->argc, 1);
+	cr_assert_null(p->argv[1]);
+	cr_assert_not(p->shell);
+	cr_assert_null(p->cwd);
+	cr_assert_eq(p->nenv, 0);
+	cr_assert_null(p->env[0]);
+	cr_assert_not(p->env_clear);
+	cr_assert(p->autostart);
+	cr_assert_eq(p->restart.policy, RESTART_NO);
+	cr_assert_eq(p->restart.backoff_min_ms, 100);
+	cr_assert_eq(p->restart.backoff_max_ms, 30000);
+	cr_assert_eq(p->restart.max, 5);
+	cr_assert_eq(p->restart.reset_after_ms, 60000);
+	cr_assert_eq(p->stop.signal, SIGTERM);
+	cr_assert_eq(p->stop.grace_ms, 5000);
+	cr_assert_eq(p->logs.max_size, 10000000);
+	cr_assert_eq(p->logs.keep, 3);
+	cr_assert_eq(p->ndeps, 0);
+	cr_assert_eq(p->nports, 0);
+	cr_assert_null(p->ports[0]);
+	cr_assert_eq(m.order[0], 0);
+}
+
+Test(manifest, everything_set)
+{
+	const struct proc_spec *p;
+
+	ok(POD "[process.db]\ncommand = [\"a\", \"b c\"]\n"
+	       "env = { REDIS_X = \"1\", Y = \"${pod.dir}/s\" }\n"
+	       "env_clear = true\nautostart = false\n"
+	       "restart = { policy = \"on-failure\", backoff = \"0ms..1m30s\","
+	       " max = 0, reset_after = \"2h\" }\n"
+	       "stop = { signal = \"SIGINT\", grace = \"0s\" }\n"
+	       "logs = { max_size = \"1GB\", keep = 7 }\n"
+	       "ports = [\"http\", \"admin_2\"]\n");
+	p = &m.procs[0];
+	cr_assert_eq(p->argc, 2);
+	cr_assert_str_eq(p->argv[1], "b c");
+	cr_assert_eq(p->nenv, 2);
+	cr_assert_str_eq(p->env[0], "REDIS_X=1");
+	cr_assert_str_eq(p->env[1], "Y=${pod.dir}/s");
+	cr_assert(p->env_clear);
+	cr_assert_not(p->autostart);
+	cr_assert_eq(p->restart.policy, RESTART_ON_FAILURE);
+	cr_assert_eq(p->restart.backoff_min_ms, 0);
+	cr_assert_eq(p->restart.backoff_max_ms, 90000);
+	cr_assert_eq(p->restart.max, 0);
+	cr_assert_eq(p->restart.reset_after_ms, 7200000);
+	cr_assert_eq(p->stop.signal, SIGINT);
+	cr_assert_eq(p->stop.grace_ms, 0);
+	cr_assert_eq(p->logs.max_size, 1000000000);
+	cr_assert_eq(p->logs.keep, 7);
+	cr_assert_eq(p->nports, 2);
+	cr_assert_str_eq(p->ports[1], "admin_2");
+}
+
+Test(manifest, no_process_table_is_no_process)
+{
+	ok(POD);
+	cr_assert_eq(m.nprocs, 0);
+}
+
+Test(manifest, cwd_resolves_against_the_layer_that_set_it)
+{
+	char projdir[128];
+
+	/* the project manifest sets a's cwd; the overlay sets b's */
+	cr_assert_eq(load("[process.a]\ncommand = [\"x\"]\ncwd = \"sub\"\n"
+	                  "[process.b]\ncommand = [\"x\"]\n"
+	                  "[process.c]\ncommand = [\"x\"]\n",
+	                  POD "[process.b]\ncwd = \"../o\"\n"),
+	             0, "%s", err.message);
+	snprintf(projdir, sizeof projdir, "%s/proj/.insomnia", dir);
+	cr_assert_str_eq(m.procs[0].cwd, "sub");
+	cr_assert_str_eq(m.procs[0].cwd_base, projdir);
+	/* the overlay's dir is the pod's cwd (podconfig_args.cwd) */
+	cr_assert_str_eq(m.procs[1].cwd, "../o");
+	cr_assert_str_eq(m.procs[1].cwd_base, dir);
+	/* unset: the pod's cwd, as given to manifest_load */
+	cr_assert_null(m.procs[2].cwd);
+	cr_assert_str_eq(m.procs[2].cwd_base, "/pod/cwd");
+}
+
+Test(manifest, errors_name_the_layer_that_set_the_value)
+{
+	cr_assert_eq(load("[process.a]\ncommand = [\"x\"]\n"
+	                  "stop = { signal = \"NOPE\" }\n",
+	                  POD),
+	             -1);
+	cr_assert(strstr(err.message, "project manifest "), "%s", err.message);
+	cr_assert(strstr(err.message, "/proj/.insomnia/manifest.toml:3:19: "
+	                              "process.a.stop.signal: unknown signal"),
+	          "%s", err.message);
+}
