@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "events.h"
 #include "manifest.h"
+#include "ports.h"
 #include "supervisor.h"
 
 /* ---- the recorded event stream --------------------------------------- */
@@ -160,14 +161,23 @@ static void depend(struct proc_spec *p, size_t on, enum dep_condition c)
 	p->deps[p->ndeps++] = (struct proc_dep){on, c};
 }
 
+static void free_strv(char **v)
+{
+	for (size_t k = 0; v && v[k]; k++)
+		free(v[k]);
+	free(v);
+}
+
 static void free_manifest(void)
 {
 	for (size_t i = 0; i < man.nprocs; i++) {
+		free(specs[i].cwd);
+		free(specs[i].cwd_base);
 		for (size_t k = 0; specs[i].argv[k]; k++)
 			free(specs[i].argv[k]);
 		free(specs[i].argv);
-		free(specs[i].env);
-		free(specs[i].ports);
+		free_strv(specs[i].env);
+		free_strv(specs[i].ports);
 		free(specs[i].deps);
 	}
 	man.nprocs = 0;
@@ -261,6 +271,41 @@ static bool remove_tmp(void)
 	return ok;
 }
 
+/* Our children and their commands, for a message. */
+static const char *children(void)
+{
+	static char out[1024];
+	char path[64], pids[512], cmd[128], *at, *end;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", gettid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, pids, sizeof pids - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	pids[n > 0 ? n : 0] = '\0';
+	for (at = pids;; at = end) {
+		long pid = strtol(at, &end, 10);
+		if (end == at || off >= sizeof out)
+			break;
+		snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, cmd, sizeof cmd - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		cmd[n > 0 ? n : 0] = '\0';
+		for (ssize_t i = 0; i + 1 < n; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		off += (size_t)snprintf(out + off, sizeof out - off,
+		                        "%ld (%s) ", pid, cmd);
+	}
+	return out;
+}
+
 /* The end of every test, in its body (Criterion ignores assertions in
  * .fini): nothing left behind, no process, no descriptor, no file. */
 static void end_test(void)
@@ -268,7 +313,7 @@ static void end_test(void)
 	supervisor_free(sup);
 	sup = NULL;
 	cr_expect(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
-	          "a child process was left behind");
+	          "a child process was left behind: %s", children());
 	cr_expect_eq(open_fds(), fds_at_start, "a descriptor was left open");
 	cr_expect(remove_tmp(), "the temporary dir held more: %s",
 	          strerror(errno));
@@ -422,6 +467,60 @@ Test(supervisor, exec_failure_before_ready_fails_the_start)
 	                                     "the pod was ready: cannot "
 	                                     "execute /nonexistent/ghost"),
 	          "%s", failed_why.message);
+	end_test();
+}
+
+static char **env_of(const char *a, const char *b)
+{
+	char **v = calloc(3, sizeof *v);
+
+	v[0] = strdup(a);
+	v[1] = b ? strdup(b) : NULL;
+	return v;
+}
+
+Test(supervisor, a_process_gets_its_ports_env_cwd_and_token)
+{
+	char sub[sizeof tmp + 16], line[1024], want[1024], sh[512];
+	struct insomnia_error err;
+	struct proc_spec *p;
+	json_t *ps;
+	int port;
+
+	snprintf(sub, sizeof sub, "%s/sub", tmp);
+	cr_assert(mkdir(sub, 0700) == 0);
+	snprintf(sh, sizeof sh,
+	         "echo \"${port.http} $PORT_HTTP $INSOMNIA_PROCESS "
+	         "$INSOMNIA_POD_NAME $INSOMNIA_PROCESS_TOKEN $FOO $HOME "
+	         "$(pwd)\" > %s; exec sleep 1000",
+	         fifo);
+	p = add("api", sh);
+	free(p->ports);
+	p->ports = strv("http", NULL, NULL);
+	p->nports = 1;
+	free(p->env);
+	p->env = env_of("FOO=bar", NULL);
+	p->nenv = 1;
+	p->env_clear = true;
+	p->cwd = strdup("sub");
+	p->cwd_base = strdup(tmp);
+	start();
+	read_fifo(line, sizeof line);
+	run_until(&got_ready);
+	ps = supervisor_ps(sup, NULL, 0, &err);
+	port = (int)json_integer_value(json_object_get(
+	    json_object_get(json_array_get(json_object_get(ps, "processes"), 0),
+	                    "ports"),
+	    "http"));
+	json_decref(ps);
+	cr_assert(port > 0);
+	/* env_clear: no HOME; the token names session and process. */
+	snprintf(want, sizeof want,
+	         "%d %d api web test-session-%d/api bar  %s\n", port, port,
+	         (int)getpid(), sub);
+	cr_expect_str_eq(line, want);
+	stop_and_wait();
+	rmdir(sub);
 	end_test();
 }
 
@@ -751,6 +850,19 @@ Test(backoff, gives_up_after_max_restarts_and_a_long_run_resets)
 	cr_expect_eq(backoff_on_exit(&c, &restarts, 5000, 0, &delay),
 	             BACKOFF_RESTART);
 	cr_expect_eq(restarts, 1);
+}
+
+Test(ports, distinct_free_loopback_ports)
+{
+	int ports[16];
+	struct insomnia_error err;
+
+	cr_assert(ports_alloc(ports, 16, &err) == 0, "%s", err.message);
+	for (int i = 0; i < 16; i++) {
+		cr_expect(ports[i] > 0 && ports[i] < 65536);
+		for (int j = 0; j < i; j++)
+			cr_expect_neq(ports[i], ports[j]);
+	}
 }
 
 Test(backoff, policies)
