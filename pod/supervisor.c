@@ -1010,6 +1010,8 @@ static int open_logs(struct supervisor *s, const struct supervisor_env *env,
 {
 	char path[INSOMNIA_PATH_MAX];
 
+	if (s->n == 0)
+		return 0; /* nothing will log: no logs dir in the session */
 	snprintf(path, sizeof path, "%s/logs", s->session_dir);
 	s->logs_dirfd =
 	    safedir_openat(env->session_dirfd, "logs", path, true, err);

@@ -107,7 +107,8 @@ struct supervisor_op *supervisor_act(struct supervisor *s,
                                      struct insomnia_error *err);
 void supervisor_op_cancel(struct supervisor_op *op);
 
-/* The logs dir (<session dir>/logs), for the logs method. */
+/* The logs dir (<session dir>/logs), for the logs method; -1 when the
+ * pod has no process (no logs dir is made then). */
 int supervisor_logs_dirfd(const struct supervisor *s);
 
 /* Is name a process of this pod? */
