@@ -129,6 +129,10 @@ int64_t proc_run_ms(const struct proc *p);
 /* {"code":N} | {"signal":"TERM"} | null (json_null when none). */
 json_t *proc_exit_json(const struct proc *p);
 
+/* One entry of ps (docs/protocol.md): name, state, pid, pgid, restarts,
+ * exit, started_at, ready, ports, reason, autostart. */
+json_t *proc_ps_json(const struct proc *p);
+
 /* "exited with status 3" / "killed by signal KILL". */
 void proc_exit_text(const struct proc *p, char *buf, size_t size);
 

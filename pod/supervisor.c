@@ -709,44 +709,13 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 
 /* ---- ps -------------------------------------------------------------- */
 
-static json_t *started_at(const struct proc *p)
-{
-	struct tm tm;
-	char sec[32], buf[48];
-
-	if (!p->runs || !gmtime_r(&p->started_real.tv_sec, &tm) ||
-	    !strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm))
-		return json_null();
-	snprintf(buf, sizeof buf, "%s.%03ldZ", sec,
-	         p->started_real.tv_nsec / 1000000);
-	return json_string(buf);
-}
-
-static json_t *proc_json(const struct proc *p)
-{
-	json_t *ports = json_object();
-
-	for (size_t i = 0; ports && i < p->spec->nports; i++)
-		json_object_set_new(ports, p->spec->ports[i],
-		                    json_integer(p->ports[i]));
-	return json_pack(
-	    "{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}", "name",
-	    p->spec->name, "state", proc_state_name(p->state), "pid",
-	    p->pid ? json_integer(p->pid) : json_null(), "pgid",
-	    p->pgid ? json_integer(p->pgid) : json_null(), "restarts",
-	    p->restarts, "exit", proc_exit_json(p), "started_at", started_at(p),
-	    "ready", p->state == PROC_READY, "ports", ports, "reason",
-	    p->reason[0] ? json_string(p->reason) : json_null(), "autostart",
-	    p->spec->autostart);
-}
-
 /* {"processes":[...]} for idx (in manifest order as given). */
 static json_t *ps_of(const struct supervisor *s, const size_t *idx, size_t n)
 {
 	json_t *list = json_array();
 
 	for (size_t k = 0; list && k < n; k++) {
-		json_t *one = proc_json(&s->procs[idx[k]]);
+		json_t *one = proc_ps_json(&s->procs[idx[k]]);
 		if (!one || json_array_append_new(list, one) < 0) {
 			json_decref(list);
 			return NULL;
