@@ -8,10 +8,9 @@
  * Two processes:
  *  - the monitor: start the pod with childstart (common/childstart.h: in
  *    its cwd, a new session, fds 0-2 only, default signals, empty mask,
- *    a pidfd), report its pid
- *    or why it could not start, then wait on a pidfd for its exit (and
- *    report the status) or for the client's release (and exit at once,
- *    so the pod is re-parented away);
+ *    then pidfd_open), report its pid or why it could not start, then wait on a
+ * pidfd for its exit (and report the status) or for the client's release (and
+ * exit at once, so the pod is re-parented away);
  *  - the log watcher, a fork of the monitor made before the pod starts:
  *    it alone owns the inotify instance on stderr.log and turns its
  *    events into LAUNCH_MSG_LOG reports.  It dies with the monitor
@@ -71,8 +70,6 @@ static enum launch_step launch_step_of(enum childstart_step step)
 	switch (step) {
 	case CHILDSTART_STEP_CHDIR:
 		return LAUNCH_STEP_CHDIR;
-	case CHILDSTART_STEP_PIDFD:
-		return LAUNCH_STEP_PIDFD;
 	default:
 		return LAUNCH_STEP_EXEC;
 	}
@@ -136,11 +133,11 @@ static void start_log_watcher(void)
 
 /* The pod: a session of its own (its pgid is its pid), fds 0-1 on
  * /dev/null and 2 on stderr.log, nothing else, default signals, none
- * blocked, in its working directory ("" for ours); a pidfd to follow it
- * by (without one it is killed and reaped: it does not outlive the
- * news).  No death signal: it outlives us once the client lets it go. */
-static pid_t start_pod(const char *cwd, const char *path, char **argv,
-                       int *pidfd)
+ * blocked, in its working directory ("" for ours).  No death signal: it
+ * outlives us once the client lets it go.  Its pidfd comes from
+ * pidfd_open (follow), not from clone: the client needs pidfd_open too,
+ * so a kernel without it is told by the monitor, first, by that name. */
+static pid_t start_pod(const char *cwd, const char *path, char **argv)
 {
 	static const int fds[3] = {-1, -1, LAUNCH_FD_LOG};
 	struct childstart_spec spec = {
@@ -151,16 +148,31 @@ static pid_t start_pod(const char *cwd, const char *path, char **argv,
 	    .fds = fds,
 	    .nfds = 3,
 	    .group = CHILDSTART_NEW_SESSION,
-	    .want_pidfd = true,
 	};
 	enum childstart_step step;
 	struct insomnia_error err;
 	pid_t pod;
 
-	if (childstart(&spec, &pod, pidfd, &step, &err) < 0)
+	if (childstart(&spec, &pod, NULL, &step, &err) < 0)
 		fail(launch_step_of(step), err.errnum);
 	close(LAUNCH_FD_LOG);
 	return pod;
+}
+
+/* A pidfd we cannot have is said so, and the pod does not outlive the
+ * news: it is our child, so its pid cannot be reused before we reap. */
+static int follow(pid_t pod)
+{
+	int pidfd = compat_pidfd_open(pod);
+	int saved = errno;
+
+	if (pidfd >= 0)
+		return pidfd;
+	kill(-pod, SIGKILL); /* its group: it leads it (a new session) */
+	while (waitpid(pod, NULL, 0) < 0 && errno == EINTR)
+		;
+	fail(LAUNCH_STEP_PIDFD, saved);
+	return -1;
 }
 
 /* A signal the client asks for (it may have no pidfd of its own): the
@@ -255,7 +267,8 @@ int main(int argc, char **argv)
 	if (argc < 5 || strcmp(argv[1], LAUNCH_PROTO_VERSION) != 0)
 		fail(LAUNCH_STEP_ARGS, EINVAL);
 	start_log_watcher();
-	pod = start_pod(argv[2], argv[3], argv + 4, &pidfd);
+	pod = start_pod(argv[2], argv[3], argv + 4);
+	pidfd = follow(pod);
 	report(LAUNCH_MSG_PID, pod, 0);
 	wait_pod(pod, pidfd);
 	return 0;
