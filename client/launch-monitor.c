@@ -8,9 +8,9 @@
  * Two processes:
  *  - the monitor: start the pod with childstart (common/childstart.h: in
  *    its cwd, a new session, fds 0-2 only, default signals, empty mask,
- *    then pidfd_open), report its pid or why it could not start, then wait on a
- * pidfd for its exit (and report the status) or for the client's release (and
- * exit at once, so the pod is re-parented away);
+ *    then pidfd_open), report its pid or why it could not start, then
+ *    wait on the pidfd for its exit (and report the status) or for the
+ *    client's release (and exit at once, so the pod is re-parented away);
  *  - the log watcher, a fork of the monitor made before the pod starts:
  *    it alone owns the inotify instance on stderr.log and turns its
  *    events into LAUNCH_MSG_LOG reports.  It dies with the monitor
