@@ -10,13 +10,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,6 +198,9 @@ Test(childstart, exactly_the_given_fds_even_when_sources_collide)
 		make_pipe(obj[k]);
 	int a = obj[0][0], b = obj[1][0], c = obj[2][0];
 	cr_assert(a < b && b < c && c < MAX_FDS);
+	/* one the caller left without close-on-exec: closed all the same */
+	int stray = dup(obj[0][1]);
+	cr_assert(stray > c && stray < MAX_FDS);
 	for (int i = 0; i < MAX_FDS; i++)
 		fds[i] = -1;
 	fds[0] = in[0];
@@ -233,6 +240,7 @@ Test(childstart, exactly_the_given_fds_even_when_sources_collide)
 
 	close(in[1]); /* cat ends */
 	cr_assert_eq(reap(pid), 0);
+	close(stray);
 	close(in[0]);
 	close(out[0]);
 	close(out[1]);
@@ -240,6 +248,60 @@ Test(childstart, exactly_the_given_fds_even_when_sources_collide)
 		close(obj[k][0]);
 		close(obj[k][1]);
 	}
+}
+
+/* close_range(2) made to fail with ENOSYS, as before Linux 5.9. */
+static int deny_close_range(void)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	             offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* In a forked process (the filter stays with it): a stray descriptor
+ * without close-on-exec is closed by the fallback too.  Exit code:
+ * 0 when the child had exactly fds 0-2. */
+static int closes_without_close_range(void)
+{
+	int in[2], out[2], fds[2];
+	char *argv[] = {"cat", NULL};
+	struct childstart_spec spec = {
+	    .path = "cat", .argv = argv, .fds = fds, .nfds = 2};
+	struct insomnia_error err;
+	pid_t pid;
+	char c;
+
+	if (deny_close_range() < 0 || pipe2(in, O_CLOEXEC) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || dup2(in[0], 40) != 40)
+		return 2;
+	fds[0] = in[0];
+	fds[1] = out[1];
+	if (childstart(&spec, &pid, NULL, NULL, &err) < 0)
+		return 3;
+	if (write(in[1], "x", 1) != 1 || read(out[0], &c, 1) != 1)
+		return 4;
+	return fd_set_of(pid) == 7 ? 0 : 5;
+}
+
+Test(childstart, closes_the_rest_without_close_range)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(closes_without_close_range());
+	int status = reap(pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0);
 }
 
 /* fds 0-2 are set before exec, so they can be read as soon as
