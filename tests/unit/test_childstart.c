@@ -13,6 +13,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -599,4 +600,82 @@ Test(childstart, pidfd_follows_the_child)
 	cr_assert_eq(poll(&p, 1, -1), 1);
 	cr_assert_eq(reap(pid), 0);
 	close(pidfd);
+}
+
+/* A kernel before 5.2 (clone refuses CLONE_PIDFD: EINVAL here; older
+ * ones ignore it), and optionally before 5.3 (no pidfd_open: ENOSYS). */
+static int old_kernel(bool with_pidfd_open)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	             offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, with_pidfd_open
+	                                  ? SECCOMP_RET_ALLOW
+	                                  : SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	             offsetof(struct seccomp_data, args[0])),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* In a forked process: exit 0 when the outcome is the expected one. */
+static int pidfd_on_old_kernel(bool with_pidfd_open)
+{
+	char *argv[] = {"sleep", "1000", NULL};
+	struct childstart_spec spec = {
+	    .path = "sleep", .argv = argv, .want_pidfd = true};
+	struct insomnia_error err;
+	enum childstart_step step;
+	int pidfd = -1, status;
+	pid_t pid;
+
+	if (old_kernel(with_pidfd_open) < 0)
+		return 2;
+	if (!with_pidfd_open) /* no pidfd: no child either, reaped */
+		return childstart(&spec, &pid, &pidfd, &step, &err) == -1 &&
+		               step == CHILDSTART_STEP_PIDFD &&
+		               err.errnum == ENOSYS && pidfd == -1 &&
+		               waitpid(-1, NULL, WNOHANG) == -1 &&
+		               errno == ECHILD
+		           ? 0
+		           : 3;
+	if (childstart(&spec, &pid, &pidfd, &step, &err) < 0 || pidfd < 0)
+		return 4;
+	kill(pid, SIGKILL);
+	struct pollfd p = {pidfd, POLLIN, 0};
+	if (poll(&p, 1, -1) != 1 || waitpid(pid, &status, 0) != pid)
+		return 5;
+	close(pidfd);
+	return WIFSIGNALED(status) ? 0 : 6;
+}
+
+static void assert_in_fork(int (*fn)(bool), bool arg)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(fn(arg));
+	int status = reap(pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0);
+}
+
+Test(childstart, pidfd_from_pidfd_open_when_clone_gives_none)
+{
+	assert_in_fork(pidfd_on_old_kernel, true);
+}
+
+Test(childstart, no_pidfd_at_all_is_told_and_the_child_is_gone)
+{
+	assert_in_fork(pidfd_on_old_kernel, false);
 }
