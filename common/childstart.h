@@ -24,7 +24,7 @@ enum childstart_group {
 	CHILDSTART_NEW_GROUP,   /* setpgid(0, 0): group id == pid */
 };
 
-/* What failed before the child could exec (childstart_failure.step). */
+/* What failed before the child could exec (childstart()'s *step). */
 enum childstart_step {
 	CHILDSTART_STEP_NONE,
 	CHILDSTART_STEP_CLONE, /* in the caller: no child */
