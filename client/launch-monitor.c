@@ -1,16 +1,16 @@
 /* pod-launch-monitor: starts one pod for a client and reports on it.
  *
  * An exec'd program, not a fork of the client, so that starting it costs
- * the same whatever the client's size (posix_spawn does not copy page
+ * the same whatever the client's size (childstart does not copy page
  * tables), and so that it starts with a clean signal state whatever the
  * client did with its own.  The contract is in common/launchmsg.h.
  *
  * Two processes:
- *  - the monitor: chdir to the pod's cwd, posix_spawn the pod (new
- *    session, fds 0-2 only, default signals, empty mask), report its pid
- *    or why it could not start, then wait on a pidfd for its exit (and
- *    report the status) or for the client's release (and exit at once,
- *    so the pod is re-parented away);
+ *  - the monitor: start the pod with childstart (common/childstart.h: in
+ *    its cwd, a new session, fds 0-2 only, default signals, empty mask,
+ *    then pidfd_open), report its pid or why it could not start, then
+ *    wait on the pidfd for its exit (and report the status) or for the
+ *    client's release (and exit at once, so the pod is re-parented away);
  *  - the log watcher, a fork of the monitor made before the pod starts:
  *    it alone owns the inotify instance on stderr.log and turns its
  *    events into LAUNCH_MSG_LOG reports.  It dies with the monitor
@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "childstart.h"
 #include "compat.h"
 #include "launchmsg.h"
 
@@ -61,6 +61,18 @@ static void fail(enum launch_step step, int errnum)
 {
 	report(LAUNCH_MSG_FAILED, errnum, step);
 	_exit(1);
+}
+
+/* What the client names in its message: a pod that could not be forked
+ * is told as one that could not be executed, as posix_spawn did. */
+static enum launch_step launch_step_of(enum childstart_step step)
+{
+	switch (step) {
+	case CHILDSTART_STEP_CHDIR:
+		return LAUNCH_STEP_CHDIR;
+	default:
+		return LAUNCH_STEP_EXEC;
+	}
 }
 
 /* ---- the log watcher ------------------------------------------------- */
@@ -119,44 +131,30 @@ static void start_log_watcher(void)
 
 /* ---- the pod ----------------------------------------------------------- */
 
-static int plan(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr)
+/* The pod: a session of its own (its pgid is its pid), fds 0-1 on
+ * /dev/null and 2 on stderr.log, nothing else, default signals, none
+ * blocked, in its working directory ("" for ours).  No death signal: it
+ * outlives us once the client lets it go.  Its pidfd comes from
+ * pidfd_open (follow), not from clone: the client needs pidfd_open too,
+ * so a kernel without it is told by the monitor, first, by that name. */
+static pid_t start_pod(const char *cwd, const char *path, char **argv)
 {
-	sigset_t none, all;
-	int rc;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	if ((rc = posix_spawn_file_actions_init(fa)) ||
-	    (rc = posix_spawnattr_init(attr)))
-		return rc;
-	if ((rc = posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY,
-	                                           0)) ||
-	    (rc = posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY,
-	                                           0)) ||
-	    (rc = posix_spawn_file_actions_adddup2(fa, LAUNCH_FD_LOG, 2)) ||
-	    (rc = posix_spawn_file_actions_addclosefrom_np(fa, 3)))
-		return rc;
-	/* the pod starts clean whatever its parents did with signals */
-	if ((rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID |
-	                                             POSIX_SPAWN_SETSIGMASK |
-	                                             POSIX_SPAWN_SETSIGDEF)) ||
-	    (rc = posix_spawnattr_setsigmask(attr, &none)))
-		return rc;
-	return posix_spawnattr_setsigdefault(attr, &all);
-}
-
-static pid_t start_pod(const char *path, char **argv)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
+	static const int fds[3] = {-1, -1, LAUNCH_FD_LOG};
+	struct childstart_spec spec = {
+	    .path = path,
+	    .argv = argv,
+	    .envp = environ,
+	    .cwd = cwd[0] ? cwd : NULL,
+	    .fds = fds,
+	    .nfds = 3,
+	    .group = CHILDSTART_NEW_SESSION,
+	};
+	enum childstart_step step;
+	struct insomnia_error err;
 	pid_t pod;
-	int rc = plan(&fa, &attr);
 
-	if (rc)
-		fail(LAUNCH_STEP_EXEC, rc);
-	rc = posix_spawn(&pod, path, &fa, &attr, argv, environ);
-	if (rc)
-		fail(LAUNCH_STEP_EXEC, rc);
+	if (childstart(&spec, &pod, NULL, &step, &err) < 0)
+		fail(launch_step_of(step), err.errnum);
 	close(LAUNCH_FD_LOG);
 	return pod;
 }
@@ -230,11 +228,11 @@ static void wait_pod(pid_t pod, int pidfd)
 /* ---- main -------------------------------------------------------------- */
 
 /* The client starts us with default signals and none blocked
- * (POSIX_SPAWN_SETSIGDEF, SETSIGMASK), whatever it did with its own: a
+ * (childstart), whatever it did with its own: a
  * caller ignoring SIGCHLD would otherwise make the pod's status vanish.
  * That one is checked again here, as it is the one we rely on.  SIGPIPE
  * is ignored so that a vanished client is an error on write, not our
- * death; the pod gets every signal back to default (plan()). */
+ * death; the pod gets every signal back to default (childstart). */
 static void reset_signals(void)
 {
 	sigset_t none;
@@ -268,10 +266,8 @@ int main(int argc, char **argv)
 	fcntl(LAUNCH_FD_REPORT, F_SETFL, O_NONBLOCK);
 	if (argc < 5 || strcmp(argv[1], LAUNCH_PROTO_VERSION) != 0)
 		fail(LAUNCH_STEP_ARGS, EINVAL);
-	if (argv[2][0] && chdir(argv[2]) < 0)
-		fail(LAUNCH_STEP_CHDIR, errno);
 	start_log_watcher();
-	pod = start_pod(argv[3], argv + 4);
+	pod = start_pod(argv[2], argv[3], argv + 4);
 	pidfd = follow(pod);
 	report(LAUNCH_MSG_PID, pod, 0);
 	wait_pod(pod, pidfd);

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "childstart.h"
 #include "deadline.h"
 #include "fdio.h"
 
@@ -54,65 +54,6 @@ const char *launch_monitor_path(char *buf, size_t size)
 }
 
 /* ---- starting the monitor ------------------------------------------ */
-
-/* The three descriptors the monitor gets at fixed numbers, first moved
- * above them so that no dup2 of the plan overwrites a later source. */
-struct handover {
-	int fd[3]; /* report (write), release (read), log */
-};
-
-static int handover_init(struct handover *h, int report_w, int release_r,
-                         int log_fd)
-{
-	int src[3] = {report_w, release_r, log_fd};
-
-	for (int i = 0; i < 3; i++) {
-		h->fd[i] = fcntl(src[i], F_DUPFD_CLOEXEC, LAUNCH_FD_LOG + 1);
-		if (h->fd[i] < 0) {
-			int saved = errno;
-			while (i-- > 0)
-				close(h->fd[i]);
-			errno = saved;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void handover_close(struct handover *h)
-{
-	for (int i = 0; i < 3; i++)
-		close(h->fd[i]);
-}
-
-/* fds 0-2 on /dev/null, ours at 3-5, nothing else; a session of its own
- * (a Ctrl-C meant for the client's group must not kill it), default
- * signals and none blocked whatever the client did. */
-static int monitor_plan(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr,
-                        const struct handover *h)
-{
-	static const int at[3] = {LAUNCH_FD_REPORT, LAUNCH_FD_RELEASE,
-	                          LAUNCH_FD_LOG};
-	sigset_t none, all;
-	int rc = 0;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	for (int fd = 0; fd < 3 && !rc; fd++)
-		rc = posix_spawn_file_actions_addopen(
-		    fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
-	for (int i = 0; i < 3 && !rc; i++)
-		rc = posix_spawn_file_actions_adddup2(fa, h->fd[i], at[i]);
-	rc = rc ? rc
-	        : posix_spawn_file_actions_addclosefrom_np(fa,
-	                                                   LAUNCH_FD_LOG + 1);
-	rc = rc ? rc
-	        : posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID |
-	                                             POSIX_SPAWN_SETSIGMASK |
-	                                             POSIX_SPAWN_SETSIGDEF);
-	rc = rc ? rc : posix_spawnattr_setsigmask(attr, &none);
-	return rc ? rc : posix_spawnattr_setsigdefault(attr, &all);
-}
 
 /* argv: name, protocol version, cwd ("" for ours), path, pod argv. */
 static char **monitor_argv(const struct launch_spec *spec)
@@ -170,15 +111,24 @@ static char **monitor_envp(const struct launch_spec *spec)
 	return envp;
 }
 
-static int spawn_monitor(const struct launch_spec *spec,
-                         const struct handover *h, pid_t *pid,
-                         struct insomnia_error *err)
+/* fds 0-2 on /dev/null, ours at 3-5, nothing else; a session of its own
+ * (a Ctrl-C meant for the client's group must not kill it), default
+ * signals and none blocked whatever the client did.  No death signal:
+ * the client's thread may end before the monitor is released. */
+static int spawn_monitor(const struct launch_spec *spec, const int *fds,
+                         pid_t *pid, struct insomnia_error *err)
 {
 	char buf[PATH_MAX];
 	const char *path = launch_monitor_path(buf, sizeof buf);
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	char **argv = monitor_argv(spec), **envp = monitor_envp(spec);
+	struct childstart_spec cs = {
+	    .path = path,
+	    .argv = argv,
+	    .envp = envp,
+	    .fds = fds,
+	    .nfds = LAUNCH_FD_LOG + 1,
+	    .group = CHILDSTART_NEW_SESSION,
+	};
 	int rc;
 
 	if (!argv || !envp) {
@@ -187,25 +137,12 @@ static int spawn_monitor(const struct launch_spec *spec,
 		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
 		                          "out of memory");
 	}
-	if ((rc = posix_spawn_file_actions_init(&fa))) {
-		free(argv);
-		free(envp);
-		return insomnia_error_set_errno(
-		    err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
-		    "cannot prepare to start %s", path);
-	}
-	if (!(rc = posix_spawnattr_init(&attr))) {
-		rc = monitor_plan(&fa, &attr, h);
-		if (!rc)
-			rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
-		posix_spawnattr_destroy(&attr);
-	}
-	posix_spawn_file_actions_destroy(&fa);
+	rc = childstart(&cs, pid, NULL, NULL, err);
 	free(argv);
 	free(envp);
-	if (rc)
+	if (rc < 0)
 		return insomnia_error_set_errno(
-		    err, INSOMNIA_ERR_LAUNCH_FAILED, rc,
+		    err, INSOMNIA_ERR_LAUNCH_FAILED, err->errnum,
 		    "cannot start the launch monitor %s "
 		    "(INSOMNIA_LAUNCH_MONITOR "
 		    "overrides its path)",
@@ -309,7 +246,7 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
                  struct insomnia_error *err)
 {
 	int report[2] = {-1, -1}, release[2] = {-1, -1};
-	struct handover h;
+	int fds[LAUNCH_FD_LOG + 1] = {-1, -1, -1, -1, -1, -1};
 	int rc = -1;
 
 	*out = (struct launch){0, 0, -1, -1};
@@ -321,14 +258,10 @@ int launch_start(const struct launch_spec *spec, struct launch *out,
 		                         "cannot create pipes");
 		goto out;
 	}
-	if (handover_init(&h, report[1], release[0], spec->stderr_fd) < 0) {
-		insomnia_error_set_errno(err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
-		                         "cannot prepare descriptors");
-		goto out;
-	}
-	rc = spawn_monitor(spec, &h, &out->monitor, err);
-	handover_close(&h);
-	if (rc < 0)
+	fds[LAUNCH_FD_REPORT] = report[1];
+	fds[LAUNCH_FD_RELEASE] = release[0];
+	fds[LAUNCH_FD_LOG] = spec->stderr_fd;
+	if ((rc = spawn_monitor(spec, fds, &out->monitor, err)) < 0)
 		goto out;
 	fcntl(report[0], F_SETFL, O_NONBLOCK);
 	out->report_fd = report[0];

@@ -1,8 +1,9 @@
 /* launch.h: starting the pod detached, without losing its exit status.
  *
- * The client posix_spawns a small exec'd helper, pod-launch-monitor
- * (client/launch-monitor.c; contract in common/launchmsg.h).  Its cost does
- * not depend on the client's size (no page tables are copied), and it
+ * The client starts a small exec'd helper, pod-launch-monitor
+ * (client/launch-monitor.c; contract in common/launchmsg.h), with
+ * childstart (common/childstart.h).  Its cost does not depend on the
+ * client's size (no page tables are copied), and it
  * starts with default signals whatever the client did with its own.  The
  * monitor starts the pod in a new session (so the pod's pgid is its pid)
  * with only fds 0-2, holds a pidfd on it, and reports over a pipe: the
@@ -40,7 +41,7 @@ struct launch_spec {
 	const char *cwd;   /* may be NULL */
 	/* "NAME=value" entries (NULL-terminated; may be NULL) set in the
 	 * pod's environment over the caller's, which is left untouched:
-	 * the monitor gets a copy (posix_spawn's envp) and hands it on. */
+	 * the monitor gets a copy (childstart's envp) and hands it on. */
 	char *const *env;
 };
 

@@ -24,13 +24,16 @@ enum childstart_group {
 	CHILDSTART_NEW_GROUP,   /* setpgid(0, 0): group id == pid */
 };
 
-/* What failed before the child could exec (childstart_failure.step). */
+/* What failed before the child could exec (childstart()'s *step). */
 enum childstart_step {
 	CHILDSTART_STEP_NONE,
 	CHILDSTART_STEP_CLONE, /* in the caller: no child */
 	CHILDSTART_STEP_SETUP, /* session/group, fds, signals, death signal */
 	CHILDSTART_STEP_CHDIR,
 	CHILDSTART_STEP_EXEC,
+	/* in the caller, want_pidfd: no pidfd could be had (Linux < 5.3);
+	 * the child was killed with its group and reaped */
+	CHILDSTART_STEP_PIDFD,
 };
 
 struct childstart_spec {
@@ -47,8 +50,9 @@ struct childstart_spec {
 	const int *fds;
 	size_t nfds;
 	enum childstart_group group;
-	int death_signal; /* PR_SET_PDEATHSIG, or 0 */
-	bool want_pidfd;  /* fill *pidfd (close-on-exec) */
+	/* PR_SET_PDEATHSIG, or 0.  Sent when the calling THREAD ends. */
+	int death_signal;
+	bool want_pidfd; /* fill *pidfd (close-on-exec) */
 };
 
 /* Start the child.  0 with *pid (and *pidfd when asked); -1 with err:

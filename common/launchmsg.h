@@ -2,7 +2,7 @@
  *
  * The client (client/launch.c) starts the monitor program
  * (client/launch-monitor.c, installed as pod-launch-monitor) with
- * posix_spawn and this contract:
+ * childstart (common/childstart.h) and this contract:
  *
  *   argv:  pod-launch-monitor LAUNCH_PROTO_VERSION CWD PATH ARGV0 [ARG...]
  *          CWD "" means the monitor's own (the client's) cwd.
