@@ -434,7 +434,8 @@ Test(supervise, redis_and_an_http_server_start_in_dependency_order)
 	json_decref(ps);
 
 	/* each says when it serves: follow their logs for that */
-	wait_log("web", "db", "Ready to accept connections");
+	/* redis 6 logs "Ready to accept", redis 7 "now ready to accept" */
+	wait_log("web", "db", "eady to accept connections");
 	wait_log("web", "web", "Serving HTTP");
 	snprintf(sock, sizeof sock, "%s", e2e_rundir("web", "db.sock"));
 	cr_assert(redis_pings(sock), "redis did not answer PING on %s", sock);
