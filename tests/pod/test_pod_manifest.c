@@ -118,7 +118,9 @@ Test(pod_manifest, a_good_manifest_starts)
 	    "--overlay",
 	    "[pod]\nname = \"web\"\nlogs = { max_size = \"1MB\", keep = 2 }\n"
 	    "[process.db]\nshell = \"exec sleep 1000\"\nports = [\"db\"]\n"
-	    "[process.api]\ncommand = [\"echo\", \"${port.db}\"]\n"
+	    /* runs on (policy always: exiting before ready fails the
+	     * start, docs/supervision.md) */
+	    "[process.api]\ncommand = [\"sleep\", \"${port.db}\"]\n"
 	    "depends_on = { db = \"ready\" }\n"
 	    "restart = { policy = \"always\", backoff = \"0ms..1s\" }\n"
 	    "stop = { signal = \"INT\", grace = \"1s\" }\n",
