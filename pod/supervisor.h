@@ -1,17 +1,20 @@
-/* supervisor.h: the processes of a pod (docs/manifest.md, "Behaviour"):
+/* supervisor.h: the processes of a pod (docs/supervision.md):
  * start in dependency order (independent branches at once), restart by
  * policy with backoff, stop in reverse order, all on the pod's loop with
  * no polling.  Exits come from SIGCHLD on the loop (the pod is a child
  * subreaper, so orphans of its processes are reaped here too); each
  * process's state machine is in proc.h.
  *
- * Rules chosen (documented in docs/manifest.md):
+ * Rules chosen (documented in docs/supervision.md):
  *  - Dependents of a process that restarts keep running.
  *  - A dependency that ends `failed` leaves its waiting dependents
  *    `blocked` (reason names it); they wait again if it is restarted.
- *  - Before the pod is ready, an autostart process that exits (other than
- *    status 0 with policy no or on-failure) or cannot be started fails
- *    the pod's start. */
+ *  - Before the pod is ready, an autostart process (or a dependency of
+ *    one) that exits (other than status 0 with policy no or on-failure)
+ *    or cannot be started fails the pod's start.
+ *  - The ready hook waits until every autostart process stayed ready
+ *    for a settle (200 ms), so one that dies at once fails the start.
+ *  - A run ends once what it left (killed by token and group) is gone. */
 #ifndef INSOMNIA_POD_SUPERVISOR_H
 #define INSOMNIA_POD_SUPERVISOR_H
 
