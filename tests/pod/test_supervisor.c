@@ -196,6 +196,7 @@ static struct supervisor *sup;
 static bool got_ready, got_stopped, timed_out;
 static struct insomnia_error failed_why;
 static bool got_failed;
+static int64_t settle_ms = -1; /* -1: the default */
 
 static void on_ready(void *arg)
 {
@@ -235,6 +236,7 @@ static void setup(void)
 	struct timeval tv = {30, 0};
 
 	nrecs = 0;
+	settle_ms = -1;
 	got_ready = got_stopped = got_failed = timed_out = false;
 	cr_assert(mkdtemp(tmp));
 	tmpfd = open(tmp, O_DIRECTORY | O_CLOEXEC);
@@ -349,6 +351,8 @@ static void start(void)
 	sup = supervisor_new(base, &man, &env, (struct events *)&recorder,
 	                     &hooks, &err);
 	cr_assert(sup, "%s", err.message);
+	if (settle_ms >= 0)
+		supervisor_set_settle(sup, settle_ms);
 	cr_assert(supervisor_start(sup, &err) == 0, "%s", err.message);
 }
 
@@ -451,6 +455,27 @@ Test(supervisor, failure_before_ready_names_the_process_and_its_output)
 	cr_expect(strstr(failed_why.detail, "last words\n"));
 	cr_expect(find("sleeper", "stopped") > find("bad", "failed"));
 	cr_expect_eq(count("after", "starting"), 0);
+	end_test();
+}
+
+Test(supervisor, a_process_dying_right_after_its_start_fails_the_start)
+{
+	add("sleeper", "exec sleep 1000");
+	add("quick", "echo bad config >&2; exit 2");
+	/* A long settle: its exit surely comes first; the wait is on
+	 * events, not on the settle. */
+	settle_ms = 60000;
+	start();
+	run_until(&got_stopped);
+
+	cr_assert(got_failed);
+	cr_expect(!got_ready);
+	cr_expect(find("quick", "ready") >= 0, "it was ready for a moment");
+	cr_expect_str_eq(failed_why.message,
+	                 "process quick failed before the pod was ready: "
+	                 "exited with status 2");
+	cr_expect(strstr(failed_why.detail, "bad config"), "%s",
+	          failed_why.detail);
 	end_test();
 }
 
