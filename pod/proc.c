@@ -313,10 +313,10 @@ int proc_spawn(struct proc *p, const struct proc_env *env,
 	close(l.errp[1]);
 	l.out[1] = l.errp[1] = -1;
 	record(p, env->pod_dirfd);
-	if (proclog_attach(p->log, l.out[0], l.errp[0], err) == 0)
-		l.out[0] = l.errp[0] = -1; /* taken over */
-	else
+	/* Taken over, closed at once when it fails (proclog.h). */
+	if (proclog_attach(p->log, l.out[0], l.errp[0], err) < 0)
 		proclog_note(p->log, err->message);
+	l.out[0] = l.errp[0] = -1;
 	rc = 0;
 out:
 	launch_free(&l);
