@@ -14,6 +14,7 @@
 struct events {
 	struct podsession *session;
 	struct server *server;
+	bool progress;
 };
 
 struct events *events_new(struct podsession *session)
@@ -28,6 +29,11 @@ struct events *events_new(struct podsession *session)
 void events_set_server(struct events *ev, struct server *server)
 {
 	ev->server = server;
+}
+
+void events_set_progress(struct events *ev, bool on)
+{
+	ev->progress = on;
 }
 
 bool events_wanted(const struct events *ev, enum event_kind kind,
@@ -91,6 +97,28 @@ static void journal_process(struct events *ev, const json_t *data)
 		podlog("session %s: %s", ev->session->id, err.message);
 }
 
+/* "process db: exited (exit 3)", "process web: running (pid 42)". */
+static void progress_line(const json_t *data)
+{
+	const json_t *exit = json_object_get(data, "exit");
+	const json_t *code = json_object_get(exit, "code");
+	const char *sig = get_str(exit, "signal"),
+	           *reason = get_str(data, "reason");
+	json_int_t pid = json_integer_value(json_object_get(data, "pid"));
+	char what[96] = "";
+
+	if (json_is_integer(code))
+		snprintf(what, sizeof what, " (exit %lld)",
+		         (long long)json_integer_value(code));
+	else if (sig)
+		snprintf(what, sizeof what, " (signal %s)", sig);
+	else if (pid > 0)
+		snprintf(what, sizeof what, " (pid %lld)", (long long)pid);
+	podlog("process %s: %s%s%s%s", get_str(data, "process"),
+	       get_str(data, "state"), what, reason ? ": " : "",
+	       reason ? reason : "");
+}
+
 static void broadcast(struct events *ev, enum event_kind kind,
                       const char *process, json_t *data)
 {
@@ -124,6 +152,8 @@ void events_publish(struct events *ev, enum event_kind kind,
 		return;
 	if (kind == EVENT_PROCESS)
 		journal_process(ev, data);
+	if (kind == EVENT_PROCESS && ev->progress)
+		progress_line(data);
 	broadcast(ev, kind, process, data);
 	json_decref(data);
 }

@@ -36,6 +36,12 @@ struct events *events_new(struct podsession *session);
  * NULL before: events are then only journalled). */
 void events_set_server(struct events *ev, struct server *server);
 
+/* While on (the pod's start and stop), each process event is also a
+ * line on the pod's stderr, "process db: running (pid 42)", so a
+ * spawner's progress callback shows what the start is waiting for.  Off
+ * while the pod is ready: a crash loop must not grow stderr.log. */
+void events_set_progress(struct events *ev, bool on);
+
 /* Would anyone receive an event of kind about process (NULL: pod-wide)?
  * Cheap: lets the log path skip building JSON nobody reads. */
 bool events_wanted(const struct events *ev, enum event_kind kind,

@@ -178,6 +178,7 @@ static bool enter_stopping(struct pod *p, const char *journal_reason,
 	if (!state_enter(&p->state, POD_STOPPING))
 		return false;
 	podsession_stopping(&p->session, journal_reason, detail);
+	events_set_progress(p->events, true);
 	publish_state(p);
 	publish_pod_event(p, journal_reason);
 	supervisor_stop_all(p->supervisor);
@@ -252,6 +253,7 @@ static void on_ready(void *arg)
 
 	if (!state_enter(&p->state, POD_READY))
 		return; /* stopping already: no ready line */
+	events_set_progress(p->events, false);
 	publish_state(p);
 	if (podsession_ready(&p->session, &err) < 0 ||
 	    announce_ready(p, &err) < 0) {
@@ -370,6 +372,7 @@ static int setup_loop(struct pod *p, struct insomnia_error *err)
 	if (!p->events)
 		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
 		                          "out of memory");
+	events_set_progress(p->events, true);
 	p->ctx.state = &p->state;
 	p->ctx.events = p->events;
 	p->ctx.request_stop = request_stop;
