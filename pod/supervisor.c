@@ -2,7 +2,7 @@
  * loop (supervisor.h; the rules are in docs/supervision.md).
  *
  * Each process has a goal (want_up) and a state (proc.h).  Every change
- * of either ends in reconcile(), which walks the processes in dependency
+ * of either ends in sup_reconcile(), which walks the processes in dependency
  * order and moves each one step towards its goal: stops in reverse order
  * (a process only once no dependent of it still runs), starts in order (a
  * process only once each dependency reached its condition).  Hooks and
@@ -29,6 +29,7 @@
 #include "proctree.h"
 #include "reaper.h"
 #include "safedir.h"
+#include "supervisor-int.h"
 
 /* How long the leftovers of a run may take to die after SIGKILL before
  * the run's end is handled anyway (a bound, not a wait: their deaths come
@@ -41,49 +42,6 @@
  * fails the start (with its output) instead of a "ready" pod. */
 #define SETTLE_MS 200
 
-enum sup_phase {
-	SUP_IDLE,     /* made, not started */
-	SUP_STARTING, /* autostart processes on their way */
-	SUP_READY,    /* the ready hook was called */
-	SUP_STOPPING, /* everything on its way down */
-};
-
-struct supervisor_op {
-	struct supervisor *s;
-	enum supervisor_verb verb;
-	size_t *idx;
-	uint64_t *runs0; /* each target's runs when asked */
-	size_t n;
-	supervisor_done_fn done;
-	void *arg;
-	bool cancelled;
-	struct supervisor_op *next;
-};
-
-struct supervisor {
-	struct event_base *base;
-	const struct manifest *m;
-	char *pod_name, *pod_dir, *session_id, *session_dir;
-	int pod_dirfd;
-	int logs_dirfd;
-	struct events *ev;
-	struct supervisor_hooks hooks;
-	struct proc *procs;
-	size_t n;
-	struct reaper *reaper;
-	struct event *notify;
-	struct event *settle; /* before the ready hook (SETTLE_MS) */
-	int64_t settle_ms;
-	bool settle_armed;
-	uint64_t rng;
-	enum sup_phase phase;
-	bool in_reconcile, again;
-	bool ready_sent, fail_pending, fail_sent, stopped_sent;
-	struct insomnia_error fail_err;
-	struct supervisor_op *ops;
-};
-
-static void reconcile(struct supervisor *s);
 static void start_failure(struct supervisor *s, struct proc *p,
                           const char *what);
 
@@ -358,7 +316,7 @@ static void down_step(struct supervisor *s, struct proc *p)
 
 /* ---- the walk -------------------------------------------------------- */
 
-static void reconcile(struct supervisor *s)
+void sup_reconcile(struct supervisor *s)
 {
 	if (s->in_reconcile) {
 		s->again = true;
@@ -457,7 +415,7 @@ static void run_ended(struct supervisor *s, struct proc *p)
 		set_state(s, p, PROC_STOPPED, NULL);
 	else
 		exited_alone(s, p, p->drained_run_ms);
-	reconcile(s);
+	sup_reconcile(s);
 }
 
 /* Could a process that just ended have left anything alive?  Whatever it
@@ -547,7 +505,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	} else if (p->state == PROC_BACKOFF) {
 		/* Back through the dependency check: waiting or starting. */
 		p->state = PROC_STOPPED;
-		reconcile(s);
+		sup_reconcile(s);
 	}
 }
 
@@ -577,77 +535,6 @@ static bool pod_ready(const struct supervisor *s)
 			return false;
 	}
 	return true;
-}
-
-/* Is target k of op over?  0 not yet, 1 done, -1 failed (err says). */
-static int op_target(struct supervisor_op *op, size_t k,
-                     struct insomnia_error *err)
-{
-	struct supervisor *s = op->s;
-	struct proc *p = &s->procs[op->idx[k]];
-	const char *name = p->spec->name;
-
-	if (op->verb == SUPERVISOR_STOP)
-		return !p->pid && !proc_state_live(p->state);
-	if (!p->want_up && s->phase == SUP_STOPPING)
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
-		                          "the pod is stopping");
-	if (!p->want_up)
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
-		                          "process %s was stopped", name);
-	if (p->state == PROC_FAILED || p->state == PROC_BLOCKED)
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
-		                          "process %s %s: %s", name,
-		                          proc_state_name(p->state), p->reason);
-	return p->runs > op->runs0[k] && p->state != PROC_STARTING;
-}
-
-static json_t *ps_of(const struct supervisor *s, const size_t *idx, size_t n);
-
-static void op_free(struct supervisor_op *op)
-{
-	free(op->idx);
-	free(op->runs0);
-	free(op);
-}
-
-/* Call done for op if it is over; true when it was (and is freed). */
-static bool op_settle(struct supervisor_op *op)
-{
-	struct insomnia_error err;
-	bool failed = false;
-	json_t *result;
-
-	insomnia_error_clear(&err);
-	for (size_t k = 0; k < op->n; k++) {
-		int r = op_target(op, k, failed ? NULL : &err);
-		if (r == 0)
-			return false;
-		failed |= r < 0;
-	}
-	if (!op->cancelled) {
-		result = ps_of(op->s, op->idx, op->n);
-		op->done(op->arg, result, failed ? &err : NULL);
-		json_decref(result);
-	}
-	op_free(op);
-	return true;
-}
-
-static void settle_ops(struct supervisor *s)
-{
-	struct supervisor_op **pp = &s->ops;
-
-	while (*pp) {
-		struct supervisor_op *op = *pp;
-		/* Unlink first: done may start another operation. */
-		*pp = op->next;
-		if (!op_settle(op)) {
-			op->next = *pp;
-			*pp = op;
-			pp = &op->next;
-		}
-	}
 }
 
 static bool has_autostart(const struct supervisor *s)
@@ -698,108 +585,13 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 			s->hooks.start_failed(s->hooks.arg, &s->fail_err);
 	}
 	watch_settle(s);
-	settle_ops(s);
+	sup_settle_ops(s);
 	/* Last: the caller may free the supervisor from stopped. */
 	if (s->phase == SUP_STOPPING && !s->stopped_sent && all_down(s)) {
 		s->stopped_sent = true;
 		if (s->hooks.stopped)
 			s->hooks.stopped(s->hooks.arg);
 	}
-}
-
-/* ---- ps -------------------------------------------------------------- */
-
-/* {"processes":[...]} for idx (in manifest order as given). */
-static json_t *ps_of(const struct supervisor *s, const size_t *idx, size_t n)
-{
-	json_t *list = json_array();
-
-	for (size_t k = 0; list && k < n; k++) {
-		json_t *one = proc_ps_json(&s->procs[idx[k]]);
-		if (!one || json_array_append_new(list, one) < 0) {
-			json_decref(list);
-			return NULL;
-		}
-	}
-	return list ? json_pack("{s:o}", "processes", list) : NULL;
-}
-
-/* Indexes of names (all when NULL), in manifest order, duplicates
- * dropped.  NULL with err. */
-static size_t *pick(const struct supervisor *s, const char *const *names,
-                    size_t n, size_t *count, struct insomnia_error *err)
-{
-	bool *want = calloc(s->n + 1, sizeof *want);
-	size_t *idx = calloc(s->n + 1, sizeof *idx);
-	size_t k = 0;
-
-	if (!want || !idx) {
-		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
-		                         "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i < n && names; i++) {
-		size_t j = 0;
-		while (j < s->n && strcmp(s->procs[j].spec->name, names[i]))
-			j++;
-		if (j == s->n) {
-			insomnia_error_set(err, INSOMNIA_ERR_UNKNOWN_PROCESS,
-			                   "no process %s in pod %s", names[i],
-			                   s->pod_name);
-			goto fail;
-		}
-		want[j] = true;
-	}
-	for (size_t j = 0; j < s->n; j++)
-		if (!names || want[j])
-			idx[k++] = j;
-	free(want);
-	*count = k;
-	return idx;
-fail:
-	free(want);
-	free(idx);
-	return NULL;
-}
-
-json_t *supervisor_ps(const struct supervisor *s, const char *const *names,
-                      size_t n, struct insomnia_error *err)
-{
-	size_t count = 0;
-	size_t *idx = pick(s, names, n, &count, err);
-	json_t *r;
-
-	if (!idx)
-		return NULL;
-	r = ps_of(s, idx, count);
-	free(idx);
-	if (!r)
-		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
-		                         "out of memory");
-	return r;
-}
-
-void supervisor_counts(const struct supervisor *s, size_t *ready, size_t *total)
-{
-	size_t r = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		r += s->procs[i].state == PROC_READY;
-	*ready = r;
-	*total = s->n;
-}
-
-int supervisor_logs_dirfd(const struct supervisor *s)
-{
-	return s->logs_dirfd;
-}
-
-bool supervisor_has(const struct supervisor *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->procs[i].spec->name, name) == 0)
-			return true;
-	return false;
 }
 
 /* ---- goals ----------------------------------------------------------- */
@@ -824,27 +616,27 @@ static void rearm(struct supervisor *s, struct proc *p)
 
 /* p and what it depends on should run; a failed dependency tries again
  * (an exited one has done its part). */
-static void mark_up(struct supervisor *s, struct proc *p, bool target)
+void sup_mark_up(struct supervisor *s, struct proc *p, bool target)
 {
 	p->want_up = true;
 	if (target || p->state == PROC_FAILED)
 		rearm(s, p);
 	for (size_t i = 0; i < p->spec->ndeps; i++)
-		mark_up(s, &s->procs[p->spec->deps[i].index], false);
+		sup_mark_up(s, &s->procs[p->spec->deps[i].index], false);
 }
 
 /* p and everything depending on it should not run. */
-static void mark_down(struct supervisor *s, struct proc *p)
+void sup_mark_down(struct supervisor *s, struct proc *p)
 {
 	p->want_up = false;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->procs[i].want_up && depends_on(&s->procs[i], p->index))
-			mark_down(s, &s->procs[i]);
+			sup_mark_down(s, &s->procs[i]);
 }
 
-static void restart_one(struct supervisor *s, struct proc *p)
+void sup_restart_one(struct supervisor *s, struct proc *p)
 {
-	mark_up(s, p, false);
+	sup_mark_up(s, p, false);
 	p->restarts = 0;
 	if (p->draining)
 		p->state = PROC_STOPPING; /* ended: start it afresh */
@@ -853,111 +645,6 @@ static void restart_one(struct supervisor *s, struct proc *p)
 		begin_stop(s, p); /* reaped while wanted up: started again */
 	else if (p->state != PROC_STOPPING)
 		rearm(s, p);
-}
-
-/* ---- operations ------------------------------------------------------ */
-
-static int check_verb(const struct supervisor *s, enum supervisor_verb verb,
-                      const struct proc *p, struct insomnia_error *err)
-{
-	const char *name = p->spec->name;
-	enum proc_state st = p->state;
-
-	if (verb == SUPERVISOR_START && p->want_up &&
-	    (st == PROC_RUNNING || st == PROC_READY || st == PROC_STARTING ||
-	     st == PROC_WAITING))
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
-		                          "process %s is already %s", name,
-		                          proc_state_name(st));
-	if (verb == SUPERVISOR_STOP &&
-	    (st == PROC_STOPPED || st == PROC_EXITED || st == PROC_FAILED ||
-	     (st == PROC_STOPPING && !p->want_up)))
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
-		                          "process %s is already %s", name,
-		                          proc_state_name(st));
-	return 0;
-}
-
-static struct supervisor_op *op_new(struct supervisor *s,
-                                    enum supervisor_verb verb, size_t *idx,
-                                    size_t n, supervisor_done_fn done,
-                                    void *arg)
-{
-	struct supervisor_op *op = calloc(1, sizeof *op);
-
-	if (!op || !(op->runs0 = calloc(n + 1, sizeof *op->runs0))) {
-		free(op);
-		return NULL;
-	}
-	*op = (struct supervisor_op){s,    verb, idx,   op->runs0, n,
-	                             done, arg,  false, NULL};
-	for (size_t k = 0; k < n; k++)
-		op->runs0[k] = s->procs[idx[k]].runs;
-	return op;
-}
-
-static void apply(struct supervisor *s, enum supervisor_verb verb,
-                  struct proc *p)
-{
-	switch (verb) {
-	case SUPERVISOR_START:
-		mark_up(s, p, true);
-		break;
-	case SUPERVISOR_STOP:
-		mark_down(s, p);
-		break;
-	case SUPERVISOR_RESTART:
-		restart_one(s, p);
-		break;
-	}
-}
-
-struct supervisor_op *supervisor_act(struct supervisor *s,
-                                     enum supervisor_verb verb,
-                                     const char *const *names, size_t n,
-                                     supervisor_done_fn done, void *arg,
-                                     struct insomnia_error *err)
-{
-	struct supervisor_op *op;
-	size_t count = 0, *idx;
-
-	if (s->phase == SUP_STOPPING || s->phase == SUP_IDLE) {
-		insomnia_error_set(
-		    err, INSOMNIA_ERR_PROCESS_STATE, "the pod is %s",
-		    s->phase == SUP_IDLE ? "not started" : "stopping");
-		return NULL;
-	}
-	if (!names || n == 0 || !done) {
-		insomnia_error_set(err, INSOMNIA_ERR_USAGE, "no process named");
-		return NULL;
-	}
-	idx = pick(s, names, n, &count, err);
-	if (!idx)
-		return NULL;
-	for (size_t k = 0; k < count; k++)
-		if (check_verb(s, verb, &s->procs[idx[k]], err) < 0)
-			goto fail;
-	op = op_new(s, verb, idx, count, done, arg);
-	if (!op) {
-		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
-		                         "out of memory");
-		goto fail;
-	}
-	for (size_t k = 0; k < count; k++)
-		apply(s, verb, &s->procs[idx[k]]);
-	op->next = s->ops;
-	s->ops = op;
-	reconcile(s);
-	return op;
-fail:
-	free(idx);
-	return NULL;
-}
-
-void supervisor_op_cancel(struct supervisor_op *op)
-{
-	if (op)
-		op->cancelled = true;
 }
 
 /* ---- life ------------------------------------------------------------ */
@@ -1088,10 +775,10 @@ int supervisor_start(struct supervisor *s, struct insomnia_error *err)
 	s->phase = SUP_STARTING;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->procs[i].spec->autostart)
-			mark_up(s, &s->procs[i], false);
+			sup_mark_up(s, &s->procs[i], false);
 	for (size_t i = 0; i < s->n; i++)
 		s->procs[i].boot = s->procs[i].want_up;
-	reconcile(s);
+	sup_reconcile(s);
 	return 0;
 }
 
@@ -1102,7 +789,7 @@ void supervisor_stop_all(struct supervisor *s)
 	s->phase = SUP_STOPPING;
 	for (size_t i = 0; i < s->n; i++)
 		s->procs[i].want_up = false;
-	reconcile(s);
+	sup_reconcile(s);
 }
 
 /* SIGKILL a run and wait for it: it cannot ignore that, so the wait is
@@ -1141,7 +828,7 @@ void supervisor_free(struct supervisor *s)
 	while (s->ops) {
 		struct supervisor_op *op = s->ops;
 		s->ops = op->next;
-		op_free(op);
+		sup_op_free(op);
 	}
 	if (s->pod_dirfd >= 0 && s->procs)
 		procrec_remove_all(s->pod_dirfd);

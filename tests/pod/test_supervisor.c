@@ -328,9 +328,9 @@ static void teardown(void)
 	event_free(deadline);
 	event_base_free(base);
 	free_manifest();
-	close(tmpfd);
 	if (!tmp_removed)
 		remove_tmp();
+	close(tmpfd);
 	memcpy(tmp + sizeof tmp - 7, "XXXXXX", 6);
 }
 
@@ -727,6 +727,7 @@ Test(supervisor, stop_goes_in_reverse_dependency_order)
 	cr_expect(find("api", "stopped") >= 0);
 	cr_expect(find("api", "stopped") < find("db", "stopping"));
 	cr_expect_str_eq(recs[find("db", "stopped")].exit, "signal TERM");
+	end_test();
 }
 
 static double ms_between(const struct timespec *a, const struct timespec *b)
@@ -754,6 +755,7 @@ Test(supervisor, a_process_ignoring_term_is_killed_after_its_grace)
 	          "TERM, then the grace ran out, then it was reaped");
 	cr_expect_str_eq(recs[stopped].exit, "signal KILL");
 	cr_expect(ms_between(&recs[stopping].at, &recs[grace].at) >= 300);
+	end_test();
 }
 
 Test(supervisor, a_double_forked_setsid_daemon_does_not_outlive_stop)
@@ -778,6 +780,7 @@ Test(supervisor, a_double_forked_setsid_daemon_does_not_outlive_stop)
 	/* Dead (a zombie at least) by the time stopped was told. */
 	cr_expect_eq(poll(&pfd, 1, 0), 1, "the daemon outlived the stop");
 	close(pidfd);
+	end_test();
 }
 
 Test(supervisor, stopping_one_process_stops_its_dependents_first)

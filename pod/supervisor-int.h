@@ -1,0 +1,70 @@
+/* supervisor-int.h: what supervisor.c (the walk, exits, life) and
+ * supervisor-ops.c (operations, ps) share.  Not for anyone else. */
+#ifndef INSOMNIA_POD_SUPERVISOR_INT_H
+#define INSOMNIA_POD_SUPERVISOR_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proc.h"
+#include "reaper.h"
+#include "supervisor.h"
+
+enum sup_phase {
+	SUP_IDLE,     /* made, not started */
+	SUP_STARTING, /* autostart processes on their way */
+	SUP_READY,    /* the ready hook was called */
+	SUP_STOPPING, /* everything on its way down */
+};
+
+struct supervisor_op {
+	struct supervisor *s;
+	enum supervisor_verb verb;
+	size_t *idx;
+	uint64_t *runs0; /* each target's runs when asked */
+	size_t n;
+	supervisor_done_fn done;
+	void *arg;
+	bool cancelled;
+	struct supervisor_op *next;
+};
+
+struct supervisor {
+	struct event_base *base;
+	const struct manifest *m;
+	char *pod_name, *pod_dir, *session_id, *session_dir;
+	int pod_dirfd;
+	int logs_dirfd;
+	struct events *ev;
+	struct supervisor_hooks hooks;
+	struct proc *procs;
+	size_t n;
+	struct reaper *reaper;
+	struct event *notify;
+	struct event *settle; /* before the ready hook (SETTLE_MS) */
+	int64_t settle_ms;
+	bool settle_armed;
+	uint64_t rng;
+	enum sup_phase phase;
+	bool in_reconcile, again;
+	bool ready_sent, fail_pending, fail_sent, stopped_sent;
+	struct insomnia_error fail_err;
+	struct supervisor_op *ops;
+};
+
+/* supervisor.c: walk the processes towards their goals (then the
+ * deferred event tells hooks and operations). */
+void sup_reconcile(struct supervisor *s);
+/* p (and what it depends on) should run; target: p was named, so a
+ * finished run of it is started afresh. */
+void sup_mark_up(struct supervisor *s, struct proc *p, bool target);
+/* p and everything depending on it should not run. */
+void sup_mark_down(struct supervisor *s, struct proc *p);
+/* Stop p's run and start it again (its dependents keep running). */
+void sup_restart_one(struct supervisor *s, struct proc *p);
+
+/* supervisor-ops.c: call done for every operation that is over. */
+void sup_settle_ops(struct supervisor *s);
+void sup_op_free(struct supervisor_op *op);
+
+#endif
