@@ -57,10 +57,26 @@ static void report(int32_t type, int32_t value, int32_t step)
 		(void)poll(&pfd, 1, -1);
 }
 
+/* The log watcher (a fork of ours), once started. */
+static pid_t watcher;
+
+/* Exit only once the watcher is gone too: its death signal would kill it
+ * after us, asynchronously, and the client (or its subreaper) would
+ * briefly find a stray process of ours after reaping us. */
+static void finish(int code)
+{
+	if (watcher > 0) {
+		kill(watcher, SIGKILL);
+		while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	_exit(code);
+}
+
 static void fail(enum launch_step step, int errnum)
 {
 	report(LAUNCH_MSG_FAILED, errnum, step);
-	_exit(1);
+	finish(1);
 }
 
 /* What the client names in its message: a pod that could not be forked
@@ -126,6 +142,7 @@ static void start_log_watcher(void)
 		fail(LAUNCH_STEP_FORK, errno);
 	if (pid == 0)
 		watch_log(ino, monitor);
+	watcher = pid;
 	close(ino); /* not the last reference: no teardown here */
 }
 
@@ -211,7 +228,7 @@ static void wait_pod(pid_t pod, int pidfd)
 		}
 		if (fds[0].revents) { /* poll again: a release may follow */
 			if (!relay_signals(pod))
-				_exit(0);
+				finish(0);
 			continue;
 		}
 		if (fds[1].revents)
@@ -222,7 +239,7 @@ static void wait_pod(pid_t pod, int pidfd)
 		if (errno != EINTR)
 			fail(LAUNCH_STEP_WAIT, errno);
 	report(LAUNCH_MSG_EXITED, status, 0);
-	_exit(0);
+	finish(0);
 }
 
 /* ---- main -------------------------------------------------------------- */

@@ -145,6 +145,9 @@ static int gather(struct recs *per, size_t nproc, struct gathered *g)
 		return -1;
 	for (size_t i = 0; i < nproc; i++) {
 		size_t k = per[i].n - per[i].first;
+		if (k == 0)
+			continue; /* per[i].v may be NULL: memcpy's arguments
+			             must be valid pointers even for 0 bytes */
 		memcpy(g->v + g->n, per[i].v + per[i].first, k * sizeof *g->v);
 		g->n += k;
 		per[i].n = per[i].first; /* moved: not dropped twice */
