@@ -680,3 +680,41 @@ Test(supervise, a_process_failing_before_ready_fails_the_spawn_naming_it)
 	cr_assert(strstr(err.detail, "no config"), "%s", err.detail);
 	e2e_assert_no_children();
 }
+
+/* ---- resume -------------------------------------------------------------- */
+
+Test(supervise, resuming_a_session_starts_its_processes_again)
+{
+	struct insomnia_spawn_result res, again;
+	struct insomnia_spawn_options o = {0};
+	struct insomnia_error err;
+	json_t *r;
+	char id[64];
+	pid_t first, second;
+
+	spawn_ok("comeback",
+	         "[process.worker]\n"
+	         "command = [\"sleep\", \"100000\"]\n",
+	         &res);
+	snprintf(id, sizeof id, "%s", res.session_id);
+	r = call("comeback", "ps", NULL);
+	first = (pid_t)json_integer_value(
+	    json_object_get(ps_entry(r, "worker"), "pid"));
+	json_decref(r);
+	shutdown_pod("comeback", res.pid);
+	cr_assert(!alive(first));
+
+	/* the id alone: the name and the processes come from the session */
+	o.session_id = id;
+	o.timeout_ms = 20000;
+	cr_assert_eq(insomnia_spawn(&o, &again, &err), 0, "%s\n%s", err.message,
+	             err.detail);
+	cr_assert_str_eq(again.session_id, id);
+	r = call("comeback", "ps", NULL);
+	cr_assert_str_eq(state_of(ps_entry(r, "worker")), "ready");
+	second = (pid_t)json_integer_value(
+	    json_object_get(ps_entry(r, "worker"), "pid"));
+	json_decref(r);
+	cr_assert(second > 0 && second != first && alive(second));
+	shutdown_pod("comeback", again.pid);
+}
