@@ -61,8 +61,12 @@ static void report(int32_t type, int32_t value, int32_t step)
 static pid_t watcher;
 
 /* Exit only once the watcher is gone too: its death signal would kill it
- * after us, asynchronously, and the client (or its subreaper) would
- * briefly find a stray process of ours after reaping us. */
+ * after us, asynchronously, and a client that failed a spawn (or its
+ * subreaper) would briefly find a stray process of ours after reaping
+ * us.  Not on release: there the client waits for our exit on its way
+ * to "ready", and the watcher's inotify teardown (10-20 ms) would be on
+ * that path; a watcher dying a moment after a successful spawn harms no
+ * one. */
 static void finish(int code)
 {
 	if (watcher > 0) {
@@ -228,7 +232,8 @@ static void wait_pod(pid_t pod, int pidfd)
 		}
 		if (fds[0].revents) { /* poll again: a release may follow */
 			if (!relay_signals(pod))
-				finish(0);
+				_exit(
+				    0); /* released: not finish(), see there */
 			continue;
 		}
 		if (fds[1].revents)
