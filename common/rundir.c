@@ -2,6 +2,8 @@
  * a pod's liveness lock, and removing what a dead pod left. */
 #include "rundir.h"
 
+#include "podremains.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -286,6 +288,9 @@ int rundir_remove_leftovers_locked(int dirfd, bool keep_lock)
 
 	if (fd < 0)
 		return errno == EAGAIN ? 0 : -1;
+	/* the pod is dead and nothing can start here: its processes'
+	 * remains go first (a daemon would hold ports a new pod needs) */
+	podremains_kill(dirfd);
 	rundir_remove_held(dirfd, &how);
 	close(fd);
 	return 1;

@@ -23,6 +23,7 @@
 #include <insomnia/control.h>
 #include <insomnia/reap.h>
 #include <insomnia/spawn.h>
+#include <insomnia/stop.h>
 
 #include "harness.h"
 
@@ -717,4 +718,32 @@ Test(supervise, resuming_a_session_starts_its_processes_again)
 	json_decref(r);
 	cr_assert(second > 0 && second != first && alive(second));
 	shutdown_pod("comeback", again.pid);
+}
+
+/* ---- a stop that has to SIGKILL the pod ---------------------------------- */
+
+Test(supervise, a_pod_stopped_by_sigkill_leaves_no_process_of_its_own)
+{
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
+	enum insomnia_stop_how how;
+	pid_t daemon, pod;
+	int status;
+
+	/* forker ignores TERM and has a minute of grace: the pod waits for
+	 * it with its daemon still alive, and the stop runs out of grace */
+	spawn_ok("slow",
+	         "[process.forker]\n"
+	         "shell = \"trap '' TERM; setsid sh -c 'echo daemon $$; exec "
+	         "sleep 100000' </dev/null & wait; exec sleep 100000\"\n"
+	         "stop = { grace = \"1m\" }\n",
+	         &res);
+	daemon = logged_daemon_pid("slow", "forker");
+	cr_assert_eq(insomnia_stop("slow", 200, &how, &pod, &err), 0, "%s",
+	             err.message);
+	cr_assert_eq(how, INSOMNIA_STOPPED_BY_KILL);
+	while (waitpid(res.pid, &status, 0) < 0)
+		cr_assert_eq(errno, EINTR);
+	cr_assert(!alive(daemon), "the daemon of a SIGKILLed pod survived");
+	e2e_assert_no_children();
 }
