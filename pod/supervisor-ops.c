@@ -44,8 +44,8 @@ static size_t *pick(const struct supervisor *s, const char *const *names,
 			j++;
 		if (j == s->n) {
 			insomnia_error_set(err, INSOMNIA_ERR_UNKNOWN_PROCESS,
-			                   "no process %s in pod %s", names[i],
-			                   s->pod_name);
+			                   "no process \"%s\" in this pod",
+			                   names[i]);
 			goto fail;
 		}
 		want[j] = true;

@@ -26,6 +26,7 @@
 #include <insomnia/stop.h>
 
 #include "harness.h"
+#include "podctl_run.h"
 
 static void use_real_pod(void)
 {
@@ -407,18 +408,18 @@ Test(supervise, redis_and_an_http_server_start_in_dependency_order)
 	         "command = [\"python3\", \"-u\", \"-m\", \"http.server\", "
 	         "\"--bind\", \"127.0.0.1\", \"--directory\", \"%s\", "
 	         "\"${port.http}\"]\n"
-	         "depends_on = { db = \"started\" }\n"
+	         "depends_on = { db = \"ready\" }\n"
 	         "ports = [\"http\"]\n",
 	         www);
 	spawn_ok("web", procs, &res);
 
-	/* the order of the journal: db running before web starting */
+	/* the order of the journal: db ready before web starting */
 	{
 		char *j = e2e_read(session_file(&res, "journal.jsonl"));
 		char *db_run, *web_start;
 
 		cr_assert_not_null(j);
-		db_run = strstr(j, "\"process\":\"db\",\"state\":\"running\"");
+		db_run = strstr(j, "\"process\":\"db\",\"state\":\"ready\"");
 		web_start =
 		    strstr(j, "\"process\":\"web\",\"state\":\"starting\"");
 		cr_assert(db_run && web_start && db_run < web_start, "%s", j);
@@ -746,4 +747,52 @@ Test(supervise, a_pod_stopped_by_sigkill_leaves_no_process_of_its_own)
 		cr_assert_eq(errno, EINTR);
 	cr_assert(!alive(daemon), "the daemon of a SIGKILLed pod survived");
 	e2e_assert_no_children();
+}
+
+/* ---- podctl against the real pod ----------------------------------------- */
+
+Test(supervise, podctl_ps_stop_start_and_their_errors_on_a_real_pod)
+{
+	struct insomnia_spawn_result res;
+	struct podctl_run r = {0};
+	json_t *v;
+
+	spawn_ok("cli",
+	         "[process.a]\ncommand = [\"sleep\", \"100000\"]\n"
+	         "[process.b]\ncommand = [\"sleep\", \"100000\"]\n"
+	         "depends_on = { a = \"started\" }\n",
+	         &res);
+	podctl_run(&r, "ps", "cli", "--json", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	v = podctl_json(&r);
+	cr_assert_str_eq(state_of(ps_entry(v, "b")), "ready");
+	json_decref(v);
+	podctl_run_free(&r);
+
+	/* stopping a stops its dependent b first */
+	podctl_run(&r, "stop", "cli/a", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	podctl_run_free(&r);
+	v = call("cli", "ps", NULL);
+	cr_assert_str_eq(state_of(ps_entry(v, "a")), "stopped");
+	cr_assert_str_eq(state_of(ps_entry(v, "b")), "stopped");
+	json_decref(v);
+
+	podctl_run(&r, "stop", "cli/a", NULL);
+	cr_assert_eq(r.code, 21, "already stopped: %d %s", r.code, r.err);
+	podctl_run_free(&r);
+	podctl_run(&r, "start", "cli/nope", NULL);
+	cr_assert_eq(r.code, 20, "unknown process: %d %s", r.code, r.err);
+	cr_assert(strstr(r.err, "nope"), "%s", r.err);
+	podctl_run_free(&r);
+
+	/* starting b brings its dependency a back first */
+	podctl_run(&r, "start", "cli/b", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	podctl_run_free(&r);
+	v = call("cli", "ps", NULL);
+	cr_assert_str_neq(state_of(ps_entry(v, "a")), "stopped");
+	cr_assert_str_neq(state_of(ps_entry(v, "b")), "stopped");
+	json_decref(v);
+	shutdown_pod("cli", res.pid);
 }
