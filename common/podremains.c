@@ -47,13 +47,32 @@ bool podremains_started_before_boot(const char *started_at)
  * does. */
 struct remains {
 	int dirfd;
-	bool old_boot; /* the pod started before this boot */
+	bool old_boot;       /* the pod started before this boot */
+	const char *session; /* state.json's session id, or NULL */
+	/* "<session>/<instance>/": the dead pod's own tokens, from its
+	 * records; "" when none names its session */
+	char prefix[PROCTREE_TOKEN_MAX];
 };
+
+/* A record's token up to its process name, when it is of the session
+ * state.json names: what every process of that pod carried. */
+static void note_prefix(struct remains *rm, const char *token)
+{
+	size_t len = rm->session ? strlen(rm->session) : 0;
+	const char *last = strrchr(token, '/');
+
+	if (rm->prefix[0] || !len || !last ||
+	    strncmp(token, rm->session, len) || token[len] != '/')
+		return;
+	snprintf(rm->prefix, sizeof rm->prefix, "%.*s", (int)(last - token + 1),
+	         token);
+}
 
 static int kill_process(const struct procrec *rec, void *arg)
 {
 	struct remains *rm = arg;
 
+	note_prefix(rm, rec->token);
 	if (!rm->old_boot) {
 		procrec_kill_remains(rm->dirfd, rec);
 	} else {
@@ -88,19 +107,19 @@ static void kill_marked(const char *prefix)
 
 void podremains_kill(int dirfd)
 {
-	char prefix[INSOMNIA_SESSION_ID_MAX + 1];
 	struct statefile sf;
-	struct remains rm = {dirfd, false};
+	struct remains rm = {dirfd, false, NULL, ""};
 
 	if (statefile_read(dirfd, &sf) < 0)
 		memset(&sf, 0, sizeof sf);
 	rm.old_boot = (sf.known & STATEFILE_STARTED_AT) &&
 	              podremains_started_before_boot(sf.started_at);
+	rm.session = session_ok(&sf) ? sf.session_id : NULL;
 	procrec_each(dirfd, kill_process, &rm);
-	/* a record the pod had no time to write, or one unreadable: its
-	 * process still carries the session in its token */
-	if (session_ok(&sf)) {
-		snprintf(prefix, sizeof prefix, "%s/", sf.session_id);
-		kill_marked(prefix);
-	}
+	/* a process whose record the pod had no time to write still
+	 * carries the pod's instance in its token; a later pod of the same
+	 * session (a resume, maybe live now under another name) has
+	 * another instance, so it is never reached */
+	if (rm.prefix[0])
+		kill_marked(rm.prefix);
 }

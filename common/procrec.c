@@ -22,14 +22,16 @@
 /* A record is some 120 bytes: a bigger file is none of ours. */
 #define PROCREC_FILE_MAX 4096
 
-/* Is token "<session>/<name>", a session with no '/' in it?  A record's
- * token is what the reaper kills by: an empty or foreign one would reach
- * other pods' processes. */
+/* Is token "<session>/<instance>/<name>", session and instance non-empty
+ * and without '/'?  A record's token is what the reaper kills by: an
+ * empty or foreign one would reach other pods' processes. */
 static bool token_ok(const char *token, const char *name)
 {
-	const char *slash = strchr(token, '/');
+	const char *first = strchr(token, '/');
+	const char *second = first ? strchr(first + 1, '/') : NULL;
 
-	return slash && slash != token && strcmp(slash + 1, name) == 0;
+	return first && first != token && second && second != first + 1 &&
+	       strcmp(second + 1, name) == 0;
 }
 
 static int open_dir(int rundirfd, bool create, struct insomnia_error *err)

@@ -24,9 +24,18 @@
 #define STARTTIME_AFTER_STATE 19
 
 void proctree_token(char *buf, size_t size, const char *session_id,
-                    const char *process)
+                    const char *instance, const char *process)
 {
-	snprintf(buf, size, "%s/%s", session_id, process);
+	snprintf(buf, size, "%s/%s/%s", session_id, instance, process);
+}
+
+void proctree_self_instance(char *buf, size_t size)
+{
+	uint64_t start = 0;
+
+	proctree_start_time(getpid(), &start);
+	snprintf(buf, size, "%ld.%llu", (long)getpid(),
+	         (unsigned long long)start);
 }
 
 /* All of a small /proc file (its content is made in one go, but a short

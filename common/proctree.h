@@ -15,12 +15,21 @@
 #include <sys/types.h>
 
 #define PROCTREE_TOKEN_VAR "INSOMNIA_PROCESS_TOKEN"
-/* "<session uuid>/<process name>" */
-#define PROCTREE_TOKEN_MAX 128
+/* "<session uuid>/<pid>.<start time>/<process name>" */
+#define PROCTREE_TOKEN_MAX    192
+#define PROCTREE_INSTANCE_MAX 48
 
-/* The token of a process: "<session id>/<process name>". */
+/* The token of a process: "<session id>/<instance>/<process name>".
+ * The instance names the pod that started it (proctree_self_instance),
+ * so a later pod of the same session (a resume, under any name) has
+ * other tokens: a reaper of the dead one never reaches the live one's
+ * processes. */
 void proctree_token(char *buf, size_t size, const char *session_id,
-                    const char *process);
+                    const char *instance, const char *process);
+
+/* The calling process as an instance: "<pid>.<start time>", unique for
+ * the life of the boot. */
+void proctree_self_instance(char *buf, size_t size);
 
 /* Start time of pid in clock ticks since boot (/proc/<pid>/stat field
  * 22): with the pid, what names one process for the life of the boot.

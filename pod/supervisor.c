@@ -697,12 +697,15 @@ static int init_proc(struct supervisor *s, size_t i, struct insomnia_error *err)
 {
 	struct proc *p = &s->procs[i];
 	struct proclog_hooks lh = {on_log_line, NULL, p};
+	char instance[PROCTREE_INSTANCE_MAX];
 
 	p->spec = &s->m->procs[i];
 	p->owner = s;
 	p->index = i;
 	p->pidfd = -1;
-	proctree_token(p->token, sizeof p->token, s->session_id, p->spec->name);
+	proctree_self_instance(instance, sizeof instance);
+	proctree_token(p->token, sizeof p->token, s->session_id, instance,
+	               p->spec->name);
 	p->ports = calloc(p->spec->nports + 1, sizeof *p->ports);
 	p->timer = evtimer_new(s->base, on_timer, p);
 	if (!p->ports || !p->timer)

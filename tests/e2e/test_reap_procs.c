@@ -160,7 +160,7 @@ static void write_record(int dirfd, const char *name, const char *session_id,
 	cr_assert_eq(proctree_start_time(pid, &start), 0);
 	r.start_time = start + (uint64_t)start_skew;
 	snprintf(r.name, sizeof r.name, "%s", name);
-	proctree_token(r.token, sizeof r.token, session_id, name);
+	proctree_token(r.token, sizeof r.token, session_id, "7.7", name);
 	cr_assert_eq(procrec_write(dirfd, &r, &err), 0, "%s", err.message);
 }
 
@@ -191,7 +191,8 @@ static char token_buf[4][PROCTREE_TOKEN_MAX];
 
 static const char *token(int i, const char *session_id, const char *name)
 {
-	proctree_token(token_buf[i], sizeof token_buf[i], session_id, name);
+	proctree_token(token_buf[i], sizeof token_buf[i], session_id, "7.7",
+	               name);
 	return token_buf[i];
 }
 
@@ -206,6 +207,13 @@ Test(reap_procs, reap_kills_what_a_killed_pods_processes_left_and_no_more)
 	pid_t stranger = run("exec sleep 1000", NULL, -1);
 	/* another pod's process, the same process name */
 	pid_t other = run("exec sleep 1000", token(2, other_sid, "web"), -1);
+	/* a later pod of the same session (a resume, live under another
+	 * name): same session, same process name, another instance */
+	char later_token[PROCTREE_TOKEN_MAX];
+	pid_t later;
+
+	proctree_token(later_token, sizeof later_token, sid, "8.8", "web");
+	later = run("exec sleep 1000", later_token, -1);
 	int dirfd = make_dead_pod("dead", sid), removed = 0, fds;
 	struct insomnia_error err;
 	struct stat st;
@@ -227,6 +235,7 @@ Test(reap_procs, reap_kills_what_a_killed_pods_processes_left_and_no_more)
 	assert_killed(api, SIGKILL, "api, unrecorded");
 	assert_untouched(stranger, "the stranger");
 	assert_untouched(other, "another pod's process");
+	assert_untouched(later, "a later pod's process of the same session");
 	/* the subshell of the double fork, a zombie of web's group */
 	while (waitpid(-1, NULL, 0) > 0)
 		;

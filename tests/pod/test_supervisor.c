@@ -21,6 +21,7 @@
 #include "events.h"
 #include "manifest.h"
 #include "ports.h"
+#include "proctree.h"
 #include "supervisor.h"
 
 /* ---- the recorded event stream --------------------------------------- */
@@ -507,6 +508,7 @@ static char **env_of(const char *a, const char *b)
 Test(supervisor, a_process_gets_its_ports_env_cwd_and_token)
 {
 	char sub[sizeof tmp + 16], line[1024], want[1024], sh[512];
+	char instance[PROCTREE_INSTANCE_MAX];
 	struct insomnia_error err;
 	struct proc_spec *p;
 	json_t *ps;
@@ -539,10 +541,11 @@ Test(supervisor, a_process_gets_its_ports_env_cwd_and_token)
 	    "http"));
 	json_decref(ps);
 	cr_assert(port > 0);
-	/* env_clear: no HOME; the token names session and process. */
+	/* env_clear: no HOME; the token names session, pod and process. */
+	proctree_self_instance(instance, sizeof instance);
 	snprintf(want, sizeof want,
-	         "%d %d api web test-session-%d/api bar  %s\n", port, port,
-	         (int)getpid(), sub);
+	         "%d %d api web test-session-%d/%s/api bar  %s\n", port, port,
+	         (int)getpid(), instance, sub);
 	cr_expect_str_eq(line, want);
 	stop_and_wait();
 	rmdir(sub);

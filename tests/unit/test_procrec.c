@@ -45,7 +45,7 @@ static struct procrec record(const char *name, pid_t pid, pid_t pgid,
 
 	snprintf(r.name, sizeof r.name, "%s", name);
 	snprintf(session, sizeof session, "t%ld", (long)getpid());
-	proctree_token(r.token, sizeof r.token, session, name);
+	proctree_token(r.token, sizeof r.token, session, "1.1", name);
 	return r;
 }
 

@@ -45,7 +45,7 @@ static const char *token(const char *tag, const char *name)
 	char session[64];
 
 	snprintf(session, sizeof session, "t%ld-%s", (long)getpid(), tag);
-	proctree_token(buf, sizeof buf, session, name);
+	proctree_token(buf, sizeof buf, session, "1.1", name);
 	return buf;
 }
 
