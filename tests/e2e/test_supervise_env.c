@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,12 @@
 #include <unistd.h>
 
 #include <insomnia/control.h>
+#include <insomnia/reap.h>
+#include <insomnia/sessions.h>
 #include <insomnia/spawn.h>
 
 #include "harness.h"
+#include "session.h"
 
 static void use_real_pod(void)
 {
@@ -234,4 +238,106 @@ Test(supervise_env, a_failed_start_leaves_no_session_dir)
 	cr_assert_eq(err.kind, INSOMNIA_ERR_PROCESS_FAILED, "%s", err.message);
 	e2e_assert_no_children();
 	cr_assert_eq(sessions_count(), 0, "a session dir is left");
+}
+
+/* ---- reap and prune know a session's logs -------------------------------- */
+
+static const char leftover_id[] = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+
+static void make_file_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	cr_assert_geq(fd, 0, "%s: %s", name, strerror(errno));
+	close(fd);
+}
+
+/* What a pod killed while its failed start cleaned up leaves: no
+ * session.toml, the lock, and logs/ with a rotated log; the dir of logs
+ * is returned (caller closes). */
+static int make_leftover_with_logs(void)
+{
+	struct insomnia_error err;
+	int rootfd = session_open_root(true, NULL, 0, &err), fd, logs;
+
+	cr_assert_geq(rootfd, 0, "%s", err.message);
+	cr_assert_eq(mkdirat(rootfd, leftover_id, 0700), 0);
+	fd = openat(rootfd, leftover_id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	make_file_at(fd, SESSION_LOCK);
+	cr_assert_eq(mkdirat(fd, SESSION_LOGS, 0700), 0);
+	logs = openat(fd, SESSION_LOGS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(logs, 0);
+	make_file_at(logs, "api.log");
+	make_file_at(logs, "api.log.1");
+	close(fd);
+	close(rootfd);
+	return logs;
+}
+
+static void note_report(const struct insomnia_reap_report *r, void *arg)
+{
+	*(struct insomnia_reap_report *)arg = *r;
+}
+
+static bool session_exists(const char *id)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/sessions/%s", e2e_home, id);
+	return lstat(path, &st) == 0;
+}
+
+Test(supervise_env, reap_removes_a_leftover_creation_with_its_logs)
+{
+	struct insomnia_reap_report r = {0};
+	struct insomnia_error err;
+
+	close(make_leftover_with_logs());
+	cr_assert_eq(insomnia_reap(note_report, &r, &err), 0, "%s",
+	             err.message);
+	cr_assert(r.removed, "kept: %s", r.note);
+	cr_assert(!session_exists(leftover_id));
+}
+
+/* Nothing in logs/ is followed: a symlink there is kept, and its target
+ * (outside) untouched. */
+Test(supervise_env, reap_keeps_a_leftover_whose_logs_hold_a_symlink)
+{
+	struct insomnia_reap_report r = {0};
+	struct insomnia_error err;
+	char target[512];
+	int logs = make_leftover_with_logs();
+
+	snprintf(target, sizeof target, "%s/precious", e2e_home);
+	close(open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	cr_assert_eq(symlinkat(target, logs, "db.log"), 0);
+	close(logs);
+	cr_assert_eq(insomnia_reap(note_report, &r, &err), 0, "%s",
+	             err.message);
+	cr_assert(!r.removed);
+	cr_assert(strstr(r.note, "logs/db.log"), "note: %s", r.note);
+	cr_assert(session_exists(leftover_id));
+	cr_assert_eq(access(target, F_OK), 0, "the symlink was followed");
+}
+
+/* A session whose processes ran has logs/: prune removes it whole. */
+Test(supervise_env, prune_removes_an_ended_session_with_its_logs)
+{
+	struct insomnia_sessions_prune_options po = {.name = "logged"};
+	struct insomnia_spawn_result res;
+	struct insomnia_error err;
+	struct stat st;
+
+	cr_assert_eq(spawn_with("logged",
+	                        "[process.worker]\n"
+	                        "command = [\"sleep\", \"100000\"]\n",
+	                        &res, &err),
+	             0, "%s\n%s", err.message, err.detail);
+	shutdown_pod("logged", res.pid);
+	cr_assert_eq(stat(session_file(&res, "logs/worker.log"), &st), 0);
+	cr_assert_eq(insomnia_sessions_prune(&po, NULL, NULL, &err), 1, "%s",
+	             err.message);
+	cr_assert(!session_exists(res.session_id));
 }
