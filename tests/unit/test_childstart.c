@@ -531,17 +531,26 @@ static void set_soft_nofile(rlim_t soft)
 
 /* What the pod does: remember, then tighten the umask and take the hard
  * limit for itself; its children still get what it was started with. */
-Test(childstart, children_get_back_the_remembered_umask_and_fd_limit)
+Test(childstart, children_get_back_the_remembered_umask)
 {
 	char out[64];
 
 	umask(022);
-	set_soft_nofile(200);
 	childstart_remember_inherited();
 	umask(077);
+	umask_and_nofile(out, sizeof out);
+	cr_assert(!strncmp(out, "0022\n", 5), "%s", out);
+}
+
+Test(childstart, children_get_back_the_remembered_soft_fd_limit)
+{
+	char out[64];
+
+	set_soft_nofile(200);
+	childstart_remember_inherited();
 	set_soft_nofile(RLIM_INFINITY); /* the hard limit */
 	umask_and_nofile(out, sizeof out);
-	cr_assert_str_eq(out, "0022\n200\n");
+	cr_assert(strstr(out, "\n200\n"), "%s", out);
 }
 
 /* A caller that never remembers (the client) passes on what it has. */
