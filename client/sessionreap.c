@@ -15,8 +15,8 @@
 #include "session.h"
 
 /* What a crashed creation can leave: the lock and the temporary of
- * session.toml.  Anything else (a journal: someone's history) is kept,
- * and the dir with it. */
+ * session.toml (and the logs dir, see remove_logs).  Anything else (a
+ * journal: someone's history) is kept, and the dir with it. */
 static bool is_leftover(const char *name)
 {
 	static const char tmp[] = "." SESSION_TOML ".tmp.";
@@ -45,6 +45,16 @@ static bool has_toml(int dirfd)
 	       errno != ENOENT;
 }
 
+/* The logs a creation that failed once its processes started can leave
+ * (its pod could not remove them: killed, or an older pod). */
+static void remove_logs(int dirfd, struct insomnia_reap_report *r)
+{
+	struct insomnia_error err;
+
+	if (session_remove_logs(dirfd, &err) < 0)
+		note(r, "%s", err.message);
+}
+
 /* Unlink the leftovers (the lock last: we hold it), then the dir. */
 static void remove_leftovers(int rootfd, int dirfd, const char *id,
                              struct insomnia_reap_report *r)
@@ -64,9 +74,11 @@ static void remove_leftovers(int rootfd, int dirfd, const char *id,
 		if (!strcmp(n, ".") || !strcmp(n, "..") ||
 		    !strcmp(n, SESSION_LOCK))
 			continue;
-		if (!is_leftover(n) ||
-		    fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			note(r, "cannot examine %s: %s", n, strerror(errno));
+		else if (!strcmp(n, SESSION_LOGS) && S_ISDIR(st.st_mode))
+			remove_logs(dirfd, r);
+		else if (!is_leftover(n) || !S_ISREG(st.st_mode))
 			note(r, "kept %s: not left by a creation", n);
 		else if (unlinkat(dirfd, n, 0) < 0)
 			note(r, "cannot remove %s: %s", n, strerror(errno));

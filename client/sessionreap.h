@@ -2,8 +2,9 @@
  *
  * A pod killed while it creates a session leaves a directory in
  * <data root>/sessions/ with no session.toml: empty, holding only `lock`,
- * or a temporary .session.toml.tmp.*.  It is not a session (nothing can
- * resume it) and nobody else knows its id.  Such a directory is removed
+ * a temporary .session.toml.tmp.*, or the logs/ of processes started
+ * before the start failed (regular files only).  It is not a session (nothing
+ * can resume it) and nobody else knows its id.  Such a directory is removed
  * only while the reaper holds its lock, so a pod still creating it (it
  * holds the lock from just after mkdir until session.toml is in place)
  * is never disturbed; a pod that finds its fresh directory reaped under

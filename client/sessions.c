@@ -396,6 +396,7 @@ static bool is_session_file(const char *name)
 	return strcmp(name, SESSION_TOML) == 0 ||
 	       strcmp(name, SESSION_JOURNAL) == 0 ||
 	       strcmp(name, SESSION_LOCK) == 0 ||
+	       strcmp(name, SESSION_LOGS) == 0 ||
 	       strncmp(name, tmp, sizeof tmp - 1) == 0;
 }
 
@@ -458,6 +459,10 @@ static int unlink_files(int rootfd, int dirfd, const char *id,
 			goto fail;
 	closedir(d);
 	d = NULL;
+	if (session_remove_logs(dirfd, err) < 0) {
+		insomnia_error_prefix(err, "session %s", id);
+		return -1;
+	}
 	/* the lock last, still held: a pod that opened it meanwhile finds
 	 * it unlinked once it gets it, and refuses (docs/sessions.md) */
 	if (unlinkat(dirfd, SESSION_LOCK, 0) < 0 && errno != ENOENT)

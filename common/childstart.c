@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,13 @@
 #endif
 
 extern char **environ;
+
+/* What childstart_remember_inherited() saw; read by the child. */
+static struct {
+	bool set, nofile_set;
+	mode_t umask;
+	rlim_t nofile;
+} inherited;
 
 /* Shared by the caller and the child (CLONE_VM). */
 struct child {
@@ -162,6 +170,27 @@ CHILD_CODE static void child_fds(struct child *c)
 	child_close_from(c->nfds);
 }
 
+/* The caller's umask and soft descriptor limit from before it changed
+ * them (childstart_remember_inherited).  After the descriptors are
+ * closed: the fallback close loop goes up to the current limit.  The
+ * soft limit never above the hard one, which may have been lowered. */
+CHILD_CODE static void child_inherited(struct child *c)
+{
+	struct rlimit rl;
+
+	if (!inherited.set)
+		return;
+	umask(inherited.umask);
+	if (!inherited.nofile_set)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		child_fail(c, CHILDSTART_STEP_SETUP, errno);
+	rl.rlim_cur =
+	    inherited.nofile < rl.rlim_max ? inherited.nofile : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		child_fail(c, CHILDSTART_STEP_SETUP, errno);
+}
+
 /* execve, or each "dir/name" of the PATH list as execvp does (an empty
  * entry is the working directory); returns with errno set. */
 CHILD_CODE static void child_exec(const struct child *c)
@@ -205,6 +234,7 @@ CHILD_CODE static int child_main(void *arg)
 	child_group(c);
 	child_death_signal(c);
 	child_fds(c);
+	child_inherited(c);
 	if (c->spec->cwd && chdir(c->spec->cwd) < 0)
 		child_fail(c, CHILDSTART_STEP_CHDIR, errno);
 	sigemptyset(&none);
@@ -216,6 +246,20 @@ CHILD_CODE static int child_main(void *arg)
 }
 
 /* ---- in the caller ---------------------------------------------------- */
+
+void childstart_remember_inherited(void)
+{
+	struct rlimit rl;
+
+	/* umask has no getter: set it to read it, and put it back */
+	inherited.umask = umask(077);
+	umask(inherited.umask);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		inherited.nofile = rl.rlim_cur;
+		inherited.nofile_set = true;
+	}
+	inherited.set = true;
+}
 
 /* Every signal, the C library's own included (as posix_spawn does): a
  * raw mask, since sigfillset leaves those out. */

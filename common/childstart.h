@@ -55,6 +55,16 @@ struct childstart_spec {
 	bool want_pidfd; /* fill *pidfd (close-on-exec) */
 };
 
+/* Remember, for every child started after this call, the umask and the
+ * soft RLIMIT_NOFILE the process has now, and give them back to each
+ * child: a daemon (the pod) that tightens its own umask and raises its
+ * own descriptor limit once at start-up still starts its children with
+ * what it was started with.  Call it first thing in main(), before any
+ * thread; a process that never calls it starts children with its current
+ * umask and limits, as exec would.  (Process-wide on purpose: these two
+ * are process-wide too.) */
+void childstart_remember_inherited(void);
+
 /* Start the child.  0 with *pid (and *pidfd when asked); -1 with err:
  * INSOMNIA_ERR_LAUNCH_FAILED, message naming the step and the program
  * ("cannot execute redis-server: No such file or directory", "cannot use

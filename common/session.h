@@ -24,6 +24,7 @@
 #define SESSION_TOML    "session.toml"
 #define SESSION_JOURNAL "journal.jsonl"
 #define SESSION_LOCK    "lock"
+#define SESSION_LOGS    "logs" /* a dir: the processes' (pod/proclog.h) */
 
 /* A UUID in its canonical text form, without the NUL: the public size
  * less its NUL, one size under one name. */
@@ -85,6 +86,13 @@ int session_is_live(int session_dirfd, struct insomnia_error *err);
  * close it to release), 0 held by someone else, -1 on error (a lock
  * that is not a regular file, ...). */
 int session_lock_try(int session_dirfd, int *fd, struct insomnia_error *err);
+
+/* Remove the session's logs dir and the regular files in it, for a
+ * caller that holds the session's lock.  Nothing is followed: the dir is
+ * opened O_NOFOLLOW, each file unlinked relative to it, and anything but
+ * a regular file is left, with the dir (-1, err naming it).  No logs
+ * dir: 0.  Errors: INSOMNIA_ERR_RUNTIME_DIR. */
+int session_remove_logs(int session_dirfd, struct insomnia_error *err);
 
 /* Fill out for session id: session.toml's [session] table, the journal's
  * last valid record and last started/resumed record (read from the end

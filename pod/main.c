@@ -10,9 +10,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "childstart.h"
 #include "config.h"
 #include "error.h"
 #include "events.h"
@@ -470,6 +472,21 @@ static void pod_release(struct pod *p, const struct insomnia_error *failure)
 		podconfig_free(&p->cfg);
 }
 
+/* Each process costs the pod a few descriptors for its whole life: the
+ * pod takes the hard limit for itself.  Its processes get the soft limit
+ * (and the umask) the pod was started with back (childstart). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		podlog("cannot raise the descriptor limit: %s",
+		       strerror(errno));
+}
+
 /* A pod leads its own process group, however it was started (a spawner
  * already made it a session leader; a script without job control did
  * not), so the group recorded in state.json holds the pod and what it
@@ -492,6 +509,8 @@ int main(int argc, char **argv)
 	struct pod p;
 	int rc;
 
+	childstart_remember_inherited(); /* before anything changes them */
+	raise_fd_limit();
 	memset(&p, 0, sizeof p);
 	podrun_init(&p.run);
 	podsession_init(&p.session);

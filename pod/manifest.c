@@ -11,12 +11,16 @@
 #include <string.h>
 
 #include "duration.h"
+#include "logline.h"
 #include "placeholder.h"
 #include "signame.h"
 
-#define PORT_NAME_MAX   32
-#define SIZE_MAX_BYTES  (1LL << 40) /* 1 TiB: a log file no bigger */
-#define KEEP_MAX        1000
+#define PORT_NAME_MAX  32
+#define SIZE_MAX_BYTES (1LL << 40) /* 1 TiB: a log file no bigger */
+/* Room for two of the longest records: a rotation, which renames every
+ * kept file, is paid once per many records, never once per record. */
+#define SIZE_MIN_BYTES  (128 * 1024)
+#define KEEP_MAX        100
 #define RESTART_MAX_MAX 1000000
 
 /* The built-in defaults (manifest.h, docs/manifest.md). */
@@ -140,6 +144,9 @@ static int size_text(const char *s, long long *out)
 	return -1;
 }
 
+_Static_assert(SIZE_MIN_BYTES > LOGLINE_PREFIX_MAX + LOGLINE_TEXT_MAX + 1,
+               "a log file holds a whole record at least");
+
 static int size_of(struct loader *l, const struct toml_value *v,
                    const char *path, int64_t *out)
 {
@@ -154,10 +161,10 @@ static int size_of(struct loader *l, const struct toml_value *v,
 		*out = n;
 	else
 		*out = -1;
-	if (*out < 1 || *out > SIZE_MAX_BYTES)
+	if (*out < SIZE_MIN_BYTES || *out > SIZE_MAX_BYTES)
 		return fail(l, v,
 		            "%s: bad size (bytes, or a number with KB, MB, GB, "
-		            "KiB, MiB, GiB; from 1 byte to 1 TiB)",
+		            "KiB, MiB, GiB; from 128 KiB to 1 TiB)",
 		            path);
 	return 0;
 }
@@ -301,8 +308,11 @@ static int load_env(struct loader *l, struct proc_spec *p,
 		const struct toml_value *v = toml_table_value(env, i);
 
 		snprintf(path, sizeof path, "%s.env", prefix);
-		if (strlen(name) != toml_table_key_len(env, i) ||
-		    !env_name_ok(name))
+		if (strlen(name) != toml_table_key_len(env, i))
+			return fail(l, v,
+			            "%s: a variable name holds a NUL character",
+			            path);
+		if (!env_name_ok(name))
 			return fail(
 			    l, v,
 			    "%s: \"%s\" is not a variable name "

@@ -374,9 +374,14 @@ static void journal_stopped(struct podsession *s,
  * left to it, or removed here only when empty. */
 static void remove_created(struct podsession *s)
 {
+	struct insomnia_error err;
+
 	if (s->dirfd >= 0 && s->lockfd >= 0 && livelock_try(s->lockfd) == 0) {
 		unlinkat(s->dirfd, SESSION_JOURNAL, 0);
 		unlinkat(s->dirfd, SESSION_TOML, 0);
+		/* the supervisor's, made before a process failed */
+		if (session_remove_logs(s->dirfd, &err) < 0)
+			podlog("session %s: %s", s->id, err.message);
 		unlinkat(s->dirfd, SESSION_LOCK, 0);
 	}
 	if (s->rootfd >= 0)

@@ -4,7 +4,11 @@
  * Lines are read as they come, stamped and tagged with their stream, and
  * appended; a line longer than LOGLINE_TEXT_MAX is split with a marker.
  * When the file would pass max_size it is rotated (<name>.log.1 ...
- * <name>.log.<keep>; keep 0 starts it afresh).  Memory is bounded: each
+ * <name>.log.<keep>; keep 0 starts it afresh).  The manifest bounds
+ * max_size (>= 128 KiB: whole records fit) and keep (<= 100: a rotation
+ * renames each kept file) in pod/manifest.c; proclog itself takes any
+ * values (a record bigger than max_size gets a file of its own), so its
+ * tests may rotate at a few bytes.  Memory is bounded: each
  * pipe has a fixed buffer, and a pipe is read only as fast as the file
  * takes the bytes, so a process that writes faster than the disk is
  * slowed by its full pipe, and nothing is ever dropped (but for a write

@@ -258,8 +258,36 @@ Test(manifest, bad_size)
 {
 	refused(POD "logs = { max_size = \"10XB\" }\n",
 	        "overlay:3:21: pod.logs.max_size: bad size (bytes, or a "
-	        "number with KB, MB, GB, KiB, MiB, GiB; from 1 byte to 1 "
+	        "number with KB, MB, GB, KiB, MiB, GiB; from 128 KiB to 1 "
 	        "TiB)");
+}
+
+/* A rotation renames every kept file: a tiny max_size or a huge keep
+ * would make the pod rotate for every record and stall its loop. */
+Test(manifest, log_sizes_below_128_kib_and_keep_above_100_are_refused)
+{
+	refused(POD "logs = { max_size = \"1B\", keep = 3 }\n",
+	        "overlay:3:21: pod.logs.max_size: bad size (bytes, or a "
+	        "number with KB, MB, GB, KiB, MiB, GiB; from 128 KiB to 1 "
+	        "TiB)");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "[process.a]\ncommand = [\"x\"]\n"
+	            "logs = { max_size = 131071 }\n",
+	        "overlay:5:21: process.a.logs.max_size: bad size (bytes, or a "
+	        "number with KB, MB, GB, KiB, MiB, GiB; from 128 KiB to 1 "
+	        "TiB)");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "logs = { max_size = \"1MB\", keep = 101 }\n",
+	        "overlay:3:35: pod.logs.keep: expected an integer from 0 to "
+	        "100");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	ok(POD "logs = { max_size = 131072, keep = 100 }\n"
+	       "[process.a]\ncommand = [\"x\"]\n");
+	cr_assert_eq(m.procs[0].logs.max_size, 131072);
+	cr_assert_eq(m.procs[0].logs.keep, 100);
 }
 
 Test(manifest, bad_env_name)
@@ -270,18 +298,27 @@ Test(manifest, bad_env_name)
 	        "(A-Z a-z 0-9 _, not starting with a digit)");
 }
 
+Test(manifest, a_nul_in_an_env_name_is_named_as_such)
+{
+	refused(POD "[process.db]\ncommand = [\"x\"]\n"
+	            "env = { \"A\\u0000B\" = \"y\" }\n",
+	        "overlay:5:22: process.db.env: a variable name holds a NUL "
+	        "character");
+}
+
 Test(manifest, sizes_and_their_units)
 {
-	ok(POD "logs = { max_size = \"2KiB\", keep = 0 }\n"
-	       "[process.a]\ncommand = [\"x\"]\n"
-	       "[process.b]\ncommand = [\"x\"]\nlogs = { max_size = \"1MB\" }\n"
-	       "[process.c]\ncommand = [\"x\"]\nlogs = { max_size = 512 }\n");
-	cr_assert_eq(m.procs[0].logs.max_size, 2048);
+	ok(POD
+	   "logs = { max_size = \"200KiB\", keep = 0 }\n"
+	   "[process.a]\ncommand = [\"x\"]\n"
+	   "[process.b]\ncommand = [\"x\"]\nlogs = { max_size = \"1MB\" }\n"
+	   "[process.c]\ncommand = [\"x\"]\nlogs = { max_size = 512000 }\n");
+	cr_assert_eq(m.procs[0].logs.max_size, 200 * 1024);
 	cr_assert_eq(m.procs[0].logs.keep, 0);
 	/* a process's logs table overrides [pod]'s key by key */
 	cr_assert_eq(m.procs[1].logs.max_size, 1000000);
 	cr_assert_eq(m.procs[1].logs.keep, 0);
-	cr_assert_eq(m.procs[2].logs.max_size, 512);
+	cr_assert_eq(m.procs[2].logs.max_size, 512000);
 }
 
 /* ---- dependencies ----------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -507,6 +508,62 @@ Test(childstart, runs_in_its_working_directory)
 	strcat(real, "\n");
 	cr_assert_str_eq(out, real);
 	tmpdir_remove(&t);
+}
+
+/* The umask and soft descriptor limit a child of the shell reports. */
+static void umask_and_nofile(char *out, size_t size)
+{
+	char *argv[] = {"sh", "-c", "umask; ulimit -n", NULL};
+	struct childstart_spec spec = {.path = "/bin/sh", .argv = argv};
+
+	output_of(&spec, out, size);
+}
+
+static void set_soft_nofile(rlim_t soft)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	cr_assert_gt(rl.rlim_max, 200, "a hard limit of at least 201 needed");
+	rl.rlim_cur = soft == RLIM_INFINITY ? rl.rlim_max : soft;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+/* What the pod does: remember, then tighten the umask and take the hard
+ * limit for itself; its children still get what it was started with. */
+Test(childstart, children_get_back_the_remembered_umask)
+{
+	char out[64];
+
+	umask(022);
+	childstart_remember_inherited();
+	umask(077);
+	umask_and_nofile(out, sizeof out);
+	cr_assert(!strncmp(out, "0022\n", 5), "%s", out);
+}
+
+Test(childstart, children_get_back_the_remembered_soft_fd_limit)
+{
+	char out[64];
+
+	set_soft_nofile(200);
+	childstart_remember_inherited();
+	set_soft_nofile(RLIM_INFINITY); /* the hard limit */
+	umask_and_nofile(out, sizeof out);
+	cr_assert(strstr(out, "\n200\n"), "%s", out);
+}
+
+/* A caller that never remembers (the client) passes on what it has. */
+Test(childstart, without_remembering_children_get_the_current_ones)
+{
+	char out[64];
+
+	umask(022);
+	set_soft_nofile(200);
+	umask(027);
+	set_soft_nofile(201);
+	umask_and_nofile(out, sizeof out);
+	cr_assert_str_eq(out, "0027\n201\n");
 }
 
 /* A script in a temporary dir, found by name through PATH. */
