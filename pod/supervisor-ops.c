@@ -110,18 +110,32 @@ static int op_target(struct supervisor_op *op, size_t k,
 	struct proc *p = &s->procs[op->idx[k]];
 	const char *name = p->spec->name;
 
+	/* Another request may turn the goal around meanwhile: the process
+	 * will never get where this one asked, so it is answered now. */
+	if (op->verb == SUPERVISOR_STOP && p->want_up)
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "process %s was started again by "
+		                          "another request",
+		                          name);
 	if (op->verb == SUPERVISOR_STOP)
 		return !p->pid && !proc_state_live(p->state);
 	if (!p->want_up && s->phase == SUP_STOPPING)
 		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
 		                          "the pod is stopping");
 	if (!p->want_up)
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
-		                          "process %s was stopped", name);
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "process %s was stopped by another "
+		                          "request",
+		                          name);
 	if (p->state == PROC_FAILED || p->state == PROC_BLOCKED)
 		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
 		                          "process %s %s: %s", name,
 		                          proc_state_name(p->state), p->reason);
+	/* A start is done once the process runs, even by an older run (a
+	 * stop not begun yet was turned around); a restart needs a new one. */
+	if (op->verb == SUPERVISOR_START && !p->draining &&
+	    (p->state == PROC_RUNNING || p->state == PROC_READY))
+		return 1;
 	return p->runs > op->runs0[k] && p->state != PROC_STARTING;
 }
 

@@ -901,3 +901,99 @@ Test(backoff, policies)
 	cr_expect(!backoff_wants_restart(RESTART_ON_FAILURE, 0));
 	cr_expect(backoff_wants_restart(RESTART_ALWAYS, 0));
 }
+
+/* ---- racing operations ----------------------------------------------- */
+
+struct opres {
+	bool done, failed;
+	struct insomnia_error err;
+};
+
+static void on_op(void *arg, json_t *result, const struct insomnia_error *e)
+{
+	struct opres *r = arg;
+
+	r->done = true;
+	r->failed = e != NULL;
+	if (e)
+		r->err = *e;
+}
+
+static void act_into(enum supervisor_verb verb, const char *name,
+                     struct opres *r)
+{
+	struct insomnia_error err;
+	const char *names[] = {name};
+
+	*r = (struct opres){0};
+	cr_assert(supervisor_act(sup, verb, names, 1, on_op, r, &err), "%s",
+	          err.message);
+}
+
+static void run_until_both(const struct opres *a, const struct opres *b)
+{
+	while (!(a->done && b->done) && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "an operation was never answered");
+}
+
+Test(supervisor, a_stop_and_a_start_racing_are_both_answered)
+{
+	struct opres stop, start_op;
+
+	add("a", "exec sleep 1000");
+	depend(add("b", "exec sleep 1000"), 0, DEP_STARTED);
+	depend(add("c", "exec sleep 1000"), 1, DEP_STARTED);
+	start();
+	run_until(&got_ready);
+
+	/* Before a got its signal (its dependents stop first). */
+	act_into(SUPERVISOR_STOP, "a", &stop);
+	act_into(SUPERVISOR_START, "a", &start_op);
+	run_until_both(&stop, &start_op);
+	cr_expect(stop.failed);
+	cr_expect_eq(stop.err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect(strstr(stop.err.message, "started again by another request"),
+	          "%s", stop.err.message);
+	cr_expect(!start_op.failed, "%s", start_op.err.message);
+	cr_expect_eq(count("a", "stopping"), 0, "a was never stopped");
+
+	/* While a is stopping: the stop is answered at once, the start once
+	 * a runs again. */
+	act_into(SUPERVISOR_STOP, "a", &stop);
+	run_until_event("a", "stopping");
+	act_into(SUPERVISOR_START, "a", &start_op);
+	run_until_both(&stop, &start_op);
+	cr_expect_eq(stop.err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect(!start_op.failed, "%s", start_op.err.message);
+	cr_expect_eq(count("a", "starting"), 2, "a ran again");
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_start_still_waiting_when_a_stop_comes_is_answered)
+{
+	struct opres start_op, stop;
+	struct proc_spec *gate, *w;
+
+	add("sleeper", "exec sleep 1000");
+	/* gate never exits on its own: w waits for it */
+	gate = add("gate", "exec sleep 1000");
+	gate->autostart = false;
+	w = add("w", "exec sleep 1000");
+	w->autostart = false;
+	depend(w, 1, DEP_SUCCEEDED);
+	start();
+	run_until(&got_ready);
+	act_into(SUPERVISOR_START, "w", &start_op);
+	run_until_event("w", "waiting");
+	act_into(SUPERVISOR_STOP, "w", &stop);
+	run_until_both(&start_op, &stop);
+	cr_expect(start_op.failed);
+	cr_expect_eq(start_op.err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect(strstr(start_op.err.message, "stopped by another request"),
+	          "%s", start_op.err.message);
+	cr_expect(!stop.failed, "%s", stop.err.message);
+	stop_and_wait();
+	end_test();
+}
