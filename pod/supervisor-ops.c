@@ -257,6 +257,12 @@ struct supervisor_op *supervisor_act(struct supervisor *s,
 		    s->phase == SUP_IDLE ? "not started" : "stopping");
 		return NULL;
 	}
+	/* A stop now would leave the start waiting for ready forever. */
+	if (s->phase == SUP_STARTING && verb != SUPERVISOR_START) {
+		insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                   "the pod is still starting");
+		return NULL;
+	}
 	if (!names || n == 0 || !done) {
 		insomnia_error_set(err, INSOMNIA_ERR_USAGE, "no process named");
 		return NULL;

@@ -98,7 +98,8 @@ enum supervisor_verb { SUPERVISOR_START, SUPERVISOR_STOP, SUPERVISOR_RESTART };
 /* Start (with the dependencies they need), stop (with their running
  * dependents first) or restart (resets the restart count) the named
  * processes.  Checked at once: an unknown name (unknown_process), a
- * process already in the asked state or a stopping pod (process_state)
+ * process already in the asked state, a stopping pod, or a stop or
+ * restart before the ready hook (process_state)
  * fail with NULL and nothing done.  Else done is called later, from the
  * loop, when each reached running/ready (start, restart) or stopped; the
  * op is freed after done returns.  supervisor_op_cancel forgets done

@@ -997,3 +997,24 @@ Test(supervisor, a_start_still_waiting_when_a_stop_comes_is_answered)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, stop_and_restart_are_refused_while_the_pod_starts)
+{
+	struct insomnia_error err;
+	const char *names[] = {"db"};
+
+	add("db", "exec sleep 1000");
+	settle_ms = 60000; /* the pod stays starting: no ready hook yet */
+	start();
+	run_until_event("db", "ready");
+	cr_expect_null(supervisor_act(sup, SUPERVISOR_STOP, names, 1, on_done,
+	                              NULL, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect_str_eq(err.message, "the pod is still starting");
+	cr_expect_null(supervisor_act(sup, SUPERVISOR_RESTART, names, 1,
+	                              on_done, NULL, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect_eq(count("db", "stopping"), 0);
+	stop_and_wait();
+	end_test();
+}
