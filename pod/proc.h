@@ -78,6 +78,7 @@ struct proc {
 	 * the run is handled once they are (their deaths come back to us,
 	 * the subreaper, as SIGCHLD). */
 	bool draining;
+	uint64_t walk; /* the supervisor's last walk that reached it */
 	int64_t drained_run_ms;
 	struct proclog *log;
 	char reason[INSOMNIA_ERROR_MESSAGE_MAX];

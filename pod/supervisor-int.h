@@ -50,6 +50,7 @@ struct supervisor {
 	bool ready_sent, fail_pending, fail_sent, stopped_sent;
 	struct insomnia_error fail_err;
 	struct supervisor_op *ops;
+	uint64_t walk; /* sup_mark_up's walks, to visit each process once */
 };
 
 /* supervisor.c: walk the processes towards their goals (then the

@@ -614,15 +614,26 @@ static void rearm(struct supervisor *s, struct proc *p)
 	}
 }
 
-/* p and what it depends on should run; a failed dependency tries again
- * (an exited one has done its part). */
-void sup_mark_up(struct supervisor *s, struct proc *p, bool target)
+/* Each process once per walk: a process reached by several paths (a
+ * ladder of dependencies) would otherwise be walked once per path. */
+static void mark_up(struct supervisor *s, struct proc *p, bool target)
 {
+	if (p->walk == s->walk)
+		return;
+	p->walk = s->walk;
 	p->want_up = true;
 	if (target || p->state == PROC_FAILED)
 		rearm(s, p);
 	for (size_t i = 0; i < p->spec->ndeps; i++)
-		sup_mark_up(s, &s->procs[p->spec->deps[i].index], false);
+		mark_up(s, &s->procs[p->spec->deps[i].index], false);
+}
+
+/* p and what it depends on should run; a failed dependency tries again
+ * (an exited one has done its part). */
+void sup_mark_up(struct supervisor *s, struct proc *p, bool target)
+{
+	s->walk++;
+	mark_up(s, p, target);
 }
 
 /* p and everything depending on it should not run. */

@@ -120,8 +120,8 @@ static size_t count(const char *process, const char *state)
 
 /* ---- a manifest by hand ---------------------------------------------- */
 
-static struct proc_spec specs[8];
-static size_t order[8];
+static struct proc_spec specs[128];
+static size_t order[128];
 static struct manifest man = {specs, 0, order};
 
 static char **strv(const char *a, const char *b, const char *c)
@@ -1015,6 +1015,31 @@ Test(supervisor, stop_and_restart_are_refused_while_the_pod_starts)
 	                              on_done, NULL, &err));
 	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
 	cr_expect_eq(count("db", "stopping"), 0);
+	stop_and_wait();
+	end_test();
+}
+
+/* ---- many processes -------------------------------------------------- */
+
+Test(supervisor, a_ladder_of_dependencies_starts_without_walking_every_path)
+{
+	char name[16];
+
+	/* Each depends on the two before it: the paths from the top are
+	 * as many as Fibonacci's 60th number, the processes 60. */
+	for (size_t i = 0; i < 60; i++) {
+		struct proc_spec *p;
+		snprintf(name, sizeof name, "p%zu", i);
+		p = add(name, "exec sleep 1000");
+		p->autostart = i == 59;
+		if (i >= 1)
+			depend(p, i - 1, DEP_STARTED);
+		if (i >= 2)
+			depend(p, i - 2, DEP_STARTED);
+	}
+	start();
+	run_until(&got_ready);
+	cr_expect(has_event("p0", "ready"));
 	stop_and_wait();
 	end_test();
 }
