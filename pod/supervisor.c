@@ -765,14 +765,29 @@ fail:
 	return NULL;
 }
 
+/* All of the pod's ports in one call: every socket is held until the
+ * last port is found, so no two processes get the same one. */
 static int alloc_ports(struct supervisor *s, struct insomnia_error *err)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	size_t total = 0, k = 0;
+	int *all;
+	int rc;
+
+	for (size_t i = 0; i < s->n; i++)
+		total += s->procs[i].spec->nports;
+	all = calloc(total + 1, sizeof *all);
+	if (!all)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM,
+		                                "cannot allocate ports");
+	rc = ports_alloc(all, total, err);
+	for (size_t i = 0; rc == 0 && i < s->n; i++) {
 		struct proc *p = &s->procs[i];
-		if (ports_alloc(p->ports, p->spec->nports, err) < 0)
-			return -1;
+		for (size_t j = 0; j < p->spec->nports; j++)
+			p->ports[j] = all[k++];
 	}
-	return 0;
+	free(all);
+	return rc;
 }
 
 int supervisor_start(struct supervisor *s, struct insomnia_error *err)

@@ -1043,3 +1043,50 @@ Test(supervisor, a_ladder_of_dependencies_starts_without_walking_every_path)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, ports_of_different_processes_are_all_distinct)
+{
+	static const char *const pnames[] = {"a", "b", "c", "d", "e",
+	                                     "f", "g", "h", "i", "j"};
+	struct insomnia_error err;
+	static int seen[1000];
+	size_t n = 0, i;
+	char name[16];
+	json_t *ps, *one;
+
+	/* 1000 ports: found one process at a time (the sockets closed in
+	 * between) some would surely be the same. */
+	for (i = 0; i < 100; i++) {
+		struct proc_spec *p;
+		snprintf(name, sizeof name, "p%zu", i);
+		p = add(name, "exec sleep 1000");
+		p->autostart = false;
+		free(p->ports);
+		p->ports = calloc(11, sizeof *p->ports);
+		for (size_t j = 0; j < 10; j++)
+			p->ports[j] = strdup(pnames[j]);
+		p->nports = 10;
+	}
+	start();
+	run_until(&got_ready);
+	ps = supervisor_ps(sup, NULL, 0, &err);
+	cr_assert(ps, "%s", err.message);
+	json_array_foreach(json_object_get(ps, "processes"), i, one)
+	{
+		const char *key;
+		json_t *v;
+		json_object_foreach(json_object_get(one, "ports"), key, v)
+		{
+			int port = (int)json_integer_value(v);
+			cr_assert(port > 0 && n < 1000);
+			for (size_t k = 0; k < n; k++)
+				cr_assert_neq(seen[k], port, "port %d twice",
+				              port);
+			seen[n++] = port;
+		}
+	}
+	cr_expect_eq(n, 1000);
+	json_decref(ps);
+	stop_and_wait();
+	end_test();
+}
