@@ -332,9 +332,9 @@ int proc_signal(struct proc *p, int sig)
 	return procsig_send(p->pidfd, p->pid, sig, NULL);
 }
 
-/* Everything carrying the token, then the group if members remain (the
- * leader is reaped, so procsig only signals a group that is still the
- * session this run led). */
+/* Everything carrying the token or in the run's session, then the group
+ * if members remain (the leader is reaped, so procsig only signals a
+ * group that is still the session this run led). */
 static size_t kill_leftovers(struct proc *p, pid_t pgid)
 {
 	size_t n = proc_kill_marked(p);
@@ -346,11 +346,16 @@ static size_t kill_leftovers(struct proc *p, pid_t pgid)
 
 size_t proc_kill_marked(struct proc *p)
 {
-	size_t n = 0;
+	size_t n = 0, m = 0;
 
 	if (proctree_signal_marked(p->token, SIGKILL, &n) < 0)
-		return 0;
-	return n;
+		n = 0;
+	/* Without the token (env -i), or in a group of its own, what the
+	 * run started stays in its session unless it left it. */
+	if (p->left_sid > 0 &&
+	    proctree_signal_session(p->left_sid, SIGKILL, &m) < 0)
+		m = 0;
+	return n + m;
 }
 
 size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
@@ -368,6 +373,7 @@ size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	p->pidfd = -1;
+	p->left_sid = p->pid; /* it led its session (launch_exec) */
 	p->pid = 0;
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
@@ -378,6 +384,8 @@ void proc_kill_all(struct proc *p)
 {
 	if (p->pidfd >= 0)
 		proc_signal(p, SIGKILL);
+	if (p->pid)
+		p->left_sid = p->pid;
 	kill_leftovers(p, 0);
 }
 

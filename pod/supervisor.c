@@ -410,6 +410,7 @@ static struct proc *find_pid(struct supervisor *s, pid_t pid)
 static void run_ended(struct supervisor *s, struct proc *p)
 {
 	p->draining = false;
+	p->left_sid = 0;
 	disarm_timer(p);
 	if (p->state == PROC_STOPPING)
 		set_state(s, p, PROC_STOPPED, NULL);
@@ -841,16 +842,63 @@ static void free_proc(struct proc *p)
 	free(p->ports);
 }
 
+/* SIGKILL and reap each child listed in /proc/self/task/<tid>/children
+ * (as much of the list as one read holds); how many there were.  A child
+ * is ours until reaped, so its pid cannot name a stranger. */
+static size_t kill_children_once(void)
+{
+	char path[64], buf[4096], *at, *end;
+	size_t n = 0;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/children",
+	         (int)gettid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	do
+		len = read(fd, buf, sizeof buf - 1);
+	while (len < 0 && errno == EINTR);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	if (len == (ssize_t)sizeof buf - 1 && (at = strrchr(buf, ' ')))
+		*at = '\0'; /* the last number may be cut: the next pass */
+	for (at = buf;; at = end, n++) {
+		pid_t pid = (pid_t)strtol(at, &end, 10);
+		if (end == at)
+			break;
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	return n;
+}
+
+/* Nothing the processes started outlives the pod: whatever escaped the
+ * kills by token, session and group (env -i then setsid, say) came to
+ * us, the subreaper, as a child, or lives under one that will when it
+ * is killed.  Pass after pass, a bounded number of times. */
+#define FREE_PASSES 64
+
+static void kill_children(void)
+{
+	for (int i = 0; i < FREE_PASSES && kill_children_once() > 0; i++)
+		;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 void supervisor_free(struct supervisor *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; s->procs && i < s->n; i++)
 		free_proc(&s->procs[i]);
-	/* Orphans that came back to us and were killed above. */
 	if (s->reaper)
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+		kill_children();
 	while (s->ops) {
 		struct supervisor_op *op = s->ops;
 		s->ops = op->next;

@@ -796,3 +796,49 @@ Test(supervise, podctl_ps_stop_start_and_their_errors_on_a_real_pod)
 	json_decref(v);
 	shutdown_pod("cli", res.pid);
 }
+
+/* ---- what carries no token ------------------------------------------------
+ */
+
+Test(supervise, a_daemon_without_the_token_does_not_outlive_the_pod)
+{
+	struct insomnia_spawn_result res;
+	pid_t daemon;
+
+	/* env -i: no token; setsid: neither the run's session nor group */
+	spawn_ok("notoken",
+	         "[process.forker]\n"
+	         "shell = \"env -i setsid sh -c 'echo daemon $$; exec sleep "
+	         "100000' </dev/null & wait; exec sleep 100000\"\n",
+	         &res);
+	daemon = logged_daemon_pid("notoken", "forker");
+	cr_assert(alive(daemon));
+	shutdown_pod("notoken", res.pid);
+	cr_assert(!alive(daemon), "the daemon %ld outlived the pod",
+	          (long)daemon);
+}
+
+Test(supervise, a_group_of_its_own_without_the_token_does_not_outlive_stop)
+{
+	struct insomnia_spawn_result res;
+	json_t *r;
+	pid_t child;
+
+	/* env -i: no token; setpgid: out of the run's group, in its
+	 * session */
+	spawn_ok("ownpgrp",
+	         "[process.forker]\n"
+	         "shell = \"env -i python3 -c \\\"import os; os.setpgid(0, 0); "
+	         "print('daemon', os.getpid(), flush=True); "
+	         "os.execv('/bin/sleep', ['sleep', '100000'])\\\" </dev/null & "
+	         "wait; exec sleep 100000\"\n",
+	         &res);
+	child = logged_daemon_pid("ownpgrp", "forker");
+	cr_assert(alive(child));
+	r = call("ownpgrp", "stop", "{\"names\":[\"forker\"]}");
+	cr_assert_str_eq(state_of(ps_entry(r, "forker")), "stopped");
+	json_decref(r);
+	cr_assert(!alive(child), "the child %ld in its own group survived",
+	          (long)child);
+	shutdown_pod("ownpgrp", res.pid);
+}
