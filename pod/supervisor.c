@@ -276,7 +276,9 @@ static void begin_stop(struct supervisor *s, struct proc *p)
 	snprintf(note, sizeof note, "stopping: sent %s",
 	         proc_signal_name(p->spec->stop.signal, sig, sizeof sig));
 	proclog_note(p->log, note);
-	arm_timer(p, p->spec->stop.grace_ms);
+	/* In a hurry the grace is over at once (on the timer, so this walk
+	 * is not re-entered). */
+	arm_timer(p, s->hurry ? 0 : p->spec->stop.grace_ms);
 }
 
 static void grace_over(struct supervisor *s, struct proc *p)
@@ -285,8 +287,11 @@ static void grace_over(struct supervisor *s, struct proc *p)
 
 	p->killed = true;
 	proc_signal(p, SIGKILL);
-	snprintf(why, sizeof why, "grace of %lld ms over: sent KILL",
-	         (long long)p->spec->stop.grace_ms);
+	if (s->hurry)
+		snprintf(why, sizeof why, "the pod is in a hurry: sent KILL");
+	else
+		snprintf(why, sizeof why, "grace of %lld ms over: sent KILL",
+		         (long long)p->spec->stop.grace_ms);
 	proclog_note(p->log, why);
 	/* Still stopping; told so nobody wonders why it took the grace. */
 	snprintf(p->reason, sizeof p->reason, "%s", why);
@@ -817,6 +822,20 @@ void supervisor_stop_all(struct supervisor *s)
 	for (size_t i = 0; i < s->n; i++)
 		s->procs[i].want_up = false;
 	sup_reconcile(s);
+}
+
+void supervisor_hurry(struct supervisor *s)
+{
+	if (s->phase != SUP_STOPPING || s->hurry)
+		return;
+	s->hurry = true;
+	for (size_t i = 0; i < s->n; i++) {
+		struct proc *p = &s->procs[i];
+		if (p->state == PROC_STOPPING && p->pid && !p->killed) {
+			disarm_timer(p);
+			grace_over(s, p);
+		}
+	}
 }
 
 /* SIGKILL a run and wait for it: it cannot ignore that, so the wait is

@@ -74,6 +74,12 @@ int supervisor_start(struct supervisor *s, struct insomnia_error *err);
  * Safe to call twice and during start. */
 void supervisor_stop_all(struct supervisor *s);
 
+/* During the stop: cut every grace short.  Each process still stopping
+ * gets SIGKILL now, and each one whose stop has not begun yet (its
+ * dependents still run) gets it right after its stop signal.
+ * hooks.stopped follows as usual.  Nothing before supervisor_stop_all. */
+void supervisor_hurry(struct supervisor *s);
+
 /* After stopped (or to give up): SIGKILL whatever is left (marked
  * descendants too), remove process records, free. */
 void supervisor_free(struct supervisor *s);

@@ -842,3 +842,47 @@ Test(supervise, a_group_of_its_own_without_the_token_does_not_outlive_stop)
 	          (long)child);
 	shutdown_pod("ownpgrp", res.pid);
 }
+
+/* ---- SIGTERM while stopping: hurry --------------------------------------- */
+
+static int want_pod_stopping(json_t *d, const char *name, void *arg)
+{
+	const char *s = json_string_value(json_object_get(d, "state"));
+
+	(void)arg;
+	return !strcmp(name, "pod") && s && !strcmp(s, "stopping");
+}
+
+Test(supervise, sigterm_while_stopping_cuts_the_grace_short_and_exits_clean)
+{
+	struct insomnia_spawn_result res;
+	json_t *ev, *r;
+	pid_t pid;
+	int status;
+
+	spawn_ok("hurry",
+	         "[process.mule]\n"
+	         "shell = \"trap '' TERM; echo up; exec sleep 100000\"\n"
+	         "stop = { signal = \"TERM\", grace = \"1m\" }\n",
+	         &res);
+	wait_log("hurry", "mule", "up");
+	r = call("hurry", "ps", NULL);
+	pid = (pid_t)json_integer_value(
+	    json_object_get(ps_entry(r, "mule"), "pid"));
+	json_decref(r);
+	cr_assert(pid > 0 && alive(pid));
+	/* the pod stops, and mule ignores its TERM for a minute */
+	ev = watch_while("hurry", "{\"kinds\":[\"pod\"]}", "shutdown", NULL,
+	                 want_pod_stopping, NULL, NULL);
+	json_decref(ev);
+	cr_assert_eq(kill(res.pid, SIGTERM), 0);
+	/* well within the grace (the suite's time limit is 60 s) */
+	while (waitpid(res.pid, &status, 0) < 0)
+		cr_assert_eq(errno, EINTR);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "pod status %d", status);
+	cr_assert(!alive(pid), "mule outlived the pod");
+	e2e_assert_no_children();
+	e2e_assert_dir_holds("hurry",
+	                     (const char *const[]){"lock", "stderr.log", NULL});
+}
