@@ -446,20 +446,30 @@ static json_t *started_at(const struct proc *p)
 	return json_string(buf);
 }
 
+/* What ps shows: a run that ended on its own while what it left is
+ * still being killed is on its way down, no longer running or ready. */
+static enum proc_state shown_state(const struct proc *p)
+{
+	if (p->draining && (p->state == PROC_RUNNING || p->state == PROC_READY))
+		return PROC_STOPPING;
+	return p->state;
+}
+
 json_t *proc_ps_json(const struct proc *p)
 {
 	json_t *ports = json_object();
+	enum proc_state st = shown_state(p);
 
 	for (size_t i = 0; ports && i < p->spec->nports; i++)
 		json_object_set_new(ports, p->spec->ports[i],
 		                    json_integer(p->ports[i]));
 	return json_pack(
 	    "{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}", "name",
-	    p->spec->name, "state", proc_state_name(p->state), "pid",
+	    p->spec->name, "state", proc_state_name(st), "pid",
 	    p->pid ? json_integer(p->pid) : json_null(), "pgid",
 	    p->pgid ? json_integer(p->pgid) : json_null(), "restarts",
 	    p->restarts, "exit", proc_exit_json(p), "started_at", started_at(p),
-	    "ready", p->state == PROC_READY, "ports", ports, "reason",
+	    "ready", st == PROC_READY, "ports", ports, "reason",
 	    p->reason[0] ? json_string(p->reason) : json_null(), "autostart",
 	    p->spec->autostart);
 }

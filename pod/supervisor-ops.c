@@ -84,7 +84,7 @@ void supervisor_counts(const struct supervisor *s, size_t *ready, size_t *total)
 	size_t r = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		r += s->procs[i].state == PROC_READY;
+		r += s->procs[i].state == PROC_READY && !s->procs[i].draining;
 	*ready = r;
 	*total = s->n;
 }

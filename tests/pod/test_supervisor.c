@@ -21,6 +21,7 @@
 #include "events.h"
 #include "manifest.h"
 #include "ports.h"
+#include "proc.h"
 #include "supervisor.h"
 
 /* ---- the recorded event stream --------------------------------------- */
@@ -1089,4 +1090,22 @@ Test(supervisor, ports_of_different_processes_are_all_distinct)
 	json_decref(ps);
 	stop_and_wait();
 	end_test();
+}
+
+/* ---- proc.c ---------------------------------------------------------- */
+
+Test(proc, a_draining_run_shows_as_stopping_not_ready)
+{
+	struct proc_spec spec = {.name = "api"};
+	struct proc p = {.spec = &spec, .state = PROC_READY, .pidfd = -1};
+	json_t *one;
+
+	p.draining = true; /* reaped; what it left is being killed */
+	one = proc_ps_json(&p);
+	cr_assert(one);
+	cr_expect_str_eq(json_string_value(json_object_get(one, "state")),
+	                 "stopping");
+	cr_expect(json_is_false(json_object_get(one, "ready")));
+	cr_expect(json_is_null(json_object_get(one, "pid")));
+	json_decref(one);
 }
