@@ -114,10 +114,9 @@ int proc_signal(struct proc *p, int sig);
 /* The run was reaped with wait status: remember how it ended, close the
  * pidfd, remove the record, and SIGKILL what it left (everything that
  * carries its token or lives in its session, and its group if members
- * remain) so a double-forked
- * daemon does not outlive it.  Returns how many were signalled.  strays
- * false says the caller knows nothing can be left (supervisor.c,
- * has_strays): the search of /proc is skipped. */
+ * remain) so a double-forked daemon does not outlive it.  Returns how
+ * many were signalled.  strays false says the caller knows nothing can
+ * be left (supervisor.c, has_strays): the search of /proc is skipped. */
 size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays);
 
 /* SIGKILL again whatever still carries p's token (a zombie does not:
