@@ -233,3 +233,74 @@ int proctree_signal_marked(const char *token_prefix, int sig, size_t *count)
 		*count = s.count;
 	return 0;
 }
+
+/* ---- by session ---------------------------------------------------- */
+
+/* Field 6 (session) is the 3rd after the state (field 3). */
+#define SESSION_AFTER_STATE 3
+
+/* The session of a live process (not a zombie), else 0. */
+static pid_t live_session(pid_t pid)
+{
+	char path[64], buf[STAT_MAX], *end;
+	const char *p;
+	long v;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof buf) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	p = skip_fields(p + 2, SESSION_AFTER_STATE);
+	if (!p)
+		return 0;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	return errno || end == p || *end != ' ' || v <= 0 ? 0 : (pid_t)v;
+}
+
+/* One process of session sid; true when signalled. */
+static bool signal_member(const struct scan *s, pid_t sid, int procfd,
+                          const char *name)
+{
+	pid_t pid = entry_pid(name);
+	struct stat st;
+	bool sent;
+	int pidfd;
+
+	if (pid <= 0 || pid == s->self || live_session(pid) != sid ||
+	    fstatat(procfd, name, &st, 0) < 0 || st.st_uid != s->uid)
+		return false;
+	pidfd = compat_pidfd_open(pid);
+	if (pidfd < 0)
+		return false;
+	/* as in signal_one: the pid may have changed hands meanwhile */
+	sent = live_session(pid) == sid &&
+	       compat_pidfd_send_signal(pidfd, s->sig) == 0;
+	close(pidfd);
+	return sent;
+}
+
+int proctree_signal_session(pid_t sid, int sig, size_t *count)
+{
+	struct scan s = {.sig = sig, .uid = geteuid(), .self = getpid()};
+	struct dirent *e;
+	DIR *d;
+
+	if (count)
+		*count = 0;
+	if (sid <= 0 || sid == getsid(0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		s.count += signal_member(&s, sid, dirfd(d), e->d_name);
+	closedir(d);
+	if (count)
+		*count = s.count;
+	return 0;
+}

@@ -47,4 +47,14 @@ int proctree_start_time(pid_t pid, uint64_t *ticks);
  * cannot be read. */
 int proctree_signal_marked(const char *token_prefix, int sig, size_t *count);
 
+/* Send sig to every live process of ours (same uid, not the caller, not
+ * a zombie) whose session id (/proc/<pid>/stat field 6) is sid: what a
+ * session leader started in its session, token or not.  A session id is
+ * not handed out again while a member of the session lives, so a run's
+ * session names only what that run started.  Each through a pidfd opened
+ * and then checked again (the session re-read).  sid <= 0 or the
+ * caller's own session is EINVAL.  *count (may be NULL) is how many were
+ * signalled.  0, or -1 with errno when /proc cannot be read. */
+int proctree_signal_session(pid_t sid, int sig, size_t *count);
+
 #endif

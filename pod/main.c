@@ -207,12 +207,14 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 	char reason[32];
 
 	if (p->state.phase == POD_STOPPING) {
-		/* The stop is under way; SIGKILL is the hard way (pod(1)). */
+		/* The stop is under way: a second request means hurry (pod(1)),
+		 * so a stopper's SIGTERM is not followed by its SIGKILL. */
 		if (!p->told_stopping)
-			podlog("%s while stopping: ignored (the processes are "
-			       "stopping; SIGKILL stops the pod at once)",
+			podlog("%s while stopping: hurrying (SIGKILL to the "
+			       "processes still stopping)",
 			       name);
 		p->told_stopping = true;
+		supervisor_hurry(p->supervisor);
 		return;
 	}
 	snprintf(reason, sizeof reason, "signal %s", name);

@@ -332,9 +332,9 @@ int proc_signal(struct proc *p, int sig)
 	return procsig_send(p->pidfd, p->pid, sig, NULL);
 }
 
-/* Everything carrying the token, then the group if members remain (the
- * leader is reaped, so procsig only signals a group that is still the
- * session this run led). */
+/* Everything carrying the token or in the run's session, then the group
+ * if members remain (the leader is reaped, so procsig only signals a
+ * group that is still the session this run led). */
 static size_t kill_leftovers(struct proc *p, pid_t pgid)
 {
 	size_t n = proc_kill_marked(p);
@@ -346,11 +346,16 @@ static size_t kill_leftovers(struct proc *p, pid_t pgid)
 
 size_t proc_kill_marked(struct proc *p)
 {
-	size_t n = 0;
+	size_t n = 0, m = 0;
 
 	if (proctree_signal_marked(p->token, SIGKILL, &n) < 0)
-		return 0;
-	return n;
+		n = 0;
+	/* Without the token (env -i), or in a group of its own, what the
+	 * run started stays in its session unless it left it. */
+	if (p->left_sid > 0 &&
+	    proctree_signal_session(p->left_sid, SIGKILL, &m) < 0)
+		m = 0;
+	return n + m;
 }
 
 size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
@@ -368,6 +373,7 @@ size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	p->pidfd = -1;
+	p->left_sid = p->pid; /* it led its session (launch_exec) */
 	p->pid = 0;
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
@@ -378,6 +384,8 @@ void proc_kill_all(struct proc *p)
 {
 	if (p->pidfd >= 0)
 		proc_signal(p, SIGKILL);
+	if (p->pid)
+		p->left_sid = p->pid;
 	kill_leftovers(p, 0);
 }
 
@@ -438,20 +446,30 @@ static json_t *started_at(const struct proc *p)
 	return json_string(buf);
 }
 
+/* What ps shows: a run that ended on its own while what it left is
+ * still being killed is on its way down, no longer running or ready. */
+static enum proc_state shown_state(const struct proc *p)
+{
+	if (p->draining && (p->state == PROC_RUNNING || p->state == PROC_READY))
+		return PROC_STOPPING;
+	return p->state;
+}
+
 json_t *proc_ps_json(const struct proc *p)
 {
 	json_t *ports = json_object();
+	enum proc_state st = shown_state(p);
 
 	for (size_t i = 0; ports && i < p->spec->nports; i++)
 		json_object_set_new(ports, p->spec->ports[i],
 		                    json_integer(p->ports[i]));
 	return json_pack(
 	    "{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}", "name",
-	    p->spec->name, "state", proc_state_name(p->state), "pid",
+	    p->spec->name, "state", proc_state_name(st), "pid",
 	    p->pid ? json_integer(p->pid) : json_null(), "pgid",
 	    p->pgid ? json_integer(p->pgid) : json_null(), "restarts",
 	    p->restarts, "exit", proc_exit_json(p), "started_at", started_at(p),
-	    "ready", p->state == PROC_READY, "ports", ports, "reason",
+	    "ready", st == PROC_READY, "ports", ports, "reason",
 	    p->reason[0] ? json_string(p->reason) : json_null(), "autostart",
 	    p->spec->autostart);
 }

@@ -78,6 +78,10 @@ struct proc {
 	 * the run is handled once they are (their deaths come back to us,
 	 * the subreaper, as SIGCHLD). */
 	bool draining;
+	/* The session of the run being drained (its pid): 0 once its end
+	 * was handled, as the id may then be another's. */
+	pid_t left_sid;
+	uint64_t walk; /* the supervisor's last walk that reached it */
 	int64_t drained_run_ms;
 	struct proclog *log;
 	char reason[INSOMNIA_ERROR_MESSAGE_MAX];
@@ -109,14 +113,15 @@ int proc_signal(struct proc *p, int sig);
 
 /* The run was reaped with wait status: remember how it ended, close the
  * pidfd, remove the record, and SIGKILL what it left (everything that
- * carries its token, and its group if members remain) so a double-forked
- * daemon does not outlive it.  Returns how many were signalled.  strays
- * false says the caller knows nothing can be left (supervisor.c,
- * has_strays): the search of /proc is skipped. */
+ * carries its token or lives in its session, and its group if members
+ * remain) so a double-forked daemon does not outlive it.  Returns how
+ * many were signalled.  strays false says the caller knows nothing can
+ * be left (supervisor.c, has_strays): the search of /proc is skipped. */
 size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays);
 
 /* SIGKILL again whatever still carries p's token (a zombie does not:
- * its environment is gone); how many.  0 means the leftovers are gone. */
+ * its environment is gone) or lives in the session of its last run
+ * (left_sid); how many.  0 means the leftovers are gone. */
 size_t proc_kill_marked(struct proc *p);
 
 /* Kill what is left of p (its run, if any, then its leftovers).  For

@@ -47,9 +47,11 @@ struct supervisor {
 	uint64_t rng;
 	enum sup_phase phase;
 	bool in_reconcile, again;
+	bool hurry; /* supervisor_hurry: no grace any more */
 	bool ready_sent, fail_pending, fail_sent, stopped_sent;
 	struct insomnia_error fail_err;
 	struct supervisor_op *ops;
+	uint64_t walk; /* sup_mark_up's walks, to visit each process once */
 };
 
 /* supervisor.c: walk the processes towards their goals (then the

@@ -84,7 +84,7 @@ void supervisor_counts(const struct supervisor *s, size_t *ready, size_t *total)
 	size_t r = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		r += s->procs[i].state == PROC_READY;
+		r += s->procs[i].state == PROC_READY && !s->procs[i].draining;
 	*ready = r;
 	*total = s->n;
 }
@@ -110,18 +110,32 @@ static int op_target(struct supervisor_op *op, size_t k,
 	struct proc *p = &s->procs[op->idx[k]];
 	const char *name = p->spec->name;
 
+	/* Another request may turn the goal around meanwhile: the process
+	 * will never get where this one asked, so it is answered now. */
+	if (op->verb == SUPERVISOR_STOP && p->want_up)
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "process %s was started again by "
+		                          "another request",
+		                          name);
 	if (op->verb == SUPERVISOR_STOP)
 		return !p->pid && !proc_state_live(p->state);
 	if (!p->want_up && s->phase == SUP_STOPPING)
 		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
 		                          "the pod is stopping");
 	if (!p->want_up)
-		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
-		                          "process %s was stopped", name);
+		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                          "process %s was stopped by another "
+		                          "request",
+		                          name);
 	if (p->state == PROC_FAILED || p->state == PROC_BLOCKED)
 		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
 		                          "process %s %s: %s", name,
 		                          proc_state_name(p->state), p->reason);
+	/* A start is done once the process runs, even by an older run (a
+	 * stop not begun yet was turned around); a restart needs a new one. */
+	if (op->verb == SUPERVISOR_START && !p->draining &&
+	    (p->state == PROC_RUNNING || p->state == PROC_READY))
+		return 1;
 	return p->runs > op->runs0[k] && p->state != PROC_STARTING;
 }
 
@@ -241,6 +255,12 @@ struct supervisor_op *supervisor_act(struct supervisor *s,
 		insomnia_error_set(
 		    err, INSOMNIA_ERR_PROCESS_STATE, "the pod is %s",
 		    s->phase == SUP_IDLE ? "not started" : "stopping");
+		return NULL;
+	}
+	/* A stop now would leave the start waiting for ready forever. */
+	if (s->phase == SUP_STARTING && verb != SUPERVISOR_START) {
+		insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
+		                   "the pod is still starting");
 		return NULL;
 	}
 	if (!names || n == 0 || !done) {

@@ -276,7 +276,9 @@ static void begin_stop(struct supervisor *s, struct proc *p)
 	snprintf(note, sizeof note, "stopping: sent %s",
 	         proc_signal_name(p->spec->stop.signal, sig, sizeof sig));
 	proclog_note(p->log, note);
-	arm_timer(p, p->spec->stop.grace_ms);
+	/* In a hurry the grace is over at once (on the timer, so this walk
+	 * is not re-entered). */
+	arm_timer(p, s->hurry ? 0 : p->spec->stop.grace_ms);
 }
 
 static void grace_over(struct supervisor *s, struct proc *p)
@@ -285,8 +287,11 @@ static void grace_over(struct supervisor *s, struct proc *p)
 
 	p->killed = true;
 	proc_signal(p, SIGKILL);
-	snprintf(why, sizeof why, "grace of %lld ms over: sent KILL",
-	         (long long)p->spec->stop.grace_ms);
+	if (s->hurry)
+		snprintf(why, sizeof why, "the pod is in a hurry: sent KILL");
+	else
+		snprintf(why, sizeof why, "grace of %lld ms over: sent KILL",
+		         (long long)p->spec->stop.grace_ms);
 	proclog_note(p->log, why);
 	/* Still stopping; told so nobody wonders why it took the grace. */
 	snprintf(p->reason, sizeof p->reason, "%s", why);
@@ -410,6 +415,7 @@ static struct proc *find_pid(struct supervisor *s, pid_t pid)
 static void run_ended(struct supervisor *s, struct proc *p)
 {
 	p->draining = false;
+	p->left_sid = 0;
 	disarm_timer(p);
 	if (p->state == PROC_STOPPING)
 		set_state(s, p, PROC_STOPPED, NULL);
@@ -614,15 +620,26 @@ static void rearm(struct supervisor *s, struct proc *p)
 	}
 }
 
-/* p and what it depends on should run; a failed dependency tries again
- * (an exited one has done its part). */
-void sup_mark_up(struct supervisor *s, struct proc *p, bool target)
+/* Each process once per walk: a process reached by several paths (a
+ * ladder of dependencies) would otherwise be walked once per path. */
+static void mark_up(struct supervisor *s, struct proc *p, bool target)
 {
+	if (p->walk == s->walk)
+		return;
+	p->walk = s->walk;
 	p->want_up = true;
 	if (target || p->state == PROC_FAILED)
 		rearm(s, p);
 	for (size_t i = 0; i < p->spec->ndeps; i++)
-		sup_mark_up(s, &s->procs[p->spec->deps[i].index], false);
+		mark_up(s, &s->procs[p->spec->deps[i].index], false);
+}
+
+/* p and what it depends on should run; a failed dependency tries again
+ * (an exited one has done its part). */
+void sup_mark_up(struct supervisor *s, struct proc *p, bool target)
+{
+	s->walk++;
+	mark_up(s, p, target);
 }
 
 /* p and everything depending on it should not run. */
@@ -757,14 +774,29 @@ fail:
 	return NULL;
 }
 
+/* All of the pod's ports in one call: every socket is held until the
+ * last port is found, so no two processes get the same one. */
 static int alloc_ports(struct supervisor *s, struct insomnia_error *err)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	size_t total = 0, k = 0;
+	int *all;
+	int rc;
+
+	for (size_t i = 0; i < s->n; i++)
+		total += s->procs[i].spec->nports;
+	all = calloc(total + 1, sizeof *all);
+	if (!all)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM,
+		                                "cannot allocate ports");
+	rc = ports_alloc(all, total, err);
+	for (size_t i = 0; rc == 0 && i < s->n; i++) {
 		struct proc *p = &s->procs[i];
-		if (ports_alloc(p->ports, p->spec->nports, err) < 0)
-			return -1;
+		for (size_t j = 0; j < p->spec->nports; j++)
+			p->ports[j] = all[k++];
 	}
-	return 0;
+	free(all);
+	return rc;
 }
 
 int supervisor_start(struct supervisor *s, struct insomnia_error *err)
@@ -795,6 +827,20 @@ void supervisor_stop_all(struct supervisor *s)
 	sup_reconcile(s);
 }
 
+void supervisor_hurry(struct supervisor *s)
+{
+	if (s->phase != SUP_STOPPING || s->hurry)
+		return;
+	s->hurry = true;
+	for (size_t i = 0; i < s->n; i++) {
+		struct proc *p = &s->procs[i];
+		if (p->state == PROC_STOPPING && p->pid && !p->killed) {
+			disarm_timer(p);
+			grace_over(s, p);
+		}
+	}
+}
+
 /* SIGKILL a run and wait for it: it cannot ignore that, so the wait is
  * the kernel's, not the process's. */
 static void kill_run(struct proc *p)
@@ -818,16 +864,63 @@ static void free_proc(struct proc *p)
 	free(p->ports);
 }
 
+/* SIGKILL and reap each child listed in /proc/self/task/<tid>/children
+ * (as much of the list as one read holds); how many there were.  A child
+ * is ours until reaped, so its pid cannot name a stranger. */
+static size_t kill_children_once(void)
+{
+	char path[64], buf[4096], *at, *end;
+	size_t n = 0;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/children",
+	         (int)gettid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	do
+		len = read(fd, buf, sizeof buf - 1);
+	while (len < 0 && errno == EINTR);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	if (len == (ssize_t)sizeof buf - 1 && (at = strrchr(buf, ' ')))
+		*at = '\0'; /* the last number may be cut: the next pass */
+	for (at = buf;; at = end, n++) {
+		pid_t pid = (pid_t)strtol(at, &end, 10);
+		if (end == at)
+			break;
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	return n;
+}
+
+/* Nothing the processes started outlives the pod: whatever escaped the
+ * kills by token, session and group (env -i then setsid, say) came to
+ * us, the subreaper, as a child, or lives under one that will when it
+ * is killed.  Pass after pass, a bounded number of times. */
+#define FREE_PASSES 64
+
+static void kill_children(void)
+{
+	for (int i = 0; i < FREE_PASSES && kill_children_once() > 0; i++)
+		;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 void supervisor_free(struct supervisor *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; s->procs && i < s->n; i++)
 		free_proc(&s->procs[i]);
-	/* Orphans that came back to us and were killed above. */
 	if (s->reaper)
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+		kill_children();
 	while (s->ops) {
 		struct supervisor_op *op = s->ops;
 		s->ops = op->next;

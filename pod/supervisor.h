@@ -74,6 +74,12 @@ int supervisor_start(struct supervisor *s, struct insomnia_error *err);
  * Safe to call twice and during start. */
 void supervisor_stop_all(struct supervisor *s);
 
+/* During the stop: cut every grace short.  Each process still stopping
+ * gets SIGKILL now, and each one whose stop has not begun yet (its
+ * dependents still run) gets it right after its stop signal.
+ * hooks.stopped follows as usual.  Nothing before supervisor_stop_all. */
+void supervisor_hurry(struct supervisor *s);
+
 /* After stopped (or to give up): SIGKILL whatever is left (marked
  * descendants too), remove process records, free. */
 void supervisor_free(struct supervisor *s);
@@ -98,7 +104,8 @@ enum supervisor_verb { SUPERVISOR_START, SUPERVISOR_STOP, SUPERVISOR_RESTART };
 /* Start (with the dependencies they need), stop (with their running
  * dependents first) or restart (resets the restart count) the named
  * processes.  Checked at once: an unknown name (unknown_process), a
- * process already in the asked state or a stopping pod (process_state)
+ * process already in the asked state, a stopping pod, or a stop or
+ * restart before the ready hook (process_state)
  * fail with NULL and nothing done.  Else done is called later, from the
  * loop, when each reached running/ready (start, restart) or stopped; the
  * op is freed after done returns.  supervisor_op_cancel forgets done

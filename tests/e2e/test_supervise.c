@@ -731,8 +731,9 @@ Test(supervise, a_pod_stopped_by_sigkill_leaves_no_process_of_its_own)
 	pid_t daemon, pod;
 	int status;
 
-	/* forker ignores TERM and has a minute of grace: the pod waits for
-	 * it with its daemon still alive, and the stop runs out of grace */
+	/* forker ignores TERM and has a minute of grace; the pod is
+	 * SIGKILLed at once (a SIGTERM would make it hurry, and exit clean)
+	 * with the daemon still alive */
 	spawn_ok("slow",
 	         "[process.forker]\n"
 	         "shell = \"trap '' TERM; setsid sh -c 'echo daemon $$; exec "
@@ -740,7 +741,7 @@ Test(supervise, a_pod_stopped_by_sigkill_leaves_no_process_of_its_own)
 	         "stop = { grace = \"1m\" }\n",
 	         &res);
 	daemon = logged_daemon_pid("slow", "forker");
-	cr_assert_eq(insomnia_stop("slow", 200, &how, &pod, &err), 0, "%s",
+	cr_assert_eq(insomnia_stop("slow", 0, &how, &pod, &err), 0, "%s",
 	             err.message);
 	cr_assert_eq(how, INSOMNIA_STOPPED_BY_KILL);
 	while (waitpid(res.pid, &status, 0) < 0)
@@ -795,4 +796,94 @@ Test(supervise, podctl_ps_stop_start_and_their_errors_on_a_real_pod)
 	cr_assert_str_neq(state_of(ps_entry(v, "b")), "stopped");
 	json_decref(v);
 	shutdown_pod("cli", res.pid);
+}
+
+/* ---- what carries no token ------------------------------------------------
+ */
+
+Test(supervise, a_daemon_without_the_token_does_not_outlive_the_pod)
+{
+	struct insomnia_spawn_result res;
+	pid_t daemon;
+
+	/* env -i: no token; setsid: neither the run's session nor group */
+	spawn_ok("notoken",
+	         "[process.forker]\n"
+	         "shell = \"env -i setsid sh -c 'echo daemon $$; exec sleep "
+	         "100000' </dev/null & wait; exec sleep 100000\"\n",
+	         &res);
+	daemon = logged_daemon_pid("notoken", "forker");
+	cr_assert(alive(daemon));
+	shutdown_pod("notoken", res.pid);
+	cr_assert(!alive(daemon), "the daemon %ld outlived the pod",
+	          (long)daemon);
+}
+
+Test(supervise, a_group_of_its_own_without_the_token_does_not_outlive_stop)
+{
+	struct insomnia_spawn_result res;
+	json_t *r;
+	pid_t child;
+
+	/* env -i: no token; setpgid: out of the run's group, in its
+	 * session */
+	spawn_ok("ownpgrp",
+	         "[process.forker]\n"
+	         "shell = \"env -i python3 -c \\\"import os; os.setpgid(0, 0); "
+	         "print('daemon', os.getpid(), flush=True); "
+	         "os.execv('/bin/sleep', ['sleep', '100000'])\\\" </dev/null & "
+	         "wait; exec sleep 100000\"\n",
+	         &res);
+	child = logged_daemon_pid("ownpgrp", "forker");
+	cr_assert(alive(child));
+	r = call("ownpgrp", "stop", "{\"names\":[\"forker\"]}");
+	cr_assert_str_eq(state_of(ps_entry(r, "forker")), "stopped");
+	json_decref(r);
+	cr_assert(!alive(child), "the child %ld in its own group survived",
+	          (long)child);
+	shutdown_pod("ownpgrp", res.pid);
+}
+
+/* ---- SIGTERM while stopping: hurry --------------------------------------- */
+
+static int want_pod_stopping(json_t *d, const char *name, void *arg)
+{
+	const char *s = json_string_value(json_object_get(d, "state"));
+
+	(void)arg;
+	return !strcmp(name, "pod") && s && !strcmp(s, "stopping");
+}
+
+Test(supervise, sigterm_while_stopping_cuts_the_grace_short_and_exits_clean)
+{
+	struct insomnia_spawn_result res;
+	json_t *ev, *r;
+	pid_t pid;
+	int status;
+
+	spawn_ok("hurry",
+	         "[process.mule]\n"
+	         "shell = \"trap '' TERM; echo up; exec sleep 100000\"\n"
+	         "stop = { signal = \"TERM\", grace = \"1m\" }\n",
+	         &res);
+	wait_log("hurry", "mule", "up");
+	r = call("hurry", "ps", NULL);
+	pid = (pid_t)json_integer_value(
+	    json_object_get(ps_entry(r, "mule"), "pid"));
+	json_decref(r);
+	cr_assert(pid > 0 && alive(pid));
+	/* the pod stops, and mule ignores its TERM for a minute */
+	ev = watch_while("hurry", "{\"kinds\":[\"pod\"]}", "shutdown", NULL,
+	                 want_pod_stopping, NULL, NULL);
+	json_decref(ev);
+	cr_assert_eq(kill(res.pid, SIGTERM), 0);
+	/* well within the grace (the suite's time limit is 60 s) */
+	while (waitpid(res.pid, &status, 0) < 0)
+		cr_assert_eq(errno, EINTR);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "pod status %d", status);
+	cr_assert(!alive(pid), "mule outlived the pod");
+	e2e_assert_no_children();
+	e2e_assert_dir_holds("hurry",
+	                     (const char *const[]){"lock", "stderr.log", NULL});
 }

@@ -21,6 +21,7 @@
 #include "events.h"
 #include "manifest.h"
 #include "ports.h"
+#include "proc.h"
 #include "proctree.h"
 #include "supervisor.h"
 
@@ -121,8 +122,8 @@ static size_t count(const char *process, const char *state)
 
 /* ---- a manifest by hand ---------------------------------------------- */
 
-static struct proc_spec specs[8];
-static size_t order[8];
+static struct proc_spec specs[128];
+static size_t order[128];
 static struct manifest man = {specs, 0, order};
 
 static char **strv(const char *a, const char *b, const char *c)
@@ -903,4 +904,215 @@ Test(backoff, policies)
 	cr_expect(backoff_wants_restart(RESTART_ON_FAILURE, -1));
 	cr_expect(!backoff_wants_restart(RESTART_ON_FAILURE, 0));
 	cr_expect(backoff_wants_restart(RESTART_ALWAYS, 0));
+}
+
+/* ---- racing operations ----------------------------------------------- */
+
+struct opres {
+	bool done, failed;
+	struct insomnia_error err;
+};
+
+static void on_op(void *arg, json_t *result, const struct insomnia_error *e)
+{
+	struct opres *r = arg;
+
+	r->done = true;
+	r->failed = e != NULL;
+	if (e)
+		r->err = *e;
+}
+
+static void act_into(enum supervisor_verb verb, const char *name,
+                     struct opres *r)
+{
+	struct insomnia_error err;
+	const char *names[] = {name};
+
+	*r = (struct opres){0};
+	cr_assert(supervisor_act(sup, verb, names, 1, on_op, r, &err), "%s",
+	          err.message);
+}
+
+static void run_until_both(const struct opres *a, const struct opres *b)
+{
+	while (!(a->done && b->done) && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "an operation was never answered");
+}
+
+Test(supervisor, a_stop_and_a_start_racing_are_both_answered)
+{
+	struct opres stop, start_op;
+
+	add("a", "exec sleep 1000");
+	depend(add("b", "exec sleep 1000"), 0, DEP_STARTED);
+	depend(add("c", "exec sleep 1000"), 1, DEP_STARTED);
+	start();
+	run_until(&got_ready);
+
+	/* Before a got its signal (its dependents stop first). */
+	act_into(SUPERVISOR_STOP, "a", &stop);
+	act_into(SUPERVISOR_START, "a", &start_op);
+	run_until_both(&stop, &start_op);
+	cr_expect(stop.failed);
+	cr_expect_eq(stop.err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect(strstr(stop.err.message, "started again by another request"),
+	          "%s", stop.err.message);
+	cr_expect(!start_op.failed, "%s", start_op.err.message);
+	cr_expect_eq(count("a", "stopping"), 0, "a was never stopped");
+
+	/* While a is stopping: the stop is answered at once, the start once
+	 * a runs again.  b (stopped by the first stop) is down first, so a
+	 * gets its TERM inside supervisor_act: a reaping cannot come in
+	 * between. */
+	run_until_event("b", "stopped");
+	act_into(SUPERVISOR_STOP, "a", &stop);
+	cr_assert(has_event("a", "stopping"));
+	act_into(SUPERVISOR_START, "a", &start_op);
+	run_until_both(&stop, &start_op);
+	cr_expect_eq(stop.err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect(!start_op.failed, "%s", start_op.err.message);
+	cr_expect_eq(count("a", "starting"), 2, "a ran again");
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_start_still_waiting_when_a_stop_comes_is_answered)
+{
+	struct opres start_op, stop;
+	struct proc_spec *gate, *w;
+
+	add("sleeper", "exec sleep 1000");
+	/* gate never exits on its own: w waits for it */
+	gate = add("gate", "exec sleep 1000");
+	gate->autostart = false;
+	w = add("w", "exec sleep 1000");
+	w->autostart = false;
+	depend(w, 1, DEP_SUCCEEDED);
+	start();
+	run_until(&got_ready);
+	act_into(SUPERVISOR_START, "w", &start_op);
+	run_until_event("w", "waiting");
+	act_into(SUPERVISOR_STOP, "w", &stop);
+	run_until_both(&start_op, &stop);
+	cr_expect(start_op.failed);
+	cr_expect_eq(start_op.err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect(strstr(start_op.err.message, "stopped by another request"),
+	          "%s", start_op.err.message);
+	cr_expect(!stop.failed, "%s", stop.err.message);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, stop_and_restart_are_refused_while_the_pod_starts)
+{
+	struct insomnia_error err;
+	const char *names[] = {"db"};
+
+	add("db", "exec sleep 1000");
+	settle_ms = 60000; /* the pod stays starting: no ready hook yet */
+	start();
+	run_until_event("db", "ready");
+	cr_expect_null(supervisor_act(sup, SUPERVISOR_STOP, names, 1, on_done,
+	                              NULL, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect_str_eq(err.message, "the pod is still starting");
+	cr_expect_null(supervisor_act(sup, SUPERVISOR_RESTART, names, 1,
+	                              on_done, NULL, &err));
+	cr_expect_eq(err.kind, INSOMNIA_ERR_PROCESS_STATE);
+	cr_expect_eq(count("db", "stopping"), 0);
+	stop_and_wait();
+	end_test();
+}
+
+/* ---- many processes -------------------------------------------------- */
+
+Test(supervisor, a_ladder_of_dependencies_starts_without_walking_every_path)
+{
+	char name[16];
+
+	/* Each depends on the two before it: the paths from the top are
+	 * as many as Fibonacci's 60th number, the processes 60. */
+	for (size_t i = 0; i < 60; i++) {
+		struct proc_spec *p;
+		snprintf(name, sizeof name, "p%zu", i);
+		p = add(name, "exec sleep 1000");
+		p->autostart = i == 59;
+		if (i >= 1)
+			depend(p, i - 1, DEP_STARTED);
+		if (i >= 2)
+			depend(p, i - 2, DEP_STARTED);
+	}
+	start();
+	run_until(&got_ready);
+	cr_expect(has_event("p0", "ready"));
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, ports_of_different_processes_are_all_distinct)
+{
+	static const char *const pnames[] = {"a", "b", "c", "d", "e",
+	                                     "f", "g", "h", "i", "j"};
+	struct insomnia_error err;
+	static int seen[800];
+	size_t n = 0, i;
+	char name[16];
+	json_t *ps, *one;
+
+	/* 800 ports (held at once: under the usual limit of 1024 fds):
+	 * found one process at a time (the sockets closed in between) some
+	 * would be the same all but surely. */
+	for (i = 0; i < 80; i++) {
+		struct proc_spec *p;
+		snprintf(name, sizeof name, "p%zu", i);
+		p = add(name, "exec sleep 1000");
+		p->autostart = false;
+		free(p->ports);
+		p->ports = calloc(11, sizeof *p->ports);
+		for (size_t j = 0; j < 10; j++)
+			p->ports[j] = strdup(pnames[j]);
+		p->nports = 10;
+	}
+	start();
+	run_until(&got_ready);
+	ps = supervisor_ps(sup, NULL, 0, &err);
+	cr_assert(ps, "%s", err.message);
+	json_array_foreach(json_object_get(ps, "processes"), i, one)
+	{
+		const char *key;
+		json_t *v;
+		json_object_foreach(json_object_get(one, "ports"), key, v)
+		{
+			int port = (int)json_integer_value(v);
+			cr_assert(port > 0 && n < 800);
+			for (size_t k = 0; k < n; k++)
+				cr_assert_neq(seen[k], port, "port %d twice",
+				              port);
+			seen[n++] = port;
+		}
+	}
+	cr_expect_eq(n, 800);
+	json_decref(ps);
+	stop_and_wait();
+	end_test();
+}
+
+/* ---- proc.c ---------------------------------------------------------- */
+
+Test(proc, a_draining_run_shows_as_stopping_not_ready)
+{
+	struct proc_spec spec = {.name = "api"};
+	struct proc p = {.spec = &spec, .state = PROC_READY, .pidfd = -1};
+	json_t *one;
+
+	p.draining = true; /* reaped; what it left is being killed */
+	one = proc_ps_json(&p);
+	cr_assert(one);
+	cr_expect_str_eq(json_string_value(json_object_get(one, "state")),
+	                 "stopping");
+	cr_expect(json_is_false(json_object_get(one, "ready")));
+	cr_expect(json_is_null(json_object_get(one, "pid")));
+	json_decref(one);
 }
