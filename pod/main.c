@@ -26,6 +26,7 @@
 #include "podlog.h"
 #include "podrun.h"
 #include "podsession.h"
+#include "recorded.h"
 #include "ready.h"
 #include "server.h"
 #include "state.h"
@@ -342,13 +343,28 @@ static int load_config(struct pod *p, const struct options *o,
 	return 0;
 }
 
+/* The recorded config means on resume what it means now (recorded.h). */
+static int create_session(struct pod *p, struct insomnia_error *err)
+{
+	bool same;
+	struct toml_value *rec =
+	    recorded_config(p->cfg.tree, &p->manifest, &same, err);
+	int rc;
+
+	if (!rec && !same)
+		return -1;
+	rc = podsession_create(&p->session, p->cfg.name, p->cwd,
+	                       rec ? rec : p->cfg.tree, err);
+	if (rec)
+		toml_free(rec);
+	return rc;
+}
+
 /* A new session is created only once the name is ours, so a refused
  * start leaves no session behind. */
 static int begin_session(struct pod *p, struct insomnia_error *err)
 {
-	if (!p->session.resumed &&
-	    podsession_create(&p->session, p->cfg.name, p->cwd, p->cfg.tree,
-	                      err) < 0)
+	if (!p->session.resumed && create_session(p, err) < 0)
 		return -1;
 	podlog("session dir %s", p->session.dir);
 	return podsession_begin(&p->session, p->cfg.name, err);

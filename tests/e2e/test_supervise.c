@@ -887,3 +887,60 @@ Test(supervise, sigterm_while_stopping_cuts_the_grace_short_and_exits_clean)
 	e2e_assert_dir_holds("hurry",
 	                     (const char *const[]){"lock", "stderr.log", NULL});
 }
+
+/* ---- a relative cwd, resumed ----------------------------------------- */
+
+static void assert_cwd_of(const char *pod, const char *proc, const char *want)
+{
+	char link[64], cwd[1024];
+	json_t *r = call(pod, "ps", NULL);
+	pid_t pid = (pid_t)json_integer_value(
+	    json_object_get(ps_entry(r, proc), "pid"));
+	ssize_t n;
+
+	json_decref(r);
+	snprintf(link, sizeof link, "/proc/%ld/cwd", (long)pid);
+	n = readlink(link, cwd, sizeof cwd - 1);
+	cr_assert_gt(n, 0);
+	cwd[n] = '\0';
+	cr_assert_str_eq(cwd, want);
+}
+
+Test(supervise, a_relative_cwd_means_the_same_after_a_resume)
+{
+	struct insomnia_spawn_result res, again;
+	struct insomnia_spawn_options o = {0};
+	struct insomnia_error err;
+	char dir[512], work[600], manifest[600], id[64];
+	FILE *f;
+
+	/* the manifest's dir is not the pod's cwd: "work" is relative to
+	 * the manifest's dir, also when the session is resumed */
+	snprintf(dir, sizeof dir, "%s/m", e2e_home);
+	snprintf(work, sizeof work, "%s/work", dir);
+	snprintf(manifest, sizeof manifest, "%s/manifest.toml", dir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(mkdir(work, 0700), 0);
+	f = fopen(manifest, "w");
+	fputs("[pod]\nname = \"rel\"\n[process.w]\n"
+	      "command = [\"sleep\", \"100000\"]\ncwd = \"work\"\n",
+	      f);
+	fclose(f);
+	o.name = "rel";
+	o.manifest = manifest;
+	o.cwd = e2e_home;
+	o.timeout_ms = 20000;
+	cr_assert_eq(insomnia_spawn(&o, &res, &err), 0, "%s\n%s", err.message,
+	             err.detail);
+	assert_cwd_of("rel", "w", work);
+	snprintf(id, sizeof id, "%s", res.session_id);
+	shutdown_pod("rel", res.pid);
+
+	memset(&o, 0, sizeof o);
+	o.session_id = id;
+	o.timeout_ms = 20000;
+	cr_assert_eq(insomnia_spawn(&o, &again, &err), 0, "%s\n%s", err.message,
+	             err.detail);
+	assert_cwd_of("rel", "w", work);
+	shutdown_pod("rel", again.pid);
+}
