@@ -26,6 +26,7 @@
 #include "podlog.h"
 #include "podrun.h"
 #include "podsession.h"
+#include "notify.h"
 #include "recorded.h"
 #include "ready.h"
 #include "server.h"
@@ -181,6 +182,7 @@ static bool enter_stopping(struct pod *p, const char *journal_reason,
 	if (!state_enter(&p->state, POD_STOPPING))
 		return false;
 	podsession_stopping(&p->session, journal_reason, detail);
+	notify_send("STOPPING=1\nSTATUS=stopping");
 	events_set_progress(p->events, true);
 	publish_state(p);
 	publish_pod_event(p, journal_reason);
@@ -249,6 +251,21 @@ static void settle_session(struct pod *p)
 		podlog("session %s: %s", p->session.id, err.message);
 }
 
+/* Right after the ready line, for a supervisor that started the pod as
+ * a Type=notify service (notify.h). */
+static void notify_ready(struct pod *p)
+{
+	char msg[160];
+	size_t ready = 0, total = 0;
+
+	supervisor_counts(p->supervisor, &ready, &total);
+	snprintf(msg, sizeof msg,
+	         "READY=1\nMAINPID=%ld\nSTATUS=pod %s ready, %zu of %zu "
+	         "processes ready",
+	         (long)getpid(), p->cfg.name, ready, total);
+	notify_send(msg);
+}
+
 /* Every autostart process is ready: state.json first, so a client that
  * saw the ready line reads "ready" there; then the journal, the line. */
 static void on_ready(void *arg)
@@ -268,6 +285,7 @@ static void on_ready(void *arg)
 		return;
 	}
 	publish_pod_event(p, NULL);
+	notify_ready(p);
 	settle_session(p);
 }
 
@@ -468,6 +486,7 @@ static int pod_serve(struct pod *p, struct insomnia_error *err)
  * session goes last: its "stopped" record means the name is free. */
 static void pod_release(struct pod *p, const struct insomnia_error *failure)
 {
+	notify_close();
 	/* Connections first: their pending replies' cancels reach the
 	 * supervisor, which must still be there. */
 	if (p->events)
@@ -546,6 +565,7 @@ int main(int argc, char **argv)
 	/* Everything the pod makes (dirs, lock files, the socket before its
 	 * chmod) is private whatever umask the caller had. */
 	umask(077);
+	notify_init();
 	/* A client that hangs up mid-reply must not kill the pod. */
 	signal(SIGPIPE, SIG_IGN);
 	block_stop_signals(SIG_BLOCK);
