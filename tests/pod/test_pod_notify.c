@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -25,18 +26,24 @@ static int notify_listen(void)
 
 	cr_assert(fd >= 0 && n > 0 && (size_t)n < sizeof sa.sun_path);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	/* a pod that never sends fails the test here, with its teardown,
+	 * not by the suite's timeout (which would skip the teardown) */
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+	                        &(struct timeval){10, 0},
+	                        sizeof(struct timeval)),
+	             0);
 	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
 	return fd;
 }
 
-/* The next datagram (blocking: the pod sends it, or the test times
- * out). */
+/* The next datagram: the pod sends it (or, after 10 s, the test
+ * fails). */
 static char *next_message(int fd)
 {
 	static char buf[512];
 	ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
 
-	cr_assert_gt(n, 0);
+	cr_assert_gt(n, 0, "no message from the pod");
 	buf[n] = '\0';
 	return buf;
 }
