@@ -168,11 +168,14 @@ static bool has_live_dependent(struct supervisor *s, const struct proc *p)
 
 /* ---- timers ---------------------------------------------------------- */
 
+/* From now, not from the loop's cached time (taken when this turn of the
+ * loop began, maybe long ago under load): a grace must never end early. */
 static void arm_timer(struct proc *p, int64_t ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000,
 	                     .tv_usec = (ms % 1000) * 1000};
 
+	event_base_update_cache_time(event_get_base(p->timer));
 	evtimer_add(p->timer, &tv);
 }
 
