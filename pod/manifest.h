@@ -54,6 +54,39 @@ struct logs_conf {
 	int keep;         /* rotated files kept; default 3 */
 };
 
+/* How readiness or liveness is seen (ready = {...}, alive = {...};
+ * docs/manifest.md, "Readiness and liveness").  One kind per table. */
+enum probe_kind {
+	PROBE_NONE,     /* no table: ready one pass after running (settle) */
+	PROBE_NOTIFY,   /* ready: notify = true (sd_notify READY=1) */
+	PROBE_FD,       /* ready: fd = N (s6: a newline on fd N) */
+	PROBE_LOG,      /* ready: log = "ERE" (a line of stdout/stderr) */
+	PROBE_TCP,      /* ready, alive: tcp = "host:port" (connect) */
+	PROBE_HTTP,     /* ready, alive: http = "http://..." (2xx/3xx) */
+	PROBE_EXEC,     /* ready, alive: exec = ["cmd", ...] (exit 0) */
+	PROBE_WATCHDOG, /* alive: watchdog = "10s" (WATCHDOG=1 in time) */
+};
+
+/* One ready or alive table.  Strings keep their placeholders (expanded
+ * at each run's start, as argv is). */
+struct probe_conf {
+	enum probe_kind kind;
+	int fd;        /* PROBE_FD: 3..255, not a listen port's fd */
+	char *pattern; /* PROBE_LOG: the regex (checked by regcomp at load) */
+	char *target;  /* PROBE_TCP "host:port", PROBE_HTTP the URL */
+	char **argv;   /* PROBE_EXEC, NULL-terminated */
+	size_t argc;
+	/* ready: the whole wait (default 30 s), after which the run fails.
+	 * alive: one try's limit (default 5 s, at most interval). */
+	int64_t timeout_ms;
+	/* tcp, http, exec: between the starts of two tries (default 1 s;
+	 * the first try at once).  PROBE_WATCHDOG: the deadline. */
+	int64_t interval_ms;
+	/* alive: consecutive failures before the run is ended (default 3;
+	 * 1 for the watchdog, as systemd). */
+	int failures;
+};
+
 struct proc_spec {
 	char name[INSOMNIA_NAME_MAX + 1];
 	/* argv with placeholders; a shell process is
@@ -76,7 +109,14 @@ struct proc_spec {
 	struct proc_dep *deps;
 	size_t ndeps;
 	char **ports; /* port names, NULL-terminated */
+	/* listen[i]: ports[i] was declared { name, listen = true }: the pod
+	 * binds and listens itself and passes the socket (LISTEN_FDS, in
+	 * the order of ports, from fd 3).  NULL when nports is 0. */
+	bool *listen;
 	size_t nports;
+	size_t nlisten;          /* how many listen[i] are true */
+	struct probe_conf ready; /* kind PROBE_NONE when unset */
+	struct probe_conf alive; /* kind PROBE_NONE when unset */
 };
 
 struct manifest {
@@ -96,6 +136,10 @@ int manifest_load(const struct toml_value *tree, const char *pod_cwd,
 /* The process called name, or NULL. */
 const struct proc_spec *manifest_find(const struct manifest *m,
                                       const char *name, size_t *index);
+
+/* Does the process get a NOTIFY_SOCKET (ready.notify or
+ * alive.watchdog)? */
+bool proc_spec_wants_notify(const struct proc_spec *spec);
 
 void manifest_free(struct manifest *m);
 

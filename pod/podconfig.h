@@ -7,6 +7,7 @@
 #define INSOMNIA_POD_PODCONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "paths.h"
@@ -30,6 +31,9 @@ struct pod_config {
 	struct toml_value *tree; /* the merged tree, for later keys */
 	char name[INSOMNIA_NAME_MAX + 1];
 	char *description; /* malloc'd, or NULL when unset */
+	/* [pod] idle_timeout: stop once no control connection has been
+	 * open this long; 0 when unset (never). */
+	int64_t idle_timeout_ms;
 	/* The layers that were read, lowest first, for progress lines. */
 	char layers[PODCONFIG_LAYERS_MAX][INSOMNIA_PATH_MAX + 32];
 	size_t nlayers;
