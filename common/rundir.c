@@ -150,6 +150,31 @@ static int remove_procs(int dirfd)
 	return 0;
 }
 
+/* The notify sockets' dir (procnotify.h): its sockets, then itself;
+ * anything but a socket found in it is not the pod's and keeps it. */
+static int remove_notify(int dirfd)
+{
+	int fd = openat(dirfd, RUNDIR_NOTIFY,
+	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)))
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISSOCK(st.st_mode))
+			unlinkat(fd, e->d_name, 0);
+	closedir(d);
+	if (unlinkat(dirfd, RUNDIR_NOTIFY, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 /* Only what a pod makes under these names is ours to delete: `sock` a
  * socket, every other file a regular file.  Anything else (a directory,
  * a FIFO, a regular file where the socket goes) was put there by someone
@@ -163,6 +188,8 @@ int rundir_remove_entry(int dirfd, const char *name)
 		return errno == ENOENT ? 0 : -1;
 	if (strcmp(name, PROCREC_DIR) == 0 && S_ISDIR(st.st_mode))
 		return remove_procs(dirfd);
+	if (strcmp(name, RUNDIR_NOTIFY) == 0 && S_ISDIR(st.st_mode))
+		return remove_notify(dirfd);
 	if (sock ? !S_ISSOCK(st.st_mode) : !S_ISREG(st.st_mode)) {
 		errno = sock ? ENOTSOCK : FD_ENOTREG;
 		return -1;

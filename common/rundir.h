@@ -21,6 +21,8 @@
 #define RUNDIR_PID    "pid"
 #define RUNDIR_STATE  "state.json"
 #define RUNDIR_STDERR "stderr.log"
+/* The processes' NOTIFY_SOCKETs (pod/procnotify.h): notify/<process>. */
+#define RUNDIR_NOTIFY "notify"
 
 /* Resolve the runtime root and open it as a safe directory (created when
  * create is true).  path gets its absolute path.  Returns the dir fd. */

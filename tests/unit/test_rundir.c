@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "rundir.h"
@@ -100,4 +102,62 @@ Test(rundir, a_reap_removes_every_file_then_the_dir)
 	close(lockfd);
 	cr_assert_str_empty(note);
 	cr_assert_eq(fstatat(tmp.fd, "web", &st, AT_SYMLINK_NOFOLLOW), -1);
+}
+
+/* A socket bound at web/<dir>/<name>, as procnotify binds its own. */
+static void bind_socket(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/web/%s/%s", tmp.path, dir,
+	         name);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s",
+	             sa.sun_path);
+	close(fd);
+}
+
+/* A crashed pod leaves its processes' notify sockets: reap removes them
+ * and notify/, then the dir. */
+Test(rundir, a_reap_removes_the_notify_sockets_a_crash_left)
+{
+	char note[256] = "";
+	struct rundir_removal how = {RUNDIR_REMOVE_ALL, tmp.fd, "web",
+	                             first_note, note};
+	struct stat st;
+	int lockfd;
+
+	cr_assert_eq(mkdirat(dirfd_, RUNDIR_NOTIFY, 0700), 0);
+	bind_socket(RUNDIR_NOTIFY, "db");
+	bind_socket(RUNDIR_NOTIFY, "api");
+	lockfd = rundir_hold_dead(dirfd_);
+	cr_assert_geq(lockfd, 0);
+	cr_assert_eq(rundir_remove_held(dirfd_, &how), 1, "%s", note);
+	close(lockfd);
+	cr_assert_eq(fstatat(tmp.fd, "web", &st, AT_SYMLINK_NOFOLLOW), -1);
+}
+
+/* A regular file in notify/ is not the pod's: kept, with notify/, `lock`
+ * and the dir. */
+Test(rundir, a_reap_keeps_a_file_in_notify_that_is_not_a_socket)
+{
+	char note[256] = "";
+	struct rundir_removal how = {RUNDIR_REMOVE_ALL, tmp.fd, "web",
+	                             first_note, note};
+	int lockfd, fd;
+
+	cr_assert_eq(mkdirat(dirfd_, RUNDIR_NOTIFY, 0700), 0);
+	bind_socket(RUNDIR_NOTIFY, "db");
+	fd = openat(dirfd_, RUNDIR_NOTIFY "/data",
+	            O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	lockfd = rundir_hold_dead(dirfd_);
+	cr_assert_geq(lockfd, 0);
+	cr_assert_eq(rundir_remove_held(dirfd_, &how), 0);
+	close(lockfd);
+	cr_assert(exists(RUNDIR_NOTIFY "/data") && exists(RUNDIR_LOCK));
+	cr_assert(!exists(RUNDIR_NOTIFY "/db"));
+	cr_assert_str_eq(note, "kept notify: Directory not empty");
 }
