@@ -561,3 +561,208 @@ Test(manifest, errors_name_the_layer_that_set_the_value)
 	                              "process.a.stop.signal: unknown signal"),
 	          "%s", err.message);
 }
+
+/* ---- readiness and liveness (ready = {...}, alive = {...}) ------------ */
+
+#define PROC "[process.db]\ncommand = [\"x\"]\n"
+
+/* One process with lines after PROC, loaded; its spec. */
+static const struct proc_spec *one(const char *lines)
+{
+	char text[1024];
+
+	snprintf(text, sizeof text, POD PROC "%s", lines);
+	ok(text);
+	cr_assert_eq(m.nprocs, 1);
+	return &m.procs[0];
+}
+
+Test(manifest, no_ready_or_alive_table_is_probe_none)
+{
+	const struct proc_spec *p = one("");
+
+	cr_assert_eq(p->ready.kind, PROBE_NONE);
+	cr_assert_eq(p->alive.kind, PROBE_NONE);
+	cr_assert_not(proc_spec_wants_notify(p));
+	cr_assert_eq(p->nlisten, 0);
+	cr_assert_null(p->listen);
+}
+
+Test(manifest, ready_notify_with_its_defaults)
+{
+	const struct proc_spec *p = one("ready = { notify = true }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_NOTIFY);
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_eq(p->ready.interval_ms, 0);
+	cr_assert(proc_spec_wants_notify(p));
+}
+
+Test(manifest, ready_notify_with_a_timeout)
+{
+	const struct proc_spec *p =
+	    one("ready = { notify = true, timeout = \"10s\" }\n");
+
+	cr_assert_eq(p->ready.timeout_ms, 10000);
+}
+
+Test(manifest, ready_fd_as_a_section_table)
+{
+	const struct proc_spec *p = one("[process.db.ready]\nfd = 3\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_FD);
+	cr_assert_eq(p->ready.fd, 3);
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_not(proc_spec_wants_notify(p));
+}
+
+Test(manifest, ready_fd_after_the_listen_sockets)
+{
+	const struct proc_spec *p =
+	    one("ports = [\"a\", { name = \"http\", listen = true }, "
+	        "{ name = \"rpc\", listen = true }]\n"
+	        "ready = { fd = 5 }\n");
+
+	cr_assert_eq(p->ready.fd, 5);
+	cr_assert_eq(p->nlisten, 2);
+}
+
+Test(manifest, ready_log_keeps_the_regex)
+{
+	const struct proc_spec *p =
+	    one("ready = { log = \"^Ready to accept( connections)?$\" }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_LOG);
+	cr_assert_str_eq(p->ready.pattern, "^Ready to accept( connections)?$");
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_eq(p->ready.interval_ms, 0);
+}
+
+Test(manifest, ready_tcp_with_its_defaults)
+{
+	const struct proc_spec *p = one(
+	    "ports = [\"db\"]\nready = { tcp = \"127.0.0.1:${port.db}\" }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_TCP);
+	cr_assert_str_eq(p->ready.target, "127.0.0.1:${port.db}");
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_eq(p->ready.interval_ms, 1000);
+}
+
+Test(manifest, ready_http_with_an_interval)
+{
+	const struct proc_spec *p =
+	    one("ports = [\"http\"]\n"
+	        "ready = { http = \"http://127.0.0.1:${port.http}/\", "
+	        "interval = \"100ms\", timeout = \"1m\" }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_HTTP);
+	cr_assert_str_eq(p->ready.target, "http://127.0.0.1:${port.http}/");
+	cr_assert_eq(p->ready.interval_ms, 100);
+	cr_assert_eq(p->ready.timeout_ms, 60000);
+}
+
+Test(manifest, ready_exec_keeps_its_argv)
+{
+	const struct proc_spec *p =
+	    one("ready = { exec = [\"test\", \"-e\", \"${pod.dir}/x\"] }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_EXEC);
+	cr_assert_eq(p->ready.argc, 3);
+	cr_assert_str_eq(p->ready.argv[0], "test");
+	cr_assert_str_eq(p->ready.argv[2], "${pod.dir}/x");
+	cr_assert_null(p->ready.argv[3]);
+	cr_assert_eq(p->ready.interval_ms, 1000);
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+}
+
+Test(manifest, alive_tcp_with_its_defaults)
+{
+	const struct proc_spec *p = one("alive = { tcp = \"[::1]:8080\" }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_TCP);
+	cr_assert_str_eq(p->alive.target, "[::1]:8080");
+	cr_assert_eq(p->alive.interval_ms, 1000);
+	cr_assert_eq(p->alive.timeout_ms, 1000); /* 5s capped at 1s */
+	cr_assert_eq(p->alive.failures, 3);
+	cr_assert_eq(p->ready.kind, PROBE_NONE);
+}
+
+Test(manifest, alive_http_timeout_defaults_to_5s_under_a_long_interval)
+{
+	const struct proc_spec *p =
+	    one("alive = { http = \"http://localhost:80/health\", "
+	        "interval = \"30s\" }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_HTTP);
+	cr_assert_eq(p->alive.interval_ms, 30000);
+	cr_assert_eq(p->alive.timeout_ms, 5000);
+	cr_assert_eq(p->alive.failures, 3);
+}
+
+Test(manifest, alive_exec_with_everything_set)
+{
+	const struct proc_spec *p =
+	    one("alive = { exec = [\"true\"], interval = \"2s\", "
+	        "timeout = \"2s\", failures = 1 }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_EXEC);
+	cr_assert_eq(p->alive.argc, 1);
+	cr_assert_str_eq(p->alive.argv[0], "true");
+	cr_assert_eq(p->alive.interval_ms, 2000);
+	cr_assert_eq(p->alive.timeout_ms, 2000);
+	cr_assert_eq(p->alive.failures, 1);
+}
+
+Test(manifest, alive_watchdog_fails_at_the_first_missed_deadline)
+{
+	const struct proc_spec *p = one("alive = { watchdog = \"2s\" }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_WATCHDOG);
+	cr_assert_eq(p->alive.interval_ms, 2000);
+	cr_assert_eq(p->alive.failures, 1);
+	cr_assert(proc_spec_wants_notify(p));
+}
+
+Test(manifest, ready_and_alive_together)
+{
+	const struct proc_spec *p =
+	    one("ports = [{ name = \"http\", listen = true }]\n"
+	        "ready = { notify = true }\n"
+	        "alive = { tcp = \"127.0.0.1:${port.http}\", failures = 5 }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_NOTIFY);
+	cr_assert_eq(p->alive.kind, PROBE_TCP);
+	cr_assert_eq(p->alive.failures, 5);
+}
+
+Test(manifest, ports_mix_strings_and_tables)
+{
+	const struct proc_spec *p =
+	    one("ports = [\"admin\", { name = \"http\", listen = true }, "
+	        "{ name = \"rpc\" }, { name = \"udp\", listen = false }]\n");
+
+	cr_assert_eq(p->nports, 4);
+	cr_assert_str_eq(p->ports[0], "admin");
+	cr_assert_str_eq(p->ports[1], "http");
+	cr_assert_str_eq(p->ports[2], "rpc");
+	cr_assert_str_eq(p->ports[3], "udp");
+	cr_assert_null(p->ports[4]);
+	cr_assert_not(p->listen[0]);
+	cr_assert(p->listen[1]);
+	cr_assert_not(p->listen[2]);
+	cr_assert_not(p->listen[3]);
+	cr_assert_eq(p->nlisten, 1);
+}
+
+Test(manifest, idle_timeout)
+{
+	ok(POD "idle_timeout = \"15m\"\n");
+	cr_assert_eq(cfg.idle_timeout_ms, 15 * 60 * 1000);
+}
+
+Test(manifest, no_idle_timeout_is_zero)
+{
+	ok(POD);
+	cr_assert_eq(cfg.idle_timeout_ms, 0);
+}
