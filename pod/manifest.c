@@ -980,9 +980,13 @@ static int load_alive_limits(struct loader *l, const struct probe_src *src,
 		return -1;
 	if (c->timeout_ms > c->interval_ms)
 		return fail(l, v,
-		            "%s: more than the interval, %lldms (a try ends "
-		            "before the next begins)",
-		            path, (long long)c->interval_ms);
+		            "%s: %s is more than the interval, %lld%s (a try "
+		            "ends before the next begins)",
+		            path, text_of(l, v, path),
+		            (long long)(c->interval_ms % 1000
+		                            ? c->interval_ms
+		                            : c->interval_ms / 1000),
+		            c->interval_ms % 1000 ? "ms" : "s");
 	return 0;
 }
 
