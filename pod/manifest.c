@@ -593,10 +593,13 @@ struct kind_info {
 };
 
 static const struct kind_info kinds[] = {
-    {"notify", PROBE_NOTIFY, true, false},     {"fd", PROBE_FD, true, false},
-    {"log", PROBE_LOG, true, false},           {"tcp", PROBE_TCP, true, true},
-    {"http", PROBE_HTTP, true, true},          {"exec", PROBE_EXEC, true, true},
-    {"watchdog", PROBE_WATCHDOG, false, true},
+    {"notify", PROBE_NOTIFY, true, false},     /* READY=1 */
+    {"fd", PROBE_FD, true, false},             /* a newline on fd N */
+    {"log", PROBE_LOG, true, false},           /* a matching line */
+    {"tcp", PROBE_TCP, true, true},            /* polled */
+    {"http", PROBE_HTTP, true, true},          /* polled */
+    {"exec", PROBE_EXEC, true, true},          /* polled */
+    {"watchdog", PROBE_WATCHDOG, false, true}, /* WATCHDOG=1 in time */
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
