@@ -200,10 +200,12 @@ static const char *answer(const char *path)
 	if (strcmp(path, "/fail") == 0)
 		return "HTTP/1.1 500 Internal Server Error\r\n"
 		       "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	if (strcmp(path, "/partial") == 0) /* then held open */
+		return "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc";
 	if (strcmp(path, "/hang") == 0)
-		return NULL;
-	if (strcmp(path, "/close") == 0)
 		return "";
+	if (strcmp(path, "/close") == 0)
+		return NULL;
 	return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 	       "Connection: close\r\n\r\n";
 }
@@ -226,8 +228,10 @@ static void conn_answer(struct conn *c)
 	cr_assert_eq(sscanf(c->buf, "GET %255s HTTP/1.1", path), 1, "%s",
 	             c->buf);
 	a = answer(path);
-	if (!a)
-		return; /* hold it: the client's closing is seen as EOF */
+	if (!a) {
+		conn_close(c);
+		return;
+	}
 	while (off < strlen(a)) {
 		n = send(c->fd, a + off, strlen(a) - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -235,7 +239,10 @@ static void conn_answer(struct conn *c)
 		cr_assert_gt(n, 0);
 		off += (size_t)n;
 	}
-	conn_close(c);
+	/* held open unless the answer is whole: the client's closing is
+	 * then seen as EOF */
+	if (strstr(a, "Connection: close"))
+		conn_close(c);
 }
 
 static void on_conn(evutil_socket_t fd, short what, void *arg)
@@ -467,6 +474,50 @@ Test(probe, http_404_fails_with_the_status)
 	nothing_left();
 }
 
+Test(probe, http_status_is_enough_without_the_body)
+{
+	struct result r = {0};
+
+	server_start();
+	http_try("/partial", 5000, &r);
+	cr_assert(r.ok, "%s", r.why);
+	run_until(&srv.closed_by_client, 1); /* and it hung up */
+	server_stop();
+	nothing_left();
+}
+
+Test(probe, http_over_ipv6_loopback)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+	                         .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	socklen_t len = sizeof a;
+	struct result r = {0};
+	char u[128], host[64];
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		if (fd >= 0)
+			close(fd);
+		cr_skip_test("no IPv6 loopback here");
+	}
+	cr_assert_eq(listen(fd, 8), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	memset(&srv, 0, sizeof srv);
+	srv.fd = fd;
+	srv.port = ntohs(a.sin6_port);
+	srv.ev = event_new(base, srv.fd, EV_READ | EV_PERSIST, on_accept, NULL);
+	cr_assert_not_null(srv.ev);
+	event_add(srv.ev, NULL);
+	url(u, sizeof u, "[::1]", "/ok");
+	try_once(PROBE_HTTP, u, NULL, 5000, &r);
+	cr_assert(r.ok, "%s", r.why);
+	snprintf(host, sizeof host, "\r\nHost: [::1]:%u\r\n", srv.port);
+	cr_assert_not_null(strstr(srv.last_request, host), "%s",
+	                   srv.last_request);
+	server_stop();
+	nothing_left();
+}
+
 Test(probe, http_localhost_and_default_path)
 {
 	struct result r = {0};
@@ -571,6 +622,20 @@ Test(probe, exec_gets_its_environment_and_directory)
 	                               5000, on_done, &r, &err),
 	                   "%s", err.message);
 	run_until(&r.calls, 1);
+	cr_assert(r.ok, "%s", r.why);
+	nothing_left();
+}
+
+Test(probe, exec_has_dev_null_on_0_to_2)
+{
+	char *argv[] = {"sh", "-c",
+	                "for f in 0 1 2; do "
+	                "[ \"$(readlink /proc/$$/fd/$f)\" = /dev/null ] || "
+	                "exit 1; done",
+	                NULL};
+	struct result r = {0};
+
+	try_once(PROBE_EXEC, NULL, argv, 5000, &r);
 	cr_assert(r.ok, "%s", r.why);
 	nothing_left();
 }
