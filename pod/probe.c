@@ -29,8 +29,7 @@
 
 enum probe_state {
 	PROBE_RUNNING, /* the connect, the answer or the exit is awaited */
-	PROBE_KILLING, /* exec over time: group SIGKILLed, its reaping awaited
-	                */
+	PROBE_KILLING, /* exec over time: group killed, reaping awaited */
 	PROBE_SETTLED, /* result known: reported on the loop's next pass */
 	PROBE_ORPHAN,  /* cancelled exec: freed once the reaper has its pid */
 };

@@ -204,6 +204,8 @@ static const char *answer(const char *path)
 		return "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc";
 	if (strcmp(path, "/hang") == 0)
 		return "";
+	if (strcmp(path, "/garbage") == 0)
+		return "hello there\r\nConnection: close\r\n\r\n";
 	if (strcmp(path, "/close") == 0)
 		return NULL;
 	return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
@@ -556,6 +558,18 @@ Test(probe, http_closed_without_an_answer_fails)
 	http_try("/close", 5000, &r);
 	cr_assert_not(r.ok);
 	cr_assert_str_eq(r.why, "connection closed without an answer");
+	server_stop();
+	nothing_left();
+}
+
+Test(probe, http_garbage_answer_fails)
+{
+	struct result r = {0};
+
+	server_start();
+	http_try("/garbage", 5000, &r);
+	cr_assert_not(r.ok);
+	cr_assert_str_eq(r.why, "malformed answer");
 	server_stop();
 	nothing_left();
 }
