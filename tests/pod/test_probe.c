@@ -68,7 +68,8 @@ static void on_done(void *arg, bool ok, const char *why)
 
 	r->calls++;
 	r->ok = ok;
-	snprintf(r->why, sizeof r->why, "%s", ok ? "" : why);
+	cr_assert_not_null(why);
+	snprintf(r->why, sizeof r->why, "%s", why);
 	event_base_loopbreak(base);
 }
 
@@ -434,6 +435,7 @@ Test(probe, http_200_succeeds_and_sends_the_host_header)
 	server_start();
 	http_try("/ok", 5000, &r);
 	cr_assert(r.ok, "%s", r.why);
+	cr_assert_str_eq(r.why, "HTTP 200");
 	snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%u\r\n", srv.port);
 	cr_assert_not_null(strstr(srv.last_request, host), "%s",
 	                   srv.last_request);
@@ -448,6 +450,7 @@ Test(probe, http_302_succeeds_without_following)
 	server_start();
 	http_try("/moved", 5000, &r);
 	cr_assert(r.ok, "%s", r.why);
+	cr_assert_str_eq(r.why, "HTTP 302");
 	cr_assert_eq(srv.accepted, 1);
 	server_stop();
 	nothing_left();
