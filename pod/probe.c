@@ -178,8 +178,8 @@ static void report(struct probe *p)
 	done(arg, ok, why); /* never NULL: "HTTP 200" when ok */
 }
 
-/* "5s", "1m30s" reads better as the manifest wrote it, but the limit
- * is all one number here: whole seconds or milliseconds. */
+/* The limit as people read it: "5s", or "250ms" when not whole
+ * seconds. */
 static const char *limit_text(int64_t ms, char *buf, size_t size)
 {
 	if (ms % 1000 == 0)
