@@ -898,3 +898,24 @@ Test(procnotify, a_path_too_long_for_sun_path_is_refused_by_name)
 	cr_assert_eq(fstatat(dir.fd, "notify", &st, AT_SYMLINK_NOFOLLOW), -1);
 	nothing_left();
 }
+
+/* As every dir the project makes (DESIGN.md): one merely readable by
+ * others is tightened, one writable by others refused. */
+Test(procnotify, an_open_notify_dir_is_tightened_and_a_writable_one_refused)
+{
+	struct stat st;
+
+	cr_assert_eq(mkdirat(dir.fd, "notify", 0755), 0);
+	n = open_notify("web");
+	cr_assert_eq(fstatat(dir.fd, "notify", &st, AT_SYMLINK_NOFOLLOW), 0);
+	cr_assert_eq(st.st_mode & 07777, 0700, "dir mode %o", st.st_mode);
+	procnotify_free(n);
+	n = NULL;
+
+	cr_assert_eq(mkdirat(dir.fd, "notify", 0777), 0);
+	assert_refused(dir.path, "web", "writable by group or others");
+	cr_assert_eq(fstatat(dir.fd, "notify", &st, AT_SYMLINK_NOFOLLOW), 0);
+	cr_assert_eq(st.st_mode & 07777, 0777, "someone's dir was changed");
+	cr_assert_eq(unlinkat(dir.fd, "notify", AT_REMOVEDIR), 0);
+	nothing_left();
+}
