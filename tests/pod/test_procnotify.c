@@ -724,6 +724,31 @@ Test(procnotify, freeing_from_a_hook_ends_the_datagram)
 	nothing_left();
 }
 
+static void end_run_in_hook(void *arg)
+{
+	(void)arg;
+	note("ready");
+	procnotify_run(n, 0, NULL);
+}
+
+/* The run ends from a hook (the supervisor saw it fail): what followed
+ * in its datagram, and what it queued, is not heard. */
+Test(procnotify, ending_the_run_from_a_hook_ends_its_datagram)
+{
+	const char *texts[] = {"READY=1\nWATCHDOG=1", "STOPPING=1", NULL};
+	pid_t run;
+
+	hooks.ready = end_run_in_hook;
+	n = open_notify("web");
+	run = fork_sender(texts);
+	procnotify_run(n, run, NULL);
+	run_until_hooks(1);
+	reap(run);
+	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	cr_assert_str_eq(hooklog, "ready|");
+	nothing_left();
+}
+
 /* ---- a flood -------------------------------------------------------- */
 
 static int ticker[2];
