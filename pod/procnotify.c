@@ -9,7 +9,15 @@
  *
  * A callback reads at most BATCH_MAX datagrams: the socket is level
  * triggered, so the rest waits for the next turn of the loop, and a
- * process that floods its socket cannot starve the pod's other events. */
+ * process that floods its socket cannot starve the pod's other events.
+ *
+ * A sender is vouched for when its datagram is read, through /proc: a
+ * helper that sent and exited at once (other than the run or its
+ * MAINPID, known by pid alone) may be gone by then, and is dropped.
+ * sd_notify_barrier(3) clients, systemd-notify(1) by default, wait for
+ * the descriptor of their BARRIER=1 to be closed, which happens here
+ * only after what they sent before it was read, so they stay to be
+ * seen. */
 #include "procnotify.h"
 
 #include <errno.h>
