@@ -32,10 +32,10 @@
 #include <unistd.h>
 
 #include "proctree.h"
+#include "rundir.h"
 #include "safedir.h"
 #include "utf8seq.h"
 
-#define NOTIFY_DIR "notify"
 /* sd_notify messages are a few short lines; systemd itself takes 4 KiB
  * of text less what credentials need. */
 #define DATAGRAM_MAX 4096
@@ -147,7 +147,7 @@ static int make_socket(struct procnotify *n, struct insomnia_error *err)
 
 	snprintf(dir, sizeof dir, "%.*s",
 	         (int)(strlen(n->path) - strlen(n->name) - 1), n->path);
-	dirfd = safedir_openat(n->pod_dirfd, NOTIFY_DIR, dir, true, err);
+	dirfd = safedir_openat(n->pod_dirfd, RUNDIR_NOTIFY, dir, true, err);
 	if (dirfd < 0) {
 		if (err)
 			err->kind = INSOMNIA_ERR_IO;
@@ -174,7 +174,7 @@ static int make_path(struct procnotify *n, const char *pod_dir,
 		                          "no notify socket for a process "
 		                          "named \"%s\"",
 		                          name);
-	if (asprintf(&n->path, "%s/%s/%s", pod_dir, NOTIFY_DIR, name) < 0) {
+	if (asprintf(&n->path, "%s/%s/%s", pod_dir, RUNDIR_NOTIFY, name) < 0) {
 		n->path = NULL;
 		return insomnia_error_set_errno(err, INSOMNIA_ERR_IO, ENOMEM,
 		                                "cannot make a notify socket");
@@ -486,7 +486,7 @@ static void close_socket(struct procnotify *n)
 	if (n->pod_dirfd < 0)
 		return;
 	if (n->ino)
-		dirfd = openat(n->pod_dirfd, NOTIFY_DIR,
+		dirfd = openat(n->pod_dirfd, RUNDIR_NOTIFY,
 		               O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd >= 0 &&
 	    fstatat(dirfd, n->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -497,7 +497,7 @@ static void close_socket(struct procnotify *n)
 	/* only one found safe, and only when empty: the others' sockets,
 	 * or a file we refused to touch, keep it */
 	if (n->dir_checked)
-		unlinkat(n->pod_dirfd, NOTIFY_DIR, AT_REMOVEDIR);
+		unlinkat(n->pod_dirfd, RUNDIR_NOTIFY, AT_REMOVEDIR);
 	close(n->pod_dirfd);
 	n->pod_dirfd = -1;
 }
