@@ -36,6 +36,12 @@ struct server;
 struct server *server_new(struct event_base *base, int listenfd,
                           struct podctx *pod, struct insomnia_error *err);
 
+/* fn(arg, true) when the last control connection closes, fn(arg, false)
+ * when one opens while none was: the pod's idle timer (pod.idle_timeout)
+ * follows it.  Not called from server_free. */
+void server_set_idle_hook(struct server *s, void (*fn)(void *arg, bool idle),
+                          void *arg);
+
 /* Queue one event line (ending in '\n') to every subscriber whose filter
  * takes kind (enum event_kind) and process (NULL: pod-wide). */
 void server_broadcast(struct server *s, unsigned kind, const char *process,
