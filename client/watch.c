@@ -7,11 +7,17 @@
  * duplicates coalesce by construction.
  *
  * Each pod dir is a small state machine (enum life): NONE (no pod holds
- * `lock`), STARTING (held, not yet published), READY.  What the pod had
- * published (sock, pid, state.json) is followed from the events in their
- * order, so that when `lock` is closed the watcher knows what was still
- * there at that very moment, whatever a cleaner removed since: a clean
- * stop removes its files first, a crash leaves them. */
+ * `lock`), STARTING (held, not yet published), READY.  A life is a pod's:
+ * it begins once the process holding `lock` is the one whose pid the dir
+ * publishes, since a spawner or a reaper also holds `lock` for a moment
+ * (to find the last pod dead and clean its files) and is no pod.  What
+ * the pod had published (sock, pid, state.json) is followed from the
+ * events in their order, so that when the pod closes `lock` the watcher
+ * knows what was still there at that very moment, whatever a cleaner
+ * removed since: a clean stop removes its files first, a crash leaves
+ * them.  The pod's close is the life's first close of `lock` read while
+ * the pod no longer has it open: a spawner's or a reaper's close (before
+ * the pod took it, or after it let go) is not the pod's. */
 #include <insomnia/watch.h>
 
 #include <dirent.h>
@@ -66,7 +72,8 @@ struct pod {
 	int wd;
 	enum life life;
 	bool announced;   /* APPEARED reported for this dir or life */
-	bool lock_closed; /* `lock` closed for writing during this life */
+	bool lock_closed; /* the pod closed `lock` (its first close, this
+	                   * life) */
 	bool resynced;    /* files read afresh: no close event to wait for */
 	bool seen;        /* found by the current scan */
 	unsigned files;   /* enum published bits, as the events say */
@@ -285,6 +292,10 @@ static bool published(const struct pod *p)
 
 static bool alive_seen(struct pod *p)
 {
+	watch_pid(p);
+	if (p->pidfd < 0)
+		return true; /* held by no pod yet: a spawner, a reaper, or a
+		              * pod that has not published its pid */
 	if (p->life == LIFE_NONE) {
 		p->life = LIFE_STARTING;
 		p->lock_closed = false;
@@ -295,7 +306,6 @@ static bool alive_seen(struct pod *p)
 				return false;
 		}
 	}
-	watch_pid(p);
 	if (p->life == LIFE_STARTING && published(p)) {
 		p->life = LIFE_READY;
 		return emit_pod(p, INSOMNIA_WATCH_READY);
@@ -570,6 +580,15 @@ static unsigned file_bit(const char *name)
 	                                     : 0;
 }
 
+/* A close of `lock` while the pod we follow still has it open is
+ * another process's: a spawner that found it held, or one that held it
+ * before this pod took it (its event read only now).  The pod's own
+ * close comes once its descriptor is gone. */
+static bool still_holds(const struct pod *p)
+{
+	return p->pidfd >= 0 && holds_lock(p, p->pidfd, p->pid);
+}
+
 static bool on_pod_event(struct insomnia_watch *w, struct pod *p,
                          const struct inotify_event *ev)
 {
@@ -584,7 +603,8 @@ static bool on_pod_event(struct insomnia_watch *w, struct pod *p,
 	}
 	if (ev->mask & (IN_CREATE | IN_MOVED_TO))
 		p->files |= bit;
-	if (lock && (ev->mask & IN_CLOSE_WRITE)) {
+	if (lock && (ev->mask & IN_CLOSE_WRITE) && !p->lock_closed &&
+	    !still_holds(p)) {
 		p->lock_closed = true;
 		p->files_at_close = p->files;
 	}

@@ -52,6 +52,10 @@ struct pod {
 	struct pod_state state;
 	struct event_base *base;
 	struct event *sigterm, *sigint;
+	/* pod.idle_timeout: armed while ready with no control connection;
+	 * NULL without idle_timeout (an idle pod makes no wake-ups). */
+	struct event *idle_timer;
+	bool no_clients; /* no control connection open (server.h) */
 	struct events *events;
 	struct server *server;
 	struct supervisor *supervisor;
@@ -186,6 +190,8 @@ static bool enter_stopping(struct pod *p, const char *journal_reason,
 	events_set_progress(p->events, true);
 	publish_state(p);
 	publish_pod_event(p, journal_reason);
+	if (p->idle_timer)
+		evtimer_del(p->idle_timer); /* stopping already */
 	supervisor_stop_all(p->supervisor);
 	return true;
 }
@@ -222,6 +228,82 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 	}
 	snprintf(reason, sizeof reason, "signal %s", name);
 	request_stop(&p->ctx, name, reason, NULL);
+}
+
+/* ---- idle shutdown (pod.idle_timeout) ------------------------------- */
+
+/* ms as people write it, largest units first: "15m", "1m30s", "300ms". */
+static void format_duration(char *out, size_t size, int64_t ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"d", 86400000},
+	             {"h", 3600000},
+	             {"m", 60000},
+	             {"s", 1000},
+	             {"ms", 1}};
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+		int64_t n = ms / units[i].ms;
+
+		ms %= units[i].ms;
+		if (n > 0 && len < size)
+			len += (size_t)snprintf(out + len, size - len, "%lld%s",
+			                        (long long)n, units[i].unit);
+	}
+	if (!out[0])
+		snprintf(out, size, "0ms");
+}
+
+/* The timer ran out: the pod stops as on the shutdown method. */
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct pod *p = arg;
+	char d[40], reason[64], log_reason[128];
+
+	format_duration(d, sizeof d, p->cfg.idle_timeout_ms);
+	snprintf(reason, sizeof reason, "idle for %s", d);
+	snprintf(log_reason, sizeof log_reason,
+	         "idle for %s (no control connection; pod.idle_timeout)", d);
+	request_stop(&p->ctx, log_reason, reason, NULL);
+}
+
+/* Armed, from now, while the pod is ready and nobody is connected;
+ * disarmed otherwise.  Each change is logged: it is what tells a user
+ * (and the tests) why the pod is, or is not, about to stop. */
+static void idle_update(struct pod *p)
+{
+	bool want = p->no_clients && p->state.phase == POD_READY;
+	struct timeval tv;
+	char d[64];
+
+	if (!p->idle_timer || want == !!evtimer_pending(p->idle_timer, NULL))
+		return;
+	if (!want) {
+		evtimer_del(p->idle_timer);
+		podlog("idle timer off: a client is connected");
+		return;
+	}
+	/* from now, not from the loop's cached time */
+	event_base_update_cache_time(p->base);
+	tv.tv_sec = (time_t)(p->cfg.idle_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(p->cfg.idle_timeout_ms % 1000 * 1000);
+	evtimer_add(p->idle_timer, &tv);
+	format_duration(d, sizeof d, p->cfg.idle_timeout_ms);
+	podlog("idle: no client connected, stopping in %s unless one "
+	       "connects",
+	       d);
+}
+
+static void on_connections(void *arg, bool none)
+{
+	struct pod *p = arg;
+
+	p->no_clients = none;
+	idle_update(p);
 }
 
 /* ---- the supervisor's hooks ------------------------------------------- */
@@ -287,6 +369,7 @@ static void on_ready(void *arg)
 	publish_pod_event(p, NULL);
 	notify_ready(p);
 	settle_session(p);
+	idle_update(p);
 }
 
 /* Each line of text on its own log line (a process's last output). */
@@ -394,6 +477,21 @@ static void fill_state(struct pod *p)
 	           p->cfg.description);
 }
 
+/* Only with pod.idle_timeout: the server tells when the last client
+ * goes and when the first comes back. */
+static int setup_idle(struct pod *p, struct insomnia_error *err)
+{
+	if (p->cfg.idle_timeout_ms <= 0)
+		return 0;
+	p->idle_timer = evtimer_new(p->base, on_idle, p);
+	if (!p->idle_timer)
+		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
+		                          "out of memory");
+	p->no_clients = true;
+	server_set_idle_hook(p->server, on_connections, p);
+	return 0;
+}
+
 static int setup_loop(struct pod *p, struct insomnia_error *err)
 {
 	p->base = event_base_new();
@@ -418,7 +516,7 @@ static int setup_loop(struct pod *p, struct insomnia_error *err)
 	if (!p->server)
 		return -1;
 	events_set_server(p->events, p->server);
-	return 0;
+	return setup_idle(p, err);
 }
 
 /* The processes start; what follows comes from the loop (the hooks). */
@@ -499,6 +597,8 @@ static void pod_release(struct pod *p, const struct insomnia_error *failure)
 		event_free(p->sigterm);
 	if (p->sigint)
 		event_free(p->sigint);
+	if (p->idle_timer)
+		event_free(p->idle_timer);
 	if (p->base)
 		event_base_free(p->base);
 	podrun_close(&p->run);

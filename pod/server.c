@@ -67,6 +67,8 @@ struct server {
 	size_t nconns;
 	bool accept_paused; /* out of descriptors: wait for a close */
 	bool stopping;
+	void (*idle_fn)(void *arg, bool idle); /* server_set_idle_hook */
+	void *idle_arg;
 };
 
 static json_t later_sentinel;
@@ -132,6 +134,8 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	if (s->nconns == 0 && s->idle_fn)
+		s->idle_fn(s->idle_arg, true);
 	bufferevent_free(c->bev);
 	cancel_replies(c);
 	filter_free(c->sub);
@@ -696,7 +700,8 @@ static struct conn *conn_new(struct server *s, int fd, pid_t peer_pid)
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
-	s->nconns++;
+	if (s->nconns++ == 0 && s->idle_fn)
+		s->idle_fn(s->idle_arg, false);
 	return c;
 }
 
@@ -800,10 +805,18 @@ static void flush_now(struct conn *c)
 	evbuffer_freeze(out, 1);
 }
 
+void server_set_idle_hook(struct server *s, void (*fn)(void *arg, bool idle),
+                          void *arg)
+{
+	s->idle_fn = fn;
+	s->idle_arg = arg;
+}
+
 void server_free(struct server *s)
 {
 	if (!s)
 		return;
+	s->idle_fn = NULL; /* the pod is going: no timer to move */
 	s->accept_paused = false;
 	for (struct conn *c = s->conns; c; c = c->next)
 		flush_now(c);

@@ -29,9 +29,18 @@ struct server;
 
 /* Serve listenfd (borrowed: the caller closes it after server_free).
  * pod is borrowed too and must outlive the server; a shutdown request
- * calls pod->request_stop once its reply is out. */
+ * calls pod->request_stop once its reply is out.  The process must
+ * ignore SIGPIPE (the pod's main() does): libevent writes with writev,
+ * which has no MSG_NOSIGNAL, and a peer that hung up with output still
+ * queued for it must cost its connection, not the pod. */
 struct server *server_new(struct event_base *base, int listenfd,
                           struct podctx *pod, struct insomnia_error *err);
+
+/* fn(arg, true) when the last control connection closes, fn(arg, false)
+ * when one opens while none was: the pod's idle timer (pod.idle_timeout)
+ * follows it.  Not called from server_free. */
+void server_set_idle_hook(struct server *s, void (*fn)(void *arg, bool idle),
+                          void *arg);
 
 /* Queue one event line (ending in '\n') to every subscriber whose filter
  * takes kind (enum event_kind) and process (NULL: pod-wide). */

@@ -29,15 +29,18 @@
  *   DIED      its pod let go of `lock` with some of them still there: it
  *             crashed or was killed (also by insomnia_stop's SIGKILL);
  *   GONE      its dir was removed (insomnia_reap).
- * A dir whose pod never took `lock` (a spawn that failed early) only
- * appears and, when reaped, goes; its spawner's record of the failure
- * (state "failed", insomnia/pods.h) is no event.  A pod whose spawn
- * failed after it took `lock` ends as STOPPED or DIED by the rule
- * above (the spawner's SIGTERM or SIGKILL is a kill like any other);
- * its info->state reads "failed" only once the spawner has written its
+ * A life begins once the process holding `lock` is the one whose pid
+ * the dir publishes: a spawner or a reaper holding it for a moment (to
+ * clean a dead pod's files) is no pod.  A dir whose pod never got that
+ * far (a spawn that failed early) only appears and, when reaped, goes;
+ * its spawner's record of the failure (state "failed",
+ * insomnia/pods.h) is no event.  A pod whose spawn failed after it
+ * published its pid ends as STOPPED or DIED by the rule above (the
+ * spawner's SIGTERM or SIGKILL is a kill like any other); its
+ * info->state reads "failed" only once the spawner has written its
  * record, which may be just after (docs/runtime-dir.md, "A failed
- * start").  A life too short to be seen between
- * two looks (started and ended before the watcher read the events) is
+ * start").  A life too short to be seen between two looks (started and
+ * ended before the watcher read the events) is
  * not reported; its dir's state is. */
 #ifndef INSOMNIA_WATCH_H
 #define INSOMNIA_WATCH_H
