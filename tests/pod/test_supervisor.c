@@ -889,7 +889,7 @@ Test(ports, distinct_free_loopback_ports)
 	int ports[16];
 	struct insomnia_error err;
 
-	cr_assert(ports_alloc(ports, 16, &err) == 0, "%s", err.message);
+	cr_assert(ports_alloc(ports, NULL, NULL, 16, &err) == 0, "%s", err.message);
 	for (int i = 0; i < 16; i++) {
 		cr_expect(ports[i] > 0 && ports[i] < 65536);
 		for (int j = 0; j < i; j++)
