@@ -21,11 +21,11 @@
 extern char **environ;
 
 static const char *const state_names[] = {
-    [PROC_STOPPED] = "stopped",   [PROC_WAITING] = "waiting",
-    [PROC_BLOCKED] = "blocked",   [PROC_STARTING] = "starting",
-    [PROC_RUNNING] = "running",   [PROC_READY] = "ready",
-    [PROC_STOPPING] = "stopping", [PROC_EXITED] = "exited",
-    [PROC_BACKOFF] = "backoff",   [PROC_FAILED] = "failed",
+    [PROC_STOPPED] = "stopped",     [PROC_WAITING] = "waiting",
+    [PROC_BLOCKED] = "blocked",     [PROC_STARTING] = "starting",
+    [PROC_RUNNING] = "running",     [PROC_READY] = "ready",
+    [PROC_STOPPING] = "stopping",   [PROC_EXITED] = "exited",
+    [PROC_BACKOFF] = "backoff",     [PROC_FAILED] = "failed",
     [PROC_RELOADING] = "reloading",
 };
 
@@ -129,7 +129,7 @@ static int put_port(struct envlist *e, const char *name, int port)
 static bool is_protocol_var(const char *entry)
 {
 	static const char *const names[] = {
-	    "LISTEN_FDS",    "LISTEN_PID",     "LISTEN_FDNAMES",
+	    "LISTEN_FDS",    "LISTEN_PID",    "LISTEN_FDNAMES",
 	    "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
 	};
 	size_t len = name_len(entry);
@@ -160,7 +160,7 @@ static int put_notify(const struct proc *p, struct envlist *e)
 static int put_listen(const struct proc *p, struct envlist *e)
 {
 	const struct proc_spec *s = p->spec;
-	char n[16], *names = NULL, *pid;
+	char n[24], *names = NULL, *pid;
 	size_t len = 0;
 	FILE *f;
 
@@ -643,18 +643,18 @@ json_t *proc_ps_json(const struct proc *p)
 	for (size_t i = 0; ports && i < p->spec->nports; i++)
 		json_object_set_new(ports, p->spec->ports[i],
 		                    json_integer(p->ports[i]));
-	r = json_pack(
-	    "{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}", "name",
-	    p->spec->name, "state", proc_state_name(st), "pid",
-	    p->pid ? json_integer(p->pid) : json_null(), "pgid",
-	    p->pgid ? json_integer(p->pgid) : json_null(), "restarts",
-	    p->restarts, "exit", proc_exit_json(p), "started_at", started_at(p),
-	    "ready", st == PROC_READY, "ports", ports, "reason",
-	    p->reason[0] ? json_string(p->reason) : json_null(), "autostart",
-	    p->spec->autostart);
+	r = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}",
+	              "name", p->spec->name, "state", proc_state_name(st),
+	              "pid", p->pid ? json_integer(p->pid) : json_null(),
+	              "pgid", p->pgid ? json_integer(p->pgid) : json_null(),
+	              "restarts", p->restarts, "exit", proc_exit_json(p),
+	              "started_at", started_at(p), "ready", st == PROC_READY,
+	              "ports", ports, "reason",
+	              p->reason[0] ? json_string(p->reason) : json_null(),
+	              "autostart", p->spec->autostart);
 	if (r)
-		json_object_set_new(r, "status", p->status
-		                                     ? json_string(p->status)
-		                                     : json_null());
+		json_object_set_new(r, "status",
+		                    p->status ? json_string(p->status)
+		                              : json_null());
 	return r;
 }

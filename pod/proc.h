@@ -38,7 +38,6 @@
  * reloading is live and not ready: a dependent waiting for the process
  * to be ready waits until READY=1 again (one already running keeps
  * running); the pod's ready hook waits too; liveness goes on. */
- */
 #ifndef INSOMNIA_POD_PROC_H
 #define INSOMNIA_POD_PROC_H
 
@@ -56,19 +55,19 @@
 #include "placeholder.h"
 #include "proctree.h"
 
-enum proc_state {
-	PROC_STOPPED,
-	PROC_WAITING,
-	PROC_BLOCKED,
-	PROC_STARTING,
-	PROC_RUNNING,
-	PROC_READY,
-	PROC_STOPPING,
-	PROC_EXITED,
-	PROC_BACKOFF,
-	PROC_FAILED,
-	PROC_RELOADING,
-};
+    enum proc_state {
+	    PROC_STOPPED,
+	    PROC_WAITING,
+	    PROC_BLOCKED,
+	    PROC_STARTING,
+	    PROC_RUNNING,
+	    PROC_READY,
+	    PROC_STOPPING,
+	    PROC_EXITED,
+	    PROC_BACKOFF,
+	    PROC_FAILED,
+	    PROC_RELOADING,
+    };
 
 /* "stopped", "waiting", ... */
 const char *proc_state_name(enum proc_state st);
@@ -115,16 +114,16 @@ struct proc {
 	struct procnotify *notify; /* NULL unless proc_spec_wants_notify */
 	regex_t ready_re;          /* PROBE_LOG (has_re) */
 	bool has_re;
-	int ready_fd;               /* PROBE_FD: read end while waiting, or -1 */
-	struct event *ready_ev;     /* ready_fd readable */
-	struct event *ready_limit;  /* the readiness deadline */
-	struct event *tick;         /* the next polled try */
-	struct event *watchdog;     /* WATCHDOG=1 expected before it fires */
-	struct probe *probe;        /* the try in flight, or NULL */
-	struct timespec try_mono;   /* when it began */
-	int alive_failures;         /* consecutive */
-	char *status;               /* last STATUS=, or NULL */
-	bool stop_told;             /* STOPPING=1: shown stopping */
+	int ready_fd;              /* PROBE_FD: read end while waiting, or -1 */
+	struct event *ready_ev;    /* ready_fd readable */
+	struct event *ready_limit; /* the readiness deadline */
+	struct event *tick;        /* the next polled try */
+	struct event *watchdog;    /* WATCHDOG=1 expected before it fires */
+	struct probe *probe;       /* the try in flight, or NULL */
+	struct timespec try_mono;  /* when it began */
+	int alive_failures;        /* consecutive */
+	char *status;              /* last STATUS=, or NULL */
+	bool stop_told;            /* STOPPING=1: shown stopping */
 	/* Non-empty: the run is being ended because it failed (readiness,
 	 * liveness); its exit then counts as a failure with this reason. */
 	char failing[INSOMNIA_ERROR_MESSAGE_MAX];
@@ -154,8 +153,8 @@ bool proc_state_live(enum proc_state st);
  * LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (the child's own pid); with
  * p->notify NOTIFY_SOCKET (and WATCHDOG_USEC for a watchdog); with
  * ready.fd a pipe's write end at that fd, its read end left in
- * p->ready_fd (non-blocking, close-on-exec).  0 with p->pid set; -1 with err (the exec error
- * "cannot execute x: ..." as childstart words it). */
+ * p->ready_fd (non-blocking, close-on-exec).  0 with p->pid set; -1 with err
+ * (the exec error "cannot execute x: ..." as childstart words it). */
 int proc_spawn(struct proc *p, const struct proc_env *env,
                const struct placeholder_port *ports, size_t nports,
                struct insomnia_error *err);
@@ -171,8 +170,7 @@ struct proc_probe_cmd {
 int proc_probe_prepare(const struct proc *p, const struct probe_conf *c,
                        const struct proc_env *env,
                        const struct placeholder_port *ports, size_t nports,
-                       struct proc_probe_cmd *cmd,
-                       struct insomnia_error *err);
+                       struct proc_probe_cmd *cmd, struct insomnia_error *err);
 void proc_probe_cmd_free(struct proc_probe_cmd *cmd);
 
 /* sig to the process's group while it leads it, else to it alone
