@@ -358,7 +358,7 @@ static int *fd_plan(const struct proc *p, const struct launch *l, size_t *n)
 		fds[i] = -1;
 	fds[1] = l->out[1];
 	fds[2] = l->errp[1];
-	for (size_t i = 0; i < s->nports; i++)
+	for (size_t i = 0; s->nlisten && i < s->nports; i++)
 		if (s->listen[i])
 			fds[k++] = p->listen_fds[i];
 	if (s->ready.kind == PROBE_FD)
