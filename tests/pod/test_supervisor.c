@@ -1245,7 +1245,7 @@ Test(supervisor, fd_closed_without_a_newline_fails_at_once)
 {
 	/* A minute's timeout: the test's own 30 s limit proves it was not
 	 * waited for. */
-	ready_fd(add("db", "exec 3>&-; echo closing; exec sleep 1000"), 3,
+	ready_fd(add("db", "echo closing; exec 3>&-; exec sleep 1000"), 3,
 	         60000);
 	start();
 	run_until(&got_stopped);
