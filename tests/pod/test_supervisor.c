@@ -1389,7 +1389,9 @@ Test(supervisor, tcp_readiness_against_a_listener_the_process_opens)
 
 Test(supervisor, a_liveness_failure_restarts_the_process)
 {
-	struct proc_spec *p = add("web", "exec sleep 1000");
+	/* It exits 0 on TERM: the run still counts as failed. */
+	struct proc_spec *p =
+	    add("web", "trap 'exit 0' TERM; sleep 1000 & wait");
 
 	touch(ready_file());
 	exec_probe(&p->alive, "test", "-e", ready_file());
@@ -1407,6 +1409,7 @@ Test(supervisor, a_liveness_failure_restarts_the_process)
 	cr_expect(strstr(recs[i].reason, "(2 failures)"), "%s", recs[i].reason);
 	/* Stopped as a stop is (TERM), then restarted by its policy. */
 	cr_expect(find("web", "stopping") < i);
+	cr_expect_str_eq(recs[i].exit, "code 0");
 	run_until_from((size_t)i, "web", "running", NULL);
 	stop_and_wait();
 	end_test();
