@@ -2,9 +2,9 @@
  * start in dependency order (independent branches at once), readiness
  * and liveness (supervisor-watch.c), restart by policy with backoff,
  * stop in reverse order, all on the pod's loop with no polling but the
- * probes the manifest asks to poll.  Exits come from SIGCHLD on the loop (the pod is a child
- * subreaper, so orphans of its processes are reaped here too); each
- * process's state machine is in proc.h.
+ * probes the manifest asks to poll.  Exits come from SIGCHLD on the loop (the
+ * pod is a child subreaper, so orphans of its processes are reaped here too);
+ * each process's state machine is in proc.h.
  *
  * Rules chosen (documented in docs/supervision.md):
  *  - Dependents of a process that restarts keep running.
