@@ -29,8 +29,7 @@
 
 enum probe_state {
 	PROBE_RUNNING, /* the connect, the answer or the exit is awaited */
-	PROBE_KILLING, /* exec over time: group SIGKILLed, its reaping awaited
-	                */
+	PROBE_KILLING, /* exec over time: group killed, reaping awaited */
 	PROBE_SETTLED, /* result known: reported on the loop's next pass */
 	PROBE_ORPHAN,  /* cancelled exec: freed once the reaper has its pid */
 };
@@ -176,11 +175,11 @@ static void report(struct probe *p)
 
 	memcpy(why, p->why, sizeof why);
 	destroy(p);
-	done(arg, ok, ok ? NULL : why);
+	done(arg, ok, why); /* never NULL: "HTTP 200" when ok */
 }
 
-/* "5s", "1m30s" reads better as the manifest wrote it, but the limit
- * is all one number here: whole seconds or milliseconds. */
+/* The limit as people read it: "5s", or "250ms" when not whole
+ * seconds. */
 static const char *limit_text(int64_t ms, char *buf, size_t size)
 {
 	if (ms % 1000 == 0)
