@@ -49,6 +49,7 @@ struct procnotify {
 	int pod_dirfd; /* ours: notify/ and the socket removed at the end */
 	dev_t dev;     /* the socket file bound, so only it is removed */
 	ino_t ino;
+	bool dir_checked; /* notify/ was found safe (or made) */
 	char *name;
 	char *path;
 	struct procnotify_hooks hooks;
@@ -144,6 +145,7 @@ static int make_socket(struct procnotify *n, struct insomnia_error *err)
 			err->kind = INSOMNIA_ERR_IO;
 		return -1;
 	}
+	n->dir_checked = true;
 	rc = remove_stale(dirfd, n, err);
 	if (rc == 0)
 		rc = bind_in(dirfd, n, err);
@@ -470,10 +472,12 @@ static void close_socket(struct procnotify *n)
 	    fstatat(dirfd, n->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISSOCK(st.st_mode) && st.st_dev == n->dev && st.st_ino == n->ino)
 		unlinkat(dirfd, n->name, 0);
-	if (dirfd >= 0) {
+	if (dirfd >= 0)
 		close(dirfd);
+	/* only one found safe, and only when empty: the others' sockets,
+	 * or a file we refused to touch, keep it */
+	if (n->dir_checked)
 		unlinkat(n->pod_dirfd, NOTIFY_DIR, AT_REMOVEDIR);
-	}
 	close(n->pod_dirfd);
 	n->pod_dirfd = -1;
 }
