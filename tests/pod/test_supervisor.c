@@ -1333,19 +1333,6 @@ static size_t pending_timers(void)
 	return n;
 }
 
-Test(supervisor, a_ready_pod_without_polled_probes_arms_no_timer)
-{
-	ready_fd(add("a", "echo >&3; exec sleep 1000"), 3, 30000);
-	probe(&add("b", "echo up; exec sleep 1000")->ready, PROBE_LOG)
-	    ->pattern = strdup("up");
-	start();
-	run_until(&got_ready);
-	run_pending();
-	cr_expect_eq(pending_timers(), 0, "a timer would wake the pod");
-	stop_and_wait();
-	end_test();
-}
-
 Test(supervisor, exec_readiness_polls_until_the_command_succeeds)
 {
 	struct proc_spec *p = add("web", "exec sleep 1000");
@@ -1584,6 +1571,20 @@ Test(supervisor, a_missed_watchdog_restarts_the_process)
 	cr_expect_str_eq(recs[i].reason,
 	                 "watchdog: no WATCHDOG=1 within 300ms");
 	run_until_from((size_t)i, "db", "running", NULL);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_ready_pod_without_polled_probes_arms_no_timer)
+{
+	ready_fd(add("a", "echo >&3; exec sleep 1000"), 3, 30000);
+	probe(&add("b", "echo up; exec sleep 1000")->ready, PROBE_LOG)
+	    ->pattern = strdup("up");
+	add_notify("c", "n 'READY=1'; exec sleep 1000");
+	start();
+	run_until(&got_ready);
+	run_pending();
+	cr_expect_eq(pending_timers(), 0, "a timer would wake the pod");
 	stop_and_wait();
 	end_test();
 }
