@@ -1319,8 +1319,8 @@ static int count_timer(const struct event_base *b, const struct event *ev,
 {
 	size_t *n = arg;
 
-	if (ev != deadline && (event_get_events(ev) & EV_TIMEOUT) &&
-	    event_pending(ev, EV_TIMEOUT, NULL))
+	/* A pure timer has no event flags: pending says it is armed. */
+	if (ev != deadline && event_pending(ev, EV_TIMEOUT, NULL))
 		(*n)++;
 	return 0;
 }
