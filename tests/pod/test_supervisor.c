@@ -917,6 +917,33 @@ Test(ports, distinct_free_loopback_ports)
 	}
 }
 
+Test(ports, listen_ports_are_bound_and_listening_the_others_not_held)
+{
+	int ports[3], fds[3], on = 0, reuse = 0;
+	bool listen[3] = {false, true, false};
+	struct sockaddr_in a;
+	socklen_t len = sizeof a, olen = sizeof on;
+	struct insomnia_error err;
+
+	cr_assert(ports_alloc(ports, listen, fds, 3, &err) == 0, "%s",
+	          err.message);
+	cr_expect_eq(fds[0], -1);
+	cr_expect_eq(fds[2], -1);
+	cr_assert(fds[1] >= 0);
+	cr_assert(getsockname(fds[1], (struct sockaddr *)&a, &len) == 0);
+	cr_expect_eq(ntohs(a.sin_port), ports[1]);
+	cr_expect_eq(ntohl(a.sin_addr.s_addr), INADDR_LOOPBACK);
+	cr_assert(getsockopt(fds[1], SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) ==
+	          0);
+	cr_expect(on, "not listening");
+	olen = sizeof reuse;
+	cr_assert(getsockopt(fds[1], SOL_SOCKET, SO_REUSEADDR, &reuse, &olen) ==
+	          0);
+	cr_expect(reuse);
+	cr_expect(fcntl(fds[1], F_GETFD) & FD_CLOEXEC);
+	close(fds[1]);
+}
+
 Test(backoff, policies)
 {
 	cr_expect(!backoff_wants_restart(RESTART_NO, 3));
