@@ -1587,13 +1587,20 @@ Test(supervisor, mainpid_is_followed_when_the_wrapper_exits)
 Test(supervisor, a_missed_watchdog_restarts_the_process)
 {
 	struct proc_spec *p =
-	    add_notify("db", "n 'READY=1|WATCHDOG=1'; exec sleep 1000");
+	    add_notify("db", "n \"STATUS=$WATCHDOG_USEC|READY=1|WATCHDOG=1\"; "
+	                     "exec sleep 1000");
+	json_t *one;
 
 	probe(&p->alive, PROBE_WATCHDOG)->interval_ms = 300;
 	p->alive.failures = 1;
 	p->restart.policy = RESTART_ON_FAILURE;
 	start();
 	run_until(&got_ready);
+	/* It was told its deadline (WATCHDOG_USEC) and said it back. */
+	one = ps_one("db");
+	cr_expect_str_eq(json_string_value(json_object_get(one, "status")),
+	                 "300000");
+	json_decref(one);
 	long i = run_until_from(0, "db", "backoff", NULL);
 	cr_expect_str_eq(recs[i].reason,
 	                 "watchdog: no WATCHDOG=1 within 300ms");
@@ -1612,6 +1619,25 @@ Test(supervisor, a_ready_pod_without_polled_probes_arms_no_timer)
 	run_until(&got_ready);
 	run_pending();
 	cr_expect_eq(pending_timers(), 0, "a timer would wake the pod");
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, http_readiness_against_python_http_server)
+{
+	struct proc_spec *p = add(
+	    "web", "cd \"$INSOMNIA_POD_DIR\" && exec python3 -m http.server "
+	           "--bind 127.0.0.1 \"$PORT_HTTP\" 2>&1");
+
+	free(p->ports);
+	p->ports = strv("http", NULL, NULL);
+	p->nports = 1;
+	probe(&p->ready, PROBE_HTTP)->target =
+	    strdup("http://127.0.0.1:${port.http}/");
+	p->ready.interval_ms = 50;
+	start();
+	run_until(&got_ready);
+	cr_expect(find("web", "ready") > find("web", "running"));
 	stop_and_wait();
 	end_test();
 }
