@@ -711,8 +711,8 @@ void sup_restart_one(struct supervisor *s, struct proc *p)
 	if (p->draining)
 		p->state = PROC_STOPPING; /* ended: start it afresh */
 	else if (proc_state_up(p->state) || p->state == PROC_STARTING)
-		begin_stop(s, p,
-		           NULL); /* reaped while wanted up: started again */
+		/* Reaped while wanted up: started again. */
+		begin_stop(s, p, NULL);
 	else if (p->state != PROC_STOPPING)
 		rearm(s, p);
 }
