@@ -246,9 +246,13 @@ static void on_ready_limit(evutil_socket_t fd, short what, void *arg)
 	char reason[sizeof p->failing], d[32];
 
 	format_ms(p->spec->ready.timeout_ms, d, sizeof d);
-	if (p->reason[0]) /* the last try's failure, for the log */
-		proclog_note(p->log, p->reason);
-	snprintf(reason, sizeof reason, "not ready within %s", d);
+	/* A polled kind says what its last try saw ("HTTP 500"). */
+	if (polled(p->spec->ready.kind) && p->reason[0])
+		snprintf(reason, sizeof reason,
+		         "not ready within %s (last try: %.*s)", d,
+		         (int)(sizeof reason / 2), p->reason);
+	else
+		snprintf(reason, sizeof reason, "not ready within %s", d);
 	sup_fail_run(p->owner, p, reason);
 }
 

@@ -1662,3 +1662,20 @@ Test(supervisor, not_ready_in_time_after_the_pod_is_ready_restarts_by_policy)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, a_polled_readiness_timeout_says_what_the_last_try_saw)
+{
+	struct proc_spec *p = add("web", "exec sleep 1000");
+
+	exec_probe(&p->ready, "sh", "-c", "exit 7");
+	p->ready.interval_ms = 50;
+	p->ready.timeout_ms = 300;
+	start();
+	run_until(&got_stopped);
+	cr_assert(got_failed);
+	cr_expect(strstr(failed_why.message, "not ready within 300ms (last "
+	                                     "try: "),
+	          "%s", failed_why.message);
+	cr_expect(strstr(failed_why.message, "7"), "%s", failed_why.message);
+	end_test();
+}
