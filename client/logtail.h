@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LOGTAIL_KEEP     8
+/* a failed process's 8 output lines (PROCLOG_TAIL_LINES) and the pod's
+ * line saying why, with room to spare */
+#define LOGTAIL_KEEP     10
 #define LOGTAIL_LINE_MAX 8192 /* above READY_LINE_MAX on purpose */
 #define LOGTAIL_SHOW_MAX 512  /* per line, in the kept tail */
 

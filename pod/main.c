@@ -392,8 +392,8 @@ static void on_start_failed(void *arg, const struct insomnia_error *why)
 	struct pod *p = arg;
 	struct insomnia_error failure = *why;
 
+	/* now as progress; again with the output at exit (pod_exit_failed) */
 	podlog("%s", why->message);
-	log_lines(why->detail);
 	failure.kind = INSOMNIA_ERR_PROCESS_FAILED;
 	remember_failure(p, &failure);
 	enter_stopping(p, "start failed", why->message);
@@ -639,6 +639,22 @@ static void lead_own_group(void)
 		setpgid(0, 0);
 }
 
+/* The last lines of stderr.log are what a spawner shows (the client keeps
+ * LOGTAIL_KEEP of them): a process that failed the start gets its output
+ * there, then the failure itself last, so stopping's progress lines or a
+ * chatty process cannot push the reason out. */
+static int pod_exit_failed(const struct pod *p,
+                           const struct insomnia_error *err)
+{
+	if (p->failed && err->kind == INSOMNIA_ERR_PROCESS_FAILED) {
+		log_lines(err->detail);
+		podlog("%s", err->message);
+	} else if (!p->failed) {
+		podlog("%s", err->message);
+	} /* else: logged as it happened */
+	return insomnia_error_exit_code(err->kind);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -671,12 +687,8 @@ int main(int argc, char **argv)
 	block_stop_signals(SIG_BLOCK);
 	rc = pod_start(&p, &o, &err) < 0 || pod_serve(&p, &err) < 0 ? -1 : 0;
 	pod_release(&p, rc < 0 ? &err : NULL);
-	if (rc < 0) {
-		/* A failure the loop met was logged as it happened. */
-		if (!p.failed)
-			podlog("%s", err.message);
-		return insomnia_error_exit_code(err.kind);
-	}
+	if (rc < 0)
+		return pod_exit_failed(&p, &err);
 	podlog("stopped");
 	return 0;
 }
