@@ -39,8 +39,11 @@ static int ask_ps(const char *pod, char **text, size_t *len,
  *   db    ready    4242   0         -        3m   -
  *   api   backoff  -      3         1        -    http=8080  exited 1
  *
- * READY is not a column: the state says it ("ready").  REASON only when
- * a process has one. */
+ * READY is not a column: the state says it ("ready").  The last column
+ * only when a process has something to say there: why it is blocked or
+ * failed (REASON) or, when it has no reason, what it last said with
+ * sd_notify's STATUS= (STATUS); its header names what the rows hold:
+ * REASON, STATUS or REASON/STATUS.  One column, so rows fit 80. */
 
 enum col {
 	C_NAME,
@@ -61,6 +64,7 @@ static const char *const headers[NCOL] = {"NAME", "STATE", "PID",   "RESTARTS",
 
 struct row {
 	char cell[NCOL][CELL_MAX];
+	bool status; /* cell[C_REASON] holds the status, not a reason */
 };
 
 static void text_cell(char *out, json_t *v)
@@ -134,8 +138,27 @@ static void fill_row(struct row *r, json_t *p)
 	exit_cell(r->cell[C_EXIT], json_object_get(p, "exit"));
 	age_cell(r->cell[C_AGE], p);
 	ports_cell(r->cell[C_PORTS], json_object_get(p, "ports"));
+	if (!json_is_string(reason)) {
+		reason = json_object_get(p, "status");
+		r->status =
+		    json_is_string(reason) && json_string_length(reason);
+	}
 	snprintf(r->cell[C_REASON], CELL_MAX, "%s",
 	         json_is_string(reason) ? json_string_value(reason) : "");
+}
+
+/* REASON, STATUS or REASON/STATUS: what the last column holds. */
+static const char *last_header(const struct row *rows, size_t n)
+{
+	bool reasons = false, statuses = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].status)
+			statuses = true;
+		else if (rows[i].cell[C_REASON][0])
+			reasons = true;
+	}
+	return !statuses ? "REASON" : reasons ? "REASON/STATUS" : "STATUS";
 }
 
 static void print_row(const char *const cells[NCOL], const size_t w[NCOL],
@@ -168,8 +191,10 @@ static void print_table(struct row *rows, size_t n)
 	size_t w[NCOL];
 	int ncol = C_REASON;
 
+	memcpy(cells, headers, sizeof cells);
+	cells[C_REASON] = last_header(rows, n);
 	for (int k = 0; k < NCOL; k++)
-		w[k] = strlen(headers[k]);
+		w[k] = strlen(cells[k]);
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < NCOL; k++) {
 			if (k < C_REASON && strlen(rows[i].cell[k]) > w[k])
@@ -177,7 +202,7 @@ static void print_table(struct row *rows, size_t n)
 			if (k == C_REASON && rows[i].cell[k][0])
 				ncol = NCOL;
 		}
-	print_row(headers, w, ncol);
+	print_row(cells, w, ncol);
 	for (size_t i = 0; i < n; i++) {
 		fit_reason(rows[i].cell[C_REASON], w);
 		for (int k = 0; k < NCOL; k++)
@@ -250,16 +275,19 @@ const struct cmd_entry cmd_ps_entry = {
     .help =
         "Asks the pod for its processes (the `ps` method) and prints one\n"
         "row each, in manifest order: NAME, STATE (stopped, waiting,\n"
-        "blocked, starting, running, ready, stopping, exited, backoff,\n"
-        "failed), PID, RESTARTS, EXIT (the last exit: its code, or the\n"
+        "blocked, starting, running, ready, reloading, stopping, exited,\n"
+        "backoff, failed), PID, RESTARTS, EXIT (the last exit: its code, or "
+        "the\n"
         "signal that ended it, SIGTERM), AGE (how long the current run has\n"
         "lasted: 5s, 3m, 2h), PORTS (name=port) and, when a process has\n"
-        "one, REASON (why it is blocked or failed).  A value that does not\n"
-        "apply is \"-\".  --json prints the pod's answer as it is:\n"
+        "one, REASON (why it is blocked or failed) or else STATUS (what it\n"
+        "last said with sd_notify's STATUS=), in one last column.  A value\n"
+        "that does not apply is \"-\".  --json prints the pod's answer as it "
+        "is:\n"
         "{\"processes\":[{\"name\", \"state\", \"pid\", \"pgid\", "
         "\"restarts\", \"exit\",\n"
         "\"started_at\", \"ready\", \"ports\", \"reason\", "
-        "\"autostart\"}]}.\n",
+        "\"autostart\", \"status\"}]}.\n",
     .operands = "POD",
     .min_operands = 1,
     .max_operands = 1,

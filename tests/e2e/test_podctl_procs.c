@@ -269,6 +269,43 @@ Test(podctl_procs, ps_rows_say_state_pid_exit_ports_and_reason)
 	finish_expect(&pod, "ps {}\n");
 }
 
+#define PS_STATUS_REPLY                                                        \
+	"{\"processes\":["                                                     \
+	"{\"name\":\"db\",\"state\":\"ready\",\"pid\":4242,\"pgid\":4242,"     \
+	"\"restarts\":0,\"exit\":null,\"started_at\":null,\"ready\":true,"     \
+	"\"ports\":{},\"reason\":null,\"autostart\":true,"                     \
+	"\"status\":\"Ready to accept connections tcp and unix, at last\"},"   \
+	"{\"name\":\"api\",\"state\":\"failed\",\"pid\":null,\"pgid\":null,"   \
+	"\"restarts\":0,\"exit\":null,\"started_at\":null,\"ready\":false,"    \
+	"\"ports\":{},\"reason\":\"not ready within 30s\",\"autostart\":true," \
+	"\"status\":null}]}"
+
+/* sd_notify's STATUS= text shows in the last column when the process has
+ * no reason; the header says the column holds both. */
+Test(podctl_procs, ps_shows_the_status_a_process_gave)
+{
+	static const char *const replies[] = {RESULT(PS_STATUS_REPLY), NULL};
+	struct podctl_run r = {0};
+	struct fake_pod pod;
+	char *db, *api;
+
+	fake_pod_start(&pod, "web", replies);
+	podctl_run(&r, "ps", "web", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "  REASON/STATUS\n"), "%s", r.out);
+	db = strstr(r.out, "\ndb ");
+	api = strstr(r.out, "\napi ");
+	cr_assert(db && api, "%s", r.out);
+	*strchr(++db, '\n') = *strchr(++api, '\n') = '\0';
+	/* cut to fit 80 columns */
+	cr_assert(strstr(db, "  Ready to accept connections") &&
+	              strlen(db) == 80 && !strcmp(db + 77, "..."),
+	          "%s", db);
+	cr_assert(strstr(api, "  not ready within 30s"), "%s", api);
+	podctl_run_free(&r);
+	finish_expect(&pod, "ps {}\n");
+}
+
 Test(podctl_procs, ps_json_is_the_pods_text)
 {
 	static const char *const replies[] = {RESULT(PS_REPLY), NULL};
