@@ -24,6 +24,8 @@
 
 /* How far up /proc's parent links a MAINPID is looked for the pod. */
 #define MAINPID_DEPTH 64
+/* ps's reason while a polled readiness try failed: "not ready: HTTP 500" */
+#define NOT_READY "not ready: "
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
 
@@ -133,8 +135,9 @@ static void try_result(struct supervisor *s, struct proc *p, bool ok,
 			sup_ready(s, p);
 			return;
 		}
-		/* The last word, should the deadline come: it explains. */
-		snprintf(p->reason, sizeof p->reason, "%s", why);
+		/* Shown by ps while it lasts, and the last word should the
+		 * deadline come: it explains. */
+		snprintf(p->reason, sizeof p->reason, NOT_READY "%s", why);
 		schedule_try(p, c);
 	} else if (ok) {
 		p->alive_failures = 0;
@@ -251,10 +254,12 @@ static void on_ready_limit(evutil_socket_t fd, short what, void *arg)
 
 	format_ms(p->spec->ready.timeout_ms, d, sizeof d);
 	/* A polled kind says what its last try saw ("HTTP 500"). */
-	if (polled(p->spec->ready.kind) && p->reason[0])
+	if (polled(p->spec->ready.kind) &&
+	    !strncmp(p->reason, NOT_READY, strlen(NOT_READY)))
 		snprintf(reason, sizeof reason,
 		         "not ready within %s (last try: %.*s)", d,
-		         (int)(sizeof reason / 2), p->reason);
+		         (int)(sizeof reason / 2),
+		         p->reason + strlen(NOT_READY));
 	else
 		snprintf(reason, sizeof reason, "not ready within %s", d);
 	sup_fail_run(p->owner, p, reason);
