@@ -3,7 +3,10 @@
  * their shapes; this checks what the values mean. */
 #include "manifest.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -529,6 +532,39 @@ static bool port_name_ok(const char *s)
 	return n && n <= PORT_NAME_MAX && !s[n];
 }
 
+/* One element of ports: "name", or { name = "name", listen = bool }. */
+static int load_port(struct loader *l, struct proc_spec *p,
+                     const struct toml_value *v, const char *path)
+{
+	const struct toml_value *name = v, *listen = NULL;
+	bool on = false;
+	const char *s;
+
+	if (toml_type(v) == TOML_TABLE) {
+		name = toml_table_get(v, "name");
+		listen = toml_table_get(v, "listen");
+		if (!name)
+			return fail(l, v,
+			            "%s: a port table without a name (e.g. "
+			            "{ name = \"http\", listen = true })",
+			            path);
+		if (listen && !toml_as_bool(listen, &on))
+			return fail(l, listen, "%s.listen: expected boolean",
+			            path);
+	}
+	if (!(s = text_of(l, name, path)))
+		return -1;
+	if (!port_name_ok(s))
+		return fail(l, name,
+		            "%s: bad port name \"%s\" (1 to %d of a-z 0-9 _)",
+		            path, s, PORT_NAME_MAX);
+	if (!(p->ports[p->nports] = strdup(s)))
+		return oom(l);
+	p->listen[p->nports++] = on;
+	p->nlisten += on;
+	return 0;
+}
+
 static int load_ports(struct loader *l, struct proc_spec *p,
                       const struct toml_value *t, const char *prefix)
 {
@@ -539,22 +575,444 @@ static int load_ports(struct loader *l, struct proc_spec *p,
 	snprintf(path, sizeof path, "%s.ports", prefix);
 	if (!(p->ports = strv_new(n)))
 		return oom(l);
-	for (size_t i = 0; i < n; i++) {
-		const struct toml_value *v = toml_array_at(ports, i);
-		const char *s = text_of(l, v, path);
-
-		if (!s)
+	if (n && !(p->listen = calloc(n, sizeof *p->listen)))
+		return oom(l);
+	for (size_t i = 0; i < n; i++)
+		if (load_port(l, p, toml_array_at(ports, i), path) < 0)
 			return -1;
-		if (!port_name_ok(s))
-			return fail(l, v,
-			            "%s: bad port name \"%s\" (1 to %d of a-z "
-			            "0-9 _)",
-			            path, s, PORT_NAME_MAX);
-		if (!(p->ports[i] = strdup(s)))
+	return 0;
+}
+
+/* ---- readiness and liveness ------------------------------------------- */
+
+/* The kinds a ready or alive table may name, and where each belongs. */
+struct kind_info {
+	const char *key;
+	enum probe_kind kind;
+	bool ready, alive;
+};
+
+static const struct kind_info kinds[] = {
+    {"notify", PROBE_NOTIFY, true, false},     {"fd", PROBE_FD, true, false},
+    {"log", PROBE_LOG, true, false},           {"tcp", PROBE_TCP, true, true},
+    {"http", PROBE_HTTP, true, true},          {"exec", PROBE_EXEC, true, true},
+    {"watchdog", PROBE_WATCHDOG, false, true},
+};
+
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+/* Defaults (manifest.h, docs/manifest.md). */
+#define READY_TIMEOUT_MS  30000
+#define ALIVE_TIMEOUT_MS  5000
+#define PROBE_INTERVAL_MS 1000
+#define ALIVE_FAILURES    3
+#define FAILURES_MAX      1000000
+#define PROBE_FD_MIN      3 /* after stdin, stdout, stderr */
+#define PROBE_FD_MAX      255
+
+/* Where a probe's values are: its table and "process.<name>.ready". */
+struct probe_src {
+	const struct toml_value *table;
+	const char *path;
+	bool alive;
+};
+
+static const struct kind_info *kind_named(const char *key)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (!strcmp(kinds[i].key, key))
+			return &kinds[i];
+	return NULL;
+}
+
+static int misplaced_kind(struct loader *l, const struct probe_src *src,
+                          const struct toml_value *v, const char *key)
+{
+	if (src->alive)
+		return fail(l, v,
+		            "%s.%s: not a liveness check (alive takes tcp, "
+		            "http, exec or watchdog; %s is for ready)",
+		            src->path, key, key);
+	return fail(l, v,
+	            "%s.%s: not a readiness check (ready takes notify, fd, "
+	            "log, tcp, http or exec; %s is for alive)",
+	            src->path, key, key);
+}
+
+/* The one kind the table names, or NULL after an error. */
+static const struct kind_info *kind_of(struct loader *l,
+                                       const struct probe_src *src)
+{
+	const struct kind_info *found = NULL, *k;
+
+	for (size_t i = 0; i < toml_len(src->table); i++) {
+		const char *key = toml_table_key(src->table, i);
+		const struct toml_value *v = toml_table_value(src->table, i);
+
+		if (!(k = kind_named(key)))
+			continue;
+		if (!(src->alive ? k->alive : k->ready)) {
+			misplaced_kind(l, src, v, key);
+			return NULL;
+		}
+		if (found) {
+			fail(l, v, "%s: two kinds, %s and %s (one per table)",
+			     src->path, found->key, key);
+			return NULL;
+		}
+		found = k;
+	}
+	if (!found)
+		fail(l, src->table, "%s: no kind (set one of %s)", src->path,
+		     src->alive ? "tcp, http, exec, watchdog"
+		                : "notify, fd, log, tcp, http, exec");
+	return found;
+}
+
+/* A duration over 0 (a zero timeout or interval would spin). */
+static int positive_duration(struct loader *l, const struct toml_value *v,
+                             const char *path, int64_t *out)
+{
+	const char *s = text_of(l, v, path);
+	long long ms;
+
+	if (!s || duration_of(l, v, path, s, &ms) < 0)
+		return -1;
+	if (ms <= 0)
+		return fail(l, v, "%s: must be more than 0s", path);
+	*out = ms;
+	return 0;
+}
+
+static int load_notify(struct loader *l, const struct toml_value *v,
+                       const char *path)
+{
+	bool on = false;
+
+	toml_as_bool(v, &on);
+	if (!on)
+		return fail(l, v,
+		            "%s: only true (leave ready out for no readiness "
+		            "check)",
+		            path);
+	return 0;
+}
+
+/* The name of the port whose listening socket is at fd (LISTEN_FDS: the
+ * listen ports in ports order, from fd 3), or NULL. */
+static const char *listen_port_at(const struct proc_spec *p, int64_t fd)
+{
+	int64_t at = PROBE_FD_MIN;
+
+	for (size_t i = 0; i < p->nports; i++)
+		if (p->listen[i] && at++ == fd)
+			return p->ports[i];
+	return NULL;
+}
+
+static int load_fd(struct loader *l, const struct proc_spec *p,
+                   struct probe_conf *c, const struct toml_value *v,
+                   const char *path)
+{
+	const char *port;
+	int64_t fd = -1;
+
+	toml_as_int(v, &fd);
+	if (fd < PROBE_FD_MIN || fd > PROBE_FD_MAX)
+		return fail(l, v,
+		            "%s: expected an integer from %d to %d (0, 1 and 2 "
+		            "are stdin, stdout and stderr)",
+		            path, PROBE_FD_MIN, PROBE_FD_MAX);
+	if ((port = listen_port_at(p, fd)))
+		return fail(l, v,
+		            "%s: fd %lld is port \"%s\"'s listening socket "
+		            "(LISTEN_FDS: fds 3 to %zu); use %zu or more",
+		            path, (long long)fd, port, 2 + p->nlisten,
+		            3 + p->nlisten);
+	c->fd = (int)fd;
+	return 0;
+}
+
+/* An ERE that regcomp takes, as the pod will compile it for each run. */
+static int load_log(struct loader *l, struct probe_conf *c,
+                    const struct toml_value *v, const char *path)
+{
+	const char *s = text_of(l, v, path);
+	char why[128];
+	regex_t re;
+	int rc;
+
+	if (!s)
+		return -1;
+	if (!*s)
+		return fail(l, v, "%s: empty regex (it matches every line)",
+		            path);
+	if ((rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, &re, why, sizeof why);
+		return fail(l, v, "%s: bad regex \"%s\": %s", path, s, why);
+	}
+	regfree(&re);
+	if (!(c->pattern = strdup(s)))
+		return oom(l);
+	return 0;
+}
+
+/* localhost, an IPv4 address or [an IPv6 one]: a probe makes no DNS
+ * lookup, which would block the pod's loop. */
+static bool tcp_host_ok(const char *host, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	struct in6_addr a;
+
+	if (!len || len >= sizeof buf)
+		return false;
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	if (!strcmp(buf, "localhost"))
+		return true;
+	if (buf[0] == '[' && buf[len - 1] == ']') {
+		buf[len - 1] = '\0';
+		return inet_pton(AF_INET6, buf + 1, &a) == 1;
+	}
+	return inet_pton(AF_INET, buf, &a) == 1;
+}
+
+/* 1 to 65535, or one placeholder (${port.http}, checked later). */
+static bool tcp_port_ok(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	long port;
+
+	if (!strncmp(s, "${", 2))
+		return strchr(s, '}') == s + strlen(s) - 1;
+	if (!n || n > 5 || s[n])
+		return false;
+	port = strtol(s, NULL, 10);
+	return port >= 1 && port <= 65535;
+}
+
+static int check_tcp(struct loader *l, const struct toml_value *v,
+                     const char *path, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || colon == s || !colon[1])
+		return fail(l, v,
+		            "%s: expected \"host:port\" (e.g. "
+		            "\"127.0.0.1:${port.http}\"), found \"%s\"",
+		            path, s);
+	if (!tcp_host_ok(s, (size_t)(colon - s)))
+		return fail(l, v,
+		            "%s: host \"%.*s\" is not localhost, an IPv4 "
+		            "address or an [IPv6] one (a probe makes no DNS "
+		            "lookup)",
+		            path, (int)(colon - s), s);
+	if (!tcp_port_ok(colon + 1))
+		return fail(l, v,
+		            "%s: port \"%s\" is not a number from 1 to 65535 "
+		            "or a ${port.NAME}",
+		            path, colon + 1);
+	return 0;
+}
+
+static int check_http(struct loader *l, const struct toml_value *v,
+                      const char *path, const char *s)
+{
+	if (!strncmp(s, "https://", 8))
+		return fail(l, v,
+		            "%s: https is not supported (the probe speaks "
+		            "plain HTTP: use http://)",
+		            path);
+	if (strncmp(s, "http://", 7) || !s[7] || strchr("/:?#", s[7]))
+		return fail(l, v,
+		            "%s: expected a URL starting with http://host "
+		            "(e.g. \"http://127.0.0.1:${port.http}/health\"), "
+		            "found \"%s\"",
+		            path, s);
+	return 0;
+}
+
+/* tcp = "host:port" or http = "http://...": the target, placeholders
+ * kept (checked with the other strings, check_placeholders). */
+static int load_target(struct loader *l, struct probe_conf *c,
+                       const struct toml_value *v, const char *path)
+{
+	const char *s = text_of(l, v, path);
+
+	if (!s)
+		return -1;
+	if ((c->kind == PROBE_TCP ? check_tcp : check_http)(l, v, path, s) < 0)
+		return -1;
+	if (!(c->target = strdup(s)))
+		return oom(l);
+	return 0;
+}
+
+/* exec = ["cmd", ...]: as command, not empty, the program named. */
+static int load_exec(struct loader *l, struct probe_conf *c,
+                     const struct toml_value *v, const char *path)
+{
+	const char *s;
+
+	if (!toml_len(v))
+		return fail(l, v, "%s: empty command", path);
+	if (!(c->argv = strv_new(toml_len(v))))
+		return oom(l);
+	for (size_t i = 0; i < toml_len(v); i++) {
+		if (!(s = text_of(l, toml_array_at(v, i), path)))
+			return -1;
+		if (!(c->argv[i] = strdup(s)))
 			return oom(l);
-		p->nports++;
+		c->argc++;
+	}
+	if (!*c->argv[0])
+		return fail(l, toml_array_at(v, 0), "%s: empty program name",
+		            path);
+	return 0;
+}
+
+/* The kind's own value (notify = true, fd = 3, ...). */
+static int load_kind(struct loader *l, const struct proc_spec *p,
+                     struct probe_conf *c, const struct toml_value *v,
+                     const char *path)
+{
+	switch (c->kind) {
+	case PROBE_NOTIFY:
+		return load_notify(l, v, path);
+	case PROBE_FD:
+		return load_fd(l, p, c, v, path);
+	case PROBE_LOG:
+		return load_log(l, c, v, path);
+	case PROBE_TCP:
+	case PROBE_HTTP:
+		return load_target(l, c, v, path);
+	case PROBE_EXEC:
+		return load_exec(l, c, v, path);
+	case PROBE_WATCHDOG:
+		return positive_duration(l, v, path, &c->interval_ms);
+	case PROBE_NONE:
+		break;
 	}
 	return 0;
+}
+
+static bool polled(enum probe_kind kind)
+{
+	return kind == PROBE_TCP || kind == PROBE_HTTP || kind == PROBE_EXEC;
+}
+
+/* The key of the table, when set, with its path; else NULL. */
+static const struct toml_value *
+probe_key(const struct probe_src *src, const char *key, char *path, size_t size)
+{
+	snprintf(path, size, "%s.%s", src->path, key);
+	return toml_table_get(src->table, key);
+}
+
+/* interval: tcp, http, exec (default 1s); the rest are not polled, and
+ * the watchdog's value is its own deadline. */
+static int load_interval(struct loader *l, const struct probe_src *src,
+                         struct probe_conf *c)
+{
+	char path[192];
+	const struct toml_value *v =
+	    probe_key(src, "interval", path, sizeof path);
+
+	if (!polled(c->kind)) {
+		if (v)
+			return fail(
+			    l, v, "%s: only for tcp, http and exec (%s)", path,
+			    c->kind == PROBE_WATCHDOG
+			        ? "the watchdog's value is its deadline"
+			        : "notify, fd and log are not polled");
+		return 0;
+	}
+	c->interval_ms = PROBE_INTERVAL_MS;
+	return v ? positive_duration(l, v, path, &c->interval_ms) : 0;
+}
+
+/* ready: timeout is the whole wait (default 30s); no failures, the
+ * run fails once, at the timeout. */
+static int load_ready_limits(struct loader *l, const struct probe_src *src,
+                             struct probe_conf *c)
+{
+	char path[192];
+	const struct toml_value *v;
+
+	if ((v = probe_key(src, "failures", path, sizeof path)))
+		return fail(l, v,
+		            "%s: only for alive (readiness fails once, at its "
+		            "timeout)",
+		            path);
+	c->timeout_ms = READY_TIMEOUT_MS;
+	v = probe_key(src, "timeout", path, sizeof path);
+	return v ? positive_duration(l, v, path, &c->timeout_ms) : 0;
+}
+
+/* alive: timeout is one try's limit (default 5s, at most the interval:
+ * a try ends before the next begins); failures in a row end the run
+ * (default 3, the watchdog 1). */
+static int load_alive_limits(struct loader *l, const struct probe_src *src,
+                             struct probe_conf *c)
+{
+	char path[192];
+	const struct toml_value *v;
+	int64_t n;
+
+	c->failures = c->kind == PROBE_WATCHDOG ? 1 : ALIVE_FAILURES;
+	if ((v = probe_key(src, "failures", path, sizeof path))) {
+		if (int_in(l, v, path, 1, FAILURES_MAX, &n) < 0)
+			return -1;
+		c->failures = (int)n;
+	}
+	v = probe_key(src, "timeout", path, sizeof path);
+	if (c->kind == PROBE_WATCHDOG)
+		return v ? fail(l, v,
+		                "%s: not for the watchdog (its value is its "
+		                "deadline)",
+		                path)
+		         : 0;
+	c->timeout_ms = c->interval_ms < ALIVE_TIMEOUT_MS ? c->interval_ms
+	                                                  : ALIVE_TIMEOUT_MS;
+	if (!v)
+		return 0;
+	if (positive_duration(l, v, path, &c->timeout_ms) < 0)
+		return -1;
+	if (c->timeout_ms > c->interval_ms)
+		return fail(l, v,
+		            "%s: %s is more than the interval, %lld%s (a try "
+		            "ends before the next begins)",
+		            path, text_of(l, v, path),
+		            (long long)(c->interval_ms % 1000
+		                            ? c->interval_ms
+		                            : c->interval_ms / 1000),
+		            c->interval_ms % 1000 ? "ms" : "s");
+	return 0;
+}
+
+/* ready = {...} (alive false) or alive = {...} into spec's probe_conf. */
+static int load_probe(struct loader *l, struct proc_spec *p,
+                      const struct toml_value *t, const char *prefix,
+                      bool alive)
+{
+	const char *key = alive ? "alive" : "ready";
+	struct probe_conf *c = alive ? &p->alive : &p->ready;
+	const struct kind_info *k;
+	char path[160], kpath[192];
+	struct probe_src src = {toml_table_get(t, key), path, alive};
+
+	if (!src.table)
+		return 0;
+	snprintf(path, sizeof path, "%s.%s", prefix, key);
+	if (!(k = kind_of(l, &src)))
+		return -1;
+	c->kind = k->kind;
+	if (load_kind(l, p, c, probe_key(&src, k->key, kpath, sizeof kpath),
+	              kpath) < 0 ||
+	    load_interval(l, &src, c) < 0)
+		return -1;
+	return alive ? load_alive_limits(l, &src, c)
+	             : load_ready_limits(l, &src, c);
 }
 
 static int load_proc(struct loader *l, size_t i)
@@ -578,7 +1036,9 @@ static int load_proc(struct loader *l, size_t i)
 	    load_restart(l, p, t, prefix) < 0 ||
 	    load_stop(l, p, t, prefix) < 0 ||
 	    load_logs(l, toml_table_get(t, "logs"), prefix, &p->logs) < 0 ||
-	    load_deps(l, p, t, prefix) < 0 || load_ports(l, p, t, prefix) < 0)
+	    load_deps(l, p, t, prefix) < 0 || load_ports(l, p, t, prefix) < 0 ||
+	    load_probe(l, p, t, prefix, false) < 0 ||
+	    load_probe(l, p, t, prefix, true) < 0)
 		return -1;
 	return 0;
 }
@@ -589,8 +1049,10 @@ static const struct toml_value *port_value(struct loader *l, size_t proc,
                                            size_t port)
 {
 	const struct toml_value *t = toml_table_value(l->procs, proc);
+	const struct toml_value *v =
+	    toml_array_at(toml_table_get(t, "ports"), port);
 
-	return toml_array_at(toml_table_get(t, "ports"), port);
+	return toml_type(v) == TOML_TABLE ? toml_table_get(v, "name") : v;
 }
 
 /* The process that declared port j of process i earlier (an earlier
@@ -675,6 +1137,30 @@ static int check_text(struct loader *l, const char *text,
 	return fail(l, v, "process.%s.%s: %s", p->name, key, l->err->message);
 }
 
+/* The strings of a tcp, http or exec probe (the regex of log is taken
+ * as written). */
+static int check_probe_texts(struct loader *l, const struct proc_spec *p,
+                             const char *const *names,
+                             const struct toml_value *t, const char *key,
+                             const struct probe_conf *c)
+{
+	const struct toml_value *pt = toml_table_get(t, key);
+	char path[32];
+	int rc = 0;
+
+	if (c->kind == PROBE_TCP || c->kind == PROBE_HTTP) {
+		const char *kind = c->kind == PROBE_TCP ? "tcp" : "http";
+		snprintf(path, sizeof path, "%s.%s", key, kind);
+		return check_text(l, c->target, names, p, path,
+		                  toml_table_get(pt, kind));
+	}
+	snprintf(path, sizeof path, "%s.exec", key);
+	for (size_t a = 0; c->kind == PROBE_EXEC && rc == 0 && a < c->argc; a++)
+		rc = check_text(l, c->argv[a], names, p, path,
+		                toml_array_at(toml_table_get(pt, "exec"), a));
+	return rc;
+}
+
 /* Placeholders of process i, with the ports in its reach. */
 static int check_placeholders(struct loader *l, size_t i)
 {
@@ -699,6 +1185,10 @@ static int check_placeholders(struct loader *l, size_t i)
 	if (rc == 0 && p->cwd)
 		rc = check_text(l, p->cwd, names, p, "cwd",
 		                toml_table_get(t, "cwd"));
+	if (rc == 0)
+		rc = check_probe_texts(l, p, names, t, "ready", &p->ready);
+	if (rc == 0)
+		rc = check_probe_texts(l, p, names, t, "alive", &p->alive);
 	free(names);
 	return rc;
 }
@@ -846,6 +1336,19 @@ static void strv_free(char **v)
 	free(v);
 }
 
+static void probe_conf_free(struct probe_conf *c)
+{
+	free(c->pattern);
+	free(c->target);
+	strv_free(c->argv);
+}
+
+bool proc_spec_wants_notify(const struct proc_spec *spec)
+{
+	return spec->ready.kind == PROBE_NOTIFY ||
+	       spec->alive.kind == PROBE_WATCHDOG;
+}
+
 void manifest_free(struct manifest *m)
 {
 	for (size_t i = 0; m->procs && i < m->nprocs; i++) {
@@ -856,6 +1359,9 @@ void manifest_free(struct manifest *m)
 		free(p->cwd);
 		free(p->cwd_base);
 		free(p->deps);
+		free(p->listen);
+		probe_conf_free(&p->ready);
+		probe_conf_free(&p->alive);
 	}
 	free(m->procs);
 	free(m->order);

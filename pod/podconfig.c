@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "fdio.h"
 #include "podcmd.h"
 #include "podlog.h"
@@ -34,6 +35,9 @@ enum shape {
 	 * the keys in .keys: [process.<name>] */
 	SHAPE_NAMED_TABLES = 1 << 6,
 	SHAPE_TABLE_ARRAY = 1 << 7, /* [[x]]: tables of the keys in .keys */
+	/* an array whose elements are strings or tables of the keys in
+	 * .keys, mixed: ports = ["admin", { name = "http", listen = true }] */
+	SHAPE_STRINGS_OR_TABLES = 1 << 8,
 };
 
 struct schema_key {
@@ -69,6 +73,30 @@ static const struct schema_key stop_keys[] = {
     END,
 };
 
+/* ready = {...} and alive = {...}: every kind and setting in both, so
+ * that manifest.c can say why one is out of place ("watchdog is a
+ * liveness check") rather than "unknown key". */
+static const struct schema_key probe_keys[] = {
+    {"notify", SHAPE_BOOL, NULL},
+    {"fd", SHAPE_INTEGER, NULL},
+    {"log", SHAPE_STRING, NULL},
+    {"tcp", SHAPE_STRING, NULL},
+    {"http", SHAPE_STRING, NULL},
+    {"exec", SHAPE_STRINGS, NULL},
+    {"watchdog", SHAPE_STRING, NULL},
+    {"timeout", SHAPE_STRING, NULL},
+    {"interval", SHAPE_STRING, NULL},
+    {"failures", SHAPE_INTEGER, NULL},
+    END,
+};
+
+/* An element of ports in its table form. */
+static const struct schema_key port_keys[] = {
+    {"name", SHAPE_STRING, NULL},
+    {"listen", SHAPE_BOOL, NULL},
+    END,
+};
+
 static const struct schema_key process_keys[] = {
     {"command", SHAPE_STRINGS, NULL},
     {"shell", SHAPE_STRING, NULL},
@@ -80,7 +108,9 @@ static const struct schema_key process_keys[] = {
     {"stop", SHAPE_TABLE, stop_keys},
     {"logs", SHAPE_TABLE, logs_keys},
     {"depends_on", SHAPE_STRING_TABLE | SHAPE_STRINGS, NULL},
-    {"ports", SHAPE_STRINGS, NULL},
+    {"ports", SHAPE_STRINGS_OR_TABLES, port_keys},
+    {"ready", SHAPE_TABLE, probe_keys},
+    {"alive", SHAPE_TABLE, probe_keys},
     END,
 };
 
@@ -88,6 +118,7 @@ static const struct schema_key pod_keys[] = {
     {"name", SHAPE_STRING, NULL},
     {"description", SHAPE_STRING, NULL},
     {"logs", SHAPE_TABLE, logs_keys},
+    {"idle_timeout", SHAPE_STRING, NULL},
     END,
 };
 
@@ -161,6 +192,19 @@ static bool is_array_of(const struct toml_value *v, enum toml_type t)
 	return true;
 }
 
+/* Every element a string or a table (an empty array too). */
+static bool is_strings_or_tables(const struct toml_value *v)
+{
+	if (toml_type(v) != TOML_ARRAY)
+		return false;
+	for (size_t i = 0; i < toml_len(v); i++) {
+		enum toml_type t = toml_type(toml_array_at(v, i));
+		if (t != TOML_STRING && t != TOML_TABLE)
+			return false;
+	}
+	return true;
+}
+
 static bool is_table_of(const struct toml_value *v, enum toml_type t)
 {
 	if (toml_type(v) != TOML_TABLE)
@@ -193,6 +237,8 @@ static unsigned shape_of(const struct toml_value *v, unsigned shapes)
 		return SHAPE_NAMED_TABLES;
 	if ((shapes & SHAPE_TABLE_ARRAY) && is_array_of(v, TOML_TABLE))
 		return SHAPE_TABLE_ARRAY;
+	if ((shapes & SHAPE_STRINGS_OR_TABLES) && is_strings_or_tables(v))
+		return SHAPE_STRINGS_OR_TABLES;
 	if ((shapes & SHAPE_TABLE) && toml_type(v) == TOML_TABLE)
 		return SHAPE_TABLE;
 	return 0;
@@ -201,10 +247,15 @@ static unsigned shape_of(const struct toml_value *v, unsigned shapes)
 /* "string or integer" */
 static void shapes_text(unsigned shapes, char *buf, size_t size)
 {
-	static const char *const names[] = {
-	    "string",           "integer",          "boolean",
-	    "array of strings", "table of strings", "table",
-	    "table of tables",  "array of tables"};
+	static const char *const names[] = {"string",
+	                                    "integer",
+	                                    "boolean",
+	                                    "array of strings",
+	                                    "table of strings",
+	                                    "table",
+	                                    "table of tables",
+	                                    "array of tables",
+	                                    "array of strings and tables"};
 	size_t used = 0;
 
 	buf[0] = '\0';
@@ -220,14 +271,19 @@ static void shapes_text(unsigned shapes, char *buf, size_t size)
 static const struct toml_value *culprit(const struct toml_value *v,
                                         unsigned shapes)
 {
-	bool strings = shapes & (SHAPE_STRINGS | SHAPE_STRING_TABLE);
-	enum toml_type want = strings ? TOML_STRING : TOML_TABLE;
+	bool strings = shapes & (SHAPE_STRINGS | SHAPE_STRING_TABLE |
+	                         SHAPE_STRINGS_OR_TABLES);
+	bool tables = !strings || (shapes & SHAPE_STRINGS_OR_TABLES);
 
+	if (toml_type(v) != TOML_ARRAY && toml_type(v) != TOML_TABLE)
+		return v;
 	for (size_t i = 0; i < toml_len(v); i++) {
 		const struct toml_value *e = toml_type(v) == TOML_ARRAY
 		                                 ? toml_array_at(v, i)
 		                                 : toml_table_value(v, i);
-		if (toml_type(e) != want)
+		enum toml_type t = toml_type(e);
+		if (!(strings && t == TOML_STRING) &&
+		    !(tables && t == TOML_TABLE))
 			return e;
 	}
 	return v;
@@ -293,8 +349,10 @@ static int check_value(const char *path, const struct schema_key *k,
 	case SHAPE_NAMED_TABLES:
 		return check_named(v, path, k->keys, err);
 	case SHAPE_TABLE_ARRAY:
+	case SHAPE_STRINGS_OR_TABLES:
 		for (size_t i = 0; i < toml_len(v); i++)
-			if (check_table(toml_array_at(v, i), path, k->keys,
+			if (toml_type(toml_array_at(v, i)) == TOML_TABLE &&
+			    check_table(toml_array_at(v, i), path, k->keys,
 			                err) < 0)
 				return -1;
 		return 0;
@@ -374,6 +432,9 @@ static int apply_name(struct pod_config *cfg, const struct toml_value *v,
                       struct insomnia_error *err);
 static int apply_description(struct pod_config *cfg, const struct toml_value *v,
                              struct insomnia_error *err);
+static int apply_idle_timeout(struct pod_config *cfg,
+                              const struct toml_value *v,
+                              struct insomnia_error *err);
 
 struct applied_key {
 	const char *path; /* dotted path of bare keys */
@@ -387,6 +448,7 @@ struct applied_key {
 static const struct applied_key applied[] = {
     {"pod.name", true, apply_name},
     {"pod.description", false, apply_description},
+    {"pod.idle_timeout", false, apply_idle_timeout},
 };
 
 #define APPLIED_LEN (sizeof applied / sizeof applied[0])
@@ -440,6 +502,35 @@ static int apply_description(struct pod_config *cfg, const struct toml_value *v,
 	if (!cfg->description)
 		return insomnia_error_set(err, INSOMNIA_ERR_INTERNAL,
 		                          "out of memory");
+	return 0;
+}
+
+/* A duration over 0: "0s" would stop the pod as soon as it starts, and
+ * leaving the key out already means never. */
+static int apply_idle_timeout(struct pod_config *cfg,
+                              const struct toml_value *v,
+                              struct insomnia_error *err)
+{
+	const char *text;
+	size_t len;
+	long long ms;
+
+	toml_as_string(v, &text, &len);
+	if (strlen(text) != len ||
+	    duration_parse_ms(text, false, DURATION_MAX_MS, &ms) < 0) {
+		insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+		                   "pod.idle_timeout: bad duration \"%s\" (use "
+		                   "250ms, 5s, 2m, 1h, 1m30s; at most 30d)",
+		                   text);
+		return at_origin(err, v);
+	}
+	if (ms <= 0) {
+		insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
+		                   "pod.idle_timeout: must be more than 0s "
+		                   "(leave it out to never stop when idle)");
+		return at_origin(err, v);
+	}
+	cfg->idle_timeout_ms = ms;
 	return 0;
 }
 

@@ -561,3 +561,464 @@ Test(manifest, errors_name_the_layer_that_set_the_value)
 	                              "process.a.stop.signal: unknown signal"),
 	          "%s", err.message);
 }
+
+/* ---- readiness and liveness (ready = {...}, alive = {...}) ------------ */
+
+#define PROC "[process.db]\ncommand = [\"x\"]\n"
+
+/* One process with lines after PROC, loaded; its spec. */
+static const struct proc_spec *one(const char *lines)
+{
+	char text[1024];
+
+	snprintf(text, sizeof text, POD PROC "%s", lines);
+	ok(text);
+	cr_assert_eq(m.nprocs, 1);
+	return &m.procs[0];
+}
+
+Test(manifest, no_ready_or_alive_table_is_probe_none)
+{
+	const struct proc_spec *p = one("");
+
+	cr_assert_eq(p->ready.kind, PROBE_NONE);
+	cr_assert_eq(p->alive.kind, PROBE_NONE);
+	cr_assert_not(proc_spec_wants_notify(p));
+	cr_assert_eq(p->nlisten, 0);
+	cr_assert_null(p->listen);
+}
+
+Test(manifest, ready_notify_with_its_defaults)
+{
+	const struct proc_spec *p = one("ready = { notify = true }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_NOTIFY);
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_eq(p->ready.interval_ms, 0);
+	cr_assert(proc_spec_wants_notify(p));
+}
+
+Test(manifest, ready_notify_with_a_timeout)
+{
+	const struct proc_spec *p =
+	    one("ready = { notify = true, timeout = \"10s\" }\n");
+
+	cr_assert_eq(p->ready.timeout_ms, 10000);
+}
+
+Test(manifest, ready_fd_as_a_section_table)
+{
+	const struct proc_spec *p = one("[process.db.ready]\nfd = 3\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_FD);
+	cr_assert_eq(p->ready.fd, 3);
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_not(proc_spec_wants_notify(p));
+}
+
+Test(manifest, ready_fd_after_the_listen_sockets)
+{
+	const struct proc_spec *p =
+	    one("ports = [\"a\", { name = \"http\", listen = true }, "
+	        "{ name = \"rpc\", listen = true }]\n"
+	        "ready = { fd = 5 }\n");
+
+	cr_assert_eq(p->ready.fd, 5);
+	cr_assert_eq(p->nlisten, 2);
+}
+
+Test(manifest, ready_log_keeps_the_regex)
+{
+	const struct proc_spec *p =
+	    one("ready = { log = \"^Ready to accept( connections)?$\" }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_LOG);
+	cr_assert_str_eq(p->ready.pattern, "^Ready to accept( connections)?$");
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_eq(p->ready.interval_ms, 0);
+}
+
+Test(manifest, ready_tcp_with_its_defaults)
+{
+	const struct proc_spec *p = one(
+	    "ports = [\"db\"]\nready = { tcp = \"127.0.0.1:${port.db}\" }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_TCP);
+	cr_assert_str_eq(p->ready.target, "127.0.0.1:${port.db}");
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+	cr_assert_eq(p->ready.interval_ms, 1000);
+}
+
+Test(manifest, ready_http_with_an_interval)
+{
+	const struct proc_spec *p =
+	    one("ports = [\"http\"]\n"
+	        "ready = { http = \"http://127.0.0.1:${port.http}/\", "
+	        "interval = \"100ms\", timeout = \"1m\" }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_HTTP);
+	cr_assert_str_eq(p->ready.target, "http://127.0.0.1:${port.http}/");
+	cr_assert_eq(p->ready.interval_ms, 100);
+	cr_assert_eq(p->ready.timeout_ms, 60000);
+}
+
+Test(manifest, ready_exec_keeps_its_argv)
+{
+	const struct proc_spec *p =
+	    one("ready = { exec = [\"test\", \"-e\", \"${pod.dir}/x\"] }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_EXEC);
+	cr_assert_eq(p->ready.argc, 3);
+	cr_assert_str_eq(p->ready.argv[0], "test");
+	cr_assert_str_eq(p->ready.argv[2], "${pod.dir}/x");
+	cr_assert_null(p->ready.argv[3]);
+	cr_assert_eq(p->ready.interval_ms, 1000);
+	cr_assert_eq(p->ready.timeout_ms, 30000);
+}
+
+Test(manifest, alive_tcp_with_its_defaults)
+{
+	const struct proc_spec *p = one("alive = { tcp = \"[::1]:8080\" }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_TCP);
+	cr_assert_str_eq(p->alive.target, "[::1]:8080");
+	cr_assert_eq(p->alive.interval_ms, 1000);
+	cr_assert_eq(p->alive.timeout_ms, 1000); /* 5s capped at 1s */
+	cr_assert_eq(p->alive.failures, 3);
+	cr_assert_eq(p->ready.kind, PROBE_NONE);
+}
+
+Test(manifest, alive_http_timeout_defaults_to_5s_under_a_long_interval)
+{
+	const struct proc_spec *p =
+	    one("alive = { http = \"http://localhost:80/health\", "
+	        "interval = \"30s\" }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_HTTP);
+	cr_assert_eq(p->alive.interval_ms, 30000);
+	cr_assert_eq(p->alive.timeout_ms, 5000);
+	cr_assert_eq(p->alive.failures, 3);
+}
+
+Test(manifest, alive_exec_with_everything_set)
+{
+	const struct proc_spec *p =
+	    one("alive = { exec = [\"true\"], interval = \"2s\", "
+	        "timeout = \"2s\", failures = 1 }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_EXEC);
+	cr_assert_eq(p->alive.argc, 1);
+	cr_assert_str_eq(p->alive.argv[0], "true");
+	cr_assert_eq(p->alive.interval_ms, 2000);
+	cr_assert_eq(p->alive.timeout_ms, 2000);
+	cr_assert_eq(p->alive.failures, 1);
+}
+
+Test(manifest, alive_watchdog_fails_at_the_first_missed_deadline)
+{
+	const struct proc_spec *p = one("alive = { watchdog = \"2s\" }\n");
+
+	cr_assert_eq(p->alive.kind, PROBE_WATCHDOG);
+	cr_assert_eq(p->alive.interval_ms, 2000);
+	cr_assert_eq(p->alive.failures, 1);
+	cr_assert(proc_spec_wants_notify(p));
+}
+
+Test(manifest, ready_and_alive_together)
+{
+	const struct proc_spec *p =
+	    one("ports = [{ name = \"http\", listen = true }]\n"
+	        "ready = { notify = true }\n"
+	        "alive = { tcp = \"127.0.0.1:${port.http}\", failures = 5 }\n");
+
+	cr_assert_eq(p->ready.kind, PROBE_NOTIFY);
+	cr_assert_eq(p->alive.kind, PROBE_TCP);
+	cr_assert_eq(p->alive.failures, 5);
+}
+
+Test(manifest, ports_mix_strings_and_tables)
+{
+	const struct proc_spec *p =
+	    one("ports = [\"admin\", { name = \"http\", listen = true }, "
+	        "{ name = \"rpc\" }, { name = \"udp\", listen = false }]\n");
+
+	cr_assert_eq(p->nports, 4);
+	cr_assert_str_eq(p->ports[0], "admin");
+	cr_assert_str_eq(p->ports[1], "http");
+	cr_assert_str_eq(p->ports[2], "rpc");
+	cr_assert_str_eq(p->ports[3], "udp");
+	cr_assert_null(p->ports[4]);
+	cr_assert_not(p->listen[0]);
+	cr_assert(p->listen[1]);
+	cr_assert_not(p->listen[2]);
+	cr_assert_not(p->listen[3]);
+	cr_assert_eq(p->nlisten, 1);
+}
+
+Test(manifest, idle_timeout)
+{
+	ok(POD "idle_timeout = \"15m\"\n");
+	cr_assert_eq(cfg.idle_timeout_ms, 15 * 60 * 1000);
+}
+
+Test(manifest, no_idle_timeout_is_zero)
+{
+	ok(POD);
+	cr_assert_eq(cfg.idle_timeout_ms, 0);
+}
+
+/* One process with lines after PROC (its line 5 on), refused with
+ * message. */
+static void proc_refused(const char *lines, const char *message)
+{
+	char text[1024];
+
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	snprintf(text, sizeof text, POD PROC "%s", lines);
+	refused(text, message);
+}
+
+Test(manifest, a_probe_table_names_exactly_one_kind)
+{
+	proc_refused("ready = { notify = true, tcp = \"1.2.3.4:5\" }\n",
+	             "overlay:5:32: process.db.ready: two kinds, notify and "
+	             "tcp (one per table)");
+	proc_refused("alive = { exec = [\"true\"], watchdog = \"1s\" }\n",
+	             "overlay:5:39: process.db.alive: two kinds, exec and "
+	             "watchdog (one per table)");
+	proc_refused("ready = { timeout = \"1s\" }\n",
+	             "overlay:5:9: process.db.ready: no kind (set one of "
+	             "notify, fd, log, tcp, http, exec)");
+	proc_refused("[process.db.alive]\nfailures = 2\n",
+	             "overlay:5:1: process.db.alive: no kind (set one of tcp, "
+	             "http, exec, watchdog)");
+}
+
+Test(manifest, readiness_kinds_are_refused_in_alive)
+{
+	proc_refused("alive = { notify = true }\n",
+	             "overlay:5:20: process.db.alive.notify: not a liveness "
+	             "check (alive takes tcp, http, exec or watchdog; notify "
+	             "is for ready)");
+	proc_refused("alive = { fd = 3 }\n",
+	             "overlay:5:16: process.db.alive.fd: not a liveness check "
+	             "(alive takes tcp, http, exec or watchdog; fd is for "
+	             "ready)");
+	proc_refused("alive = { log = \"x\" }\n",
+	             "overlay:5:17: process.db.alive.log: not a liveness check "
+	             "(alive takes tcp, http, exec or watchdog; log is for "
+	             "ready)");
+}
+
+Test(manifest, the_watchdog_is_refused_in_ready)
+{
+	proc_refused("ready = { watchdog = \"1s\" }\n",
+	             "overlay:5:22: process.db.ready.watchdog: not a readiness "
+	             "check (ready takes notify, fd, log, tcp, http or exec; "
+	             "watchdog is for alive)");
+}
+
+Test(manifest, an_unknown_key_in_a_probe_table)
+{
+	proc_refused("ready = { nofity = true }\n",
+	             "overlay:5:20: unknown key \"process.db.ready.nofity\"");
+	proc_refused("ready = { notify = 1 }\n",
+	             "overlay:5:20: process.db.ready.notify: expected boolean, "
+	             "found integer");
+	proc_refused("ready = { notify = false }\n",
+	             "overlay:5:20: process.db.ready.notify: only true (leave "
+	             "ready out for no readiness check)");
+}
+
+Test(manifest, fd_outside_3_to_255)
+{
+	proc_refused("ready = { fd = 2 }\n",
+	             "overlay:5:16: process.db.ready.fd: expected an integer "
+	             "from 3 to 255 (0, 1 and 2 are stdin, stdout and "
+	             "stderr)");
+	proc_refused("ready = { fd = 256 }\n",
+	             "overlay:5:16: process.db.ready.fd: expected an integer "
+	             "from 3 to 255 (0, 1 and 2 are stdin, stdout and "
+	             "stderr)");
+}
+
+Test(manifest, fd_on_a_listen_socket)
+{
+	/* LISTEN_FDS=2: http at fd 3, rpc at fd 4; admin is no socket */
+	proc_refused("ports = [\"admin\", { name = \"http\", listen = true }, "
+	             "{ name = \"rpc\", listen = true }]\nready = { fd = 4 }\n",
+	             "overlay:6:16: process.db.ready.fd: fd 4 is port "
+	             "\"rpc\"'s listening socket (LISTEN_FDS: fds 3 to 4); "
+	             "use 5 or more");
+	proc_refused("ports = [{ name = \"http\", listen = true }]\n"
+	             "ready = { fd = 3 }\n",
+	             "overlay:6:16: process.db.ready.fd: fd 3 is port "
+	             "\"http\"'s listening socket (LISTEN_FDS: fds 3 to 3); "
+	             "use 4 or more");
+}
+
+Test(manifest, a_regex_regcomp_refuses_with_its_reason)
+{
+	proc_refused("ready = { log = \"(ready\" }\n",
+	             "overlay:5:17: process.db.ready.log: bad regex "
+	             "\"(ready\": Unmatched ( or \\(");
+	proc_refused("ready = { log = \"\" }\n",
+	             "overlay:5:17: process.db.ready.log: empty regex (it "
+	             "matches every line)");
+}
+
+Test(manifest, interval_only_for_polled_kinds)
+{
+	proc_refused("ready = { notify = true, interval = \"1s\" }\n",
+	             "overlay:5:37: process.db.ready.interval: only for tcp, "
+	             "http and exec (notify, fd and log are not polled)");
+	proc_refused("ready = { log = \"x\", interval = \"1s\" }\n",
+	             "overlay:5:33: process.db.ready.interval: only for tcp, "
+	             "http and exec (notify, fd and log are not polled)");
+	proc_refused("alive = { watchdog = \"1s\", interval = \"1s\" }\n",
+	             "overlay:5:39: process.db.alive.interval: only for tcp, "
+	             "http and exec (the watchdog's value is its deadline)");
+	proc_refused("alive = { watchdog = \"1s\", timeout = \"1s\" }\n",
+	             "overlay:5:38: process.db.alive.timeout: not for the "
+	             "watchdog (its value is its deadline)");
+}
+
+Test(manifest, failures_only_in_alive)
+{
+	proc_refused("ready = { exec = [\"x\"], failures = 2 }\n",
+	             "overlay:5:36: process.db.ready.failures: only for alive "
+	             "(readiness fails once, at its timeout)");
+	proc_refused("alive = { tcp = \"127.0.0.1:1\", failures = 0 }\n",
+	             "overlay:5:43: process.db.alive.failures: expected an "
+	             "integer from 1 to 1000000");
+}
+
+Test(manifest, durations_must_be_positive)
+{
+	proc_refused("ready = { notify = true, timeout = \"0s\" }\n",
+	             "overlay:5:36: process.db.ready.timeout: must be more "
+	             "than 0s");
+	proc_refused("alive = { watchdog = \"0ms\" }\n",
+	             "overlay:5:22: process.db.alive.watchdog: must be more "
+	             "than 0s");
+	proc_refused("alive = { tcp = \"127.0.0.1:1\", interval = \"0s\" }\n",
+	             "overlay:5:43: process.db.alive.interval: must be more "
+	             "than 0s");
+	proc_refused("ready = { fd = 3, timeout = \"5\" }\n",
+	             "overlay:5:29: process.db.ready.timeout: bad duration "
+	             "\"5\" (use 250ms, 5s, 2m, 1h, 1m30s; at most 30d)");
+}
+
+Test(manifest, an_alive_timeout_over_its_interval)
+{
+	proc_refused("alive = { tcp = \"127.0.0.1:1\", interval = \"1500ms\", "
+	             "timeout = \"2s\" }\n",
+	             "overlay:5:63: process.db.alive.timeout: 2s is more than "
+	             "the interval, 1500ms (a try ends before the next "
+	             "begins)");
+	proc_refused("alive = { http = \"http://127.0.0.1:1/\", "
+	             "timeout = \"2s\" }\n",
+	             "overlay:5:51: process.db.alive.timeout: 2s is more than "
+	             "the interval, 1s (a try ends before the next begins)");
+}
+
+Test(manifest, an_empty_exec)
+{
+	proc_refused("ready = { exec = [] }\n",
+	             "overlay:5:18: process.db.ready.exec: empty command");
+	proc_refused("alive = { exec = [\"\", \"a\"] }\n",
+	             "overlay:5:19: process.db.alive.exec: empty program name");
+}
+
+Test(manifest, placeholders_in_probes_have_the_commands_ports_in_reach)
+{
+	proc_refused("ready = { tcp = \"127.0.0.1:${port.htp}\" }\n"
+	             "ports = [\"http\"]\n",
+	             "overlay:5:17: process.db.ready.tcp: unknown placeholder "
+	             "${port.htp}");
+	proc_refused("alive = { http = \"http://127.0.0.1:${port.x}/\" }\n",
+	             "overlay:5:18: process.db.alive.http: unknown placeholder "
+	             "${port.x}");
+	proc_refused("ready = { exec = [\"x\", \"${pod.nam}\"] }\n",
+	             "overlay:5:24: process.db.ready.exec: unknown placeholder "
+	             "${pod.nam}");
+	/* a dependency's port is in reach, as in command */
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	ok(POD "[process.db]\ncommand = [\"x\"]\nports = [\"db\"]\n"
+	       "[process.api]\ncommand = [\"x\"]\ndepends_on = [\"db\"]\n"
+	       "ready = { exec = [\"ping\", \"${port.db}\"] }\n"
+	       "alive = { tcp = \"localhost:${port.db}\" }\n");
+	cr_assert_str_eq(m.procs[1].alive.target, "localhost:${port.db}");
+}
+
+Test(manifest, a_tcp_target_is_host_and_port)
+{
+	proc_refused("ready = { tcp = \"127.0.0.1\" }\n",
+	             "overlay:5:17: process.db.ready.tcp: expected "
+	             "\"host:port\" (e.g. \"127.0.0.1:${port.http}\"), found "
+	             "\"127.0.0.1\"");
+	proc_refused("ready = { tcp = \"example.com:80\" }\n",
+	             "overlay:5:17: process.db.ready.tcp: host \"example.com\" "
+	             "is not localhost, an IPv4 address or an [IPv6] one (a "
+	             "probe makes no DNS lookup)");
+	proc_refused("alive = { tcp = \"::1:80\" }\n",
+	             "overlay:5:17: process.db.alive.tcp: host \"::1\" is not "
+	             "localhost, an IPv4 address or an [IPv6] one (a probe "
+	             "makes no DNS lookup)");
+	proc_refused(
+	    "ready = { tcp = \"127.0.0.1:65536\" }\n",
+	    "overlay:5:17: process.db.ready.tcp: port \"65536\" is not "
+	    "a number from 1 to 65535 or a ${port.NAME}");
+}
+
+Test(manifest, an_http_target_is_a_plain_http_url)
+{
+	proc_refused("ready = { http = \"https://127.0.0.1/\" }\n",
+	             "overlay:5:18: process.db.ready.http: https is not "
+	             "supported (the probe speaks plain HTTP: use http://)");
+	proc_refused("alive = { http = \"127.0.0.1:80/health\" }\n",
+	             "overlay:5:18: process.db.alive.http: expected a URL "
+	             "starting with http://host (e.g. "
+	             "\"http://127.0.0.1:${port.http}/health\"), found "
+	             "\"127.0.0.1:80/health\"");
+}
+
+Test(manifest, a_bad_port_element)
+{
+	proc_refused(
+	    "ports = [\"a\", 1]\n",
+	    "overlay:5:15: process.db.ports: expected array of strings "
+	    "and tables, found integer in it");
+	proc_refused("ports = [{ listen = true }]\n",
+	             "overlay:5:10: process.db.ports: a port table without a "
+	             "name (e.g. { name = \"http\", listen = true })");
+	proc_refused("ports = [{ name = \"a\", listn = true }]\n",
+	             "overlay:5:32: unknown key \"process.db.ports.listn\"");
+	proc_refused(
+	    "ports = [{ name = \"A\" }]\n",
+	    "overlay:5:19: process.db.ports: bad port name \"A\" (1 to "
+	    "32 of a-z 0-9 _)");
+	proc_refused(
+	    "ports = [\"a\", { name = \"a\", listen = true }]\n",
+	    "overlay:5:24: process.db.ports: duplicate port name \"a\" "
+	    "(also process db's)");
+}
+
+Test(manifest, a_bad_idle_timeout)
+{
+	refused(POD "idle_timeout = \"0s\"\n",
+	        "overlay:3:16: pod.idle_timeout: must be more than 0s (leave "
+	        "it out to never stop when idle)");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "idle_timeout = \"15\"\n",
+	        "overlay:3:16: pod.idle_timeout: bad duration \"15\" (use "
+	        "250ms, 5s, 2m, 1h, 1m30s; at most 30d)");
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	refused(POD "idle_timeout = 15\n",
+	        "overlay:3:16: pod.idle_timeout: expected string, found "
+	        "integer");
+}

@@ -61,6 +61,18 @@ Test(pod_manifest, an_unknown_key_in_a_process_is_refused)
 	th_pod_free(&p);
 }
 
+Test(pod_manifest, a_ready_table_with_two_kinds_is_refused)
+{
+	struct th_pod p;
+
+	refused(&p, "[pod]\nname = \"web\"\n"
+	            "[process.api]\ncommand = [\"true\"]\n"
+	            "ready = { fd = 3, log = \"^up$\" }\n");
+	th_assert_err_has(&p, "pod: overlay:5:25: process.api.ready: two "
+	                      "kinds, fd and log (one per table)\n");
+	th_pod_free(&p);
+}
+
 /* The session dir from the pod's "session dir PATH" line. */
 static void session_dir(const struct th_pod *p, char *out, size_t size)
 {
