@@ -100,6 +100,27 @@ int proctree_start_time(pid_t pid, uint64_t *ticks)
 	return 0;
 }
 
+/* Field 4 (ppid) is the 1st after the state (field 3). */
+#define PPID_AFTER_STATE 1
+
+pid_t proctree_parent(pid_t pid)
+{
+	char path[64], buf[STAT_MAX], *end;
+	const char *p;
+	long v;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (pid <= 0 || read_small(path, buf, sizeof buf) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	p = p && p[1] == ' ' ? skip_fields(p + 2, PPID_AFTER_STATE) : NULL;
+	if (!p)
+		return 0;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	return errno || end == p || *end != ' ' || v <= 0 ? 0 : (pid_t)v;
+}
+
 /* ---- the token in an environment ---------------------------------- */
 
 /* Matching NUL-separated entries against "VAR=<prefix>" a byte at a time,
@@ -151,6 +172,17 @@ static bool environ_has(pid_t pid, const char *needle, size_t len, bool exact)
 	close(fd);
 	/* the last entry may lack its NUL (a process that wrote its own) */
 	return m.found || (!m.failed && m.pos == m.len);
+}
+
+bool proctree_has_token(pid_t pid, const char *token)
+{
+	char needle[sizeof PROCTREE_TOKEN_VAR + PROCTREE_TOKEN_MAX];
+	int n =
+	    snprintf(needle, sizeof needle, "%s=%s", PROCTREE_TOKEN_VAR, token);
+
+	if (pid <= 0 || !token[0] || n < 0 || (size_t)n >= sizeof needle)
+		return false;
+	return environ_has(pid, needle, (size_t)n, true);
 }
 
 /* ---- the scan ------------------------------------------------------ */

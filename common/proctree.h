@@ -10,6 +10,7 @@
 #ifndef INSOMNIA_PROCTREE_H
 #define INSOMNIA_PROCTREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,6 +36,15 @@ void proctree_self_instance(char *buf, size_t size);
  * 22): with the pid, what names one process for the life of the boot.
  * 0, or -1 with errno. */
 int proctree_start_time(pid_t pid, uint64_t *ticks);
+
+/* The parent of pid (/proc/<pid>/stat field 4; a zombie's too): > 0,
+ * or 0 when pid is gone, unreadable, or has none (pid 1's is 0). */
+pid_t proctree_parent(pid_t pid);
+
+/* Does pid's initial environment hold INSOMNIA_PROCESS_TOKEN=<token>,
+ * the whole value?  false when it cannot be read (gone, a zombie, not
+ * ours) or token is empty. */
+bool proctree_has_token(pid_t pid, const char *token);
 
 /* Send sig to every process of ours (same uid, not the caller) whose
  * environment carries the token whose prefix is token_prefix: a whole

@@ -309,3 +309,63 @@ Test(proctree, the_token_is_found_after_a_large_environment)
 	cr_assert_eq(n, 1);
 	assert_killed(pid, SIGKILL);
 }
+
+/* ---- one process: its parent, its token ---------------------------- */
+
+/* comm "x) R 77 ": the parent is read after the last paren; a child of
+ * ours has us, and the daemon a double fork left is reparented to us,
+ * the subreaper. */
+Test(proctree, the_parent_is_read_after_the_name_and_follows_reparenting)
+{
+	const char *name = "x) R 77 ";
+	char link[128];
+	char *argv[] = {(char *)name, "1000", NULL};
+	pid_t child, sh, daemon;
+
+	snprintf(link, sizeof link, "%s/%s", tmp.path, name);
+	cr_assert_eq(symlink("/bin/sleep", link), 0);
+	child = run(link, argv, NULL, -1);
+	cr_assert_eq(proctree_parent(child), getpid());
+
+	daemon = start_daemon(NULL, &sh);
+	cr_assert_eq(proctree_parent(daemon), getpid(),
+	             "the daemon's parent is %d", proctree_parent(daemon));
+	kill(daemon, SIGKILL);
+	assert_killed(daemon, SIGKILL);
+	kill(child, SIGKILL);
+	assert_killed(child, SIGKILL);
+	reap_rest();
+}
+
+Test(proctree, a_gone_process_has_no_parent)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	cr_assert_eq(proctree_parent(pid), 0);
+	cr_assert_eq(proctree_parent(0), 0);
+	cr_assert_eq(proctree_parent(1), 0, "pid 1 has no parent");
+}
+
+/* The whole value: a prefix of it, or a longer one, is another token. */
+Test(proctree, a_token_is_carried_only_when_the_whole_value_matches)
+{
+	char longer[PROCTREE_TOKEN_MAX + 8], shorter[PROCTREE_TOKEN_MAX];
+	const char *tok = token("h", "web");
+	pid_t marked = run_sleep(tok), plain = run_sleep(NULL);
+
+	snprintf(longer, sizeof longer, "%s2", tok);
+	snprintf(shorter, sizeof shorter, "%.*s", (int)strlen(tok) - 1, tok);
+	cr_assert(proctree_has_token(marked, tok));
+	cr_assert_not(proctree_has_token(marked, longer));
+	cr_assert_not(proctree_has_token(marked, shorter));
+	cr_assert_not(proctree_has_token(marked, ""));
+	cr_assert_not(proctree_has_token(plain, tok));
+	kill(marked, SIGKILL);
+	assert_killed(marked, SIGKILL);
+	cr_assert_not(proctree_has_token(marked, tok), "a gone process");
+	assert_untouched(plain);
+}
