@@ -225,6 +225,27 @@ CHILD_CODE static void child_exec(const struct child *c)
 	errno = denied ? EACCES : ENOENT;
 }
 
+/* The child's own pid (the system call: a C library may cache the
+ * caller's, whose memory this is) in decimal after pid_env's '='. */
+CHILD_CODE static void child_put_pid(char *entry)
+{
+	char digits[CHILDSTART_PID_DIGITS];
+	long pid = (long)syscall(SYS_getpid);
+	size_t n = 0;
+
+	while (*entry && *entry != '=')
+		entry++;
+	if (!*entry)
+		return;
+	entry++;
+	do
+		digits[n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0 && n < sizeof digits);
+	while (n > 0)
+		*entry++ = digits[--n];
+	*entry = '\0';
+}
+
 CHILD_CODE static int child_main(void *arg)
 {
 	struct child *c = arg;
@@ -235,6 +256,8 @@ CHILD_CODE static int child_main(void *arg)
 	child_death_signal(c);
 	child_fds(c);
 	child_inherited(c);
+	if (c->spec->pid_env)
+		child_put_pid(c->spec->pid_env);
 	if (c->spec->cwd && chdir(c->spec->cwd) < 0)
 		child_fail(c, CHILDSTART_STEP_CHDIR, errno);
 	sigemptyset(&none);

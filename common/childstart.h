@@ -53,7 +53,21 @@ struct childstart_spec {
 	/* PR_SET_PDEATHSIG, or 0.  Sent when the calling THREAD ends. */
 	int death_signal;
 	bool want_pidfd; /* fill *pidfd (close-on-exec) */
+	/* NULL, or one of envp's strings, "NAME=" followed by room for
+	 * CHILDSTART_PID_DIGITS digits and a NUL: the child writes its own
+	 * pid there just before exec (LISTEN_PID, which only the child
+	 * knows in time).  The child shares the caller's memory until it
+	 * execs (CLONE_VM), so it writes the CALLER's buffer: the caller
+	 * owns it, and it may not be shared with another childstart running
+	 * at the same time (another thread); after childstart returns it
+	 * holds the child's pid, or whatever the child wrote before
+	 * failing. */
+	char *pid_env;
 };
+
+/* Room pid_env needs after its '=' (the longest 64-bit number), NUL
+ * not counted. */
+#define CHILDSTART_PID_DIGITS 20
 
 /* Remember, for every child started after this call, the umask and the
  * soft RLIMIT_NOFILE the process has now, and give them back to each

@@ -1,4 +1,4 @@
-/* ports.c: free loopback ports (ports.h). */
+/* ports.c: free loopback ports and listening sockets (ports.h). */
 #include "ports.h"
 
 #include <arpa/inet.h>
@@ -8,18 +8,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Bind one socket to 127.0.0.1:0: its fd with *port, or -1. */
-static int bind_free(int *port)
+/* Bind one socket to 127.0.0.1:0 (listening when asked): its fd with
+ * *port, or -1.  A listening socket is listening before the next one is
+ * bound, so the kernel cannot hand its port out again even to another
+ * SO_REUSEADDR socket. */
+static int bind_free(int *port, bool listening)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof a;
+	int one = 1;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+	if ((listening &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0 ||
+	    (listening && listen(fd, SOMAXCONN) < 0)) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -29,30 +36,43 @@ static int bind_free(int *port)
 	return fd;
 }
 
-int ports_alloc(int *ports, size_t n, struct insomnia_error *err)
+static void close_all(int *fds, size_t n)
 {
-	int *fds;
-	size_t i, got = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int ports_alloc(int *ports, const bool *listen, int *fds, size_t n,
+                struct insomnia_error *err)
+{
+	int *held;
+	size_t got;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	fds = calloc(n, sizeof *fds);
-	if (!fds)
+	held = calloc(n, sizeof *held);
+	if (!held)
 		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
 		                                ENOMEM,
 		                                "cannot allocate ports");
 	for (got = 0; got < n; got++) {
-		fds[got] = bind_free(&ports[got]);
-		if (fds[got] < 0) {
+		held[got] = bind_free(&ports[got], listen && listen[got]);
+		if (held[got] < 0) {
 			rc = insomnia_error_set_errno(
 			    err, INSOMNIA_ERR_INTERNAL, errno,
 			    "cannot find a free port on 127.0.0.1");
 			break;
 		}
 	}
-	for (i = 0; i < got; i++)
-		close(fds[i]);
-	free(fds);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (fds)
+			fds[i] = listen && listen[i] ? held[i] : -1;
+		if (listen && listen[i])
+			held[i] = -1; /* the caller's now */
+	}
+	close_all(held, got);
+	free(held);
 	return rc;
 }

@@ -1,8 +1,10 @@
 /* ports.h: free loopback TCP ports for the processes' `ports`
- * (${port.NAME}, PORT_<NAME>). */
+ * (${port.NAME}, PORT_<NAME>), and the listening sockets of the ones
+ * declared `listen = true` (socket activation, docs/supervision.md). */
 #ifndef INSOMNIA_POD_PORTS_H
 #define INSOMNIA_POD_PORTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -11,7 +13,15 @@
  * 127.0.0.1 (all sockets are held until the last one is bound, so no two
  * are the same).  A port is free when asked; a process binds it later,
  * so a stranger could take it meanwhile: the kernel hands out ephemeral
- * ports in turn, which makes that rare.  0, or -1 with err. */
-int ports_alloc(int *ports, size_t n, struct insomnia_error *err);
+ * ports in turn, which makes that rare.
+ *
+ * listen (NULL: none) and fds: for each listen[i], the socket is kept
+ * instead, listening (SOMAXCONN, SO_REUSEADDR so a later pod may bind it
+ * while old connections linger, close-on-exec) in fds[i]: nobody can
+ * take that port while the caller holds it.  fds[i] is -1 for the
+ * others; fds may be NULL when listen is.  0, or -1 with err (nothing
+ * left open). */
+int ports_alloc(int *ports, const bool *listen, int *fds, size_t n,
+                struct insomnia_error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "childstart.h"
+#include "procnotify.h"
 #include "procrec.h"
 #include "proclog.h"
 #include "procsig.h"
@@ -20,11 +21,12 @@
 extern char **environ;
 
 static const char *const state_names[] = {
-    [PROC_STOPPED] = "stopped",   [PROC_WAITING] = "waiting",
-    [PROC_BLOCKED] = "blocked",   [PROC_STARTING] = "starting",
-    [PROC_RUNNING] = "running",   [PROC_READY] = "ready",
-    [PROC_STOPPING] = "stopping", [PROC_EXITED] = "exited",
-    [PROC_BACKOFF] = "backoff",   [PROC_FAILED] = "failed",
+    [PROC_STOPPED] = "stopped",     [PROC_WAITING] = "waiting",
+    [PROC_BLOCKED] = "blocked",     [PROC_STARTING] = "starting",
+    [PROC_RUNNING] = "running",     [PROC_READY] = "ready",
+    [PROC_STOPPING] = "stopping",   [PROC_EXITED] = "exited",
+    [PROC_BACKOFF] = "backoff",     [PROC_FAILED] = "failed",
+    [PROC_RELOADING] = "reloading",
 };
 
 const char *proc_state_name(enum proc_state st)
@@ -36,8 +38,12 @@ const char *proc_state_name(enum proc_state st)
 
 bool proc_state_live(enum proc_state st)
 {
-	return st == PROC_STARTING || st == PROC_RUNNING || st == PROC_READY ||
-	       st == PROC_STOPPING;
+	return st == PROC_STARTING || proc_state_up(st) || st == PROC_STOPPING;
+}
+
+bool proc_state_up(enum proc_state st)
+{
+	return st == PROC_RUNNING || st == PROC_READY || st == PROC_RELOADING;
 }
 
 /* ---- the environment ------------------------------------------------- */
@@ -117,17 +123,82 @@ static int put_port(struct envlist *e, const char *name, int port)
 	return envlist_putf(e, var, val);
 }
 
+/* Variables of the protocols the pod speaks with its processes: never
+ * inherited from the pod's own environment (a socket-activated pod's
+ * LISTEN_PID is not its processes'), only set where they apply. */
+static bool is_protocol_var(const char *entry)
+{
+	static const char *const names[] = {
+	    "LISTEN_FDS",    "LISTEN_PID",    "LISTEN_FDNAMES",
+	    "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+	};
+	size_t len = name_len(entry);
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == len && !memcmp(names[i], entry, len))
+			return true;
+	return false;
+}
+
+static int put_notify(const struct proc *p, struct envlist *e)
+{
+	char usec[32];
+
+	if (!p->notify)
+		return 0;
+	if (envlist_putf(e, "NOTIFY_SOCKET", procnotify_path(p->notify)) < 0)
+		return -1;
+	if (p->spec->alive.kind != PROBE_WATCHDOG)
+		return 0;
+	snprintf(usec, sizeof usec, "%lld",
+	         (long long)p->spec->alive.interval_ms * 1000);
+	return envlist_putf(e, "WATCHDOG_USEC", usec);
+}
+
+/* LISTEN_FDS, LISTEN_FDNAMES (names in ports order) and LISTEN_PID with
+ * room for the child to write its pid (childstart's pid_env), last. */
+static int put_listen(const struct proc *p, struct envlist *e)
+{
+	const struct proc_spec *s = p->spec;
+	char n[24], *names = NULL, *pid;
+	size_t len = 0;
+	FILE *f;
+
+	if (s->nlisten == 0)
+		return 0;
+	snprintf(n, sizeof n, "%zu", s->nlisten);
+	f = open_memstream(&names, &len);
+	for (size_t i = 0, k = 0; f && i < s->nports; i++)
+		if (s->listen[i])
+			fprintf(f, "%s%s", k++ ? ":" : "", s->ports[i]);
+	if (!f || fclose(f) != 0 || envlist_putf(e, "LISTEN_FDS", n) < 0 ||
+	    envlist_putf(e, "LISTEN_FDNAMES", names) < 0) {
+		free(names);
+		return -1;
+	}
+	free(names);
+	pid = calloc(1, sizeof "LISTEN_PID=" + CHILDSTART_PID_DIGITS);
+	if (!pid)
+		return -1;
+	strcpy(pid, "LISTEN_PID=");
+	return envlist_put(e, pid);
+}
+
 /* The pod's environment (unless env_clear), the spec's (expanded), the
- * process's ports, then the pod's own variables, each over the last. */
+ * process's ports, then the pod's own variables, each over the last.
+ * A run (run true) also gets the notify and listen variables; a probe
+ * command does not (it is not the process). */
 static int build_env(const struct proc *p, const struct proc_env *env,
-                     const struct placeholder_env *ph, struct envlist *e,
-                     struct insomnia_error *err)
+                     const struct placeholder_env *ph, bool run,
+                     struct envlist *e, struct insomnia_error *err)
 {
 	const struct proc_spec *s = p->spec;
 
 	for (char **v = environ; !s->env_clear && v && *v; v++) {
-		char *dup = strdup(*v);
-		if (!dup || envlist_put(e, dup) < 0)
+		char *dup;
+		if (is_protocol_var(*v))
+			continue;
+		if (!(dup = strdup(*v)) || envlist_put(e, dup) < 0)
 			goto oom;
 	}
 	for (size_t i = 0; i < s->nenv; i++) {
@@ -145,6 +216,8 @@ static int build_env(const struct proc *p, const struct proc_env *env,
 	    envlist_putf(e, "INSOMNIA_PROCESS", s->name) < 0 ||
 	    envlist_putf(e, PROCTREE_TOKEN_VAR, p->token) < 0)
 		goto oom;
+	if (run && (put_notify(p, e) < 0 || put_listen(p, e) < 0))
+		goto oom;
 	return 0;
 oom:
 	return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
@@ -161,19 +234,19 @@ static void free_argv(char **argv)
 	free(argv);
 }
 
-static char **expand_argv(const struct proc_spec *s,
-                          const struct placeholder_env *ph,
+static char **expand_argv(const struct proc_spec *s, char *const *src,
+                          size_t argc, const struct placeholder_env *ph,
                           struct insomnia_error *err)
 {
-	char **argv = calloc(s->argc + 1, sizeof *argv);
+	char **argv = calloc(argc + 1, sizeof *argv);
 
 	if (!argv) {
 		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
 		                         "cannot start %s", s->name);
 		return NULL;
 	}
-	for (size_t i = 0; i < s->argc; i++) {
-		argv[i] = placeholder_expand(s->argv[i], ph, err);
+	for (size_t i = 0; i < argc; i++) {
+		argv[i] = placeholder_expand(src[i], ph, err);
 		if (!argv[i]) {
 			free_argv(argv);
 			return NULL;
@@ -217,35 +290,89 @@ struct launch {
 	char **argv;
 	char *cwd;
 	struct envlist env;
-	int out[2], errp[2];
+	int out[2], errp[2], ready[2];
 };
+
+static void close_pair(int fd[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
 
 static void launch_free(struct launch *l)
 {
 	free_argv(l->argv);
 	free(l->cwd);
 	envlist_free(&l->env);
-	for (int i = 0; i < 2; i++) {
-		if (l->out[i] >= 0)
-			close(l->out[i]);
-		if (l->errp[i] >= 0)
-			close(l->errp[i]);
-	}
+	close_pair(l->out);
+	close_pair(l->errp);
+	close_pair(l->ready);
+}
+
+static int launch_pipes(struct proc *p, struct launch *l)
+{
+	if (pipe2(l->out, O_CLOEXEC) < 0 || pipe2(l->errp, O_CLOEXEC) < 0)
+		return -1;
+	if (p->spec->ready.kind != PROBE_FD)
+		return 0;
+	/* Read on the loop: never blocking on what the process wrote. */
+	if (pipe2(l->ready, O_CLOEXEC) < 0 ||
+	    fcntl(l->ready[0], F_SETFL, O_NONBLOCK) < 0)
+		return -1;
+	return 0;
 }
 
 static int launch_prepare(struct proc *p, const struct proc_env *env,
                           const struct placeholder_env *ph, struct launch *l,
                           struct insomnia_error *err)
 {
-	l->argv = expand_argv(p->spec, ph, err);
+	l->argv = expand_argv(p->spec, p->spec->argv, p->spec->argc, ph, err);
 	if (!l->argv || expand_cwd(p->spec, ph, &l->cwd, err) < 0 ||
-	    build_env(p, env, ph, &l->env, err) < 0)
+	    build_env(p, env, ph, true, &l->env, err) < 0)
 		return -1;
-	if (pipe2(l->out, O_CLOEXEC) < 0 || pipe2(l->errp, O_CLOEXEC) < 0)
+	if (launch_pipes(p, l) < 0)
 		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
 		                                errno, "cannot start %s: pipe",
 		                                p->spec->name);
 	return 0;
+}
+
+/* The child's descriptors: stdin /dev/null, the log pipes, the listen
+ * sockets from 3 in ports order, the readiness pipe at its fd (a gap
+ * between them is /dev/null).  NULL on OOM. */
+static int *fd_plan(const struct proc *p, const struct launch *l, size_t *n)
+{
+	const struct proc_spec *s = p->spec;
+	size_t k = 3, total = 3 + s->nlisten;
+	int *fds;
+
+	if (s->ready.kind == PROBE_FD && (size_t)s->ready.fd >= total)
+		total = (size_t)s->ready.fd + 1;
+	fds = malloc(total * sizeof *fds);
+	if (!fds)
+		return NULL;
+	for (size_t i = 0; i < total; i++)
+		fds[i] = -1;
+	fds[1] = l->out[1];
+	fds[2] = l->errp[1];
+	for (size_t i = 0; s->nlisten && i < s->nports; i++)
+		if (s->listen[i])
+			fds[k++] = p->listen_fds[i];
+	if (s->ready.kind == PROBE_FD)
+		fds[s->ready.fd] = l->ready[1];
+	*n = total;
+	return fds;
+}
+
+/* The LISTEN_PID entry (put last by put_listen), or NULL. */
+static char *pid_entry(const struct proc *p, struct launch *l)
+{
+	if (p->spec->nlisten == 0 || l->env.n == 0)
+		return NULL;
+	return l->env.v[l->env.n - 1];
 }
 
 /* Leading its own session (and so its own group), the pod's death
@@ -253,20 +380,30 @@ static int launch_prepare(struct proc *p, const struct proc_env *env,
 static int launch_exec(struct proc *p, struct launch *l,
                        struct insomnia_error *err)
 {
-	int fds[3] = {-1, l->out[1], l->errp[1]};
+	size_t nfds = 0;
+	int *fds = fd_plan(p, l, &nfds);
 	struct childstart_spec cs = {
 	    .path = l->argv[0],
 	    .argv = l->argv,
 	    .envp = l->env.v,
 	    .cwd = l->cwd,
 	    .fds = fds,
-	    .nfds = 3,
+	    .nfds = nfds,
 	    .group = CHILDSTART_NEW_SESSION,
 	    .death_signal = SIGKILL,
 	    .want_pidfd = true,
+	    /* Ours alone: the pod starts its processes from one thread. */
+	    .pid_env = pid_entry(p, l),
 	};
+	int rc;
 
-	return childstart(&cs, &p->pid, &p->pidfd, NULL, err);
+	if (!fds)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "cannot start %s",
+		                                p->spec->name);
+	rc = childstart(&cs, &p->pid, &p->pidfd, NULL, err);
+	free(fds);
+	return rc;
 }
 
 static void record(struct proc *p, int pod_dirfd)
@@ -295,7 +432,8 @@ int proc_spawn(struct proc *p, const struct proc_env *env,
 	    .ports = ports,
 	    .nports = nports,
 	};
-	struct launch l = {.out = {-1, -1}, .errp = {-1, -1}};
+	struct launch l = {
+	    .out = {-1, -1}, .errp = {-1, -1}, .ready = {-1, -1}};
 	int rc = -1;
 
 	if (launch_prepare(p, env, &ph, &l, err) < 0 ||
@@ -317,10 +455,48 @@ int proc_spawn(struct proc *p, const struct proc_env *env,
 	if (proclog_attach(p->log, l.out[0], l.errp[0], err) < 0)
 		proclog_note(p->log, err->message);
 	l.out[0] = l.errp[0] = -1;
+	p->ready_fd = l.ready[0];
+	l.ready[0] = -1;
 	rc = 0;
 out:
 	launch_free(&l);
 	return rc;
+}
+
+/* ---- probes ---------------------------------------------------------- */
+
+void proc_probe_cmd_free(struct proc_probe_cmd *cmd)
+{
+	free(cmd->target);
+	free_argv(cmd->argv);
+	free_argv(cmd->envp);
+	free(cmd->cwd);
+	memset(cmd, 0, sizeof *cmd);
+}
+
+int proc_probe_prepare(const struct proc *p, const struct probe_conf *c,
+                       const struct proc_env *env,
+                       const struct placeholder_port *ports, size_t nports,
+                       struct proc_probe_cmd *cmd, struct insomnia_error *err)
+{
+	struct placeholder_env ph = {env->pod_name, env->pod_dir,
+	                             env->session_dir, ports, nports};
+	struct envlist e = {0};
+
+	memset(cmd, 0, sizeof *cmd);
+	if (c->kind != PROBE_EXEC) {
+		cmd->target = placeholder_expand(c->target, &ph, err);
+		return cmd->target ? 0 : -1;
+	}
+	cmd->argv = expand_argv(p->spec, c->argv, c->argc, &ph, err);
+	if (!cmd->argv || expand_cwd(p->spec, &ph, &cmd->cwd, err) < 0 ||
+	    build_env(p, env, &ph, false, &e, err) < 0) {
+		envlist_free(&e);
+		proc_probe_cmd_free(cmd);
+		return -1;
+	}
+	cmd->envp = e.v;
+	return 0;
 }
 
 int proc_signal(struct proc *p, int sig)
@@ -373,7 +549,9 @@ size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	p->pidfd = -1;
-	p->left_sid = p->pid; /* it led its session (launch_exec) */
+	/* The first pid of the run led its session (launch_exec); after a
+	 * MAINPID the pid is another, the group still the session's. */
+	p->left_sid = pgid ? pgid : p->pid;
 	p->pid = 0;
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
@@ -446,11 +624,12 @@ static json_t *started_at(const struct proc *p)
 	return json_string(buf);
 }
 
-/* What ps shows: a run that ended on its own while what it left is
- * still being killed is on its way down, no longer running or ready. */
-static enum proc_state shown_state(const struct proc *p)
+/* A run that ended on its own while what it left is still being killed
+ * is on its way down, no longer running or ready; so is one that said
+ * STOPPING=1. */
+enum proc_state proc_shown_state(const struct proc *p)
 {
-	if (p->draining && (p->state == PROC_RUNNING || p->state == PROC_READY))
+	if ((p->draining || p->stop_told) && proc_state_up(p->state))
 		return PROC_STOPPING;
 	return p->state;
 }
@@ -458,18 +637,24 @@ static enum proc_state shown_state(const struct proc *p)
 json_t *proc_ps_json(const struct proc *p)
 {
 	json_t *ports = json_object();
-	enum proc_state st = shown_state(p);
+	enum proc_state st = proc_shown_state(p);
+	json_t *r;
 
 	for (size_t i = 0; ports && i < p->spec->nports; i++)
 		json_object_set_new(ports, p->spec->ports[i],
 		                    json_integer(p->ports[i]));
-	return json_pack(
-	    "{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}", "name",
-	    p->spec->name, "state", proc_state_name(st), "pid",
-	    p->pid ? json_integer(p->pid) : json_null(), "pgid",
-	    p->pgid ? json_integer(p->pgid) : json_null(), "restarts",
-	    p->restarts, "exit", proc_exit_json(p), "started_at", started_at(p),
-	    "ready", st == PROC_READY, "ports", ports, "reason",
-	    p->reason[0] ? json_string(p->reason) : json_null(), "autostart",
-	    p->spec->autostart);
+	r = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:b, s:o, s:o, s:b}",
+	              "name", p->spec->name, "state", proc_state_name(st),
+	              "pid", p->pid ? json_integer(p->pid) : json_null(),
+	              "pgid", p->pgid ? json_integer(p->pgid) : json_null(),
+	              "restarts", p->restarts, "exit", proc_exit_json(p),
+	              "started_at", started_at(p), "ready", st == PROC_READY,
+	              "ports", ports, "reason",
+	              p->reason[0] ? json_string(p->reason) : json_null(),
+	              "autostart", p->spec->autostart);
+	if (r)
+		json_object_set_new(r, "status",
+		                    p->status ? json_string(p->status)
+		                              : json_null());
+	return r;
 }

@@ -10,21 +10,40 @@
  *   blocked  --dep restarted-->     waiting
  *   starting --exec ok-->           running
  *   starting --exec failed-->       failed    (reason: the exec error)
- *   running  --(no probes yet)-->   ready
- *   running|ready --exit-->         exited    (policy says no restart)
- *   running|ready --exit-->         backoff   (delay_ms, then starting)
- *   running|ready --exit-->         failed    (max restarts reached)
+ *   running  --no ready probe-->    ready     (on the walk's next pass)
+ *   running  --probe says ready-->  ready     (READY=1, fd newline, log
+ *                                              line, tcp/http/exec try)
+ *   running  --not ready in time,
+ *             fd closed-->          stopping  (a failing run, see below)
+ *   ready    --RELOADING=1-->       reloading
+ *   reloading --READY=1-->          ready
+ *   ready|reloading --liveness
+ *             failures-->           stopping  (a failing run)
+ *   running|ready|reloading --exit--> exited  (policy says no restart)
+ *   running|ready|reloading --exit--> backoff (delay_ms, then starting)
+ *   running|ready|reloading --exit--> failed  (max restarts reached)
  *   backoff  --timer-->             starting
  *   any live --stop-->              stopping  (signal sent, grace timer)
  *   stopping --exit / grace+KILL--> stopped
+ *   stopping (failing) --exit-->    exited|backoff|failed, as an exit
+ *                                   with a failure status (the reason
+ *                                   says why: "not ready within 30s")
  *   waiting|blocked|backoff --stop--> stopped
  *   exited|failed --start-->        waiting|starting (restart count reset)
- */
+ *
+ * STOPPING=1 from the process is not a state of its own: the process
+ * is shown "stopping" (ps, events) while its state stays where it was,
+ * so its exit is handled as any exit, by policy (stop_told).
+ *
+ * reloading is live and not ready: a dependent waiting for the process
+ * to be ready waits until READY=1 again (one already running keeps
+ * running); the pod's ready hook waits too; liveness goes on. */
 #ifndef INSOMNIA_POD_PROC_H
 #define INSOMNIA_POD_PROC_H
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,18 +55,19 @@
 #include "placeholder.h"
 #include "proctree.h"
 
-enum proc_state {
-	PROC_STOPPED,
-	PROC_WAITING,
-	PROC_BLOCKED,
-	PROC_STARTING,
-	PROC_RUNNING,
-	PROC_READY,
-	PROC_STOPPING,
-	PROC_EXITED,
-	PROC_BACKOFF,
-	PROC_FAILED,
-};
+    enum proc_state {
+	    PROC_STOPPED,
+	    PROC_WAITING,
+	    PROC_BLOCKED,
+	    PROC_STARTING,
+	    PROC_RUNNING,
+	    PROC_READY,
+	    PROC_STOPPING,
+	    PROC_EXITED,
+	    PROC_BACKOFF,
+	    PROC_FAILED,
+	    PROC_RELOADING,
+    };
 
 /* "stopped", "waiting", ... */
 const char *proc_state_name(enum proc_state st);
@@ -86,7 +106,35 @@ struct proc {
 	struct proclog *log;
 	char reason[INSOMNIA_ERROR_MESSAGE_MAX];
 	char token[PROCTREE_TOKEN_MAX];
+	/* Socket activation: spec->nports sockets (-1 where not listen),
+	 * bound and listening for the pod's life (ports.h). */
+	int *listen_fds;
+	/* Readiness and liveness (supervisor-watch.c).  The objects live as
+	 * long as the entry; each run arms what its state needs. */
+	struct procnotify *notify; /* NULL unless proc_spec_wants_notify */
+	regex_t ready_re;          /* PROBE_LOG (has_re) */
+	bool has_re;
+	int ready_fd;              /* PROBE_FD: read end while waiting, or -1 */
+	struct event *ready_ev;    /* ready_fd readable */
+	struct event *ready_limit; /* the readiness deadline */
+	struct event *tick;        /* the next polled try */
+	struct event *watchdog;    /* WATCHDOG=1 expected before it fires */
+	struct probe *probe;       /* the try in flight, or NULL */
+	struct timespec try_mono;  /* when it began */
+	int alive_failures;        /* consecutive */
+	char *status;              /* last STATUS=, or NULL */
+	bool stop_told;            /* STOPPING=1: shown stopping */
+	/* Non-empty: the run is being ended because it failed (readiness,
+	 * liveness); its exit then counts as a failure with this reason. */
+	char failing[INSOMNIA_ERROR_MESSAGE_MAX];
 };
+
+/* What ps and events show: a draining run or one that sent STOPPING=1
+ * is "stopping". */
+enum proc_state proc_shown_state(const struct proc *p);
+
+/* Is the run up (running, ready or reloading)? */
+bool proc_state_up(enum proc_state st);
 
 /* What every run of every process shares. */
 struct proc_env {
@@ -101,11 +149,29 @@ bool proc_state_live(enum proc_state st);
 
 /* Start one run: placeholders expanded (ports: own and dependencies'),
  * environment and cwd built, stdout and stderr piped to p->log, the
- * record written.  0 with p->pid set; -1 with err (the exec error
- * "cannot execute x: ..." as childstart words it). */
+ * record written.  With listen ports the sockets go at fds 3.. with
+ * LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (the child's own pid); with
+ * p->notify NOTIFY_SOCKET (and WATCHDOG_USEC for a watchdog); with
+ * ready.fd a pipe's write end at that fd, its read end left in
+ * p->ready_fd (non-blocking, close-on-exec).  0 with p->pid set; -1 with err
+ * (the exec error "cannot execute x: ..." as childstart words it). */
 int proc_spawn(struct proc *p, const struct proc_env *env,
                const struct placeholder_port *ports, size_t nports,
                struct insomnia_error *err);
+
+/* A polled probe's try, expanded for the current run as its argv is. */
+struct proc_probe_cmd {
+	char *target; /* tcp, http */
+	char **argv;  /* exec */
+	char **envp;  /* exec: the process's environment (no LISTEN_*) */
+	char *cwd;    /* exec: the process's, or NULL */
+};
+
+int proc_probe_prepare(const struct proc *p, const struct probe_conf *c,
+                       const struct proc_env *env,
+                       const struct placeholder_port *ports, size_t nports,
+                       struct proc_probe_cmd *cmd, struct insomnia_error *err);
+void proc_probe_cmd_free(struct proc_probe_cmd *cmd);
 
 /* sig to the process's group while it leads it, else to it alone
  * (procsig_send).  0, or -1 with errno. */

@@ -57,6 +57,12 @@ const char *procnotify_path(const struct procnotify *n);
  * (datagrams queued from the previous run are discarded). */
 void procnotify_run(struct procnotify *n, pid_t pid, const char *token);
 
+/* Take every datagram queued now (the hooks called), without waiting
+ * for the loop: the supervisor calls it when the run's pid is reaped,
+ * since a wrapper's MAINPID=, sent just before it exited, must be seen
+ * before its exit is taken for the run's end. */
+void procnotify_drain(struct procnotify *n);
+
 /* How many datagrams were dropped (a stranger's, too big, malformed). */
 size_t procnotify_dropped(const struct procnotify *n);
 

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "logline.h"
+#include "probe.h"
 #include "proc.h"
 #include "reaper.h"
 #include "supervisor.h"
@@ -40,6 +42,7 @@ struct supervisor {
 	struct proc *procs;
 	size_t n;
 	struct reaper *reaper;
+	struct probes *probes; /* every polled try of every process */
 	struct event *notify;
 	struct event *settle; /* before the ready hook (SETTLE_MS) */
 	int64_t settle_ms;
@@ -64,6 +67,37 @@ void sup_mark_up(struct supervisor *s, struct proc *p, bool target);
 void sup_mark_down(struct supervisor *s, struct proc *p);
 /* Stop p's run and start it again (its dependents keep running). */
 void sup_restart_one(struct supervisor *s, struct proc *p);
+
+/* supervisor.c, for supervisor-watch.c: p is ready (running: the probe
+ * said so; reloading: READY=1 again). */
+void sup_ready(struct supervisor *s, struct proc *p);
+/* End p's run as a failed one (stop signal, grace, KILL; then the
+ * restart policy, as for an exit with a failure status); why is the
+ * reason told.  Nothing when the run is not up. */
+void sup_fail_run(struct supervisor *s, struct proc *p, const char *why);
+/* A state change from outside the walk (reloading), then the walk. */
+void sup_change(struct supervisor *s, struct proc *p, enum proc_state st);
+/* Tell p's state again (its pid or shown state changed). */
+void sup_publish(struct supervisor *s, struct proc *p);
+/* A polled probe's try for p's current run, expanded as its argv. */
+int sup_probe_cmd(struct supervisor *s, const struct proc *p,
+                  const struct probe_conf *c, struct proc_probe_cmd *cmd,
+                  struct insomnia_error *err);
+
+/* supervisor-watch.c: readiness and liveness of each run. */
+int sw_init(struct supervisor *s, struct proc *p, struct insomnia_error *err);
+/* The run was started: procnotify told, the readiness wait armed. */
+void sw_run_started(struct supervisor *s, struct proc *p);
+/* running -> ready: the wait ends, liveness begins. */
+void sw_now_ready(struct supervisor *s, struct proc *p);
+/* The run is being stopped: no probe, no timer any more. */
+void sw_quiet(struct proc *p);
+/* The run was reaped: quiet, and its datagrams no longer taken. */
+void sw_run_over(struct proc *p);
+/* A line of p's output (log readiness). */
+void sw_log_line(struct supervisor *s, struct proc *p,
+                 const struct logline *line);
+void sw_free(struct proc *p);
 
 /* supervisor-ops.c: call done for every operation that is over. */
 void sup_settle_ops(struct supervisor *s);

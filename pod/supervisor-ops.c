@@ -84,7 +84,7 @@ void supervisor_counts(const struct supervisor *s, size_t *ready, size_t *total)
 	size_t r = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		r += s->procs[i].state == PROC_READY && !s->procs[i].draining;
+		r += proc_shown_state(&s->procs[i]) == PROC_READY;
 	*ready = r;
 	*total = s->n;
 }
@@ -134,7 +134,7 @@ static int op_target(struct supervisor_op *op, size_t k,
 	/* A start is done once the process runs, even by an older run (a
 	 * stop not begun yet was turned around); a restart needs a new one. */
 	if (op->verb == SUPERVISOR_START && !p->draining &&
-	    (p->state == PROC_RUNNING || p->state == PROC_READY))
+	    proc_state_up(p->state))
 		return 1;
 	return p->runs > op->runs0[k] && p->state != PROC_STARTING;
 }
@@ -194,8 +194,7 @@ static int check_verb(const struct supervisor *s, enum supervisor_verb verb,
 	enum proc_state st = p->state;
 
 	if (verb == SUPERVISOR_START && p->want_up &&
-	    (st == PROC_RUNNING || st == PROC_READY || st == PROC_STARTING ||
-	     st == PROC_WAITING))
+	    (proc_state_up(st) || st == PROC_STARTING || st == PROC_WAITING))
 		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_STATE,
 		                          "process %s is already %s", name,
 		                          proc_state_name(st));

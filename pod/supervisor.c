@@ -24,7 +24,9 @@
 #include "jsonstr.h"
 #include "ports.h"
 #include "proc.h"
+#include "probe.h"
 #include "proclog.h"
+#include "procnotify.h"
 #include "procrec.h"
 #include "proctree.h"
 #include "reaper.h"
@@ -36,10 +38,11 @@
  * back as SIGCHLD). */
 #define DRAIN_MAX_MS 2000
 
-/* Until readiness probes exist a process is ready once it runs, and one
- * that dies at once would already count.  The pod tells it is ready only
- * after every autostart process stayed ready this long, so such a process
- * fails the start (with its output) instead of a "ready" pod. */
+/* A process without a ready probe is ready once it runs, and one that
+ * dies at once would already count.  The pod tells it is ready only
+ * after every such autostart process stayed ready this long, so it fails
+ * the start (with its output) instead of a "ready" pod.  Processes with
+ * a probe proved their readiness: no settle for them. */
 #define SETTLE_MS 200
 
 static void start_failure(struct supervisor *s, struct proc *p,
@@ -54,7 +57,8 @@ static void publish(struct supervisor *s, struct proc *p, int64_t delay_ms)
 	if (!s->ev)
 		return;
 	d = json_pack("{s:s, s:s, s:i}", "process", p->spec->name, "state",
-	              proc_state_name(p->state), "restarts", p->restarts);
+	              proc_state_name(proc_shown_state(p)), "restarts",
+	              p->restarts);
 	if (d && p->pid)
 		json_object_set_new(d, "pid", json_integer(p->pid));
 	if (d && p->has_exit &&
@@ -107,8 +111,7 @@ static enum dep_verdict dep_check(const struct proc *d, enum dep_condition c,
 	switch (c) {
 	case DEP_STARTED:
 		/* An exited dependency did start: it ran to its end. */
-		return d->state == PROC_RUNNING || d->state == PROC_READY ||
-		               d->state == PROC_EXITED
+		return proc_state_up(d->state) || d->state == PROC_EXITED
 		           ? DEP_MET
 		           : DEP_WAIT;
 	case DEP_READY:
@@ -188,7 +191,7 @@ static void disarm_timer(struct proc *p)
 
 /* The ports in reach of p: its own and its dependencies'.  *n set; NULL
  * on OOM. */
-static struct placeholder_port *ports_in_reach(struct supervisor *s,
+static struct placeholder_port *ports_in_reach(const struct supervisor *s,
                                                const struct proc *p, size_t *n)
 {
 	size_t total = p->spec->nports, k = 0;
@@ -236,16 +239,27 @@ static void start_run(struct supervisor *s, struct proc *p)
 		return;
 	}
 	set_state(s, p, PROC_RUNNING, NULL);
+	sw_run_started(s, p);
+}
+
+/* running -> ready: liveness begins; reloading -> ready. */
+static void become_ready(struct supervisor *s, struct proc *p)
+{
+	bool first = p->state == PROC_RUNNING;
+
+	set_state(s, p, PROC_READY, NULL);
+	if (first)
+		sw_now_ready(s, p);
 }
 
 static void up_step(struct supervisor *s, struct proc *p)
 {
 	char why[sizeof p->reason] = "";
 
-	/* Until readiness probes exist, running is ready; on the walk's next
-	 * pass, so independent processes all start before any is ready. */
-	if (p->state == PROC_RUNNING) {
-		set_state(s, p, PROC_READY, NULL);
+	/* Without a ready probe, running is ready; on the walk's next pass,
+	 * so independent processes all start before any is ready. */
+	if (p->state == PROC_RUNNING && p->spec->ready.kind == PROBE_NONE) {
+		become_ready(s, p);
 		return;
 	}
 	if (p->state != PROC_STOPPED && p->state != PROC_WAITING &&
@@ -268,14 +282,15 @@ static void up_step(struct supervisor *s, struct proc *p)
 
 /* ---- stopping -------------------------------------------------------- */
 
-static void begin_stop(struct supervisor *s, struct proc *p)
+static void begin_stop(struct supervisor *s, struct proc *p, const char *reason)
 {
 	char sig[16], note[64];
 
 	p->killed = false;
+	sw_quiet(p);
 	/* ESRCH: it is exiting on its own; its reaping ends the stop. */
 	proc_signal(p, p->spec->stop.signal);
-	set_state(s, p, PROC_STOPPING, NULL);
+	set_state(s, p, PROC_STOPPING, reason);
 	snprintf(note, sizeof note, "stopping: sent %s",
 	         proc_signal_name(p->spec->stop.signal, sig, sizeof sig));
 	proclog_note(p->log, note);
@@ -313,9 +328,10 @@ static void down_step(struct supervisor *s, struct proc *p)
 	case PROC_STARTING:
 	case PROC_RUNNING:
 	case PROC_READY:
+	case PROC_RELOADING:
 		/* A draining run has ended already: its end sees the goal. */
 		if (!p->draining && !has_live_dependent(s, p))
-			begin_stop(s, p);
+			begin_stop(s, p, NULL);
 		break;
 	default:
 		break;
@@ -374,15 +390,16 @@ static void start_failure(struct supervisor *s, struct proc *p,
 	supervisor_stop_all(s);
 }
 
-/* A run ended that nobody asked to stop. */
-static void exited_alone(struct supervisor *s, struct proc *p, int64_t run_ms)
+/* A run ended that nobody asked to stop (or one ended because it
+ * failed: failing says why, and it counts as a failure).  code is the
+ * exit status the policy sees, how what is told. */
+static void end_by_policy(struct supervisor *s, struct proc *p, int64_t run_ms,
+                          int code, const char *how, bool failing)
 {
 	const struct restart_conf *rc = &p->spec->restart;
-	int code = p->exit_code;
-	char how[64], why[sizeof p->reason];
+	char why[sizeof p->reason];
 	int64_t delay = 0;
 
-	proc_exit_text(p, how, sizeof how);
 	if (!p->want_up) {
 		set_state(s, p, PROC_STOPPED, NULL);
 	} else if (s->phase == SUP_STARTING && p->boot &&
@@ -390,7 +407,7 @@ static void exited_alone(struct supervisor *s, struct proc *p, int64_t run_ms)
 		set_state(s, p, PROC_FAILED, how);
 		start_failure(s, p, how);
 	} else if (!backoff_wants_restart(rc->policy, code)) {
-		set_state(s, p, PROC_EXITED, NULL);
+		set_state(s, p, PROC_EXITED, failing ? how : NULL);
 	} else if (backoff_on_exit(rc, &p->restarts, run_ms,
 	                           backoff_random(&s->rng),
 	                           &delay) == BACKOFF_GIVE_UP) {
@@ -399,11 +416,19 @@ static void exited_alone(struct supervisor *s, struct proc *p, int64_t run_ms)
 		set_state(s, p, PROC_FAILED, why);
 	} else {
 		p->state = PROC_BACKOFF;
-		p->reason[0] = '\0';
+		snprintf(p->reason, sizeof p->reason, "%s", failing ? how : "");
 		s->again = true;
 		publish(s, p, delay);
 		arm_timer(p, delay);
 	}
+}
+
+static void exited_alone(struct supervisor *s, struct proc *p, int64_t run_ms)
+{
+	char how[64];
+
+	proc_exit_text(p, how, sizeof how);
+	end_by_policy(s, p, run_ms, p->exit_code, how, false);
 }
 
 static struct proc *find_pid(struct supervisor *s, pid_t pid)
@@ -420,10 +445,14 @@ static void run_ended(struct supervisor *s, struct proc *p)
 	p->draining = false;
 	p->left_sid = 0;
 	disarm_timer(p);
-	if (p->state == PROC_STOPPING)
+	if (p->state == PROC_STOPPING && p->failing[0])
+		/* Whatever its status (a clean exit on SIGTERM too). */
+		end_by_policy(s, p, p->drained_run_ms, 1, p->failing, true);
+	else if (p->state == PROC_STOPPING)
 		set_state(s, p, PROC_STOPPED, NULL);
 	else
 		exited_alone(s, p, p->drained_run_ms);
+	p->failing[0] = '\0';
 	sup_reconcile(s);
 }
 
@@ -474,9 +503,17 @@ static void recheck_draining(struct supervisor *s)
 static void on_reaped(void *arg, pid_t pid, int status)
 {
 	struct supervisor *s = arg;
-	struct proc *p = find_pid(s, pid);
+	struct proc *p;
 	char how[64];
 
+	if (s->probes && probes_reaped(s->probes, pid, status))
+		return; /* an exec probe's child */
+	p = find_pid(s, pid);
+	/* A MAINPID sent just before this exit makes it not the run's. */
+	if (p && p->notify) {
+		procnotify_drain(p->notify);
+		p = find_pid(s, pid);
+	}
 	if (!p) {
 		/* An orphan of one of ours, come back to us. */
 		recheck_draining(s);
@@ -484,6 +521,7 @@ static void on_reaped(void *arg, pid_t pid, int status)
 	}
 	p->drained_run_ms = proc_run_ms(p);
 	disarm_timer(p);
+	sw_run_over(p);
 	if (proc_reaped(p, status, s->pod_dirfd, has_strays(s)) > 0) {
 		/* Killed leftovers are descendants of ours (subreaper): each
 		 * death comes back as SIGCHLD; the timer is a bound only. */
@@ -546,10 +584,14 @@ static bool pod_ready(const struct supervisor *s)
 	return true;
 }
 
-static bool has_autostart(const struct supervisor *s)
+/* Is an autostart process ready only because it runs (no ready probe)?
+ * Then the settle proves it stays up; probes proved the others. */
+static bool needs_settle(const struct supervisor *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (s->procs[i].spec->autostart)
+		if (s->procs[i].spec->autostart &&
+		    s->procs[i].spec->ready.kind == PROBE_NONE &&
+		    !completed(&s->procs[i]))
 			return true;
 	return false;
 }
@@ -558,7 +600,7 @@ static bool has_autostart(const struct supervisor *s)
  * falls back meanwhile. */
 static void watch_settle(struct supervisor *s)
 {
-	int64_t ms = has_autostart(s) ? s->settle_ms : 0;
+	int64_t ms = needs_settle(s) ? s->settle_ms : 0;
 	struct timeval tv = {.tv_sec = ms / 1000,
 	                     .tv_usec = (ms % 1000) * 1000};
 
@@ -660,9 +702,9 @@ void sup_restart_one(struct supervisor *s, struct proc *p)
 	p->restarts = 0;
 	if (p->draining)
 		p->state = PROC_STOPPING; /* ended: start it afresh */
-	else if (p->state == PROC_RUNNING || p->state == PROC_READY ||
-	         p->state == PROC_STARTING)
-		begin_stop(s, p); /* reaped while wanted up: started again */
+	else if (proc_state_up(p->state) || p->state == PROC_STARTING)
+		begin_stop(s, p,
+		           NULL); /* reaped while wanted up: started again */
 	else if (p->state != PROC_STOPPING)
 		rearm(s, p);
 }
@@ -702,6 +744,7 @@ static void on_log_line(void *arg, const struct logline *line)
 	const char *name = p->spec->name;
 	json_t *d;
 
+	sw_log_line(s, p, line);
 	if (!s->ev || !events_wanted(s->ev, EVENT_LOG, name))
 		return;
 	d = json_pack("{s:s, s:s, s:s, s:o}", "process", name, "time",
@@ -723,17 +766,23 @@ static int init_proc(struct supervisor *s, size_t i, struct insomnia_error *err)
 	p->owner = s;
 	p->index = i;
 	p->pidfd = -1;
+	p->ready_fd = -1;
 	proctree_self_instance(instance, sizeof instance);
 	proctree_token(p->token, sizeof p->token, s->session_id, instance,
 	               p->spec->name);
 	p->ports = calloc(p->spec->nports + 1, sizeof *p->ports);
+	p->listen_fds = malloc((p->spec->nports + 1) * sizeof *p->listen_fds);
+	for (size_t j = 0; p->listen_fds && j < p->spec->nports; j++)
+		p->listen_fds[j] = -1;
 	p->timer = evtimer_new(s->base, on_timer, p);
-	if (!p->ports || !p->timer)
+	if (!p->ports || !p->listen_fds || !p->timer)
 		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
 		                                ENOMEM, "out of memory");
 	p->log = proclog_new(s->base, s->logs_dirfd, p->spec->name,
 	                     &p->spec->logs, &lh, err);
-	return p->log ? 0 : -1;
+	if (!p->log)
+		return -1;
+	return sw_init(s, p, err);
 }
 
 struct supervisor *
@@ -761,7 +810,9 @@ supervisor_new(struct event_base *base, const struct manifest *m,
 	s->notify = event_new(base, -1, 0, on_notify, s);
 	s->settle = evtimer_new(base, on_settle, s);
 	s->settle_ms = SETTLE_MS;
-	if (!s->procs || !s->notify || !s->settle || copy_env(s, env) < 0) {
+	s->probes = probes_new(base);
+	if (!s->procs || !s->notify || !s->settle || !s->probes ||
+	    copy_env(s, env) < 0) {
 		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
 		                         "out of memory");
 		goto fail;
@@ -777,28 +828,56 @@ fail:
 	return NULL;
 }
 
-/* All of the pod's ports in one call: every socket is held until the
- * last port is found, so no two processes get the same one. */
-static int alloc_ports(struct supervisor *s, struct insomnia_error *err)
+/* Every process's ports in one list, and which ones listen. */
+static size_t port_count(const struct supervisor *s)
 {
-	size_t total = 0, k = 0;
-	int *all;
-	int rc;
+	size_t total = 0;
 
 	for (size_t i = 0; i < s->n; i++)
 		total += s->procs[i].spec->nports;
-	all = calloc(total + 1, sizeof *all);
-	if (!all)
-		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
-		                                ENOMEM,
-		                                "cannot allocate ports");
-	rc = ports_alloc(all, total, err);
-	for (size_t i = 0; rc == 0 && i < s->n; i++) {
+	return total;
+}
+
+static void hand_out_ports(struct supervisor *s, const int *all, const int *fds)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
 		struct proc *p = &s->procs[i];
-		for (size_t j = 0; j < p->spec->nports; j++)
-			p->ports[j] = all[k++];
+		for (size_t j = 0; j < p->spec->nports; j++, k++) {
+			p->ports[j] = all[k];
+			p->listen_fds[j] = fds[k];
+		}
 	}
+}
+
+/* All of the pod's ports in one call: every socket is held until the
+ * last port is found, so no two processes get the same one; the listen
+ * ones stay held, listening, for the pod's life. */
+static int alloc_ports(struct supervisor *s, struct insomnia_error *err)
+{
+	size_t total = port_count(s), k = 0;
+	int *all = calloc(total + 1, sizeof *all);
+	int *fds = calloc(total + 1, sizeof *fds);
+	bool *listen = calloc(total + 1, sizeof *listen);
+	int rc = -1;
+
+	if (!all || !fds || !listen) {
+		insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL, ENOMEM,
+		                         "cannot allocate ports");
+		goto out;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t j = 0; j < s->procs[i].spec->nports; j++)
+			listen[k++] = s->procs[i].spec->listen &&
+			              s->procs[i].spec->listen[j];
+	rc = ports_alloc(all, listen, fds, total, err);
+	if (rc == 0)
+		hand_out_ports(s, all, fds);
+out:
 	free(all);
+	free(fds);
+	free(listen);
 	return rc;
 }
 
@@ -863,7 +942,12 @@ static void free_proc(struct proc *p)
 		close(p->pidfd);
 	if (p->timer)
 		event_free(p->timer);
+	sw_free(p);
 	proclog_free(p->log);
+	for (size_t j = 0; p->listen_fds && j < p->spec->nports; j++)
+		if (p->listen_fds[j] >= 0)
+			close(p->listen_fds[j]);
+	free(p->listen_fds);
 	free(p->ports);
 }
 
@@ -922,6 +1006,7 @@ void supervisor_free(struct supervisor *s)
 		return;
 	for (size_t i = 0; s->procs && i < s->n; i++)
 		free_proc(&s->procs[i]);
+	probes_free(s->probes);
 	if (s->reaper)
 		kill_children();
 	while (s->ops) {
@@ -944,6 +1029,55 @@ void supervisor_free(struct supervisor *s)
 	free(s->session_id);
 	free(s->session_dir);
 	free(s);
+}
+
+/* ---- for supervisor-watch.c ------------------------------------------ */
+
+void sup_ready(struct supervisor *s, struct proc *p)
+{
+	if (p->state != PROC_RUNNING && p->state != PROC_RELOADING)
+		return;
+	become_ready(s, p);
+	sup_reconcile(s);
+}
+
+void sup_fail_run(struct supervisor *s, struct proc *p, const char *why)
+{
+	if (!proc_state_up(p->state) || p->draining)
+		return;
+	snprintf(p->failing, sizeof p->failing, "%s", why);
+	proclog_note(p->log, why);
+	begin_stop(s, p, why);
+	sup_reconcile(s);
+}
+
+void sup_change(struct supervisor *s, struct proc *p, enum proc_state st)
+{
+	set_state(s, p, st, NULL);
+	sup_reconcile(s);
+}
+
+void sup_publish(struct supervisor *s, struct proc *p)
+{
+	publish(s, p, -1);
+}
+
+int sup_probe_cmd(struct supervisor *s, const struct proc *p,
+                  const struct probe_conf *c, struct proc_probe_cmd *cmd,
+                  struct insomnia_error *err)
+{
+	struct proc_env env = {s->pod_name, s->pod_dir, s->session_dir,
+	                       s->pod_dirfd};
+	size_t nports = 0;
+	struct placeholder_port *ports = ports_in_reach(s, p, &nports);
+	int rc;
+
+	if (!ports)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "out of memory");
+	rc = proc_probe_prepare(p, c, &env, ports, nports, cmd, err);
+	free(ports);
+	return rc;
 }
 
 void supervisor_set_settle(struct supervisor *s, int64_t ms)

@@ -2,15 +2,18 @@
  * every test synchronises on the supervisor's hooks and events, or on a
  * FIFO a child writes, never on time.  The event stream is recorded here
  * (this file is the events module the supervisor talks to). */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,9 +173,20 @@ static void free_strv(char **v)
 	free(v);
 }
 
+static void free_probe(struct probe_conf *c)
+{
+	free(c->pattern);
+	free(c->target);
+	free_strv(c->argv);
+	memset(c, 0, sizeof *c);
+}
+
 static void free_manifest(void)
 {
 	for (size_t i = 0; i < man.nprocs; i++) {
+		free_probe(&specs[i].ready);
+		free_probe(&specs[i].alive);
+		free(specs[i].listen);
 		free(specs[i].cwd);
 		free(specs[i].cwd_base);
 		for (size_t k = 0; specs[i].argv[k]; k++)
@@ -270,6 +284,11 @@ static bool remove_tmp(void)
 	unlink(fifo);
 	snprintf(path, sizeof path, "%s/logs", tmp);
 	rmdir(path);
+	/* Each notify process's socket dir (the sockets are gone). */
+	snprintf(path, sizeof path, "%s/notify", tmp);
+	rmdir(path);
+	snprintf(path, sizeof path, "%s/ready-file", tmp);
+	unlink(path);
 	ok = rmdir(tmp) == 0;
 	tmp_removed = true;
 	return ok;
@@ -889,7 +908,8 @@ Test(ports, distinct_free_loopback_ports)
 	int ports[16];
 	struct insomnia_error err;
 
-	cr_assert(ports_alloc(ports, 16, &err) == 0, "%s", err.message);
+	cr_assert(ports_alloc(ports, NULL, NULL, 16, &err) == 0, "%s",
+	          err.message);
 	for (int i = 0; i < 16; i++) {
 		cr_expect(ports[i] > 0 && ports[i] < 65536);
 		for (int j = 0; j < i; j++)
@@ -1115,4 +1135,323 @@ Test(proc, a_draining_run_shows_as_stopping_not_ready)
 	cr_expect(json_is_false(json_object_get(one, "ready")));
 	cr_expect(json_is_null(json_object_get(one, "pid")));
 	json_decref(one);
+}
+
+/* ---- readiness and liveness (issue 11) ------------------------------- */
+
+/* A ready or alive table as manifest.c fills it (its defaults). */
+static struct probe_conf *probe(struct probe_conf *c, enum probe_kind kind)
+{
+	free_probe(c);
+	c->kind = kind;
+	c->timeout_ms = 30000;
+	c->interval_ms = 1000;
+	c->failures = 3;
+	return c;
+}
+
+static void ready_fd(struct proc_spec *p, int fd, int64_t timeout_ms)
+{
+	probe(&p->ready, PROBE_FD)->fd = fd;
+	p->ready.timeout_ms = timeout_ms;
+}
+
+/* exec {a, b, c}: test -e <tmp>/ready-file, say. */
+static void exec_probe(struct probe_conf *c, const char *a, const char *b,
+                       const char *d)
+{
+	probe(c, PROBE_EXEC);
+	c->argv = strv(a, b, d);
+	c->argc = d ? 3 : b ? 2 : 1;
+}
+
+static char *ready_file(void)
+{
+	static char path[sizeof tmp + 16];
+
+	snprintf(path, sizeof path, "%s/ready-file", tmp);
+	return path;
+}
+
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	cr_assert(fd >= 0);
+	close(fd);
+}
+
+/* Let the child reading the FIFO go on (the open waits for it). */
+static void write_fifo(const char *text)
+{
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Turn the loop until process reaches state from index start on. */
+static long run_until_from(size_t start, const char *process, const char *state,
+                           const char *what)
+{
+	long i;
+
+	while ((i = find_from(start, process, state, what)) < 0 && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "timed out waiting for %s %s", process, state);
+	return i;
+}
+
+/* Turn the loop as long as something is ready to run now (no wait):
+ * whatever the process did so far has been seen. */
+static void run_pending(void)
+{
+	event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* ps's entry of one process (a new reference). */
+static json_t *ps_one(const char *name)
+{
+	struct insomnia_error err;
+	const char *names[] = {name};
+	json_t *ps = supervisor_ps(sup, names, 1, &err), *one;
+
+	cr_assert(ps, "%s", err.message);
+	one = json_array_get(json_object_get(ps, "processes"), 0);
+	json_incref(one);
+	json_decref(ps);
+	return one;
+}
+
+Test(supervisor, fd_readiness_waits_for_the_newline)
+{
+	/* Running first; ready only once the test lets it write. */
+	ready_fd(add("db", script("read x < %s; echo >&3; exec sleep 1000")), 3,
+	         30000);
+	start();
+	run_until_event("db", "running");
+	run_pending();
+	cr_expect(!has_event("db", "ready"), "ready before its newline");
+	size_t before = nrecs;
+	write_fifo("go\n");
+	run_until(&got_ready);
+	cr_expect(find_from(before, "db", "ready", NULL) >= 0);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, fd_closed_without_a_newline_fails_at_once)
+{
+	/* A minute's timeout: the test's own 30 s limit proves it was not
+	 * waited for. */
+	ready_fd(add("db", "exec 3>&-; echo closing; exec sleep 1000"), 3,
+	         60000);
+	start();
+	run_until(&got_stopped);
+	cr_assert(got_failed);
+	cr_expect(!got_ready);
+	cr_expect_str_eq(failed_why.message,
+	                 "process db failed before the pod was ready: "
+	                 "readiness fd closed without a newline");
+	cr_expect(strstr(failed_why.detail, "closing"), "%s",
+	          failed_why.detail);
+	end_test();
+}
+
+Test(supervisor, log_readiness_waits_for_a_matching_line)
+{
+	struct proc_spec *p =
+	    add("web", script("echo starting; echo 'listening? no' >&2; "
+	                      "read x < %s; echo >&2 'listening on 8080'; "
+	                      "exec sleep 1000"));
+
+	probe(&p->ready, PROBE_LOG)->pattern = strdup("^listening on [0-9]+$");
+	start();
+	run_until_event("web", "running");
+	run_pending();
+	cr_expect(!has_event("web", "ready"));
+	write_fifo("go\n");
+	run_until(&got_ready);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, readiness_timeout_fails_the_start_with_name_and_output)
+{
+	/* fd 5 is never written: the deadline (300 ms) decides. */
+	ready_fd(add("slow", "echo warming up; exec sleep 1000"), 5, 300);
+	add("other", "exec sleep 1000");
+	start();
+	run_until(&got_stopped);
+	cr_assert(got_failed);
+	cr_expect(!got_ready);
+	cr_expect_str_eq(failed_why.message,
+	                 "process slow failed before the pod was ready: "
+	                 "not ready within 300ms");
+	cr_expect(strstr(failed_why.detail, "warming up"), "%s",
+	          failed_why.detail);
+	/* It was stopped (TERM), not left running. */
+	cr_expect(find("slow", "stopping") >= 0);
+	end_test();
+}
+
+Test(supervisor, depends_on_ready_waits_for_real_readiness)
+{
+	ready_fd(add("db", script("read x < %s; echo >&3; exec sleep 1000")), 3,
+	         30000);
+	depend(add("api", "exec sleep 1000"), 0, DEP_READY);
+	start();
+	run_until_event("db", "running");
+	run_pending();
+	cr_expect(!has_event("api", "starting"), "api started before db "
+	                                         "was ready");
+	write_fifo("go\n");
+	run_until(&got_ready);
+	cr_expect(find("api", "starting") > find("db", "ready"));
+	stop_and_wait();
+	end_test();
+}
+
+/* Timers pending on the loop, the test's own safety net left out. */
+static int count_timer(const struct event_base *b, const struct event *ev,
+                       void *arg)
+{
+	size_t *n = arg;
+
+	if (ev != deadline && (event_get_events(ev) & EV_TIMEOUT) &&
+	    event_pending(ev, EV_TIMEOUT, NULL))
+		(*n)++;
+	return 0;
+}
+
+static size_t pending_timers(void)
+{
+	size_t n = 0;
+
+	event_base_foreach_event(base, count_timer, &n);
+	return n;
+}
+
+Test(supervisor, a_ready_pod_without_polled_probes_arms_no_timer)
+{
+	ready_fd(add("a", "echo >&3; exec sleep 1000"), 3, 30000);
+	probe(&add("b", "echo up; exec sleep 1000")->ready, PROBE_LOG)
+	    ->pattern = strdup("up");
+	start();
+	run_until(&got_ready);
+	run_pending();
+	cr_expect_eq(pending_timers(), 0, "a timer would wake the pod");
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, exec_readiness_polls_until_the_command_succeeds)
+{
+	struct proc_spec *p = add("web", "exec sleep 1000");
+	char test[] = "test";
+
+	exec_probe(&p->ready, test, "-e", ready_file());
+	p->ready.interval_ms = 50;
+	start();
+	run_until_event("web", "running");
+	run_pending();
+	cr_expect(!has_event("web", "ready"));
+	touch(ready_file());
+	run_until(&got_ready);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, tcp_readiness_against_a_listener_the_process_opens)
+{
+	struct proc_spec *p = add(
+	    "web",
+	    script("read x < %s; exec python3 -c 'import os, socket; "
+	           "s = socket.socket(); "
+	           "s.bind((\"127.0.0.1\", int(os.environ[\"PORT_HTTP\"]))); "
+	           "s.listen(); s.accept()'"));
+
+	free(p->ports);
+	p->ports = strv("http", NULL, NULL);
+	p->nports = 1;
+	probe(&p->ready, PROBE_TCP)->target = strdup("127.0.0.1:${port.http}");
+	p->ready.interval_ms = 50;
+	start();
+	run_until_event("web", "running");
+	run_pending();
+	cr_expect(!has_event("web", "ready"));
+	write_fifo("go\n");
+	run_until(&got_ready);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_liveness_failure_restarts_the_process)
+{
+	struct proc_spec *p = add("web", "exec sleep 1000");
+
+	touch(ready_file());
+	exec_probe(&p->alive, "test", "-e", ready_file());
+	p->alive.interval_ms = 50;
+	p->alive.timeout_ms = 1000;
+	p->alive.failures = 2;
+	p->restart.policy = RESTART_ON_FAILURE;
+	start();
+	run_until(&got_ready);
+	/* Alive while the file is there; then two failures end the run. */
+	unlink(ready_file());
+	long i = run_until_from(0, "web", "backoff", NULL);
+	cr_expect(strstr(recs[i].reason, "liveness: exec test: "), "%s",
+	          recs[i].reason);
+	cr_expect(strstr(recs[i].reason, "(2 failures)"), "%s", recs[i].reason);
+	/* Stopped as a stop is (TERM), then restarted by its policy. */
+	cr_expect(find("web", "stopping") < i);
+	run_until_from((size_t)i, "web", "running", NULL);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, socket_activation_serves_before_the_process_accepts)
+{
+	struct proc_spec *p = add(
+	    "web",
+	    script("read x < %s; exec python3 -c 'import os, socket; "
+	           "s = socket.socket(fileno=3); c, _ = s.accept(); "
+	           "e = os.environ; "
+	           "c.sendall(\" \".join([e[\"LISTEN_PID\"], str(os.getpid()), "
+	           "e[\"LISTEN_FDS\"], e[\"LISTEN_FDNAMES\"]]).encode()); "
+	           "c.close(); s.accept()'"));
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	char got[128] = "", want[128];
+	json_t *one;
+	int fd;
+
+	free(p->ports);
+	p->ports = strv("admin", "http", NULL);
+	p->nports = 2;
+	p->listen = calloc(2, sizeof *p->listen);
+	p->listen[1] = true;
+	p->nlisten = 1;
+	start();
+	run_until(&got_ready);
+	one = ps_one("web");
+	a.sin_port = htons((uint16_t)json_integer_value(
+	    json_object_get(json_object_get(one, "ports"), "http")));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* The process has not accepted (it waits for the FIFO): the
+	 * pod's socket takes the connection. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "%s",
+	          strerror(errno));
+	write_fifo("go\n");
+	cr_assert(read(fd, got, sizeof got - 1) > 0);
+	close(fd);
+	snprintf(want, sizeof want, "%lld %lld 1 http",
+	         (long long)json_integer_value(json_object_get(one, "pid")),
+	         (long long)json_integer_value(json_object_get(one, "pid")));
+	cr_expect_str_eq(got, want);
+	json_decref(one);
+	stop_and_wait();
+	end_test();
 }

@@ -736,3 +736,24 @@ Test(childstart, no_pidfd_at_all_is_told_and_the_child_is_gone)
 {
 	assert_in_fork(pidfd_on_old_kernel, false);
 }
+
+/* LISTEN_PID must be the child's own pid, which only the child knows
+ * before it execs: pid_env is filled in the child, and the program sees
+ * its own pid there ("$$" of the shell it became). */
+Test(childstart, pid_env_holds_the_childs_own_pid)
+{
+	char entry[sizeof "LISTEN_PID=" + CHILDSTART_PID_DIGITS] =
+	    "LISTEN_PID=";
+	char *argv[] = {"/bin/sh", "-c", "echo \"$LISTEN_PID $$\"", NULL};
+	char *envp[] = {"PATH=/bin:/usr/bin", entry, NULL};
+	char out[128], a[32], b[32];
+	struct childstart_spec spec = {
+	    .path = argv[0], .argv = argv, .envp = envp, .pid_env = entry};
+
+	output_of(&spec, out, sizeof out);
+	cr_assert_eq(sscanf(out, "%31s %31s", a, b), 2, "output %s", out);
+	cr_assert_str_eq(a, b, "LISTEN_PID %s, the child is %s", a, b);
+	cr_assert_neq(atol(a), (long)getpid());
+	/* The buffer is the caller's (shared memory): it holds the pid. */
+	cr_assert_str_eq(entry + strlen("LISTEN_PID="), a);
+}
