@@ -10,15 +10,20 @@
  * between the two: its wake-up, the datagram's sender check, the state
  * change, the journal record and the ready line.
  *
- * The floor, in the same run, alternating with the pod: the same hop
- * through a plain process.  A fresh child reads the clock and sends one
- * datagram (or writes a newline into a pipe) to a relay process blocked
- * in recv (read), which writes a line into a pipe the benchmark reads.
+ * The floor, in the same run, alternating with the pod: a minimal
+ * supervisor (this binary as --relay, exec'd once) that, for each round,
+ * posix_spawns the same notifier with its own NOTIFY_SOCKET (or a pipe
+ * at fd 3), blocks in read until the datagram (newline) comes, and
+ * writes a line into a pipe the benchmark reads.  It has the pod's
+ * structure (spawn, then wait) without its work, so the scheduler's part
+ * (waking a process that has just started a child, on a virtual machine
+ * whose idle vCPUs halt) is on both sides.
  *
  * Both clocks are CLOCK_MONOTONIC, one for the whole machine. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +71,10 @@ static int read_all(int fd, void *buf, size_t len)
 
 	while (len > 0) {
 		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR) {
+			bench_check_signal();
 			continue;
+		}
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -220,100 +227,143 @@ static double pod_run(enum mode m, const char *report, int report_fd)
 	return (double)(t_ready - t_said) / 1e6;
 }
 
-/* ---- the floor: the same hop through a plain process ------------------- */
+/* ---- the floor: a minimal supervisor --------------------------------- */
+
+extern char **environ;
+
+/* path with args, fd 3 as given (-1: none), env envp (NULL: ours); every
+ * other descriptor of ours is close-on-exec. */
+static pid_t spawn_self(char *const *args, int in, int out, int fd3,
+                        char *const *envp)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	if (in >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in, 0);
+	if (out >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out, 1);
+	if (fd3 >= 0)
+		posix_spawn_file_actions_adddup2(&fa, fd3, 3);
+	rc = posix_spawn(&pid, self, &fa, NULL, args, envp ? envp : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		bench_fail("posix_spawn %s: %s", self, strerror(rc));
+	return pid;
+}
+
+/* Kill and reap the last round's notifier (once its report is surely
+ * written: the next round, or the end). */
+static void relay_end_notifier(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = 0;
+}
+
+/* One round of the relay: end the last notifier, start one, wait for
+ * its datagram (or newline), say so on stdout. */
+static int relay_round(enum mode m, int sock, const char *path,
+                       const char *report, pid_t *pid)
+{
+	char *args[] = {self, "--notifier", (char *)mode_names[m],
+	                (char *)report, NULL};
+	char env[300], *envp[] = {env, NULL}, buf[256];
+	int p[2] = {-1, -1}, in = sock;
+	ssize_t n;
+
+	relay_end_notifier(pid);
+	snprintf(env, sizeof env, "NOTIFY_SOCKET=%s", path);
+	if (m == MODE_FD && pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (m == MODE_FD)
+		in = p[0];
+	*pid = spawn_self(args, -1, -1, p[1], envp);
+	if (p[1] >= 0)
+		close(p[1]);
+	while ((n = read(in, buf, sizeof buf)) < 0 && errno == EINTR)
+		;
+	if (n <= 0 || write_all(1, "ready\n", 6) < 0)
+		return -1;
+	if (p[0] >= 0)
+		close(p[0]);
+	return 0;
+}
+
+/* bench-ready --relay MODE SOCKET REPORT: for each byte on stdin, one
+ * round.  What a supervisor must do at least, and nothing else. */
+static int relay(const char *mode, const char *path, const char *report)
+{
+	enum mode m = strcmp(mode, "fd") ? MODE_NOTIFY : MODE_FD;
+	struct sockaddr_un sa;
+	int len = unix_addr(path, &sa), sock = -1;
+	pid_t pid = 0;
+	char go;
+
+	if (m == MODE_NOTIFY) {
+		sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (len < 0 || sock < 0 ||
+		    bind(sock, (struct sockaddr *)&sa, (socklen_t)len) < 0)
+			return 1;
+	}
+	while (read_all(0, &go, 1) == 0)
+		if (relay_round(m, sock, path, report, &pid) < 0)
+			return 1;
+	relay_end_notifier(&pid);
+	return 0;
+}
 
 struct relay {
 	pid_t pid;
-	int in_fd;      /* MODE_FD: the pipe the sender writes */
-	int out_fd;     /* what the relay writes a line into */
-	char path[256]; /* MODE_NOTIFY: its datagram socket */
+	int go_fd;  /* a byte here starts a round */
+	int out_fd; /* where the relay's lines come */
+	char path[256];
 };
 
-static void relay_loop(enum mode m, int in_fd, int out_fd)
+static void relay_start(struct relay *r, enum mode m, const char *report)
 {
-	char buf[256];
+	char *args[] = {self,    "--relay",      (char *)mode_names[m],
+	                r->path, (char *)report, NULL};
+	int in[2], out[2];
 
-	for (;;) {
-		ssize_t n = m == MODE_FD ? read(in_fd, buf, sizeof buf)
-		                         : recv(in_fd, buf, sizeof buf, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || write_all(out_fd, "ready\n", 6) < 0)
-			_exit(n == 0 ? 0 : 1);
-	}
-}
-
-static void relay_start(struct relay *r, enum mode m)
-{
-	int out[2], in[2] = {-1, -1};
-	struct sockaddr_un sa;
-	int len;
-
-	if (pipe2(out, O_CLOEXEC) < 0)
+	snprintf(r->path, sizeof r->path, "%s/relay.sock", home);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		bench_fail("pipe: %s", strerror(errno));
-	if (m == MODE_FD) {
-		if (pipe2(in, O_CLOEXEC) < 0)
-			bench_fail("pipe: %s", strerror(errno));
-	} else {
-		snprintf(r->path, sizeof r->path, "%s/relay.sock", home);
-		len = unix_addr(r->path, &sa);
-		in[0] = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (len < 0 || in[0] < 0 ||
-		    bind(in[0], (struct sockaddr *)&sa, (socklen_t)len) < 0)
-			bench_fail("relay socket: %s", strerror(errno));
-	}
-	r->pid = fork();
-	if (r->pid < 0)
-		bench_fail("fork: %s", strerror(errno));
-	if (r->pid == 0)
-		relay_loop(m, in[0], out[1]);
+	r->pid = spawn_self(args, in[0], out[1], -1, NULL);
 	close(in[0]);
 	close(out[1]);
-	r->in_fd = in[1];
+	r->go_fd = in[1];
 	r->out_fd = out[0];
 }
 
 static void relay_stop(struct relay *r)
 {
-	kill(r->pid, SIGKILL);
-	bench_waitpid(r->pid, NULL);
-	if (r->in_fd >= 0)
-		close(r->in_fd);
+	close(r->go_fd); /* EOF: it exits */
+	if (bench_waitpid(r->pid, NULL) < 0)
+		bench_fail("waitpid: %s", strerror(errno));
 	close(r->out_fd);
-	if (r->path[0])
-		unlink(r->path);
+	unlink(r->path);
 }
 
-/* A fresh sender says ready through the relay; ms from its clock read to
- * the relay's line arriving here. */
-static double floor_run(enum mode m, struct relay *r)
+/* One round of the relay; ms from the notifier's clock read to the
+ * relay's line arriving here. */
+static double floor_run(struct relay *r, int report_fd)
 {
-	int rep[2], status;
 	int64_t t_said, t_line;
-	char line[16];
-	pid_t pid;
+	char line[6];
 
-	if (pipe2(rep, O_CLOEXEC) < 0)
-		bench_fail("pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		bench_fail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int64_t t;
-		if (m == MODE_FD && dup2(r->in_fd, 3) < 0)
-			_exit(1);
-		t = say_ready(m, r->path);
-		_exit(t < 0 || write_all(rep[1], &t, sizeof t) < 0);
-	}
-	close(rep[1]);
-	if (read_all(r->out_fd, line, 6) < 0)
+	if (write_all(r->go_fd, "g", 1) < 0)
 		bench_fail("the relay ended");
+	if (read_all(r->out_fd, line, sizeof line) < 0)
+		bench_fail("the relay failed");
 	t_line = bench_now_ns();
-	if (read_all(rep[0], &t_said, sizeof t_said) < 0)
-		bench_fail("no report from the sender");
-	close(rep[0]);
-	if (bench_waitpid(pid, &status) < 0 || status != 0)
-		bench_fail("the sender failed (%#x)", status);
+	if (read_all(report_fd, &t_said, sizeof t_said) < 0)
+		bench_fail("no report from the notifier");
 	return (double)(t_line - t_said) / 1e6;
 }
 
@@ -339,13 +389,13 @@ static void measure(enum mode m, int n, const char *report, int report_fd)
 	double *pod = bench_samples(n), *fl = bench_samples(n);
 	struct relay r = {0};
 
-	relay_start(&r, m);
+	relay_start(&r, m, report);
 	pod_run(m, report, report_fd); /* warm-up: page cache, first exec */
-	floor_run(m, &r);
+	floor_run(&r, report_fd);
 	for (int i = 0; i < n; i++) {
 		bench_check_signal();
 		pod[i] = pod_run(m, report, report_fd);
-		fl[i] = floor_run(m, &r);
+		fl[i] = floor_run(&r, report_fd);
 	}
 	relay_stop(&r);
 	printf("%s, %d runs:\n",
@@ -399,8 +449,11 @@ int main(int argc, char **argv)
 	struct bench_host h;
 	int n = 100, report_fd;
 
+	bench_self_exe(self, sizeof self);
 	if (argc == 4 && !strcmp(argv[1], "--notifier"))
 		return notifier(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--relay"))
+		return relay(argv[2], argv[3], argv[4]);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			n = 10;
@@ -417,7 +470,6 @@ int main(int argc, char **argv)
 		usage();
 	bench_on_failure("bench-ready", home, pods, &npods);
 	bench_catch_signals();
-	bench_self_exe(self, sizeof self);
 	if (bench_resolve_exe(pod_exe, sizeof pod_exe, self, "../../pod/pod"))
 		bench_fail("no pod binary (give --pod PATH)");
 	if (snprintf(template, sizeof template,
