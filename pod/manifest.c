@@ -593,10 +593,13 @@ struct kind_info {
 };
 
 static const struct kind_info kinds[] = {
-    {"notify", PROBE_NOTIFY, true, false},     {"fd", PROBE_FD, true, false},
-    {"log", PROBE_LOG, true, false},           {"tcp", PROBE_TCP, true, true},
-    {"http", PROBE_HTTP, true, true},          {"exec", PROBE_EXEC, true, true},
-    {"watchdog", PROBE_WATCHDOG, false, true},
+    {"notify", PROBE_NOTIFY, true, false},     /* READY=1 */
+    {"fd", PROBE_FD, true, false},             /* a newline on fd N */
+    {"log", PROBE_LOG, true, false},           /* a matching line */
+    {"tcp", PROBE_TCP, true, true},            /* polled */
+    {"http", PROBE_HTTP, true, true},          /* polled */
+    {"exec", PROBE_EXEC, true, true},          /* polled */
+    {"watchdog", PROBE_WATCHDOG, false, true}, /* WATCHDOG=1 in time */
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -639,11 +642,32 @@ static int misplaced_kind(struct loader *l, const struct probe_src *src,
 	            src->path, key, key);
 }
 
+/* Layers merge key by key, so a kind set over another layer's kind is
+ * two kinds: say which layer set which. */
+static int two_kinds(struct loader *l, const struct probe_src *src,
+                     const char *key1, const struct toml_value *v1,
+                     const char *key2, const struct toml_value *v2)
+{
+	const struct toml_origin *o1 = toml_origin(v1), *o2 = toml_origin(v2);
+
+	if (o1 && o2 && o1->source && o2->source &&
+	    strcmp(o1->source, o2->source))
+		return fail(l, v2,
+		            "%s: two kinds, %s and %s (one per table; %s is "
+		            "from %s, %s from %s: layers merge key by key, so "
+		            "one cannot replace another's kind)",
+		            src->path, key1, key2, key1, o1->source, key2,
+		            o2->source);
+	return fail(l, v2, "%s: two kinds, %s and %s (one per table)",
+	            src->path, key1, key2);
+}
+
 /* The one kind the table names, or NULL after an error. */
 static const struct kind_info *kind_of(struct loader *l,
                                        const struct probe_src *src)
 {
 	const struct kind_info *found = NULL, *k;
+	const struct toml_value *found_v = NULL;
 
 	for (size_t i = 0; i < toml_len(src->table); i++) {
 		const char *key = toml_table_key(src->table, i);
@@ -656,11 +680,11 @@ static const struct kind_info *kind_of(struct loader *l,
 			return NULL;
 		}
 		if (found) {
-			fail(l, v, "%s: two kinds, %s and %s (one per table)",
-			     src->path, found->key, key);
+			two_kinds(l, src, found->key, found_v, key, v);
 			return NULL;
 		}
 		found = k;
+		found_v = v;
 	}
 	if (!found)
 		fail(l, src->table, "%s: no kind (set one of %s)", src->path,

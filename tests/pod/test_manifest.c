@@ -1022,3 +1022,71 @@ Test(manifest, a_bad_idle_timeout)
 	        "overlay:3:16: pod.idle_timeout: expected string, found "
 	        "integer");
 }
+
+/* A resumed session reads its recorded config (the merged tree, written
+ * by toml_write into session.toml) as a layer: the new keys and the new
+ * shape of ports come back whole. */
+Test(manifest, probes_ports_and_idle_timeout_survive_the_recorded_config)
+{
+	struct podconfig_args a = {NULL, NULL, NULL, NULL};
+	struct toml_value *session;
+	char *text;
+	size_t len;
+
+	ok(POD
+	   "idle_timeout = \"15m\"\n" PROC
+	   "ports = [{ name = \"http\", listen = true }]\n"
+	   "ready = { notify = true, timeout = \"10s\" }\n"
+	   "alive = { tcp = \"127.0.0.1:${port.http}\", failures = 5 }\n"
+	   "[process.web]\ncommand = [\"y\"]\n"
+	   "ports = [\"admin\", { name = \"rpc\", listen = true }]\n"
+	   "ready = { exec = [\"test\", \"-e\", \"f\"], interval = \"2s\" }\n"
+	   "alive = { watchdog = \"3s\" }\n");
+	text = toml_write(cfg.tree, &len);
+	cr_assert_not_null(text);
+	session = toml_parse(text, len, "session 1", NULL, &err);
+	cr_assert_not_null(session, "%s\n%s", err.message, text);
+	manifest_free(&m);
+	podconfig_free(&cfg);
+	a.cwd = dir;
+	a.session = session;
+	cr_assert_eq(podconfig_load(&a, &cfg, &err), 0, "%s\n%s", err.message,
+	             text);
+	cr_assert_eq(manifest_load(cfg.tree, "/", &m, &err), 0, "%s\n%s",
+	             err.message, text);
+	toml_free(session);
+	free(text);
+	cr_assert_eq(cfg.idle_timeout_ms, 900000);
+	cr_assert_eq(m.procs[0].nlisten, 1);
+	cr_assert(m.procs[0].listen[0]);
+	cr_assert_eq(m.procs[0].ready.kind, PROBE_NOTIFY);
+	cr_assert_eq(m.procs[0].ready.timeout_ms, 10000);
+	cr_assert_eq(m.procs[0].alive.kind, PROBE_TCP);
+	cr_assert_eq(m.procs[0].alive.failures, 5);
+	cr_assert_eq(m.procs[1].nports, 2);
+	cr_assert_not(m.procs[1].listen[0]);
+	cr_assert(m.procs[1].listen[1]);
+	cr_assert_eq(m.procs[1].ready.kind, PROBE_EXEC);
+	cr_assert_eq(m.procs[1].ready.argc, 3);
+	cr_assert_eq(m.procs[1].ready.interval_ms, 2000);
+	cr_assert_eq(m.procs[1].alive.kind, PROBE_WATCHDOG);
+	cr_assert_eq(m.procs[1].alive.interval_ms, 3000);
+}
+
+/* The overlay cannot swap a manifest's kind for another: the tables
+ * merge key by key, and the error says so. */
+Test(manifest, two_kinds_from_two_layers_name_both_layers)
+{
+	cr_assert_eq(load("[process.db]\ncommand = [\"x\"]\n"
+	                  "ready = { notify = true }\n",
+	                  POD "[process.db.ready]\nfd = 3\n"),
+	             -1);
+	cr_assert(strstr(err.message, "overlay:4:6: process.db.ready: two "
+	                              "kinds, notify and fd (one per table; "
+	                              "notify is from project manifest "),
+	          "%s", err.message);
+	cr_assert(strstr(err.message, "/proj/.insomnia/manifest.toml, fd from "
+	                              "overlay: layers merge key by key, so "
+	                              "one cannot replace another's kind)"),
+	          "%s", err.message);
+}
