@@ -29,8 +29,7 @@
 
 enum probe_state {
 	PROBE_RUNNING, /* the connect, the answer or the exit is awaited */
-	PROBE_KILLING, /* exec over time: group SIGKILLed, its reaping awaited
-	                */
+	PROBE_KILLING, /* exec over time: group killed, reaping awaited */
 	PROBE_SETTLED, /* result known: reported on the loop's next pass */
 	PROBE_ORPHAN,  /* cancelled exec: freed once the reaper has its pid */
 };
@@ -176,11 +175,11 @@ static void report(struct probe *p)
 
 	memcpy(why, p->why, sizeof why);
 	destroy(p);
-	done(arg, ok, ok ? NULL : why);
+	done(arg, ok, why); /* never NULL: "HTTP 200" when ok */
 }
 
-/* "5s", "1m30s" reads better as the manifest wrote it, but the limit
- * is all one number here: whole seconds or milliseconds. */
+/* The limit as people read it: "5s", or "250ms" when not whole
+ * seconds. */
 static const char *limit_text(int64_t ms, char *buf, size_t size)
 {
 	if (ms % 1000 == 0)
@@ -361,6 +360,8 @@ static int start_tcp(struct probe *p, const char *target,
  * on_connect_event kept. */
 static void http_reason(struct probe *p)
 {
+	char limit[32];
+
 	if (!p->http_failed) {
 		if (p->http_errno)
 			settle_errno(p, p->http_errno);
@@ -369,8 +370,9 @@ static void http_reason(struct probe *p)
 		return;
 	}
 	switch (p->http_error) {
-	case EVREQ_HTTP_TIMEOUT:
-		settle(p, false, "timed out");
+	case EVREQ_HTTP_TIMEOUT: /* libevent's, set to ours */
+		settle(p, false, "no answer within %s",
+		       limit_text(p->timeout_ms, limit, sizeof limit));
 		break;
 	case EVREQ_HTTP_INVALID_HEADER:
 		settle(p, false, "malformed answer");
@@ -384,21 +386,35 @@ static void http_reason(struct probe *p)
 	}
 }
 
-/* Called by libevent: not a place to free the connection (settle
- * defers that to the timer). */
-static void on_http_done(struct evhttp_request *req, void *arg)
+static void settle_code(struct probe *p, int code)
 {
-	struct probe *p = arg;
-	int code = req ? evhttp_request_get_response_code(req) : 0;
-
-	if (p->state != PROBE_RUNNING)
-		return;
 	if (code >= 200 && code < 400)
 		settle(p, true, "HTTP %d", code);
 	else if (code > 0)
 		settle(p, false, "HTTP %d", code);
 	else
 		http_reason(p);
+}
+
+/* The status is known with the headers: the body is not waited for
+ * (the connection is freed on the next pass, whatever it still sends).
+ * Called by libevent: not a place to free the connection. */
+static int on_http_headers(struct evhttp_request *req, void *arg)
+{
+	struct probe *p = arg;
+
+	if (p->state == PROBE_RUNNING)
+		settle_code(p, evhttp_request_get_response_code(req));
+	return 0;
+}
+
+/* The end of the request, or its failure (req NULL, or no status). */
+static void on_http_done(struct evhttp_request *req, void *arg)
+{
+	struct probe *p = arg;
+
+	if (p->state == PROBE_RUNNING)
+		settle_code(p, req ? evhttp_request_get_response_code(req) : 0);
 }
 
 static void on_http_error(enum evhttp_request_error e, void *arg)
@@ -493,6 +509,7 @@ static int send_request(struct probe *p, const struct http_target *t)
 
 	if (!req)
 		return -1;
+	evhttp_request_set_header_cb(req, on_http_headers);
 	evhttp_request_set_error_cb(req, on_http_error);
 	h = evhttp_request_get_output_headers(req);
 	if (evhttp_add_header(h, "Host", t->hostport) < 0 ||
@@ -515,6 +532,8 @@ static int start_http(struct probe *p, const char *url,
                       struct insomnia_error *err)
 {
 	struct http_target t = {.path = NULL};
+	struct timeval limit = {.tv_sec = p->timeout_ms / 1000,
+	                        .tv_usec = (p->timeout_ms % 1000) * 1000};
 	int r = -1;
 
 	if (parse_http_target(url, &t, err) < 0)
@@ -524,6 +543,8 @@ static int start_http(struct probe *p, const char *url,
 	if (!p->conn)
 		goto oom;
 	evhttp_connection_set_family(p->conn, t.addr.family);
+	/* its own default (45 s to connect) must not cut a longer limit */
+	evhttp_connection_set_timeout_tv(p->conn, &limit);
 	if (send_request(p, &t) < 0)
 		goto oom;
 	r = 0;

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -14,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../unit/tmpdir.h"
 #include "probe.h"
 #include "reaper.h"
 
@@ -65,7 +68,8 @@ static void on_done(void *arg, bool ok, const char *why)
 
 	r->calls++;
 	r->ok = ok;
-	snprintf(r->why, sizeof r->why, "%s", ok ? "" : why);
+	cr_assert_not_null(why);
+	snprintf(r->why, sizeof r->why, "%s", why);
 	event_base_loopbreak(base);
 }
 
@@ -200,10 +204,14 @@ static const char *answer(const char *path)
 	if (strcmp(path, "/fail") == 0)
 		return "HTTP/1.1 500 Internal Server Error\r\n"
 		       "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	if (strcmp(path, "/partial") == 0) /* then held open */
+		return "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc";
 	if (strcmp(path, "/hang") == 0)
-		return NULL;
-	if (strcmp(path, "/close") == 0)
 		return "";
+	if (strcmp(path, "/garbage") == 0)
+		return "hello there\r\nConnection: close\r\n\r\n";
+	if (strcmp(path, "/close") == 0)
+		return NULL;
 	return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 	       "Connection: close\r\n\r\n";
 }
@@ -226,8 +234,10 @@ static void conn_answer(struct conn *c)
 	cr_assert_eq(sscanf(c->buf, "GET %255s HTTP/1.1", path), 1, "%s",
 	             c->buf);
 	a = answer(path);
-	if (!a)
-		return; /* hold it: the client's closing is seen as EOF */
+	if (!a) {
+		conn_close(c);
+		return;
+	}
 	while (off < strlen(a)) {
 		n = send(c->fd, a + off, strlen(a) - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -235,7 +245,10 @@ static void conn_answer(struct conn *c)
 		cr_assert_gt(n, 0);
 		off += (size_t)n;
 	}
-	conn_close(c);
+	/* held open unless the answer is whole: the client's closing is
+	 * then seen as EOF */
+	if (strstr(a, "Connection: close"))
+		conn_close(c);
 }
 
 static void on_conn(evutil_socket_t fd, short what, void *arg)
@@ -422,6 +435,7 @@ Test(probe, http_200_succeeds_and_sends_the_host_header)
 	server_start();
 	http_try("/ok", 5000, &r);
 	cr_assert(r.ok, "%s", r.why);
+	cr_assert_str_eq(r.why, "HTTP 200");
 	snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%u\r\n", srv.port);
 	cr_assert_not_null(strstr(srv.last_request, host), "%s",
 	                   srv.last_request);
@@ -436,6 +450,7 @@ Test(probe, http_302_succeeds_without_following)
 	server_start();
 	http_try("/moved", 5000, &r);
 	cr_assert(r.ok, "%s", r.why);
+	cr_assert_str_eq(r.why, "HTTP 302");
 	cr_assert_eq(srv.accepted, 1);
 	server_stop();
 	nothing_left();
@@ -463,6 +478,50 @@ Test(probe, http_404_fails_with_the_status)
 	cr_assert_str_eq(r.why, "HTTP 404");
 	cr_assert_not_null(
 	    strstr(srv.last_request, "GET /nothing/here?x=1 HTTP/1.1\r\n"));
+	server_stop();
+	nothing_left();
+}
+
+Test(probe, http_status_is_enough_without_the_body)
+{
+	struct result r = {0};
+
+	server_start();
+	http_try("/partial", 5000, &r);
+	cr_assert(r.ok, "%s", r.why);
+	run_until(&srv.closed_by_client, 1); /* and it hung up */
+	server_stop();
+	nothing_left();
+}
+
+Test(probe, http_over_ipv6_loopback)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+	                         .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	socklen_t len = sizeof a;
+	struct result r = {0};
+	char u[128], host[64];
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		if (fd >= 0)
+			close(fd);
+		cr_skip_test("no IPv6 loopback here");
+	}
+	cr_assert_eq(listen(fd, 8), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	memset(&srv, 0, sizeof srv);
+	srv.fd = fd;
+	srv.port = ntohs(a.sin6_port);
+	srv.ev = event_new(base, srv.fd, EV_READ | EV_PERSIST, on_accept, NULL);
+	cr_assert_not_null(srv.ev);
+	event_add(srv.ev, NULL);
+	url(u, sizeof u, "[::1]", "/ok");
+	try_once(PROBE_HTTP, u, NULL, 5000, &r);
+	cr_assert(r.ok, "%s", r.why);
+	snprintf(host, sizeof host, "\r\nHost: [::1]:%u\r\n", srv.port);
+	cr_assert_not_null(strstr(srv.last_request, host), "%s",
+	                   srv.last_request);
 	server_stop();
 	nothing_left();
 }
@@ -505,6 +564,18 @@ Test(probe, http_closed_without_an_answer_fails)
 	http_try("/close", 5000, &r);
 	cr_assert_not(r.ok);
 	cr_assert_str_eq(r.why, "connection closed without an answer");
+	server_stop();
+	nothing_left();
+}
+
+Test(probe, http_garbage_answer_fails)
+{
+	struct result r = {0};
+
+	server_start();
+	http_try("/garbage", 5000, &r);
+	cr_assert_not(r.ok);
+	cr_assert_str_eq(r.why, "malformed answer");
 	server_stop();
 	nothing_left();
 }
@@ -575,18 +646,29 @@ Test(probe, exec_gets_its_environment_and_directory)
 	nothing_left();
 }
 
-Test(probe, exec_over_the_limit_is_killed_with_its_group)
+Test(probe, exec_has_dev_null_on_0_to_2)
 {
-	/* the shell leads the group; its two sleeps are members */
-	char *argv[] = {"sh", "-c", "sleep 100 & sleep 100 & wait", NULL};
+	char *argv[] = {"sh", "-c",
+	                "for f in 0 1 2; do "
+	                "[ \"$(readlink /proc/$$/fd/$f)\" = /dev/null ] || "
+	                "exit 1; done",
+	                NULL};
 	struct result r = {0};
 
-	try_once(PROBE_EXEC, NULL, argv, 200, &r);
+	try_once(PROBE_EXEC, NULL, argv, 5000, &r);
+	cr_assert(r.ok, "%s", r.why);
+	nothing_left();
+}
+
+Test(probe, exec_over_the_limit_is_killed)
+{
+	struct result r = {0};
+
+	try_once(PROBE_EXEC, NULL, argv_sleep, 200, &r);
 	cr_assert_not(r.ok);
 	cr_assert_str_eq(r.why, "timed out after 200ms");
-	/* the orphaned sleeps come back to the subreaper, killed too */
-	run_until(&other_pids, 2);
-	cr_assert_eq(kill(-probe_pid, 0), -1);
+	cr_assert_eq(probe_pids, 1);
+	cr_assert_eq(kill(-probe_pid, 0), -1); /* its group is gone */
 	cr_assert_eq(errno, ESRCH);
 	nothing_left();
 }
@@ -614,6 +696,55 @@ Test(probe, cancel_calls_nothing_and_kills_the_exec_child)
 	cr_assert_eq(r.calls, 0);
 	cr_assert_eq(kill(-probe_pid, 0), -1);
 	cr_assert_eq(errno, ESRCH);
+	nothing_left();
+}
+
+static int fifo_lines;
+
+static void on_fifo(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[16];
+
+	(void)what;
+	if (read(fd, buf, sizeof buf) > 0)
+		fifo_lines++;
+	else
+		event_del(arg); /* the writer is gone: no more to read */
+}
+
+Test(probe, cancel_kills_the_whole_group)
+{
+	/* the shell leads the group; once both sleeps run it says so */
+	char *argv[] = {"sh", "-c",
+	                "sleep 100 & sleep 100 & echo x > \"$0\"; wait", NULL,
+	                NULL};
+	struct result r = {0};
+	struct probe *p;
+	struct tmpdir dir;
+	struct event *ev;
+	char fifo[128];
+	int fd;
+
+	tmpdir_make(&dir, "test-probe");
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir.path);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	ev = event_new(base, fd, EV_READ | EV_PERSIST, on_fifo,
+	               event_self_cbarg());
+	event_add(ev, NULL);
+	argv[3] = fifo;
+	p = start(PROBE_EXEC, NULL, argv, 20000, &r);
+	run_until(&fifo_lines, 1); /* both sleeps run */
+	probe_cancel(p);
+	run_until(&probe_pids, 1); /* the shell, still the probes' to reap */
+	run_until(&other_pids, 2); /* its orphaned sleeps, killed with it */
+	cr_assert_eq(r.calls, 0);
+	cr_assert_eq(kill(-probe_pid, 0), -1);
+	cr_assert_eq(errno, ESRCH);
+	event_free(ev);
+	close(fd);
+	tmpdir_remove(&dir);
 	nothing_left();
 }
 
