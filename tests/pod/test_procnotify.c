@@ -106,6 +106,9 @@ static struct procnotify_hooks hooks;
 /* A hook ends the turn of the loop, except where the flood test wants
  * every event of a turn to run. */
 static bool break_on_hook;
+/* A drop where a hook is awaited (or the reverse) fails at once, not
+ * by the suite's timeout. */
+static size_t drops_allowed;
 
 static void note(const char *what)
 {
@@ -186,6 +189,7 @@ static void setup(void)
 	hooklog[0] = '\0';
 	hooks_seen = watchdogs = 0;
 	break_on_hook = true;
+	drops_allowed = 0;
 	last_mainpid = 0;
 	fds_at_start = open_fds();
 }
@@ -199,7 +203,7 @@ static void teardown(void)
 	umask(old_umask);
 }
 
-TestSuite(procnotify, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(procnotify, .init = setup, .fini = teardown, .timeout = 30);
 
 /* The end of each test (an assertion in .fini fails nothing): the
  * socket's descriptors and file gone, no child left. */
@@ -228,14 +232,22 @@ static struct procnotify *open_notify(const char *name)
 
 static void run_until_hooks(size_t count)
 {
-	while (hooks_seen < count)
+	while (hooks_seen < count) {
 		cr_assert_geq(event_base_loop(base, EVLOOP_ONCE), 0);
+		/* n is NULL once a hook freed it */
+		cr_assert_leq(n ? procnotify_dropped(n) : 0, drops_allowed,
+		              "dropped; heard so far: %s", hooklog);
+	}
 }
 
 static void run_until_dropped(size_t count)
 {
-	while (procnotify_dropped(n) < count)
+	size_t before = hooks_seen;
+
+	while (procnotify_dropped(n) < count) {
 		cr_assert_geq(event_base_loop(base, EVLOOP_ONCE), 0);
+		cr_assert_eq(hooks_seen, before, "heard: %s", hooklog);
+	}
 }
 
 static void reap(pid_t pid)
@@ -265,13 +277,19 @@ static pid_t fork_sender(const char *const *texts)
 	return pid;
 }
 
-/* A forked child that sleeps until killed (no token): a stranger. */
+/* A forked child that sleeps until killed (no token): a stranger.  It
+ * dies with the test, and holds none of Criterion's output, so a test
+ * that fails does not leave it waiting. */
 static pid_t fork_idle(void)
 {
 	pid_t pid = fork();
 
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || null < 0 ||
+		    dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
 		pause();
 		_exit(0);
 	}
@@ -609,6 +627,7 @@ Test(procnotify, malformed_and_oversized_datagrams_are_dropped_whole)
 		      send_with_fds(path, big, sizeof big, 0) ||
 		      send_text(path, "STOPPING=1"));
 	}
+	drops_allowed = 4;
 	procnotify_run(n, run, NULL);
 	run_until_hooks(1);
 	reap(run);
@@ -634,6 +653,7 @@ Test(procnotify, descriptors_sent_along_are_closed)
 		      send_with_fds(path, "READY=1", 7, 40) ||
 		      send_text(path, "STOPPING=1"));
 	}
+	drops_allowed = 1;
 	procnotify_run(n, run, NULL);
 	run_until_hooks(2);
 	reap(run);
@@ -664,6 +684,7 @@ Test(procnotify, ending_a_run_discards_its_queued_datagrams)
 
 	cr_assert_eq(send_text(procnotify_path(n), "READY=1"), 0);
 	run_until_dropped(1); /* no run: nobody's */
+	drops_allowed = 1;
 
 	run = fork_sender(second);
 	procnotify_run(n, run, NULL);
@@ -747,6 +768,8 @@ Test(procnotify, a_flood_is_taken_in_batches_between_other_events)
 	event_free(tick);
 	close(ticker[0]);
 	close(ticker[1]);
+	cr_log_info("flood of %d: %zu turns, at most %zu datagrams in one",
+	            FLOOD, ticks, most_between);
 	cr_assert_eq(watchdogs, FLOOD);
 	cr_assert_eq(procnotify_dropped(n), 0);
 	cr_assert_leq(most_between, 64, "%zu datagrams in one turn",
