@@ -55,19 +55,19 @@
 #include "placeholder.h"
 #include "proctree.h"
 
-    enum proc_state {
-	    PROC_STOPPED,
-	    PROC_WAITING,
-	    PROC_BLOCKED,
-	    PROC_STARTING,
-	    PROC_RUNNING,
-	    PROC_READY,
-	    PROC_STOPPING,
-	    PROC_EXITED,
-	    PROC_BACKOFF,
-	    PROC_FAILED,
-	    PROC_RELOADING,
-    };
+enum proc_state {
+	PROC_STOPPED,
+	PROC_WAITING,
+	PROC_BLOCKED,
+	PROC_STARTING,
+	PROC_RUNNING,
+	PROC_READY,
+	PROC_STOPPING,
+	PROC_EXITED,
+	PROC_BACKOFF,
+	PROC_FAILED,
+	PROC_RELOADING,
+};
 
 /* "stopped", "waiting", ... */
 const char *proc_state_name(enum proc_state st);
@@ -201,7 +201,7 @@ int64_t proc_run_ms(const struct proc *p);
 json_t *proc_exit_json(const struct proc *p);
 
 /* One entry of ps (docs/protocol.md): name, state, pid, pgid, restarts,
- * exit, started_at, ready, ports, reason, autostart. */
+ * exit, started_at, ready, ports, reason, autostart, status. */
 json_t *proc_ps_json(const struct proc *p);
 
 /* "exited with status 3" / "killed by signal KILL". */

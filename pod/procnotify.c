@@ -539,6 +539,12 @@ void procnotify_run(struct procnotify *n, pid_t pid, const char *token)
 		drain(n);
 }
 
+void procnotify_drain(struct procnotify *n)
+{
+	if (n && n->fd >= 0 && !n->dispatching)
+		on_readable(n->fd, EV_READ, n);
+}
+
 size_t procnotify_dropped(const struct procnotify *n)
 {
 	return n->dropped;

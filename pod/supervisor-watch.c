@@ -369,7 +369,10 @@ static int init_notify(struct supervisor *s, struct proc *p,
 	                             n_stopping, n_reloading, n_watchdog,
 	                             p};
 
-	if (!proc_spec_wants_notify(p->spec))
+	/* As proc_spec_wants_notify (manifest.c, not linked with the
+	 * supervisor alone). */
+	if (p->spec->ready.kind != PROBE_NOTIFY &&
+	    p->spec->alive.kind != PROBE_WATCHDOG)
 		return 0;
 	p->notify = procnotify_new(s->base, s->pod_dirfd, s->pod_dir,
 	                           p->spec->name, &h, err);

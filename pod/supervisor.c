@@ -47,6 +47,7 @@
 
 static void start_failure(struct supervisor *s, struct proc *p,
                           const char *what);
+static void on_settle(evutil_socket_t fd, short what, void *arg);
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -604,7 +605,11 @@ static void watch_settle(struct supervisor *s)
 	struct timeval tv = {.tv_sec = ms / 1000,
 	                     .tv_usec = (ms % 1000) * 1000};
 
-	if (pod_ready(s) && !s->settle_armed) {
+	if (pod_ready(s) && !s->settle_armed && ms == 0) {
+		/* Nothing to wait for (probes proved it): now, from the
+		 * loop's deferred event, not a turn of the loop later. */
+		on_settle(-1, 0, s);
+	} else if (pod_ready(s) && !s->settle_armed) {
 		s->settle_armed = true;
 		evtimer_add(s->settle, &tv);
 	} else if (!pod_ready(s) && s->settle_armed) {

@@ -1,9 +1,10 @@
 /* supervisor.h: the processes of a pod (docs/supervision.md):
- * start in dependency order (independent branches at once), restart by
- * policy with backoff, stop in reverse order, all on the pod's loop with
- * no polling.  Exits come from SIGCHLD on the loop (the pod is a child
- * subreaper, so orphans of its processes are reaped here too); each
- * process's state machine is in proc.h.
+ * start in dependency order (independent branches at once), readiness
+ * and liveness (supervisor-watch.c), restart by policy with backoff,
+ * stop in reverse order, all on the pod's loop with no polling but the
+ * probes the manifest asks to poll.  Exits come from SIGCHLD on the loop (the
+ * pod is a child subreaper, so orphans of its processes are reaped here too);
+ * each process's state machine is in proc.h.
  *
  * Rules chosen (documented in docs/supervision.md):
  *  - Dependents of a process that restarts keep running.
@@ -13,7 +14,11 @@
  *    one) that exits (other than status 0 with policy no or on-failure)
  *    or cannot be started fails the pod's start.
  *  - The ready hook waits until every autostart process stayed ready
- *    for a settle (200 ms), so one that dies at once fails the start.
+ *    for a settle (200 ms), so one that dies at once fails the start;
+ *    no settle when every autostart process has a ready probe (it
+ *    proved its readiness).
+ *  - A run that fails readiness (timeout, fd closed) or liveness is
+ *    stopped (signal, grace, KILL) and counts as a failed run.
  *  - A run ends once what it left (killed by token and group) is gone. */
 #ifndef INSOMNIA_POD_SUPERVISOR_H
 #define INSOMNIA_POD_SUPERVISOR_H
@@ -67,7 +72,8 @@ struct supervisor *supervisor_new(struct event_base *base,
  * supervisor_start. */
 void supervisor_set_settle(struct supervisor *s, int64_t ms);
 
-/* Become a child subreaper, allocate ports, start autostart processes. */
+/* Become a child subreaper, allocate ports (and bind the listen ones),
+ * start autostart processes. */
 int supervisor_start(struct supervisor *s, struct insomnia_error *err);
 
 /* Stop everything in reverse dependency order; hooks.stopped when done.

@@ -1245,7 +1245,7 @@ Test(supervisor, fd_closed_without_a_newline_fails_at_once)
 {
 	/* A minute's timeout: the test's own 30 s limit proves it was not
 	 * waited for. */
-	ready_fd(add("db", "exec 3>&-; echo closing; exec sleep 1000"), 3,
+	ready_fd(add("db", "echo closing; exec 3>&-; exec sleep 1000"), 3,
 	         60000);
 	start();
 	run_until(&got_stopped);
@@ -1389,7 +1389,9 @@ Test(supervisor, tcp_readiness_against_a_listener_the_process_opens)
 
 Test(supervisor, a_liveness_failure_restarts_the_process)
 {
-	struct proc_spec *p = add("web", "exec sleep 1000");
+	/* It exits 0 on TERM: the run still counts as failed. */
+	struct proc_spec *p =
+	    add("web", "trap 'exit 0' TERM; sleep 1000 & wait");
 
 	touch(ready_file());
 	exec_probe(&p->alive, "test", "-e", ready_file());
@@ -1407,6 +1409,7 @@ Test(supervisor, a_liveness_failure_restarts_the_process)
 	cr_expect(strstr(recs[i].reason, "(2 failures)"), "%s", recs[i].reason);
 	/* Stopped as a stop is (TERM), then restarted by its policy. */
 	cr_expect(find("web", "stopping") < i);
+	cr_expect_str_eq(recs[i].exit, "code 0");
 	run_until_from((size_t)i, "web", "running", NULL);
 	stop_and_wait();
 	end_test();
@@ -1452,6 +1455,135 @@ Test(supervisor, socket_activation_serves_before_the_process_accepts)
 	         (long long)json_integer_value(json_object_get(one, "pid")));
 	cr_expect_str_eq(got, want);
 	json_decref(one);
+	stop_and_wait();
+	end_test();
+}
+
+/* ---- sd_notify ------------------------------------------------------- */
+
+/* A shell function n 'A=1|B=2': one datagram "A=1\nB=2" to
+ * NOTIFY_SOCKET, sent by a child of the process's shell. */
+#define NOTIFY_FN                                                              \
+	"n() { python3 -c \"import os, socket, sys; "                          \
+	"socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto("             \
+	"sys.argv[1].replace('|', '\\n').encode(), "                           \
+	"os.environ['NOTIFY_SOCKET'])\" \"$1\"; }; "
+
+/* body: each %s is the FIFO (up to three). */
+static struct proc_spec *add_notify(const char *name, const char *body)
+{
+	char fmt[1024], text[1024];
+	struct proc_spec *p;
+
+	snprintf(fmt, sizeof fmt, NOTIFY_FN "%s", body);
+	snprintf(text, sizeof text, fmt, fifo, fifo, fifo);
+	p = add(name, text);
+	probe(&p->ready, PROBE_NOTIFY);
+	return p;
+}
+
+Test(supervisor, notify_ready_makes_it_ready_and_status_is_shown)
+{
+	json_t *one;
+
+	add_notify("db", "n 'STATUS=warming up'; read x < %s; "
+	                 "n 'STATUS=serving|READY=1'; exec sleep 1000");
+	start();
+	run_until_event("db", "running");
+	run_pending();
+	cr_expect(!has_event("db", "ready"));
+	write_fifo("go\n");
+	run_until(&got_ready);
+	one = ps_one("db");
+	cr_expect_str_eq(json_string_value(json_object_get(one, "status")),
+	                 "serving");
+	cr_expect_str_eq(json_string_value(json_object_get(one, "state")),
+	                 "ready");
+	json_decref(one);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, reloading_then_ready_then_stopping_are_shown)
+{
+	add_notify("db", "n 'READY=1'; read x < %s; n 'RELOADING=1'; "
+	                 "read x < %s; n 'READY=1'; read x < %s; "
+	                 "n 'STOPPING=1'; exec sleep 1000");
+	start();
+	run_until(&got_ready);
+	write_fifo("1\n");
+	long i = run_until_from(0, "db", "reloading", NULL);
+	write_fifo("2\n");
+	i = run_until_from((size_t)i, "db", "ready", NULL);
+	write_fifo("3\n");
+	run_until_from((size_t)i, "db", "stopping", NULL);
+	json_t *one = ps_one("db");
+	cr_expect_str_eq(json_string_value(json_object_get(one, "state")),
+	                 "stopping");
+	json_decref(one);
+	stop_and_wait();
+	end_test();
+}
+
+/* Turn the loop until the pod reaped pid (waitid without reaping). */
+static void run_until_reaped(pid_t pid)
+{
+	siginfo_t si;
+
+	while (!timed_out) {
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) <
+		    0)
+			return; /* ECHILD: reaped */
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	cr_assert(!timed_out, "timed out waiting for %d's end", (int)pid);
+}
+
+Test(supervisor, mainpid_is_followed_when_the_wrapper_exits)
+{
+	char path[64], cmd[64] = "";
+	json_t *one;
+	pid_t wrapper, main_pid;
+	int fd;
+
+	add_notify("db", "sleep 1000 & n \"MAINPID=$!|READY=1\"; exit 0");
+	start();
+	run_until(&got_ready);
+	wrapper = recs[find("db", "running")].pid;
+	run_until_reaped(wrapper);
+	run_pending();
+	one = ps_one("db");
+	main_pid = (pid_t)json_integer_value(json_object_get(one, "pid"));
+	cr_expect_str_eq(json_string_value(json_object_get(one, "state")),
+	                 "ready");
+	json_decref(one);
+	cr_assert(main_pid > 0 && main_pid != wrapper, "pid %d", main_pid);
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)main_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(fd >= 0);
+	cr_assert(read(fd, cmd, sizeof cmd - 1) > 0);
+	close(fd);
+	cr_expect_str_eq(cmd, "sleep");
+	cr_expect_eq(count("db", "exited"), 0);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_missed_watchdog_restarts_the_process)
+{
+	struct proc_spec *p =
+	    add_notify("db", "n 'READY=1|WATCHDOG=1'; exec sleep 1000");
+
+	probe(&p->alive, PROBE_WATCHDOG)->interval_ms = 300;
+	p->alive.failures = 1;
+	p->restart.policy = RESTART_ON_FAILURE;
+	start();
+	run_until(&got_ready);
+	long i = run_until_from(0, "db", "backoff", NULL);
+	cr_expect_str_eq(recs[i].reason,
+	                 "watchdog: no WATCHDOG=1 within 300ms");
+	run_until_from((size_t)i, "db", "running", NULL);
 	stop_and_wait();
 	end_test();
 }
