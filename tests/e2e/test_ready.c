@@ -997,6 +997,37 @@ Test(ready, a_newline_on_the_readiness_fd_makes_it_ready)
 	shutdown_pod("s6", g.res.pid);
 }
 
+Test(ready, a_dependent_on_ready_waits_for_the_real_readiness)
+{
+	struct gate g;
+	char procs[2048];
+	json_t *j;
+	int ready, started;
+
+	/* app may start only once db wrote its newline, not once it runs */
+	gate_init(&g, "chain");
+	snprintf(procs, sizeof procs,
+	         "[process.db]\n"
+	         "shell = \"echo up > %s; read x < %s; echo >&3; "
+	         "exec sleep 100000\"\n"
+	         "ready = { fd = 3 }\n"
+	         "[process.app]\n"
+	         "command = [\"sleep\", \"100000\"]\n"
+	         "depends_on = { db = \"ready\" }\n",
+	         g.up, g.go);
+	gate_spawn_ok(&g, procs);
+	gate_close(&g);
+	j = journal_of(&g.res);
+	ready = journal_find(j, 0, "process", "db", "ready", NULL);
+	started = journal_find(j, 0, "process", "app", "starting", NULL);
+	cr_assert(ready >= 0 && started > ready,
+	          "db ready at %d, app starting at %d: %s", ready, started,
+	          json_dumps(j, JSON_INDENT(1)));
+	json_decref(j);
+	assert_ready("chain", "app");
+	shutdown_pod("chain", g.res.pid);
+}
+
 Test(ready, eof_on_the_readiness_fd_fails_the_start_at_once)
 {
 	struct insomnia_spawn_result res;
