@@ -177,6 +177,20 @@ static const char sockact_py[] =
     "'ok' if pid_ok else 'wrong')).encode())\n"
     "    c.close()\n";
 
+/* steps.py SAID GO MSG...: for each MSG, send it to $NOTIFY_SOCKET from
+ * this process, write a line into the FIFO SAID, and wait for a line on
+ * the FIFO GO; then exit 0. */
+static const char steps_py[] =
+    "import os, socket, sys\n"
+    "said, go = sys.argv[1], sys.argv[2]\n"
+    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+    "for msg in sys.argv[3:]:\n"
+    "    s.sendto(msg.encode(), os.environ['NOTIFY_SOCKET'])\n"
+    "    with open(said, 'w') as f:\n"
+    "        f.write('said\\n')\n"
+    "    with open(go) as f:\n"
+    "        f.readline()\n";
+
 /* Write a program into the test's home; its path in path. */
 static void script(const char *name, const char *text, char *path, size_t size)
 {
@@ -975,6 +989,77 @@ Test(ready, mainpid_makes_the_pod_watch_the_forked_server)
 	follow("mainpid", want_state, &w, kill_pid, &pid);
 	cr_assert_str_eq(w.reached, "exited");
 	shutdown_pod("mainpid", res.pid);
+}
+
+/* ---- notify: RELOADING=1 and STOPPING=1 ---------------------------------- */
+
+/* The process's next message is out (it wrote SAID): the state ps shows
+ * once the pod has read it (queued before the request: the first ps, or
+ * the next turn of the pod's loop). */
+static void assert_state_after(const char *pod, int said_fd, const char *want)
+{
+	struct pollfd pfd = {said_fd, POLLIN, 0};
+	json_t *ps = NULL, *p = NULL;
+	char buf[16];
+	int n;
+
+	while ((n = poll(&pfd, 1, 20000)) < 0 && errno == EINTR)
+		;
+	cr_assert_eq(n, 1, "the process said nothing within 20 s");
+	cr_assert_eq(read(said_fd, buf, sizeof buf), 5);
+	for (int i = 0; i < 10; i++) {
+		json_decref(ps);
+		p = ps_of(pod, "svc", &ps);
+		if (!strcmp(str_of(p, "state"), want))
+			break;
+	}
+	cr_assert_str_eq(str_of(p, "state"), want);
+	json_decref(ps);
+}
+
+static void say_go(void *arg)
+{
+	cr_assert_eq(write(*(int *)arg, "go\n", 3), 3);
+}
+
+Test(ready, reloading_and_stopping_are_shown_until_ready_or_exit)
+{
+	struct insomnia_spawn_result res;
+	struct state_want w = {
+	    "svc", (const char *const[]){"exited", "failed", "backoff", NULL},
+	    ""};
+	char steps[512], said[512], go[512], procs[4096];
+	int said_fd, go_fd;
+
+	script("steps.py", steps_py, steps, sizeof steps);
+	make_fifo("steps", "said", said, sizeof said);
+	make_fifo("steps", "go", go, sizeof go);
+	said_fd = open(said, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	go_fd = open(go, O_RDWR | O_CLOEXEC);
+	cr_assert(said_fd >= 0 && go_fd >= 0);
+	snprintf(procs, sizeof procs,
+	         "[process.svc]\n"
+	         "command = [\"python3\", \"%s\", \"%s\", \"%s\", "
+	         "\"READY=1\", \"RELOADING=1\", \"READY=1\", "
+	         "\"STOPPING=1\"]\n"
+	         "ready = { notify = true }\n",
+	         steps, said, go);
+	spawn_ok("steps", procs, &res);
+	assert_state_after("steps", said_fd, "ready");
+	say_go(&go_fd);
+	assert_state_after("steps", said_fd, "reloading");
+	say_go(&go_fd);
+	assert_state_after("steps", said_fd, "ready");
+	say_go(&go_fd);
+	assert_state_after("steps", said_fd, "stopping");
+	/* its exit (status 0, policy no) is handled as any exit */
+	follow("steps", want_state, &w, say_go, &go_fd);
+	cr_assert_str_eq(w.reached, "exited");
+	close(said_fd);
+	close(go_fd);
+	unlink(said);
+	unlink(go);
+	shutdown_pod("steps", res.pid);
 }
 
 /* ---- fd ------------------------------------------------------------------ */
