@@ -9,7 +9,15 @@
  *
  * A callback reads at most BATCH_MAX datagrams: the socket is level
  * triggered, so the rest waits for the next turn of the loop, and a
- * process that floods its socket cannot starve the pod's other events. */
+ * process that floods its socket cannot starve the pod's other events.
+ *
+ * A sender is vouched for when its datagram is read, through /proc: a
+ * helper that sent and exited at once (other than the run or its
+ * MAINPID, known by pid alone) may be gone by then, and is dropped.
+ * sd_notify_barrier(3) clients, systemd-notify(1) by default, wait for
+ * the descriptor of their BARRIER=1 to be closed, which happens here
+ * only after what they sent before it was read, so they stay to be
+ * seen. */
 #include "procnotify.h"
 
 #include <errno.h>
@@ -49,6 +57,7 @@ struct procnotify {
 	int pod_dirfd; /* ours: notify/ and the socket removed at the end */
 	dev_t dev;     /* the socket file bound, so only it is removed */
 	ino_t ino;
+	bool dir_checked; /* notify/ was found safe (or made) */
 	char *name;
 	char *path;
 	struct procnotify_hooks hooks;
@@ -144,6 +153,7 @@ static int make_socket(struct procnotify *n, struct insomnia_error *err)
 			err->kind = INSOMNIA_ERR_IO;
 		return -1;
 	}
+	n->dir_checked = true;
 	rc = remove_stale(dirfd, n, err);
 	if (rc == 0)
 		rc = bind_in(dirfd, n, err);
@@ -196,13 +206,18 @@ struct datagram {
 	pid_t pid;
 	uid_t uid;
 	bool cut; /* MSG_TRUNC or MSG_CTRUNC */
+	int fds[FDS_MAX];
+	size_t nfds;
 };
 
-/* The sender's credentials, and every descriptor it sent closed. */
+/* The sender's credentials, and the descriptors it sent, kept to be
+ * closed once the datagram is handled. */
 static void read_control(struct msghdr *msg, struct datagram *d)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
 	     c = CMSG_NXTHDR(msg, c)) {
+		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
 		if (c->cmsg_type == SCM_CREDENTIALS &&
@@ -213,16 +228,21 @@ static void read_control(struct msghdr *msg, struct datagram *d)
 			d->pid = cred.pid;
 			d->uid = cred.uid;
 		} else if (c->cmsg_type == SCM_RIGHTS) {
-			size_t count =
-			    (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < count; i++) {
-				int fd;
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof fd,
-				       sizeof fd);
-				close(fd);
-			}
+			for (size_t i = 0; i < count && d->nfds < FDS_MAX; i++)
+				memcpy(&d->fds[d->nfds++],
+				       CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(int));
 		}
 	}
+}
+
+/* Closed only after the datagram was handled: sd_notify_barrier(3)
+ * waits for this close, so its sender is still there to be checked. */
+static void close_fds(struct datagram *d)
+{
+	for (size_t i = 0; i < d->nfds; i++)
+		close(d->fds[i]);
+	d->nfds = 0;
 }
 
 /* One datagram: 1, or 0 when none is left (or the socket fails: the
@@ -247,6 +267,7 @@ static int receive(int fd, struct datagram *d)
 	if (n < 0)
 		return 0;
 	d->creds = false;
+	d->nfds = 0;
 	read_control(&msg, d);
 	d->len = (size_t)n;
 	d->cut = msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC);
@@ -421,6 +442,7 @@ static bool take_one(struct procnotify *n)
 		n->dropped++;
 	else
 		dispatch(n, &d);
+	close_fds(&d);
 	return true;
 }
 
@@ -470,10 +492,12 @@ static void close_socket(struct procnotify *n)
 	    fstatat(dirfd, n->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISSOCK(st.st_mode) && st.st_dev == n->dev && st.st_ino == n->ino)
 		unlinkat(dirfd, n->name, 0);
-	if (dirfd >= 0) {
+	if (dirfd >= 0)
 		close(dirfd);
+	/* only one found safe, and only when empty: the others' sockets,
+	 * or a file we refused to touch, keep it */
+	if (n->dir_checked)
 		unlinkat(n->pod_dirfd, NOTIFY_DIR, AT_REMOVEDIR);
-	}
 	close(n->pod_dirfd);
 	n->pod_dirfd = -1;
 }
@@ -526,7 +550,7 @@ static void drain(struct procnotify *n)
 	struct datagram d;
 
 	for (int i = 0; i < DRAIN_MAX && receive(n->fd, &d); i++)
-		;
+		close_fds(&d);
 }
 
 void procnotify_run(struct procnotify *n, pid_t pid, const char *token)

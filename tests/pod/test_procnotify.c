@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../unit/tmpdir.h"
+#include "compat.h"
 #include "procnotify.h"
 #include "proctree.h"
 
@@ -257,6 +258,31 @@ static void reap(pid_t pid)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pid %d: status %d",
 	          pid, st);
+}
+
+static void on_exit_fd(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(bool *)arg = true;
+}
+
+/* Reap pid, the loop running meanwhile: it may wait for the pod. */
+static void run_until_exit(pid_t pid)
+{
+	int pidfd = compat_pidfd_open(pid);
+	bool gone = false;
+	struct event *ev;
+
+	cr_assert_geq(pidfd, 0);
+	ev = event_new(base, pidfd, EV_READ, on_exit_fd, &gone);
+	cr_assert_not_null(ev);
+	cr_assert_eq(event_add(ev, NULL), 0);
+	while (!gone)
+		cr_assert_geq(event_base_loop(base, EVLOOP_ONCE), 0);
+	event_free(ev);
+	close(pidfd);
+	reap(pid);
 }
 
 /* ---- senders -------------------------------------------------------- */
@@ -521,6 +547,40 @@ Test(procnotify, a_child_of_the_run_is_heard)
 	nothing_left();
 }
 
+/* The real client, when installed (not required): it waits for its
+ * BARRIER=1 datagram's descriptor to be closed, so it is still there
+ * when its sender is checked. */
+Test(procnotify, systemd_notify_run_from_a_shell_is_heard)
+{
+	char sock[160];
+	char *argv[] = {"sh", "-c",
+	                "systemd-notify --ready --status='from sh' || exit 1",
+	                NULL};
+	char *envp[] = {sock, "PATH=/usr/bin:/bin", NULL};
+	pid_t run;
+
+	if (access("/usr/bin/systemd-notify", X_OK) != 0 &&
+	    access("/bin/systemd-notify", X_OK) != 0)
+		cr_skip_test("systemd-notify is not installed");
+	n = open_notify("web");
+	snprintf(sock, sizeof sock, "NOTIFY_SOCKET=%s", procnotify_path(n));
+	run = fork();
+	cr_assert_geq(run, 0);
+	if (run == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	procnotify_run(n, run, NULL);
+	run_until_hooks(2);
+	run_until_exit(run); /* its barrier is closed by the loop */
+	cr_assert_str_eq(hooklog, "ready|status:from sh|");
+	cr_assert_eq(procnotify_dropped(n), 0, "its BARRIER=1 was dropped");
+	nothing_left();
+}
+
 /* ---- MAINPID -------------------------------------------------------- */
 
 Test(procnotify, mainpid_naming_a_stranger_or_no_pid_is_ignored)
@@ -724,6 +784,31 @@ Test(procnotify, freeing_from_a_hook_ends_the_datagram)
 	nothing_left();
 }
 
+static void end_run_in_hook(void *arg)
+{
+	(void)arg;
+	note("ready");
+	procnotify_run(n, 0, NULL);
+}
+
+/* The run ends from a hook (the supervisor saw it fail): what followed
+ * in its datagram, and what it queued, is not heard. */
+Test(procnotify, ending_the_run_from_a_hook_ends_its_datagram)
+{
+	const char *texts[] = {"READY=1\nWATCHDOG=1", "STOPPING=1", NULL};
+	pid_t run;
+
+	hooks.ready = end_run_in_hook;
+	n = open_notify("web");
+	run = fork_sender(texts);
+	procnotify_run(n, run, NULL);
+	run_until_hooks(1);
+	reap(run);
+	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	cr_assert_str_eq(hooklog, "ready|");
+	nothing_left();
+}
+
 /* ---- a flood -------------------------------------------------------- */
 
 static int ticker[2];
@@ -896,5 +981,26 @@ Test(procnotify, a_path_too_long_for_sun_path_is_refused_by_name)
 	assert_refused(pod_dir, "web", "too long");
 	assert_refused(pod_dir, "web", pod_dir);
 	cr_assert_eq(fstatat(dir.fd, "notify", &st, AT_SYMLINK_NOFOLLOW), -1);
+	nothing_left();
+}
+
+/* As every dir the project makes (DESIGN.md): one merely readable by
+ * others is tightened, one writable by others refused. */
+Test(procnotify, an_open_notify_dir_is_tightened_and_a_writable_one_refused)
+{
+	struct stat st;
+
+	cr_assert_eq(mkdirat(dir.fd, "notify", 0755), 0);
+	n = open_notify("web");
+	cr_assert_eq(fstatat(dir.fd, "notify", &st, AT_SYMLINK_NOFOLLOW), 0);
+	cr_assert_eq(st.st_mode & 07777, 0700, "dir mode %o", st.st_mode);
+	procnotify_free(n);
+	n = NULL;
+
+	cr_assert_eq(mkdirat(dir.fd, "notify", 0777), 0);
+	assert_refused(dir.path, "web", "writable by group or others");
+	cr_assert_eq(fstatat(dir.fd, "notify", &st, AT_SYMLINK_NOFOLLOW), 0);
+	cr_assert_eq(st.st_mode & 07777, 0777, "someone's dir was changed");
+	cr_assert_eq(unlinkat(dir.fd, "notify", AT_REMOVEDIR), 0);
 	nothing_left();
 }
