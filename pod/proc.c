@@ -186,8 +186,8 @@ static int put_listen(const struct proc *p, struct envlist *e)
 
 /* The pod's environment (unless env_clear), the spec's (expanded), the
  * process's ports, then the pod's own variables, each over the last.
- * A run (run true) also gets the notify and listen variables; a probe
- * command does not (it is not the process). */
+ * A run (run true) also gets its token and the notify and listen
+ * variables; a probe command does not (it is not the process). */
 static int build_env(const struct proc *p, const struct proc_env *env,
                      const struct placeholder_env *ph, bool run,
                      struct envlist *e, struct insomnia_error *err)
@@ -213,10 +213,12 @@ static int build_env(const struct proc *p, const struct proc_env *env,
 			goto oom;
 	if (envlist_putf(e, "INSOMNIA_POD_NAME", env->pod_name) < 0 ||
 	    envlist_putf(e, "INSOMNIA_POD_DIR", env->pod_dir) < 0 ||
-	    envlist_putf(e, "INSOMNIA_PROCESS", s->name) < 0 ||
-	    envlist_putf(e, PROCTREE_TOKEN_VAR, p->token) < 0)
+	    envlist_putf(e, "INSOMNIA_PROCESS", s->name) < 0)
 		goto oom;
-	if (run && (put_notify(p, e) < 0 || put_listen(p, e) < 0))
+	/* The token marks what the run started (killed with it); a probe's
+	 * command is the pod's, reaped by the probes. */
+	if (run && (envlist_putf(e, PROCTREE_TOKEN_VAR, p->token) < 0 ||
+	            put_notify(p, e) < 0 || put_listen(p, e) < 0))
 		goto oom;
 	return 0;
 oom:

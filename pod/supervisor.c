@@ -657,6 +657,8 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 static void rearm(struct supervisor *s, struct proc *p)
 {
 	p->restarts = 0;
+	/* Asked to run afresh: a failing run's end is no failure then. */
+	p->failing[0] = '\0';
 	switch (p->state) {
 	case PROC_BACKOFF:
 		disarm_timer(p);
@@ -705,11 +707,12 @@ void sup_restart_one(struct supervisor *s, struct proc *p)
 {
 	sup_mark_up(s, p, false);
 	p->restarts = 0;
+	p->failing[0] = '\0'; /* its end is the restart's, not a failure */
 	if (p->draining)
 		p->state = PROC_STOPPING; /* ended: start it afresh */
 	else if (proc_state_up(p->state) || p->state == PROC_STARTING)
-		begin_stop(s, p,
-		           NULL); /* reaped while wanted up: started again */
+		/* Reaped while wanted up: started again. */
+		begin_stop(s, p, NULL);
 	else if (p->state != PROC_STOPPING)
 		rearm(s, p);
 }

@@ -917,6 +917,33 @@ Test(ports, distinct_free_loopback_ports)
 	}
 }
 
+Test(ports, listen_ports_are_bound_and_listening_the_others_not_held)
+{
+	int ports[3], fds[3], on = 0, reuse = 0;
+	bool listen[3] = {false, true, false};
+	struct sockaddr_in a;
+	socklen_t len = sizeof a, olen = sizeof on;
+	struct insomnia_error err;
+
+	cr_assert(ports_alloc(ports, listen, fds, 3, &err) == 0, "%s",
+	          err.message);
+	cr_expect_eq(fds[0], -1);
+	cr_expect_eq(fds[2], -1);
+	cr_assert(fds[1] >= 0);
+	cr_assert(getsockname(fds[1], (struct sockaddr *)&a, &len) == 0);
+	cr_expect_eq(ntohs(a.sin_port), ports[1]);
+	cr_expect_eq(ntohl(a.sin_addr.s_addr), INADDR_LOOPBACK);
+	cr_assert(getsockopt(fds[1], SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) ==
+	          0);
+	cr_expect(on, "not listening");
+	olen = sizeof reuse;
+	cr_assert(getsockopt(fds[1], SOL_SOCKET, SO_REUSEADDR, &reuse, &olen) ==
+	          0);
+	cr_expect(reuse);
+	cr_expect(fcntl(fds[1], F_GETFD) & FD_CLOEXEC);
+	close(fds[1]);
+}
+
 Test(backoff, policies)
 {
 	cr_expect(!backoff_wants_restart(RESTART_NO, 3));
@@ -1319,8 +1346,8 @@ static int count_timer(const struct event_base *b, const struct event *ev,
 {
 	size_t *n = arg;
 
-	if (ev != deadline && (event_get_events(ev) & EV_TIMEOUT) &&
-	    event_pending(ev, EV_TIMEOUT, NULL))
+	/* A pure timer has no event flags: pending says it is armed. */
+	if (ev != deadline && event_pending(ev, EV_TIMEOUT, NULL))
 		(*n)++;
 	return 0;
 }
@@ -1331,19 +1358,6 @@ static size_t pending_timers(void)
 
 	event_base_foreach_event(base, count_timer, &n);
 	return n;
-}
-
-Test(supervisor, a_ready_pod_without_polled_probes_arms_no_timer)
-{
-	ready_fd(add("a", "echo >&3; exec sleep 1000"), 3, 30000);
-	probe(&add("b", "echo up; exec sleep 1000")->ready, PROBE_LOG)
-	    ->pattern = strdup("up");
-	start();
-	run_until(&got_ready);
-	run_pending();
-	cr_expect_eq(pending_timers(), 0, "a timer would wake the pod");
-	stop_and_wait();
-	end_test();
 }
 
 Test(supervisor, exec_readiness_polls_until_the_command_succeeds)
@@ -1573,17 +1587,57 @@ Test(supervisor, mainpid_is_followed_when_the_wrapper_exits)
 Test(supervisor, a_missed_watchdog_restarts_the_process)
 {
 	struct proc_spec *p =
-	    add_notify("db", "n 'READY=1|WATCHDOG=1'; exec sleep 1000");
+	    add_notify("db", "n \"STATUS=$WATCHDOG_USEC|READY=1|WATCHDOG=1\"; "
+	                     "exec sleep 1000");
+	json_t *one;
 
 	probe(&p->alive, PROBE_WATCHDOG)->interval_ms = 300;
 	p->alive.failures = 1;
 	p->restart.policy = RESTART_ON_FAILURE;
 	start();
 	run_until(&got_ready);
+	/* It was told its deadline (WATCHDOG_USEC) and said it back. */
+	one = ps_one("db");
+	cr_expect_str_eq(json_string_value(json_object_get(one, "status")),
+	                 "300000");
+	json_decref(one);
 	long i = run_until_from(0, "db", "backoff", NULL);
 	cr_expect_str_eq(recs[i].reason,
 	                 "watchdog: no WATCHDOG=1 within 300ms");
 	run_until_from((size_t)i, "db", "running", NULL);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_ready_pod_without_polled_probes_arms_no_timer)
+{
+	ready_fd(add("a", "echo >&3; exec sleep 1000"), 3, 30000);
+	probe(&add("b", "echo up; exec sleep 1000")->ready, PROBE_LOG)
+	    ->pattern = strdup("up");
+	add_notify("c", "n 'READY=1'; exec sleep 1000");
+	start();
+	run_until(&got_ready);
+	run_pending();
+	cr_expect_eq(pending_timers(), 0, "a timer would wake the pod");
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, http_readiness_against_python_http_server)
+{
+	struct proc_spec *p = add(
+	    "web", "cd \"$INSOMNIA_POD_DIR\" && exec python3 -m http.server "
+	           "--bind 127.0.0.1 \"$PORT_HTTP\" 2>&1");
+
+	free(p->ports);
+	p->ports = strv("http", NULL, NULL);
+	p->nports = 1;
+	probe(&p->ready, PROBE_HTTP)->target =
+	    strdup("http://127.0.0.1:${port.http}/");
+	p->ready.interval_ms = 50;
+	start();
+	run_until(&got_ready);
+	cr_expect(find("web", "ready") > find("web", "running"));
 	stop_and_wait();
 	end_test();
 }
