@@ -1360,12 +1360,28 @@ Test(ready, a_missed_watchdog_restarts_the_process)
 /* ---- socket activation ------------------------------------------------------
  */
 
+/* Binding 127.0.0.1:port fails: someone (the pod) holds it. */
+static void assert_port_held(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons((uint16_t)port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), -1,
+	             "port %d was free for anyone", port);
+	cr_assert_eq(errno, EADDRINUSE, "%s", strerror(errno));
+	close(fd);
+}
+
 static void start_proc(void *arg)
 {
 	json_decref(call(arg, "start", "{\"names\":[\"echo\"]}"));
 }
 
-Test(ready, a_listen_port_is_served_before_the_process_accepts)
+Test(ready, a_listen_port_is_served_before_the_process_and_between_runs)
 {
 	struct insomnia_spawn_result res;
 	char sockact[512], go[512], procs[2048];
@@ -1393,6 +1409,16 @@ Test(ready, a_listen_port_is_served_before_the_process_accepts)
 	cr_assert_eq(write(go_fd, "go\n", 3), 3);
 	answer = read_all(early);
 	cr_assert_str_eq(answer, "fds=1 names=http pid=ok\n");
+	answer = read_all(late);
+	cr_assert_str_eq(answer, "fds=1 names=http pid=ok\n");
+
+	/* stopped, the process is gone but the port is not: nobody else
+	 * can bind it, and a connection waits for the next run */
+	json_decref(call("sockact", "stop", "{\"names\":[\"echo\"]}"));
+	assert_port_held(port);
+	late = tcp_connect(port);
+	start_proc("sockact");
+	cr_assert_eq(write(go_fd, "go\n", 3), 3);
 	answer = read_all(late);
 	cr_assert_str_eq(answer, "fds=1 names=http pid=ok\n");
 	close(go_fd);
