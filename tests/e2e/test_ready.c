@@ -1,19 +1,22 @@
 /* test_ready.c: readiness and liveness with the real pod and real
  * programs (issue 11; docs/manifest.md, "Readiness and liveness"): redis
- * speaking sd_notify, a stranger's READY=1 dropped, MAINPID, the s6
- * readiness fd and its EOF, a log line, tcp, http (and a 500 that never
- * becomes ready), exec, a readiness timeout through podctl, a liveness
- * failure and a missed watchdog restarting the process, and socket
- * activation.
+ * speaking sd_notify, a stranger's READY=1 dropped, MAINPID, RELOADING=1
+ * and STOPPING=1, the s6 readiness fd and its EOF, a dependent on ready,
+ * a log line, tcp, http (and a 500 that never becomes ready), exec, a
+ * readiness timeout through podctl, a liveness failure and a missed
+ * watchdog restarting the process, and socket activation (the port
+ * served before the process accepts, and held between its runs).
  *
  * Every wait is on an event: the spawn's callbacks, a FIFO the process
  * writes ("up") or reads ("go") at the point the test controls, the pod's
  * event stream, a reply.  The one wall-clock figure is the hold of a
  * gated start (gate_spawn): after the process said "up", the test keeps
  * it from signalling readiness for a while and checks the pod did not
- * become ready meanwhile; a pod that ignores readiness would be ready one
- * settle (200 ms) after the process runs.  The hold can only make a
- * broken pod pass on a very slow machine, never a correct one fail.
+ * become ready meanwhile; a pod that ignores readiness would be ready as
+ * soon as the process runs (a loop turn, or the old settle of 200 ms).
+ * The hold can only make a broken pod pass on a very slow machine, never
+ * a correct one fail.  The readiness timeouts of the failing cases leave
+ * python room to start on a busy machine.
  *
  * The pod's own READY=1/STOPPING=1 under a NOTIFY_SOCKET of its
  * supervisor is tests/pod/test_pod_notify.c; idle shutdown is
