@@ -951,6 +951,49 @@ Test(ready, a_strangers_ready_datagram_is_dropped)
 	assert_failed_start_left_nothing("stranger");
 }
 
+/* ---- notify: a descendant, with systemd-notify ------------------------- */
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char dir[4096], file[4200];
+
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+		snprintf(dir, sizeof dir, "%.*s", (int)len, path);
+		snprintf(file, sizeof file, "%s/%s", dir[0] ? dir : ".", prog);
+		if (access(file, X_OK) == 0)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+Test(ready, systemd_notify_from_a_child_of_the_process_is_heard)
+{
+	struct insomnia_spawn_result res;
+	json_t *ps, *p;
+
+	/* not among .ci/install-deps' packages: present with systemd */
+	if (!on_path("systemd-notify"))
+		cr_skip_test("systemd-notify is not installed");
+	/* a child of the shell, not the run's pid; it waits (its barrier)
+	 * until the pod has handled its datagram, so it is alive when
+	 * checked */
+	spawn_ok("sdnotify",
+	         "[process.unit]\n"
+	         "shell = \"systemd-notify --ready --status='from a child'; "
+	         "exec sleep 100000\"\n"
+	         "ready = { notify = true, timeout = \"20s\" }\n",
+	         &res);
+	p = ps_of("sdnotify", "unit", &ps);
+	cr_assert_str_eq(str_of(p, "state"), "ready");
+	cr_assert_not_null(str_of(p, "status"));
+	cr_assert_str_eq(str_of(p, "status"), "from a child");
+	json_decref(ps);
+	shutdown_pod("sdnotify", res.pid);
+}
+
 /* ---- notify: MAINPID ---------------------------------------------------- */
 
 static void kill_pid(void *arg)
