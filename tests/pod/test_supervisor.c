@@ -1641,3 +1641,24 @@ Test(supervisor, http_readiness_against_python_http_server)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, not_ready_in_time_after_the_pod_is_ready_restarts_by_policy)
+{
+	/* Started after the pod is ready: its failed readiness is a failed
+	 * run for its policy, not a failed start. */
+	struct proc_spec *p = add("late", "exec sleep 1000");
+
+	ready_fd(p, 3, 200);
+	p->autostart = false;
+	p->restart.policy = RESTART_ON_FAILURE;
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "late");
+	long i = run_until_from(0, "late", "backoff", NULL);
+	cr_expect_str_eq(recs[i].reason, "not ready within 200ms");
+	cr_expect(find("late", "stopping") < i);
+	cr_expect(!got_failed);
+	run_until_from((size_t)i, "late", "running", NULL);
+	stop_and_wait();
+	end_test();
+}
