@@ -121,6 +121,7 @@ struct proc {
 	struct event *watchdog;    /* WATCHDOG=1 expected before it fires */
 	struct probe *probe;       /* the try in flight, or NULL */
 	struct timespec try_mono;  /* when it began */
+	char try_what[256];        /* its target or command, expanded */
 	int alive_failures;        /* consecutive */
 	char *status;              /* last STATUS=, or NULL */
 	bool stop_told;            /* STOPPING=1: shown stopping */

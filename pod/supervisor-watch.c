@@ -109,7 +109,6 @@ static void alive_failed(struct supervisor *s, struct proc *p,
                          const struct probe_conf *c, const char *why)
 {
 	char reason[sizeof p->failing];
-	const char *what = c->kind == PROBE_EXEC ? c->argv[0] : c->target;
 
 	p->alive_failures++;
 	if (p->alive_failures < c->failures) {
@@ -117,7 +116,7 @@ static void alive_failed(struct supervisor *s, struct proc *p,
 		return;
 	}
 	snprintf(reason, sizeof reason, "liveness: %s %s: %s (%d failure%s)",
-	         kind_name(c->kind), what, why, p->alive_failures,
+	         kind_name(c->kind), p->try_what, why, p->alive_failures,
 	         p->alive_failures == 1 ? "" : "s");
 	sup_fail_run(s, p, reason);
 }
@@ -174,7 +173,12 @@ static void try_begin(struct supervisor *s, struct proc *p)
 	if (!c || p->probe)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &p->try_mono);
+	snprintf(p->try_what, sizeof p->try_what, "%s",
+	         c->kind == PROBE_EXEC ? c->argv[0] : c->target);
 	if (sup_probe_cmd(s, p, c, &cmd, &err) == 0) {
+		/* As tried: "127.0.0.1:8080", not "${port.http}". */
+		snprintf(p->try_what, sizeof p->try_what, "%s",
+		         cmd.target ? cmd.target : cmd.argv[0]);
 		p->probe = probe_start(s->probes, c->kind, cmd.target, cmd.argv,
 		                       cmd.envp, cmd.cwd, try_limit(p, c),
 		                       on_try_done, p, &err);
@@ -246,9 +250,13 @@ static void on_ready_limit(evutil_socket_t fd, short what, void *arg)
 	char reason[sizeof p->failing], d[32];
 
 	format_ms(p->spec->ready.timeout_ms, d, sizeof d);
-	if (p->reason[0]) /* the last try's failure, for the log */
-		proclog_note(p->log, p->reason);
-	snprintf(reason, sizeof reason, "not ready within %s", d);
+	/* A polled kind says what its last try saw ("HTTP 500"). */
+	if (polled(p->spec->ready.kind) && p->reason[0])
+		snprintf(reason, sizeof reason,
+		         "not ready within %s (last try: %.*s)", d,
+		         (int)(sizeof reason / 2), p->reason);
+	else
+		snprintf(reason, sizeof reason, "not ready within %s", d);
 	sup_fail_run(p->owner, p, reason);
 }
 

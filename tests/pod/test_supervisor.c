@@ -1662,3 +1662,55 @@ Test(supervisor, not_ready_in_time_after_the_pod_is_ready_restarts_by_policy)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, a_polled_readiness_timeout_says_what_the_last_try_saw)
+{
+	struct proc_spec *p = add("web", "exec sleep 1000");
+
+	exec_probe(&p->ready, "sh", "-c", "exit 7");
+	p->ready.interval_ms = 50;
+	p->ready.timeout_ms = 300;
+	start();
+	run_until(&got_stopped);
+	cr_assert(got_failed);
+	cr_expect(strstr(failed_why.message, "not ready within 300ms (last "
+	                                     "try: "),
+	          "%s", failed_why.message);
+	cr_expect(strstr(failed_why.message, "7"), "%s", failed_why.message);
+	end_test();
+}
+
+Test(supervisor, a_liveness_reason_names_the_target_as_tried)
+{
+	struct proc_spec *p = add("web", "exec sleep 1000");
+	char want[128];
+	json_t *one;
+	long i;
+
+	free(p->ports);
+	p->ports = strv("http", NULL, NULL);
+	p->nports = 1;
+	/* Nobody listens there: every try fails. */
+	probe(&p->alive, PROBE_TCP)->target = strdup("127.0.0.1:${port.http}");
+	p->alive.interval_ms = 50;
+	p->alive.timeout_ms = 50;
+	p->alive.failures = 2;
+	/* Started once the pod is ready: its failure is no failed start. */
+	p->autostart = false;
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "web");
+	run_until_event("web", "ready");
+	one = ps_one("web");
+	snprintf(want, sizeof want, "liveness: tcp 127.0.0.1:%lld: ",
+	         (long long)json_integer_value(
+	             json_object_get(json_object_get(one, "ports"), "http")));
+	json_decref(one);
+	/* Policy no: the failed run leaves it exited, the reason kept. */
+	i = run_until_from(0, "web", "exited", NULL);
+	cr_expect(strstr(recs[i].reason, want), "%s (want %s)", recs[i].reason,
+	          want);
+	cr_expect(strstr(recs[i].reason, "(2 failures)"), "%s", recs[i].reason);
+	stop_and_wait();
+	end_test();
+}
