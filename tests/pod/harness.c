@@ -195,7 +195,7 @@ static bool find_ready(struct th_pod *p)
 	return false;
 }
 
-bool th_start(struct th_pod *p, const char *cwd, const char *const *args)
+void th_launch(struct th_pod *p, const char *cwd, const char *const *args)
 {
 	int fds[2];
 
@@ -210,10 +210,31 @@ bool th_start(struct th_pod *p, const char *cwd, const char *const *args)
 	remember(p->pid);
 	close(fds[1]);
 	p->errfd = fds[0];
+}
+
+bool th_read_until_ready(struct th_pod *p)
+{
 	while (!(p->ready = find_ready(p)))
 		if (read_err(p) == 0)
 			break;
 	return p->ready;
+}
+
+bool th_ready_written(struct th_pod *p)
+{
+	struct pollfd pfd = {p->errfd, POLLIN, 0};
+
+	while (!(p->ready = find_ready(p)) && poll(&pfd, 1, 0) == 1 &&
+	       !(pfd.revents & POLLHUP && !(pfd.revents & POLLIN)))
+		if (read_err(p) == 0)
+			break;
+	return p->ready;
+}
+
+bool th_start(struct th_pod *p, const char *cwd, const char *const *args)
+{
+	th_launch(p, cwd, args);
+	return th_read_until_ready(p);
 }
 
 void th_start_named(struct th_pod *p, const char *name)

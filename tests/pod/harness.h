@@ -42,6 +42,15 @@ void th_teardown(void);
  * Returns p->ready. */
 bool th_start(struct th_pod *p, const char *cwd, const char *const *args);
 
+/* th_start in two steps: start the pod, then read its stderr until the
+ * ready line or its exit (returns p->ready). */
+void th_launch(struct th_pod *p, const char *cwd, const char *const *args);
+bool th_read_until_ready(struct th_pod *p);
+
+/* Has the pod written its ready line by now?  Reads only what its stderr
+ * already holds, never waits. */
+bool th_ready_written(struct th_pod *p);
+
 /* Start with just --overlay naming the pod; asserts it became ready. */
 void th_start_named(struct th_pod *p, const char *name);
 
