@@ -856,10 +856,29 @@ static int check_http(struct loader *l, const struct toml_value *v,
 	return 0;
 }
 
+/* "${port.NAME}" at the end of s names one of p's listen ports?  The
+ * pod holds that socket: the kernel completes any connect to it from
+ * the backlog, whether the process works or not. */
+static bool on_listen_port(const struct proc_spec *p, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	size_t len;
+
+	if (!colon || strncmp(colon + 1, "${port.", 7))
+		return false;
+	len = strlen(colon + 8);
+	for (size_t i = 0; i < p->nports; i++)
+		if (p->listen[i] && len == strlen(p->ports[i]) + 1 &&
+		    !strncmp(colon + 8, p->ports[i], len - 1))
+			return true;
+	return false;
+}
+
 /* tcp = "host:port" or http = "http://...": the target, placeholders
  * kept (checked with the other strings, check_placeholders). */
-static int load_target(struct loader *l, struct probe_conf *c,
-                       const struct toml_value *v, const char *path)
+static int load_target(struct loader *l, const struct proc_spec *p,
+                       struct probe_conf *c, const struct toml_value *v,
+                       const char *path)
 {
 	const char *s = text_of(l, v, path);
 
@@ -867,6 +886,12 @@ static int load_target(struct loader *l, struct probe_conf *c,
 		return -1;
 	if ((c->kind == PROBE_TCP ? check_tcp : check_http)(l, v, path, s) < 0)
 		return -1;
+	if (c->kind == PROBE_TCP && on_listen_port(p, s))
+		return fail(l, v,
+		            "%s: a tcp check of a listen port always "
+		            "connects (the pod holds the socket, the kernel "
+		            "queues the connection): use http, exec or notify",
+		            path);
 	if (!(c->target = strdup(s)))
 		return oom(l);
 	return 0;
@@ -909,7 +934,7 @@ static int load_kind(struct loader *l, const struct proc_spec *p,
 		return load_log(l, c, v, path);
 	case PROBE_TCP:
 	case PROBE_HTTP:
-		return load_target(l, c, v, path);
+		return load_target(l, p, c, v, path);
 	case PROBE_EXEC:
 		return load_exec(l, c, v, path);
 	case PROBE_WATCHDOG:

@@ -727,7 +727,7 @@ Test(manifest, alive_watchdog_fails_at_the_first_missed_deadline)
 Test(manifest, ready_and_alive_together)
 {
 	const struct proc_spec *p =
-	    one("ports = [{ name = \"http\", listen = true }]\n"
+	    one("ports = [\"http\"]\n"
 	        "ready = { notify = true }\n"
 	        "alive = { tcp = \"127.0.0.1:${port.http}\", failures = 5 }\n");
 
@@ -841,6 +841,21 @@ Test(manifest, fd_outside_3_to_255)
 	             "overlay:5:16: process.db.ready.fd: expected an integer "
 	             "from 3 to 255 (0, 1 and 2 are stdin, stdout and "
 	             "stderr)");
+}
+
+/* The pod holds a listen port's socket: a connect to it always
+ * succeeds (the backlog), so a tcp check there would prove nothing. */
+Test(manifest, tcp_check_of_a_listen_port)
+{
+	proc_refused("ports = [\"admin\", { name = \"http\", listen = true }]\n"
+	             "alive = { tcp = \"127.0.0.1:${port.http}\" }\n",
+	             "overlay:6:17: process.db.alive.tcp: a tcp check of a "
+	             "listen port always connects (the pod holds the "
+	             "socket, the kernel queues the connection): use http, "
+	             "exec or notify");
+	ok(POD PROC "ports = [\"admin\", { name = \"http\", listen = true }]\n"
+	            "alive = { tcp = \"127.0.0.1:${port.admin}\" }\n"
+	            "ready = { http = \"http://127.0.0.1:${port.http}/\" }\n");
 }
 
 Test(manifest, fd_on_a_listen_socket)
@@ -1037,7 +1052,8 @@ Test(manifest, probes_ports_and_idle_timeout_survive_the_recorded_config)
 	   "idle_timeout = \"15m\"\n" PROC
 	   "ports = [{ name = \"http\", listen = true }]\n"
 	   "ready = { notify = true, timeout = \"10s\" }\n"
-	   "alive = { tcp = \"127.0.0.1:${port.http}\", failures = 5 }\n"
+	   "alive = { http = \"http://127.0.0.1:${port.http}/\", failures = 5 "
+	   "}\n"
 	   "[process.web]\ncommand = [\"y\"]\n"
 	   "ports = [\"admin\", { name = \"rpc\", listen = true }]\n"
 	   "ready = { exec = [\"test\", \"-e\", \"f\"], interval = \"2s\" }\n"
@@ -1061,7 +1077,7 @@ Test(manifest, probes_ports_and_idle_timeout_survive_the_recorded_config)
 	cr_assert(m.procs[0].listen[0]);
 	cr_assert_eq(m.procs[0].ready.kind, PROBE_NOTIFY);
 	cr_assert_eq(m.procs[0].ready.timeout_ms, 10000);
-	cr_assert_eq(m.procs[0].alive.kind, PROBE_TCP);
+	cr_assert_eq(m.procs[0].alive.kind, PROBE_HTTP);
 	cr_assert_eq(m.procs[0].alive.failures, 5);
 	cr_assert_eq(m.procs[1].nports, 2);
 	cr_assert_not(m.procs[1].listen[0]);
