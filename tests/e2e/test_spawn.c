@@ -134,9 +134,10 @@ Test(spawn, early_exit_reports_status_and_tail_at_once, .timeout = 5)
 	cr_assert(strstr(err.message, "exit 2"), "%s", err.message);
 	cr_assert(strstr(err.message, "config:_line_3:_expected_="), "%s",
 	          err.message);
-	/* the tail is the last 8 lines: progress 3..9, then the message */
-	cr_assert(strstr(err.detail, "progress line 3 of 9"), "%s", err.detail);
-	cr_assert_null(strstr(err.detail, "progress line 2 of 9"));
+	/* the tail is the last 10 lines (LOGTAIL_KEEP): the pid line and
+	 * progress 1..9 are 10, the message makes 11 */
+	cr_assert(strstr(err.detail, "progress line 1 of 9"), "%s", err.detail);
+	cr_assert_null(strstr(err.detail, "mock-pod: pid"), "%s", err.detail);
 	cr_assert(strstr(err.detail, "config:_line_3"), "%s", err.detail);
 	e2e_assert_dir_holds("web", failed_dir);
 }
