@@ -758,6 +758,20 @@ static int load_fd(struct loader *l, const struct proc_spec *p,
 }
 
 /* An ERE that regcomp takes, as the pod will compile it for each run. */
+/* A back-reference (\\1 to \\9): not POSIX ERE, but glibc takes it, and
+ * matching one is exponential in the line (a line could freeze the
+ * pod's loop).  Refused anywhere, even in a bracket, to keep it simple. */
+static bool has_backref(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\\' && s[1]) {
+			if (s[1] >= '1' && s[1] <= '9')
+				return true;
+			s++;
+		}
+	return false;
+}
+
 static int load_log(struct loader *l, struct probe_conf *c,
                     const struct toml_value *v, const char *path)
 {
@@ -776,6 +790,11 @@ static int load_log(struct loader *l, struct probe_conf *c,
 		return fail(l, v, "%s: bad regex \"%s\": %s", path, s, why);
 	}
 	regfree(&re);
+	if (has_backref(s))
+		return fail(l, v,
+		            "%s: back-references (\\1 ... \\9) are not "
+		            "allowed: matching them can take exponential time",
+		            path);
 	if (!(c->pattern = strdup(s)))
 		return oom(l);
 	return 0;

@@ -883,6 +883,16 @@ Test(manifest, a_regex_regcomp_refuses_with_its_reason)
 	             "matches every line)");
 }
 
+/* glibc takes them, and "^(a|a)*(a*)*\2\2x$" on 200 a's froze the pod */
+Test(manifest, a_regex_with_a_back_reference_is_refused)
+{
+	proc_refused("ready = { log = '^(a|a)*(a*)*\\2\\2x$' }\n",
+	             "overlay:5:17: process.db.ready.log: back-references "
+	             "(\\1 ... \\9) are not allowed: matching them can "
+	             "take exponential time");
+	ok(POD PROC "ready = { log = 'port \\$?[0-9]+ \\\\1' }\n");
+}
+
 Test(manifest, interval_only_for_polled_kinds)
 {
 	proc_refused("ready = { notify = true, interval = \"1s\" }\n",
