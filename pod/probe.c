@@ -83,6 +83,8 @@ struct probes *probes_new(struct event_base *base)
 	return ps;
 }
 
+/* An answer's status line and headers, at most (a try reads no more). */
+#define HTTP_HEADERS_MAX 16384
 /* ---- the probe's life ---- */
 
 static void link_probe(struct probes *ps, struct probe *p)
@@ -543,6 +545,10 @@ static int start_http(struct probe *p, const char *url,
 	if (!p->conn)
 		goto oom;
 	evhttp_connection_set_family(p->conn, t.addr.family);
+	/* the status line and headers are all a try reads: a server sending
+	 * endless headers must not grow the pod (the body is never read) */
+	evhttp_connection_set_max_headers_size(p->conn, HTTP_HEADERS_MAX);
+	evhttp_connection_set_max_body_size(p->conn, HTTP_HEADERS_MAX);
 	/* its own default (45 s to connect) must not cut a longer limit */
 	evhttp_connection_set_timeout_tv(p->conn, &limit);
 	if (send_request(p, &t) < 0)
