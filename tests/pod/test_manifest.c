@@ -75,6 +75,8 @@ static int load(const char *project, const char *overlay)
 
 static void ok(const char *overlay)
 {
+	manifest_free(&m); /* a refused load before it kept its tree */
+	podconfig_free(&cfg);
 	cr_assert_eq(load(NULL, overlay), 0, "refused: %s", err.message);
 }
 
