@@ -536,18 +536,13 @@ size_t proc_kill_marked(struct proc *p)
 	return n + m;
 }
 
-size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
+/* The run is over (its status recorded): close the pidfd, remove the
+ * record, kill what it left. */
+static size_t run_gone(struct proc *p, int pod_dirfd, bool strays)
 {
 	pid_t pgid = p->pgid;
 
 	p->has_exit = true;
-	if (WIFSIGNALED(status)) {
-		p->exit_code = -1;
-		p->exit_signal = WTERMSIG(status);
-	} else {
-		p->exit_code = WEXITSTATUS(status);
-		p->exit_signal = 0;
-	}
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	p->pidfd = -1;
@@ -558,6 +553,25 @@ size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
 	return strays ? kill_leftovers(p, pgid) : 0;
+}
+
+size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
+{
+	if (WIFSIGNALED(status)) {
+		p->exit_code = -1;
+		p->exit_signal = WTERMSIG(status);
+	} else {
+		p->exit_code = WEXITSTATUS(status);
+		p->exit_signal = 0;
+	}
+	return run_gone(p, pod_dirfd, strays);
+}
+
+size_t proc_lost(struct proc *p, int pod_dirfd, bool strays)
+{
+	p->exit_code = -1;
+	p->exit_signal = 0; /* neither a code nor a signal: unknown */
+	return run_gone(p, pod_dirfd, strays);
 }
 
 void proc_kill_all(struct proc *p)
@@ -588,11 +602,16 @@ const char *proc_signal_name(int sig, char *buf, size_t size)
 	return buf;
 }
 
+bool proc_exit_unknown(const struct proc *p)
+{
+	return p->exit_code < 0 && p->exit_signal == 0;
+}
+
 json_t *proc_exit_json(const struct proc *p)
 {
 	char buf[16];
 
-	if (!p->has_exit)
+	if (!p->has_exit || proc_exit_unknown(p))
 		return json_null();
 	if (p->exit_code >= 0)
 		return json_pack("{s:i}", "code", p->exit_code);
@@ -606,6 +625,8 @@ void proc_exit_text(const struct proc *p, char *buf, size_t size)
 
 	if (p->exit_code >= 0)
 		snprintf(buf, size, "exited with status %d", p->exit_code);
+	else if (proc_exit_unknown(p))
+		snprintf(buf, size, "exited, status unknown");
 	else
 		snprintf(buf, size, "killed by signal %s",
 		         proc_signal_name(p->exit_signal, sig, sizeof sig));

@@ -317,6 +317,30 @@ static bool ours(pid_t pid)
 	return false;
 }
 
+static void unwatch_main(struct proc *p)
+{
+	if (p->main_ev)
+		event_free(p->main_ev);
+	p->main_ev = NULL;
+}
+
+/* The main pid died.  Its parent may be alive and reap it: no SIGCHLD
+ * comes to the pod then, so its pidfd is what tells. */
+static void on_main_gone(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+
+	sup_main_gone(p->owner, p, p->pid);
+}
+
+static void watch_main(struct supervisor *s, struct proc *p)
+{
+	unwatch_main(p);
+	p->main_ev = event_new(s->base, p->pidfd, EV_READ, on_main_gone, p);
+	if (!p->main_ev || event_add(p->main_ev, NULL) < 0)
+		proclog_note(p->log, "cannot watch the main pid");
+}
+
 /* Watch pid instead: its reaping now ends the run, the first pid's does
  * not (it is nobody's then: an orphan of the run). */
 static void n_mainpid(void *arg, pid_t pid)
@@ -339,6 +363,7 @@ static void n_mainpid(void *arg, pid_t pid)
 		close(p->pidfd);
 	p->pidfd = fd;
 	p->pid = pid;
+	watch_main(p->owner, p);
 	snprintf(note, sizeof note, "main pid is now %d", (int)pid);
 	proclog_note(p->log, note);
 	sup_publish(p->owner, p);
@@ -475,6 +500,7 @@ void sw_quiet(struct proc *p)
 void sw_run_over(struct proc *p)
 {
 	sw_quiet(p);
+	unwatch_main(p);
 	if (p->notify)
 		procnotify_run(p->notify, 0, NULL);
 }
@@ -508,6 +534,7 @@ void sw_free(struct proc *p)
 		event_free(p->watchdog);
 	if (p->has_re)
 		regfree(&p->ready_re);
+	unwatch_main(p);
 	procnotify_free(p->notify);
 	free(p->status);
 }

@@ -1714,3 +1714,53 @@ Test(supervisor, a_liveness_reason_names_the_target_as_tried)
 	stop_and_wait();
 	end_test();
 }
+
+/* The main pid's (a MAINPID) pid from ps, in its current run. */
+static pid_t main_pid_of(const char *name)
+{
+	json_t *one = ps_one(name);
+	pid_t pid = (pid_t)json_integer_value(json_object_get(one, "pid"));
+
+	json_decref(one);
+	return pid;
+}
+
+/* Run until ps shows name's pid changed from wrapper (the MAINPID). */
+static pid_t run_until_main_pid(const char *name, pid_t wrapper)
+{
+	pid_t pid;
+
+	while ((pid = main_pid_of(name)) == wrapper && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "no MAINPID for %s", name);
+	return pid;
+}
+
+Test(supervisor, a_main_pid_reaped_by_its_living_parent_ends_the_run)
+{
+	/* The wrapper stays and reaps its child itself: no SIGCHLD for the
+	 * pod, only the pidfd tells. */
+	struct proc_spec *p =
+	    add_notify("db", "sleep 100000 & n \"MAINPID=$!|READY=1\"; "
+	                     "wait; exec sleep 100000");
+	long i;
+	pid_t main_pid;
+
+	p->restart.policy = RESTART_ON_FAILURE;
+	start();
+	run_until(&got_ready);
+	main_pid = run_until_main_pid("db", recs[find("db", "running")].pid);
+	cr_assert(kill(main_pid, SIGKILL) == 0);
+	/* It left ready: on-failure sees an unknown status as a failure. */
+	i = run_until_from(0, "db", "backoff", NULL);
+	i = run_until_from((size_t)i, "db", "running", NULL);
+	run_until_from((size_t)i, "db", "ready", NULL);
+	/* The new run's main pid is stopped by a stop, which completes. */
+	main_pid = run_until_main_pid("db", recs[i].pid);
+	act(SUPERVISOR_STOP, "db");
+	run_until(&op_done);
+	cr_expect(!op_failed, "%s", op_err.message);
+	cr_expect(kill(main_pid, 0) < 0 && errno == ESRCH);
+	stop_and_wait();
+	end_test();
+}
