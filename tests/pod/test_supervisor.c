@@ -1764,3 +1764,43 @@ Test(supervisor, a_main_pid_reaped_by_its_living_parent_ends_the_run)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, a_restart_of_a_probed_process_answers_once_it_is_ready)
+{
+	ready_fd(add("db", script("read x < %s; echo >&3; exec sleep 1000")), 3,
+	         30000);
+	start();
+	write_fifo("boot\n");
+	run_until(&got_ready);
+	act(SUPERVISOR_RESTART, "db");
+	long i = run_until_from((size_t)find("db", "ready") + 1, "db",
+	                        "running", NULL);
+	run_pending();
+	cr_expect(!op_done, "answered before the readiness newline");
+	write_fifo("again\n");
+	run_until(&op_done);
+	cr_expect(!op_failed, "%s", op_err.message);
+	cr_expect(find_from((size_t)i, "db", "ready", NULL) > i);
+	cr_expect(strstr(op_result, "\"state\":\"ready\""), "%s", op_result);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_start_whose_run_fails_readiness_fails_naming_it)
+{
+	struct proc_spec *p = add("db", "exec 3>&-; exec sleep 1000");
+
+	ready_fd(p, 3, 30000);
+	p->autostart = false;
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "db");
+	run_until(&op_done);
+	cr_assert(op_failed, "%s", op_result);
+	cr_expect_eq(op_err.kind, INSOMNIA_ERR_PROCESS_FAILED);
+	cr_expect(strstr(op_err.message, "process db exited: readiness fd "
+	                                 "closed without a newline"),
+	          "%s", op_err.message);
+	stop_and_wait();
+	end_test();
+}
