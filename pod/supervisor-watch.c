@@ -24,6 +24,8 @@
 
 /* How far up /proc's parent links a MAINPID is looked for the pod. */
 #define MAINPID_DEPTH 64
+/* One read of a readiness fd. */
+#define READY_FD_BUF 4096
 /* ps's reason while a polled readiness try failed: "not ready: HTTP 500" */
 #define NOT_READY "not ready: "
 
@@ -211,28 +213,25 @@ static void close_ready_fd(struct proc *p)
 	p->ready_fd = -1;
 }
 
-/* A newline: ready.  End of file first: it never will be. */
+/* A newline: ready.  End of file first: it never will be.  One read per
+ * call: a process writing without end does not hold the loop (the event
+ * is level-triggered: it fires again while data remains), and nothing
+ * read is kept: only whether a newline came matters. */
 static void on_ready_fd(evutil_socket_t fd, short what, void *arg)
 {
 	struct proc *p = arg;
-	char buf[256];
+	char buf[READY_FD_BUF];
 	ssize_t n;
 
-	for (;;) {
-		n = read(p->ready_fd, buf, sizeof buf);
-		if (n > 0 && memchr(buf, '\n', (size_t)n)) {
-			sup_ready(p->owner, p);
-			return;
-		}
-		if (n == 0) {
-			close_ready_fd(p);
-			sup_fail_run(p->owner, p,
-			             "readiness fd closed without a newline");
-			return;
-		}
-		if (n < 0 && errno != EINTR)
-			return; /* EAGAIN: the rest later */
+	n = read(p->ready_fd, buf, sizeof buf);
+	if (n > 0 && memchr(buf, '\n', (size_t)n)) {
+		sup_ready(p->owner, p);
+	} else if (n == 0) {
+		close_ready_fd(p);
+		sup_fail_run(p->owner, p,
+		             "readiness fd closed without a newline");
 	}
+	/* n < 0: EAGAIN or EINTR, the event comes again. */
 }
 
 static void watch_ready_fd(struct supervisor *s, struct proc *p)

@@ -1804,3 +1804,21 @@ Test(supervisor, a_start_whose_run_fails_readiness_fails_naming_it)
 	stop_and_wait();
 	end_test();
 }
+
+Test(supervisor, a_readiness_fd_flood_does_not_hold_the_loop)
+{
+	/* flood writes to its fd 3 without end and never a newline: the
+	 * others are still seen ready meanwhile. */
+	ready_fd(add("flood", "exec tr -d '\\n' < /dev/zero >&3"), 3, 30000);
+	ready_fd(add("mib", "head -c 1048576 /dev/zero >&3; echo >&3; "
+	                    "exec sleep 1000"),
+	         3, 30000);
+	probe(&add("log", "echo up; exec sleep 1000")->ready, PROBE_LOG)
+	    ->pattern = strdup("up");
+	start();
+	run_until_event("log", "ready");
+	run_until_event("mib", "ready");
+	cr_expect(!has_event("flood", "ready"));
+	stop_and_wait();
+	end_test();
+}
