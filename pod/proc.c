@@ -423,6 +423,16 @@ static void record(struct proc *p, int pod_dirfd)
 		proclog_note(p->log, err.message);
 }
 
+void proc_main_pid(struct proc *p, pid_t pid, int pidfd, int pod_dirfd)
+{
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = pidfd;
+	p->pid = pid;
+	/* The group stays the session's (the first pid's). */
+	record(p, pod_dirfd);
+}
+
 int proc_spawn(struct proc *p, const struct proc_env *env,
                const struct placeholder_port *ports, size_t nports,
                struct insomnia_error *err)

@@ -163,6 +163,11 @@ int proc_spawn(struct proc *p, const struct proc_env *env,
                const struct placeholder_port *ports, size_t nports,
                struct insomnia_error *err);
 
+/* The run's main pid is now pid (MAINPID=), followed by pidfd (taken):
+ * the record is rewritten with it (its start time; the group is kept),
+ * so a reaper after a SIGKILLed pod aims at it. */
+void proc_main_pid(struct proc *p, pid_t pid, int pidfd, int pod_dirfd);
+
 /* A polled probe's try, expanded for the current run as its argv is. */
 struct proc_probe_cmd {
 	char *target; /* tcp, http */

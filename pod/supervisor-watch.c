@@ -345,6 +345,7 @@ static void watch_main(struct supervisor *s, struct proc *p)
 static void n_mainpid(void *arg, pid_t pid)
 {
 	struct proc *p = arg;
+	struct supervisor *s = p->owner;
 	char note[96];
 	int fd;
 
@@ -358,14 +359,12 @@ static void n_mainpid(void *arg, pid_t pid)
 		proclog_note(p->log, note);
 		return;
 	}
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = fd;
-	p->pid = pid;
-	watch_main(p->owner, p);
+	unwatch_main(p); /* before its pidfd is closed */
+	proc_main_pid(p, pid, fd, s->pod_dirfd);
+	watch_main(s, p);
 	snprintf(note, sizeof note, "main pid is now %d", (int)pid);
 	proclog_note(p->log, note);
-	sup_publish(p->owner, p);
+	sup_publish(s, p);
 }
 
 static void n_stopping(void *arg)

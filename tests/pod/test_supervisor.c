@@ -25,6 +25,7 @@
 #include "manifest.h"
 #include "ports.h"
 #include "proc.h"
+#include "procrec.h"
 #include "proctree.h"
 #include "supervisor.h"
 
@@ -1819,6 +1820,32 @@ Test(supervisor, a_readiness_fd_flood_does_not_hold_the_loop)
 	run_until_event("log", "ready");
 	run_until_event("mib", "ready");
 	cr_expect(!has_event("flood", "ready"));
+	stop_and_wait();
+	end_test();
+}
+
+static int take_record(const struct procrec *r, void *arg)
+{
+	if (strcmp(r->name, "db"))
+		return 0;
+	*(struct procrec *)arg = *r;
+	return 1;
+}
+
+Test(supervisor, the_record_names_the_main_pid_after_mainpid)
+{
+	struct procrec r = {.pid = 0};
+	uint64_t start_time;
+	pid_t main_pid;
+
+	add_notify("db", "sleep 1000 & n \"MAINPID=$!|READY=1\"; wait");
+	start();
+	run_until(&got_ready);
+	main_pid = run_until_main_pid("db", recs[find("db", "running")].pid);
+	cr_assert(procrec_each(tmpfd, take_record, &r) == 1, "no record");
+	cr_expect_eq(r.pid, main_pid);
+	cr_assert(proctree_start_time(main_pid, &start_time) == 0);
+	cr_expect_eq(r.start_time, start_time);
 	stop_and_wait();
 	end_test();
 }
