@@ -423,6 +423,16 @@ static void record(struct proc *p, int pod_dirfd)
 		proclog_note(p->log, err.message);
 }
 
+void proc_main_pid(struct proc *p, pid_t pid, int pidfd, int pod_dirfd)
+{
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = pidfd;
+	p->pid = pid;
+	/* The group stays the session's (the first pid's). */
+	record(p, pod_dirfd);
+}
+
 int proc_spawn(struct proc *p, const struct proc_env *env,
                const struct placeholder_port *ports, size_t nports,
                struct insomnia_error *err)
@@ -536,18 +546,13 @@ size_t proc_kill_marked(struct proc *p)
 	return n + m;
 }
 
-size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
+/* The run is over (its status recorded): close the pidfd, remove the
+ * record, kill what it left. */
+static size_t run_gone(struct proc *p, int pod_dirfd, bool strays)
 {
 	pid_t pgid = p->pgid;
 
 	p->has_exit = true;
-	if (WIFSIGNALED(status)) {
-		p->exit_code = -1;
-		p->exit_signal = WTERMSIG(status);
-	} else {
-		p->exit_code = WEXITSTATUS(status);
-		p->exit_signal = 0;
-	}
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	p->pidfd = -1;
@@ -558,6 +563,25 @@ size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
 	p->pgid = 0;
 	procrec_remove(pod_dirfd, p->spec->name);
 	return strays ? kill_leftovers(p, pgid) : 0;
+}
+
+size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays)
+{
+	if (WIFSIGNALED(status)) {
+		p->exit_code = -1;
+		p->exit_signal = WTERMSIG(status);
+	} else {
+		p->exit_code = WEXITSTATUS(status);
+		p->exit_signal = 0;
+	}
+	return run_gone(p, pod_dirfd, strays);
+}
+
+size_t proc_lost(struct proc *p, int pod_dirfd, bool strays)
+{
+	p->exit_code = -1;
+	p->exit_signal = 0; /* neither a code nor a signal: unknown */
+	return run_gone(p, pod_dirfd, strays);
 }
 
 void proc_kill_all(struct proc *p)
@@ -588,11 +612,16 @@ const char *proc_signal_name(int sig, char *buf, size_t size)
 	return buf;
 }
 
+bool proc_exit_unknown(const struct proc *p)
+{
+	return p->exit_code < 0 && p->exit_signal == 0;
+}
+
 json_t *proc_exit_json(const struct proc *p)
 {
 	char buf[16];
 
-	if (!p->has_exit)
+	if (!p->has_exit || proc_exit_unknown(p))
 		return json_null();
 	if (p->exit_code >= 0)
 		return json_pack("{s:i}", "code", p->exit_code);
@@ -606,6 +635,8 @@ void proc_exit_text(const struct proc *p, char *buf, size_t size)
 
 	if (p->exit_code >= 0)
 		snprintf(buf, size, "exited with status %d", p->exit_code);
+	else if (proc_exit_unknown(p))
+		snprintf(buf, size, "exited, status unknown");
 	else
 		snprintf(buf, size, "killed by signal %s",
 		         proc_signal_name(p->exit_signal, sig, sizeof sig));

@@ -87,7 +87,7 @@ struct proc {
 	int restarts;  /* within the window (backoff.h) */
 	uint64_t runs; /* successful starts, ever */
 	bool has_exit; /* the last run's end, for ps and events */
-	int exit_code; /* >= 0, or -1 when killed by exit_signal */
+	int exit_code; /* >= 0, or -1: killed by exit_signal (0: unknown) */
 	int exit_signal;
 	struct timespec started_mono; /* for reset_after */
 	struct timespec started_real; /* ps "started_at" */
@@ -114,8 +114,11 @@ struct proc {
 	struct procnotify *notify; /* NULL unless proc_spec_wants_notify */
 	regex_t ready_re;          /* PROBE_LOG (has_re) */
 	bool has_re;
-	int ready_fd;              /* PROBE_FD: read end while waiting, or -1 */
-	struct event *ready_ev;    /* ready_fd readable */
+	int ready_fd;           /* PROBE_FD: read end while waiting, or -1 */
+	struct event *ready_ev; /* ready_fd readable */
+	/* pidfd readable after a MAINPID: the main pid died (its parent,
+	 * not the pod, may reap it). */
+	struct event *main_ev;
 	struct event *ready_limit; /* the readiness deadline */
 	struct event *tick;        /* the next polled try */
 	struct event *watchdog;    /* WATCHDOG=1 expected before it fires */
@@ -160,6 +163,11 @@ int proc_spawn(struct proc *p, const struct proc_env *env,
                const struct placeholder_port *ports, size_t nports,
                struct insomnia_error *err);
 
+/* The run's main pid is now pid (MAINPID=), followed by pidfd (taken):
+ * the record is rewritten with it (its start time; the group is kept),
+ * so a reaper after a SIGKILLed pod aims at it. */
+void proc_main_pid(struct proc *p, pid_t pid, int pidfd, int pod_dirfd);
+
 /* A polled probe's try, expanded for the current run as its argv is. */
 struct proc_probe_cmd {
 	char *target; /* tcp, http */
@@ -185,6 +193,14 @@ int proc_signal(struct proc *p, int sig);
  * many were signalled.  strays false says the caller knows nothing can
  * be left (supervisor.c, has_strays): the search of /proc is skipped. */
 size_t proc_reaped(struct proc *p, int status, int pod_dirfd, bool strays);
+
+/* The run's main pid (a MAINPID, not our child) died and was reaped by
+ * its own parent: the run is over as for proc_reaped, its status unknown
+ * (proc_exit_unknown; ps's exit is null, the policy sees a failure). */
+size_t proc_lost(struct proc *p, int pod_dirfd, bool strays);
+
+/* Did the last run end with an unknown status (proc_lost)? */
+bool proc_exit_unknown(const struct proc *p);
 
 /* SIGKILL again whatever still carries p's token (a zombie does not:
  * its environment is gone) or lives in the session of its last run

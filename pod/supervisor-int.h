@@ -75,6 +75,9 @@ void sup_ready(struct supervisor *s, struct proc *p);
  * restart policy, as for an exit with a failure status); why is the
  * reason told.  Nothing when the run is not up. */
 void sup_fail_run(struct supervisor *s, struct proc *p, const char *why);
+/* p's main pid (a MAINPID) died: unless the pod reaps it now (its
+ * child), its parent did, and the run ends with an unknown status. */
+void sup_main_gone(struct supervisor *s, struct proc *p, pid_t pid);
 /* A state change from outside the walk (reloading), then the walk. */
 void sup_change(struct supervisor *s, struct proc *p, enum proc_state st);
 /* Tell p's state again (its pid or shown state changed). */

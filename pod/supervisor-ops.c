@@ -102,6 +102,41 @@ bool supervisor_has(const struct supervisor *s, const char *name)
 	return false;
 }
 
+static bool is_ready(const struct proc *p)
+{
+	return !p->draining &&
+	       (p->state == PROC_READY || p->state == PROC_RELOADING);
+}
+
+/* The run started for the operation ended before it was ready. */
+static bool run_failed(const struct supervisor_op *op, size_t k,
+                       const struct proc *p)
+{
+	return p->runs > op->runs0[k] &&
+	       (p->state == PROC_BACKOFF || p->state == PROC_EXITED);
+}
+
+/* A process with a readiness probe: a start or restart is done once it
+ * is ready (a start: even by an older run; a restart: a new one), and
+ * failed when the run started for it ends first. */
+static int probed_target(struct supervisor_op *op, size_t k,
+                         struct insomnia_error *err)
+{
+	struct proc *p = &op->s->procs[op->idx[k]];
+	char how[64];
+
+	if (is_ready(p))
+		return op->verb == SUPERVISOR_START || p->runs > op->runs0[k];
+	if (!run_failed(op, k, p))
+		return 0;
+	if (!p->reason[0])
+		proc_exit_text(p, how, sizeof how);
+	return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
+	                          "process %s %s: %s", p->spec->name,
+	                          proc_state_name(p->state),
+	                          p->reason[0] ? p->reason : how);
+}
+
 /* Is target k of op over?  0 not yet, 1 done, -1 failed (err says). */
 static int op_target(struct supervisor_op *op, size_t k,
                      struct insomnia_error *err)
@@ -131,6 +166,8 @@ static int op_target(struct supervisor_op *op, size_t k,
 		return insomnia_error_set(err, INSOMNIA_ERR_PROCESS_FAILED,
 		                          "process %s %s: %s", name,
 		                          proc_state_name(p->state), p->reason);
+	if (p->spec->ready.kind != PROBE_NONE)
+		return probed_target(op, k, err);
 	/* A start is done once the process runs, even by an older run (a
 	 * stop not begun yet was turned around); a restart needs a new one. */
 	if (op->verb == SUPERVISOR_START && !p->draining &&

@@ -24,6 +24,8 @@
 
 /* How far up /proc's parent links a MAINPID is looked for the pod. */
 #define MAINPID_DEPTH 64
+/* One read of a readiness fd. */
+#define READY_FD_BUF 4096
 /* ps's reason while a polled readiness try failed: "not ready: HTTP 500" */
 #define NOT_READY "not ready: "
 
@@ -211,28 +213,25 @@ static void close_ready_fd(struct proc *p)
 	p->ready_fd = -1;
 }
 
-/* A newline: ready.  End of file first: it never will be. */
+/* A newline: ready.  End of file first: it never will be.  One read per
+ * call: a process writing without end does not hold the loop (the event
+ * is level-triggered: it fires again while data remains), and nothing
+ * read is kept: only whether a newline came matters. */
 static void on_ready_fd(evutil_socket_t fd, short what, void *arg)
 {
 	struct proc *p = arg;
-	char buf[256];
+	char buf[READY_FD_BUF];
 	ssize_t n;
 
-	for (;;) {
-		n = read(p->ready_fd, buf, sizeof buf);
-		if (n > 0 && memchr(buf, '\n', (size_t)n)) {
-			sup_ready(p->owner, p);
-			return;
-		}
-		if (n == 0) {
-			close_ready_fd(p);
-			sup_fail_run(p->owner, p,
-			             "readiness fd closed without a newline");
-			return;
-		}
-		if (n < 0 && errno != EINTR)
-			return; /* EAGAIN: the rest later */
+	n = read(p->ready_fd, buf, sizeof buf);
+	if (n > 0 && memchr(buf, '\n', (size_t)n)) {
+		sup_ready(p->owner, p);
+	} else if (n == 0) {
+		close_ready_fd(p);
+		sup_fail_run(p->owner, p,
+		             "readiness fd closed without a newline");
 	}
+	/* n < 0: EAGAIN or EINTR, the event comes again. */
 }
 
 static void watch_ready_fd(struct supervisor *s, struct proc *p)
@@ -317,11 +316,36 @@ static bool ours(pid_t pid)
 	return false;
 }
 
+static void unwatch_main(struct proc *p)
+{
+	if (p->main_ev)
+		event_free(p->main_ev);
+	p->main_ev = NULL;
+}
+
+/* The main pid died.  Its parent may be alive and reap it: no SIGCHLD
+ * comes to the pod then, so its pidfd is what tells. */
+static void on_main_gone(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+
+	sup_main_gone(p->owner, p, p->pid);
+}
+
+static void watch_main(struct supervisor *s, struct proc *p)
+{
+	unwatch_main(p);
+	p->main_ev = event_new(s->base, p->pidfd, EV_READ, on_main_gone, p);
+	if (!p->main_ev || event_add(p->main_ev, NULL) < 0)
+		proclog_note(p->log, "cannot watch the main pid");
+}
+
 /* Watch pid instead: its reaping now ends the run, the first pid's does
  * not (it is nobody's then: an orphan of the run). */
 static void n_mainpid(void *arg, pid_t pid)
 {
 	struct proc *p = arg;
+	struct supervisor *s = p->owner;
 	char note[96];
 	int fd;
 
@@ -335,13 +359,12 @@ static void n_mainpid(void *arg, pid_t pid)
 		proclog_note(p->log, note);
 		return;
 	}
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = fd;
-	p->pid = pid;
+	unwatch_main(p); /* before its pidfd is closed */
+	proc_main_pid(p, pid, fd, s->pod_dirfd);
+	watch_main(s, p);
 	snprintf(note, sizeof note, "main pid is now %d", (int)pid);
 	proclog_note(p->log, note);
-	sup_publish(p->owner, p);
+	sup_publish(s, p);
 }
 
 static void n_stopping(void *arg)
@@ -475,6 +498,7 @@ void sw_quiet(struct proc *p)
 void sw_run_over(struct proc *p)
 {
 	sw_quiet(p);
+	unwatch_main(p);
 	if (p->notify)
 		procnotify_run(p->notify, 0, NULL);
 }
@@ -508,6 +532,7 @@ void sw_free(struct proc *p)
 		event_free(p->watchdog);
 	if (p->has_re)
 		regfree(&p->ready_re);
+	unwatch_main(p);
 	procnotify_free(p->notify);
 	free(p->status);
 }

@@ -501,11 +501,38 @@ static void recheck_draining(struct supervisor *s)
 	}
 }
 
+/* p's run is over: status is its wait status, NULL when unknown (its
+ * main pid was reaped by another).  Its leftovers are killed, then the
+ * end handled once they are gone. */
+static void end_run(struct supervisor *s, struct proc *p, const int *status)
+{
+	char how[64];
+	bool strays = has_strays(s);
+	size_t left;
+
+	p->drained_run_ms = proc_run_ms(p);
+	disarm_timer(p);
+	sw_run_over(p);
+	left = status ? proc_reaped(p, *status, s->pod_dirfd, strays)
+	              : proc_lost(p, s->pod_dirfd, strays);
+	if (left > 0) {
+		/* Killed leftovers are descendants of ours (subreaper): each
+		 * death comes back as SIGCHLD; the timer is a bound only. */
+		p->draining = true;
+		arm_timer(p, DRAIN_MAX_MS);
+	}
+	/* Its last words first: they explain the exit. */
+	proclog_drain(p->log);
+	proc_exit_text(p, how, sizeof how);
+	proclog_note(p->log, how);
+	if (!p->draining)
+		run_ended(s, p);
+}
+
 static void on_reaped(void *arg, pid_t pid, int status)
 {
 	struct supervisor *s = arg;
 	struct proc *p;
-	char how[64];
 
 	if (s->probes && probes_reaped(s->probes, pid, status))
 		return; /* an exec probe's child */
@@ -520,21 +547,7 @@ static void on_reaped(void *arg, pid_t pid, int status)
 		recheck_draining(s);
 		return;
 	}
-	p->drained_run_ms = proc_run_ms(p);
-	disarm_timer(p);
-	sw_run_over(p);
-	if (proc_reaped(p, status, s->pod_dirfd, has_strays(s)) > 0) {
-		/* Killed leftovers are descendants of ours (subreaper): each
-		 * death comes back as SIGCHLD; the timer is a bound only. */
-		p->draining = true;
-		arm_timer(p, DRAIN_MAX_MS);
-	}
-	/* Its last words first: they explain the exit. */
-	proclog_drain(p->log);
-	proc_exit_text(p, how, sizeof how);
-	proclog_note(p->log, how);
-	if (!p->draining)
-		run_ended(s, p);
+	end_run(s, p, &status);
 }
 
 /* The one timer of a process: the grace of a stop, or the delay of a
@@ -946,11 +959,11 @@ static void free_proc(struct proc *p)
 {
 	if (p->pid)
 		kill_run(p);
+	sw_free(p); /* before the pidfd it may watch is closed */
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	if (p->timer)
 		event_free(p->timer);
-	sw_free(p);
 	proclog_free(p->log);
 	for (size_t j = 0; p->listen_fds && j < p->spec->nports; j++)
 		if (p->listen_fds[j] >= 0)
@@ -1057,6 +1070,15 @@ void sup_fail_run(struct supervisor *s, struct proc *p, const char *why)
 	proclog_note(p->log, why);
 	begin_stop(s, p, why);
 	sup_reconcile(s);
+}
+
+void sup_main_gone(struct supervisor *s, struct proc *p, pid_t pid)
+{
+	/* A child of ours (an orphan come back) is reaped with its status:
+	 * the reaper may not have seen its SIGCHLD yet. */
+	reaper_reap(s->reaper);
+	if (p->pid == pid)
+		end_run(s, p, NULL);
 }
 
 void sup_change(struct supervisor *s, struct proc *p, enum proc_state st)

@@ -25,6 +25,7 @@
 #include "manifest.h"
 #include "ports.h"
 #include "proc.h"
+#include "procrec.h"
 #include "proctree.h"
 #include "supervisor.h"
 
@@ -1711,6 +1712,140 @@ Test(supervisor, a_liveness_reason_names_the_target_as_tried)
 	cr_expect(strstr(recs[i].reason, want), "%s (want %s)", recs[i].reason,
 	          want);
 	cr_expect(strstr(recs[i].reason, "(2 failures)"), "%s", recs[i].reason);
+	stop_and_wait();
+	end_test();
+}
+
+/* The main pid's (a MAINPID) pid from ps, in its current run. */
+static pid_t main_pid_of(const char *name)
+{
+	json_t *one = ps_one(name);
+	pid_t pid = (pid_t)json_integer_value(json_object_get(one, "pid"));
+
+	json_decref(one);
+	return pid;
+}
+
+/* Run until ps shows name's pid changed from wrapper (the MAINPID). */
+static pid_t run_until_main_pid(const char *name, pid_t wrapper)
+{
+	pid_t pid;
+
+	while ((pid = main_pid_of(name)) == wrapper && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert(!timed_out, "no MAINPID for %s", name);
+	return pid;
+}
+
+Test(supervisor, a_main_pid_reaped_by_its_living_parent_ends_the_run)
+{
+	/* The wrapper stays and reaps its child itself: no SIGCHLD for the
+	 * pod, only the pidfd tells. */
+	struct proc_spec *p =
+	    add_notify("db", "sleep 100000 & n \"MAINPID=$!|READY=1\"; "
+	                     "wait; exec sleep 100000");
+	long i;
+	pid_t main_pid;
+
+	p->restart.policy = RESTART_ON_FAILURE;
+	start();
+	run_until(&got_ready);
+	main_pid = run_until_main_pid("db", recs[find("db", "running")].pid);
+	cr_assert(kill(main_pid, SIGKILL) == 0);
+	/* It left ready: on-failure sees an unknown status as a failure. */
+	i = run_until_from(0, "db", "backoff", NULL);
+	i = run_until_from((size_t)i, "db", "running", NULL);
+	run_until_from((size_t)i, "db", "ready", NULL);
+	/* The new run's main pid is stopped by a stop, which completes. */
+	main_pid = run_until_main_pid("db", recs[i].pid);
+	act(SUPERVISOR_STOP, "db");
+	run_until(&op_done);
+	cr_expect(!op_failed, "%s", op_err.message);
+	cr_expect(kill(main_pid, 0) < 0 && errno == ESRCH);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_restart_of_a_probed_process_answers_once_it_is_ready)
+{
+	ready_fd(add("db", script("read x < %s; echo >&3; exec sleep 1000")), 3,
+	         30000);
+	start();
+	write_fifo("boot\n");
+	run_until(&got_ready);
+	act(SUPERVISOR_RESTART, "db");
+	long i = run_until_from((size_t)find("db", "ready") + 1, "db",
+	                        "running", NULL);
+	run_pending();
+	cr_expect(!op_done, "answered before the readiness newline");
+	write_fifo("again\n");
+	run_until(&op_done);
+	cr_expect(!op_failed, "%s", op_err.message);
+	cr_expect(find_from((size_t)i, "db", "ready", NULL) > i);
+	cr_expect(strstr(op_result, "\"state\":\"ready\""), "%s", op_result);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_start_whose_run_fails_readiness_fails_naming_it)
+{
+	struct proc_spec *p = add("db", "exec 3>&-; exec sleep 1000");
+
+	ready_fd(p, 3, 30000);
+	p->autostart = false;
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_START, "db");
+	run_until(&op_done);
+	cr_assert(op_failed, "%s", op_result);
+	cr_expect_eq(op_err.kind, INSOMNIA_ERR_PROCESS_FAILED);
+	cr_expect(strstr(op_err.message, "process db exited: readiness fd "
+	                                 "closed without a newline"),
+	          "%s", op_err.message);
+	stop_and_wait();
+	end_test();
+}
+
+Test(supervisor, a_readiness_fd_flood_does_not_hold_the_loop)
+{
+	/* flood writes to its fd 3 without end and never a newline: the
+	 * others are still seen ready meanwhile. */
+	ready_fd(add("flood", "exec tr -d '\\n' < /dev/zero >&3"), 3, 30000);
+	ready_fd(add("mib", "head -c 1048576 /dev/zero >&3; echo >&3; "
+	                    "exec sleep 1000"),
+	         3, 30000);
+	probe(&add("log", "echo up; exec sleep 1000")->ready, PROBE_LOG)
+	    ->pattern = strdup("up");
+	start();
+	run_until_event("log", "ready");
+	run_until_event("mib", "ready");
+	cr_expect(!has_event("flood", "ready"));
+	stop_and_wait();
+	end_test();
+}
+
+static int take_record(const struct procrec *r, void *arg)
+{
+	if (strcmp(r->name, "db"))
+		return 0;
+	*(struct procrec *)arg = *r;
+	return 1;
+}
+
+Test(supervisor, the_record_names_the_main_pid_after_mainpid)
+{
+	struct procrec r = {.pid = 0};
+	uint64_t start_time;
+	pid_t main_pid;
+
+	add_notify("db", "sleep 1000 & n \"MAINPID=$!|READY=1\"; wait");
+	start();
+	run_until(&got_ready);
+	main_pid = run_until_main_pid("db", recs[find("db", "running")].pid);
+	cr_assert(procrec_each(tmpfd, take_record, &r) == 1, "no record");
+	cr_expect_eq(r.pid, main_pid);
+	cr_assert(proctree_start_time(main_pid, &start_time) == 0);
+	cr_expect_eq(r.start_time, start_time);
 	stop_and_wait();
 	end_test();
 }
