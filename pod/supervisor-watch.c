@@ -157,16 +157,14 @@ static void on_try_done(void *arg, bool ok, const char *why)
 	try_result(p->owner, p, ok, why);
 }
 
-/* One try's limit: the readiness wait's remaining time, or alive's
- * timeout. */
+/* One try's limit: alive's timeout; for readiness the whole wait, as
+ * the deadline (on_ready_limit) cancels a try still out and says what
+ * the last answer was: a try cut to the few ms left would fail first
+ * and bury it ("no answer within 6ms" instead of "HTTP 500"). */
 static int64_t try_limit(const struct proc *p, const struct probe_conf *c)
 {
-	int64_t left;
-
-	if (c != &p->spec->ready)
-		return c->timeout_ms;
-	left = c->timeout_ms - proc_run_ms(p);
-	return left > 0 ? left : 0;
+	(void)p;
+	return c->timeout_ms;
 }
 
 static void try_begin(struct supervisor *s, struct proc *p)
@@ -377,12 +375,16 @@ static void n_stopping(void *arg)
 	sup_publish(p->owner, p);
 }
 
+/* Only once the pod is ready: before, the readiness wait is over for
+ * this process (its deadline disarmed), and reloading would hold the
+ * pod's start with nothing to end it. */
 static void n_reloading(void *arg)
 {
 	struct proc *p = arg;
+	struct supervisor *s = p->owner;
 
-	if (p->state == PROC_READY)
-		sup_change(p->owner, p, PROC_RELOADING);
+	if (p->state == PROC_READY && s->phase == SUP_READY)
+		sup_change(s, p, PROC_RELOADING);
 }
 
 static void n_watchdog(void *arg)

@@ -1540,6 +1540,18 @@ Test(supervisor, reloading_then_ready_then_stopping_are_shown)
 	end_test();
 }
 
+/* RELOADING=1 before the pod is ready held its start for good (the
+ * process's readiness deadline was over): now it is not taken then. */
+Test(supervisor, reloading_before_the_pod_is_ready_does_not_hold_it)
+{
+	add_notify("db", "n 'READY=1|RELOADING=1'; exec sleep 1000");
+	start();
+	run_until(&got_ready);
+	cr_expect(!has_event("db", "reloading"));
+	stop_and_wait();
+	end_test();
+}
+
 /* Turn the loop until the pod reaped pid (waitid without reaping). */
 static void run_until_reaped(pid_t pid)
 {
