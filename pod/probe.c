@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "childstart.h"
+#include "proctree.h"
 #include "signame.h"
 
 enum probe_state {
@@ -64,6 +65,9 @@ struct probe {
 	void *conn_event_arg;
 	/* exec: > 0 until the reaper (or probes_free) reaped it */
 	pid_t pid;
+	/* exec: its INSOMNIA_PROCESS_TOKEN (from envp), or NULL: what the
+	 * command left running is killed by it once the command is over */
+	char *token;
 	/* the result, once settled */
 	bool ok;
 	char why[256];
@@ -129,6 +133,7 @@ static void destroy(struct probe *p)
 {
 	unlink_probe(p);
 	release(p);
+	free(p->token);
 	if (p->timer)
 		event_free(p->timer);
 	free(p);
@@ -565,6 +570,26 @@ out:
 
 /* ---- exec: a child in its own group, its exit through the reaper ---- */
 
+/* Remember the token envp gives the command (proc.c: "<run token>/probe",
+ * not the run's own, so the run's leftovers are not the probe's). */
+static int take_token(struct probe *p, char *const *envp)
+{
+	size_t n = strlen(PROCTREE_TOKEN_VAR);
+
+	for (; envp && *envp; envp++)
+		if (!strncmp(*envp, PROCTREE_TOKEN_VAR, n) && (*envp)[n] == '=')
+			return (p->token = strdup(*envp + n + 1)) ? 0 : -1;
+	return 0;
+}
+
+/* The command is over: what it started (a daemon it forked, setsid or
+ * not) carries its token, and goes too.  A try must leave nothing. */
+static void kill_leftovers(struct probe *p)
+{
+	if (p->token)
+		proctree_signal_marked(p->token, SIGKILL, NULL);
+}
+
 static int start_exec(struct probe *p, char *const *argv, char *const *envp,
                       const char *cwd, struct insomnia_error *err)
 {
@@ -581,6 +606,9 @@ static int start_exec(struct probe *p, char *const *argv, char *const *envp,
 	if (!argv || !argv[0])
 		return insomnia_error_set(err, INSOMNIA_ERR_CONFIG,
 		                          "exec probe: no command");
+	if (take_token(p, envp) < 0)
+		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
+		                                ENOMEM, "exec probe");
 	if (childstart(&cs, &p->pid, NULL, NULL, &cerr) < 0) {
 		p->pid = 0;
 		settle(p, false, "%s", cerr.message);
@@ -611,6 +639,7 @@ static void on_exec_reaped(struct probe *p, int status)
 	char limit[32];
 
 	p->pid = 0;
+	kill_leftovers(p);
 	switch (p->state) {
 	case PROBE_RUNNING:
 		settle_status(p, status);
@@ -730,6 +759,7 @@ static void reap_now(struct probe *p)
 	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	p->pid = 0;
+	kill_leftovers(p);
 }
 
 void probes_free(struct probes *ps)

@@ -184,6 +184,16 @@ static int put_listen(const struct proc *p, struct envlist *e)
 	return envlist_put(e, pid);
 }
 
+/* "<run token>/probe": no process name holds a '/', so it is no other
+ * process's token, and the run's (matched whole) does not reach it. */
+static int put_probe_token(const struct proc *p, struct envlist *e)
+{
+	char token[PROCTREE_TOKEN_MAX + 8];
+
+	snprintf(token, sizeof token, "%s/probe", p->token);
+	return envlist_putf(e, PROCTREE_TOKEN_VAR, token);
+}
+
 /* The pod's environment (unless env_clear), the spec's (expanded), the
  * process's ports, then the pod's own variables, each over the last.
  * A run (run true) also gets its token and the notify and listen
@@ -216,9 +226,12 @@ static int build_env(const struct proc *p, const struct proc_env *env,
 	    envlist_putf(e, "INSOMNIA_PROCESS", s->name) < 0)
 		goto oom;
 	/* The token marks what the run started (killed with it); a probe's
-	 * command is the pod's, reaped by the probes. */
-	if (run && (envlist_putf(e, PROCTREE_TOKEN_VAR, p->token) < 0 ||
-	            put_notify(p, e) < 0 || put_listen(p, e) < 0))
+	 * command is the pod's, reaped by the probes, and has a token of its
+	 * own (what it leaves is killed when it ends; a reap of a dead pod
+	 * finds it by the pod's prefix), not the run's. */
+	if (run ? envlist_putf(e, PROCTREE_TOKEN_VAR, p->token) < 0 ||
+	              put_notify(p, e) < 0 || put_listen(p, e) < 0
+	        : put_probe_token(p, e) < 0)
 		goto oom;
 	return 0;
 oom:

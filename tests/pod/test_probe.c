@@ -718,6 +718,46 @@ Test(probe, exec_of_a_missing_program_fails_with_the_reason)
 	nothing_left();
 }
 
+/* A probe that forks a daemon (setsid, so not in its group) and exits:
+ * 93 of them piled up in a pod.  Its token (proc.c gives it one) now
+ * kills what it left once it is over. */
+Test(probe, exec_leftovers_carrying_its_token_are_killed_when_it_ends)
+{
+	/* the daemon says it runs, then blocks opening a FIFO nobody
+	 * writes: no exec under way when it is looked for */
+	char *argv[] = {"sh",
+	                "-c",
+	                "setsid sh -c 'echo up > \"$0\"; read x < \"$1\"' "
+	                "\"$0\" \"$1\" & read x < \"$0\"; exit 0",
+	                NULL,
+	                NULL,
+	                NULL};
+	char token[96], *envp[] = {token, "PATH=/usr/bin:/bin", NULL};
+	char up[128], never[128];
+	struct insomnia_error err;
+	struct result r = {0};
+	struct tmpdir dir;
+
+	tmpdir_make(&dir, "test-probe");
+	snprintf(up, sizeof up, "%s/up", dir.path);
+	snprintf(never, sizeof never, "%s/never", dir.path);
+	cr_assert_eq(mkfifo(up, 0600), 0);
+	cr_assert_eq(mkfifo(never, 0600), 0);
+	argv[3] = up;
+	argv[4] = never;
+	snprintf(token, sizeof token,
+	         "INSOMNIA_PROCESS_TOKEN=test-probe/%ld.1/db/probe",
+	         (long)getpid());
+	cr_assert_not_null(probe_start(ps, PROBE_EXEC, NULL, argv, envp, NULL,
+	                               5000, on_done, &r, &err),
+	                   "%s", err.message);
+	run_until(&r.calls, 1);
+	cr_assert(r.ok, "%s", r.why);
+	run_until(&other_pids, 1); /* the daemon, killed, came back to us */
+	tmpdir_remove(&dir);
+	nothing_left();
+}
+
 /* ---- cancel and free ---- */
 
 Test(probe, cancel_calls_nothing_and_kills_the_exec_child)
