@@ -76,3 +76,33 @@ int ports_alloc(int *ports, const bool *listen, int *fds, size_t n,
 	free(held);
 	return rc;
 }
+
+int ports_listen_again(int *fd, int port, const char *name,
+                       struct insomnia_error *err)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)port)};
+	int on = 0, one = 1, nfd;
+	socklen_t len = sizeof on;
+
+	if (getsockopt(*fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+		return 0;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	nfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (nfd < 0 ||
+	    setsockopt(nfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(nfd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    listen(nfd, SOMAXCONN) < 0) {
+		int e = errno;
+		if (nfd >= 0)
+			close(nfd);
+		return insomnia_error_set_errno(
+		    err, INSOMNIA_ERR_INTERNAL, e,
+		    "listen port %s (%d) stopped listening and cannot be "
+		    "bound again",
+		    name, port);
+	}
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}

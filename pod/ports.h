@@ -24,4 +24,12 @@
 int ports_alloc(int *ports, const bool *listen, int *fds, size_t n,
                 struct insomnia_error *err);
 
+/* Before a run: is the listen socket *fd still listening?  A process can
+ * end that (shutdown() on its fd 3), and every later run would inherit a
+ * dead socket while the port is free for anyone.  Then a new socket is
+ * bound to the same port and listens, and replaces *fd.  0, or -1 with
+ * err (the port was taken meanwhile, named). */
+int ports_listen_again(int *fd, int port, const char *name,
+                       struct insomnia_error *err);
+
 #endif

@@ -1,6 +1,7 @@
 /* proc.c: one process's runs (proc.h): starting it as the manifest says,
  * signalling it, and cleaning up after it. */
 #include "proc.h"
+#include "ports.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -352,6 +353,11 @@ static int launch_prepare(struct proc *p, const struct proc_env *env,
 		return insomnia_error_set_errno(err, INSOMNIA_ERR_INTERNAL,
 		                                errno, "cannot start %s: pipe",
 		                                p->spec->name);
+	for (size_t i = 0; p->spec->nlisten && i < p->spec->nports; i++)
+		if (p->spec->listen[i] &&
+		    ports_listen_again(&p->listen_fds[i], p->ports[i],
+		                       p->spec->ports[i], err) < 0)
+			return -1;
 	return 0;
 }
 

@@ -1474,6 +1474,53 @@ Test(supervisor, socket_activation_serves_before_the_process_accepts)
 	end_test();
 }
 
+/* A run that shut its passed socket down left it dead for every later
+ * run, and the port free for anyone: the next run gets it listening
+ * again. */
+Test(supervisor, a_listen_socket_shut_down_by_a_run_listens_again)
+{
+	char text[1024];
+	struct proc_spec *p;
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	char got[16] = "";
+	json_t *one;
+	int fd;
+
+	snprintf(text, sizeof text,
+	         "if [ -e %s ]; then echo down; exec python3 -c 'import "
+	         "socket; c, _ = socket.socket(fileno=3).accept(); "
+	         "c.sendall(b\"ok\"); c.close(); import time; "
+	         "time.sleep(1000)'; fi; touch %s; python3 -c 'import socket; "
+	         "socket.socket(fileno=3).shutdown(socket.SHUT_RDWR)'; "
+	         "echo down; exec sleep 1000",
+	         ready_file(), ready_file());
+	p = add("web", text);
+	probe(&p->ready, PROBE_LOG)->pattern = strdup("^down$");
+	free(p->ports);
+	p->ports = strv("http", NULL, NULL);
+	p->nports = 1;
+	p->listen = calloc(1, sizeof *p->listen);
+	p->listen[0] = true;
+	p->nlisten = 1;
+	start();
+	run_until(&got_ready);
+	act(SUPERVISOR_RESTART, "web");
+	run_until(&op_done);
+	one = ps_one("web");
+	a.sin_port = htons((uint16_t)json_integer_value(
+	    json_object_get(json_object_get(one, "ports"), "http")));
+	json_decref(one);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "%s",
+	          strerror(errno));
+	cr_assert(read(fd, got, sizeof got - 1) > 0);
+	close(fd);
+	cr_expect_str_eq(got, "ok");
+	stop_and_wait();
+	end_test();
+}
+
 /* ---- sd_notify ------------------------------------------------------- */
 
 /* A shell function n 'A=1|B=2': one datagram "A=1\nB=2" to
