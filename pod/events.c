@@ -15,6 +15,8 @@ struct events {
 	struct podsession *session;
 	struct server *server;
 	bool progress;
+	void (*on_process)(void *arg); /* events_on_process */
+	void *on_process_arg;
 };
 
 struct events *events_new(struct podsession *session)
@@ -156,6 +158,14 @@ void events_publish(struct events *ev, enum event_kind kind,
 		progress_line(data);
 	broadcast(ev, kind, process, data);
 	json_decref(data);
+	if (kind == EVENT_PROCESS && ev->on_process)
+		ev->on_process(ev->on_process_arg);
+}
+
+void events_on_process(struct events *ev, void (*fn)(void *arg), void *arg)
+{
+	ev->on_process = fn;
+	ev->on_process_arg = arg;
 }
 
 void events_free(struct events *ev)

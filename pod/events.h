@@ -53,6 +53,10 @@ bool events_wanted(const struct events *ev, enum event_kind kind,
 void events_publish(struct events *ev, enum event_kind kind,
                     const char *process, json_t *data);
 
+/* fn(arg) after each process event is told (the pod's summary for its
+ * own supervisor follows the processes); NULL for none. */
+void events_on_process(struct events *ev, void (*fn)(void *arg), void *arg);
+
 void events_free(struct events *ev);
 
 #endif

@@ -63,6 +63,7 @@ struct pod {
 	bool told_stopping; /* a signal during stopping was logged once */
 	bool failed;        /* failure holds why the pod could not serve */
 	struct insomnia_error failure;
+	size_t told_ready; /* processes ready in the last STATUS= sent */
 };
 
 static const char usage_text[] =
@@ -338,13 +339,34 @@ static void settle_session(struct pod *p)
 static void notify_ready(struct pod *p)
 {
 	char msg[160];
-	size_t ready = 0, total = 0;
+	size_t total = 0;
 
-	supervisor_counts(p->supervisor, &ready, &total);
+	supervisor_counts(p->supervisor, &p->told_ready, &total);
 	snprintf(msg, sizeof msg,
 	         "READY=1\nMAINPID=%ld\nSTATUS=pod %s ready, %zu of %zu "
 	         "processes ready",
-	         (long)getpid(), p->cfg.name, ready, total);
+	         (long)getpid(), p->cfg.name, p->told_ready, total);
+	notify_send(msg);
+}
+
+/* After each process event while ready: the summary again when the count
+ * of ready processes changed (systemctl status shows the last one). */
+static void notify_counts(void *arg)
+{
+	struct pod *p = arg;
+	char msg[128];
+	size_t ready = 0, total = 0;
+
+	if (p->state.phase != POD_READY)
+		return;
+	supervisor_counts(p->supervisor, &ready, &total);
+	if (ready == p->told_ready)
+		return;
+	p->told_ready = ready;
+	snprintf(msg, sizeof msg,
+	         "STATUS=pod %s ready, %zu of %zu processes "
+	         "ready",
+	         p->cfg.name, ready, total);
 	notify_send(msg);
 }
 
@@ -516,6 +538,7 @@ static int setup_loop(struct pod *p, struct insomnia_error *err)
 	if (!p->server)
 		return -1;
 	events_set_server(p->events, p->server);
+	events_on_process(p->events, notify_counts, p);
 	return setup_idle(p, err);
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "proto.h"
 
 TestSuite(pod_notify, .init = th_setup, .fini = th_teardown, .timeout = 30);
 
@@ -74,6 +75,21 @@ static char *process_log(const char *name)
 	return text;
 }
 
+/* The pod's stop method for its process "after"; answered once it is
+ * stopped. */
+static void stop_after(struct th_pod *p)
+{
+	json_t *params = json_pack("{s:[s]}", "names", "after"), *result;
+	struct insomnia_error err;
+	int fd = th_connect(p->sock);
+
+	cr_assert_eq(proto_call(fd, 1, "stop", params, &result, &err), 0, "%s",
+	             err.message);
+	json_decref(params);
+	json_decref(result);
+	close(fd);
+}
+
 Test(pod_notify, ready_after_the_ready_line_stopping_at_stop)
 {
 	/* check must have succeeded (its output drained) before after
@@ -106,6 +122,10 @@ Test(pod_notify, ready_after_the_ready_line_stopping_at_stop)
 	cr_assert(strstr(process_log("check"), "no-notify-socket"),
 	          "a process inherited NOTIFY_SOCKET: %s",
 	          process_log("check"));
+	stop_after(&p);
+	/* the summary follows the processes (systemctl status shows it) */
+	msg = next_message(fd);
+	cr_assert_str_eq(msg, "STATUS=pod svc ready, 0 of 2 processes ready");
 	th_stop(&p);
 	msg = next_message(fd);
 	cr_assert(strstr(msg, "STOPPING=1"), "%s", msg);
