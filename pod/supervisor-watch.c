@@ -23,7 +23,6 @@
 #include "supervisor-int.h"
 
 /* How far up /proc's parent links a MAINPID is looked for the pod. */
-#define MAINPID_DEPTH 64
 /* One read of a readiness fd. */
 #define READY_FD_BUF 4096
 /* ps's reason while a polled readiness try failed: "not ready: HTTP 500" */
@@ -300,20 +299,6 @@ static void n_status(void *arg, const char *text)
 	p->status = dup;
 }
 
-/* Does pid descend from the pod (a child, or below one)?  A MAINPID
- * naming a stranger is not followed. */
-static bool ours(pid_t pid)
-{
-	pid_t self = getpid();
-
-	for (int i = 0; i < MAINPID_DEPTH && pid > 1; i++) {
-		pid = proctree_parent(pid);
-		if (pid == self)
-			return true;
-	}
-	return false;
-}
-
 static void unwatch_main(struct proc *p)
 {
 	if (p->main_ev)
@@ -349,11 +334,12 @@ static void n_mainpid(void *arg, pid_t pid)
 
 	if (!p->pid || pid == p->pid || !proc_state_live(p->state))
 		return;
-	fd = ours(pid) ? compat_pidfd_open(pid) : -1;
+	/* procnotify took it only from the run or its descendants, and
+	 * only naming the sender or one of them: ours, or gone by now */
+	fd = compat_pidfd_open(pid);
 	if (fd < 0) {
-		snprintf(note, sizeof note,
-		         "MAINPID=%d ignored: not a process of this pod",
-		         (int)pid);
+		snprintf(note, sizeof note, "MAINPID=%d ignored: %s", (int)pid,
+		         strerror(errno));
 		proclog_note(p->log, note);
 		return;
 	}
