@@ -19,7 +19,6 @@
 #include "probe.h"
 #include "proclog.h"
 #include "procnotify.h"
-#include "proctree.h"
 #include "supervisor-int.h"
 
 /* How far up /proc's parent links a MAINPID is looked for the pod. */
