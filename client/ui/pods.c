@@ -419,6 +419,19 @@ static void on_process_event(struct ui_pod *pod, json_t *data)
 	}
 }
 
+/* A `status` event: the process's STATUS= changed (null: a new run
+ * cleared it). */
+static void on_status_event(struct ui_pod *pod, json_t *data)
+{
+	const char *name = json_string_value(json_object_get(data, "process"));
+
+	for (size_t i = 0; name && i < pod->nprocs; i++)
+		if (!strcmp(pod->procs[i].name, name))
+			copy_str(pod->procs[i].status,
+			         sizeof pod->procs[i].status,
+			         json_object_get(data, "status"));
+}
+
 static void on_pod_event(struct ui_pod *pod, json_t *data)
 {
 	const char *state = json_string_value(json_object_get(data, "state"));
@@ -440,6 +453,8 @@ static void on_event(struct insomnia_control *c, const char *name,
 	old_state = pod->state;
 	if (!strcmp(name, "process"))
 		on_process_event(pod, v);
+	else if (!strcmp(name, "status"))
+		on_status_event(pod, v);
 	else if (!strcmp(name, "pod"))
 		on_pod_event(pod, v);
 	json_decref(v);
@@ -476,7 +491,8 @@ static void on_conn_end(struct insomnia_control *c,
 static int link_ask(struct ui *ui, struct insomnia_control *c,
                     struct insomnia_error *err)
 {
-	static const char kinds[] = "{\"kinds\":[\"pod\",\"process\"]}";
+	static const char kinds[] =
+	    "{\"kinds\":[\"pod\",\"process\",\"status\"]}";
 	struct insomnia_control_stream s = {
 	    .event = on_event, .ended = on_ended, .arg = ui};
 
