@@ -204,14 +204,23 @@ static void put_title(int y, const char *title)
 		mvhline(y, used + 1, ACS_HLINE, COLS - used - 1);
 }
 
-/* The selection marker; reversed across the row when focused. */
-static void mark_row(int y, bool selected, bool focused)
+/* A row starts: the selection marker, and in the focused list the
+ * whole row reversed (its colours kept) until row_end. */
+static void row_begin(int y, bool selected, bool focused)
 {
-	if (!selected)
-		return;
-	mvaddch(y, 0, '>');
-	if (focused)
-		mvchgat(y, 0, -1, A_REVERSE, 0, NULL);
+	if (selected && focused) {
+		attron(A_REVERSE);
+		move(y, 0);
+		for (int x = 0; x < COLS; x++)
+			addch(' ');
+	}
+	if (selected)
+		mvaddch(y, 0, '>');
+}
+
+static void row_end(void)
+{
+	attroff(A_REVERSE);
 }
 
 /* ---- Ages ------------------------------------------------------------ */
@@ -357,6 +366,8 @@ static void draw_pod_row(struct ui *ui, int y, struct ui_pod *pod, int64_t now,
 	char buf[32];
 	int64_t change;
 
+	row_begin(y, strcmp(pod->name, ui->sel_pod) == 0,
+	          ui->focus == UI_FOCUS_PODS);
 	put_field(y, POD_NAME, pod->name, POD_STATE - POD_NAME);
 	put_state(ui, y, POD_STATE, ui_pod_state_name(pod->state),
 	          POD_AGE - POD_STATE);
@@ -376,8 +387,7 @@ static void draw_pod_row(struct ui *ui, int y, struct ui_pod *pod, int64_t now,
 	else
 		snprintf(buf, sizeof(buf), "-");
 	put_field(y, POD_PID, buf, POD_END - POD_PID);
-	mark_row(y, strcmp(pod->name, ui->sel_pod) == 0,
-	         ui->focus == UI_FOCUS_PODS);
+	row_end();
 }
 
 /* The pods pane; *next: ms until a shown age changes (INT64_MAX none). */
@@ -409,6 +419,8 @@ static void draw_proc_row(struct ui *ui, int y, const struct ui_proc *p)
 {
 	char buf[32];
 
+	row_begin(y, strcmp(p->name, ui->sel_proc) == 0,
+	          ui->focus == UI_FOCUS_PROCS);
 	put_field(y, PROC_NAME, p->name, PROC_STATE - PROC_NAME);
 	put_state(ui, y, PROC_STATE, p->state, PROC_PID - PROC_STATE);
 	if (p->pid > 0)
@@ -424,8 +436,7 @@ static void draw_proc_row(struct ui *ui, int y, const struct ui_proc *p)
 	          PROC_STATUS - PROC_READY);
 	put_text(y, PROC_STATUS, p->status[0] ? p->status : p->reason,
 	         COLS - PROC_STATUS);
-	mark_row(y, strcmp(p->name, ui->sel_proc) == 0,
-	         ui->focus == UI_FOCUS_PROCS);
+	row_end();
 }
 
 /* Why a pod shows no process rows; NULL: it shows them. */
@@ -624,6 +635,7 @@ static void draw_session_row(struct ui *ui, int y, size_t i)
 	time_t t = (time_t)(s->created_ms / 1000);
 	struct tm tm;
 
+	row_begin(y, i == ui->sel_session, true);
 	snprintf(id, sizeof(id), "%.8s", s->id);
 	if (s->created_ms != 0 && localtime_r(&t, &tm) != NULL)
 		strftime(created, sizeof(created), "%Y-%m-%d %H:%M", &tm);
@@ -633,7 +645,7 @@ static void draw_session_row(struct ui *ui, int y, size_t i)
 	put_state(ui, y, SES_STATE, insomnia_session_state_name(s->state),
 	          SES_LIVE - SES_STATE);
 	put_text(y, SES_LIVE, s->live ? "live" : "", COLS - SES_LIVE);
-	mark_row(y, i == ui->sel_session, true);
+	row_end();
 }
 
 static void draw_sessions(struct ui *ui)
