@@ -329,8 +329,13 @@ static void link_lost(struct ui *ui, struct ui_pod *pod, const char *why)
 	enum ui_link old_link = pod->link;
 	size_t old_nprocs = pod->nprocs;
 
+	enum ui_pod_state old_state = pod->state;
+
 	link_drop(pod, UI_LINK_LOST, why);
-	pod_changed(ui, pod, pod->state, old_link, old_nprocs);
+	/* connected on the watch's READY: the pod's own word is lost */
+	if (model_pod_alive(pod) && pod->state == UI_POD_STARTING)
+		pod->state = UI_POD_READY;
+	pod_changed(ui, pod, old_state, old_link, old_nprocs);
 }
 
 /* What the watch may have read before the pod wrote it. */
@@ -540,15 +545,18 @@ static void on_appeared(struct ui *ui, const struct insomnia_watch_event *ev,
 	if (otherwise == UI_POD_STARTING)
 		link_drop(pod, UI_LINK_NONE, "");
 	pod->has_dir = true;
-	pod_take_info(pod, ev->info, otherwise);
-	/* "starting" is also a pod without state.json yet (the mock never
-	 * writes one): the watch's READY is the better word; `status` on
-	 * the connection gives the pod's own */
-	if (otherwise == UI_POD_READY && pod->state == UI_POD_STARTING)
-		pod->state = UI_POD_READY;
+	/* a live pod's unknown word ("running": no state.json yet) is
+	 * starting until the pod says (status, its pod events) */
+	pod_take_info(pod, ev->info, UI_POD_STARTING);
 	pod_ended(pod);
+	/* The watch's READY (lock, sock, pid) comes before the pod's own
+	 * ready: `status` on the connection gives the pod's word.  Only a
+	 * pod that cannot answer (the mock never writes state.json) is
+	 * READY by the watch's word alone: see link_lost. */
 	if (otherwise == UI_POD_READY)
 		model_pod_connect(ui, pod);
+	if (pod->link == UI_LINK_LOST && pod->state == UI_POD_STARTING)
+		pod->state = UI_POD_READY;
 	pod_changed(ui, pod, old_state, old_link, pod->nprocs);
 }
 
