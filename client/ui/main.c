@@ -116,5 +116,7 @@ int main(int argc, char **argv)
 	ui_dirty(&ui);
 	event_base_dispatch(ui.base);
 	teardown(&ui);
+	if (ui.failure[0] != '\0')
+		fprintf(stderr, "podui: %s\n", ui.failure);
 	return ui.exit_code;
 }

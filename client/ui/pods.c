@@ -629,7 +629,8 @@ static void on_watch(const struct insomnia_watch_event *ev, void *arg)
 		ui_dirty(ui);
 		break;
 	case INSOMNIA_WATCH_FAILED:
-		ui_fatal(ui, "watch: %s", ev->err->message);
+		ui_fail(ui, "watch: %s", ev->err->message);
+		break;
 	default: /* RESYNC: the events that follow say what changed */
 		break;
 	}

@@ -244,3 +244,15 @@ void ui_fatal(struct ui *ui, const char *fmt, ...)
 	fputc('\n', stderr);
 	exit(1);
 }
+
+void ui_fail(struct ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->failure, sizeof ui->failure, fmt, ap);
+	va_end(ap);
+	ui->exit_code = 1;
+	ui->quit = true;
+	event_base_loopbreak(ui->base);
+}
