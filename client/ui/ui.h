@@ -79,8 +79,8 @@ enum ui_link {
 	UI_LINK_LOST,       /* the connection failed; link_error says why */
 };
 
-struct ui_spawn; /* actions.c's spawn in progress */
-struct ui_ops;   /* actions.c's operations in flight */
+struct ui_op;  /* actions.c's operation in flight */
+struct ui_ops; /* actions.c's operations in flight */
 
 struct ui_pod {
 	char name[INSOMNIA_NAME_MAX + 1];
@@ -100,7 +100,7 @@ struct ui_pod {
 	size_t nprocs;
 	size_t nready; /* procs whose state is "ready" */
 
-	struct ui_spawn *spawn; /* ours in progress, else NULL */
+	struct ui_op *spawn; /* our spawn in progress, else NULL */
 	/* The spawn's progress, and on failure its error (kind, message,
 	 * then the stderr tail), one line each: what the log pane shows
 	 * for this pod while it spawns and after its spawn failed. */
