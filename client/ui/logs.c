@@ -320,7 +320,8 @@ static void on_logs_started(struct insomnia_control *c,
 	json_t *v, *rec, *omitted;
 	size_t i;
 
-	if (!stream_ours(ui, c) || !(v = json_loadb(r->json, r->len, 0, NULL)))
+	if (!stream_ours(ui, c) ||
+	    !(v = json_loadb(r->json, r->len, JSON_ALLOW_NUL, NULL)))
 		return;
 	omitted = json_object_get(v, "omitted");
 	if (json_is_integer(omitted)) {
@@ -344,7 +345,8 @@ static void on_log_event(struct insomnia_control *c, const char *name,
 	char why[64];
 	json_t *v;
 
-	if (!stream_ours(ui, c) || !(v = json_loadb(data, len, 0, NULL)))
+	if (!stream_ours(ui, c) ||
+	    !(v = json_loadb(data, len, JSON_ALLOW_NUL, NULL)))
 		return;
 	if (!strcmp(name, "log")) {
 		pane.quiet_reopens = 0;

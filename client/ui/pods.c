@@ -429,7 +429,7 @@ static void on_status(struct insomnia_control *c,
 		return;
 	}
 	/* the watch may have read state.json before the pod became ready */
-	if (!(v = json_loadb(r->json, r->len, 0, NULL))) {
+	if (!(v = json_loadb(r->json, r->len, JSON_ALLOW_NUL, NULL))) {
 		link_lost(ui, pod, "the status reply does not parse", true);
 		return;
 	}
@@ -459,7 +459,7 @@ static void on_ps(struct insomnia_control *c,
 	}
 	old_link = pod->link;
 	old_nprocs = pod->nprocs;
-	v = json_loadb(r->json, r->len, 0, NULL);
+	v = json_loadb(r->json, r->len, JSON_ALLOW_NUL, NULL);
 	if (!v || procs_load(pod, v) < 0) {
 		json_decref(v);
 		link_lost(ui, pod, "the ps reply does not parse", true);
@@ -539,7 +539,7 @@ static void on_event(struct insomnia_control *c, const char *name,
 		link_resync(ui, pod, "the pod's event stream overflowed");
 		return;
 	}
-	if (!(v = json_loadb(data, len, 0, NULL)))
+	if (!(v = json_loadb(data, len, JSON_ALLOW_NUL, NULL)))
 		return;
 	rec_of(pod)->quiet_resyncs = 0;
 	old_state = pod->state;
@@ -757,6 +757,9 @@ static void on_watch(const struct insomnia_watch_event *ev, void *arg)
 		break;
 	case INSOMNIA_WATCH_DIED:
 		on_end(ui, ev, UI_POD_CRASHED);
+		break;
+	case INSOMNIA_WATCH_SPAWN_FAILED: /* whoever spawned it */
+		on_end(ui, ev, UI_POD_FAILED);
 		break;
 	case INSOMNIA_WATCH_GONE:
 		on_gone(ui, ev->name);
