@@ -735,6 +735,14 @@ static void arm_tick(struct ui *ui, int64_t next)
 	evtimer_add(ui->tick, &tv);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void ui_draw(struct ui *ui)
 {
 	int64_t next = INT64_MAX;
@@ -755,6 +763,9 @@ void ui_draw(struct ui *ui)
 		draw_last_row(ui);
 	refresh();
 	arm_tick(ui, next);
+	ui->drawn_us = now_us();
+	if (ui->paced != NULL)
+		evtimer_del(ui->paced);
 }
 
 static void on_redraw(evutil_socket_t fd, short what, void *arg)
@@ -770,10 +781,22 @@ static void on_redraw(evutil_socket_t fd, short what, void *arg)
 	ui_draw(ui);
 }
 
+/* A change is drawn in this turn of the loop, unless a draw happened
+ * less than a frame ago: then once, a frame after it.  A process
+ * flooding its log (each read of the stream a change) then costs at
+ * most one draw per frame, not one per read, and a lone event is shown
+ * at once. */
 void ui_dirty(struct ui *ui)
 {
-	if (ui->redraw != NULL)
+	int64_t wait = ui->drawn_us + UI_FRAME_US - now_us();
+	struct timeval tv = {0, (suseconds_t)wait};
+
+	if (ui->redraw == NULL)
+		return;
+	if (wait <= 0 || ui->drawn_us == 0)
 		event_active(ui->redraw, EV_TIMEOUT, 0);
+	else if (!evtimer_pending(ui->paced, NULL))
+		evtimer_add(ui->paced, &tv);
 }
 
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
@@ -795,7 +818,8 @@ int ui_draw_init(struct ui *ui)
 {
 	ui->redraw = event_new(ui->base, -1, 0, on_redraw, ui);
 	ui->tick = evtimer_new(ui->base, on_redraw, ui);
-	if (ui->redraw == NULL || ui->tick == NULL) {
+	ui->paced = evtimer_new(ui->base, on_redraw, ui);
+	if (ui->redraw == NULL || ui->tick == NULL || ui->paced == NULL) {
 		ui_draw_free(ui);
 		return -1;
 	}
@@ -808,6 +832,9 @@ void ui_draw_free(struct ui *ui)
 		event_free(ui->redraw);
 	if (ui->tick != NULL)
 		event_free(ui->tick);
+	if (ui->paced != NULL)
+		event_free(ui->paced);
 	ui->redraw = NULL;
 	ui->tick = NULL;
+	ui->paced = NULL;
 }

@@ -173,6 +173,17 @@ static void key_spawn(struct ui *ui)
 	ui_prompt_open(ui, UI_ASK_SPAWN_NAME, "spawn name: ", "");
 }
 
+/* The name rule at once, not after two more questions. */
+static bool name_ok(struct ui *ui, const char *name)
+{
+	struct insomnia_error err;
+
+	if (insomnia_name_check(name, &err) == 0)
+		return true;
+	ui_message(ui, true, "%s", err.message);
+	return false;
+}
+
 static bool need_pod(struct ui *ui)
 {
 	if (ui->sel_pod[0] != '\0')
@@ -331,6 +342,8 @@ static void spawn_answer(struct ui *ui, enum ui_ask ask)
 			           INSOMNIA_NAME_MAX);
 			return;
 		}
+		if (!name_ok(ui, p->text))
+			return;
 		copy_cut(p->spawn_name, sizeof(p->spawn_name), p->text);
 		ui_prompt_open(ui, UI_ASK_SPAWN_CWD, "cwd (empty: here): ", "");
 		return;

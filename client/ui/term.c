@@ -242,6 +242,18 @@ int ui_term_start(struct ui *ui)
 		        getenv("TERM") ? getenv("TERM") : "");
 		return -1;
 	}
+	/* a terminal that cannot move its cursor (TERM=dumb) would show
+	 * every row on one line */
+	if (tigetstr("cup") == NULL || tigetstr("cup") == (char *)-1) {
+		endwin();
+		delscreen(screen);
+		screen = NULL;
+		fprintf(stderr,
+		        "podui: the terminal cannot address the cursor "
+		        "(TERM=%s)\n",
+		        getenv("TERM") ? getenv("TERM") : "");
+		return -1;
+	}
 	leave_add("sgr0");
 	leave_add("rmkx");
 	leave_add("cnorm");

@@ -142,6 +142,9 @@ struct ui_log {
 
 /* ---- The view's state --------------------------------------------- */
 
+/* The shortest time between two draws: 100 a second at most. */
+#define UI_FRAME_US 10000
+
 enum ui_mode {
 	UI_MODE_MAIN,     /* pods, processes, log */
 	UI_MODE_SESSIONS, /* the sessions list */
@@ -218,6 +221,9 @@ struct ui {
 	/* draw.c's */
 	struct event *redraw; /* one-shot, activated by ui_dirty */
 	struct event *tick;   /* the age tick, armed only while needed */
+	struct event *paced;  /* a redraw held back: at most one per
+	                         UI_FRAME_US (a log flood) */
+	int64_t drawn_us;     /* CLOCK_MONOTONIC of the last draw */
 	/* term.c's */
 	struct event *sig_winch, *sig_term, *sig_int, *sig_hup;
 	struct event *input; /* stdin readable */
