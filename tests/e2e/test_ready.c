@@ -500,11 +500,18 @@ static const char *environ_of(pid_t pid, const char *var)
 	int fd;
 
 	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	cr_assert_gt(n, 0);
+	/* a process in the middle of an exec (python handing over to
+	 * sleep) reads as empty for a moment: its new environment is being
+	 * laid out */
+	for (int tries = 0; tries < 10000; tries++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n > 0)
+			break;
+	}
+	cr_assert_gt(n, 0, "%s stayed empty", path);
 	buf[n] = '\0';
 	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
 		if (!strncmp(p, var, len) && p[len] == '=')
