@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""End-to-end tests of podui in tmux (issue 12); see tuitest.py.
+
+Usage: test_podui.py [TEST...]  (all when none); meson runs one each.
+"""
+
+import os
+import re
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from tuitest import SGR, check, session, sgr_colours  # noqa: E402
+
+TICK = ['sh', '-c', 'while :; do echo tick; sleep 1; done']
+READY = r'running|ready'
+
+
+def spawn_ui():
+    """(1) n, name, cwd, manifest: a real pod with one process."""
+    with session('spawn_ui') as t:
+        t.start()
+        t.spawn('web', manifest=t.manifest({'tick': TICK}))
+        t.wait_pod('web', 'ready')
+        s = t.wait_proc('tick', READY)
+        check(s.proc_row('tick', READY).group(2) != '-', 'no pid shown')
+        check(s.pod_row('web', 'ready'), 'web left ready')
+        check(t.pods()['web']['state'] == 'ready', 'podctl ls: not ready')
+        t.quit()
+
+
+def outside():
+    """(2) a pod spawned by podctl from outside appears."""
+    with session('outside') as t:
+        t.start()
+        t.podctl('spawn', '-n', 'ext', '-C', t.root)
+        t.wait_pod('ext', 'ready')
+        t.quit()
+
+
+def stop_ui():
+    """(3) S, y stops the selected pod (in 80x24)."""
+    with session('stop_ui', cols=80, rows=24) as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.keys('S')
+        t.wait(lambda s: re.search(r'(?i)stop.*web|y/n', s.status),
+               'the stop confirmation')
+        t.keys('y')
+        t.wait_pod('web', 'stopped')
+        state = t.pods().get('web', {}).get('state')
+        check(state == 'stopped', 'podctl ls says %s' % state)
+        t.quit()
+
+
+def spawn_fail():
+    """(4) a failing spawn: its kind and its stderr tail in the log."""
+    with session('spawn_fail', pod='mock',
+                 mock_args='--exit 3 --message boom') as t:
+        t.start()
+        t.spawn('bad')
+        s = t.wait(lambda s: s.has(r'spawn failed: \w+', s.log) and
+                   s.has(r'boom', s.log), '"spawn failed:" and "boom"')
+        m = s.grep(r'spawn failed: (\w+)', s.log)
+        # exit 3 is the pod's own code of already_running (errors.md)
+        check(m.group(1) == 'already_running',
+              'kind %s, not already_running' % m.group(1))
+        t.wait_pod('bad', 'failed')
+        t.quit()
+
+
+def mock_pid(s):
+    m = s.grep(r'mock-pod: pid (\d+)', s.log)
+    return int(m.group(1)) if m else None
+
+
+def slow_spawn():
+    """(5) keys answered while a held mock still starts: help, then the
+    release, then ready."""
+    with session('slow_spawn', pod='mock', mock_args='--ready-delay -1') as t:
+        t.start()
+        t.spawn('slow')
+        s = t.wait(lambda s: mock_pid(s) and s.pod_row('slow', 'starting'),
+                   'the held mock\'s pid in the log, the row starting')
+        pid = mock_pid(s)
+        t.keys('?')
+        t.wait_text(r'podui keys')
+        t.keys('Escape')
+        s = t.wait(lambda s: s.main_mode(), 'the main screen again')
+        check(s.pod_row('slow', 'starting'), 'not starting any more')
+        os.kill(pid, signal.SIGUSR1)
+        t.wait_pod('slow', 'ready')
+        t.quit()
+
+
+def cancel():
+    """(5) c cancels a held spawn; no mock-pod process remains."""
+    with session('cancel', pod='mock', mock_args='--ready-delay -1') as t:
+        t.start()
+        t.spawn('slow')
+        s = t.wait(lambda s: mock_pid(s) and s.pod_row('slow', 'starting'),
+                   'the held mock\'s pid in the log, the row starting')
+        pid = mock_pid(s)
+        t.keys('c')
+        t.wait(lambda s: not s.pod_row('slow', 'starting'),
+               'the row to leave starting')
+        check(not alive(pid), 'mock-pod %d still runs' % pid)
+        t.quit()
+
+
+def alive(pid):
+    """Whether pid runs (a zombie does not)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def resume():
+    """(6) e, select a stopped session, Enter: the same session again."""
+    with session('resume') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        sid = t.pods()['web']['session_id']
+        t.podctl('stop', 'web')
+        t.start()
+        t.wait_pod('web', 'stopped|crashed')
+        t.keys('e')
+        t.wait(lambda s: s.has(r'SESSIONS') and
+               s.has(r'^\W*%s\s+web\b' % sid[:8]), 'the session row')
+        t.keys('Enter')
+        s = t.wait(lambda s: s.pod_row('web', 'ready') or
+                   s.has(r'^\W*%s\s+web\b.*\blive\s*$' % sid[:8]),
+                   'web ready (or its session live)')
+        if not s.main_mode():
+            t.keys('e')
+            t.wait_pod('web', 'ready')
+        pod = t.pods()['web']
+        check(pod['alive'] and pod['session_id'] == sid,
+              'podctl ls: %r, not session %s' % (pod, sid))
+        t.quit()
+
+
+def follow():
+    """(7) the log pane follows a process's new lines."""
+    with session('follow') as t:
+        fifo = os.path.join(t.root, 'in')
+        os.mkfifo(fifo)
+        # held open read-write: writes never block, the process reads
+        # each line when it gets there
+        fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            m = t.manifest({'echo': ['sh', '-c', 'while read l < "$0"; '
+                                     'do echo "got $l"; done', fifo]})
+            t.podctl('spawn', '-n', 'web', '-C', t.root, '-m', m)
+            t.start()
+            t.wait_proc('echo', READY)
+            os.write(fd, b'one\n')
+            t.wait_text(r'\bgot one\s*$', 'log')
+            os.write(fd, b'two\n')
+            s = t.wait_text(r'\bgot two\s*$', 'log')
+            check(s.has(r'\bgot one\s*$', s.log), '"got one" went away')
+            t.quit()
+        finally:
+            os.close(fd)
+
+
+def layout_ok(s, cols, rows):
+    """The titles, the hint line, whole rows: nothing garbled."""
+    return (s.main_mode() and len(s.lines) == rows and
+            all(len(line) <= cols for line in s.lines) and
+            re.search(r'\bq quit\b', s.status) and
+            s.has(r'^\W*web\s+ready\s+\S+\s+1/1\s+\d+\s*$', s.pods) and
+            s.has(r'^\W*tick\s+(running|ready)\s+\d+\s', s.procs) and
+            re.match(r'^podui\b', s.header))
+
+
+def resize():
+    """(8) 120x40 to 80x24 and back keeps the layout."""
+    with session('resize') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m',
+                 t.manifest({'tick': TICK}))
+        t.start()
+        for cols, rows in ((120, 40), (80, 24), (120, 40)):
+            if (cols, rows) != (t.cols, t.rows):
+                t.resize(cols, rows)
+            t.wait(lambda s: layout_ok(s, cols, rows),
+                   'the whole layout in %dx%d' % (cols, rows))
+        t.quit()
+
+
+def proc_actions():
+    """(9) x stops the selected process, s starts it, r restarts it."""
+    with session('proc_actions') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m',
+                 t.manifest({'nap': ['sleep', '1000']}))
+        t.start()
+        t.wait_proc('nap', READY)
+        t.keys('Tab')
+        t.keys('x')
+        t.wait_proc('nap', 'stopped')
+        t.keys('s')
+        s = t.wait(lambda s: pid_of(s, 'nap'), 'nap running with a pid')
+        first = pid_of(s, 'nap')
+        t.keys('r')
+        t.wait(lambda s: pid_of(s, 'nap') not in (None, first),
+               'nap running again with a pid other than %d' % first)
+        t.quit()
+
+
+def pid_of(s, proc):
+    m = s.proc_row(proc, READY)
+    return int(m.group(2)) if m and m.group(2).isdigit() else None
+
+
+def filter_pods():
+    """(10) / and a text hide the other pods; empty shows them again."""
+    with session('filter') as t:
+        for name in ('alpha', 'beta'):
+            t.podctl('spawn', '-n', name, '-C', t.root)
+        t.start()
+        t.wait(lambda s: s.pod_row('alpha', 'ready') and
+               s.pod_row('beta', 'ready'), 'both pods')
+        t.keys('/')
+        t.prompt(r'(?i)filter', 'alp')
+        s = t.wait(lambda s: s.pod_row('alpha', 'ready') and
+                   not s.pod_row('beta'), 'beta hidden')
+        check('alp' in s.header, 'the header does not show the filter')
+        t.keys('/')
+        t.prompt(r'(?i)filter', '')
+        t.wait(lambda s: s.pod_row('beta', 'ready'), 'beta back')
+        t.quit()
+
+
+def colour_cells(t):
+    """The pane's lines with their escapes."""
+    return t.capture(escapes=True).split('\n')
+
+
+def coloured_word(line, word):
+    """Whether `word` in an escaped line is drawn in a colour."""
+    colour = False
+    pos = 0
+    for m in SGR.finditer(line):
+        if word in strip_sgr(line[pos:m.start()]):
+            return colour
+        params = m.group(1)
+        if params in ('', '0') or re.match(r'0;', params):
+            colour = False
+        if sgr_colours(params):
+            colour = True
+        pos = m.start()
+    return colour and word in strip_sgr(line[pos:])
+
+
+def strip_sgr(text):
+    return SGR.sub('', text)
+
+
+def no_color():
+    """(11) NO_COLOR=1: no colour escape at all."""
+    with session('no_color', env={'NO_COLOR': '1'}) as t:
+        for name in ('alpha', 'beta'):
+            t.podctl('spawn', '-n', name, '-C', t.root)
+        t.start()
+        t.wait(lambda s: s.pod_row('alpha', 'ready') and
+               s.pod_row('beta', 'ready'), 'both pods')
+        bad = [m.group(0) for line in colour_cells(t)
+               for m in SGR.finditer(line) if sgr_colours(m.group(1))]
+        check(not bad, 'colours under NO_COLOR: %r' % bad[:5])
+        t.quit()
+
+
+def color():
+    """(11) without NO_COLOR the state word ready is coloured."""
+    with session('color') as t:
+        for name in ('alpha', 'beta'):
+            t.podctl('spawn', '-n', name, '-C', t.root)
+        t.start()
+        t.wait(lambda s: s.pod_row('alpha', 'ready') and
+               s.pod_row('beta', 'ready'), 'both pods')
+        rows = [line for line in colour_cells(t)
+                if re.search(r'^\W*(alpha|beta)\s+ready\b',
+                             strip_sgr(line))]
+        check(any(coloured_word(line, 'ready') for line in rows),
+              'no pod row shows ready in a colour:\n%s' % '\n'.join(
+                  repr(line) for line in rows))
+        t.quit()
+
+
+def sigterm():
+    """(12) SIGTERM to podui: the tty as it was."""
+    with session('sigterm') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.quit(signal.SIGTERM, rc=(0, 128 + signal.SIGTERM))
+
+
+def sigint():
+    """(12) Ctrl-C: the tty as it was."""
+    with session('sigint') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.quit(('C-c',), rc=(0, 128 + signal.SIGINT))
+
+
+def crashed():
+    """(13) a pod killed from outside shows crashed; R reaps its row."""
+    with session('crashed') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        pid = t.pods()['web']['pid']
+        t.start()
+        t.wait_pod('web', 'ready')
+        os.kill(pid, signal.SIGKILL)
+        t.wait_pod('web', 'crashed')
+        t.keys('R')
+        t.wait(lambda s: s.main_mode() and not s.pod_row('web'),
+               'the row of web gone')
+        check('web' not in t.pods(), 'podctl ls still lists web')
+        t.quit()
+
+
+TESTS = {
+    'spawn_ui': spawn_ui,
+    'outside': outside,
+    'stop_ui': stop_ui,
+    'spawn_fail': spawn_fail,
+    'slow_spawn': slow_spawn,
+    'cancel': cancel,
+    'resume': resume,
+    'follow': follow,
+    'resize': resize,
+    'proc_actions': proc_actions,
+    'filter': filter_pods,
+    'no_color': no_color,
+    'color': color,
+    'sigterm': sigterm,
+    'sigint': sigint,
+    'crashed': crashed,
+}
+
+if __name__ == '__main__':
+    from tuitest import run
+    sys.exit(run(TESTS, sys.argv))
