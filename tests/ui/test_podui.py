@@ -170,6 +170,8 @@ def follow():
 def layout_ok(s, cols, rows):
     """The titles, the hint line, whole rows: nothing garbled."""
     return (s.main_mode() and len(s.lines) == rows and
+            len([line for line in s.lines if re.match(r'\s*PODS\b', line)])
+            == 1 and
             all(len(line) <= cols for line in s.lines) and
             re.search(r'\bq quit\b', s.status) and
             s.has(r'^\W*web\s+ready\s+\S+\s+1/1\s+\d+\s*$', s.pods) and

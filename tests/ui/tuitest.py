@@ -198,10 +198,15 @@ class Tui:
 
     # ---- the terminal ---------------------------------------------
     def tmux(self, *args, check_rc=True, escapes=False):
-        r = subprocess.run([self.tmux_bin, '-S', self.sock, '-f',
-                            '/dev/null'] + list(args), env=self.env,
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=DEADLINE)
+        try:
+            r = subprocess.run([self.tmux_bin, '-S', self.sock, '-f',
+                                '/dev/null'] + list(args), env=self.env,
+                               stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise Failure('tmux %s: no answer in %gs; the screen:\n%s' % (
+                ' '.join(args), DEADLINE,
+                self.last.text if self.last else '?')) from None
         if check_rc and r.returncode != 0:
             raise Failure('tmux %s: %s' % (' '.join(args),
                                            r.stderr.decode(errors='replace')))
@@ -397,6 +402,11 @@ class Tui:
         for pid in expected:
             wait_exit(pid)
         for pid, cmd in carriers(self.root):
+            # a process on its way out (a spawn's log watcher closing
+            # its inotify instance, waited for by no one) may take a
+            # moment: its exit is the event, the grace a safety net
+            if wait_exit(pid, 2.0):
+                continue
             problems.append('left behind: pid %d: %s' % (pid, cmd))
             try:
                 os.kill(pid, signal.SIGKILL)
