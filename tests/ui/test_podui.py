@@ -173,7 +173,7 @@ def layout_ok(s, cols, rows):
             len([line for line in s.lines if re.match(r'\s*PODS\b', line)])
             == 1 and
             all(len(line) <= cols for line in s.lines) and
-            re.search(r'\bq quit\b', s.status) and
+            re.search(r'\? help', s.status) and
             s.has(r'^\W*web\s+ready\s+\S+\s+1/1\s+\d+\s*$', s.pods) and
             s.has(r'^\W*tick\s+(running|ready)\s+\d+\s', s.procs) and
             re.match(r'^podui\b', s.header))
@@ -293,12 +293,12 @@ def color():
 
 
 def sigterm():
-    """(12) SIGTERM to podui: the tty as it was."""
+    """(12) SIGTERM to podui: exit 0 (docs/ui.md), the tty as it was."""
     with session('sigterm') as t:
         t.podctl('spawn', '-n', 'web', '-C', t.root)
         t.start()
         t.wait_pod('web', 'ready')
-        t.quit(signal.SIGTERM, rc=(0, 128 + signal.SIGTERM))
+        t.quit(signal.SIGTERM, rc=(0,))
 
 
 def sigint():
@@ -307,7 +307,7 @@ def sigint():
         t.podctl('spawn', '-n', 'web', '-C', t.root)
         t.start()
         t.wait_pod('web', 'ready')
-        t.quit(('C-c',), rc=(0, 128 + signal.SIGINT))
+        t.quit(('C-c',), rc=(0,))
 
 
 def crashed():

@@ -70,6 +70,10 @@ class Failure(Exception):
     """A check that did not hold."""
 
 
+class ScreenFailure(Failure):
+    """A wait that did not end: its message holds the screen."""
+
+
 def binary(key):
     var, rel = _BINARIES[key]
     path = os.environ.get(var) or os.path.join(_BUILD, rel)
@@ -264,7 +268,7 @@ class Tui:
                 return s
             left = deadline - time.monotonic()
             if left <= 0 or self.detached:
-                raise Failure('waited %s for %s; the screen:\n%s' % (
+                raise ScreenFailure('waited %s for %s; the screen:\n%s' % (
                     'in vain' if self.detached else '%gs' % timeout,
                     what, s.text))
             with self.cond:
@@ -300,6 +304,7 @@ class Tui:
         """Wait for a prompt whose status line says `label`, answer it."""
         self.wait(lambda s: re.search(label, s.status),
                   'the prompt /%s/' % label)
+        self.keys('C-u')  # what it offers (the filter's) goes
         if text:
             self.type(text)
         self.keys('Enter')
@@ -506,6 +511,10 @@ class _Session:
         return self.tui
 
     def __exit__(self, kind, value, tb):
+        last = self.tui.last
+        if isinstance(value, Failure) and \
+                not isinstance(value, ScreenFailure) and last is not None:
+            value = Failure('%s\nthe last screen:\n%s' % (value, last.text))
         try:
             self.tui.close()
         except Failure as e:
@@ -513,4 +522,6 @@ class _Session:
                 raise
             # the test's own failure goes first; add the cleanup's
             raise Failure('%s\nand at cleanup: %s' % (value, e)) from None
+        if value is not None:
+            raise value
         return False
