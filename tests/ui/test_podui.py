@@ -104,8 +104,8 @@ def cancel():
                    'the held mock\'s pid in the log, the row starting')
         pid = mock_pid(s)
         t.keys('c')
-        t.wait(lambda s: not s.pod_row('slow', 'starting'),
-               'the row to leave starting')
+        t.wait(lambda s: s.pod_row('slow', 'stopped|failed'),
+               'the row to leave starting for stopped or failed')
         check(not alive(pid), 'mock-pod %d still runs' % pid)
         t.quit()
 
@@ -158,7 +158,13 @@ def follow():
             t.start()
             t.wait_proc('echo', READY)
             os.write(fd, b'one\n')
-            t.wait_text(r'\bgot one\s*$', 'log')
+            s = t.wait_text(r'\bgot one\s*$', 'log')
+            check(re.search(r'LOG web: all processes', s.log_title),
+                  'the log pane does not show all processes')
+            # the process's own log: Tab to the processes, Enter
+            t.keys('Tab', 'Enter')
+            t.wait(lambda s: re.search(r'LOG web: echo\b', s.log_title),
+                   'the log title of echo')
             os.write(fd, b'two\n')
             s = t.wait_text(r'\bgot two\s*$', 'log')
             check(s.has(r'\bgot one\s*$', s.log), '"got one" went away')

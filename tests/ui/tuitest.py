@@ -98,7 +98,7 @@ class Screen:
         self.pods = self._section(r'^\s*PODS\b', r'^\s*PROCESSES\b')
         self.procs = self._section(r'^\s*PROCESSES\b', r'^\s*LOG\b')
         self.log = self._section(r'^\s*LOG\b', None)
-        self.log_title = self._find(r'^\s*LOG\b')
+        self.log_title = self._find(r'^\s*LOG\b') or ''
 
     def _find(self, pattern):
         for line in self.lines:
@@ -121,9 +121,8 @@ class Screen:
         return out or []
 
     def main_mode(self):
-        return all(t is not None for t in (
-            self._find(r'^\s*PODS\b'), self._find(r'^\s*PROCESSES\b'),
-            self.log_title))
+        return all(self._find(t) is not None for t in (
+            r'^\s*PODS\b', r'^\s*PROCESSES\b', r'^\s*LOG\b'))
 
     def has(self, pattern, where=None):
         lines = self.lines if where is None else where
