@@ -55,6 +55,8 @@ static const char *kind_name(enum event_kind kind)
 		return "process";
 	case EVENT_LOG:
 		return "log";
+	case EVENT_STATUS:
+		return "status";
 	}
 	return "unknown";
 }

@@ -7,12 +7,14 @@
  *   "process" {"process":"db","state":"backoff","pid"?,"exit"?,
  *              "delay_ms"?,"reason"?,"restarts"}
  *   "log"     {"process":"db","time":"...","stream":"out","text":"..."}
+ *   "status"  {"process":"db","status":"text"|null}  (its STATUS=, or
+ *             null when a new run clears it)
  *   "overflow" {"lost":N}  (the last one a slow subscriber gets)
  * process events are journalled here (journalfmt.h, SESSION_EV_PROCESS);
  * pod events are journalled by podsession (its ready and stopping
  * records, which readers of the session already know), so
  * events_publish only sends them; log events are not journalled (the log
- * files hold them). */
+ * files hold them), nor are status events (ps shows the last one). */
 #ifndef INSOMNIA_POD_EVENTS_H
 #define INSOMNIA_POD_EVENTS_H
 
@@ -23,6 +25,7 @@ enum event_kind {
 	EVENT_POD = 1 << 0,
 	EVENT_PROCESS = 1 << 1,
 	EVENT_LOG = 1 << 2,
+	EVENT_STATUS = 1 << 3,
 };
 
 struct events;

@@ -20,6 +20,7 @@ static const struct {
     {"pod", EVENT_POD},
     {"process", EVENT_PROCESS},
     {"log", EVENT_LOG},
+    {"status", EVENT_STATUS},
 };
 
 static json_t *refuse(struct method_fail *fail, const char *code,
@@ -47,7 +48,7 @@ static unsigned parse_kinds(const json_t *kinds, struct method_fail *fail)
 	json_t *k;
 
 	if (!kinds)
-		return EVENT_POD | EVENT_PROCESS | EVENT_LOG;
+		return EVENT_POD | EVENT_PROCESS | EVENT_LOG | EVENT_STATUS;
 	if (!json_is_array(kinds) || json_array_size(kinds) == 0) {
 		refuse(fail, PROTO_ERR_BAD_REQUEST,
 		       "\"kinds\" must be a non-empty array", NULL);
@@ -58,7 +59,8 @@ static unsigned parse_kinds(const json_t *kinds, struct method_fail *fail)
 		bit = json_is_string(k) ? kind_bit(json_string_value(k)) : 0;
 		if (!bit) {
 			refuse(fail, PROTO_ERR_BAD_REQUEST,
-			       "\"kinds\" holds pod, process or log", NULL);
+			       "\"kinds\" holds pod, process, status or log",
+			       NULL);
 			return 0;
 		}
 		bits |= bit;

@@ -82,6 +82,9 @@ void sup_main_gone(struct supervisor *s, struct proc *p, pid_t pid);
 void sup_change(struct supervisor *s, struct proc *p, enum proc_state st);
 /* Tell p's state again (its pid or shown state changed). */
 void sup_publish(struct supervisor *s, struct proc *p);
+/* Tell subscribers p's STATUS= text (or null: cleared).  Not
+ * journalled: ps has the last one. */
+void sup_publish_status(struct supervisor *s, struct proc *p);
 /* A polled probe's try for p's current run, expanded as its argv. */
 int sup_probe_cmd(struct supervisor *s, const struct proc *p,
                   const struct probe_conf *c, struct proc_probe_cmd *cmd,

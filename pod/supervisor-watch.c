@@ -296,6 +296,7 @@ static void n_status(void *arg, const char *text)
 		return; /* the old one stays: best effort */
 	free(p->status);
 	p->status = dup;
+	sup_publish_status(p->owner, p);
 }
 
 static void unwatch_main(struct proc *p)
@@ -437,8 +438,11 @@ void sw_run_started(struct supervisor *s, struct proc *p)
 	p->alive_failures = 0;
 	p->stop_told = false;
 	p->failing[0] = '\0';
-	free(p->status);
-	p->status = NULL;
+	if (p->status) {
+		free(p->status);
+		p->status = NULL;
+		sup_publish_status(s, p);
+	}
 	if (p->notify)
 		procnotify_run(p->notify, p->pid, p->token);
 	if (r->kind == PROBE_NONE)

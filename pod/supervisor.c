@@ -757,6 +757,18 @@ static int open_logs(struct supervisor *s, const struct supervisor_env *env,
 	return s->logs_dirfd < 0 ? -1 : 0;
 }
 
+void sup_publish_status(struct supervisor *s, struct proc *p)
+{
+	const char *name = p->spec->name;
+	json_t *d;
+
+	if (!s->ev || !events_wanted(s->ev, EVENT_STATUS, name))
+		return;
+	d = json_pack("{s:s, s:o}", "process", name, "status",
+	              p->status ? jsonstr_new(p->status) : json_null());
+	events_publish(s->ev, EVENT_STATUS, name, d);
+}
+
 /* A line of a process's output, for subscribers of log events. */
 static void on_log_line(void *arg, const struct logline *line)
 {

@@ -42,6 +42,7 @@ static const char *str(json_t *d, const char *key)
  *   pod ready
  *   process db backoff pid 4242 exit 3 retry in 400ms restarts 2
  *   log db | text
+ *   status db Ready to accept connections
  *   overflow 12 lost */
 static void print_human(const char *name, json_t *d, const char *data)
 {
@@ -60,6 +61,11 @@ static void print_human(const char *name, json_t *d, const char *data)
 		if (json_is_string(text))
 			fwrite(json_string_value(text), 1,
 			       json_string_length(text), stdout);
+	} else if (!strcmp(name, "status")) {
+		printf("status %s %s", str(d, "process"),
+		       json_is_string(json_object_get(d, "status"))
+		           ? str(d, "status")
+		           : "(cleared)");
 	} else if (!strcmp(name, "overflow")) {
 		printf("overflow %lld lost", (long long)json_integer_value(
 		                                 json_object_get(d, "lost")));

@@ -23,6 +23,7 @@ static const struct cmd_entry *const commands[] = {
     &cmd_resume_entry,
     &cmd_watch_entry,
     &cmd_call_entry,
+    &cmd_ui_entry,
     &cmd_help_entry,
     &cmd_version_entry,
     NULL,

@@ -181,6 +181,7 @@ long long cli_parse_utc(const char *text);
 extern const struct cmd_entry cmd_spawn_entry;
 extern const struct cmd_entry cmd_ls_entry;
 extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_ui_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_reap_entry;
 extern const struct cmd_entry cmd_sessions_entry;

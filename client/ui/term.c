@@ -1,17 +1,246 @@
-/* PLACEHOLDER: replaced by its owner (see ui.h); links the program. */
-#include "ui.h"
+/* term.c: the terminal.  Curses goes on with the locale set (UTF-8),
+ * in cbreak mode (not raw: Ctrl-C stays SIGINT, which the loop handles
+ * like SIGTERM and SIGHUP); keys are read from a libevent event on
+ * stdin.  Every way out restores the tty: ui_term_end (idempotent) on
+ * the normal paths and ui_fatal, and a fatal signal's handler that
+ * only makes async-signal-safe calls before dying of the signal. */
+#include "view.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <term.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* What the fatal signal handler needs, prepared before it can run. */
+static struct termios saved_tio;
+static volatile sig_atomic_t curses_on;
+static char leave_seq[256]; /* terminfo: attributes off, cursor, screen */
+static size_t leave_len;
+static SCREEN *screen;
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+
+bool view_term_on(void)
+{
+	return curses_on;
+}
+
+/* Append a terminfo string without its padding ("$<5>"): the handler
+ * cannot call tputs. */
+static void leave_add(const char *cap)
+{
+	const char *s = tigetstr(cap);
+
+	if (s == NULL || s == (const char *)-1)
+		return;
+	for (; *s != '\0' && leave_len + 1 < sizeof(leave_seq); s++) {
+		if (s[0] == '$' && s[1] == '<' && strchr(s, '>') != NULL) {
+			s = strchr(s, '>');
+			continue;
+		}
+		leave_seq[leave_len++] = *s;
+	}
+}
+
+static void on_fatal_signal(int sig)
+{
+	int saved = errno;
+
+	if (curses_on) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+		if (write(STDOUT_FILENO, leave_seq, leave_len) < 0)
+			errno = saved;
+	}
+	/* SA_RESETHAND made the action the default again. */
+	raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals);
+	     i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+}
+
+static void start_colors(struct ui *ui)
+{
+	const char *no_color = getenv("NO_COLOR");
+	short bg = COLOR_BLACK;
+
+	ui->color = (no_color == NULL || no_color[0] == '\0') && has_colors();
+	if (!ui->color)
+		return;
+	start_color();
+	if (use_default_colors() == OK)
+		bg = -1;
+	init_pair(VIEW_GREEN, COLOR_GREEN, bg);
+	init_pair(VIEW_RED, COLOR_RED, bg);
+	init_pair(VIEW_YELLOW, COLOR_YELLOW, bg);
+}
+
+static void on_winch(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+	struct winsize ws;
+
+	(void)fd;
+	(void)what;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	ui_dirty(ui);
+}
+
+static void on_quit_signal(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+
+	(void)fd;
+	(void)what;
+	ui->quit = true;
+	event_base_loopbreak(ui->base);
+}
+
+/* Readable with no key and nothing left to read: the terminal is gone
+ * (EOF); leave rather than spin on an always-readable descriptor. */
+static bool input_gone(void)
+{
+	int pending = 0;
+
+	return ioctl(STDIN_FILENO, FIONREAD, &pending) != 0 || pending == 0;
+}
+
+static void on_input(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+	int key;
+	bool any = false;
+
+	(void)fd;
+	(void)what;
+	while (!ui->quit && (key = getch()) != ERR) {
+		any = true;
+		ui_key(ui, key);
+	}
+	if (!any && input_gone())
+		ui->quit = true;
+	if (ui->quit)
+		event_base_loopbreak(ui->base);
+}
+
+static struct event *add_signal(struct ui *ui, int sig, event_callback_fn fn)
+{
+	struct event *ev = evsignal_new(ui->base, sig, fn, ui);
+
+	if (ev != NULL && event_add(ev, NULL) != 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
+/* After curses: it installs its own SIGWINCH (and SIGINT, SIGTERM)
+ * handlers, which these replace. */
+static int start_events(struct ui *ui)
+{
+	ui->sig_winch = add_signal(ui, SIGWINCH, on_winch);
+	ui->sig_term = add_signal(ui, SIGTERM, on_quit_signal);
+	ui->sig_int = add_signal(ui, SIGINT, on_quit_signal);
+	ui->sig_hup = add_signal(ui, SIGHUP, on_quit_signal);
+	ui->input = event_new(ui->base, STDIN_FILENO, EV_READ | EV_PERSIST,
+	                      on_input, ui);
+	if (ui->input != NULL && event_add(ui->input, NULL) != 0) {
+		event_free(ui->input);
+		ui->input = NULL;
+	}
+	if (ui->sig_winch == NULL || ui->sig_term == NULL ||
+	    ui->sig_int == NULL || ui->sig_hup == NULL || ui->input == NULL)
+		return -1;
+	return 0;
+}
+
+static void set_modes(void)
+{
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+}
 
 int ui_term_start(struct ui *ui)
 {
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "podui: stdin and stdout must be a terminal\n");
+		return -1;
+	}
+	if (tcgetattr(STDIN_FILENO, &saved_tio) != 0) {
+		fprintf(stderr, "podui: the terminal: %s\n", strerror(errno));
+		return -1;
+	}
+	setlocale(LC_ALL, "");
+	screen = newterm(NULL, stdout, stdin);
+	if (screen == NULL) {
+		fprintf(stderr, "podui: cannot use the terminal (TERM=%s)\n",
+		        getenv("TERM") ? getenv("TERM") : "");
+		return -1;
+	}
+	leave_add("sgr0");
+	leave_add("rmkx");
+	leave_add("cnorm");
+	leave_add("rmcup");
+	curses_on = 1;
+	catch_fatal_signals();
+	set_modes();
+	start_colors(ui);
+	if (start_events(ui) != 0) {
+		ui_term_end(ui);
+		fprintf(stderr, "podui: cannot set up the event loop\n");
+		return -1;
+	}
 	return 0;
 }
 
 void ui_term_end(struct ui *ui)
 {
+	(void)ui;
+	if (!curses_on)
+		return;
+	curs_set(1);
+	endwin();
+	curses_on = 0;
+	delscreen(screen);
+	screen = NULL;
+	/* endwin restores what curses saved; this is what we saw before
+	 * curses, in case it differs. */
+	tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 }
 
-#include <stdlib.h>
 void ui_fatal(struct ui *ui, const char *fmt, ...)
 {
+	va_list ap;
+
+	ui_term_end(ui);
+	fputs("podui: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	exit(1);
 }

@@ -130,6 +130,13 @@ struct ui_log {
 	 * the ring holds). */
 	size_t scroll;
 	struct insomnia_control *stream; /* logs.c's, for UI_LOG_PROCS */
+	/* Added by the model (logs.c's): whose lines these are, so that
+	 * ui_log_select reopens only when the source changes; for
+	 * UI_LOG_STDERR and UI_LOG_SPAWN, the pod's state when they were
+	 * read (read again once it changed: the file may have grown). */
+	char pod[INSOMNIA_NAME_MAX + 1];  /* "" with UI_LOG_NOTHING */
+	char proc[INSOMNIA_NAME_MAX + 1]; /* UI_LOG_PROCS: "" all */
+	enum ui_pod_state pod_state;
 };
 
 /* ---- The view's state --------------------------------------------- */

@@ -39,6 +39,22 @@ void e2e_setup(void)
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 }
 
+/* The kernel's PF_EXITING (include/linux/sched.h), stat's 9th field. */
+#define E2E_PF_EXITING 0x4u
+
+/* A child already on its way out (PF_EXITING: past do_exit's start) is
+ * not left behind: it is reaped here.  The launch monitor's log watcher
+ * is one: the monitor's release (a successful spawn) kills it, and its
+ * inotify teardown takes 10-20 ms after that, re-parented to us. */
+static bool reaped_if_exiting(pid_t pid, unsigned flags)
+{
+	if (!(flags & E2E_PF_EXITING))
+		return false;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return true;
+}
+
 /* Call fn(pid) for every live process whose parent is this test. */
 static int each_child(bool (*fn)(pid_t pid))
 {
@@ -46,6 +62,7 @@ static int each_child(bool (*fn)(pid_t pid))
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	long ppid;
+	unsigned flags;
 	int found = 0;
 
 	while (d && (e = readdir(d))) {
@@ -61,8 +78,13 @@ static int each_child(bool (*fn)(pid_t pid))
 			continue;
 		buf[n] = '\0';
 		p = strrchr(buf, ')');
-		if (p && p[2] != 'Z' && sscanf(p + 2, "%*c %ld", &ppid) == 1 &&
-		    ppid == getpid() && fn((pid_t)atol(e->d_name)))
+		if (!p || p[2] == 'Z' ||
+		    sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %u", &ppid,
+		           &flags) != 2 ||
+		    ppid != getpid() ||
+		    reaped_if_exiting((pid_t)atol(e->d_name), flags))
+			continue;
+		if (fn((pid_t)atol(e->d_name)))
 			found++;
 	}
 	if (d)

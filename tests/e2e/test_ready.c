@@ -755,9 +755,9 @@ static void follow(const char *pod, int (*want)(json_t *, const char *, void *),
 	cr_assert_not_null(c, "%s", err.message);
 	cr_assert_not_null(timer);
 	evtimer_add(timer, &limit);
-	cr_assert_eq(insomnia_control_subscribe(c, "subscribe",
-	                                        "{\"kinds\":[\"process\"]}",
-	                                        &st, &err),
+	cr_assert_eq(insomnia_control_subscribe(
+	                 c, "subscribe", "{\"kinds\":[\"process\",\"status\"]}",
+	                 &st, &err),
 	             0, "%s", err.message);
 	while (!f.done && !f.ended && !f.late)
 		cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0);
@@ -1470,4 +1470,76 @@ Test(ready, a_listen_port_is_served_before_the_process_and_between_runs)
 	close(go_fd);
 	unlink(go);
 	shutdown_pod("sockact", res.pid);
+}
+
+/* ---- notify: STATUS= as an event ---------------------------------------- */
+
+/* The status events of one process, in order: "one", "two", then null
+ * once a restart began a new run. */
+struct status_seq {
+	const char *pod, *go;
+	int seen; /* how many of the expected ones came, in order */
+	char unexpected[256];
+};
+
+static void write_go(const char *fifo)
+{
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0, "%s: %s", fifo, strerror(errno));
+	cr_assert_eq(write(fd, "go\n", 3), 3);
+	close(fd);
+}
+
+static void status_go(void *arg)
+{
+	write_go(((struct status_seq *)arg)->go);
+}
+
+static int want_status_seq(json_t *d, const char *event, void *arg)
+{
+	struct status_seq *w = arg;
+	const json_t *st = json_object_get(d, "status");
+	const char *want[] = {"one", "two", NULL};
+
+	if (strcmp(event, "status"))
+		return 0;
+	if (w->seen < 2 && json_is_string(st) &&
+	    !strcmp(json_string_value(st), want[w->seen])) {
+		if (++w->seen == 1)
+			write_go(w->go);
+		else
+			json_decref(
+			    call(w->pod, "restart", "{\"names\":[\"p\"]}"));
+		return 0;
+	}
+	if (w->seen == 2 && json_is_null(st))
+		return ++w->seen;
+	snprintf(w->unexpected, sizeof w->unexpected, "status %s after %d",
+	         json_is_string(st) ? json_string_value(st) : "null", w->seen);
+	return 1;
+}
+
+Test(ready, status_text_is_an_event_and_a_new_run_clears_it)
+{
+	struct insomnia_spawn_result res;
+	struct status_seq w = {.pod = "status"};
+	char sd[512], go[512], procs[4096];
+
+	script("sd.py", sd_py, sd, sizeof sd);
+	make_fifo("status", "go", go, sizeof go);
+	w.go = go;
+	snprintf(procs, sizeof procs,
+	         "[process.p]\n"
+	         "shell = \"python3 %s READY=1; read x < %s; python3 %s "
+	         "STATUS=one; read x < %s; python3 %s STATUS=two; exec sleep "
+	         "100000\"\n"
+	         "ready = { notify = true }\n",
+	         sd, go, sd, go, sd);
+	spawn_ok("status", procs, &res);
+	follow("status", want_status_seq, &w, status_go, &w);
+	cr_assert_str_empty(w.unexpected, "%s", w.unexpected);
+	cr_assert_eq(w.seen, 3);
+	shutdown_pod("status", res.pid);
+	unlink(go);
 }
