@@ -71,6 +71,42 @@ def spawn_fail():
         t.quit()
 
 
+def spawn_fail_real():
+    """(4) the real pod refusing its manifest: config and its words."""
+    with session('spawn_fail_real') as t:
+        bad = os.path.join(t.root, 'bad.toml')
+        with open(bad, 'w') as f:
+            f.write('[pod]\nnmae = "x"\n')
+        t.start()
+        t.spawn('bad', manifest=bad)
+        t.wait(lambda s: s.has(r'spawn failed: config: ', s.log) and
+               s.has(r'unknown key "pod\.nmae"', s.log),
+               '"spawn failed: config:" and the pod\'s words')
+        t.wait_pod('bad', 'failed')
+        t.quit()
+
+
+def scroll():
+    """PgUp scrolls the log back (the title says so), G follows again."""
+    with session('scroll') as t:
+        m = t.manifest({'count': ['sh', '-c',
+                                  'seq 1 100; exec sleep 1000']})
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m', m)
+        t.start()
+        last = r'\bcount 100\s*$'
+        s = t.wait(lambda s: s.log and re.search(last, s.log[-1]),
+                   'count 100 at the foot of the log')
+        t.keys('PPage')
+        s = t.wait(lambda s: re.search(r'\(scrolled back \d+\)',
+                                       s.log_title),
+                   'the title saying scrolled back')
+        check(not s.has(last, s.log), 'count 100 still shown')
+        t.keys('G')
+        t.wait(lambda s: 'scrolled' not in s.log_title and s.log and
+               re.search(last, s.log[-1]), 'the end followed again')
+        t.quit()
+
+
 def mock_pid(s):
     m = s.grep(r'mock-pod: pid (\d+)', s.log)
     return int(m.group(1)) if m else None
@@ -337,6 +373,8 @@ TESTS = {
     'outside': outside,
     'stop_ui': stop_ui,
     'spawn_fail': spawn_fail,
+    'spawn_fail_real': spawn_fail_real,
+    'scroll': scroll,
     'slow_spawn': slow_spawn,
     'cancel': cancel,
     'resume': resume,
