@@ -31,11 +31,22 @@ def spawn_ui():
 
 
 def outside():
-    """(2) a pod spawned by podctl from outside appears."""
+    """(2) a pod spawned by podctl from outside appears; stopped and
+    reaped from outside, it shows stopped, then goes."""
     with session('outside') as t:
         t.start()
         t.podctl('spawn', '-n', 'ext', '-C', t.root)
-        t.wait_pod('ext', 'ready')
+        t.wait(lambda s: s.pod_row('ext', 'ready') and
+               s.has(r'\(no processes\)', s.procs),
+               'ext ready, with no processes')
+        t.podctl('stop', 'ext')
+        t.wait(lambda s: s.pod_row('ext', 'stopped') and
+               s.has(r'\(not running\)', s.procs) and
+               re.search(r'LOG ext: stderr\.log', s.log_title),
+               'ext stopped, not running, its stderr.log')
+        t.podctl('reap')
+        t.wait(lambda s: s.main_mode() and not s.pod_row('ext'),
+               'the row of ext gone')
         t.quit()
 
 
@@ -254,6 +265,36 @@ def proc_actions():
         t.quit()
 
 
+NOTIFY = ('import os, socket\n'
+          's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n'
+          's.sendto(b"READY=1\\nSTATUS=serving 42 requests",'
+          ' os.environ["NOTIFY_SOCKET"])\n')
+
+
+def status():
+    """The STATUS= text of a process (sd_notify); a process started by
+    s that exits 3 shows exited and its code."""
+    with session('status') as t:
+        m = t.manifest(
+            {'svc': ['sh', '-c', '"$0" -c "$1" && exec sleep 1000',
+                     sys.executable, NOTIFY],
+             'once': ['sh', '-c', 'echo bye; exit 3']},
+            {'svc': 'ready = { notify = true }',
+             'once': 'autostart = false'})
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m', m)
+        t.start()
+        t.wait(lambda s: s.has(r'^\W*svc\s+ready\s+\d+\s+0\s+-\s+yes\s+'
+                               r'serving 42 requests\s*$', s.procs),
+               'svc ready with its STATUS= text')
+        t.wait_proc('once', 'stopped')
+        t.keys('Tab', 'j')  # once is the second process
+        t.wait(lambda s: s.has(r'^>\s*once\b', s.procs), 'once selected')
+        t.keys('s')
+        t.wait(lambda s: s.has(r'^\W*once\s+exited\s+-\s+\d+\s+3\s+no\b',
+                               s.procs), 'once exited 3')
+        t.quit()
+
+
 def pid_of(s, proc):
     m = s.proc_row(proc, READY)
     return int(m.group(2)) if m and m.group(2).isdigit() else None
@@ -381,6 +422,7 @@ TESTS = {
     'follow': follow,
     'resize': resize,
     'proc_actions': proc_actions,
+    'status': status,
     'filter': filter_pods,
     'no_color': no_color,
     'color': color,

@@ -367,14 +367,16 @@ class Tui:
         """podctl ls, by name."""
         return {p['name']: p for p in self.podctl_json('ls')['pods']}
 
-    def manifest(self, procs):
-        """A manifest file of processes {name: argv}; its path."""
+    def manifest(self, procs, extra=None):
+        """A manifest file of processes {name: argv}, with more TOML
+        lines for some {name: text}; its path."""
         path = os.path.join(self.root, 'manifest-%d.toml' % len(
             os.listdir(self.root)))
         with open(path, 'w') as f:
             for name, argv in procs.items():
-                f.write('[process.%s]\ncommand = %s\n\n' % (
-                    name, json.dumps(argv)))
+                # a JSON string is a TOML basic string
+                f.write('[process.%s]\ncommand = %s\n%s\n' % (
+                    name, json.dumps(argv), (extra or {}).get(name, '')))
         return path
 
     # ---- the end ---------------------------------------------------
