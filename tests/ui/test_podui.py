@@ -118,6 +118,52 @@ def scroll():
         t.quit()
 
 
+HELP_KEYS = [r'\bq\b', r'\?', r'\bTab\b', r'\bEnter\b', r'\ba\b',
+             r'\bPgUp\b', r'\bPgDn\b', r'\bG\b', r'\bn\b', r'\bc\b',
+             r'\bS\b', r'\bs\b', r'\bx\b', r'\br\b', r'/', r'\be\b',
+             r'\bR\b']
+
+
+def keys_misc():
+    """Help lists every key; Escape cancels the spawn form; n at the
+    stop question keeps the pod; the sessions view's columns."""
+    with session('keys_misc', cols=80, rows=24) as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        sid = t.pods()['web']['session_id']
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.keys('?')
+        s = t.wait_text(r'podui keys')
+        missing = [k for k in HELP_KEYS if not s.has(r'^\s*\S*' + k)]
+        check(not missing, 'keys missing from the help: %s' % missing)
+        t.keys('Escape')
+        t.wait(lambda s: s.main_mode(), 'the main screen')
+        t.keys('n')
+        t.prompt(r'spawn name', 'nope')
+        t.wait(lambda s: re.search(r'cwd', s.status), 'the cwd prompt')
+        t.keys('Escape')
+        t.wait(lambda s: re.search(r'\? help', s.status),
+               'the key hints again')
+        t.keys('S')
+        t.wait(lambda s: re.search(r'y/n', s.status), 'the stop question')
+        t.keys('n')
+        s = t.wait(lambda s: re.search(r'\? help', s.status),
+                   'the key hints again')
+        check(s.pod_row('web', 'ready') and not s.pod_row('nope'),
+              'web not ready, or a pod nope')
+        t.keys('e')
+        s = t.wait(lambda s: s.has(r'SESSIONS') and
+                   s.has(r'^\W*%s\s+web\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+'
+                         r'\w+\s+live\s*$' % sid[:8]),
+                   'the session of web, live')
+        check(s.has(r'^\s*ID\s+NAME\s+CREATED\s+STATE\s+LIVE\s*$'),
+              'no sessions header')
+        t.keys('e')
+        t.wait(lambda s: s.main_mode(), 'the main screen')
+        check(t.pods()['web']['state'] == 'ready', 'web not ready')
+        t.quit()
+
+
 def mock_pid(s):
     m = s.grep(r'mock-pod: pid (\d+)', s.log)
     return int(m.group(1)) if m else None
@@ -424,6 +470,7 @@ TESTS = {
     'proc_actions': proc_actions,
     'status': status,
     'filter': filter_pods,
+    'keys_misc': keys_misc,
     'no_color': no_color,
     'color': color,
     'sigterm': sigterm,
