@@ -11,7 +11,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tuitest import SGR, check, session, sgr_colours  # noqa: E402
+from tuitest import (SGR, binary, check, session,  # noqa: E402
+                     sgr_colours)
 
 TICK = ['sh', '-c', 'while :; do echo tick; sleep 1; done']
 READY = r'running|ready'
@@ -24,9 +25,16 @@ def spawn_ui():
         t.spawn('web', manifest=t.manifest({'tick': TICK}))
         t.wait_pod('web', 'ready')
         s = t.wait_proc('tick', READY)
-        check(s.proc_row('tick', READY).group(2) != '-', 'no pid shown')
         check(s.pod_row('web', 'ready'), 'web left ready')
-        check(t.pods()['web']['state'] == 'ready', 'podctl ls: not ready')
+        pod = t.pods()['web']
+        check(pod['state'] == 'ready', 'podctl ls: not ready')
+        row = s.grep(r'^\W*web\s+ready\s+\d+s\s+1/1\s+(\d+)\s*$', s.pods)
+        check(row and int(row.group(1)) == pod['pid'],
+              'the row of web is not "web ready AGE 1/1 %d"' % pod['pid'])
+        proc = t.podctl_json('ps', 'web')['processes'][0]
+        check(pid_of(s, 'tick') == proc['pid'],
+              'tick\'s pid is not %d' % proc['pid'])
+        check(re.match(r'podui\s+1 pod\b', s.header), 'header: 1 pod?')
         t.quit()
 
 
@@ -439,6 +447,54 @@ def sigint():
         t.quit(('C-c',), rc=(0,))
 
 
+def sighup():
+    """SIGHUP to podui: exit 0 (docs/ui.md), the tty as it was."""
+    with session('sighup') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.quit(signal.SIGHUP, rc=(0,))
+
+
+def tiny():
+    """A window far below 80x24 (20x5, 1x1) does not kill podui; back
+    to 120x40 the layout is whole again."""
+    with session('tiny') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m',
+                 t.manifest({'tick': TICK}))
+        t.start()
+        t.wait(lambda s: layout_ok(s, 120, 40), 'the layout')
+        t.resize(20, 5)
+        t.wait(lambda s: len(s.lines) == 5 and s.text.strip(),
+               'something drawn in 20x5')
+        # in 1x1 nothing need be drawn: what shows podui lived is the
+        # layout when the window is large again
+        t.resize(1, 1)
+        t.keys('?', 'Escape', 'j', 'Tab', 'k', 'Tab')
+        t.resize(120, 40)
+        t.wait(lambda s: layout_ok(s, 120, 40), 'the layout again')
+        t.quit()
+
+
+def many():
+    """More pods than the pane holds (80x24): the selection scrolls."""
+    names = ['p%02d' % i for i in range(1, 16)]
+    with session('many', cols=80, rows=24) as t:
+        for name in names:
+            t.podctl('spawn', '-n', name, '-C', t.root, '--pod-command',
+                     binary('mock'))
+        t.start()
+        t.wait(lambda s: re.match(r'podui\s+15 pods\b', s.header) and
+               s.pod_row('p01', 'ready'), '15 pods, p01 ready')
+        for _ in names[1:]:
+            t.keys('j')
+        s = t.wait(lambda s: s.has(r'^>\s*p15\s+ready\b', s.pods),
+                   'p15 selected and shown')
+        check(re.search(r'of p15\b', s.text), 'the processes pane is '
+              'not of p15')
+        t.quit()
+
+
 def crashed():
     """(13) a pod killed from outside shows crashed; R reaps its row."""
     with session('crashed') as t:
@@ -475,6 +531,9 @@ TESTS = {
     'color': color,
     'sigterm': sigterm,
     'sigint': sigint,
+    'sighup': sighup,
+    'tiny': tiny,
+    'many': many,
     'crashed': crashed,
 }
 
