@@ -495,6 +495,70 @@ def many():
         t.quit()
 
 
+def age():
+    """The age column ticks by itself (2s without a key); help and
+    back keep it going."""
+    with session('age') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.wait(lambda s: s.has(r'^\W*web\s+ready\s+([2-9]|\d\d+)s\b',
+                               s.pods), 'an age of 2s or more')
+        t.keys('?')
+        t.wait_text(r'podui keys')
+        t.keys('Escape')
+        t.wait(lambda s: s.has(r'^\W*web\s+ready\s+([3-9]|\d\d+)s\b',
+                               s.pods), 'an age of 3s or more')
+        t.quit()
+
+
+def spawn_dup():
+    """A spawn of a name a live pod holds fails (already running) and
+    leaves that pod's row ready; a refused name says why."""
+    with session('spawn_dup') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root)
+        t.start()
+        t.wait_pod('web', 'ready')
+        t.spawn('web')
+        t.wait(lambda s: s.has(r'already.running'), 'already running')
+        t.keys('End')  # a key: the message goes, the row stays
+        t.wait(lambda s: re.search(r'\? help', s.status) and
+               s.pod_row('web', 'ready'), 'web still ready')
+        check(t.pods()['web']['state'] == 'ready', 'web not ready')
+        t.spawn('.bad')
+        # refused before any pod exists: the status line says why
+        t.wait(lambda s: s.has(r'bad_name|pod name "\.bad"'),
+               'bad_name, or the name refused')
+        t.quit()
+
+
+def stop_slow():
+    """A pod whose process ignores SIGTERM stops slowly (its grace, 2s):
+    its row says stopping and keys are answered meanwhile; then it is
+    stopped."""
+    with session('stop_slow') as t:
+        m = t.manifest({'stubborn': ['sh', '-c', 'trap "" TERM; '
+                                     'while :; do sleep 1; done']},
+                       {'stubborn': 'stop = { grace = "2s" }'})
+        t.start()
+        t.spawn('slow', manifest=m)
+        t.wait_pod('slow', 'ready')
+        t.keys('S')
+        t.wait(lambda s: re.search(r'y/n', s.status), 'the stop question')
+        t.keys('y')
+        t.wait_pod('slow', 'stopping')
+        t.keys('?')
+        t.wait_text(r'podui keys')
+        t.keys('Escape')
+        s = t.wait(lambda s: s.main_mode(), 'the main screen')
+        check(s.pod_row('slow', 'stopping|stopped|crashed'),
+              'slow neither stopping nor stopped')
+        t.wait_pod('slow', 'stopped|crashed')
+        check(not any(p['alive'] for p in t.pods().values()),
+              'a pod still alive')
+        t.quit()
+
+
 def crashed():
     """(13) a pod killed from outside shows crashed; R reaps its row."""
     with session('crashed') as t:
@@ -534,6 +598,9 @@ TESTS = {
     'sighup': sighup,
     'tiny': tiny,
     'many': many,
+    'age': age,
+    'spawn_dup': spawn_dup,
+    'stop_slow': stop_slow,
     'crashed': crashed,
 }
 
