@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tuitest import (SGR, binary, check, session,  # noqa: E402
-                     sgr_colours)
+                     sgr_colours, wait_exit)
 
 TICK = ['sh', '-c', 'while :; do echo tick; sleep 1; done']
 READY = r'running|ready'
@@ -209,6 +209,42 @@ def cancel():
                'the row to leave starting for stopped or failed')
         check(not alive(pid), 'mock-pod %d still runs' % pid)
         t.quit()
+
+
+def two_spawns():
+    """Two held spawns at once, released in the other order: each row
+    goes ready on its own release."""
+    with session('two_spawns', pod='mock', mock_args='--ready-delay -1') as t:
+        t.start()
+        pids = {}
+        for name in ('one', 'two'):
+            t.spawn(name)
+            s = t.wait(lambda s: mock_pid(s) and s.pod_row(name, 'starting')
+                       and re.search(r'LOG %s: spawn' % name, s.log_title),
+                       'the held mock of %s' % name)
+            pids[name] = mock_pid(s)
+        check(pids['one'] != pids['two'], 'one pid for both mocks')
+        os.kill(pids['two'], signal.SIGUSR1)
+        s = t.wait_pod('two', 'ready')
+        check(s.pod_row('one', 'starting'), 'one not starting any more')
+        os.kill(pids['one'], signal.SIGUSR1)
+        t.wait(lambda s: s.pod_row('one', 'ready') and
+               s.pod_row('two', 'ready'), 'both ready')
+        t.quit()
+
+
+def quit_spawning():
+    """q while a spawn is held: podui exits 0 and its pod is gone (a
+    spawn cancelled stops its pod)."""
+    with session('quit_spawning', pod='mock',
+                 mock_args='--ready-delay -1') as t:
+        t.start()
+        t.spawn('slow')
+        s = t.wait(lambda s: mock_pid(s) and s.pod_row('slow', 'starting'),
+                   'the held mock\'s pid in the log, the row starting')
+        pid = mock_pid(s)
+        t.quit()
+        check(wait_exit(pid, 5.0), 'mock-pod %d outlived podui' % pid)
 
 
 def alive(pid):
@@ -584,6 +620,8 @@ TESTS = {
     'scroll': scroll,
     'slow_spawn': slow_spawn,
     'cancel': cancel,
+    'two_spawns': two_spawns,
+    'quit_spawning': quit_spawning,
     'resume': resume,
     'follow': follow,
     'resize': resize,
