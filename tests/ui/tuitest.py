@@ -48,13 +48,15 @@ _DROPPED = ('INSOMNIA_RUNTIME_DIR', 'INSOMNIA_DATA_DIR', 'XDG_RUNTIME_DIR',
             'INSOMNIA_HOME', 'TMUX', 'TMUX_PANE', 'NO_COLOR',
             'MOCK_POD_ARGS', 'INSOMNIA_POD_COMMAND')
 
-# The pane's program: the tty's settings around podui, its exit code,
-# then the event the test waits for.  A trapped SIGINT lets the shell
-# outlive a Ctrl-C that reaches its whole group (podui gets the default
-# disposition back at exec).
+# The pane's program: podui once our control client is attached (so
+# that no write of podui's goes unreported), the tty's settings around
+# it, its exit code, then the event the test waits for.  A trapped
+# SIGINT lets the shell outlive a Ctrl-C that reaches its whole group
+# (podui gets the default disposition back at exec).
 _WRAPPER = """\
 trap : INT
 cd "$UI_ROOT" || exit 1
+"$UI_TMUX" -S "$UI_ROOT/tmux.sock" wait-for go
 stty -g > stty.before
 "$UI_PODUI" 2> podui.err
 echo $? > rc
@@ -196,6 +198,7 @@ class Tui:
         self.cond = threading.Condition()
         self.outputs = 0  # %output notifications seen
         self.detached = False
+        self.attached = threading.Event()
         self.last = None  # the last Screen captured
         self.quitted = False
 
@@ -229,10 +232,17 @@ class Tui:
             stderr=subprocess.DEVNULL)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        # podui starts once our client is attached: from then on every
+        # write of the pane is reported to it
+        check(self.attached.wait(DEADLINE), 'the control client did not '
+              'attach')
+        self.tmux('wait-for', '-S', 'go')
         self.wait(lambda s: s.main_mode(), 'the main screen')
 
     def _read(self):
         for line in self.control.stdout:
+            if line.startswith(b'%session-changed'):
+                self.attached.set()
             if line.startswith(b'%output') or line.startswith(b'%exit'):
                 with self.cond:
                     self.outputs += 1
@@ -259,11 +269,16 @@ class Tui:
         """The screen once pred(Screen) holds, re-checked whenever the
         pane writes; a failure after `timeout` shows the last screen."""
         deadline = time.monotonic() + timeout
+        woken = True
         while True:
             with self.cond:
                 seen = self.outputs
             s = self.screen()
             if pred(s):
+                # a screen that changed unreported would make every
+                # wait a wait for the deadline: the harness is wrong
+                check(woken, 'the screen changed without an %%output '
+                      'notification while waiting for %s' % what)
                 return s
             left = deadline - time.monotonic()
             if left <= 0 or self.detached:
@@ -271,7 +286,7 @@ class Tui:
                     'in vain' if self.detached else '%gs' % timeout,
                     what, s.text))
             with self.cond:
-                self.cond.wait_for(
+                woken = self.cond.wait_for(
                     lambda: self.outputs != seen or self.detached, left)
 
     def wait_pod(self, name, state):
@@ -402,11 +417,14 @@ class Tui:
             try:
                 self.control.wait(timeout=DEADLINE)
             except subprocess.TimeoutExpired:
+                problems.append('the control client did not end')
                 self.control.kill()
                 self.control.wait()
             self.control.stdout.close()
         for pid in expected:
-            wait_exit(pid)
+            if not wait_exit(pid):
+                problems.append('pid %d (tmux, its pane) did not end: %s'
+                                % (pid, cmdline(pid)))
         for pid, cmd in carriers(self.root):
             # a process on its way out (a spawn's log watcher closing
             # its inotify instance, waited for by no one) may take a
@@ -445,6 +463,14 @@ def descendants(pid):
     except OSError:
         return []
     return kids + [d for k in kids for d in descendants(k)]
+
+
+def cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode(errors='replace')
+    except OSError:
+        return '?'
 
 
 def carriers(root):
