@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tuitest import (SGR, binary, check, session,  # noqa: E402
@@ -19,22 +20,23 @@ READY = r'running|ready'
 
 
 def spawn_ui():
-    """(1) n, name, cwd, manifest: a real pod with one process."""
+    """(1) n, name, cwd, manifest: a real pod with one process; its row
+    and its process's row say what podctl says."""
     with session('spawn_ui') as t:
         t.start()
         t.spawn('web', manifest=t.manifest({'tick': TICK}))
         t.wait_pod('web', 'ready')
-        s = t.wait_proc('tick', READY)
-        check(s.pod_row('web', 'ready'), 'web left ready')
+        row = r'^\W*web\s+ready\s+\d+s\s+1/1\s+(\d+)\s*$'
+        s = t.wait(lambda s: re.match(r'podui\s+1 pod\b', s.header) and
+                   s.grep(row, s.pods) and pid_of(s, 'tick'),
+                   '"1 pod", "web ready AGE 1/1 PID", tick running')
         pod = t.pods()['web']
         check(pod['state'] == 'ready', 'podctl ls: not ready')
-        row = s.grep(r'^\W*web\s+ready\s+\d+s\s+1/1\s+(\d+)\s*$', s.pods)
-        check(row and int(row.group(1)) == pod['pid'],
-              'the row of web is not "web ready AGE 1/1 %d"' % pod['pid'])
+        check(int(s.grep(row, s.pods).group(1)) == pod['pid'],
+              'the pid of web is not %d' % pod['pid'])
         proc = t.podctl_json('ps', 'web')['processes'][0]
         check(pid_of(s, 'tick') == proc['pid'],
-              'tick\'s pid is not %d' % proc['pid'])
-        check(re.match(r'podui\s+1 pod\b', s.header), 'header: 1 pod?')
+              'the pid of tick is not %d' % proc['pid'])
         t.quit()
 
 
@@ -224,8 +226,8 @@ def two_spawns():
             pids[name] = mock_pid(s)
         check(pids['one'] != pids['two'], 'one pid for both mocks')
         os.kill(pids['two'], signal.SIGUSR1)
-        s = t.wait_pod('two', 'ready')
-        check(s.pod_row('one', 'starting'), 'one not starting any more')
+        t.wait(lambda s: s.pod_row('two', 'ready') and
+               s.pod_row('one', 'starting'), 'two ready, one starting')
         os.kill(pids['one'], signal.SIGUSR1)
         t.wait(lambda s: s.pod_row('one', 'ready') and
                s.pod_row('two', 'ready'), 'both ready')
