@@ -76,6 +76,8 @@ struct pod {
 	                   * life) */
 	bool resynced;    /* files read afresh: no close event to wait for */
 	bool seen;        /* found by the current scan */
+	bool failed_told; /* its spawner's "failed" record is known: reported
+	                   * (SPAWN_FAILED), or there when first read */
 	unsigned files;   /* enum published bits, as the events say */
 	unsigned files_at_close; /* ... when `lock` was last closed */
 	pid_t pid;               /* the live pod's, verified, or 0 */
@@ -98,8 +100,8 @@ struct insomnia_watch {
 const char *insomnia_watch_kind_name(enum insomnia_watch_kind k)
 {
 	static const char *const names[] = {
-	    "appeared", "ready",  "stopped", "died",
-	    "gone",     "synced", "resync",  "failed",
+	    "appeared", "ready",  "stopped", "died",         "gone",
+	    "synced",   "resync", "failed",  "spawn-failed",
 	};
 
 	return (unsigned)k < sizeof names / sizeof *names ? names[k]
@@ -300,6 +302,7 @@ static bool alive_seen(struct pod *p)
 		p->life = LIFE_STARTING;
 		p->lock_closed = false;
 		p->resynced = false;
+		p->failed_told = false;
 		if (!p->announced) {
 			p->announced = true;
 			if (!emit_pod(p, INSOMNIA_WATCH_APPEARED))
@@ -333,6 +336,17 @@ static bool gone(struct insomnia_watch *w, struct pod *p)
 	return emit(w, INSOMNIA_WATCH_GONE, info.name, &info, NULL);
 }
 
+/* A dead pod's spawner wrote its record of the failed start (state
+ * "failed"), usually just after the pod's STOPPED or DIED: once per
+ * record, as it is read. */
+static bool spawn_failed(struct pod *p)
+{
+	if (p->failed_told || strcmp(p->info.state, "failed") != 0)
+		return true;
+	p->failed_told = true;
+	return emit_pod(p, INSOMNIA_WATCH_SPAWN_FAILED);
+}
+
 /* Look at the dir and report what changed. */
 static bool evaluate(struct insomnia_watch *w, struct pod *p)
 {
@@ -351,7 +365,7 @@ static bool evaluate(struct insomnia_watch *w, struct pod *p)
 		return true;
 	if (p->life != LIFE_NONE)
 		return ended(p);
-	return true;
+	return spawn_failed(p);
 }
 
 /* A new dir: reported, then looked at like any other. */
@@ -375,6 +389,8 @@ static bool appeared(struct insomnia_watch *w, const char *name)
 		snprintf(p->info.state, sizeof p->info.state, "unusable");
 	}
 	p->announced = true;
+	/* a failure recorded before we looked is in APPEARED's info */
+	p->failed_told = !strcmp(p->info.state, "failed");
 	if (!emit_pod(p, INSOMNIA_WATCH_APPEARED))
 		return false;
 	return evaluate(w, p);

@@ -173,7 +173,7 @@ int proto_parse_response(const char *line, size_t len, json_t **id,
                          json_t **result, struct insomnia_error *err)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(line, len, 0, &jerr);
+	json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 	json_t *r, *e;
 	int rc = -1;
 
@@ -333,7 +333,7 @@ int proto_read_line(int fd, char **line, size_t *len,
 /* Event lines carry "event" and no "id"; a call does not want them. */
 static bool is_event_line(const char *line, size_t len)
 {
-	json_t *root = json_loadb(line, len, 0, NULL);
+	json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
 	bool event = json_is_object(root) && json_object_get(root, "event") &&
 	             !json_object_get(root, "id");
 
@@ -452,7 +452,7 @@ int proto_parse_incoming(const char *line, size_t len,
 		in->kind = PROTO_IN_BLANK;
 		return 0;
 	}
-	in->root = json_loadb(line, len, 0, &jerr);
+	in->root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 	if (!in->root)
 		return insomnia_error_set(
 		    err, INSOMNIA_ERR_PROTOCOL,

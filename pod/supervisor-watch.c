@@ -137,7 +137,8 @@ static void try_result(struct supervisor *s, struct proc *p, bool ok,
 		}
 		/* Shown by ps while it lasts, and the last word should the
 		 * deadline come: it explains. */
-		snprintf(p->reason, sizeof p->reason, NOT_READY "%s", why);
+		snprintf(p->reason, sizeof p->reason, NOT_READY "%.*s",
+		         (int)(sizeof p->reason - sizeof NOT_READY), why);
 		schedule_try(p, c);
 	} else if (ok) {
 		p->alive_failures = 0;

@@ -78,7 +78,8 @@ static void print_human(const char *name, json_t *d, const char *data)
 static int on_event(const char *name, const char *data, size_t len, void *arg)
 {
 	struct events_out *o = arg;
-	json_t *d = json_loadb(data, len, JSON_DECODE_ANY, NULL);
+	json_t *d =
+	    json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	json_t *n = jsonstr_new(name);
 	char *quoted = n ? json_dumps(n, JSON_ENCODE_ANY) : NULL;
 

@@ -49,7 +49,7 @@ static void print_record(struct logs_out *o, json_t *rec)
 
 static int print_lines(struct logs_out *o, const char *json, size_t len)
 {
-	json_t *v = json_loadb(json, len, 0, NULL), *rec;
+	json_t *v = json_loadb(json, len, JSON_ALLOW_NUL, NULL), *rec;
 	json_t *omitted = json_object_get(v, "omitted");
 
 	size_t i;
@@ -84,7 +84,7 @@ static int on_event(const char *name, const char *data, size_t len, void *arg)
 
 	if (strcmp(name, "log"))
 		return 0; /* not asked for: skipped */
-	if ((rec = json_loadb(data, len, 0, NULL)))
+	if ((rec = json_loadb(data, len, JSON_ALLOW_NUL, NULL)))
 		print_record(arg, rec);
 	json_decref(rec);
 	return 0;

@@ -44,7 +44,7 @@ static int run_ui(const struct cli_args *a)
 		execv(path, argv);
 	else
 		execvp("podui", argv);
-	insomnia_error_set_errno(&err, INSOMNIA_ERR_USAGE, errno,
+	insomnia_error_set_errno(&err, INSOMNIA_ERR_LAUNCH_FAILED, errno,
 	                         "cannot run podui (%s)",
 	                         path ? path : "podui on PATH");
 	return cli_fail(a->json, &err);

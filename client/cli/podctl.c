@@ -9,24 +9,12 @@
 static const struct cmd_entry cmd_help_entry, cmd_version_entry;
 
 static const struct cmd_entry *const commands[] = {
-    &cmd_spawn_entry,
-    &cmd_ls_entry,
-    &cmd_status_entry,
-    &cmd_ps_entry,
-    &cmd_start_entry,
-    &cmd_stop_entry,
-    &cmd_restart_entry,
-    &cmd_logs_entry,
-    &cmd_events_entry,
-    &cmd_reap_entry,
-    &cmd_sessions_entry,
-    &cmd_resume_entry,
-    &cmd_watch_entry,
-    &cmd_call_entry,
-    &cmd_ui_entry,
-    &cmd_help_entry,
-    &cmd_version_entry,
-    NULL,
+    &cmd_spawn_entry,   &cmd_ls_entry,       &cmd_status_entry,
+    &cmd_ps_entry,      &cmd_start_entry,    &cmd_stop_entry,
+    &cmd_restart_entry, &cmd_logs_entry,     &cmd_events_entry,
+    &cmd_reap_entry,    &cmd_sessions_entry, &cmd_resume_entry,
+    &cmd_watch_entry,   &cmd_call_entry,     &cmd_ui_entry,
+    &cmd_help_entry,    &cmd_version_entry,  NULL,
 };
 
 static const struct cmd_entry *find(const char *name)

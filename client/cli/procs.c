@@ -30,7 +30,8 @@ static void on_reply(struct insomnia_control *c,
 		call->err = *r->err;
 		cli_pod_error(&call->err);
 		insomnia_error_prefix(&call->err, "pod %s", call->group->pod);
-	} else if (!(call->result = json_loadb(r->json, r->len, 0, &jerr))) {
+	} else if (!(call->result =
+	                 json_loadb(r->json, r->len, JSON_ALLOW_NUL, &jerr))) {
 		call->failed = true;
 		insomnia_error_set(&call->err, INSOMNIA_ERR_PROTOCOL,
 		                   "pod %s: the reply does not parse: %s",

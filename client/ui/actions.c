@@ -15,10 +15,9 @@
 
 enum op_kind { OP_SPAWN, OP_STOP, OP_CALL };
 
-/* One operation in flight (named for its first use: a pod's `spawn`
- * points to its spawn's record). */
-struct ui_spawn {
-	struct ui_spawn *next;
+/* One operation in flight (a pod's `spawn` points to its spawn's). */
+struct ui_op {
+	struct ui_op *next;
 	struct ui *ui;
 	enum op_kind kind;
 	char pod[INSOMNIA_NAME_MAX + 1];
@@ -32,15 +31,14 @@ struct ui_spawn {
 };
 
 struct ui_ops {
-	struct ui_spawn *list;
+	struct ui_op *list;
 };
 
 /* ---- the records -------------------------------------------------------- */
 
-static struct ui_spawn *op_new(struct ui *ui, enum op_kind kind,
-                               const char *pod)
+static struct ui_op *op_new(struct ui *ui, enum op_kind kind, const char *pod)
 {
-	struct ui_spawn *op;
+	struct ui_op *op;
 
 	if (!ui->ops && !(ui->ops = calloc(1, sizeof *ui->ops)))
 		ui_fatal(ui, "out of memory");
@@ -54,9 +52,9 @@ static struct ui_spawn *op_new(struct ui *ui, enum op_kind kind,
 	return op;
 }
 
-static void op_free(struct ui_spawn *op)
+static void op_free(struct ui_op *op)
 {
-	struct ui_spawn **p = &op->ui->ops->list;
+	struct ui_op **p = &op->ui->ops->list;
 
 	while (*p && *p != op)
 		p = &(*p)->next;
@@ -65,10 +63,9 @@ static void op_free(struct ui_spawn *op)
 	free(op);
 }
 
-static struct ui_spawn *op_find(struct ui *ui, enum op_kind kind,
-                                const char *pod)
+static struct ui_op *op_find(struct ui *ui, enum op_kind kind, const char *pod)
 {
-	for (struct ui_spawn *op = ui->ops ? ui->ops->list : NULL; op;
+	for (struct ui_op *op = ui->ops ? ui->ops->list : NULL; op;
 	     op = op->next)
 		if (op->kind == kind && !strcmp(op->pod, pod))
 			return op;
@@ -134,14 +131,14 @@ static void spawn_failure_lines(struct ui *ui, const char *name,
 
 static void on_progress(const char *line, void *arg)
 {
-	struct ui_spawn *op = arg;
+	struct ui_op *op = arg;
 
 	spawn_line(op->ui, op->pod, line);
 }
 
 static void on_ready(const struct insomnia_spawn_result *res, void *arg)
 {
-	struct ui_spawn *op = arg;
+	struct ui_op *op = arg;
 	struct ui *ui = op->ui;
 	struct ui_pod *pod = ui_pod_find(ui, op->pod);
 	char line[128 + INSOMNIA_SESSION_ID_MAX];
@@ -153,7 +150,9 @@ static void on_ready(const struct insomnia_spawn_result *res, void *arg)
 	op_free(op);
 	if (!pod)
 		return;
-	/* the pod's own logs take over */
+	/* the pod's own logs take over; the line that says the spawn
+	 * ended well stays on top of them */
+	model_log_note(ui, pod->name, line);
 	pod->spawn = NULL;
 	spawn_lines_clear(pod);
 	pod->state = UI_POD_READY;
@@ -162,14 +161,14 @@ static void on_ready(const struct insomnia_spawn_result *res, void *arg)
 	         res->session_id);
 	model_pod_connect(ui, pod);
 	ui_log_select(ui);
-	ui_dirty(ui);
+	model_dirty(ui);
 }
 
 /* Our spawn failed: the row says so, unless the dir says a pod of that
  * name runs (someone else's). */
 static void on_failed(const struct insomnia_error *err, void *arg)
 {
-	struct ui_spawn *op = arg;
+	struct ui_op *op = arg;
 	struct ui *ui = op->ui;
 	struct ui_pod *pod = ui_pod_find(ui, op->pod);
 
@@ -188,7 +187,7 @@ static void on_failed(const struct insomnia_error *err, void *arg)
 		pod->state = UI_POD_FAILED;
 	}
 	ui_log_select(ui);
-	ui_dirty(ui);
+	model_dirty(ui);
 }
 
 /* Whether a spawn of name may start; else why not, in the message. */
@@ -218,7 +217,7 @@ static void spawn_begin(struct ui *ui, const char *name, const char *cwd,
 {
 	struct insomnia_spawn_options o = {0};
 	struct insomnia_error err;
-	struct ui_spawn *op;
+	struct ui_op *op;
 	struct ui_pod *pod;
 
 	if (!spawn_allowed(ui, name))
@@ -247,7 +246,7 @@ static void spawn_begin(struct ui *ui, const char *name, const char *cwd,
 	ui->sel_proc[0] = '\0';
 	ui_log_select(ui);
 	ui_message(ui, false, "%s: spawning", name);
-	ui_dirty(ui);
+	model_dirty(ui);
 }
 
 void ui_spawn(struct ui *ui, const char *name, const char *cwd,
@@ -302,7 +301,7 @@ void ui_spawn_cancel(struct ui *ui, const char *name)
 static void on_stopped(const struct insomnia_stop_result *res,
                        const struct insomnia_error *err, void *arg)
 {
-	struct ui_spawn *op = arg;
+	struct ui_op *op = arg;
 
 	if (err)
 		ui_message(op->ui, true, "%s: stop failed: %s", op->pod,
@@ -317,7 +316,7 @@ void ui_pod_stop(struct ui *ui, const char *name)
 {
 	struct ui_pod *pod = ui_pod_find(ui, name);
 	struct insomnia_error err;
-	struct ui_spawn *op;
+	struct ui_op *op;
 
 	if (pod && pod->spawn) {
 		ui_spawn_cancel(ui, name);
@@ -345,7 +344,7 @@ void ui_pod_stop(struct ui *ui, const char *name)
 static void on_call_reply(struct insomnia_control *c,
                           const struct insomnia_control_reply *r, void *arg)
 {
-	struct ui_spawn *op = arg;
+	struct ui_op *op = arg;
 
 	if (r->status == INSOMNIA_CONTROL_RESULT)
 		ui_message(op->ui, false, "%s/%s: %s", op->pod, op->proc,
@@ -369,7 +368,7 @@ static const char *past_tense(const char *method)
 }
 
 /* Connect and ask; -1 and err when that cannot even start. */
-static int call_send(struct ui *ui, struct ui_spawn *op, const char *method,
+static int call_send(struct ui *ui, struct ui_op *op, const char *method,
                      struct insomnia_error *err)
 {
 	json_t *p = json_pack("{s:[s]}", "names", op->proc);
@@ -391,7 +390,7 @@ void ui_proc_action(struct ui *ui, const char *pod, const char *proc,
 {
 	const char *done = past_tense(method);
 	struct insomnia_error err;
-	struct ui_spawn *op;
+	struct ui_op *op;
 
 	if (!done || insomnia_name_check(proc, NULL) < 0 ||
 	    insomnia_name_check(pod, NULL) < 0) {
@@ -458,7 +457,7 @@ void ui_reap(struct ui *ui)
 
 void ui_actions_free(struct ui *ui)
 {
-	struct ui_spawn *op, *next;
+	struct ui_op *op, *next;
 	struct ui_pod *pod;
 
 	for (op = ui->ops ? ui->ops->list : NULL; op; op = next) {

@@ -256,12 +256,18 @@ static void age_text(int64_t age, char *buf, size_t size, int64_t *next)
 	*next = units[i].unit - age % units[i].unit;
 }
 
+/* A pod whose process runs: only its pid and age mean something (a
+ * dead pod's pid may be anyone's by now). */
+static bool pod_alive(const struct ui_pod *pod)
+{
+	return pod->state == UI_POD_STARTING || pod->state == UI_POD_READY ||
+	       pod->state == UI_POD_STOPPING;
+}
+
 /* Whether the pod's age shows: it runs and its start is known. */
 static bool pod_has_age(const struct ui_pod *pod)
 {
-	return pod->started_ms != 0 &&
-	       (pod->state == UI_POD_STARTING || pod->state == UI_POD_READY ||
-	        pod->state == UI_POD_STOPPING);
+	return pod->started_ms != 0 && pod_alive(pod);
 }
 
 /* ---- Selection -------------------------------------------------------- */
@@ -332,11 +338,12 @@ static int proc_rows_wanted(const struct ui_pod *pod)
 	return 1;
 }
 
-/* Two lists of at most 3/10 of the rows each, the log the rest. */
+/* Two lists of at most 3/10 of the rows each, the log the rest; each
+ * list at least one row (from MIN_ROWS up, 3/10 of the rest is 0). */
 static struct layout layout_of(struct ui *ui, const struct ui_pod *pod)
 {
 	int content = LINES - 2 - 5; /* header, last row; titles, headers */
-	int cap = content * 3 / 10;
+	int cap = content * 3 / 10 > 1 ? content * 3 / 10 : 1;
 	struct layout l;
 
 	l.pods_y = 1;
@@ -382,7 +389,7 @@ static void draw_pod_row(struct ui *ui, int y, struct ui_pod *pod, int64_t now,
 	else
 		snprintf(buf, sizeof(buf), "-");
 	put_field(y, POD_PROCS, buf, POD_PID - POD_PROCS);
-	if (pod->pid > 0)
+	if (pod->pid > 0 && pod_alive(pod))
 		snprintf(buf, sizeof(buf), "%ld", (long)pod->pid);
 	else
 		snprintf(buf, sizeof(buf), "-");
@@ -499,11 +506,18 @@ static void draw_log_line(struct ui *ui, int y, const char *line)
 
 static void draw_log(struct ui *ui, const struct layout *l)
 {
-	const struct ui_log *log = &ui->log;
+	struct ui_log *log = &ui->log;
 	char title[UI_TEXT_MAX + 48];
 	size_t rows = l->log_rows > 0 ? (size_t)l->log_rows : 0;
+	size_t most = log->count > rows ? log->count - rows : 0;
 	size_t end, start;
 	int n;
+
+	/* Back at most to the oldest line on the top row: further would
+	 * empty the pane (logs.c grows the scroll as lines come, the pane
+	 * may have grown taller since PgUp). */
+	if (log->scroll > most)
+		log->scroll = most;
 
 	if (log->source == UI_LOG_NOTHING)
 		n = snprintf(title, sizeof(title), "LOG");
@@ -521,25 +535,62 @@ static void draw_log(struct ui *ui, const struct layout *l)
 		              log->lines[(log->first + i) % UI_LOG_LINES]);
 }
 
-/* The hints that fit, in the table's order; "? help" always last. */
+/* Hints kept however narrow the screen: the help, and the sessions
+ * view (its key is the only way to it). */
+static bool hint_kept(const struct view_key *k)
+{
+	return k->keys[0] == '?' || k->keys[0] == 'e';
+}
+
+/* The columns the kept hints after the i-th take, a space each. */
+static int kept_after(size_t i)
+{
+	int cols = 0;
+
+	while (++i < view_nkeys)
+		if (view_keys[i].hint != NULL && hint_kept(&view_keys[i]))
+			cols += (int)strlen(view_keys[i].hint) + 1;
+	return cols;
+}
+
+/* "S stop": the key (all before the last space) bold, then the word;
+ * single spaces between hints, the keys' bold tells them apart. */
+static int put_hint(int x, const char *hint)
+{
+	const char *word = strrchr(hint, ' ');
+	int keylen = word ? (int)(word - hint) : (int)strlen(hint);
+	char key[16];
+
+	snprintf(key, sizeof(key), "%.*s", keylen, hint);
+	attron(A_BOLD);
+	x += put_text(LINES - 1, x, key, COLS - x);
+	attroff(A_BOLD);
+	if (word != NULL)
+		x += put_text(LINES - 1, x, word, COLS - x);
+	return x;
+}
+
+/* The hints in the table's order, which is their importance (the last
+ * column left blank): from the first that does not fit, the others
+ * drop (a short one further on is less important), the kept ones stay
+ * (their room is reserved). */
 static void draw_hints(void)
 {
-	const char *help = NULL;
+	bool full = false;
 	int x = 0;
 
-	for (size_t i = 0; i < view_nkeys; i++)
-		if (view_keys[i].hint && view_keys[i].keys[0] == '?')
-			help = view_keys[i].hint;
 	for (size_t i = 0; i < view_nkeys; i++) {
 		const char *hint = view_keys[i].hint;
-		int room = COLS - x - (help ? (int)strlen(help) + 2 : 0);
+		int room = COLS - 1 - x - kept_after(i);
 
-		if (hint == NULL || hint == help || (int)strlen(hint) > room)
+		if (hint == NULL || (full && !hint_kept(&view_keys[i])))
 			continue;
-		x += put_text(LINES - 1, x, hint, COLS - x) + 2;
+		if ((int)strlen(hint) > room) {
+			full = true;
+			continue;
+		}
+		x = put_hint(x, hint) + 1;
 	}
-	if (help != NULL)
-		put_text(LINES - 1, x, help, COLS - x);
 }
 
 /* The columns s takes on screen. */
@@ -684,6 +735,14 @@ static void arm_tick(struct ui *ui, int64_t next)
 	evtimer_add(ui->tick, &tv);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void ui_draw(struct ui *ui)
 {
 	int64_t next = INT64_MAX;
@@ -704,6 +763,9 @@ void ui_draw(struct ui *ui)
 		draw_last_row(ui);
 	refresh();
 	arm_tick(ui, next);
+	ui->drawn_us = now_us();
+	if (ui->paced != NULL)
+		evtimer_del(ui->paced);
 }
 
 static void on_redraw(evutil_socket_t fd, short what, void *arg)
@@ -719,10 +781,22 @@ static void on_redraw(evutil_socket_t fd, short what, void *arg)
 	ui_draw(ui);
 }
 
+/* A change is drawn in this turn of the loop, unless a draw happened
+ * less than a frame ago: then once, a frame after it.  A process
+ * flooding its log (each read of the stream a change) then costs at
+ * most one draw per frame, not one per read, and a lone event is shown
+ * at once. */
 void ui_dirty(struct ui *ui)
 {
-	if (ui->redraw != NULL)
+	int64_t wait = ui->drawn_us + UI_FRAME_US - now_us();
+	struct timeval tv = {0, (suseconds_t)wait};
+
+	if (ui->redraw == NULL)
+		return;
+	if (wait <= 0 || ui->drawn_us == 0)
 		event_active(ui->redraw, EV_TIMEOUT, 0);
+	else if (!evtimer_pending(ui->paced, NULL))
+		evtimer_add(ui->paced, &tv);
 }
 
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
@@ -744,7 +818,8 @@ int ui_draw_init(struct ui *ui)
 {
 	ui->redraw = event_new(ui->base, -1, 0, on_redraw, ui);
 	ui->tick = evtimer_new(ui->base, on_redraw, ui);
-	if (ui->redraw == NULL || ui->tick == NULL) {
+	ui->paced = evtimer_new(ui->base, on_redraw, ui);
+	if (ui->redraw == NULL || ui->tick == NULL || ui->paced == NULL) {
 		ui_draw_free(ui);
 		return -1;
 	}
@@ -757,6 +832,9 @@ void ui_draw_free(struct ui *ui)
 		event_free(ui->redraw);
 	if (ui->tick != NULL)
 		event_free(ui->tick);
+	if (ui->paced != NULL)
+		event_free(ui->paced);
 	ui->redraw = NULL;
 	ui->tick = NULL;
+	ui->paced = NULL;
 }

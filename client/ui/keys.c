@@ -173,6 +173,17 @@ static void key_spawn(struct ui *ui)
 	ui_prompt_open(ui, UI_ASK_SPAWN_NAME, "spawn name: ", "");
 }
 
+/* The name rule at once, not after two more questions. */
+static bool name_ok(struct ui *ui, const char *name)
+{
+	struct insomnia_error err;
+
+	if (insomnia_name_check(name, &err) == 0)
+		return true;
+	ui_message(ui, true, "%s", err.message);
+	return false;
+}
+
 static bool need_pod(struct ui *ui)
 {
 	if (ui->sel_pod[0] != '\0')
@@ -187,12 +198,16 @@ static void key_cancel(struct ui *ui)
 		ui_spawn_cancel(ui, ui->sel_pod);
 }
 
+/* The question names the pod, and the answer stops that one: the
+ * selection may move while it is open (the pod went, a list changed). */
 static void key_stop_pod(struct ui *ui)
 {
 	char label[sizeof(ui->prompt.label)];
 
 	if (!need_pod(ui))
 		return;
+	snprintf(ui->prompt.target, sizeof(ui->prompt.target), "%s",
+	         ui->sel_pod);
 	snprintf(label, sizeof(label), "stop %.40s? (y/n) ", ui->sel_pod);
 	ui_prompt_open(ui, UI_ASK_CONFIRM_STOP, label, "");
 }
@@ -240,19 +255,23 @@ static void key_reap(struct ui *ui)
 	ui_reap(ui);
 }
 
+/* The hints are short and in the order of importance: at 80 columns
+ * they all fit on the last row ("q quit n new S stop s/x/r proc ...
+ * ? help", 79 columns); narrower, draw.c drops them from the end,
+ * keeping "e sessions" and "? help". */
 const struct view_key view_keys[] = {
-    {{'q'}, "q", "quit (also Ctrl-C, SIGTERM, SIGHUP)", "q quit", key_quit},
+    {{'q'},
+     "q",
+     "quit (also Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP)",
+     "q quit",
+     key_quit},
     {{'n'},
      "n",
      "spawn a pod: name, then cwd, then manifest",
-     "n spawn",
+     "n new",
      key_spawn},
     {{'S'}, "S", "stop the selected pod (asks y/n)", "S stop", key_stop_pod},
-    {{'s'},
-     "s",
-     "start the selected process",
-     "s/x/r start/stop/restart",
-     key_start},
+    {{'s'}, "s", "start the selected process", "s/x/r proc", key_start},
     {{'x'}, "x", "stop the selected process", NULL, key_stop},
     {{'r'}, "r", "restart the selected process", NULL, key_restart},
     {{'c'}, "c", "cancel the selected pod's spawn", "c cancel", key_cancel},
@@ -266,11 +285,8 @@ const struct view_key view_keys[] = {
      "sessions view (Enter resumes; e, q or Escape back)",
      "e sessions",
      key_sessions},
-    {{KEY_TAB, KEY_BTAB},
-     "Tab",
-     "focus pods <-> processes",
-     "Tab focus",
-     key_focus},
+    {{'R'}, "R", "reap: remove what dead pods left", "R reap", key_reap},
+    {{KEY_TAB, KEY_BTAB}, "Tab", "focus pods <-> processes", "Tab", key_focus},
     {{KEY_UP, 'k'}, "Up/k", "move the selection up", NULL, key_up},
     {{KEY_DOWN, 'j'}, "Down/j", "move the selection down", NULL, key_down},
     {{'\n', '\r', KEY_ENTER},
@@ -278,7 +294,7 @@ const struct view_key view_keys[] = {
      "(processes) the log of this process; (pods) to its processes",
      NULL,
      key_enter},
-    {{'a'}, "a", "the log of all the pod's processes", "a all", key_all},
+    {{'a'}, "a", "the log of all the pod's processes", "a", key_all},
     {{KEY_PPAGE}, "PgUp", "scroll the log back", NULL, key_page_up},
     {{KEY_NPAGE}, "PgDn", "scroll the log forward", NULL, key_page_down},
     {{KEY_END, 'G'},
@@ -286,7 +302,6 @@ const struct view_key view_keys[] = {
      "follow the end of the log again",
      NULL,
      key_follow},
-    {{'R'}, "R", "reap: remove what dead pods left", "R reap", key_reap},
     {{'?'}, "?", "this help (any key leaves it)", "? help", key_help},
 };
 const size_t view_nkeys = sizeof(view_keys) / sizeof(*view_keys);
@@ -327,6 +342,8 @@ static void spawn_answer(struct ui *ui, enum ui_ask ask)
 			           INSOMNIA_NAME_MAX);
 			return;
 		}
+		if (!name_ok(ui, p->text))
+			return;
 		copy_cut(p->spawn_name, sizeof(p->spawn_name), p->text);
 		ui_prompt_open(ui, UI_ASK_SPAWN_CWD, "cwd (empty: here): ", "");
 		return;
@@ -362,12 +379,19 @@ static void prompt_answer(struct ui *ui, enum ui_ask ask)
 	}
 }
 
-/* y/n takes one key, not a line: y stops, anything else does not. */
+/* y/n takes one key, not a line: y stops the pod the question named
+ * (never what is selected now), anything else does not. */
 static void confirm_key(struct ui *ui, int key)
 {
+	const char *name = ui->prompt.target;
+
 	ui->prompt.ask = UI_ASK_NONE;
-	if (key == 'y' || key == 'Y')
-		ui_pod_stop(ui, ui->sel_pod);
+	if (key != 'y' && key != 'Y')
+		return;
+	if (ui_pod_find(ui, name) == NULL)
+		ui_message(ui, true, "%s: gone", name);
+	else
+		ui_pod_stop(ui, name);
 }
 
 static void prompt_key(struct ui *ui, int key)
@@ -422,7 +446,10 @@ static void main_key(struct ui *ui, int key)
 
 void ui_key(struct ui *ui, int key)
 {
-	/* A message stays until the next key. */
+	/* A message stays until the next key.  Every key redraws the whole
+	 * screen from the model as it is now: the model does not call
+	 * ui_dirty for what the help and sessions screens do not show, so
+	 * leaving them (any mode change) must not rely on earlier draws. */
 	ui->message[0] = '\0';
 	ui->message_is_error = false;
 	ui_dirty(ui);

@@ -22,6 +22,18 @@
 #define LOG_STDERR_MAX (1024 * 1024)
 /* Records asked of a pod's logs before the follow. */
 #define LOG_HISTORY 500
+/* Reopens of the stream in a row with no record heard in between
+ * before giving up: a pod that ends every stream at once is not asked
+ * forever. */
+#define LOG_REOPEN_MAX 3
+
+/* logs.c's own state beside ui->log (podui has one log pane; ui.h keeps
+ * what the view reads). */
+static struct {
+	int quiet_reopens;                    /* since the last `log` record */
+	char note_pod[INSOMNIA_NAME_MAX + 1]; /* "": no note */
+	char note[LOG_LINE_MAX];              /* model_log_note's line */
+} pane;
 
 /* ---- shared helpers ------------------------------------------------- */
 
@@ -140,7 +152,7 @@ static void ring_push(struct ui *ui, const char *line)
 	log->count++;
 	if (log->scroll > 0 && log->scroll < log->count)
 		log->scroll++;
-	ui_dirty(ui);
+	model_dirty(ui);
 }
 
 static void push_text(struct ui *ui, const char *text, size_t len)
@@ -308,7 +320,8 @@ static void on_logs_started(struct insomnia_control *c,
 	json_t *v, *rec, *omitted;
 	size_t i;
 
-	if (!stream_ours(ui, c) || !(v = json_loadb(r->json, r->len, 0, NULL)))
+	if (!stream_ours(ui, c) ||
+	    !(v = json_loadb(r->json, r->len, JSON_ALLOW_NUL, NULL)))
 		return;
 	omitted = json_object_get(v, "omitted");
 	if (json_is_integer(omitted)) {
@@ -323,18 +336,28 @@ static void on_logs_started(struct insomnia_control *c,
 	json_decref(v);
 }
 
+static void stream_reopen(struct ui *ui, const char *why);
+
 static void on_log_event(struct insomnia_control *c, const char *name,
                          const char *data, size_t len, void *arg)
 {
 	struct ui *ui = arg;
+	char why[64];
 	json_t *v;
 
-	if (!stream_ours(ui, c) || !(v = json_loadb(data, len, 0, NULL)))
+	if (!stream_ours(ui, c) ||
+	    !(v = json_loadb(data, len, JSON_ALLOW_NUL, NULL)))
 		return;
-	if (!strcmp(name, "log"))
+	if (!strcmp(name, "log")) {
+		pane.quiet_reopens = 0;
 		push_record(ui, v);
-	else if (!strcmp(name, "overflow"))
-		push_note(ui, "%s", "(the log stream overflowed: lines lost)");
+	} else if (!strcmp(name, "overflow")) {
+		/* the pod closes the stream after this: follow it again */
+		snprintf(
+		    why, sizeof why, "(%lld lines lost)",
+		    (long long)json_integer_value(json_object_get(v, "lost")));
+		stream_reopen(ui, why);
+	}
 	json_decref(v);
 }
 
@@ -345,10 +368,13 @@ static void on_logs_ended(struct insomnia_control *c,
 
 	if (!stream_ours(ui, c))
 		return;
-	insomnia_control_close(c);
-	ui->log.stream = NULL;
-	if (err)
+	if (err) {
+		insomnia_control_close(c);
+		ui->log.stream = NULL;
 		push_note(ui, "(the log stream ended: %s)", err->message);
+	} else {
+		stream_reopen(ui, "(the log stream ended)");
+	}
 }
 
 static char *logs_params(const char *proc)
@@ -363,27 +389,77 @@ static char *logs_params(const char *proc)
 	return text;
 }
 
-static void stream_open(struct ui *ui, const char *pod, const char *proc)
+/* A `logs` follow stream of the pod (proc "": all), or NULL and err. */
+static struct insomnia_control *stream_start(struct ui *ui, const char *pod,
+                                             const char *proc,
+                                             struct insomnia_error *err)
 {
 	struct insomnia_control_stream s = {.started = on_logs_started,
 	                                    .event = on_log_event,
 	                                    .ended = on_logs_ended,
 	                                    .arg = ui};
-	struct insomnia_error err;
 	struct insomnia_control *c;
 	char *params = logs_params(proc);
 
-	insomnia_error_clear(&err);
+	insomnia_error_clear(err);
 	if (!params)
 		ui_fatal(ui, "out of memory");
-	if (!(c = insomnia_control_connect(ui->base, pod, &err)) ||
-	    insomnia_control_subscribe(c, "logs", params, &s, &err) < 0) {
+	if ((c = insomnia_control_connect(ui->base, pod, err)) &&
+	    insomnia_control_subscribe(c, "logs", params, &s, err) < 0) {
 		insomnia_control_close(c);
-		push_note(ui, "(no log stream: %s)", err.message);
-	} else {
-		ui->log.stream = c;
+		c = NULL;
 	}
 	free(params);
+	return c;
+}
+
+static void stream_open(struct ui *ui, const char *pod, const char *proc)
+{
+	struct insomnia_error err;
+
+	if (!(ui->log.stream = stream_start(ui, pod, proc, &err)))
+		push_note(ui, "(no log stream: %s)", err.message);
+}
+
+static void push_pod_note(struct ui *ui)
+{
+	if (pane.note_pod[0] && !strcmp(pane.note_pod, ui->log.pod))
+		push_text(ui, pane.note, strlen(pane.note));
+}
+
+/* The pod ended the stream (cleanly, or after an overflow) while the
+ * pane follows it: while the pod lives and is not stopping, follow it
+ * again, on a fresh history (the ring starts again from it: no line
+ * twice) after the note `why`; else keep what is shown and add the
+ * note.  Called from the stream's callbacks (closing it is allowed). */
+static void stream_reopen(struct ui *ui, const char *why)
+{
+	struct ui_log *log = &ui->log;
+	struct ui_pod *pod = ui_pod_find(ui, log->pod);
+	struct insomnia_control *c = NULL;
+	struct insomnia_error err;
+
+	insomnia_control_close(log->stream);
+	log->stream = NULL;
+	if (pod && model_pod_alive(pod) && pod->state != UI_POD_STOPPING &&
+	    pane.quiet_reopens < LOG_REOPEN_MAX)
+		c = stream_start(ui, log->pod, log->proc, &err);
+	if (!c) {
+		push_text(ui, why, strlen(why));
+		return;
+	}
+	pane.quiet_reopens++;
+	ring_clear(log);
+	push_pod_note(ui);
+	push_text(ui, why, strlen(why));
+	log->stream = c;
+}
+
+void model_log_note(struct ui *ui, const char *pod, const char *line)
+{
+	(void)ui;
+	snprintf(pane.note_pod, sizeof pane.note_pod, "%s", pod);
+	model_text_clean(pane.note, sizeof pane.note, line, strlen(line));
 }
 
 /* ---- choosing the source ------------------------------------------------ */
@@ -458,22 +534,24 @@ static void log_reset(struct ui *ui)
 	ring_clear(&ui->log);
 }
 
-void ui_log_select(struct ui *ui)
+/* Open the source: the pane's lines start again. */
+static void log_open(struct ui *ui, enum ui_log_source source,
+                     struct ui_pod *pod, const char *proc)
 {
 	struct ui_log *log = &ui->log;
-	enum ui_log_source source;
-	struct ui_pod *pod;
-	const char *proc;
 
-	source = wanted(ui, &pod, &proc);
-	if (showing(ui, source, pod, proc))
-		return;
 	log_reset(ui);
+	pane.quiet_reopens = 0;
 	log->source = source;
 	snprintf(log->pod, sizeof log->pod, "%s", pod ? pod->name : "");
 	snprintf(log->proc, sizeof log->proc, "%s", proc);
 	log->pod_state = pod ? pod->state : UI_POD_STARTING;
 	set_title(log);
+	/* the note is of the pod's last spawn: a new one, or another
+	 * pod's pane, ends it */
+	if (source == UI_LOG_SPAWN || strcmp(pane.note_pod, log->pod))
+		pane.note_pod[0] = '\0';
+	push_pod_note(ui);
 	if (source == UI_LOG_SPAWN)
 		for (size_t i = 0; i < pod->nspawn_lines; i++)
 			push_text(ui, pod->spawn_lines[i],
@@ -482,12 +560,30 @@ void ui_log_select(struct ui *ui)
 		stderr_read(ui, pod->name);
 	else if (source == UI_LOG_PROCS)
 		stream_open(ui, pod->name, proc);
-	ui_dirty(ui);
+	model_dirty(ui);
+}
+
+void ui_log_select(struct ui *ui)
+{
+	enum ui_log_source source;
+	struct ui_pod *pod;
+	const char *proc;
+	bool moved;
+
+	source = wanted(ui, &pod, &proc);
+	/* another pod selected (a stderr.log is read again on return) */
+	moved = pod && strcmp(pod->name, ui->log.pod);
+	if (!showing(ui, source, pod, proc))
+		log_open(ui, source, pod, proc);
+	/* after the pane moved: a link tried again changes it no more */
+	if (moved)
+		model_pod_relink(ui, pod);
 }
 
 void ui_log_free(struct ui *ui)
 {
 	log_reset(ui);
+	pane.note_pod[0] = '\0';
 	ui->log.source = UI_LOG_NOTHING;
 	ui->log.pod[0] = '\0';
 	ui->log.title[0] = '\0';

@@ -16,6 +16,10 @@ static const char usage[] =
     "and their logs; spawn, stop, resume; press ? for the keys.\n"
     "See podui(1) and docs/ui.md.\n";
 
+/* The project's exit code for bad usage (docs/errors.md: `usage`, as
+ * podctl; EX_USAGE). */
+enum { EXIT_USAGE = 64 };
+
 /* 0: go on; else the exit code + 1. */
 static int parse_args(int argc, char **argv)
 {
@@ -31,7 +35,7 @@ static int parse_args(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "podui: unknown argument: %s\n%s", argv[1], usage);
-	return 3;
+	return EXIT_USAGE + 1;
 }
 
 /* One control connection per live pod: take every descriptor the hard
@@ -88,6 +92,8 @@ int main(int argc, char **argv)
 
 	if (parsed != 0)
 		return parsed - 1;
+	/* The one check (term.c relies on it); 2, as `podctl ui` and the
+	 * install test expect. */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "podui: stdin and stdout must be a terminal\n");
 		return 2;
@@ -116,5 +122,7 @@ int main(int argc, char **argv)
 	ui_dirty(&ui);
 	event_base_dispatch(ui.base);
 	teardown(&ui);
+	if (ui.failure[0] != '\0')
+		fprintf(stderr, "podui: %s\n", ui.failure);
 	return ui.exit_code;
 }

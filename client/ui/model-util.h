@@ -23,6 +23,21 @@ void model_text_clean(char *dst, size_t size, const char *src, size_t len);
  * `subscribe`) unless it has one or is not alive. */
 void model_pod_connect(struct ui *ui, struct ui_pod *pod);
 
+/* pods.c: a LOST link tried again (the user selected the pod): the
+ * bounds on busy tries and resyncs start afresh. */
+void model_pod_relink(struct ui *ui, struct ui_pod *pod);
+
+/* pods.c: ui_dirty, only while the main screen shows: a log line or a
+ * pod's change is not on the help or sessions screen (the view draws
+ * everything again when it returns to the main one). */
+void model_dirty(struct ui *ui);
+
+/* logs.c: a line shown first in the pod's log pane, whatever its source,
+ * until the pane shows another pod (the spawn's "ready: ..." line: the
+ * pane moves to the pod's own logs at once, and again once `ps`
+ * answers). */
+void model_log_note(struct ui *ui, const char *pod, const char *line);
+
 /* pods.c: read the pod's dir again (insomnia_pod_find) and take what
  * it says; when there is no dir, the row's state becomes `gone_state`
  * and has_dir false.  A pod no longer alive loses its connection. */

@@ -4,6 +4,8 @@
  * (pipelined: the pod reads nothing after `subscribe` as a request).
  * Callbacks find their pod by its connection, so a pod removed (and its
  * connection closed) is never reached through a stale pointer. */
+#include <errno.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,28 @@
 
 /* Bounds what one pod's `ps` can make us hold. */
 #define PODS_PROCS_MAX 1024
+/* A connect refused as busy is tried again after 100 ms, 200 ms, ...,
+ * at most this many times; then the link is LOST. */
+#define PODS_BUSY_TRIES 5
+#define PODS_BUSY_MS    100
+/* Resyncs in a row with no event heard in between before giving up
+ * (LOST): a pod that ends every stream at once is not asked forever. */
+#define PODS_RESYNC_MAX 3
+
+/* What pods.c keeps of a pod beyond what the view reads: each pod is
+ * allocated as one of these (pods.c alone makes and frees pods). */
+struct pod_rec {
+	struct ui_pod pod; /* first: a struct ui_pod * is a struct pod_rec * */
+	struct ui *ui;
+	struct event *retry; /* the next busy try, only while one is due */
+	int busy_tries;      /* connects refused as busy in a row */
+	int quiet_resyncs;   /* resyncs since the last event heard */
+};
+
+static struct pod_rec *rec_of(struct ui_pod *pod)
+{
+	return (struct pod_rec *)pod;
+}
 
 static const char *const state_names[] = {
     [UI_POD_STARTING] = "starting", [UI_POD_READY] = "ready",
@@ -70,6 +94,7 @@ struct ui_pod *ui_pod_get(struct ui *ui, const char *name)
 	bool found;
 	size_t i = pod_index(ui, name, &found);
 	struct ui_pod **v, *pod;
+	struct pod_rec *rec;
 
 	if (found)
 		return ui->pods[i];
@@ -79,15 +104,17 @@ struct ui_pod *ui_pod_get(struct ui *ui, const char *name)
 	if (!v)
 		return NULL;
 	ui->pods = v;
-	if (!(pod = calloc(1, sizeof *pod)))
+	if (!(rec = calloc(1, sizeof *rec)))
 		return NULL;
+	rec->ui = ui;
+	pod = &rec->pod;
 	strcpy(pod->name, name);
 	pod->state = UI_POD_STARTING;
 	pod->exit_status = -1;
 	memmove(&v[i + 1], &v[i], (ui->npods - i) * sizeof *v);
 	v[i] = pod;
 	ui->npods++;
-	ui_dirty(ui);
+	model_dirty(ui);
 	return pod;
 }
 
@@ -99,9 +126,20 @@ static void procs_free(struct ui_pod *pod)
 	pod->nready = 0;
 }
 
-/* Close the connection; the link says `link` afterwards. */
+/* No busy try due any more. */
+static void retry_stop(struct pod_rec *rec)
+{
+	if (rec->retry)
+		event_free(rec->retry);
+	rec->retry = NULL;
+	rec->busy_tries = 0;
+}
+
+/* Close the connection (and forget a busy try due); the link says
+ * `link` afterwards. */
 static void link_drop(struct ui_pod *pod, enum ui_link link, const char *why)
 {
+	retry_stop(rec_of(pod));
 	insomnia_control_close(pod->events);
 	pod->events = NULL;
 	pod->link = link;
@@ -117,7 +155,7 @@ static void pod_free(struct ui_pod *pod)
 	for (size_t i = 0; i < pod->nspawn_lines; i++)
 		free(pod->spawn_lines[i]);
 	free(pod->spawn_lines);
-	free(pod);
+	free(rec_of(pod));
 }
 
 static void pod_remove(struct ui *ui, struct ui_pod *pod)
@@ -138,7 +176,7 @@ static void pod_remove(struct ui *ui, struct ui_pod *pod)
 		ui->sel_proc[0] = '\0';
 		ui_log_select(ui);
 	}
-	ui_dirty(ui);
+	model_dirty(ui);
 }
 
 void ui_pod_forget(struct ui *ui, const char *name)
@@ -154,13 +192,19 @@ bool ui_pod_shown(const struct ui *ui, const struct ui_pod *pod)
 	return !ui->filter[0] || strstr(pod->name, ui->filter);
 }
 
+void model_dirty(struct ui *ui)
+{
+	if (ui->mode == UI_MODE_MAIN)
+		ui_dirty(ui);
+}
+
 /* Call after a change to the pod: redraw, and when it is the selected
  * one and its state or link moved, the log pane may change source. */
 static void pod_changed(struct ui *ui, const struct ui_pod *pod,
                         enum ui_pod_state old_state, enum ui_link old_link,
                         size_t old_nprocs)
 {
-	ui_dirty(ui);
+	model_dirty(ui);
 	if (strcmp(ui->sel_pod, pod->name))
 		return;
 	if (pod->state != old_state || pod->link != old_link ||
@@ -323,19 +367,32 @@ static struct ui_pod *pod_of(struct ui *ui, struct insomnia_control *c)
 	return NULL;
 }
 
-/* The connection failed (closed from inside its callback: allowed). */
-static void link_lost(struct ui *ui, struct ui_pod *pod, const char *why)
+/* The connection failed (closed from inside its callback: allowed).
+ * mute: the pod cannot speak the protocol (the mock pod), so it never
+ * gives its own word: connected on the watch's READY, it is ready by
+ * that word alone.  A transient failure leaves the state as it was. */
+static void link_lost(struct ui *ui, struct ui_pod *pod, const char *why,
+                      bool mute)
 {
 	enum ui_link old_link = pod->link;
 	size_t old_nprocs = pod->nprocs;
-
 	enum ui_pod_state old_state = pod->state;
 
 	link_drop(pod, UI_LINK_LOST, why);
-	/* connected on the watch's READY: the pod's own word is lost */
-	if (model_pod_alive(pod) && pod->state == UI_POD_STARTING)
+	if (mute && model_pod_alive(pod) && pod->state == UI_POD_STARTING)
 		pod->state = UI_POD_READY;
 	pod_changed(ui, pod, old_state, old_link, old_nprocs);
+}
+
+/* Whether a failed `status` or `ps` says the pod cannot speak the
+ * protocol: it has no such method, or it closed (or garbled) the
+ * connection before replying (a protocol failure, not a socket error:
+ * the mock pod accepts and closes). */
+static bool reply_mute(const struct insomnia_control_reply *r)
+{
+	if (r->status == INSOMNIA_CONTROL_ERROR)
+		return r->code && !strcmp(r->code, "unknown_method");
+	return r->err->kind == INSOMNIA_ERR_PROTOCOL;
 }
 
 /* What the watch may have read before the pod wrote it. */
@@ -368,11 +425,14 @@ static void on_status(struct insomnia_control *c,
 	if (!pod)
 		return;
 	if (r->status != INSOMNIA_CONTROL_RESULT) {
-		link_lost(ui, pod, r->err->message);
+		link_lost(ui, pod, r->err->message, reply_mute(r));
 		return;
 	}
 	/* the watch may have read state.json before the pod became ready */
-	v = json_loadb(r->json, r->len, 0, NULL);
+	if (!(v = json_loadb(r->json, r->len, JSON_ALLOW_NUL, NULL))) {
+		link_lost(ui, pod, "the status reply does not parse", true);
+		return;
+	}
 	state = json_object_get(v, "state");
 	old_state = pod->state;
 	if (json_is_string(state) && model_pod_alive(pod))
@@ -394,15 +454,15 @@ static void on_ps(struct insomnia_control *c,
 	if (!pod)
 		return;
 	if (r->status != INSOMNIA_CONTROL_RESULT) {
-		link_lost(ui, pod, r->err->message);
+		link_lost(ui, pod, r->err->message, reply_mute(r));
 		return;
 	}
 	old_link = pod->link;
 	old_nprocs = pod->nprocs;
-	v = json_loadb(r->json, r->len, 0, NULL);
+	v = json_loadb(r->json, r->len, JSON_ALLOW_NUL, NULL);
 	if (!v || procs_load(pod, v) < 0) {
 		json_decref(v);
-		link_lost(ui, pod, "the ps reply does not parse");
+		link_lost(ui, pod, "the ps reply does not parse", true);
 		return;
 	}
 	json_decref(v);
@@ -445,6 +505,25 @@ static void on_pod_event(struct ui_pod *pod, json_t *data)
 		pod->state = alive_state(state, pod->state);
 }
 
+/* Ask again on a new connection: the pod ended the stream (it
+ * overflowed: events were lost) while the watch says it lives.  The
+ * rows stay until the new `ps` answers.  Bounded: after
+ * PODS_RESYNC_MAX resyncs without an event heard, the link is LOST
+ * (selecting the pod tries again). */
+static void link_resync(struct ui *ui, struct ui_pod *pod, const char *why)
+{
+	struct pod_rec *rec = rec_of(pod);
+
+	if (rec->quiet_resyncs >= PODS_RESYNC_MAX) {
+		link_lost(ui, pod, why, false);
+		return;
+	}
+	rec->quiet_resyncs++;
+	insomnia_control_close(pod->events); /* from its callback: allowed */
+	pod->events = NULL;
+	model_pod_connect(ui, pod);
+}
+
 static void on_event(struct insomnia_control *c, const char *name,
                      const char *data, size_t len, void *arg)
 {
@@ -453,8 +532,16 @@ static void on_event(struct insomnia_control *c, const char *name,
 	enum ui_pod_state old_state;
 	json_t *v;
 
-	if (!pod || !(v = json_loadb(data, len, 0, NULL)))
+	if (!pod)
 		return;
+	/* the pod closes the stream after this: events were lost */
+	if (!strcmp(name, "overflow")) {
+		link_resync(ui, pod, "the pod's event stream overflowed");
+		return;
+	}
+	if (!(v = json_loadb(data, len, JSON_ALLOW_NUL, NULL)))
+		return;
+	rec_of(pod)->quiet_resyncs = 0;
 	old_state = pod->state;
 	if (!strcmp(name, "process"))
 		on_process_event(pod, v);
@@ -467,7 +554,8 @@ static void on_event(struct insomnia_control *c, const char *name,
 }
 
 /* The stream ended: cleanly when the pod exits (the watch says so next:
- * keep the last rows meanwhile), else the connection failed. */
+ * keep the last rows meanwhile), else the connection failed.  A clean
+ * end from a pod not stopping: ask again. */
 static void on_ended(struct insomnia_control *c,
                      const struct insomnia_error *err, void *arg)
 {
@@ -477,19 +565,15 @@ static void on_ended(struct insomnia_control *c,
 	if (!pod)
 		return;
 	if (err) {
-		link_lost(ui, pod, err->message);
+		link_lost(ui, pod, err->message, false);
 	} else if (pod->state == UI_POD_STOPPING && pod->link == UI_LINK_UP) {
 		insomnia_control_close(c);
 		pod->events = NULL;
+	} else if (model_pod_alive(pod) && pod->link == UI_LINK_UP) {
+		link_resync(ui, pod, "the pod closed the connection");
 	} else {
-		link_lost(ui, pod, "the pod closed the connection");
+		link_lost(ui, pod, "the pod closed the connection", false);
 	}
-}
-
-static void on_conn_end(struct insomnia_control *c,
-                        const struct insomnia_error *err, void *arg)
-{
-	on_ended(c, err, arg);
 }
 
 /* Ask the three on one connection; -1 and err when one is refused. */
@@ -501,31 +585,77 @@ static int link_ask(struct ui *ui, struct insomnia_control *c,
 	struct insomnia_control_stream s = {
 	    .event = on_event, .ended = on_ended, .arg = ui};
 
-	insomnia_control_on_end(c, on_conn_end, ui);
+	insomnia_control_on_end(c, on_ended, ui);
 	if (insomnia_control_call(c, "status", NULL, on_status, ui, err) < 0 ||
 	    insomnia_control_call(c, "ps", NULL, on_ps, ui, err) < 0)
 		return -1;
 	return insomnia_control_subscribe(c, "subscribe", kinds, &s, err);
 }
 
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct pod_rec *rec = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(rec->retry); /* one-shot: no longer pending */
+	rec->retry = NULL;
+	model_pod_connect(rec->ui, &rec->pod);
+}
+
+/* The pod's accept queue is full ("busy": it lives, try again later):
+ * 0 with the next try due, or -1 when the tries are spent. */
+static int retry_later(struct ui *ui, struct pod_rec *rec)
+{
+	int ms = PODS_BUSY_MS << rec->busy_tries;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (rec->busy_tries >= PODS_BUSY_TRIES)
+		return -1;
+	if (!(rec->retry = evtimer_new(ui->base, on_retry, rec)) ||
+	    evtimer_add(rec->retry, &tv) < 0)
+		ui_fatal(ui, "out of memory");
+	rec->busy_tries++;
+	return 0;
+}
+
+static bool connect_busy(const struct insomnia_error *err)
+{
+	return err->kind == INSOMNIA_ERR_SOCKET_REFUSED &&
+	       err->errnum == EAGAIN;
+}
+
+/* A resync keeps the link UP (and the rows) until `ps` answers. */
 void model_pod_connect(struct ui *ui, struct ui_pod *pod)
 {
 	enum ui_link old_link = pod->link;
+	struct pod_rec *rec = rec_of(pod);
 	struct insomnia_error err;
 	struct insomnia_control *c;
 
-	if (pod->events || !model_pod_alive(pod))
+	if (pod->events || rec->retry || !model_pod_alive(pod))
 		return;
 	insomnia_error_clear(&err);
-	if (!(c = insomnia_control_connect(ui->base, pod->name, &err))) {
-		link_drop(pod, UI_LINK_LOST, err.message);
-	} else {
-		pod->events = c;
+	if (pod->link != UI_LINK_UP)
 		pod->link = UI_LINK_CONNECTING;
+	if (!(c = insomnia_control_connect(ui->base, pod->name, &err))) {
+		if (!connect_busy(&err) || retry_later(ui, rec) < 0)
+			link_drop(pod, UI_LINK_LOST, err.message);
+	} else {
+		rec->busy_tries = 0;
+		pod->events = c;
 		if (link_ask(ui, c, &err) < 0)
 			link_drop(pod, UI_LINK_LOST, err.message);
 	}
 	pod_changed(ui, pod, pod->state, old_link, pod->nprocs);
+}
+
+void model_pod_relink(struct ui *ui, struct ui_pod *pod)
+{
+	if (pod->link != UI_LINK_LOST || pod->events || rec_of(pod)->retry)
+		return;
+	rec_of(pod)->quiet_resyncs = 0;
+	model_pod_connect(ui, pod);
 }
 
 /* ---- the watch ---------------------------------------------------------- */
@@ -555,9 +685,18 @@ static void on_appeared(struct ui *ui, const struct insomnia_watch_event *ev,
 	 * READY by the watch's word alone: see link_lost. */
 	if (otherwise == UI_POD_READY)
 		model_pod_connect(ui, pod);
-	if (pod->link == UI_LINK_LOST && pod->state == UI_POD_STARTING)
-		pod->state = UI_POD_READY;
 	pod_changed(ui, pod, old_state, old_link, pod->nprocs);
+}
+
+/* Read the dir again after an end; whether a new life runs there. */
+static bool end_reread(struct ui_pod *pod, enum ui_pod_state otherwise)
+{
+	struct insomnia_pod_info info;
+
+	if (insomnia_pod_find(pod->name, &info, NULL) < 0)
+		return false;
+	pod_take_info(pod, &info, info.alive ? UI_POD_STARTING : otherwise);
+	return info.alive;
 }
 
 /* The pod's life ended.  A failed spawn's record may be written just
@@ -569,6 +708,7 @@ static void on_end(struct ui *ui, const struct insomnia_watch_event *ev,
 	enum ui_pod_state old_state;
 	enum ui_link old_link;
 	size_t old_nprocs;
+	bool relived = false;
 
 	if (!pod)
 		ui_fatal(ui, "out of memory");
@@ -577,15 +717,12 @@ static void on_end(struct ui *ui, const struct insomnia_watch_event *ev,
 	old_nprocs = pod->nprocs;
 	pod->has_dir = true;
 	pod_take_info(pod, ev->info, otherwise);
-	if (pod->state != UI_POD_FAILED) {
-		struct insomnia_pod_info info;
-
-		if (insomnia_pod_find(pod->name, &info, NULL) == 0 &&
-		    !info.alive)
-			pod_take_info(pod, &info, otherwise);
-	}
-	if (model_pod_alive(pod))
-		pod->state = otherwise; /* the event is newer than its word */
+	if (pod->state != UI_POD_FAILED)
+		relived = end_reread(pod, otherwise);
+	/* The event is newer than the dir's word, but not than our spawn
+	 * (its callbacks say how it ends) nor a new life the reread found. */
+	if (model_pod_alive(pod) && !pod->spawn && !relived)
+		pod->state = otherwise;
 	pod_ended(pod);
 	pod_changed(ui, pod, old_state, old_link, old_nprocs);
 }
@@ -601,7 +738,7 @@ static void on_gone(struct ui *ui, const char *name)
 		return;
 	}
 	pod->has_dir = false; /* our spawn makes it again */
-	ui_dirty(ui);
+	model_dirty(ui);
 }
 
 static void on_watch(const struct insomnia_watch_event *ev, void *arg)
@@ -621,15 +758,19 @@ static void on_watch(const struct insomnia_watch_event *ev, void *arg)
 	case INSOMNIA_WATCH_DIED:
 		on_end(ui, ev, UI_POD_CRASHED);
 		break;
+	case INSOMNIA_WATCH_SPAWN_FAILED: /* whoever spawned it */
+		on_end(ui, ev, UI_POD_FAILED);
+		break;
 	case INSOMNIA_WATCH_GONE:
 		on_gone(ui, ev->name);
 		break;
 	case INSOMNIA_WATCH_SYNCED:
 		ui->synced = true;
-		ui_dirty(ui);
+		model_dirty(ui);
 		break;
 	case INSOMNIA_WATCH_FAILED:
-		ui_fatal(ui, "watch: %s", ev->err->message);
+		ui_fail(ui, "watch: %s", ev->err->message);
+		break;
 	default: /* RESYNC: the events that follow say what changed */
 		break;
 	}

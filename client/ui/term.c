@@ -1,9 +1,11 @@
 /* term.c: the terminal.  Curses goes on with the locale set (UTF-8),
- * in cbreak mode (not raw: Ctrl-C stays SIGINT, which the loop handles
- * like SIGTERM and SIGHUP); keys are read from a libevent event on
- * stdin.  Every way out restores the tty: ui_term_end (idempotent) on
- * the normal paths and ui_fatal, and a fatal signal's handler that
- * only makes async-signal-safe calls before dying of the signal. */
+ * in cbreak mode (not raw: Ctrl-C stays SIGINT and Ctrl-\ SIGQUIT,
+ * which the loop handles like SIGTERM and SIGHUP: it quits); keys are
+ * read from a libevent event on stdin.  Every way out restores the tty:
+ * ui_term_end (idempotent) on the normal paths and ui_fatal, and a
+ * fatal signal's handler that only makes async-signal-safe calls
+ * before the signal goes on to the action it had before us (a
+ * sanitizer's report, or death by the signal). */
 #include "view.h"
 
 #include <curses.h>
@@ -25,8 +27,16 @@ static volatile sig_atomic_t curses_on;
 static char leave_seq[256]; /* terminfo: attributes off, cursor, screen */
 static size_t leave_len;
 static SCREEN *screen;
+/* SIGQUIT's loop event: struct ui has no field for it. */
+static struct event *sig_quit;
 
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL,
+                                    SIGTRAP, SIGSYS, SIGXCPU, SIGXFSZ};
+#define NFATAL (sizeof(fatal_signals) / sizeof(*fatal_signals))
+/* Each one's action before ours (ASan's handler, or the default);
+ * caught[i]: ours replaced it (not when it was ignored). */
+static struct sigaction fatal_saved[NFATAL];
+static bool fatal_caught[NFATAL];
 
 bool view_term_on(void)
 {
@@ -50,30 +60,61 @@ static void leave_add(const char *cap)
 	}
 }
 
-static void on_fatal_signal(int sig)
+/* The action sig had before ours, back in place. */
+static void restore_fatal_action(int sig)
+{
+	for (size_t i = 0; i < NFATAL; i++)
+		if (fatal_signals[i] == sig)
+			sigaction(sig, &fatal_saved[i], NULL);
+}
+
+/* The code faulted (the kernel's signal, not a kill): returning runs
+ * the faulting instruction again, which faults into the restored
+ * action with its true address and context, as a sanitizer reports. */
+static bool refaults(int sig, const siginfo_t *info)
+{
+	return info != NULL && info->si_code > 0 &&
+	       (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	        sig == SIGILL);
+}
+
+static void on_fatal_signal(int sig, siginfo_t *info, void *context)
 {
 	int saved = errno;
 
+	(void)context;
 	if (curses_on) {
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 		if (write(STDOUT_FILENO, leave_seq, leave_len) < 0)
 			errno = saved;
 	}
-	/* SA_RESETHAND made the action the default again. */
-	raise(sig);
+	restore_fatal_action(sig);
+	errno = saved;
+	/* SA_NODEFER: a raised signal reaches the restored action at
+	 * once (the default one dies of it here). */
+	if (!refaults(sig, info))
+		raise(sig);
 }
 
+/* Each fatal signal's action is saved, then ours takes its place;
+ * one that was ignored stays ignored (a SIGXFSZ ignored by whoever
+ * started us makes write fail instead of killing: nothing to restore). */
 static void catch_fatal_signals(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fatal_signal;
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sa.sa_sigaction = on_fatal_signal;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals);
-	     i++)
-		sigaction(fatal_signals[i], &sa, NULL);
+	for (size_t i = 0; i < NFATAL; i++) {
+		if (fatal_caught[i] ||
+		    sigaction(fatal_signals[i], NULL, &fatal_saved[i]) != 0 ||
+		    (!(fatal_saved[i].sa_flags & SA_SIGINFO) &&
+		     fatal_saved[i].sa_handler == SIG_IGN))
+			continue;
+		fatal_caught[i] = sigaction(fatal_signals[i], &sa, NULL) == 0;
+	}
 }
 
 static void start_colors(struct ui *ui)
@@ -161,6 +202,8 @@ static int start_events(struct ui *ui)
 	ui->sig_term = add_signal(ui, SIGTERM, on_quit_signal);
 	ui->sig_int = add_signal(ui, SIGINT, on_quit_signal);
 	ui->sig_hup = add_signal(ui, SIGHUP, on_quit_signal);
+	/* Ctrl-\: its default dumps core with the tty in cbreak mode. */
+	sig_quit = add_signal(ui, SIGQUIT, on_quit_signal);
 	ui->input = event_new(ui->base, STDIN_FILENO, EV_READ | EV_PERSIST,
 	                      on_input, ui);
 	if (ui->input != NULL && event_add(ui->input, NULL) != 0) {
@@ -168,7 +211,8 @@ static int start_events(struct ui *ui)
 		ui->input = NULL;
 	}
 	if (ui->sig_winch == NULL || ui->sig_term == NULL ||
-	    ui->sig_int == NULL || ui->sig_hup == NULL || ui->input == NULL)
+	    ui->sig_int == NULL || ui->sig_hup == NULL || sig_quit == NULL ||
+	    ui->input == NULL)
 		return -1;
 	return 0;
 }
@@ -184,12 +228,9 @@ static void set_modes(void)
 	set_escdelay(25);
 }
 
+/* main checked that stdin and stdout are a terminal. */
 int ui_term_start(struct ui *ui)
 {
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "podui: stdin and stdout must be a terminal\n");
-		return -1;
-	}
 	if (tcgetattr(STDIN_FILENO, &saved_tio) != 0) {
 		fprintf(stderr, "podui: the terminal: %s\n", strerror(errno));
 		return -1;
@@ -198,6 +239,18 @@ int ui_term_start(struct ui *ui)
 	screen = newterm(NULL, stdout, stdin);
 	if (screen == NULL) {
 		fprintf(stderr, "podui: cannot use the terminal (TERM=%s)\n",
+		        getenv("TERM") ? getenv("TERM") : "");
+		return -1;
+	}
+	/* a terminal that cannot move its cursor (TERM=dumb) would show
+	 * every row on one line */
+	if (tigetstr("cup") == NULL || tigetstr("cup") == (char *)-1) {
+		endwin();
+		delscreen(screen);
+		screen = NULL;
+		fprintf(stderr,
+		        "podui: the terminal cannot address the cursor "
+		        "(TERM=%s)\n",
 		        getenv("TERM") ? getenv("TERM") : "");
 		return -1;
 	}
@@ -220,6 +273,11 @@ int ui_term_start(struct ui *ui)
 void ui_term_end(struct ui *ui)
 {
 	(void)ui;
+	/* Before the loop's base is freed (main's teardown ends the
+	 * terminal first). */
+	if (sig_quit != NULL)
+		event_free(sig_quit);
+	sig_quit = NULL;
 	if (!curses_on)
 		return;
 	curs_set(1);
@@ -243,4 +301,16 @@ void ui_fatal(struct ui *ui, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+void ui_fail(struct ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->failure, sizeof ui->failure, fmt, ap);
+	va_end(ap);
+	ui->exit_code = 1;
+	ui->quit = true;
+	event_base_loopbreak(ui->base);
 }

@@ -56,8 +56,8 @@ const char *ui_pod_state_name(enum ui_pod_state s);
 
 /* Sizes of the texts a row keeps (NUL included): longer ones are cut. */
 #define UI_PROC_STATE_MAX 16
-#define UI_EXIT_MAX 24
-#define UI_TEXT_MAX 256
+#define UI_EXIT_MAX       24
+#define UI_TEXT_MAX       256
 
 /* One process as `ps` and the `process` events say. */
 struct ui_proc {
@@ -65,10 +65,10 @@ struct ui_proc {
 	char state[UI_PROC_STATE_MAX]; /* the pod's word: "ready", ... */
 	pid_t pid;                     /* 0: none */
 	int restarts;
-	char exit[UI_EXIT_MAX];     /* last run: "0", "1", "TERM"; "" none */
-	bool ready;                 /* state is "ready" (the pod's count) */
-	char status[UI_TEXT_MAX];   /* its STATUS= (sd_notify), "" none */
-	char reason[UI_TEXT_MAX];   /* why blocked/failed/..., "" none */
+	char exit[UI_EXIT_MAX];   /* last run: "0", "1", "TERM"; "" none */
+	bool ready;               /* state is "ready" (the pod's count) */
+	char status[UI_TEXT_MAX]; /* its STATUS= (sd_notify), "" none */
+	char reason[UI_TEXT_MAX]; /* why blocked/failed/..., "" none */
 };
 
 /* Why a live pod's processes are not shown. */
@@ -79,8 +79,8 @@ enum ui_link {
 	UI_LINK_LOST,       /* the connection failed; link_error says why */
 };
 
-struct ui_spawn; /* actions.c's spawn in progress */
-struct ui_ops;   /* actions.c's operations in flight */
+struct ui_op;  /* actions.c's operation in flight */
+struct ui_ops; /* actions.c's operations in flight */
 
 struct ui_pod {
 	char name[INSOMNIA_NAME_MAX + 1];
@@ -100,7 +100,7 @@ struct ui_pod {
 	size_t nprocs;
 	size_t nready; /* procs whose state is "ready" */
 
-	struct ui_spawn *spawn; /* ours in progress, else NULL */
+	struct ui_op *spawn; /* our spawn in progress, else NULL */
 	/* The spawn's progress, and on failure its error (kind, message,
 	 * then the stderr tail), one line each: what the log pane shows
 	 * for this pod while it spawns and after its spawn failed. */
@@ -120,7 +120,8 @@ enum ui_log_source {
 
 struct ui_log {
 	enum ui_log_source source;
-	char title[UI_TEXT_MAX]; /* "web: logs of db", "web: stderr.log" */
+	char title[UI_TEXT_MAX];   /* "web: all processes", "web: db",
+	                              "web: stderr.log", "web: spawn" */
 	char *lines[UI_LOG_LINES]; /* ring; malloc'd, no newline */
 	size_t first;              /* index of the oldest */
 	size_t count;
@@ -140,6 +141,9 @@ struct ui_log {
 };
 
 /* ---- The view's state --------------------------------------------- */
+
+/* The shortest time between two draws: 100 a second at most. */
+#define UI_FRAME_US 10000
 
 enum ui_mode {
 	UI_MODE_MAIN,     /* pods, processes, log */
@@ -170,6 +174,9 @@ struct ui_prompt {
 	/* the spawn form's answers so far */
 	char spawn_name[INSOMNIA_NAME_MAX + 1];
 	char spawn_cwd[INSOMNIA_PATH_MAX];
+	/* UI_ASK_CONFIRM_STOP: the pod the question names (the selection
+	 * may move while it is open) */
+	char target[INSOMNIA_NAME_MAX + 1];
 };
 
 struct ui {
@@ -209,10 +216,14 @@ struct ui {
 	bool color; /* NO_COLOR unset and the terminal has colours */
 	bool quit;  /* leave the loop after this turn */
 	int exit_code;
+	char failure[UI_TEXT_MAX]; /* ui_fail's message, printed at exit */
 
 	/* draw.c's */
 	struct event *redraw; /* one-shot, activated by ui_dirty */
 	struct event *tick;   /* the age tick, armed only while needed */
+	struct event *paced;  /* a redraw held back: at most one per
+	                         UI_FRAME_US (a log flood) */
+	int64_t drawn_us;     /* CLOCK_MONOTONIC of the last draw */
 	/* term.c's */
 	struct event *sig_winch, *sig_term, *sig_int, *sig_hup;
 	struct event *input; /* stdin readable */
@@ -242,6 +253,12 @@ void ui_term_end(struct ui *ui);
  * failed). */
 void ui_fatal(struct ui *ui, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+/* term.c: end the loop with exit code 1 and this message, printed on
+ * stderr once main's teardown restored the terminal (spawns in flight
+ * cancelled, as on q): for a failure inside a callback that the UI
+ * cannot go on from but can still clean up after (the watch failed). */
+void ui_fail(struct ui *ui, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* keys.c: one key (a curses key code or a character) in the main, help
  * or sessions mode, or to the prompt when one is open. */

@@ -553,6 +553,27 @@ Test(podctl_procs, logs_prints_time_process_stream_and_text)
 	        "logs {\"follow\":false,\"lines\":0,\"names\":[\"db\"]}\n");
 }
 
+/* A process that wrote a NUL: the pod sends \u0000, and the library
+ * took the whole line for malformed JSON, so no log could be read. */
+#define NUL_REPLY                                                              \
+	"{\"lines\":["                                                         \
+	"{\"process\":\"db\",\"time\":\"2026-12-02T05:21:28.123Z\","           \
+	"\"stream\":\"out\",\"text\":\"nul\\u0000byte\"}]}"
+
+Test(podctl_procs, logs_of_a_process_that_wrote_a_nul)
+{
+	static const char *const web[] = {RESULT(NUL_REPLY), NULL};
+	struct podctl_run r = {0};
+	struct fake_pod a;
+
+	fake_pod_start(&a, "web", web);
+	podctl_run(&r, "logs", "web", "--json", NULL);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"nul\\u0000byte\""), "%s", r.out);
+	podctl_run_free(&r);
+	finish_expect(&a, "logs {\"follow\":false,\"lines\":10}\n");
+}
+
 Test(podctl_procs, logs_lines_are_checked)
 {
 	struct podctl_run r = {0};

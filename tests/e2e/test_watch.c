@@ -205,6 +205,82 @@ Test(watch_real, insomnia_stop_by_sigkill_is_a_death_whatever_it_cleaned)
 	watch_free(&wt);
 }
 
+/* A spawn that fails: the spawner's record ("failed") is written after
+ * the pod's end, and was no event, so a watcher showed such a pod as
+ * stopped until something else made it read the dir again.  The mock
+ * waits for SIGUSR1 until the watch has seen its dir, so the failure
+ * comes after APPEARED, as when a spawn fails under a running UI. */
+struct failing {
+	pid_t mock;
+	bool over;
+};
+
+static void failing_progress(const char *line, void *arg)
+{
+	long pid;
+
+	if (sscanf(line, "mock-pod: pid %ld", &pid) == 1)
+		((struct failing *)arg)->mock = (pid_t)pid;
+}
+
+static void failing_ready(const struct insomnia_spawn_result *res, void *arg)
+{
+	cr_assert_fail("the spawn of %s succeeded", res->name);
+}
+
+static void failing_failed(const struct insomnia_error *err, void *arg)
+{
+	((struct failing *)arg)->over = true;
+}
+
+static void a_failed_spawn_is_told(const char *mock_args)
+{
+	struct watcher wt = {0};
+	struct failing f = {0};
+	struct insomnia_spawn_options o = e2e_options("bad", NULL);
+	struct insomnia_error err;
+	const struct seen *s;
+
+	watch_start(&wt);
+	expect(&wt, INSOMNIA_WATCH_SYNCED, NULL);
+	o.progress = failing_progress;
+	o.arg = &f;
+	setenv("MOCK_POD_ARGS", mock_args, 1);
+	cr_assert_not_null(insomnia_spawn_start(wt.base, &o, failing_ready,
+	                                        failing_failed, &err),
+	                   "%s", err.message);
+	expect(&wt, INSOMNIA_WATCH_APPEARED, "bad");
+	while (!f.mock)
+		cr_assert_geq(event_base_loop(wt.base, EVLOOP_ONCE), 0);
+	cr_assert_eq(kill(f.mock, SIGUSR1), 0);
+	do
+		s = next_event(&wt);
+	while (s->kind == INSOMNIA_WATCH_STOPPED ||
+	       s->kind == INSOMNIA_WATCH_DIED);
+	cr_assert_eq(s->kind, INSOMNIA_WATCH_SPAWN_FAILED, "got %s",
+	             insomnia_watch_kind_name(s->kind));
+	cr_assert_str_eq(s->name, "bad");
+	cr_assert_str_eq(s->state, "failed");
+	cr_assert_not(s->alive);
+	while (!f.over)
+		cr_assert_geq(event_base_loop(wt.base, EVLOOP_ONCE), 0);
+	unsetenv("MOCK_POD_ARGS"); /* read when the pod is launched */
+	/* once: reaping it is the next event */
+	cr_assert_eq(insomnia_reap(NULL, NULL, &err), 0, "%s", err.message);
+	expect(&wt, INSOMNIA_WATCH_GONE, "bad");
+	watch_free(&wt);
+}
+
+Test(watch, a_spawn_failed_before_its_life_is_told)
+{
+	a_failed_spawn_is_told("--ready-delay -1 --exit 3 --message boom");
+}
+
+Test(watch, a_spawn_failed_after_publishing_its_pid_is_told)
+{
+	a_failed_spawn_is_told("--ready-delay -1 --no-listen");
+}
+
 Test(watch, pods_there_before_the_watch_are_listed_then_synced)
 {
 	struct watcher wt = {0};

@@ -32,13 +32,13 @@
  * A life begins once the process holding `lock` is the one whose pid
  * the dir publishes: a spawner or a reaper holding it for a moment (to
  * clean a dead pod's files) is no pod.  A dir whose pod never got that
- * far (a spawn that failed early) only appears and, when reaped, goes;
- * its spawner's record of the failure (state "failed",
- * insomnia/pods.h) is no event.  A pod whose spawn failed after it
- * published its pid ends as STOPPED or DIED by the rule above (the
- * spawner's SIGTERM or SIGKILL is a kill like any other); its
- * info->state reads "failed" only once the spawner has written its
- * record, which may be just after (docs/runtime-dir.md, "A failed
+ * far (a spawn that failed early) appears, is SPAWN_FAILED once its
+ * spawner recorded the failure (state "failed", insomnia/pods.h) and,
+ * when reaped, goes.  A pod whose spawn failed after it published its
+ * pid ends as STOPPED or DIED by the rule above (the spawner's SIGTERM
+ * or SIGKILL is a kill like any other); its info->state reads "failed"
+ * only once the spawner has written its record, which may be just
+ * after: SPAWN_FAILED then says so (docs/runtime-dir.md, "A failed
  * start").  A life too short to be seen between two looks (started and
  * ended before the watcher read the events) is
  * not reported; its dir's state is. */
@@ -72,10 +72,17 @@ enum insomnia_watch_kind {
 	 * appeared, the inotify watch limit was reached, ...).  No event
 	 * follows; the watch must still be freed. */
 	INSOMNIA_WATCH_FAILED = 7,
+	/* A dead pod's spawner recorded that its start failed: info->state
+	 * is "failed", with exit_status or term_signal when known.  It comes
+	 * after the pod's STOPPED or DIED (or after APPEARED alone, for a
+	 * pod that failed before its life began), once per record; a
+	 * failure already recorded when the watch first reads the dir is in
+	 * its APPEARED's info instead. */
+	INSOMNIA_WATCH_SPAWN_FAILED = 8,
 };
 
 /* "appeared", "ready", "stopped", "died", "gone", "synced", "resync",
- * "failed". */
+ * "failed", "spawn-failed". */
 INSOMNIA_API const char *insomnia_watch_kind_name(enum insomnia_watch_kind k);
 
 struct insomnia_watch_event {
