@@ -561,10 +561,13 @@ def spawn_dup():
         t.wait(lambda s: re.search(r'\? help', s.status) and
                s.pod_row('web', 'ready'), 'web still ready')
         check(t.pods()['web']['state'] == 'ready', 'web not ready')
-        t.spawn('.bad')
-        # refused before any pod exists: the status line says why
-        t.wait(lambda s: s.has(r'bad_name|pod name "\.bad"'),
-               'bad_name, or the name refused')
+        t.keys('n')
+        t.prompt(r'spawn name', '.bad')
+        # refused at its prompt, before any pod exists: the status line
+        # says why
+        t.wait(lambda s: re.search(r'bad_name|pod name "\.bad"', s.status),
+               'the name refused')
+        t.wait(lambda s: not s.pod_row('.bad'), 'no row of .bad')
         t.quit()
 
 
