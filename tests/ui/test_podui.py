@@ -323,6 +323,27 @@ def layout_ok(s, cols, rows):
             re.match(r'^podui\b', s.header))
 
 
+HOSTILE = ('printf "%s\\n" "$(printf "x%.0s" $(seq 1 300))"; '
+           'printf "\\033[2J\\033[31mred\\033[0m\\tTAB\\rCR\\n"; '
+           'printf "\\033]0;title\\007osc\\n"; echo END; exec sleep 1000')
+
+
+def hostile_output():
+    """A process's output with a line wider than the pane, escapes,
+    a tab and a CR: the layout holds and no escape reaches the terminal
+    (under NO_COLOR any colour on screen came from the process)."""
+    with session('hostile_output', env={'NO_COLOR': '1'}) as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m',
+                 t.manifest({'tick': ['sh', '-c', HOSTILE]}))
+        t.start()
+        t.wait(lambda s: layout_ok(s, 120, 40) and
+               s.has(r'\bEND\s*$', s.log), 'END in the log, the layout')
+        bad = [m.group(0) for line in colour_cells(t)
+               for m in SGR.finditer(line) if sgr_colours(m.group(1))]
+        check(not bad, 'the process\'s colours on screen: %r' % bad[:5])
+        t.quit()
+
+
 def resize():
     """(8) 120x40 to 80x24 and back keeps the layout."""
     with session('resize') as t:
@@ -525,8 +546,10 @@ def many():
                s.pod_row('p01', 'ready'), '15 pods, p01 ready')
         for _ in names[1:]:
             t.keys('j')
+        # the mock pod speaks no protocol: podui says so
         t.wait(lambda s: s.has(r'^>\s*p15\s+ready\b', s.pods) and
-               re.search(r'PROCESSES of p15\b', s.text),
+               re.search(r'PROCESSES of p15\b', s.text) and
+               s.has(r'^\s*\(no control connection: .+\)', s.procs),
                'p15 selected and shown, the processes of p15')
         t.quit()
 
@@ -628,6 +651,7 @@ TESTS = {
     'resume': resume,
     'follow': follow,
     'resize': resize,
+    'hostile_output': hostile_output,
     'proc_actions': proc_actions,
     'status': status,
     'filter': filter_pods,
