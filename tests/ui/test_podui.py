@@ -137,7 +137,8 @@ HELP_KEYS = [r'\bq\b', r'\?', r'\bTab\b', r'\bEnter\b', r'\ba\b',
 
 def keys_misc():
     """Help lists every key; Escape cancels the spawn form; n at the
-    stop question keeps the pod; the sessions view's columns."""
+    stop question keeps the pod; the sessions view's columns; a live
+    session is not resumed twice."""
     with session('keys_misc', cols=80, rows=24) as t:
         t.podctl('spawn', '-n', 'web', '-C', t.root)
         sid = t.pods()['web']['session_id']
@@ -167,8 +168,10 @@ def keys_misc():
                s.has(r'^\W*%s\s+web\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+'
                      r'\w+\s+live\s*$' % sid[:8]),
                'the sessions header, the session of web, live')
-        t.keys('e')
-        t.wait(lambda s: s.main_mode(), 'the main screen')
+        t.keys('Enter')  # resuming a live session: refused, says why
+        t.wait(lambda s: s.main_mode() and s.pod_row('web', 'ready') and
+               re.search(r'(?i)\blive\b|already.running', s.status),
+               'the main screen, web ready, the resume refused')
         check(t.pods()['web']['state'] == 'ready', 'web not ready')
         t.quit()
 
