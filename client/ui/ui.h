@@ -142,8 +142,8 @@ struct ui_log {
 
 /* ---- The view's state --------------------------------------------- */
 
-/* The shortest time between two draws: 100 a second at most. */
-#define UI_FRAME_US 10000
+/* The shortest time between two draws: 250 a second at most. */
+#define UI_FRAME_US 4000
 
 enum ui_mode {
 	UI_MODE_MAIN,     /* pods, processes, log */
