@@ -745,7 +745,7 @@ static int64_t now_us(void)
 
 void ui_draw(struct ui *ui)
 {
-	int64_t next = INT64_MAX;
+	int64_t next = INT64_MAX, now;
 
 	if (!view_term_on())
 		return;
@@ -763,7 +763,10 @@ void ui_draw(struct ui *ui)
 		draw_last_row(ui);
 	refresh();
 	arm_tick(ui, next);
-	ui->drawn_us = now_us();
+	now = now_us();
+	ui->rapid_draws =
+	    now - ui->drawn_us < UI_FRAME_US ? ui->rapid_draws + 1 : 0;
+	ui->drawn_us = now;
 	if (ui->paced != NULL)
 		evtimer_del(ui->paced);
 }
@@ -781,11 +784,11 @@ static void on_redraw(evutil_socket_t fd, short what, void *arg)
 	ui_draw(ui);
 }
 
-/* A change is drawn in this turn of the loop, unless a draw happened
- * less than a frame ago: then once, a frame after it.  A process
- * flooding its log (each read of the stream a change) then costs at
- * most one draw per frame, not one per read, and a lone event is shown
- * at once. */
+/* A change is drawn in this turn of the loop, unless the last
+ * UI_BURST draws came less than a frame apart each: then once, a frame
+ * after the last.  A process flooding its log (each read of the stream
+ * a change) then costs at most one draw per frame, not one per read,
+ * while a lone event, or a short burst, is shown at once. */
 void ui_dirty(struct ui *ui)
 {
 	int64_t wait = ui->drawn_us + UI_FRAME_US - now_us();
@@ -793,7 +796,7 @@ void ui_dirty(struct ui *ui)
 
 	if (ui->redraw == NULL)
 		return;
-	if (wait <= 0 || ui->drawn_us == 0)
+	if (wait <= 0 || ui->rapid_draws < UI_BURST)
 		event_active(ui->redraw, EV_TIMEOUT, 0);
 	else if (!evtimer_pending(ui->paced, NULL))
 		evtimer_add(ui->paced, &tv);

@@ -142,8 +142,12 @@ struct ui_log {
 
 /* ---- The view's state --------------------------------------------- */
 
-/* The shortest time between two draws: 250 a second at most. */
+/* Draws closer than a frame to the one before count as a burst; after
+ * UI_BURST of them in a row, the next waits for the frame: 250 draws a
+ * second at most under a flood, none delayed in a short burst (a
+ * process's starting, running, ready). */
 #define UI_FRAME_US 4000
+#define UI_BURST    4
 
 enum ui_mode {
 	UI_MODE_MAIN,     /* pods, processes, log */
@@ -224,6 +228,7 @@ struct ui {
 	struct event *paced;  /* a redraw held back: at most one per
 	                         UI_FRAME_US (a log flood) */
 	int64_t drawn_us;     /* CLOCK_MONOTONIC of the last draw */
+	int rapid_draws;      /* draws in a row less than a frame apart */
 	/* term.c's */
 	struct event *sig_winch, *sig_term, *sig_int, *sig_hup;
 	struct event *input; /* stdin readable */
