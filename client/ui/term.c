@@ -226,6 +226,9 @@ static void set_modes(void)
 	nodelay(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
+	/* no typeahead check during refresh: three polls of stdin per
+	 * draw, and keys are read from the loop anyway */
+	typeahead(-1);
 }
 
 /* main checked that stdin and stdout are a terminal. */
