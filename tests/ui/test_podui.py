@@ -490,31 +490,35 @@ def color():
         t.quit()
 
 
-def sigterm():
-    """(12) SIGTERM to podui: exit 0 (docs/ui.md), the tty as it was."""
-    with session('sigterm') as t:
+def _quit_by(name, how):
+    """podui with a ready pod on screen, ended by how (a signal, or keys
+    for the pane): exit 0 (docs/ui.md) and the tty as it was."""
+    with session(name) as t:
         t.podctl('spawn', '-n', 'web', '-C', t.root)
         t.start()
         t.wait_pod('web', 'ready')
-        t.quit(signal.SIGTERM, rc=(0,))
+        t.quit(how, rc=(0,))
+
+
+def sigterm():
+    """(12) SIGTERM to podui."""
+    _quit_by('sigterm', signal.SIGTERM)
 
 
 def sigint():
-    """(12) Ctrl-C: the tty as it was."""
-    with session('sigint') as t:
-        t.podctl('spawn', '-n', 'web', '-C', t.root)
-        t.start()
-        t.wait_pod('web', 'ready')
-        t.quit(('C-c',), rc=(0,))
+    """(12) Ctrl-C."""
+    _quit_by('sigint', ('C-c',))
 
 
 def sighup():
-    """SIGHUP to podui: exit 0 (docs/ui.md), the tty as it was."""
-    with session('sighup') as t:
-        t.podctl('spawn', '-n', 'web', '-C', t.root)
-        t.start()
-        t.wait_pod('web', 'ready')
-        t.quit(signal.SIGHUP, rc=(0,))
+    """SIGHUP to podui."""
+    _quit_by('sighup', signal.SIGHUP)
+
+
+def sigquit():
+    """Ctrl-\\ (SIGQUIT, live in cbreak mode): it left the tty raw and
+    the alternate screen up when it dumped core."""
+    _quit_by('sigquit', ('C-\\',))
 
 
 def tiny():
@@ -664,6 +668,7 @@ TESTS = {
     'sigterm': sigterm,
     'sigint': sigint,
     'sighup': sighup,
+    'sigquit': sigquit,
     'tiny': tiny,
     'many': many,
     'age': age,

@@ -51,10 +51,11 @@ _DROPPED = ('INSOMNIA_RUNTIME_DIR', 'INSOMNIA_DATA_DIR', 'XDG_RUNTIME_DIR',
 # The pane's program: podui once our control client is attached (so
 # that no write of podui's goes unreported), the tty's settings around
 # it, its exit code, then the event the test waits for.  A trapped
-# SIGINT lets the shell outlive a Ctrl-C that reaches its whole group
-# (podui gets the default disposition back at exec).
+# SIGINT and SIGQUIT let the shell outlive a Ctrl-C or Ctrl-\ that
+# reaches its whole group (podui gets the default disposition back at
+# exec).
 _WRAPPER = """\
-trap : INT
+trap : INT QUIT
 cd "$UI_ROOT" || exit 1
 "$UI_TMUX" -S "$UI_ROOT/tmux.sock" wait-for go
 stty -g > stty.before
