@@ -76,6 +76,33 @@ def stop_ui():
         t.quit()
 
 
+def stop_names_its_pod():
+    """The y/n question stops the pod it named, not the selection of the
+    moment: the named pod stopped and reaped from outside while the
+    question is open, y says so and stops nothing (it stopped the pod
+    the selection had moved to)."""
+    with session('stop_names_its_pod') as t:
+        t.podctl('spawn', '-n', 'aaa', '-C', t.root)
+        t.podctl('spawn', '-n', 'bbb', '-C', t.root)
+        t.start()
+        t.wait_pod('bbb', 'ready')
+        t.wait(lambda s: s.has(r'^>\s*aaa\b', s.pods),
+               'aaa selected')
+        t.keys('S')
+        t.wait(lambda s: re.search(r'stop aaa\?', s.status),
+               'the question naming aaa')
+        t.podctl('stop', 'aaa')
+        t.podctl('reap')
+        t.wait(lambda s: not s.has(r'^\W*aaa\b', s.pods),
+               'aaa gone from the pane')
+        t.keys('y')
+        t.wait(lambda s: re.search(r'aaa: gone', s.status), '"aaa: gone"')
+        state = t.pods().get('bbb', {}).get('state')
+        check(state in ('running', 'ready'), 'bbb is %s' % state)
+        t.wait_pod('bbb', 'ready')
+        t.quit()
+
+
 def spawn_fail():
     """(4) a failing spawn: its kind and its stderr tail in the log."""
     with session('spawn_fail', pod='mock',
@@ -648,6 +675,7 @@ TESTS = {
     'spawn_ui': spawn_ui,
     'outside': outside,
     'stop_ui': stop_ui,
+    'stop_names_its_pod': stop_names_its_pod,
     'spawn_fail': spawn_fail,
     'spawn_fail_real': spawn_fail_real,
     'scroll': scroll,
