@@ -134,6 +134,36 @@ def spawn_fail_real():
         t.quit()
 
 
+def failed_outside():
+    """A spawn by someone else that fails while podui watches: its row
+    says failed (the spawner's record comes after the pod's end, and
+    was no event: the row said stopped)."""
+    with session('failed_outside') as t:
+        bad = os.path.join(t.root, 'bad.toml')
+        with open(bad, 'w') as f:
+            f.write('[process.x\n')
+        t.start()
+        t.podctl('spawn', '-n', 'other', '-C', t.root, '-m', bad, rc=None)
+        t.wait_pod('other', 'failed')
+        state = t.pods().get('other', {}).get('state')
+        check(state == 'failed', 'podctl ls says %s' % state)
+        t.quit()
+
+
+def nul_output():
+    """A process that writes a NUL: the line shows (the NUL as ?) and
+    the pane goes on following (the whole log read failed as malformed
+    JSON)."""
+    with session('nul_output') as t:
+        t.podctl('spawn', '-n', 'web', '-C', t.root, '-m', t.manifest(
+            {'tick': ['sh', '-c', "printf 'nul\\000byte\\n'; "
+                      'echo after; exec sleep 1000']}))
+        t.start()
+        t.wait(lambda s: s.has(r'\bnul.byte\s*$', s.log) and
+               s.has(r'\bafter\s*$', s.log), 'nul?byte, then after')
+        t.quit()
+
+
 def scroll():
     """PgUp scrolls the log back (the title says so), G follows again."""
     with session('scroll') as t:
@@ -678,6 +708,8 @@ TESTS = {
     'stop_names_its_pod': stop_names_its_pod,
     'spawn_fail': spawn_fail,
     'spawn_fail_real': spawn_fail_real,
+    'failed_outside': failed_outside,
+    'nul_output': nul_output,
     'scroll': scroll,
     'slow_spawn': slow_spawn,
     'cancel': cancel,
