@@ -593,10 +593,9 @@ static void draw_hints(void)
 	}
 }
 
-/* The columns s takes on screen. */
-static int text_cols(const char *s)
+/* The columns the len bytes at s take on screen. */
+static int text_cols_n(const char *s, size_t len)
 {
-	size_t len = strlen(s);
 	int cols = 0;
 
 	while (len > 0) {
@@ -615,13 +614,22 @@ static void draw_prompt(struct ui *ui)
 	const struct ui_prompt *p = &ui->prompt;
 	int used = put_text(LINES - 1, 0, p->label, COLS);
 	int room = COLS - used - 1; /* the last for the cursor '_' */
-	const char *text = p->text;
+	const char *text = p->text + p->len;
+	int cols = 0, w;
 
-	/* Too long: show its end, from a character's start. */
-	while (*text != '\0' && text_cols(text) > room) {
-		text++;
-		while (((unsigned char)*text & 0xc0) == 0x80)
-			text++;
+	/* Too long: show its end, from a character's start; one walk back
+	 * from the end, so a pasted line of thousands stays cheap per key */
+	while (text > p->text) {
+		const char *start = text - 1;
+
+		while (start > p->text &&
+		       ((unsigned char)*start & 0xc0) == 0x80)
+			start--;
+		w = text_cols_n(start, (size_t)(text - start));
+		if (cols + w > room)
+			break;
+		cols += w;
+		text = start;
 	}
 	used += put_text(LINES - 1, used, text, room);
 	put_text(LINES - 1, used, "_", 1);

@@ -140,8 +140,12 @@ static void key_enter(struct ui *ui)
 		select_proc(ui, pod->procs[0].name);
 }
 
+/* Also the way to try a lost control connection again (the pane
+ * retries by itself only when another pod is selected). */
 static void key_all(struct ui *ui)
 {
+	if (ui->sel_pod[0] != '\0')
+		ui_pod_retry(ui, ui->sel_pod);
 	select_proc(ui, "");
 }
 
@@ -294,7 +298,11 @@ const struct view_key view_keys[] = {
      "(processes) the log of this process; (pods) to its processes",
      NULL,
      key_enter},
-    {{'a'}, "a", "the log of all the pod's processes", "a", key_all},
+    {{'a'},
+     "a",
+     "the log of all the pod's processes (and try a lost connection again)",
+     "a",
+     key_all},
     {{KEY_PPAGE}, "PgUp", "scroll the log back", NULL, key_page_up},
     {{KEY_NPAGE}, "PgDn", "scroll the log forward", NULL, key_page_down},
     {{KEY_END, 'G'},

@@ -377,10 +377,10 @@ static void on_logs_ended(struct insomnia_control *c,
 	}
 }
 
-static char *logs_params(const char *proc)
+static char *logs_params(const char *proc, int history)
 {
 	char *text;
-	json_t *p = json_pack("{s:i, s:b}", "lines", LOG_HISTORY, "follow", 1);
+	json_t *p = json_pack("{s:i, s:b}", "lines", history, "follow", 1);
 
 	if (p && proc[0])
 		json_object_set_new(p, "names", json_pack("[s]", proc));
@@ -391,7 +391,7 @@ static char *logs_params(const char *proc)
 
 /* A `logs` follow stream of the pod (proc "": all), or NULL and err. */
 static struct insomnia_control *stream_start(struct ui *ui, const char *pod,
-                                             const char *proc,
+                                             const char *proc, int history,
                                              struct insomnia_error *err)
 {
 	struct insomnia_control_stream s = {.started = on_logs_started,
@@ -399,7 +399,7 @@ static struct insomnia_control *stream_start(struct ui *ui, const char *pod,
 	                                    .ended = on_logs_ended,
 	                                    .arg = ui};
 	struct insomnia_control *c;
-	char *params = logs_params(proc);
+	char *params = logs_params(proc, history);
 
 	insomnia_error_clear(err);
 	if (!params)
@@ -417,7 +417,7 @@ static void stream_open(struct ui *ui, const char *pod, const char *proc)
 {
 	struct insomnia_error err;
 
-	if (!(ui->log.stream = stream_start(ui, pod, proc, &err)))
+	if (!(ui->log.stream = stream_start(ui, pod, proc, LOG_HISTORY, &err)))
 		push_note(ui, "(no log stream: %s)", err.message);
 }
 
@@ -431,7 +431,10 @@ static void push_pod_note(struct ui *ui)
  * pane follows it: while the pod lives and is not stopping, follow it
  * again, on a fresh history (the ring starts again from it: no line
  * twice) after the note `why`; else keep what is shown and add the
- * note.  Called from the stream's callbacks (closing it is allowed). */
+ * note.  A pane scrolled back keeps its lines (a flood would take the
+ * reader's place away every second): the stream then starts with no
+ * history, after the note.  Called from the stream's callbacks
+ * (closing it is allowed). */
 static void stream_reopen(struct ui *ui, const char *why)
 {
 	struct ui_log *log = &ui->log;
@@ -441,16 +444,21 @@ static void stream_reopen(struct ui *ui, const char *why)
 
 	insomnia_control_close(log->stream);
 	log->stream = NULL;
+	bool keep = log->scroll > 0;
+
 	if (pod && model_pod_alive(pod) && pod->state != UI_POD_STOPPING &&
 	    pane.quiet_reopens < LOG_REOPEN_MAX)
-		c = stream_start(ui, log->pod, log->proc, &err);
+		c = stream_start(ui, log->pod, log->proc,
+		                 keep ? 0 : LOG_HISTORY, &err);
 	if (!c) {
 		push_text(ui, why, strlen(why));
 		return;
 	}
 	pane.quiet_reopens++;
-	ring_clear(log);
-	push_pod_note(ui);
+	if (!keep) {
+		ring_clear(log);
+		push_pod_note(ui);
+	}
 	push_text(ui, why, strlen(why));
 	log->stream = c;
 }

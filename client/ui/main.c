@@ -38,8 +38,11 @@ static int parse_args(int argc, char **argv)
 	return EXIT_USAGE + 1;
 }
 
-/* One control connection per live pod: take every descriptor the hard
- * limit allows. */
+/* Two descriptors per live pod (the watch's pidfd, our control
+ * connection): take every descriptor the hard limit allows, at start,
+ * since the watch cannot say when it ran out (it would silently stop
+ * following pods past the soft limit, about 500 at 1024).  Pods
+ * spawned from podui inherit the raised limit (docs/ui.md). */
 static void raise_nofile(void)
 {
 	struct rlimit rl;

@@ -650,6 +650,14 @@ void model_pod_connect(struct ui *ui, struct ui_pod *pod)
 	pod_changed(ui, pod, pod->state, old_link, pod->nprocs);
 }
 
+void ui_pod_retry(struct ui *ui, const char *name)
+{
+	struct ui_pod *pod = ui_pod_find(ui, name);
+
+	if (pod)
+		model_pod_relink(ui, pod);
+}
+
 void model_pod_relink(struct ui *ui, struct ui_pod *pod)
 {
 	if (pod->link != UI_LINK_LOST || pod->events || rec_of(pod)->retry)

@@ -36,9 +36,36 @@ static void erase_char(struct ui_prompt *p)
 	p->text[p->len] = '\0';
 }
 
+/* Bytes of the UTF-8 sequence lead starts (0: not a lead byte). */
+static size_t utf8_need(unsigned char lead)
+{
+	return lead < 0x80    ? 1
+	       : lead >= 0xf0 ? 4
+	       : lead >= 0xe0 ? 3
+	       : lead >= 0xc0 ? 2
+	                      : 0;
+}
+
+/* A character goes in whole or not at all: a lead byte only with room
+ * for its sequence, a continuation byte only when the last character
+ * still waits for one (a full line cut no character in two). */
+static bool byte_fits(const struct ui_prompt *p, unsigned char c)
+{
+	size_t lead = p->len;
+
+	if ((c & 0xc0) != 0x80)
+		return p->len + utf8_need(c) < sizeof(p->text);
+	while (lead > 0 && ((unsigned char)p->text[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return false;
+	lead--;
+	return p->len - lead < utf8_need((unsigned char)p->text[lead]);
+}
+
 static void insert_byte(struct ui_prompt *p, int key)
 {
-	if (p->len + 1 >= sizeof(p->text))
+	if (!byte_fits(p, (unsigned char)key))
 		return;
 	p->text[p->len++] = (char)key;
 	p->text[p->len] = '\0';

@@ -288,6 +288,9 @@ struct ui_pod *ui_pod_get(struct ui *ui, const char *name);
 /* pods.c: remove a pod that has no dir and no spawn (a dismissed
  * failed spawn). */
 void ui_pod_forget(struct ui *ui, const char *name);
+/* pods.c: connect again to a live pod whose control connection was
+ * lost (a key: never from a loop of events). */
+void ui_pod_retry(struct ui *ui, const char *name);
 /* pods.c: whether the filter shows this pod (a substring of the name). */
 bool ui_pod_shown(const struct ui *ui, const struct ui_pod *pod);
 
