@@ -48,12 +48,9 @@ struct layout {
 	int log_y, log_rows;
 };
 
-static size_t log_rows_drawn = 1;
-static size_t sessions_top;
-
-size_t view_log_rows(void)
+size_t view_log_rows(const struct ui *ui)
 {
-	return log_rows_drawn;
+	return ui->log_rows > 0 ? ui->log_rows : 1;
 }
 
 /* ---- The shown pods ------------------------------------------------ */
@@ -527,7 +524,7 @@ static void draw_log(struct ui *ui, const struct layout *l)
 		snprintf(title + n, sizeof(title) - n, " (scrolled back %zu)",
 		         log->scroll);
 	put_title(l->log_y, title);
-	log_rows_drawn = rows > 0 ? rows : 1;
+	ui->log_rows = rows;
 	end = log->count > log->scroll ? log->count - log->scroll : 0;
 	start = end > rows ? end - rows : 0;
 	for (size_t i = start; i < end; i++)
@@ -717,10 +714,11 @@ static void draw_sessions(struct ui *ui)
 	         "STATE       LIVE");
 	if (ui->nsessions == 0)
 		put_text(2, 2, "(no sessions)", COLS - 2);
-	sessions_top =
-	    scroll_to(sessions_top, ui->sel_session, ui->nsessions, rows);
-	for (size_t r = 0; r < rows && sessions_top + r < ui->nsessions; r++)
-		draw_session_row(ui, 2 + (int)r, sessions_top + r);
+	ui->sessions_top =
+	    scroll_to(ui->sessions_top, ui->sel_session, ui->nsessions, rows);
+	for (size_t r = 0; r < rows && ui->sessions_top + r < ui->nsessions;
+	     r++)
+		draw_session_row(ui, 2 + (int)r, ui->sessions_top + r);
 }
 
 /* ---- The redraw and the tick ---------------------------------------- */

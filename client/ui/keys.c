@@ -151,7 +151,7 @@ static void key_all(struct ui *ui)
 
 static void key_page_up(struct ui *ui)
 {
-	size_t page = view_log_rows();
+	size_t page = view_log_rows(ui);
 	size_t most = ui->log.count > page ? ui->log.count - page : 0;
 
 	ui->log.scroll =
@@ -160,7 +160,7 @@ static void key_page_up(struct ui *ui)
 
 static void key_page_down(struct ui *ui)
 {
-	size_t page = view_log_rows();
+	size_t page = view_log_rows(ui);
 
 	ui->log.scroll = ui->log.scroll > page ? ui->log.scroll - page : 0;
 }

@@ -27,14 +27,6 @@
  * forever. */
 #define LOG_REOPEN_MAX 3
 
-/* logs.c's own state beside ui->log (podui has one log pane; ui.h keeps
- * what the view reads). */
-static struct {
-	int quiet_reopens;                    /* since the last `log` record */
-	char note_pod[INSOMNIA_NAME_MAX + 1]; /* "": no note */
-	char note[LOG_LINE_MAX];              /* model_log_note's line */
-} pane;
-
 /* ---- shared helpers ------------------------------------------------- */
 
 int64_t model_time_ms(const char *s)
@@ -349,7 +341,7 @@ static void on_log_event(struct insomnia_control *c, const char *name,
 	    !(v = json_loadb(data, len, JSON_ALLOW_NUL, NULL)))
 		return;
 	if (!strcmp(name, "log")) {
-		pane.quiet_reopens = 0;
+		ui->log.quiet_reopens = 0;
 		push_record(ui, v);
 	} else if (!strcmp(name, "overflow")) {
 		/* the pod closes the stream after this: follow it again */
@@ -423,8 +415,8 @@ static void stream_open(struct ui *ui, const char *pod, const char *proc)
 
 static void push_pod_note(struct ui *ui)
 {
-	if (pane.note_pod[0] && !strcmp(pane.note_pod, ui->log.pod))
-		push_text(ui, pane.note, strlen(pane.note));
+	if (ui->log.note_pod[0] && !strcmp(ui->log.note_pod, ui->log.pod))
+		push_text(ui, ui->log.note, strlen(ui->log.note));
 }
 
 /* The pod ended the stream (cleanly, or after an overflow) while the
@@ -447,14 +439,14 @@ static void stream_reopen(struct ui *ui, const char *why)
 	bool keep = log->scroll > 0;
 
 	if (pod && model_pod_alive(pod) && pod->state != UI_POD_STOPPING &&
-	    pane.quiet_reopens < LOG_REOPEN_MAX)
+	    ui->log.quiet_reopens < LOG_REOPEN_MAX)
 		c = stream_start(ui, log->pod, log->proc,
 		                 keep ? 0 : LOG_HISTORY, &err);
 	if (!c) {
 		push_text(ui, why, strlen(why));
 		return;
 	}
-	pane.quiet_reopens++;
+	ui->log.quiet_reopens++;
 	if (!keep) {
 		ring_clear(log);
 		push_pod_note(ui);
@@ -465,9 +457,8 @@ static void stream_reopen(struct ui *ui, const char *why)
 
 void model_log_note(struct ui *ui, const char *pod, const char *line)
 {
-	(void)ui;
-	snprintf(pane.note_pod, sizeof pane.note_pod, "%s", pod);
-	model_text_clean(pane.note, sizeof pane.note, line, strlen(line));
+	snprintf(ui->log.note_pod, sizeof ui->log.note_pod, "%s", pod);
+	model_text_clean(ui->log.note, sizeof ui->log.note, line, strlen(line));
 }
 
 /* ---- choosing the source ------------------------------------------------ */
@@ -549,7 +540,7 @@ static void log_open(struct ui *ui, enum ui_log_source source,
 	struct ui_log *log = &ui->log;
 
 	log_reset(ui);
-	pane.quiet_reopens = 0;
+	ui->log.quiet_reopens = 0;
 	log->source = source;
 	snprintf(log->pod, sizeof log->pod, "%s", pod ? pod->name : "");
 	snprintf(log->proc, sizeof log->proc, "%s", proc);
@@ -557,8 +548,8 @@ static void log_open(struct ui *ui, enum ui_log_source source,
 	set_title(log);
 	/* the note is of the pod's last spawn: a new one, or another
 	 * pod's pane, ends it */
-	if (source == UI_LOG_SPAWN || strcmp(pane.note_pod, log->pod))
-		pane.note_pod[0] = '\0';
+	if (source == UI_LOG_SPAWN || strcmp(ui->log.note_pod, log->pod))
+		ui->log.note_pod[0] = '\0';
 	push_pod_note(ui);
 	if (source == UI_LOG_SPAWN)
 		for (size_t i = 0; i < pod->nspawn_lines; i++)
@@ -591,7 +582,7 @@ void ui_log_select(struct ui *ui)
 void ui_log_free(struct ui *ui)
 {
 	log_reset(ui);
-	pane.note_pod[0] = '\0';
+	ui->log.note_pod[0] = '\0';
 	ui->log.source = UI_LOG_NOTHING;
 	ui->log.pod[0] = '\0';
 	ui->log.title[0] = '\0';

@@ -131,6 +131,11 @@ struct ui_log {
 	 * the ring holds). */
 	size_t scroll;
 	struct insomnia_control *stream; /* logs.c's, for UI_LOG_PROCS */
+	/* logs.c's: stream reopens since the last `log` record; a note kept
+	 * at the top of one pod's pane (its spawn's "ready: ..." line) */
+	int quiet_reopens;
+	char note_pod[INSOMNIA_NAME_MAX + 1]; /* "": no note */
+	char note[UI_TEXT_MAX];
 	/* Added by the model (logs.c's): whose lines these are, so that
 	 * ui_log_select reopens only when the source changes; for
 	 * UI_LOG_STDERR and UI_LOG_SPAWN, the pod's state when they were
@@ -211,6 +216,8 @@ struct ui {
 	char sel_proc[INSOMNIA_NAME_MAX + 1];
 	size_t pods_top; /* first row shown in each list */
 	size_t procs_top;
+	size_t sessions_top;
+	size_t log_rows; /* the log pane's rows at the last draw (a page) */
 
 	char message[UI_TEXT_MAX]; /* the last result or error, one line */
 	bool message_is_error;

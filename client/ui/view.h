@@ -32,6 +32,6 @@ size_t view_shown_count(struct ui *ui);
 struct ui_pod *view_shown_nth(struct ui *ui, size_t i);
 size_t view_shown_index(struct ui *ui, const char *name);
 /* draw.c: the log pane's rows at the last draw (a page for PgUp). */
-size_t view_log_rows(void);
+size_t view_log_rows(const struct ui *ui);
 
 #endif
