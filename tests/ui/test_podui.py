@@ -388,6 +388,12 @@ HOSTILE = ('printf "%s\\n" "$(printf "x%.0s" $(seq 1 300))"; '
            'printf "\\033]0;title\\007osc\\n"; echo END; exec sleep 1000')
 
 
+def colours_on_screen(t):
+    """The SGR sequences on screen that set a colour."""
+    return [m.group(0) for line in colour_cells(t)
+            for m in SGR.finditer(line) if sgr_colours(m.group(1))]
+
+
 def hostile_output():
     """A process's output with a line wider than the pane, escapes,
     a tab and a CR: the layout holds and no escape reaches the terminal
@@ -398,8 +404,7 @@ def hostile_output():
         t.start()
         t.wait(lambda s: layout_ok(s, 120, 40) and
                s.has(r'\bEND\s*$', s.log), 'END in the log, the layout')
-        bad = [m.group(0) for line in colour_cells(t)
-               for m in SGR.finditer(line) if sgr_colours(m.group(1))]
+        bad = colours_on_screen(t)
         check(not bad, 'the process\'s colours on screen: %r' % bad[:5])
         t.quit()
 
@@ -524,8 +529,7 @@ def no_color():
         t.start()
         t.wait(lambda s: s.pod_row('alpha', 'ready') and
                s.pod_row('beta', 'ready'), 'both pods')
-        bad = [m.group(0) for line in colour_cells(t)
-               for m in SGR.finditer(line) if sgr_colours(m.group(1))]
+        bad = colours_on_screen(t)
         check(not bad, 'colours under NO_COLOR: %r' % bad[:5])
         t.quit()
 
