@@ -83,27 +83,36 @@ static void spawn_lines_clear(struct ui_pod *pod)
 	pod->nspawn_lines = 0;
 }
 
-/* Keep the line with the pod (the last SPAWN_LINES_MAX) and show it. */
-static void spawn_line(struct ui *ui, const char *name, const char *line)
+/* Keep a clean line with the pod (the last SPAWN_LINES_MAX). */
+static void spawn_line_keep(struct ui *ui, struct ui_pod *pod,
+                            const char *clean)
 {
-	struct ui_pod *pod = ui_pod_find(ui, name);
-	char clean[SPAWN_LINE_MAX], *copy;
+	char *copy;
 
-	model_text_clean(clean, sizeof clean, line, strlen(line));
-	if (pod && !pod->spawn_lines &&
+	if (!pod->spawn_lines &&
 	    !(pod->spawn_lines =
 	          calloc(SPAWN_LINES_MAX, sizeof *pod->spawn_lines)))
 		ui_fatal(ui, "out of memory");
-	if (pod && !(copy = strdup(clean)))
+	if (!(copy = strdup(clean)))
 		ui_fatal(ui, "out of memory");
-	if (pod && pod->nspawn_lines == SPAWN_LINES_MAX) {
+	if (pod->nspawn_lines == SPAWN_LINES_MAX) {
 		free(pod->spawn_lines[0]);
 		memmove(pod->spawn_lines, pod->spawn_lines + 1,
 		        (SPAWN_LINES_MAX - 1) * sizeof *pod->spawn_lines);
 		pod->nspawn_lines--;
 	}
+	pod->spawn_lines[pod->nspawn_lines++] = copy;
+}
+
+/* Keep the line with its pod, if it is still listed, and show it. */
+static void spawn_line(struct ui *ui, const char *name, const char *line)
+{
+	struct ui_pod *pod = ui_pod_find(ui, name);
+	char clean[SPAWN_LINE_MAX];
+
+	model_text_clean(clean, sizeof clean, line, strlen(line));
 	if (pod)
-		pod->spawn_lines[pod->nspawn_lines++] = copy;
+		spawn_line_keep(ui, pod, clean);
 	ui_log_add(ui, name, UI_LOG_SPAWN, clean);
 }
 

@@ -477,14 +477,19 @@ def pid_of(s, proc):
     return int(m.group(2)) if m and m.group(2).isdigit() else None
 
 
+def two_pods_ready(t):
+    """alpha and beta spawned by podctl, podui started, both ready."""
+    for name in ('alpha', 'beta'):
+        t.podctl('spawn', '-n', name, '-C', t.root)
+    t.start()
+    t.wait(lambda s: s.pod_row('alpha', 'ready') and
+           s.pod_row('beta', 'ready'), 'both pods')
+
+
 def filter_pods():
     """(10) / and a text hide the other pods; empty shows them again."""
     with session('filter') as t:
-        for name in ('alpha', 'beta'):
-            t.podctl('spawn', '-n', name, '-C', t.root)
-        t.start()
-        t.wait(lambda s: s.pod_row('alpha', 'ready') and
-               s.pod_row('beta', 'ready'), 'both pods')
+        two_pods_ready(t)
         t.keys('/')
         t.prompt(r'(?i)filter', 'alp')
         t.wait(lambda s: s.pod_row('alpha', 'ready') and
@@ -524,11 +529,7 @@ def strip_sgr(text):
 def no_color():
     """(11) NO_COLOR=1: no colour escape at all."""
     with session('no_color', env={'NO_COLOR': '1'}) as t:
-        for name in ('alpha', 'beta'):
-            t.podctl('spawn', '-n', name, '-C', t.root)
-        t.start()
-        t.wait(lambda s: s.pod_row('alpha', 'ready') and
-               s.pod_row('beta', 'ready'), 'both pods')
+        two_pods_ready(t)
         bad = colours_on_screen(t)
         check(not bad, 'colours under NO_COLOR: %r' % bad[:5])
         t.quit()
@@ -537,11 +538,7 @@ def no_color():
 def color():
     """(11) without NO_COLOR the state word ready is coloured."""
     with session('color') as t:
-        for name in ('alpha', 'beta'):
-            t.podctl('spawn', '-n', name, '-C', t.root)
-        t.start()
-        t.wait(lambda s: s.pod_row('alpha', 'ready') and
-               s.pod_row('beta', 'ready'), 'both pods')
+        two_pods_ready(t)
         rows = [line for line in colour_cells(t)
                 if re.search(r'^\W*(alpha|beta)\s+ready\b',
                              strip_sgr(line))]
